@@ -1,0 +1,78 @@
+"""The `xlsgen` command: a thin click layer over the library. Each command parses its
+options, calls the library and prints; the work happens in the modules it calls."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+
+import click
+
+from xlsgen import __version__
+from xlsgen.errors import XlsgenError
+
+LAYOUTS = ["auto", "ojiya", "joso", "nishitokyo"]
+
+
+def handles_errors(func):
+    """Turn library errors into one Japanese line and an exit code; no traceback
+    unless `--debug` was given."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        debug = (ctx.find_root().obj or {}).get("debug", False)
+        try:
+            return func(*args, **kwargs)
+        except XlsgenError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"エラー: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the user must never see a bare traceback
+            if debug:
+                traceback.print_exc()
+            click.echo(
+                f"エラー: 予期しない問題が発生しました（{type(exc).__name__}: {exc}）。"
+                "--debug を付けて実行すると詳細が表示されます。",
+                err=True,
+            )
+            sys.exit(1)
+
+    return wrapper
+
+
+def layout_option(func):
+    return click.option(
+        "--layout",
+        type=click.Choice(LAYOUTS),
+        default="auto",
+        show_default=True,
+        help="入力ブックの様式。auto は内容から判定します。",
+    )(func)
+
+
+def dump_json(data, output) -> None:
+    """Write JSON (UTF-8, Japanese kept readable) to a file atomically, or to stdout."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if output:
+        from xlsgen.atomic import atomic_path
+
+        with atomic_path(output) as tmp:
+            tmp.write_text(text + "\n", encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xlsgen")
+@click.option("--debug", is_flag=True, help="エラー時に詳細（トレースバック）を表示します。")
+@click.pass_context
+def cli(ctx, debug):
+    """xlsgen: 自治体の進行管理シートを読み取り、検証し、翌年度へ繰り越し、報告書を作ります。"""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
