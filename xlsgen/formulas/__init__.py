@@ -1,0 +1,45 @@
+"""Every formula string and A1 reference xlsgen writes is built in this package, from the
+model. Modules: this one (references), `achievement` (KPI achievement and grades),
+`simulation` (business-model workbooks). Nothing else in xlsgen assembles formula text."""
+
+from __future__ import annotations
+
+import re
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+_NEEDS_QUOTES = re.compile(r"[^A-Za-z0-9_.]")
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet name as it must appear in a reference: `'01 キャリア'!` quoting when needed."""
+    if _NEEDS_QUOTES.search(name) or name[:1].isdigit():
+        return "'" + name.replace("'", "''") + "'"
+    return name
+
+
+def cell(row: int, col: int, absolute: bool = False) -> str:
+    """A1 address of a zero-based (row, col): cell(0, 0) == 'A1'."""
+    return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
+
+
+def col_name(col: int) -> str:
+    return xl_col_to_name(col)
+
+
+def area(first_row: int, first_col: int, last_row: int, last_col: int,
+         absolute: bool = False) -> str:
+    """A1 range of zero-based corners: area(0, 0, 1, 2) == 'A1:C2'."""
+    a = cell(first_row, first_col, absolute)
+    b = cell(last_row, last_col, absolute)
+    return a if a == b else f"{a}:{b}"
+
+
+def on_sheet(sheet: str, ref: str) -> str:
+    """A reference on another sheet: on_sheet('01', 'D5') == "'01'!D5"."""
+    return f"{quote_sheet(sheet)}!{ref}"
+
+
+def text_literal(text: str) -> str:
+    """A string literal inside a formula: quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
