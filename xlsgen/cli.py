@@ -76,3 +76,26 @@ def cli(ctx, debug):
     """xlsgen: 自治体の進行管理シートを読み取り、検証し、翌年度へ繰り越し、報告書を作ります。"""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+
+
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=False))
+@layout_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="JSON の出力先（省略時は標準出力）")
+@handles_errors
+def extract(book, layout, output):
+    """ブックを読み取り、内容をモデル（JSON）として出力します。
+
+    Example:
+
+        xlsgen extract inputs/ojiya_進行管理シート_R3.xlsx -o outputs/ojiya.json
+    """
+    from xlsgen.read import read_book
+
+    model = read_book(book, layout)
+    dump_json(model.to_dict(), output)
+    errors = [f for f in model.findings if f.severity.value == "error"]
+    for f in errors:
+        click.echo(f"エラー: {f.file} {f.sheet or ''}!{f.cell or ''} {f.message}", err=True)
+    if errors:
+        sys.exit(1)

@@ -79,7 +79,8 @@ class Quantity:
 
     @property
     def is_empty(self) -> bool:
-        return self.value is None and not (self.text or "").strip()
+        text = (self.text or "").strip()
+        return self.value is None and (not text or text == self.unit)
 
     @property
     def is_none_mark(self) -> bool:

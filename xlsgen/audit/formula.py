@@ -1,0 +1,220 @@
+"""One formula taken apart: references, names, functions, number literals, error literals
+and its relative R1C1 form (the key that groups cells sharing one pattern)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from openpyxl.formula import Tokenizer
+from openpyxl.formula.tokenizer import Token, TokenizerError
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from openpyxl.utils.formulas import FORMULAE
+
+MAX_ROW, MAX_COL = 1_048_576, 16_384
+PLAIN_NUMBERS = frozenset({0.0, 1.0, 12.0, 100.0, 1000.0})
+ERROR_CODES = ("#REF!", "#DIV/0!", "#NAME?", "#VALUE!", "#N/A", "#NUM!", "#NULL!")
+
+# Functions added to Excel after openpyxl's list (stored as _xlfn.NAME in files).
+_MODERN = {
+    "IFNA", "IFS", "SWITCH", "MAXIFS", "MINIFS", "CONCAT", "TEXTJOIN", "XLOOKUP", "XMATCH",
+    "FILTER", "SORT", "SORTBY", "UNIQUE", "SEQUENCE", "RANDARRAY", "LET", "DAYS", "AGGREGATE",
+    "ISOWEEKNUM", "NUMBERVALUE", "SHEET", "SHEETS", "FORMULATEXT", "ISFORMULA", "IFERROR",
+    "STDEV.S", "STDEV.P", "VAR.S", "VAR.P", "RANK.EQ", "RANK.AVG", "PERCENTILE.INC",
+    "PERCENTILE.EXC", "QUARTILE.INC", "QUARTILE.EXC", "MODE.SNGL", "CEILING.MATH",
+    "FLOOR.MATH", "FORECAST.LINEAR", "NORM.DIST", "NORM.INV", "NORM.S.DIST", "SINGLE",
+    "ANCHORARRAY", "TEXTBEFORE", "TEXTAFTER", "TEXTSPLIT", "VSTACK", "HSTACK", "TAKE", "DROP",
+    "CHOOSECOLS", "CHOOSEROWS", "TOCOL", "TOROW", "WRAPROWS", "WRAPCOLS", "EXPAND", "BITAND",
+    "BITOR", "BITXOR", "ARABIC", "BASE", "DECIMAL", "DAYS360", "SUBTOTAL", "PHONETIC",
+}
+KNOWN_FUNCTIONS = frozenset(FORMULAE) | _MODERN
+# Functions whose later arguments are structural (digits, column index, position), not data.
+_STRUCTURAL_ARGS = {
+    "ROUND", "ROUNDUP", "ROUNDDOWN", "TRUNC", "FIXED", "INDEX", "MATCH", "XMATCH", "VLOOKUP",
+    "HLOOKUP", "OFFSET", "LEFT", "RIGHT", "MID", "LARGE", "SMALL", "RANK", "RANK.EQ",
+    "WEEKDAY", "DATE", "EDATE", "EOMONTH", "TEXT", "CHOOSE", "SUBTOTAL", "AGGREGATE",
+}
+_FIRST_ARG_STRUCTURAL = {"CHOOSE", "SUBTOTAL", "AGGREGATE", "DATE"}
+
+_CELL = re.compile(r"^(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)$")
+_COL = re.compile(r"^(\$?)([A-Za-z]{1,3})$")
+_ROW = re.compile(r"^(\$?)([0-9]+)$")
+
+
+@dataclass
+class RefText:
+    """A reference operand: sheet as written (None: the formula's own sheet) and address,
+    or `name` when the operand is a defined name; `bounds` (r1, c1, r2, c2) for addresses."""
+
+    text: str
+    sheet: str | None
+    bounds: tuple[int, int, int, int] | None = None
+    name: str | None = None
+    external: bool = False
+
+
+@dataclass
+class ParsedFormula:
+    refs: list[RefText] = field(default_factory=list)
+    functions: list[str] = field(default_factory=list)
+    unknown_functions: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)  # literals a reader should question
+    errors: list[str] = field(default_factory=list)
+    operators: list[str] = field(default_factory=list)
+    r1c1: str = ""
+    broken: bool = False  # the tokenizer could not read it
+
+
+def split_sheet(operand: str) -> tuple[str | None, str]:
+    """`'My Sheet'!A1` → ("My Sheet", "A1"); `A1` → (None, "A1")."""
+    if operand.startswith("'"):
+        end = 1
+        while True:
+            end = operand.index("'", end)
+            if operand[end + 1:end + 2] == "'":
+                end += 2
+                continue
+            break
+        return operand[1:end].replace("''", "'"), operand[end + 2:]
+    if "!" in operand:
+        sheet, _, addr = operand.partition("!")
+        return sheet, addr
+    return None, operand
+
+
+def parse_address(addr: str) -> tuple[int, int, int, int] | None:
+    """`A1:B3` → (1, 1, 3, 2); whole columns/rows span the sheet; None if not an address."""
+    parts = addr.split(":")
+    if len(parts) > 2:
+        return None
+    cells = [_CELL.match(p) for p in parts]
+    if all(cells):
+        rows = [int(m.group(4)) for m in cells]
+        cols = [column_index_from_string(m.group(2).upper()) for m in cells]
+        if not all(1 <= r <= MAX_ROW for r in rows) or not all(c <= MAX_COL for c in cols):
+            return None
+        return min(rows), min(cols), max(rows), max(cols)
+    if len(parts) == 2 and all(_COL.match(p) for p in parts):
+        cols = [column_index_from_string(_COL.match(p).group(2).upper()) for p in parts]
+        return 1, min(cols), MAX_ROW, max(cols)
+    if len(parts) == 2 and all(_ROW.match(p) for p in parts):
+        rows = [int(_ROW.match(p).group(2)) for p in parts]
+        return min(rows), 1, max(rows), MAX_COL
+    return None
+
+
+def _r1c1_part(part: str, row: int, col: int) -> str:
+    m = _CELL.match(part)
+    if m:
+        r, c = int(m.group(4)), column_index_from_string(m.group(2).upper())
+        return _axis("R", m.group(3), r, row) + _axis("C", m.group(1), c, col)
+    m = _COL.match(part)
+    if m:
+        return _axis("C", m.group(1), column_index_from_string(m.group(2).upper()), col)
+    m = _ROW.match(part)
+    if m:
+        return _axis("R", m.group(1), int(m.group(2)), row)
+    return part
+
+
+def _axis(letter: str, absolute: str, value: int, origin: int) -> str:
+    if absolute:
+        return f"{letter}{value}"
+    return letter if value == origin else f"{letter}[{value - origin}]"
+
+
+def function_name(raw: str) -> tuple[str, bool]:
+    """Upper-case name without `_xlfn.`/`_xlws.` prefixes, and whether Excel knows it."""
+    name = raw.upper()
+    if name.startswith("_XLUDF."):
+        return name[7:], False
+    for prefix in ("_XLFN.", "_XLWS."):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    return name, name in KNOWN_FUNCTIONS
+
+
+def parse_formula(formula: str, row: int, col: int) -> ParsedFormula:
+    """Take `=...` apart as written in the cell at (row, col), 1-based."""
+    out = ParsedFormula()
+    try:
+        tokens = Tokenizer(formula).items
+    except (TokenizerError, ValueError, IndexError):
+        out.broken, out.r1c1 = True, formula
+        return out
+    stack: list[list] = []  # [function name or None, argument index]
+    pieces = []
+    for tok in tokens:
+        value = tok.value
+        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
+            name, known = function_name(value[:-1])
+            out.functions.append(name)
+            if not known:
+                out.unknown_functions.append(name)
+            stack.append([name, 0])
+        elif tok.type in (Token.FUNC, Token.PAREN) and tok.subtype == Token.CLOSE:
+            if stack:
+                stack.pop()
+        elif tok.type == Token.PAREN and tok.subtype == Token.OPEN:
+            stack.append([None, 0])
+        elif tok.type == Token.SEP and tok.subtype == Token.ARG and stack:
+            stack[-1][1] += 1
+        elif tok.type in (Token.OP_IN, Token.OP_PRE, Token.OP_POST):
+            out.operators.append(value)
+        elif tok.type == Token.OPERAND and tok.subtype == Token.ERROR:
+            out.errors.append(value)
+        elif tok.type == Token.OPERAND and tok.subtype == Token.NUMBER:
+            if not _plain_number(value, stack[-1] if stack else None):
+                out.numbers.append(value)
+        elif tok.type == Token.OPERAND and tok.subtype == Token.RANGE:
+            value = _reference(value, row, col, out)
+        pieces.append(value)
+    out.r1c1 = "=" + "".join(pieces)
+    return out
+
+
+def _plain_number(text: str, frame: list | None) -> bool:
+    try:
+        number = float(text)
+    except ValueError:
+        return True
+    if number in PLAIN_NUMBERS:
+        return True
+    if frame and frame[0] in _STRUCTURAL_ARGS:
+        return frame[1] > 0 or frame[0] in _FIRST_ARG_STRUCTURAL
+    return False
+
+
+def _reference(operand: str, row: int, col: int, out: ParsedFormula) -> str:
+    """Record the operand in `out.refs`; return its R1C1 spelling."""
+    if "#REF!" in operand.upper():
+        out.errors.append("#REF!")
+        return operand
+    try:
+        sheet, addr = split_sheet(operand)
+    except ValueError:
+        return operand
+    external = sheet is not None and sheet.startswith("[")
+    bounds = parse_address(addr)
+    if bounds is None:
+        if "[" not in addr and not external:  # structured table refs are left alone
+            out.refs.append(RefText(operand, sheet, name=addr))
+        return operand
+    out.refs.append(RefText(operand, sheet, bounds, external=external))
+    prefix = operand[: len(operand) - len(addr)]
+    return prefix + ":".join(_r1c1_part(p, row, col) for p in addr.split(":"))
+
+
+def area_text(sheet: str | None, r1: int, c1: int, r2: int, c2: int) -> str:
+    """A1 text of an area, `'Sheet'!` prefixed when a sheet is given; whole columns as A:A."""
+    if r1 == 1 and r2 == MAX_ROW:
+        addr = f"{get_column_letter(c1)}:{get_column_letter(c2)}"
+    elif c1 == 1 and c2 == MAX_COL:
+        addr = f"{r1}:{r2}"
+    else:
+        addr = f"{get_column_letter(c1)}{r1}"
+        if (r1, c1) != (r2, c2):
+            addr += f":{get_column_letter(c2)}{r2}"
+    if sheet is None:
+        return addr
+    return "'" + sheet.replace("'", "''") + "'!" + addr

@@ -1,0 +1,248 @@
+"""The formula inventory of a workbook: every formula cell with the cells and defined names
+it reads (resolved), who reads each cell, and groups of cells sharing one R1C1 pattern."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from openpyxl.utils.cell import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula
+
+from xlsgen.audit.formula import ParsedFormula, area_text, parse_formula
+
+Key = tuple[str, int, int]  # (sheet, row, col), 1-based
+
+
+@dataclass(frozen=True)
+class Area:
+    sheet: str
+    r1: int
+    c1: int
+    r2: int
+    c2: int
+
+    @property
+    def single(self) -> bool:
+        return self.r1 == self.r2 and self.c1 == self.c2
+
+    @property
+    def size(self) -> int:
+        return (self.r2 - self.r1 + 1) * (self.c2 - self.c1 + 1)
+
+    def contains(self, key: Key) -> bool:
+        s, r, c = key
+        return s == self.sheet and self.r1 <= r <= self.r2 and self.c1 <= c <= self.c2
+
+    @property
+    def text(self) -> str:
+        return area_text(self.sheet, self.r1, self.c1, self.r2, self.c2)
+
+
+@dataclass
+class FormulaCell:
+    sheet: str
+    row: int
+    col: int
+    formula: str
+    parsed: ParsedFormula
+    areas: list[Area] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)  # missing sheets / undefined names
+    cached: object = None
+    read_by: int = 0
+    group: int = 0
+
+    @property
+    def key(self) -> Key:
+        return (self.sheet, self.row, self.col)
+
+    @property
+    def cell(self) -> str:
+        return f"{get_column_letter(self.col)}{self.row}"
+
+
+@dataclass
+class Group:
+    """Cells of one sheet whose formulas are the same in relative R1C1 form."""
+
+    id: int
+    sheet: str
+    r1c1: str
+    cells: list[tuple[int, int]]
+    formula: str  # the first cell's formula
+
+    @property
+    def ranges(self) -> str:
+        return compress_cells(self.cells)
+
+
+def compress_cells(cells: list[tuple[int, int]]) -> str:
+    """`[(2,3),(3,3),(4,3),(2,5)]` → "C2:C4,E2": contiguous runs per column."""
+    by_col: dict[int, list[int]] = defaultdict(list)
+    for r, c in cells:
+        by_col[c].append(r)
+    runs = []
+    for c in sorted(by_col):
+        rows = sorted(by_col[c])
+        start = prev = rows[0]
+        for r in rows[1:] + [None]:
+            if r is not None and r == prev + 1:
+                prev = r
+                continue
+            runs.append((start, c, prev, c))
+            if r is not None:
+                start = prev = r
+    # merge runs of adjacent columns spanning the same rows into rectangles
+    merged: list[list[int]] = []
+    for r1, c1, r2, c2 in sorted(runs, key=lambda x: (x[0], x[2], x[1])):
+        last = merged[-1] if merged else None
+        if last and last[0] == r1 and last[2] == r2 and last[3] + 1 == c1:
+            last[3] = c2
+        else:
+            merged.append([r1, c1, r2, c2])
+    merged.sort(key=lambda x: (x[1], x[0]))
+    return ",".join(area_text(None, *m) for m in merged)
+
+
+class Inventory:
+    """Built from an openpyxl workbook loaded with formulas, and optionally the same file
+    loaded with data_only=True for cached values."""
+
+    def __init__(self, wb, values_wb=None):
+        self.wb = wb
+        self.sheets = list(wb.sheetnames)
+        self._names = _name_index(wb)
+        self.cells: dict[str, dict[tuple[int, int], object]] = {}  # non-empty values
+        self.formulas: dict[Key, FormulaCell] = {}
+        for ws in wb.worksheets:
+            self.cells[ws.title] = values = {}
+            cached = values_wb[ws.title]._cells if values_wb is not None else {}
+            # ws._cells: the parsed cells only; iter_rows would create every empty cell
+            for (r, c), cell in sorted(ws._cells.items()):
+                value = cell.value
+                if value is None:
+                    continue
+                values[(r, c)] = value
+                text = _formula_text(value) if cell.data_type == "f" else None
+                if text is None:
+                    continue
+                f = FormulaCell(ws.title, r, c, text, parse_formula(text, r, c))
+                hit = cached.get((r, c))
+                f.cached = hit.value if hit is not None else None
+                self._resolve(f)
+                self.formulas[f.key] = f
+        self.readers: dict[Key, list[Key]] = defaultdict(list)
+        self.precedent_formulas: dict[Key, list[Key]] = {}
+        self._link()
+        self.groups = self._group()
+
+    def value(self, key: Key):
+        return self.cells.get(key[0], {}).get((key[1], key[2]))
+
+    def is_formula(self, key: Key) -> bool:
+        return key in self.formulas
+
+    def _resolve(self, f: FormulaCell) -> None:
+        for ref in f.parsed.refs:
+            if ref.external:
+                continue
+            if ref.name is not None:
+                areas = self._name_areas(ref.sheet or f.sheet, ref.name, 0)
+                if areas is None:
+                    f.unresolved.append(ref.name)
+                else:
+                    f.names.append(ref.name)
+                    f.areas.extend(areas)
+                continue
+            sheet = ref.sheet or f.sheet
+            area = self._clip(sheet, ref.bounds)
+            if sheet not in self.cells and sheet not in self.sheets:
+                f.unresolved.append(ref.text)
+            elif area is not None:
+                f.areas.append(area)
+
+    def _clip(self, sheet: str, bounds) -> Area | None:
+        """The area limited to the sheet's used range (whole columns stay cheap)."""
+        if sheet not in self.sheets:
+            return None
+        r1, c1, r2, c2 = bounds
+        ws = self.wb[sheet]
+        if r1 == r2 and c1 == c2:
+            return Area(sheet, r1, c1, r2, c2)
+        r2, c2 = min(r2, ws.max_row), min(c2, ws.max_column)
+        if r1 > r2 or c1 > c2:
+            return None
+        return Area(sheet, r1, c1, r2, c2)
+
+    def _name_areas(self, sheet: str, name: str, depth: int) -> list[Area] | None:
+        dn = self._names.get((sheet, name.upper())) or self._names.get((None, name.upper()))
+        if dn is None:
+            return None
+        if depth > 5 or not dn.attr_text:
+            return []
+        parsed = parse_formula("=" + dn.attr_text, 1, 1)
+        areas: list[Area] = []
+        for ref in parsed.refs:
+            if ref.name is not None:
+                areas.extend(self._name_areas(ref.sheet or sheet, ref.name, depth + 1) or [])
+            elif ref.sheet and not ref.external:
+                area = self._clip(ref.sheet, ref.bounds)
+                if area is not None:
+                    areas.append(area)
+        return areas
+
+    def _link(self) -> None:
+        """Fill `readers` (non-empty cell → formulas reading it) and formula precedents."""
+        by_area: dict[Area, list[Key]] = defaultdict(list)
+        for f in self.formulas.values():
+            for area in set(f.areas):
+                by_area[area].append(f.key)
+        for area, readers in by_area.items():
+            for key in self._occupied(area):
+                self.readers[key].extend(readers)
+                if key in self.formulas:
+                    for reader in readers:
+                        self.precedent_formulas.setdefault(reader, []).append(key)
+        for key, readers in self.readers.items():
+            if key in self.formulas:
+                self.formulas[key].read_by = len(set(readers))
+
+    def _occupied(self, area: Area):
+        cells = self.cells.get(area.sheet, {})
+        if area.size <= len(cells):
+            for r in range(area.r1, area.r2 + 1):
+                for c in range(area.c1, area.c2 + 1):
+                    if (r, c) in cells:
+                        yield (area.sheet, r, c)
+        else:
+            for (r, c) in cells:
+                if area.r1 <= r <= area.r2 and area.c1 <= c <= area.c2:
+                    yield (area.sheet, r, c)
+
+    def _group(self) -> list[Group]:
+        groups: dict[tuple[str, str], Group] = {}
+        for f in self.formulas.values():
+            g = groups.get((f.sheet, f.parsed.r1c1))
+            if g is None:
+                g = groups[(f.sheet, f.parsed.r1c1)] = Group(
+                    len(groups) + 1, f.sheet, f.parsed.r1c1, [], f.formula)
+            g.cells.append((f.row, f.col))
+            f.group = g.id
+        return list(groups.values())
+
+
+def _formula_text(value) -> str | None:
+    if isinstance(value, ArrayFormula):
+        return value.text if value.text and value.text.startswith("=") else None
+    return value if isinstance(value, str) and len(value) > 1 else None
+
+
+def _name_index(wb) -> dict:
+    """(sheet or None, NAME upper) → DefinedName; names are case-insensitive in Excel."""
+    index = {(None, n.upper()): dn for n, dn in wb.defined_names.items()}
+    for ws in wb.worksheets:
+        for n, dn in ws.defined_names.items():
+            index[(ws.title, n.upper())] = dn
+    return index
+

@@ -1,0 +1,230 @@
+"""A worksheet as a grid of cached values, number formats and merged ranges.
+
+Values and merges come from python-calamine (fast, cached formula results); number formats
+come from one regex pass over the sheet XML plus styles.xml, which is all the reader needs
+of styles (units such as 件, and % cells). Every input goes through `safety` first.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine
+from defusedxml import ElementTree as DET
+
+from xlsgen.errors import InputFileError
+from xlsgen.formulas import cell as a1
+from xlsgen.read.safety import check_workbook_file
+from xlsgen.wareki import normalize_text
+
+_BUILTIN_FORMATS = {
+    0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%",
+    11: "0.00E+00", 14: "yyyy-mm-dd", 37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)",
+    49: "@",
+}
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\s([^>]*?)/?>")
+_ATTR_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_ATTR_S = re.compile(rb'\bs="(\d+)"')
+_SPACES = re.compile(r"[\s\u3000]+")
+
+
+def squash(text) -> str:
+    """Normalised label text for matching: NFKC, no spaces or line breaks."""
+    if text is None:
+        return ""
+    return _SPACES.sub("", normalize_text(str(text)))
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n - 1
+
+
+@dataclass
+class Grid:
+    """One worksheet: zero-based rows and columns, as values, formats and merges."""
+
+    name: str
+    rows: list[list] = field(default_factory=list)
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    @property
+    def n_cols(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+    def value(self, r: int, c: int):
+        if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
+            v = self.rows[r][c]
+            return None if v == "" else v
+        return None
+
+    def text(self, r: int, c: int) -> str:
+        v = self.value(r, c)
+        return "" if v is None else str(v).strip()
+
+    def label(self, r: int, c: int) -> str:
+        return squash(self.value(r, c))
+
+    def fmt(self, r: int, c: int) -> str | None:
+        return self.formats.get((r, c))
+
+    @staticmethod
+    def addr(r: int, c: int) -> str:
+        return a1(r, c)
+
+    def merge_at(self, r: int, c: int) -> tuple[int, int, int, int] | None:
+        for m in self.merges:
+            if m[0] <= r <= m[2] and m[1] <= c <= m[3]:
+                return m
+        return None
+
+    def value_right(self, r: int, c: int) -> tuple[int, object]:
+        """(col, value) of the cell just right of (r, c)'s merged block, even if empty."""
+        col = self.right_of(r, c)
+        return col, self.value(r, col)
+
+    def right_of(self, r: int, c: int) -> int:
+        """The first column right of (r, c)'s merged block."""
+        m = self.merge_at(r, c)
+        return (m[3] if m else c) + 1
+
+    def below(self, r: int, c: int) -> int:
+        m = self.merge_at(r, c)
+        return (m[2] if m else r) + 1
+
+    def cells(self):
+        """(row, col, value) for every non-empty cell, row by row."""
+        for r, row in enumerate(self.rows):
+            for c, v in enumerate(row):
+                if v != "" and v is not None:
+                    yield r, c, v
+
+    def find(self, *patterns: str, rows: range | None = None) -> list[tuple[int, int]]:
+        """Cells whose squashed text matches any regex pattern (search), top-left first."""
+        regs = [re.compile(p) for p in patterns]
+        out = []
+        for r, c, v in self.cells():
+            if rows is not None and r not in rows:
+                continue
+            if isinstance(v, str) and any(rg.search(squash(v)) for rg in regs):
+                out.append((r, c))
+        return out
+
+    def first(self, *patterns: str, rows: range | None = None) -> tuple[int, int] | None:
+        found = self.find(*patterns, rows=rows)
+        return found[0] if found else None
+
+
+class WorkbookGrids:
+    """Opens an input workbook once; yields its sheets as Grids, in workbook order."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        check_workbook_file(self.path)
+        try:
+            self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+        except Exception as exc:  # calamine raises its own error types
+            raise InputFileError(f"ブックを開けません（{exc}）", str(self.path)) from None
+        self.sheet_names: list[str] = list(self._book.sheet_names)
+        if not self.sheet_names:
+            raise InputFileError("シートがありません", str(self.path))
+        self._zip = zipfile.ZipFile(self.path)
+        self._xf_formats = self._read_styles()
+        self._parts = self._sheet_parts()
+        self._cache: dict[str, Grid] = {}
+
+    def close(self) -> None:
+        self._zip.close()
+        self._book.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def grid(self, name: str) -> Grid:
+        if name not in self._cache:
+            self._cache[name] = self._load(name)
+        return self._cache[name]
+
+    def _load(self, name: str) -> Grid:
+        try:
+            sheet = self._book.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            merges = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
+        except Exception as exc:
+            raise InputFileError(f"シート「{name}」を読めません（{exc}）", str(self.path)) from None
+        return Grid(name, rows, self._formats(name), merges)
+
+    def grids(self):
+        for name in self.sheet_names:
+            yield self.grid(name)
+
+    # -- styles: number formats per cell ------------------------------------------------
+
+    def _read_styles(self) -> list[str]:
+        try:
+            root = DET.fromstring(self._zip.read("xl/styles.xml"))
+        except KeyError:
+            return []
+        except Exception:
+            raise InputFileError("書式情報（styles.xml）が壊れています", str(self.path)) from None
+        custom = {int(n.get("numFmtId")): n.get("formatCode")
+                  for n in root.iterfind("m:numFmts/m:numFmt", _NS)}
+        out = []
+        for xf in root.iterfind("m:cellXfs/m:xf", _NS):
+            fid = int(xf.get("numFmtId", 0))
+            out.append(custom.get(fid) or _BUILTIN_FORMATS.get(fid, "General"))
+        return out
+
+    def _sheet_parts(self) -> dict[str, str]:
+        try:
+            wb = DET.fromstring(self._zip.read("xl/workbook.xml"))
+            rels = DET.fromstring(self._zip.read("xl/_rels/workbook.xml.rels"))
+        except Exception:
+            return {}
+        targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)}
+        parts = {}
+        for s in wb.iterfind("m:sheets/m:sheet", _NS):
+            target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", target))
+            parts[s.get("name")] = path
+        return parts
+
+    def _formats(self, name: str) -> dict[tuple[int, int], str]:
+        part = self._parts.get(name)
+        if not part or not self._xf_formats:
+            return {}
+        try:
+            xml = self._zip.read(part)
+        except KeyError:
+            return {}
+        out = {}
+        for m in _CELL_TAG.finditer(xml):
+            attrs = m.group(1)
+            s = _ATTR_S.search(attrs)
+            if not s:
+                continue
+            idx = int(s.group(1))
+            if idx >= len(self._xf_formats) or self._xf_formats[idx] == "General":
+                continue
+            r = _ATTR_R.search(attrs)
+            if r:
+                out[(int(r.group(2)) - 1, _col_index(r.group(1)))] = self._xf_formats[idx]
+        return out
