@@ -1,0 +1,133 @@
+"""Formula audit of any .xlsx: an inventory of every formula and findings a reviewer acts on.
+
+    result = audit_workbook("book.xlsx")   # raises InputFileError on unsafe/broken files
+    result.findings, result.formulas, result.groups, result.to_dict(), result.to_text()
+
+The file is checked by `xlsgen.read.safety.check_workbook_file`, then read twice with
+openpyxl (formulas, then cached values). Nothing is written.
+
+Finding codes (stable; severity in brackets):
+
+| code               | severity | meaning                                                          |
+|--------------------|----------|------------------------------------------------------------------|
+| error-value        | error    | #REF!, #DIV/0!, #NAME?, #VALUE!, #NUM!, #NULL! in the formula or  |
+|                    |          | its cached result (only where the error starts), a missing sheet |
+|                    |          | or undefined name, an unreadable formula; cached #N/A: warning   |
+| circular-reference | error    | the cell is part of a reference cycle                            |
+| unknown-function   | error    | a function neither Excel nor LibreOffice knows                   |
+| pattern-break      | warning  | differs from identical row/column neighbours, or a number typed  |
+|                    |          | between two identical formulas                                   |
+| hardcoded-number   | warning  | a number inside a formula other than 0, 1, 12, 100, 1000 (and    |
+|                    |          | structural arguments such as ROUND digits, VLOOKUP column)       |
+| empty-reference    | warning  | a single-cell reference to an empty cell                         |
+| text-number        | warning  | a number stored as text that a formula reads (at the text cell)  |
+| unlocked-formula   | warning  | a formula cell left unlocked on a protected sheet                |
+| unused-input       | warning  | a number no formula reads, beside numbers formulas do read       |
+|                    |          | (whole numbers 1900–2100 are taken for year labels)              |
+| hidden-formula     | warning  | a hidden sheet, row or column holding formulas or cells read by  |
+|                    |          | formulas (one finding per sheet, row or column)                  |
+| missing-cache      | warning  | no formula on the sheet has a saved result (never recalculated); |
+|                    |          | one finding per sheet                                            |
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlsgen.audit.inventory import FormulaCell, Group, Inventory
+from xlsgen.errors import InputFileError
+from xlsgen.model import Finding, Severity
+
+SEVERITY_JA = {Severity.ERROR: "エラー", Severity.WARNING: "警告"}
+
+
+@dataclass
+class AuditResult:
+    file: str
+    sheets: list[str]
+    formulas: list[FormulaCell]
+    groups: list[Group]
+    findings: list[Finding]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        return {s.value: sum(f.severity is s for f in self.findings) for s in Severity}
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "formulas": len(self.formulas),
+            "patterns": len(self.groups),
+            "sheets": len(self.sheets),
+            "summary": self.counts(),
+            "findings": [{"severity": f.severity.value, "code": f.code, "sheet": f.sheet,
+                          "cell": f.cell, "message": f.message} for f in self.findings],
+            "inventory": [{"sheet": f.sheet, "cell": f.cell, "formula": f.formula,
+                           "reads": [a.text for a in f.areas], "names": f.names,
+                           "read_by": f.read_by, "pattern": f.group} for f in self.formulas],
+            "groups": [{"pattern": g.id, "sheet": g.sheet, "cells": g.ranges, "count": len(g.cells),
+                        "formula": g.formula, "r1c1": g.r1c1} for g in self.groups],
+        }
+
+    def to_text(self) -> str:
+        c = self.counts()
+        lines = [f"監査: {self.file}",
+                 f"数式 {len(self.formulas)} 個（パターン {len(self.groups)} 種類、シート {len(self.sheets)} 枚）",
+                 f"エラー {c['error']} 件、警告 {c['warning']} 件"]
+        if self.findings:
+            lines.append("")
+        for f in self.findings:
+            lines.append(f"[{SEVERITY_JA[f.severity]}] {f.code}  {f.sheet}!{f.cell}  {f.message}")
+        if self.groups:
+            lines += ["", "数式のパターン:"]
+            for g in self.groups:
+                lines.append(f"  {g.id:>4}  {g.sheet}!{g.ranges}（{len(g.cells)} セル）  {g.formula}")
+        return "\n".join(lines)
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    """Check the file, open it twice (formulas, cached values) and build the inventory."""
+    from xlsgen.read.safety import check_workbook_file
+
+    check_workbook_file(path)
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns on extensions it drops
+            wb = openpyxl.load_workbook(path)
+            values = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a broken input
+        raise InputFileError(f"ブックを読み取れませんでした（{type(exc).__name__}）", str(path)) from None
+    return Inventory(wb, values)
+
+
+def audit_inventory(inv: Inventory, file: str = "") -> AuditResult:
+    from xlsgen.audit.rules import RULES
+
+    order = {name: i for i, name in enumerate(inv.sheets)}
+    findings = [f for rule in RULES for f in rule(inv)]
+    for f in findings:
+        f.file = file
+    findings.sort(key=lambda f: (f.severity is not Severity.ERROR, order.get(f.sheet, 0),
+                                 _row_col(f.cell), f.code))
+    return AuditResult(file, inv.sheets, list(inv.formulas.values()), inv.groups, findings)
+
+
+def audit_workbook(path: str | Path) -> AuditResult:
+    """Audit one workbook file. Raises InputFileError (Japanese) on unsafe or broken files."""
+    return audit_inventory(load_inventory(path), str(path))
+
+
+def _row_col(cell: str | None) -> tuple[int, int]:
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+
+    if not cell:
+        return (0, 0)
+    col, row = coordinate_from_string(cell)
+    return (row, column_index_from_string(col))

@@ -1,0 +1,250 @@
+"""Audit rules: each takes the Inventory and yields Findings (codes: see xlsgen.audit)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from typing import Iterator
+
+from openpyxl.utils.cell import get_column_letter
+
+from xlsgen.audit.formula import ERROR_CODES
+from xlsgen.audit.inventory import FormulaCell, Inventory, Key
+from xlsgen.model import Finding, Severity
+
+E, W = Severity.ERROR, Severity.WARNING
+
+ERROR_MEANING = {
+    "#REF!": "参照先のセルやシートが削除されています",
+    "#DIV/0!": "0 または空欄で割っています",
+    "#NAME?": "関数名または名前が正しくありません",
+    "#VALUE!": "文字列など計算できない値を使っています",
+    "#N/A": "検索した値が見つかりません",
+    "#NUM!": "計算できない数値です",
+    "#NULL!": "範囲の指定が正しくありません",
+}
+
+
+def _a1(row: int, col: int) -> str:
+    return f"{get_column_letter(col)}{row}"
+
+
+def _finding(severity, code, key: Key, message: str) -> Finding:
+    return Finding(severity, code, message, sheet=key[0], cell=_a1(key[1], key[2]))
+
+
+def _where(key: Key, home: str) -> str:
+    return _a1(key[1], key[2]) if key[0] == home else f"{key[0]}!{_a1(key[1], key[2])}"
+
+
+def error_values(inv: Inventory) -> Iterator[Finding]:
+    failing = {k for k, f in inv.formulas.items() if f.cached in ERROR_CODES}
+    failing |= {(s, r, c) for s, cells in inv.cells.items()
+                for (r, c), v in cells.items() if v in ERROR_CODES}
+    for f in inv.formulas.values():
+        if f.parsed.broken:
+            yield _finding(E, "error-value", f.key, "数式の書き方が正しくないため読み取れません。")
+        elif f.parsed.errors:
+            code = f.parsed.errors[0]
+            yield _finding(E, "error-value", f.key,
+                           f"数式に {code} が含まれています（{ERROR_MEANING.get(code, 'エラー値')}）。")
+        elif f.unresolved:
+            yield _finding(E, "error-value", f.key,
+                           f"存在しないシートまたは名前「{f.unresolved[0]}」を参照しています（#REF! / #NAME?）。")
+        elif f.cached in ERROR_CODES:
+            # report where the error starts, not every cell it spreads to
+            if any(k in failing for area in f.areas for k in inv._occupied(area)):
+                continue
+            severity = W if f.cached == "#N/A" else E
+            yield _finding(severity, "error-value", f.key,
+                           f"計算結果が {f.cached} です（{ERROR_MEANING[f.cached]}）。")
+
+
+def pattern_breaks(inv: Inventory) -> Iterator[Finding]:
+    r1c1 = {k: f.parsed.r1c1 for k, f in inv.formulas.items()}
+    for key, mine in r1c1.items():
+        s, r, c = key
+        around = {d: r1c1.get((s, r + d[0], c + d[1])) for d in ((0, -1), (0, 1), (-1, 0), (1, 0))}
+        if mine in around.values():
+            continue
+        left, right, up, down = around.values()
+        if left and left == right:
+            yield _finding(W, "pattern-break", key, f"左右の数式（{inv.formulas[(s, r, c - 1)].formula} と同じ形）と"
+                           "形が違います。コピー漏れや上書きがないか確認してください。")
+        elif up and up == down:
+            yield _finding(W, "pattern-break", key, f"上下の数式（{inv.formulas[(s, r - 1, c)].formula} と同じ形）と"
+                           "形が違います。コピー漏れや上書きがないか確認してください。")
+    # a number typed over one cell of a run of identical formulas
+    for (s, r, c), mine in r1c1.items():
+        for dr, dc in ((0, 2), (2, 0)):
+            mid = (s, r + dr // 2, c + dc // 2)
+            value = inv.value(mid)
+            if r1c1.get((s, r + dr, c + dc)) == mine and _is_number(value) and mid not in r1c1:
+                yield _finding(W, "pattern-break", mid, f"同じ形の数式が並ぶ中に数値 {value} が直接入力されています"
+                               "（数式が値で上書きされた可能性）。")
+
+
+def hardcoded_numbers(inv: Inventory) -> Iterator[Finding]:
+    for f in inv.formulas.values():
+        if f.parsed.numbers:
+            nums = "、".join(dict.fromkeys(f.parsed.numbers))
+            yield _finding(W, "hardcoded-number", f.key, f"数式の中に数値 {nums} が直接書かれています。"
+                           "入力セルに分けると確認や変更がしやすくなります。")
+
+
+def empty_references(inv: Inventory) -> Iterator[Finding]:
+    for f in inv.formulas.values():
+        empty = [a for a in f.areas if a.single and inv.value((a.sheet, a.r1, a.c1)) is None]
+        if empty:
+            cells = "、".join(dict.fromkeys(_where((a.sheet, a.r1, a.c1), f.sheet) for a in empty))
+            yield _finding(W, "empty-reference", f.key, f"空のセル {cells} を参照しています（0 として計算されます）。")
+
+
+def text_numbers(inv: Inventory) -> Iterator[Finding]:
+    for key, readers in inv.readers.items():
+        value = inv.value(key)
+        if isinstance(value, str) and key not in inv.formulas and _numeric_text(value):
+            yield _finding(W, "text-number", key, f"数値が文字列「{value}」として入力されていて、"
+                           f"数式 {_where(readers[0], key[0])} が読み取っています（合計などに入らないことがあります）。")
+
+
+def circular_references(inv: Inventory) -> Iterator[Finding]:
+    for cycle in _cycles(inv.precedent_formulas):
+        path = " → ".join(_where(k, cycle[0][0]) for k in cycle[:6])
+        for key in cycle:
+            yield _finding(E, "circular-reference", key, f"循環参照です（{path} …）。計算結果が定まりません。")
+
+
+def unknown_functions(inv: Inventory) -> Iterator[Finding]:
+    for f in inv.formulas.values():
+        for name in dict.fromkeys(f.parsed.unknown_functions):
+            yield _finding(E, "unknown-function", f.key,
+                           f"関数 {name} は Excel にも LibreOffice にもありません（#NAME? になります）。")
+
+
+def unlocked_formulas(inv: Inventory) -> Iterator[Finding]:
+    for ws in inv.wb.worksheets:
+        if not ws.protection.sheet:
+            continue
+        for (s, r, c), f in inv.formulas.items():
+            if s == ws.title and not ws.cell(r, c).protection.locked:
+                yield _finding(W, "unlocked-formula", f.key, "保護されたシートの数式セルがロックされていません"
+                               "（誤って上書きされるおそれがあります）。")
+
+
+def unused_inputs(inv: Inventory) -> Iterator[Finding]:
+    """A number nobody reads, next to numbers that formulas do read."""
+    for sheet, cells in inv.cells.items():
+        for (r, c), value in cells.items():
+            key = (sheet, r, c)
+            if not _is_number(value) or key in inv.readers or key in inv.formulas or _looks_like_year(value):
+                continue
+            near = [(sheet, r + dr, c + dc) for dr, dc in ((0, -1), (0, 1), (-1, 0), (1, 0))]
+            if any(n in inv.readers and n not in inv.formulas and _is_number(inv.value(n)) for n in near):
+                yield _finding(W, "unused-input", key, f"入力値 {value} はどの数式からも参照されていません"
+                               "（参照漏れか、不要な値の可能性）。")
+
+
+def hidden_formulas(inv: Inventory) -> Iterator[Finding]:
+    relevant: dict[str, list[Key]] = defaultdict(list)
+    for key in sorted(set(inv.formulas) | set(inv.readers), key=lambda k: (k[0], k[1], k[2])):
+        relevant[key[0]].append(key)
+    for ws in inv.wb.worksheets:
+        keys = relevant.get(ws.title, [])
+        if not keys:
+            continue
+        if ws.sheet_state != "visible":
+            n = sum(k in inv.formulas for k in keys)
+            yield _finding(W, "hidden-formula", keys[0], f"非表示のシート「{ws.title}」に数式 {n} 個、"
+                           f"数式から参照されるセル {len(keys) - n} 個があります。")
+            continue
+        hidden_rows = {r for r, d in ws.row_dimensions.items() if d.hidden}
+        hidden_cols = {c for d in ws.column_dimensions.values() if d.hidden
+                       for c in range(d.min or 0, (d.max or 0) + 1)}
+        seen = set()
+        for key in keys:
+            for axis, hidden, label in ((1, hidden_rows, "行"), (2, hidden_cols, "列")):
+                if key[axis] in hidden and (axis, key[axis]) not in seen:
+                    seen.add((axis, key[axis]))
+                    name = key[1] if axis == 1 else get_column_letter(key[2])
+                    what = "数式" if key in inv.formulas else "数式から参照されるセル"
+                    yield _finding(W, "hidden-formula", key, f"非表示の{label} {name} に{what}があります。")
+
+
+def missing_cached_values(inv: Inventory) -> Iterator[Finding]:
+    """One finding per sheet whose formulas all lack a saved result (never recalculated).
+    A single empty cached value is legitimate (a formula returning "")."""
+    by_sheet: dict[str, list[FormulaCell]] = defaultdict(list)
+    for f in inv.formulas.values():
+        by_sheet[f.sheet].append(f)
+    for sheet, cells in by_sheet.items():
+        if all(f.cached is None for f in cells):
+            yield _finding(W, "missing-cache", cells[0].key, f"このシートの数式 {len(cells)} 個に計算結果が保存されていません"
+                           "（一度も再計算されていないファイル）。Excel か LibreOffice で開いて保存し直してください。")
+
+
+RULES = (error_values, circular_references, unknown_functions, pattern_breaks, hardcoded_numbers,
+         empty_references, text_numbers, unlocked_formulas, unused_inputs, hidden_formulas,
+         missing_cached_values)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _looks_like_year(value) -> bool:
+    return float(value).is_integer() and 1900 <= value <= 2100
+
+
+def _numeric_text(text: str) -> bool:
+    t = unicodedata.normalize("NFKC", text).strip().replace(",", "").rstrip("%")
+    if t.startswith("▲"):
+        t = "-" + t[1:]
+    try:
+        float(t)
+    except ValueError:
+        return False
+    return any(ch.isdigit() for ch in t)
+
+
+def _cycles(graph: dict[Key, list[Key]]) -> list[list[Key]]:
+    """Strongly connected components with a cycle (Tarjan, iterative)."""
+    index: dict[Key, int] = {}
+    low: dict[Key, int] = {}
+    stack: list[Key] = []
+    on_stack: set[Key] = set()
+    found = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(graph.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(graph.get(child, ()))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    k = stack.pop()
+                    on_stack.discard(k)
+                    comp.append(k)
+                    if k == node:
+                        break
+                if len(comp) > 1 or node in graph.get(node, ()):
+                    found.append(sorted(comp, key=lambda k: (k[1], k[2])))
+    return found
+
