@@ -99,3 +99,43 @@ def extract(book, layout, output):
         click.echo(f"エラー: {f.file} {f.sheet or ''}!{f.cell or ''} {f.message}", err=True)
     if errors:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="出力形式")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="数式一覧と指摘事項を書き出す .xlsx（各行から該当セルへリンク）")
+@handles_errors
+def audit(book, fmt, output):
+    """ブックのすべての数式を点検します（どの .xlsx でも可。ブックは変更しません）。
+
+    数式の一覧（読み取るセル・名前、参照される数、同じ形の数式のまとまり）と、
+    エラー値・循環参照・不明な関数・形の崩れ・数式内の数値・空セル参照・文字列の数値・
+    保護漏れ・未使用の入力値・非表示の数式・未計算を指摘します。
+    エラーの指摘があれば終了コード 1、なければ 0 です。
+
+    Example:
+
+        xlsgen audit outputs/report.xlsx --format json
+
+        xlsgen audit outputs/report.xlsx -o outputs/report_監査.xlsx
+    """
+    from pathlib import Path
+
+    from xlsgen.audit import audit_workbook
+    from xlsgen.errors import XlsgenError
+
+    if output and Path(output).resolve() == Path(book).resolve():
+        raise XlsgenError("監査結果の出力先に監査するブック自身は指定できません", output)
+    result = audit_workbook(book)
+    if output:
+        from xlsgen.render.audit_report import write_audit_report
+
+        write_audit_report(result, output)
+    if fmt == "json":
+        dump_json(result.to_dict(), None)
+    else:
+        click.echo(result.to_text())
+    sys.exit(1 if result.has_errors else 0)

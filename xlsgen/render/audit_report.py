@@ -1,0 +1,71 @@
+"""The `xlsgen audit -o REPORT.xlsx` workbook: findings, formula inventory and patterns,
+each row linking to its cell in the audited book (an external link, relative path)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import xlsxwriter
+
+from xlsgen.atomic import atomic_path
+from xlsgen.audit import SEVERITY_JA, AuditResult
+from xlsgen.formulas import quote_sheet
+
+FONT = "游ゴシック"
+MAX_LINKS = 65_000  # Excel's limit per sheet is 65,530 hyperlinks
+
+
+def write_audit_report(result: AuditResult, output: str | Path) -> None:
+    """Write the report atomically; the audited book is only linked to, never touched."""
+    output = Path(output)
+    book = os.path.relpath(Path(result.file).resolve(), output.resolve().parent)
+    with atomic_path(output) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp))
+        fmt = _formats(wb)
+        rows = [(SEVERITY_JA[f.severity], f.code, f.sheet, f.cell, f.message) for f in result.findings]
+        _table(wb, fmt, book, "指摘事項", ["重要度", "コード", "シート", "セル", "内容"],
+               [8, 20, 16, 8, 80], rows, link_col=3)
+        rows = [(f.sheet, f.cell, f.formula, "、".join(a.text for a in f.areas), "、".join(f.names),
+                 f.read_by, f.group) for f in result.formulas]
+        _table(wb, fmt, book, "数式一覧", ["シート", "セル", "数式", "読み取るセル", "名前",
+                                          "参照される数", "パターン"],
+               [16, 8, 40, 40, 16, 12, 10], rows, link_col=1)
+        rows = [(g.id, g.sheet, g.ranges, len(g.cells), g.formula, g.r1c1) for g in result.groups]
+        _table(wb, fmt, book, "パターン", ["パターン", "シート", "セル範囲", "セル数", "数式（例）", "R1C1 形式"],
+               [10, 16, 24, 8, 40, 40], rows, link_col=2)
+        wb.close()
+
+
+def _formats(wb) -> dict:
+    base = {"font_name": FONT, "font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
+    return {
+        "head": wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2"}),
+        "text": wb.add_format(base),
+        "link": wb.add_format({**base, "font_color": "blue", "underline": 1}),
+    }
+
+
+def _table(wb, fmt, book, name, headers, widths, rows, link_col) -> None:
+    ws = wb.add_worksheet(name)
+    ws.set_paper(9)  # A4
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.freeze_panes(1, 0)
+    for c, (h, w) in enumerate(zip(headers, widths)):
+        ws.set_column(c, c, w)
+        ws.write_string(0, c, h, fmt["head"])
+    sheet_col = headers.index("シート")
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, int):
+                ws.write_number(r, c, value, fmt["text"])
+            else:
+                ws.write_string(r, c, value or "", fmt["text"])
+        if r <= MAX_LINKS and row[link_col]:
+            first = str(row[link_col]).split(",")[0].split(":")[0]
+            target = f"external:{book}#{quote_sheet(row[sheet_col])}!{first}"
+            ws.write_url(r, link_col, target, fmt["link"], string=str(row[link_col]))
+    if rows:
+        ws.autofilter(0, 0, len(rows), len(headers) - 1)
