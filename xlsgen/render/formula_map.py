@@ -1,0 +1,147 @@
+"""The 数式一覧 sheet every xlsgen output carries: each formula pattern once, with a plain
+Japanese explanation of what it computes and what it reads.
+
+Writers with their own explanations build the notes themselves:
+
+    notes = [FormulaNote("01", "F5:F20", "=D5/E5", "実績値を目標値で割った達成率です。")]
+    write_formula_map(xlsxwriter_workbook, notes)        # xlsxwriter, before close()
+    add_formula_map_openpyxl(openpyxl_workbook, notes)   # openpyxl, before save()
+
+Or derive them from the formulas already in a workbook (one note per R1C1 pattern,
+explanation generated from the functions, operators and cells read):
+
+    notes = notes_from_workbook(openpyxl_workbook_or_path)
+
+Each row links to the first cell of its pattern. Formula text is written as a string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xlsgen.formulas import quote_sheet
+
+SHEET_NAME = "数式一覧"
+FONT = "游ゴシック"
+HEADERS = ("シート", "セル", "数式（例）", "説明")
+WIDTHS = (16, 18, 40, 70)
+
+_FUNCTIONS_JA = {
+    "SUM": "合計", "AVERAGE": "平均", "MAX": "最大値", "MIN": "最小値", "COUNT": "数値の個数",
+    "COUNTA": "入力済みセルの個数", "COUNTIF": "条件に合うセルの個数", "COUNTIFS": "条件に合うセルの個数",
+    "SUMIF": "条件に合う値の合計", "SUMIFS": "条件に合う値の合計", "SUMPRODUCT": "掛け合わせた値の合計",
+    "IF": "条件による切り替え", "IFERROR": "エラー時の代わりの値", "IFNA": "見つからない時の代わりの値",
+    "AND": "すべての条件", "OR": "いずれかの条件", "NOT": "条件の否定", "ROUND": "四捨五入",
+    "ROUNDDOWN": "切り捨て", "ROUNDUP": "切り上げ", "INT": "整数化", "ABS": "絶対値",
+    "VLOOKUP": "表からの検索", "HLOOKUP": "表からの検索", "XLOOKUP": "表からの検索",
+    "INDEX": "表からの取り出し", "MATCH": "位置の検索", "ISBLANK": "空欄かどうかの判定",
+    "ISNUMBER": "数値かどうかの判定", "TEXT": "書式付きの文字列化", "CONCATENATE": "文字列の連結",
+    "POWER": "べき乗", "SQRT": "平方根", "YEAR": "年の取り出し", "DATE": "日付の作成",
+}
+_OPERATORS_JA = {"+": "足し算", "-": "引き算", "*": "掛け算", "/": "割り算", "^": "べき乗",
+                 "&": "文字列の連結", "%": "百分率", "=": "比較", "<>": "比較", "<": "比較",
+                 ">": "比較", "<=": "比較", ">=": "比較"}
+
+
+@dataclass
+class FormulaNote:
+    """One formula pattern: where it is (A1 range text), one example, what it means."""
+
+    sheet: str
+    cells: str
+    formula: str
+    explanation: str
+
+    @property
+    def first_cell(self) -> str:
+        return self.cells.split(",")[0].split(":")[0]
+
+    @property
+    def location(self) -> str:
+        return f"{quote_sheet(self.sheet)}!{self.first_cell}"
+
+
+def write_formula_map(workbook, notes: list[FormulaNote], sheet_name: str = SHEET_NAME):
+    """Add the sheet to an xlsxwriter Workbook; returns the worksheet."""
+    ws = workbook.add_worksheet(sheet_name)
+    base = {"font_name": FONT, "font_size": 10, "text_wrap": True, "valign": "top", "border": 1}
+    head = workbook.add_format({**base, "bold": True, "bg_color": "#D9E1F2"})
+    text = workbook.add_format(base)
+    link = workbook.add_format({**base, "font_color": "blue", "underline": 1})
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.freeze_panes(1, 0)
+    for c, (h, w) in enumerate(zip(HEADERS, WIDTHS)):
+        ws.set_column(c, c, w)
+        ws.write_string(0, c, h, head)
+    for r, note in enumerate(notes, start=1):
+        ws.write_string(r, 0, note.sheet, text)
+        ws.write_url(r, 1, f"internal:{note.location}", link, string=note.cells)
+        ws.write_string(r, 2, note.formula, text)
+        ws.write_string(r, 3, note.explanation, text)
+    return ws
+
+
+def add_formula_map_openpyxl(wb, notes: list[FormulaNote], sheet_name: str = SHEET_NAME):
+    """Add the sheet to an openpyxl Workbook; returns the worksheet."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    ws = wb.create_sheet(sheet_name)
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.print_title_rows = "1:1"
+    ws.freeze_panes = "A2"
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for c, w in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = w
+    for r, values in enumerate([HEADERS] + [(n.sheet, n.cells, n.formula, n.explanation) for n in notes],
+                               start=1):
+        for c, value in enumerate(values, start=1):
+            cell = ws.cell(r, c)
+            cell.value = value
+            cell.data_type = "s"  # a formula example stays text, never a live formula
+            cell.font = Font(name=FONT, size=10, bold=r == 1)
+            cell.alignment, cell.border = wrap, border
+            if r == 1:
+                cell.fill = PatternFill("solid", fgColor="D9E1F2")
+        if r > 1:
+            link = ws.cell(r, 2)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=notes[r - 2].location)
+            link.font = Font(name=FONT, size=10, color="0000FF", underline="single")
+    return ws
+
+
+def notes_from_workbook(source) -> list[FormulaNote]:
+    """One note per formula pattern of an openpyxl Workbook (or a .xlsx path)."""
+    from xlsgen.audit import load_inventory
+    from xlsgen.audit.inventory import Inventory
+
+    inv = load_inventory(source) if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") \
+        else Inventory(source)
+    notes = []
+    for g in inv.groups:
+        first = inv.formulas[(g.sheet, *g.cells[0])]
+        notes.append(FormulaNote(g.sheet, g.ranges, g.formula, explain(first, len(g.cells))))
+    return notes
+
+
+def explain(f, count: int = 1) -> str:
+    """Plain Japanese: what the formula computes and which cells and names it reads."""
+    how = [f"{_FUNCTIONS_JA[n]}（{n}）" if n in _FUNCTIONS_JA else n for n in f.parsed.functions]
+    how += [_OPERATORS_JA[o] for o in f.parsed.operators if o in _OPERATORS_JA]
+    how = list(dict.fromkeys(how))
+    reads = [a.text.split("!")[-1] if a.sheet == f.sheet else a.text for a in f.areas]
+    text = ("、".join(how) + "で求めます。") if how else "参照先の値をそのまま表示します。"
+    if reads:
+        text += "読み取るセル: " + "、".join(dict.fromkeys(reads)) + "。"
+    if f.names:
+        text += "使う名前: " + "、".join(dict.fromkeys(f.names)) + "。"
+    if count > 1:
+        text += f"同じ形の数式が {count} セルにあります（説明は {f.cell} の場合）。"
+    return text
