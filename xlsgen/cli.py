@@ -139,3 +139,34 @@ def audit(book, fmt, output):
     else:
         click.echo(result.to_text())
     sys.exit(1 if result.has_errors else 0)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@layout_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="出力形式")
+@handles_errors
+def validate(paths, layout, fmt):
+    """ブック（またはフォルダ内のブック）を検証し、問題をファイル・シート・セルとともに表示します。
+
+    終了コード: 0 = エラーなし（警告のみ可）、1 = エラーあり、2 = 使い方の誤り。
+
+    Example:
+
+        xlsgen validate inputs/ --format json
+    """
+    from xlsgen.validate import validate_paths
+
+    reports = validate_paths(paths, layout)
+    if fmt == "json":
+        dump_json({"files": [r.to_dict() for r in reports]}, None)
+    else:
+        for r in reports:
+            errors = sum(f.severity.value == "error" for f in r.findings)
+            click.echo(f"{r.path}: {'OK' if r.ok else 'NG'}（エラー {errors} 件、警告 {len(r.findings) - errors} 件）")
+            for f in r.findings:
+                where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or f.cell or "-")
+                label = "エラー" if f.severity.value == "error" else "警告"
+                click.echo(f"  [{label}] {where} {f.code}: {f.message}")
+    sys.exit(0 if all(r.ok for r in reports) else 1)

@@ -421,6 +421,7 @@ class PlanRow:
     """One activity-indicator row of the 西東京 施策体系 table."""
 
     row: int
+    sheet: str = ""
     direction: str = ""  # 取組みの方向性
     measure: str = ""  # 施策 (empty where the source lost it)
     project: str = ""  # 事業名
@@ -436,6 +437,7 @@ class PlanRow:
     def to_dict(self) -> dict[str, Any]:
         return {
             "row": self.row,
+            "sheet": self.sheet,
             "direction": self.direction,
             "measure": self.measure,
             "project": self.project,

@@ -133,3 +133,14 @@ def find_years(text: str) -> list[tuple[FiscalYear, str | None]]:
         found.append((m.start(), FiscalYear(int(m.group("year"))), None))
     found.sort(key=lambda t: t[0])
     return [(fy, w) for _, fy, w in found]
+
+
+def invalid_era_labels(text: str) -> list[str]:
+    """Japanese messages for era labels in `text` that cannot exist (`H45年度`, `R0年度`)."""
+    out = []
+    for m in _ERA_RE.finditer(normalize_text(text or "")):
+        try:
+            parse_with_warning(m.group(0))
+        except ValueError as exc:
+            out.append(str(exc))
+    return out

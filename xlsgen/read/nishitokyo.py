@@ -63,7 +63,7 @@ def _read_table(grid: Grid, hr: int, book: Book) -> None:
         values = {key: text(r, key) for key in COLUMNS}
         if not any(values.values()):
             continue
-        row = PlanRow(row=r + 1, direction=values["direction"], measure=values["measure"],
+        row = PlanRow(row=r + 1, sheet=grid.name, direction=values["direction"], measure=values["measure"],
                       project=values["project"], actors=values["actors"], summary=values["summary"],
                       indicator=values["indicator"], current_text=values["current"], note=values["note"])
         row.cells = {k: grid.addr(r, c) for k, c in cols.items() if c is not None}

@@ -16,7 +16,7 @@ from xlsgen.model import (
 )
 from xlsgen.quantities import parse_quantity
 from xlsgen.read.grid import Grid, WorkbookGrids, squash
-from xlsgen.wareki import find_years, normalize_text
+from xlsgen.wareki import find_years, invalid_era_labels, normalize_text
 
 TITLE = r"進行管理シート"
 KPI_HEADER = r"重要業績評価指標|^KPI|^指標名?$"
@@ -201,9 +201,12 @@ class _Header:
         self.cost_col = next((col for col, t in labels.items() if "事業費" in t), None)
         self.years: list[tuple[int, int, str]] = []  # (col, fiscal year, role)
         self.warnings: list[tuple[int, str]] = []
+        self.errors: list[tuple[int, str]] = []
         for col, t in labels.items():
             if col == self.name_col or col == self.cost_col or not t:
                 continue
+            for msg in invalid_era_labels(t):
+                self.errors.append((col, msg))
             ys = find_years(t)
             if not ys:
                 continue
@@ -272,6 +275,8 @@ def read_sheet(grid: Grid) -> tuple[ProgressSheet | None, list[Finding]]:
     header = _Header(grid, *header_pos)
     for col, warn in header.warnings:
         finding(Severity.WARNING, "era-normalised", warn, header.row, col)
+    for col, msg in header.errors:
+        finding(Severity.ERROR, "impossible-era", msg, header.row, col)
     sheet.kpi_header_row = header.row + 1
     sheet.year_columns = {fy: grid.addr(0, col).rstrip("0123456789") for col, fy, _ in header.years}
     roles = {fy: role for _, fy, role in header.years}
