@@ -18,7 +18,8 @@ Finding codes (stable; severity in brackets):
 | pattern-break      | warning  | differs from identical row/column neighbours, or a number typed  |
 |                    |          | between two identical formulas                                   |
 | hardcoded-number   | warning  | a number inside a formula other than 0, 1, 12, 100, 1000 (and    |
-|                    |          | structural arguments such as ROUND digits, VLOOKUP column)       |
+|                    |          | structural arguments such as ROUND digits, VLOOKUP column);      |
+|                    |          | once per pattern group, at its first cell                        |
 | empty-reference    | warning  | a single-cell reference to an empty cell                         |
 | text-number        | warning  | a number stored as text that a formula reads (at the text cell)  |
 | unlocked-formula   | warning  | a formula cell left unlocked on a protected sheet                |

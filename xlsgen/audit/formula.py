@@ -126,12 +126,15 @@ def _axis(letter: str, absolute: str, value: int, origin: int) -> str:
 def function_name(raw: str) -> tuple[str, bool]:
     """Upper-case name without `_xlfn.`/`_xlws.` prefixes, and whether Excel knows it."""
     name = raw.upper()
-    if name.startswith("_XLUDF."):
+    if name.startswith("_XLUDF."):  # a user-defined (macro) function
         return name[7:], False
+    excel_future = name.startswith("_XLFN.")  # Excel writes this only for its own functions
     for prefix in ("_XLFN.", "_XLWS."):
         if name.startswith(prefix):
             name = name[len(prefix):]
-    return name, name in KNOWN_FUNCTIONS
+    if name.startswith(("ORG.OPENOFFICE.", "ORG.LIBREOFFICE.", "COM.SUN.")):
+        return name, False  # LibreOffice-only: Excel shows #NAME?
+    return name, excel_future or name in KNOWN_FUNCTIONS
 
 
 def parse_formula(formula: str, row: int, col: int) -> ParsedFormula:

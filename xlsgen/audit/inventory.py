@@ -111,7 +111,7 @@ class Inventory:
 
     def __init__(self, wb, values_wb=None):
         self.wb = wb
-        self.sheets = list(wb.sheetnames)
+        self.sheets = [ws.title for ws in wb.worksheets]  # chartsheets hold no cells
         self._names = _name_index(wb)
         self.cells: dict[str, dict[tuple[int, int], object]] = {}  # non-empty values
         self.formulas: dict[Key, FormulaCell] = {}
@@ -155,12 +155,23 @@ class Inventory:
                     f.names.append(ref.name)
                     f.areas.extend(areas)
                 continue
-            sheet = ref.sheet or f.sheet
-            area = self._clip(sheet, ref.bounds)
-            if sheet not in self.cells and sheet not in self.sheets:
+            sheets = self._sheet_span(ref.sheet or f.sheet)
+            if not sheets:
                 f.unresolved.append(ref.text)
-            elif area is not None:
-                f.areas.append(area)
+            for sheet in sheets:
+                area = self._clip(sheet, ref.bounds)
+                if area is not None:
+                    f.areas.append(area)
+
+    def _sheet_span(self, sheet: str) -> list[str]:
+        """[sheet], or every sheet of a 3D reference `First:Last`; [] when missing."""
+        if sheet in self.sheets:
+            return [sheet]
+        first, _, last = sheet.partition(":")
+        if first in self.sheets and last in self.sheets:
+            i, j = sorted((self.sheets.index(first), self.sheets.index(last)))
+            return self.sheets[i:j + 1]
+        return []
 
     def _clip(self, sheet: str, bounds) -> Area | None:
         """The area limited to the sheet's used range (whole columns stay cheap)."""

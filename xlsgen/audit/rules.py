@@ -85,10 +85,13 @@ def pattern_breaks(inv: Inventory) -> Iterator[Finding]:
 
 
 def hardcoded_numbers(inv: Inventory) -> Iterator[Finding]:
-    for f in inv.formulas.values():
+    """Once per pattern group, at its first cell."""
+    for g in inv.groups:
+        f = inv.formulas[(g.sheet, *g.cells[0])]
         if f.parsed.numbers:
             nums = "、".join(dict.fromkeys(f.parsed.numbers))
-            yield _finding(W, "hardcoded-number", f.key, f"数式の中に数値 {nums} が直接書かれています。"
+            where = f"（同じ形の {g.ranges} の {len(g.cells)} セル）" if len(g.cells) > 1 else ""
+            yield _finding(W, "hardcoded-number", f.key, f"数式の中に数値 {nums} が直接書かれています{where}。"
                            "入力セルに分けると確認や変更がしやすくなります。")
 
 

@@ -1,0 +1,78 @@
+"""Time `audit_workbook` on generated workbooks; prints a table (formulas, seconds).
+
+    python benchmarks/audit.py
+
+Cases: 1,000 formulas on one sheet; a 33-sheet report (one sheet per 施策 with row
+formulas, plus a summary sheet reading every sheet); 10,000 formulas for scaling.
+Seconds are the best of three runs, including both openpyxl loads.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+
+from xlsgen.audit import audit_workbook
+
+
+def one_sheet(path: Path, rows: int) -> Path:
+    """`rows` rows: two inputs, four formulas per row (amount, share, rate, check)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "計算"
+    ws.append(["項目", "数量", "単価", "金額", "構成比", "前年比", "判定"])
+    last = rows + 1
+    for r in range(2, last + 1):
+        ws.append([f"項目{r}", r, 100 + r, f"=B{r}*C{r}", f"=D{r}/D${last + 1}",
+                   f"=IFERROR(D{r}/D{max(r - 1, 2)},0)", f'=IF(E{r}>0,"○","×")'])
+    ws.cell(last + 1, 4, f"=SUM(D2:D{last})")
+    wb.save(path)
+    return path
+
+
+def report(path: Path, sheets: int = 33, rows: int = 20) -> Path:
+    wb = openpyxl.Workbook()
+    summary = wb.active
+    summary.title = "総括"
+    for s in range(1, sheets + 1):
+        name = f"{s:02d} 施策"
+        ws = wb.create_sheet(name)
+        ws.append(["指標", "目標", "実績", "達成率", "評価"])
+        for r in range(2, rows + 2):
+            ws.append([f"KPI{r}", 100 * r, 90 * r, f"=IFERROR(C{r}/B{r},0)",
+                       f'=IF(D{r}>=1,"A",IF(D{r}>=0.8,"B","C"))'])
+        ws.cell(rows + 2, 4, f"=AVERAGE(D2:D{rows + 1})")
+        summary.cell(s, 1, name)
+        summary.cell(s, 2, f"='{name}'!D{rows + 2}")
+    wb.save(path)
+    return path
+
+
+def timed(path: Path) -> tuple[int, float]:
+    best, count = float("inf"), 0
+    for _ in range(3):
+        start = time.perf_counter()
+        count = len(audit_workbook(path).formulas)
+        best = min(best, time.perf_counter() - start)
+    return count, best
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cases = [
+            ("1,000 formulas, 1 sheet", one_sheet(tmp / "a.xlsx", 250)),
+            ("33-sheet report", report(tmp / "b.xlsx")),
+            ("10,000 formulas, 1 sheet", one_sheet(tmp / "c.xlsx", 2500)),
+        ]
+        print(f"{'case':<28}{'formulas':>10}{'seconds':>10}")
+        for label, path in cases:
+            count, seconds = timed(path)
+            print(f"{label:<28}{count:>10}{seconds:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()
