@@ -97,6 +97,8 @@ def build_clean(path: Path) -> Path:
     """Inputs, row formulas, a total via a defined name, a cross-sheet reference."""
     wb = xlsxwriter.Workbook(str(path))
     data = wb.add_worksheet("01 入力")
+    more = wb.add_worksheet("02 入力")
+    more.write_column("B2", [10, 20])
     calc = wb.add_worksheet("集計")
     for r in range(2, 6):
         data.write_number(f"B{r}", r * 100)
@@ -105,7 +107,7 @@ def build_clean(path: Path) -> Path:
     wb.define_name("金額", "='01 入力'!$D$2:$D$5")
     calc.write_formula("A1", "=SUM(金額)", None, 5400)
     calc.write_formula("A2", "=ROUND('01 入力'!B2/12,0)", None, 17)
-    calc.write_formula("A3", "=SUM('01 入力:集計'!B2:B3)", None, 500)  # a 3D reference
+    calc.write_formula("A3", "=SUM('01 入力:02 入力'!B2:B3)", None, 530)  # a 3D reference
     wb.close()
     return path
 
@@ -132,7 +134,7 @@ def test_inventory_resolves_names_cross_sheet_refs_readers_and_patterns(tmp_path
     assert [a.text for a in total.areas] == ["'01 入力'!D2:D5"]
     assert by_cell[("01 入力", "D3")].read_by == 1
     assert [a.text for a in by_cell[("集計", "A2")].areas] == ["'01 入力'!B2"]
-    assert [a.text for a in by_cell[("集計", "A3")].areas] == ["'01 入力'!B2:B3", "'集計'!B2:B3"]
+    assert [a.text for a in by_cell[("集計", "A3")].areas] == ["'01 入力'!B2:B3", "'02 入力'!B2:B3"]
     rows = [g for g in result.groups if g.sheet == "01 入力"]
     assert [(g.ranges, len(g.cells), g.r1c1) for g in rows] == [("D2:D5", 4, "=RC[-2]*RC[-1]")]
 
