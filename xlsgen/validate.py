@@ -7,7 +7,7 @@ with the file, sheet, cell and a plain Japanese message.
 | unreadable | error | the file cannot be read (broken, hostile, wrong format) |
 | duplicate-sheet-no | error | two sheets carry the same シート№ |
 | impossible-era | error | an era label that cannot exist (from the reader) |
-| text-too-long | error | text over Excel's 32,767-character cell limit |
+| text-too-long | error | text at or over Excel's 32,767-character cell limit (cut off) |
 | era-normalised | warning | H32–H35 style labels read as 令和 |
 | not-a-number | warning | a text where the row's other values are numbers |
 | unit-mismatch | warning | units that disagree within a KPI row |
@@ -191,9 +191,10 @@ def _nishitokyo_rules(book: Book) -> Iterator[Finding]:
 def _texts(book: Book) -> Iterator[Finding]:
     """Every text of the model: over the cell limit (error) or formula-like (warning)."""
     for sheet, cell, text in _walk_texts(book.to_dict()):
-        if len(text) > EXCEL_CELL_LIMIT:
+        if len(text) >= EXCEL_CELL_LIMIT:  # at the limit: the writer has cut it off
             yield Finding(Severity.ERROR, "text-too-long",
-                          f"文字数が Excel の上限（{EXCEL_CELL_LIMIT:,}字）を超えています（{len(text):,}字）",
+                          f"文字数が Excel の上限（{EXCEL_CELL_LIMIT:,}字）に達しています（{len(text):,}字）。"
+                          "文字が切り捨てられている可能性があります",
                           None, sheet, cell)
         stripped = text.lstrip()
         if stripped.startswith(FORMULA_PREFIXES) and not _is_plain_mark(stripped):

@@ -17,6 +17,8 @@ ERAS = {
     "H": ("平成", 1989, 31),
     "R": ("令和", 2019, None),
 }
+# Heisei labels up to H40 occur in plans written before the era changed; later ones are errors.
+HEISEI_GRACE = 9
 _BY_KANJI = {name: letter for letter, (name, _, _) in ERAS.items()}
 
 _ERA_RE = re.compile(
@@ -25,9 +27,15 @@ _ERA_RE = re.compile(
 _WESTERN_RE = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d{2})\s*(?:年度|年)?(?!\d)")
 
 
+_KEEP = frozenset("㎡㎥㎞㎏㎝㎜㍑")
+
+
 def normalize_text(text: str) -> str:
-    """NFKC: full-width digits, letters and brackets to ASCII; keeps kana and kanji."""
-    return unicodedata.normalize("NFKC", text)
+    """NFKC (full-width digits, letters and brackets to ASCII) except unit signs such as
+    ㎡, which NFKC would turn into digits ("m2")."""
+    if not any(ch in _KEEP for ch in text):
+        return unicodedata.normalize("NFKC", text)
+    return "".join(ch if ch in _KEEP else unicodedata.normalize("NFKC", ch) for ch in text)
 
 
 @dataclass(frozen=True, order=True)
@@ -100,7 +108,7 @@ def parse_with_warning(text: str | int) -> tuple[FiscalYear, str | None]:
         name, base, last = ERAS[letter]
         fy = FiscalYear(base + num - 1)
         if last is not None and num > last:
-            if letter == "H" and num <= last + 30:
+            if letter == "H" and num <= last + HEISEI_GRACE:
                 return fy, (
                     f"「{text}」は平成{last}年度より後の年度です。"
                     f"{fy.kanji}（{fy.year}年度）として読みます"
