@@ -170,3 +170,28 @@ def validate(paths, layout, fmt):
                 label = "エラー" if f.severity.value == "error" else "警告"
                 click.echo(f"  [{label}] {where} {f.code}: {f.message}")
     sys.exit(0 if all(r.ok for r in reports) else 1)
+
+
+@cli.command()
+@click.argument("templates", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="書き出す Excel ブック（.xlsx）。")
+@handles_errors
+def simulate(templates, output):
+    """シミュレーション・報告書テンプレート（YAML）から、計算式が生きた Excel ブックを作ります。
+
+    テンプレート1つで1モデルのブック、複数ならモデルごとのシート一式と比較シート（表-2）を
+    作ります。kind: survey のテンプレート（アンケート集計）は1つずつ指定します。
+    資料の不整合や公表値との不一致は警告として表示し、チェックシートにも載せます。
+
+    \b
+    Example:
+        xlsgen simulate templates/simulations/mitaka_model_a.yaml -o outputs/model_a.xlsx
+        xlsgen simulate templates/simulations/mitaka_model_a.yaml \\
+            templates/simulations/mitaka_model_b.yaml -o outputs/mitaka.xlsx
+        xlsgen simulate templates/reports/setagaya_forum_survey.yaml -o outputs/survey.xlsx
+    """
+    from xlsgen.simulation import run_simulate
+
+    for line in run_simulate(list(templates), output):
+        click.echo(line, err=line.startswith("警告"))
