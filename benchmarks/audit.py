@@ -3,7 +3,8 @@
     python benchmarks/audit.py
 
 Cases: 1,000 formulas on one sheet; a 33-sheet report (one sheet per 施策 with row
-formulas, plus a summary sheet reading every sheet); 10,000 formulas for scaling.
+formulas, plus a summary sheet reading every sheet); 10,000 formulas for scaling;
+running totals (=SUM($D$2:D9)), where the cells-read relation grows with rows squared.
 Seconds are the best of three runs, including both openpyxl loads.
 """
 
@@ -29,6 +30,16 @@ def one_sheet(path: Path, rows: int) -> Path:
         ws.append([f"項目{r}", r, 100 + r, f"=B{r}*C{r}", f"=D{r}/D${last + 1}",
                    f"=IFERROR(D{r}/D{max(r - 1, 2)},0)", f'=IF(E{r}>0,"○","×")'])
     ws.cell(last + 1, 4, f"=SUM(D2:D{last})")
+    wb.save(path)
+    return path
+
+
+def running_totals(path: Path, rows: int) -> Path:
+    """Amount and running total per row: each total reads every amount above it."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in range(2, rows + 2):
+        ws.append([f"項目{r}", r, r, f"=B{r}*C{r}", f"=SUM($D$2:D{r})"])
     wb.save(path)
     return path
 
@@ -67,6 +78,8 @@ def main() -> None:
             ("1,000 formulas, 1 sheet", one_sheet(tmp / "a.xlsx", 250)),
             ("33-sheet report", report(tmp / "b.xlsx")),
             ("10,000 formulas, 1 sheet", one_sheet(tmp / "c.xlsx", 2500)),
+            ("1,000 running totals", running_totals(tmp / "d.xlsx", 500)),
+            ("4,000 running totals", running_totals(tmp / "e.xlsx", 2000)),
         ]
         print(f"{'case':<28}{'formulas':>10}{'seconds':>10}")
         for label, path in cases:
