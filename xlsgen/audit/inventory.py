@@ -210,7 +210,7 @@ class Inventory:
             for area in set(f.areas):
                 by_area[area].append(f.key)
         for area, readers in by_area.items():
-            for key in self._occupied(area):
+            for key in self.occupied(area):
                 self.readers[key].extend(readers)
                 if key in self.formulas:
                     for reader in readers:
@@ -219,7 +219,8 @@ class Inventory:
             if key in self.formulas:
                 self.formulas[key].read_by = len(set(readers))
 
-    def _occupied(self, area: Area):
+    def occupied(self, area: Area):
+        """Keys of the non-empty cells inside the area."""
         cells = self.cells.get(area.sheet, {})
         if area.size <= len(cells):
             for r in range(area.r1, area.r2 + 1):

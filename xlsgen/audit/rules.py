@@ -53,7 +53,7 @@ def error_values(inv: Inventory) -> Iterator[Finding]:
                            f"存在しないシートまたは名前「{f.unresolved[0]}」を参照しています（#REF! / #NAME?）。")
         elif f.cached in ERROR_CODES:
             # report where the error starts, not every cell it spreads to
-            if any(k in failing for area in f.areas for k in inv._occupied(area)):
+            if any(k in failing for area in f.areas for k in inv.occupied(area)):
                 continue
             severity = W if f.cached == "#N/A" else E
             yield _finding(severity, "error-value", f.key,
