@@ -238,7 +238,7 @@ def read_sheet(grid: Grid) -> tuple[ProgressSheet | None, list[Finding]]:
         t = normalize_text(text).strip().strip(".")
         sheet.sheet_no = t.zfill(2) if t.isdigit() else t
         sheet.cells["sheet_no"] = grid.addr(r, c)
-    page = _labelled_value(grid, r"^戦略ページ")
+    page = _labelled_value(grid, r"戦略(ページ|頁)")
     if page:
         r, c, text = page
         sheet.strategy_page = normalize_text(text).replace(" ", "").replace("．", ".")
@@ -304,6 +304,10 @@ def read_sheet(grid: Grid) -> tuple[ProgressSheet | None, list[Finding]]:
             sheet.kpis.append(kpi)
     if not sheet.kpis:
         finding(Severity.ERROR, "no-kpis", "指標（KPI）の行が1つもありません", header.row, header.name_col)
+    if not reported:  # no (実績値) label: the edition follows the latest year holding actuals
+        filled = [q.fiscal_year for k in sheet.kpis for q in k.actuals if not q.is_empty]
+        if filled:
+            sheet.extra["edition"] = max(filled) + 1
 
     _read_check(grid, sheet, findings)
     return sheet, findings
@@ -333,6 +337,8 @@ def _read_kpi_row(grid: Grid, header: _Header, sheet: ProgressSheet, r: int, fin
         return None
     if SKIP_ROW.match(squash(name)) or SKIP_ROW.match(squash(category)) or squash(name).startswith("※"):
         return None
+    if squash(name).endswith("合計") and all(v is None for v in values):
+        return None  # a clerk's cost total, e.g. 事業費合計
     if not name:
         finding(Severity.WARNING, "kpi-without-name",
                 "指標名が空の行があります（指標として扱いません）", r, header.name_col)
