@@ -195,3 +195,44 @@ def simulate(templates, output):
 
     for line in run_simulate(list(templates), output):
         click.echo(line, err=line.startswith("警告"))
+
+
+@cli.command()
+@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@click.option("--to", "to", required=True, help="繰り越し先の年度（R4 / 2022 / 令和4年度）。翌年度だけを指定できます。")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="新しい年度版の出力先（.xlsx）")
+@click.option("--extend-to", help="計画の目標年度を過ぎる場合の新しい目標年度（例: R8）")
+@handles_errors
+def rollforward(book, to, output, extend_to):
+    """ブックを翌年度版へ繰り越し、同じ様式で書き出します（小千谷・常総の様式）。
+
+    前年度の値はすべて残し、変更はセルごとに「変更履歴」シートに記録します。
+
+    Example:
+
+        xlsgen rollforward inputs/ojiya_進行管理シート_R3.xlsx --to R4 -o outputs/ojiya_R4.xlsx
+    """
+    import re
+    from collections import Counter
+
+    from xlsgen.rollforward import rollforward_file
+    from xlsgen.wareki import FiscalYear
+
+    result = rollforward_file(book, to, output, extend_to)
+    click.echo(f"{FiscalYear(result.from_year).kanji}版 → {FiscalYear(result.to_year).kanji}版: "
+               f"{result.output}（変更 {len(result.changes)} セル、「変更履歴」シートを確認してください）")
+    for reason, n in Counter(re.sub(r"（指標「.*」）$", "", c.reason) for c in result.changes).most_common():
+        click.echo(f"  {n:4d}  {reason}")
+    for c in result.changes[:10]:
+        click.echo(f"  {c.sheet}!{c.cell}: {_short(c.before)} → {_short(c.after)}")
+    if len(result.changes) > 10:
+        click.echo(f"  …ほか {len(result.changes) - 10} 件")
+    for f in result.findings[:10]:
+        click.echo(f"警告: {f.sheet}!{f.cell} {f.message}", err=True)
+    if len(result.findings) > 10:
+        click.echo(f"警告: …ほか {len(result.findings) - 10} 件（空の実績値）", err=True)
+
+
+def _short(value, width: int = 30) -> str:
+    text = "（空欄）" if value in (None, "") else str(value).replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
