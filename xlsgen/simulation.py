@@ -53,6 +53,11 @@ SENSITIVITY = "感度変化率"
 CHART_RATIOS = "グラフ数量比率"
 DEFAULT_SENSITIVITY = (-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3)
 DEFAULT_CHART_RATIOS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
+TOP_KEYS = ("kind", "id", "title", "source", "description", "sections", "quantities", "hiring",
+            "costs", "published", "warnings", "analysis")
+INPUT_KEYS = ("name", "label", "value", "unit", "note", "items")
+QUANTITY_KEYS = ("name", "label", "formula", "unit", "note")
+COST_KEYS = ("class", "account", "formula", "note")
 
 
 def excel_round(value: float, digits: int = 0) -> float:
@@ -317,7 +322,7 @@ def _number(raw: Any, where: str, errors: list[str]) -> float | None:
         return None
 
 
-def _published(raw: Any) -> tuple[float, int] | None:
+def published_figure(raw: Any) -> tuple[float, int] | None:
     """A published figure and the decimals it was printed with: "10.7%" → (0.107, 3)."""
     text = unicodedata.normalize("NFKC", str(raw)).replace(",", "").strip()
     pct = text.endswith("%")
@@ -342,10 +347,15 @@ def _text(raw: Any) -> str:
     return "" if raw is None else str(raw).strip()
 
 
-def _mapping(raw: Any, where: str, errors: list[str]) -> dict:
+def yaml_mapping(raw: Any, where: str, errors: list[str], keys: tuple[str, ...] = ()) -> dict:
+    """A YAML mapping; with `keys`, any other key is reported (often a value cut at a comma)."""
     if not isinstance(raw, dict):
         errors.append(f"{where}: 「キー: 値」の形で書いてください")
         return {}
+    for key in raw:
+        if keys and key not in keys:
+            errors.append(f"{where}: 不明な項目「{key}」があります（使える項目: {', '.join(keys)}。"
+                          "{ } の中の値にカンマがあるときは値を引用符で囲んでください）")
     return raw
 
 
@@ -366,19 +376,19 @@ def _inputs(raw_sections: Any, errors: list[str]) -> list[Section]:
         errors.append("sections: 前提条件（入力項目）の区分が1つもありません")
         return sections
     for si, raw in enumerate(raw_sections, 1):
-        raw = _mapping(raw, f"sections の{si}番目", errors)
+        raw = yaml_mapping(raw, f"sections の{si}番目", errors, ("title", "inputs"))
         title = _text(raw.get("title")) or f"区分{si}"
         inputs = []
         for ii, item in enumerate(raw.get("inputs") or [], 1):
             where = f"sections「{title}」の{ii}番目の入力"
-            item = _mapping(item, where, errors)
+            item = yaml_mapping(item, where, errors, INPUT_KEYS)
             name = _name(item.get("name"), where, errors)
             inp = Input(name=name, label=_text(item.get("label")) or name,
                         unit=_text(item.get("unit")), note=_text(item.get("note")))
             if "items" in item:
                 inp.items = []
                 for k, sub in enumerate(item.get("items") or [], 1):
-                    sub = _mapping(sub, f"{where}「{name}」の内訳{k}", errors)
+                    sub = yaml_mapping(sub, f"{where}「{name}」の内訳{k}", errors, ("label", "value"))
                     v = _number(sub.get("value"), f"{where}「{name}」の内訳{k}", errors)
                     inp.items.append((_text(sub.get("label")) or f"{k}", v or 0.0))
                 if not inp.items:
@@ -392,7 +402,7 @@ def _inputs(raw_sections: Any, errors: list[str]) -> list[Section]:
 
 def _analysis(raw: Any, errors: list[str]) -> Section:
     """The grid and chart settings, shown (and editable) on the 前提条件 sheet."""
-    raw = _mapping(raw or {}, "analysis", errors)
+    raw = yaml_mapping(raw or {}, "analysis", errors, ("sensitivity_rates", "chart_ratios"))
 
     def group(key: str, default, name: str, label: str, note: str) -> Input:
         values = [_number(v, f"analysis.{key}", errors) or 0.0 for v in raw.get(key, default)]
@@ -422,7 +432,7 @@ def load_simulation(path: str | Path) -> Simulation:
         at = f"{mark.line + 1}行目付近" if mark else ""
         raise XlsgenError(f"YAML の書き方に誤りがあります（{at}）", path)
     errors: list[str] = []
-    raw = _mapping(raw, "テンプレート全体", errors)
+    raw = yaml_mapping(raw, "テンプレート全体", errors, TOP_KEYS)
     if raw and raw.get("kind", "simulation") != "simulation":
         raise XlsgenError(f"kind が simulation ではありません（{raw.get('kind')}）", path)
     sim_id = _name(raw.get("id", "M"), "id", errors)
@@ -435,7 +445,7 @@ def load_simulation(path: str | Path) -> Simulation:
     known = set(inputs)
     quantities = []
     for qi, q in enumerate(raw.get("quantities") or [], 1):
-        q = _mapping(q, f"quantities の{qi}番目", errors)
+        q = yaml_mapping(q, f"quantities の{qi}番目", errors, QUANTITY_KEYS)
         where = f"quantities の{qi}番目"
         name = _name(q.get("name"), where, errors)
         expr = _expr(q.get("formula"), f"{where}「{name}」", errors)
@@ -450,7 +460,7 @@ def load_simulation(path: str | Path) -> Simulation:
     costs = []
     for ci, c in enumerate(raw.get("costs") or [], 1):
         where = f"costs の{ci}番目"
-        c = _mapping(c, where, errors)
+        c = yaml_mapping(c, where, errors, COST_KEYS)
         cls, account = _text(c.get("class")), _text(c.get("account")) or f"費用{ci}"
         if cls not in COST_CLASSES:
             errors.append(f"{where}「{account}」: class は 変動費 か 固定費 です（「{cls}」）")
@@ -474,8 +484,8 @@ def load_simulation(path: str | Path) -> Simulation:
 
     all_names = known | RESULT_NAMES
     published = []
-    for name, value in _mapping(raw.get("published") or {}, "published", errors).items():
-        parsed = _published(value)
+    for name, value in yaml_mapping(raw.get("published") or {}, "published", errors).items():
+        parsed = published_figure(value)
         if name not in all_names - set(inputs):
             errors.append(f"published: 「{name}」は計算結果・数量の名前ではありません")
         elif parsed is None:
@@ -485,7 +495,7 @@ def load_simulation(path: str | Path) -> Simulation:
 
     warnings = []
     for wi, w in enumerate(raw.get("warnings") or [], 1):
-        w = _mapping(w, f"warnings の{wi}番目", errors)
+        w = yaml_mapping(w, f"warnings の{wi}番目", errors, ("message", "condition"))
         cond = None
         if w.get("condition") not in (None, ""):
             cond = _expr(w.get("condition"), f"warnings の{wi}番目の condition", errors)
@@ -518,13 +528,14 @@ def _check_names(expr: Expr, known: set[str], inputs: dict[str, Input], where: s
 
 def _hiring(raw: Any, inputs: dict[str, Input], costs: list[CostLine],
             errors: list[str]) -> Hiring:
-    raw = _mapping(raw, "hiring（人件費シミュレーション）", errors)
+    raw = yaml_mapping(raw, "hiring（人件費シミュレーション）", errors,
+                   ("hours", "days", "line", "types"))
     hiring = Hiring(_text(raw.get("hours")), _text(raw.get("days")), _text(raw.get("line")), [])
     for key in ("hours", "days"):
         if getattr(hiring, key) not in inputs:
             errors.append(f"hiring.{key}: 入力項目「{getattr(hiring, key)}」がありません")
     for ti, t in enumerate(raw.get("types") or [], 1):
-        t = _mapping(t, f"hiring.types の{ti}番目", errors)
+        t = yaml_mapping(t, f"hiring.types の{ti}番目", errors, ("label", "wage", "adopted"))
         ht = HiringType(_text(t.get("label")) or f"区分{ti}", _text(t.get("wage")),
                         bool(t.get("adopted")))
         if ht.wage not in inputs:

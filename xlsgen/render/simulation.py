@@ -450,8 +450,8 @@ class ModelSheets:
         src, (first, last) = self.chart_sheet_src, self.chart_rows
         chart = self.wb.add_chart({"type": "scatter", "subtype": "straight"})
         x = [src, first, 1, last, 1]
-        for col, colour, label in ((2, "#2F5597", "売上高"), (6, "#C00000", "総費用"),
-                                   (5, "#7F7F7F", "固定費")):
+        for col, colour, label in ((2, "#2F5597", "売上高"), (5, "#C00000", "総費用"),
+                                   (4, "#7F7F7F", "固定費")):
             chart.add_series({"name": label, "categories": x, "values": [src, first, col, last, col],
                               "line": {"color": colour, "width": 2.25,
                                        "dash_type": "dash" if label == "固定費" else "solid"}})
