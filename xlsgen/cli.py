@@ -236,3 +236,54 @@ def rollforward(book, to, output, extend_to):
 def _short(value, width: int = 30) -> str:
     text = "（空欄）" if value in (None, "") else str(value).replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@cli.command()
+@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="報告書の出力先（.xlsx）")
+@click.option("--no-protect", is_flag=True, help="シートの保護をかけません。")
+@handles_errors
+def build(book, output, no_protect):
+    """PDCA 報告書ブック（数式入り・印刷設定済み）を作ります。
+
+    Example:
+
+        xlsgen build inputs/ojiya_進行管理シート_R3.xlsx -o outputs/ojiya_報告書.xlsx
+    """
+    from xlsgen.batch import build_file
+
+    result = build_file(book, output, protect=not no_protect)
+    click.echo(f"{output}: 施策シート {result['sheets']}、指標 {result['kpis']}")
+
+
+@cli.command()
+@click.argument("in_dir", default="inputs", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", "out_dir", default="outputs", show_default=True,
+              type=click.Path(file_okay=False), help="報告書と 検証結果.xlsx の出力先フォルダ")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="同時に処理するファイル数（省略時は CPU コア数）")
+@click.option("--no-protect", is_flag=True, help="報告書のシートを保護しません。")
+@handles_errors
+def run(in_dir, out_dir, jobs, no_protect):
+    """フォルダ内のブックをすべて読み取り・検証し、報告書を作ります（年次処理）。
+
+    失敗したファイルは理由を表示して次へ進みます。1 つでも失敗すると終了コードは 1 です。
+
+    Example:
+
+        xlsgen run inputs -o outputs --jobs 2
+    """
+    from xlsgen.batch import run as run_batch
+
+    def progress(stream, length):
+        return click.progressbar(stream, length=length, label="処理中", file=sys.stderr)
+
+    s = run_batch(in_dir, out_dir, jobs, {"protect": not no_protect}, progress)
+    for r in s["failed"]:
+        click.echo(f"失敗: {r['reason']}", err=True)
+    click.echo(f"ファイル {s['files']}（失敗 {len(s['failed'])}）、シート {s['sheets']}、"
+               f"指標 {s['kpis']}、エラー {s['errors']}、警告 {s['warnings']}、"
+               f"{s['seconds']:.1f} 秒。検証結果: {s['summary']}")
+    if s["failed"]:
+        sys.exit(1)

@@ -1,0 +1,107 @@
+"""`xlsgen build` for one workbook and `xlsgen run` over a folder (optionally in processes).
+
+Each worker reads, validates, builds and writes one workbook and returns a small dict
+(counts and findings as dicts); workbooks never travel between processes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Callable, Iterator
+
+from xlsgen.atomic import atomic_path
+from xlsgen.errors import XlsgenError
+
+SUFFIX = "_報告書"
+SUMMARY_NAME = "検証結果.xlsx"
+
+
+def output_name(src: Path) -> str:
+    return f"{src.stem}{SUFFIX}.xlsx"
+
+
+def build_file(src, out, protect: bool = True) -> dict:
+    """Read `src` (any layout), write its report to `out` atomically; returns counts."""
+    from xlsgen.measures import report_book
+    from xlsgen.read import read_book
+    from xlsgen.render.report import write_report
+
+    book = read_book(src)
+    with atomic_path(out) as tmp:
+        counts = write_report(report_book(book), tmp, protect=protect)
+    return {**counts, "layout": book.layout, "book": book}
+
+
+def process_file(path, out_dir, options: dict | None = None) -> dict:
+    """Read, validate and build one workbook. Never raises: a failure is in the result."""
+    from xlsgen.validate import validate_book
+
+    options = options or {}
+    path, started = Path(path), time.perf_counter()
+    result = {"file": str(path), "name": path.name, "output": None, "ok": False, "reason": None,
+              "layout": None, "sheets": 0, "kpis": 0, "findings": []}
+    try:
+        out = Path(out_dir) / output_name(path)
+        built = build_file(path, out, protect=options.get("protect", True))
+        book = built.pop("book")
+        result["findings"] = [f.to_dict() for f in validate_book(book)]
+        result.update(built, output=str(out), ok=True)
+    except XlsgenError as exc:
+        result["reason"] = str(exc)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+        result["reason"] = f"予期しない問題が発生しました（{type(exc).__name__}: {exc}）"
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def discover(in_dir) -> list[Path]:
+    """Input workbooks of a folder: *.xlsx, without lock files, hidden files and our outputs."""
+    return sorted(p for p in Path(in_dir).glob("*.xlsx")
+                  if not p.name.startswith(("~$", ".")) and not p.stem.endswith(SUFFIX)
+                  and p.name != SUMMARY_NAME)
+
+
+def run_files(paths: list[Path], out_dir, jobs: int = 1,
+              options: dict | None = None) -> Iterator[dict]:
+    """Yield one result per input as each finishes (processes when jobs > 1)."""
+    if jobs <= 1 or len(paths) <= 1:
+        for p in paths:
+            yield process_file(p, out_dir, options)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(process_file, p, out_dir, options) for p in paths]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+def run(in_dir, out_dir, jobs: int | None = None, options: dict | None = None,
+        progress: Callable | None = None) -> dict:
+    """The yearly batch. Results come back sorted by file name, so outputs do not depend
+    on `jobs`. `progress(iterable, length)` wraps the stream of results (a progress bar)."""
+    from xlsgen.render.findings import write_findings
+
+    started = time.perf_counter()
+    paths = discover(in_dir)
+    jobs = jobs or os.cpu_count() or 1
+    stream = run_files(paths, out_dir, jobs, options)
+    results = []
+    if progress:
+        with progress(stream, len(paths)) as bar:
+            results.extend(bar)
+    else:
+        results.extend(stream)
+    results.sort(key=lambda r: r["name"])
+    summary_path = Path(out_dir) / SUMMARY_NAME
+    with atomic_path(summary_path) as tmp:
+        write_findings(results, tmp, Path(out_dir))
+    findings = [f for r in results for f in r["findings"]]
+    return {
+        "files": len(results), "failed": [r for r in results if not r["ok"]], "results": results,
+        "sheets": sum(r["sheets"] for r in results), "kpis": sum(r["kpis"] for r in results),
+        "errors": sum(f["severity"] == "error" for f in findings),
+        "warnings": sum(f["severity"] == "warning" for f in findings),
+        "seconds": round(time.perf_counter() - started, 2), "summary": str(summary_path),
+    }

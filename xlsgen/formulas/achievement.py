@@ -1,0 +1,119 @@
+"""KPI achievement, expected pace and grade: each rule returns (formula, value) so the live
+formula and the cached value written with it come from one place.
+
+Values are fractions (1.0 = 100 %). A missing or non-numeric input gives NA ("−", a text),
+never 0 % and never #DIV/0!. Thresholds and the evaluation year are defined names on
+the 設定 sheet (GRADE_NAMES, EVAL_YEAR).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xlsgen.formulas import text_literal
+from xlsgen.model import Direction, TargetKind
+
+NA = "−"
+GRADE_NAMES = (("A", "評価A"), ("B", "評価B"), ("C", "評価C"))
+DEFAULT_THRESHOLDS = {"評価A": 1.0, "評価B": 0.8, "評価C": 0.5}
+EVAL_YEAR = "評価年度"
+_NA = text_literal(NA)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A cell reference (A1 text) and the value it holds (None when empty or a text)."""
+
+    ref: str
+    value: float | None
+
+
+def _num(*refs: Ref) -> str:
+    return ", ".join(f"ISNUMBER({r.ref})" for r in refs)
+
+
+def _all(*refs: Ref) -> bool:
+    return all(isinstance(r.value, (int, float)) for r in refs)
+
+
+def ratio(actual: Ref, target: Ref) -> tuple[str, object]:
+    """Per-year target (and point-in-time in its target year): actual / target."""
+    f = f"=IF(AND({_num(actual, target)}),IFERROR({actual.ref}/{target.ref},{_NA}),{_NA})"
+    ok = _all(actual, target) and target.value != 0
+    return f, (actual.value / target.value if ok else NA)
+
+
+def cumulative(actual: Ref, summed: str, summed_values: list, target: Ref) -> tuple[str, object]:
+    """Cumulative over a period (延べ/合計): sum of the actuals so far / target."""
+    f = f"=IF(AND({_num(actual, target)}),IFERROR(SUM({summed})/{target.ref},{_NA}),{_NA})"
+    ok = _all(actual, target) and target.value != 0
+    total = sum(v for v in summed_values if isinstance(v, (int, float)))
+    return f, (total / target.value if ok else NA)
+
+
+def progress(actual: Ref, baseline: Ref, target: Ref) -> tuple[str, object]:
+    """Running count (累計) and point-in-time before its target year: (A − B) / (T − B)."""
+    a, b, t = actual.ref, baseline.ref, target.ref
+    f = f"=IF(AND({_num(actual, baseline, target)}),IFERROR(({a}-{b})/({t}-{b}),{_NA}),{_NA})"
+    ok = _all(actual, baseline, target) and target.value != baseline.value
+    return f, ((actual.value - baseline.value) / (target.value - baseline.value) if ok else NA)
+
+
+def reduction(actual: Ref, baseline: Ref, target: Ref) -> tuple[str, object]:
+    """Lower is better: (B − A) / (B − T)."""
+    a, b, t = actual.ref, baseline.ref, target.ref
+    f = f"=IF(AND({_num(actual, baseline, target)}),IFERROR(({b}-{a})/({b}-{t}),{_NA}),{_NA})"
+    ok = _all(actual, baseline, target) and target.value != baseline.value
+    return f, ((baseline.value - actual.value) / (baseline.value - target.value) if ok else NA)
+
+
+def rule_for(kind: TargetKind, direction: Direction, year: int, target_year: int | None,
+             period: tuple[int, int] | None) -> str | None:
+    """Which rule gives the achievement as of `year`; None where there is none (NA)."""
+    if kind in (TargetKind.QUALITATIVE, TargetKind.NONE):
+        return None
+    if direction is Direction.DOWN:
+        return "reduction"
+    if kind is TargetKind.PER_YEAR:
+        return "ratio"
+    if kind is TargetKind.CUMULATIVE:
+        return "cumulative" if period and period[0] <= year else None
+    if kind is TargetKind.RUNNING_TOTAL:
+        return "progress"
+    return "ratio" if target_year is not None and year >= target_year else "progress"
+
+
+def pace(period_years: str, years: list[int], eval_year: int) -> tuple[str, object]:
+    """Expected share of a cumulative target by the evaluation year: years elapsed / years."""
+    f = f'=COUNTIF({period_years},"<="&{EVAL_YEAR})/COLUMNS({period_years})'
+    return f, sum(1 for y in years if y <= eval_year) / len(years)
+
+
+def at_eval_year(row: str, header: str, values: list, years: list[int],
+                 eval_year: int) -> tuple[str, object]:
+    """The achievement in the column whose year header equals 評価年度."""
+    f = f"=IFERROR(INDEX({row},MATCH({EVAL_YEAR},{header},0)),{_NA})"
+    return f, (values[years.index(eval_year)] if eval_year in years else NA)
+
+
+def grade(rate: Ref, thresholds: dict[str, float] | None = None) -> tuple[str, str]:
+    """A/B/C/D from the 設定 thresholds; NA when the rate is not a number."""
+    th = thresholds or DEFAULT_THRESHOLDS
+    inner = text_literal("D")
+    for letter, name in reversed(GRADE_NAMES):
+        inner = f"IF({rate.ref}>={name},{text_literal(letter)},{inner})"
+    f = f"=IF(ISNUMBER({rate.ref}),{inner},{_NA})"
+    if not isinstance(rate.value, (int, float)):
+        return f, NA
+    return f, next((letter for letter, name in GRADE_NAMES if rate.value >= th[name]), "D")
+
+
+EXPLANATIONS = {
+    "ratio": "単年度目標・時点目標（目標年度）の達成率: 実績値 ÷ 目標値。実績または目標が数値でなければ「−」。",
+    "cumulative": "期間累計目標（延べ・合計）の達成率: 期間開始年度からその年度までの実績の合計 ÷ 目標値。",
+    "progress": "累計目標・時点目標（目標年度より前）の進捗率: (実績値 − 基準値) ÷ (目標値 − 基準値)。",
+    "reduction": "減少を目指す指標の達成率: (基準値 − 実績値) ÷ (基準値 − 目標値)。",
+    "pace": "期間累計目標の期待水準: 期間の年度のうち評価年度までの年数 ÷ 期間の年数。",
+    "at_eval_year": "評価年度（設定シート）の列の達成率を取り出します。該当年度がなければ「−」。",
+    "grade": "評価: 達成率が 評価A 以上なら A、評価B 以上なら B、評価C 以上なら C、それ未満は D（しきい値は設定シート）。",
+}

@@ -1,0 +1,524 @@
+"""The PDCA report workbook (xlsxwriter): 一覧, one sheet per measure, データ, 設定, 数式一覧.
+
+Every formula comes from xlsgen.formulas (achievement / report) with its Python value.
+Texts from inputs are written with write_string, never as formulas.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xlsxwriter
+
+from xlsgen.formulas import area, cell, quote_sheet
+from xlsgen.formulas import achievement as ach
+from xlsgen.formulas import report as rf
+from xlsgen.measures import POLICIES, ReportBook, ReportKpi, ReportMeasure
+from xlsgen.model import Direction, Quantity, TargetKind
+from xlsgen.render.formula_map import FormulaNote, write_formula_map
+from xlsgen.render.styles import GRADE_COLORS, Styles, page_setup, sheet_names, text_height
+from xlsgen.wareki import FiscalYear
+
+OVERVIEW, DATA, SETTINGS = "一覧", "データ", "設定"
+KIND_LABELS = {
+    TargetKind.CUMULATIVE: "期間累計", TargetKind.RUNNING_TOTAL: "累計",
+    TargetKind.PER_YEAR: "単年度", TargetKind.AT_YEAR: "時点", TargetKind.QUALITATIVE: "定性",
+    TargetKind.NONE: "目標なし",
+}
+DO_HEADS = ["No", "区分", "指標名", "単位", "目標の種類", "基準年度", "基準値"]
+DO_WIDTHS = [4.5, 9, 34, 8, 12, 13, 10]
+YEAR_WIDTH = 12
+FIRST_YEAR_COL = len(DO_HEADS)
+COMMENTS = {
+    "rate": "評価年度（設定シート）の列の達成率です。種類ごとの計算方法は設定シートを参照。",
+    "pace": "期間累計目標で、評価年度までに期待される達成率（経過年数 ÷ 期間の年数）です。",
+    "grade": "達成率と設定シートのしきい値（評価A・評価B・評価C）から A〜D を判定します。",
+    "year": "この年度の実績に対する達成率（種類ごとの計算式は数式一覧・設定シート）。",
+    "general": "事業費 − うち特定財源 で求めた一般財源（千円）です。",
+}
+
+
+def year_label(y: int | None) -> str:
+    return FiscalYear(y).label if y else ""
+
+
+def kind_label(k: ReportKpi) -> str:
+    label = KIND_LABELS[k.kind]
+    if k.kind is TargetKind.CUMULATIVE and k.period:
+        label += f"\n{FiscalYear(k.period[0]).short}〜{FiscalYear(k.period[1]).short}"
+    return label + ("（減少）" if k.direction is Direction.DOWN else "")
+
+
+class Notes:
+    """One FormulaNote per formula pattern, with how many cells use it."""
+
+    def __init__(self):
+        self._first: dict[str, tuple[str, str, str, str]] = {}
+        self._count: dict[str, int] = {}
+
+    def add(self, key: str, sheet: str, row: int, col: int, formula: str, explanation: str):
+        self._first.setdefault(key, (sheet, cell(row, col), formula, explanation))
+        self._count[key] = self._count.get(key, 0) + 1
+
+    def notes(self) -> list[FormulaNote]:
+        out = []
+        for key, (sheet, ref, formula, text) in self._first.items():
+            n = self._count[key]
+            out.append(FormulaNote(sheet, ref, formula,
+                                   text + (f"（同じ形の数式が {n} セルにあります）" if n > 1 else "")))
+        return out
+
+
+class ReportWriter:
+    def __init__(self, rb: ReportBook, path: Path, protect: bool = True):
+        self.rb, self.protect = rb, protect
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                                  "strings_to_urls": False})
+        self.wb.set_properties({"title": f"{rb.title} 進行管理報告書", "author": "xlsgen",
+                                "created": rb.created})
+        self.st = Styles(self.wb)
+        self.notes = Notes()
+        self.overview_rows: list[dict] = []
+        self._cf: dict = {}
+
+    # --- helpers -------------------------------------------------------------------
+    def formula(self, ws, r, c, fv, fmt, key, explanation):
+        f, v = fv
+        ws.write_formula(r, c, f, fmt, v)
+        self.notes.add(key, ws.name, r, c, f, explanation)
+        return v
+
+    def quantity(self, ws, r, c, q: Quantity | None, fmt_kw=None, input_cell=False):
+        """A value as read: number as number, text as text, empty as blank."""
+        if q is not None and q.value is not None:
+            fmt = self.st.input(q.value) if input_cell else self.st.number(q.value, **(fmt_kw or {}))
+            ws.write_number(r, c, q.value, fmt)
+            return q.value
+        fmt = self.st(locked=False, bg_color="#FFF2CC", text_wrap=True) if input_cell \
+            else self.st.text(**(fmt_kw or {}))
+        text = (q.text or "").strip() if q is not None else ""
+        if text:
+            ws.write_string(r, c, text[:32767], fmt)
+        else:
+            ws.write_blank(r, c, None, fmt)
+        return None
+
+    def merged_text(self, ws, r, c1, c2, text, fmt, widths):
+        text = (text or "")[:32767]
+        if c2 > c1:
+            ws.merge_range(r, c1, r, c2, "", fmt)
+        ws.write_string(r, c1, text, fmt)
+        ws.set_row(r, text_height(text, sum(widths[c1:c2 + 1])))
+
+    # --- workbook ------------------------------------------------------------------
+    def write(self) -> dict:
+        rb = self.rb
+        overview = self.wb.add_worksheet(OVERVIEW)
+        names = sheet_names([f"{m.key} {m.title}" for m in rb.measures],
+                            {OVERVIEW, DATA, SETTINGS, "数式一覧"})
+        kpis = 0
+        for m, name in zip(rb.measures, names):
+            self.measure_sheet(m, name)
+            kpis += len(m.kpis)
+        self.overview(overview)
+        self.data_sheet(names)
+        self.settings_sheet()
+        write_formula_map(self.wb, self.notes.notes())
+        self.wb.close()
+        return {"sheets": len(rb.measures), "kpis": kpis}
+
+    def measure_sheet(self, m: ReportMeasure, name: str) -> None:
+        st, ws = self.st, self.wb.add_worksheet(name)
+        years = m.years
+        tcol = FIRST_YEAR_COL + len(years)  # 目標年度・期間, then 目標値, then 事業費
+        last = max(tcol + 2, 9)
+        widths = DO_WIDTHS + [YEAR_WIDTH] * len(years) + [14, 10, 12]
+        widths += [10] * (last + 1 - len(widths))
+        for c, w in enumerate(widths[:last + 1]):
+            ws.set_column(c, c, w)
+        title = f"{m.key} {m.title}"
+        ws.merge_range(0, 0, 0, last, "", st(bold=True, font_size=14, border=0, valign="vcenter"))
+        ws.write_string(0, 0, title, st(bold=True, font_size=14, border=0, valign="vcenter"))
+        ws.set_row(0, 24)
+        src = f"出典: {Path(self.rb.source).name} シート「{m.source_sheet}」　評価年度・評価のしきい値は「設定」シートで変更できます。"
+        ws.merge_range(1, 0, 1, last, "", st(border=0, font_size=9))
+        ws.write_string(1, 0, src, st(border=0, font_size=9))
+        band = st.band()
+        label = st(bold=True, bg_color="#F2F2F2", text_wrap=True)
+        text = st.text()
+
+        def section(r, heading):
+            ws.merge_range(r, 0, r, last, "", band)
+            ws.write_string(r, 0, heading, band)
+            ws.set_row(r, 18)
+            return r + 1
+
+        # Plan
+        r = section(3, "Plan（計画）")
+        for lab, value in m.levels + ([("目的", m.purpose)] if m.purpose else []):
+            ws.merge_range(r, 0, r, 1, "", label)
+            ws.write_string(r, 0, lab, label)
+            self.merged_text(ws, r, 2, last, value, text, widths)
+            r += 1
+        if m.projects:
+            heads = [(0, 2, "事業名"), (3, 4, "担当課・事業主体"), (5, last, "内容")]
+            for c1, c2, h in heads:
+                ws.merge_range(r, c1, r, c2, "", st.head())
+                ws.write_string(r, c1, h, st.head())
+            r += 1
+            for p in m.projects:
+                name_text = p.name + "".join(f"【{t}】" for t in p.tags)
+                for c1, c2, v in ((0, 2, name_text), (3, 4, p.department or ""),
+                                  (5, last, p.description)):
+                    ws.merge_range(r, c1, r, c2, "", text)
+                    ws.write_string(r, c1, v[:32767], text)
+                ws.set_row(r, max(text_height(p.description, sum(widths[5:last + 1])),
+                                  text_height(name_text, sum(widths[0:3]))))
+                r += 1
+        # Do
+        r = section(r + 1, "Do（実施）")
+        head_row = r + 1
+        for c, h in enumerate(DO_HEADS):
+            ws.merge_range(r, c, r + 1, c, "", st.head())
+            ws.write_string(r, c, h, st.head())
+        if years:
+            if len(years) > 1:
+                ws.merge_range(r, FIRST_YEAR_COL, r, tcol - 1, "", st.head())
+            ws.write_string(r, FIRST_YEAR_COL, "実績値（入力欄）", st.head())
+        for i, y in enumerate(years):
+            ws.write_number(head_row, FIRST_YEAR_COL + i, y, st.year(y, bold=True, bg_color="#D9E1F2",
+                                                                       align="center"))
+        for c, h in ((tcol, "目標年度・期間"), (tcol + 1, "目標値"), (tcol + 2, "事業費\n（千円）")):
+            ws.merge_range(r, c, r + 1, c, "", st.head())
+            ws.write_string(r, c, h, st.head())
+        ws.set_row(r, 18)
+        ws.set_row(head_row, 18)
+        r = head_row + 1
+        ws.repeat_rows(0, 1)
+        do_rows = []
+        for n, k in enumerate(m.kpis, start=1):
+            ws.write_number(r, 0, n, st(align="center"))
+            ws.write_string(r, 1, k.category or "", text)
+            ws.write_string(r, 2, k.name, text)
+            ws.write_string(r, 3, k.unit or "", text)
+            ws.write_string(r, 4, kind_label(k), text)
+            ws.write_string(r, 5, year_label(k.baseline_year), text)
+            self.quantity(ws, r, 6, k.baseline)
+            for i, y in enumerate(years):
+                self.quantity(ws, r, FIRST_YEAR_COL + i, k.values.get(y), input_cell=True)
+            period = k.period and f"{year_label(k.period[0])}〜\n{year_label(k.period[1])}"
+            ws.write_string(r, tcol, period or year_label(k.target_year), text)
+            self.quantity(ws, r, tcol + 1, k.target)
+            self.quantity(ws, r, tcol + 2, k.cost)
+            ws.set_row(r, max(text_height(k.name, widths[2]), 27))
+            do_rows.append(r)
+            r += 1
+        if m.budget:
+            r = self.budget_table(ws, m, r + 1)
+        # Check
+        r = section(r + 1, "Check（評価）")
+        r = self.check_table(ws, m, name, r, do_rows, tcol, widths)
+        for lab, value in m.check:
+            ws.merge_range(r, 0, r, 2, "", label)
+            ws.write_string(r, 0, lab or "分析", label)
+            self.merged_text(ws, r, 3, last, value, text, widths)
+            r += 1
+        # Action
+        r = section(r + 1, "Action（改善）")
+        ws.merge_range(r, 0, r, 2, "", label)
+        ws.write_string(r, 0, "方針（一覧から選択）", label)
+        policy_fmt = st(locked=False, bg_color="#FFF2CC", bold=True, align="center")
+        if m.policy:
+            ws.write_string(r, 3, m.policy, policy_fmt)
+        else:
+            ws.write_blank(r, 3, None, policy_fmt)
+        ws.data_validation(r, 3, r, 3, {"validate": "list", "source": list(POLICIES),
+                                        "input_title": "方針", "input_message": "／".join(POLICIES)})
+        ws.merge_range(r, 4, r, last, "", st(border=0, font_size=9))
+        ws.write_string(r, 4, "／".join(POLICIES) + " から選びます。", st(border=0, font_size=9))
+        r += 1
+        for lab, value in m.action:
+            ws.merge_range(r, 0, r, 2, "", label)
+            ws.write_string(r, 0, lab or "今後の方向性", label)
+            self.merged_text(ws, r, 3, last, value, text, widths)
+            r += 1
+        if self.chart_rows:
+            self.rate_chart(ws, name, *self.chart_rows, r + 1)
+        page_setup(ws, f"{self.rb.title}　{title}", m.sheet_no or m.key, (0, 1))
+        if self.protect:
+            ws.protect("", {"format_rows": True, "format_columns": True})
+
+    def budget_table(self, ws, m: ReportMeasure, r: int) -> int:
+        st = self.st
+        for c, h in ((2, "年度"), (3, "区分"), (4, "事業費（千円）"), (5, "うち特定財源\n（千円）"),
+                     (6, "一般財源\n（千円）")):
+            ws.write_string(r, c, h, st.head())
+        ws.write_comment(r, 6, COMMENTS["general"])
+        ws.set_row(r, 27)
+        r += 1
+        for b in m.budget:
+            ws.write_string(r, 2, year_label(b.fiscal_year), st.text())
+            ws.write_string(r, 3, b.kind, st.text())
+            a = self.quantity(ws, r, 4, b.amount, input_cell=b.kind == "計画")
+            s = self.quantity(ws, r, 5, b.specific_revenue, input_cell=b.kind == "計画")
+            self.formula(ws, r, 6, rf.general_revenue(cell(r, 4), cell(r, 5), a, s),
+                         st.number(), "general_revenue", rf.EXPLANATIONS["general_revenue"])
+            r += 1
+        return r
+
+    def check_table(self, ws, m: ReportMeasure, name: str, r: int, do_rows, tcol, widths) -> int:
+        st, years = self.st, m.years
+        heads = ["No", "種類", "指標名", "", "評価年度の\n達成率", "期待水準", "評価"]
+        for c, h in enumerate(heads):
+            ws.write_string(r, c, h, st.head())
+        for key, c in (("rate", 4), ("pace", 5), ("grade", 6)):
+            ws.write_comment(r, c, COMMENTS[key])
+        for i, y in enumerate(years):
+            ws.write_number(r, FIRST_YEAR_COL + i, y,
+                            st.year(y, bold=True, bg_color="#D9E1F2", align="center"))
+            ws.write_comment(r, FIRST_YEAR_COL + i, COMMENTS["year"])
+        ws.set_row(r, 27)
+        head = r
+        header = area(head, FIRST_YEAR_COL, head, FIRST_YEAR_COL + len(years) - 1, absolute=True)
+        r += 1
+        first = r
+        for n, (k, dr) in enumerate(zip(m.kpis, do_rows), start=1):
+            ws.write_number(r, 0, n, st(align="center"))
+            ws.write_string(r, 1, kind_label(k), st.text())
+            ws.merge_range(r, 2, r, 3, "", st.text())
+            ws.write_string(r, 2, k.name, st.text())
+            ws.set_row(r, max(text_height(k.name, widths[2] + widths[3]), 27))
+            values = self.year_rates(ws, k, r, dr, years, tcol, head)
+            if years:
+                row = area(r, FIRST_YEAR_COL, r, FIRST_YEAR_COL + len(years) - 1)
+                rate = self.formula(ws, r, 4, ach.at_eval_year(row, header, values, years,
+                                                               self.rb.eval_year),
+                                    st.pct(), "at_eval_year", ach.EXPLANATIONS["at_eval_year"])
+            else:
+                rate = ach.NA
+                ws.write_string(r, 4, ach.NA, st.pct())
+            in_period = [i for i, y in enumerate(years) if k.period and k.period[0] <= y <= k.period[1]]
+            if k.kind is TargetKind.CUMULATIVE and in_period:
+                cells = area(head, FIRST_YEAR_COL + in_period[0], head, FIRST_YEAR_COL + in_period[-1],
+                             absolute=True)
+                pace = self.formula(ws, r, 5, ach.pace(cells, [years[i] for i in in_period],
+                                                       self.rb.eval_year),
+                                    st.pct(), "pace", ach.EXPLANATIONS["pace"])
+            else:
+                pace = ach.NA
+                ws.write_string(r, 5, ach.NA, st.pct())
+            g = self.formula(ws, r, 6, ach.grade(ach.Ref(cell(r, 4), rate)),
+                             st(bold=True, align="center"), "grade", ach.EXPLANATIONS["grade"])
+            self.overview_rows.append({"sheet": name, "measure": m, "kpi": k, "do_row": dr,
+                                       "row": r, "tcol": tcol, "rate": rate, "pace": pace,
+                                       "grade": g})
+            r += 1
+        if m.kpis:
+            self.grade_format(ws, first, 6, r - 1, 6)
+        self.chart_rows = (first, r - 1) if any(
+            k.kind not in (TargetKind.QUALITATIVE, TargetKind.NONE) for k in m.kpis) else None
+        return r
+
+    def year_rates(self, ws, k: ReportKpi, r, dr, years, tcol, head) -> list:
+        """One achievement cell per year column, chosen by the KPI's kind and direction."""
+        st = self.st
+        base = ach.Ref(cell(dr, 6), k.baseline.value)
+        target = ach.Ref(cell(dr, tcol + 1), k.target.value)
+        values = []
+        for i, y in enumerate(years):
+            c = FIRST_YEAR_COL + i
+            q = k.values.get(y)
+            actual = ach.Ref(cell(dr, c), q.value if q else None)
+            rule = ach.rule_for(k.kind, k.direction, y, k.target_year, k.period)
+            if rule is None:
+                ws.write_string(r, c, ach.NA, st.pct())
+                values.append(ach.NA)
+                continue
+            if rule == "cumulative":
+                cols = [FIRST_YEAR_COL + j for j, yy in enumerate(years) if k.period[0] <= yy <= y]
+                summed = area(dr, cols[0], dr, cols[-1])
+                sv = [k.values[years[j - FIRST_YEAR_COL]].value for j in cols]
+                fv = ach.cumulative(actual, summed, sv, target)
+            elif rule == "ratio":
+                fv = ach.ratio(actual, target)
+            elif rule == "progress":
+                fv = ach.progress(actual, base, target)
+            else:
+                fv = ach.reduction(actual, base, target)
+            values.append(self.formula(ws, r, c, fv, st.pct(), rule, ach.EXPLANATIONS[rule]))
+        return values
+
+    def grade_format(self, ws, r1, c1, r2, c2):
+        if not self._cf:
+            self._cf.update({k: self.wb.add_format({"bg_color": v}) for k, v in GRADE_COLORS.items()})
+        for letter, fmt in self._cf.items():
+            ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "==",
+                                                   "value": f'"{letter}"', "format": fmt})
+
+    def rate_chart(self, ws, name, r1, r2, at_row):
+        chart = self.wb.add_chart({"type": "bar"})
+        q = quote_sheet(name)
+        chart.add_series({"name": "評価年度の達成率",
+                          "categories": f"={q}!{area(r1, 2, r2, 2, absolute=True)}",
+                          "values": f"={q}!{area(r1, 4, r2, 4, absolute=True)}",
+                          "fill": {"color": "#4472C4"}, "data_labels": {"value": True}})
+        chart.set_title({"name": "指標別の達成率（評価年度・目標＝100%）",
+                         "name_font": {"name": "游ゴシック", "size": 11}})
+        chart.set_x_axis({"num_format": "0%", "min": 0, "num_font": {"name": "游ゴシック"}})
+        chart.set_y_axis({"reverse": True, "num_font": {"name": "游ゴシック", "size": 8}})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 720, "height": 120 + 24 * (r2 - r1 + 1)})
+        ws.insert_chart(at_row, 1, chart)
+
+    # --- 一覧 ----------------------------------------------------------------------
+    def overview(self, ws) -> None:
+        st = self.st
+        heads = ["シート", "施策", "区分", "指標名", "単位", "目標の種類", "基準値", "目標値",
+                 "評価年度の\n達成率", "期待水準", "評価"]
+        widths = [16, 24, 9, 36, 8, 12, 10, 10, 11, 10, 7]
+        for c, (h, w) in enumerate(zip(heads, widths)):
+            ws.set_column(c, c, w)
+            ws.write_string(1, c, h, st.head())
+        ws.merge_range(0, 0, 0, len(heads) - 1, "", st(bold=True, font_size=14, border=0))
+        ws.write_string(0, 0, f"{self.rb.title}　KPI一覧", st(bold=True, font_size=14, border=0))
+        for key, c in (("rate", 8), ("pace", 9), ("grade", 10)):
+            ws.write_comment(1, c, COMMENTS[key])
+        ws.set_row(1, 27)
+        r = 2
+        for o in self.overview_rows:
+            k, sheet, dr = o["kpi"], o["sheet"], o["do_row"]
+            ws.write_url(r, 0, f"internal:{quote_sheet(sheet)}!A1", st.text(font_color="blue",
+                                                                            underline=1),
+                         string=sheet)
+            ws.write_string(r, 1, o["measure"].title, st.text())
+            ws.write_string(r, 2, k.category or "", st.text())
+            ws.write_string(r, 3, k.name, st.text())
+            ws.write_string(r, 4, k.unit or "", st.text())
+            ws.write_string(r, 5, kind_label(k).replace("\n", " "), st.text())
+            for c, src_col, q in ((6, 6, k.baseline), (7, o["tcol"] + 1, k.target)):
+                if q.value is not None:
+                    self.formula(ws, r, c, rf.link(sheet, cell(dr, src_col), q.value),
+                                 st.number(q.value), "link", rf.EXPLANATIONS["link"])
+                else:
+                    self.quantity(ws, r, c, q)
+            for c, src_col, key, fmt in ((8, 4, "rate", st.pct()), (9, 5, "pace", st.pct()),
+                                         (10, 6, "grade", st(bold=True, align="center"))):
+                self.formula(ws, r, c, rf.link(sheet, cell(o["row"], src_col), o[key]), fmt,
+                             "link", rf.EXPLANATIONS["link"])
+            ws.set_row(r, text_height(k.name, widths[3]))
+            r += 1
+        if self.overview_rows:
+            self.grade_format(ws, 2, 10, r - 1, 10)
+        ws.autofilter(1, 0, max(r - 1, 2), len(heads) - 1)
+        ws.freeze_panes(2, 0)
+        self.grade_counts(ws, r - 1, len(heads) + 1)
+        page_setup(ws, f"{self.rb.title}　KPI一覧", OVERVIEW, (0, 1))
+        if self.protect:
+            ws.protect("", {"autofilter": True, "sort": True, "format_columns": True,
+                            "format_rows": True})
+
+    def grade_counts(self, ws, last_row, c) -> None:
+        st = self.st
+        ws.set_column(c, c + 1, 9)
+        ws.write_string(1, c, "評価", st.head())
+        ws.write_string(1, c + 1, "指標数", st.head())
+        ws.write_comment(1, c + 1, rf.EXPLANATIONS["count"])
+        grades = area(2, 10, max(last_row, 2), 10, absolute=True)
+        values = [o["grade"] for o in self.overview_rows]
+        for i, letter in enumerate(["A", "B", "C", "D", ach.NA]):
+            ws.write_string(2 + i, c, letter, st(align="center", bold=True))
+            self.formula(ws, 2 + i, c + 1, rf.count(grades, cell(2 + i, c), letter, values),
+                         st.number(), "count", rf.EXPLANATIONS["count"])
+        chart = self.wb.add_chart({"type": "column"})
+        chart.add_series({"name": "指標数",
+                          "categories": [OVERVIEW, 2, c, 6, c], "values": [OVERVIEW, 2, c + 1, 6, c + 1],
+                          "points": [{"fill": {"color": GRADE_COLORS.get(g, "#BFBFBF")}}
+                                     for g in ("A", "B", "C", "D", "−")],
+                          "border": {"color": "#595959"}, "data_labels": {"value": True}})
+        chart.set_title({"name": "評価の分布", "name_font": {"name": "游ゴシック", "size": 11}})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 380, "height": 260})
+        ws.insert_chart(8, c, chart)
+
+    # --- データ / 設定 ---------------------------------------------------------------
+    def data_sheet(self, names: list[str]) -> None:
+        st, ws = self.st, self.wb.add_worksheet(DATA)
+        heads = ["シート名", "施策番号", "施策名", "区分", "指標名", "単位", "目標の種類", "方向",
+                 "値の種別", "西暦年度", "和暦年度", "値", "表記", "入力ファイルの位置"]
+        plain = self.st(border=0, valign="top")
+        for c, h in enumerate(heads):
+            ws.write_string(0, c, h, st(bold=True, border=0))
+        ws.set_column(0, 13, 12)
+        ws.set_column(4, 4, 40)
+        r = 1
+        for m, name in zip(self.rb.measures, names):
+            for k in m.kpis:
+                rows = [("現状値", q) for q in k.history if q is not k.baseline and
+                        q.fiscal_year != k.baseline_year] if m.years and k.history else []
+                rows = [r_ for r_ in rows if k.baseline_year is not None]
+                rows.append(("基準値", k.baseline))
+                rows += [("実績値", q) for y, q in sorted(k.values.items())]
+                rows.append(("目標値", k.target))
+                for what, q in rows:
+                    if q is None or q.is_empty:
+                        continue
+                    y = q.fiscal_year or {"基準値": k.baseline_year, "目標値": k.target_year}.get(what)
+                    vals = [name, m.key, m.title, k.category or "", k.name, k.unit or "",
+                            KIND_LABELS[k.kind], "減少" if k.direction is Direction.DOWN else "増加",
+                            what]
+                    for c, v in enumerate(vals):
+                        ws.write_string(r, c, v, plain)
+                    if y:
+                        ws.write_number(r, 9, y, plain)
+                        ws.write_string(r, 10, FiscalYear(y).kanji, plain)
+                    if q.value is not None:
+                        ws.write_number(r, 11, q.value, plain)
+                    ws.write_string(r, 12, q.text or "", plain)
+                    ws.write_string(r, 13, f"{m.source_sheet}!{q.cell}" if q.cell else "", plain)
+                    r += 1
+        ws.autofilter(0, 0, max(r - 1, 1), len(heads) - 1)
+        ws.freeze_panes(1, 0)
+        page_setup(ws, f"{self.rb.title}　データ（機械判読用）", DATA, (0, 0))
+
+    def settings_sheet(self) -> None:
+        st, ws = self.st, self.wb.add_worksheet(SETTINGS)
+        ws.set_column(0, 0, 16)
+        ws.set_column(1, 1, 14)
+        ws.set_column(2, 2, 90)
+        for c, h in enumerate(["名前", "値（変更できます）", "説明"]):
+            ws.write_string(0, c, h, st.head())
+        rows = [(name, ach.DEFAULT_THRESHOLDS[name],
+                 f"達成率がこの値以上なら {letter}。") for letter, name in ach.GRADE_NAMES]
+        r = 1
+        for name, value, expl in rows:
+            ws.write_string(r, 0, name, st(bold=True))
+            ws.write_number(r, 1, value, st(num_format="0%", locked=False, bg_color="#FFF2CC"))
+            ws.write_string(r, 2, expl + " これ未満の最後の段階は D。", st.text())
+            self.wb.define_name(name, f"={quote_sheet(SETTINGS)}!{cell(r, 1, absolute=True)}")
+            r += 1
+        ey = self.rb.eval_year
+        ws.write_string(r, 0, ach.EVAL_YEAR, st(bold=True))
+        ws.write_number(r, 1, ey, st.year(ey, locked=False, bg_color="#FFF2CC"))
+        ws.write_string(r, 2, "達成率・評価を出す年度（西暦で入力）。期間累計の期待水準もこの年度までで計算します。",
+                        st.text())
+        self.wb.define_name(ach.EVAL_YEAR, f"={quote_sheet(SETTINGS)}!{cell(r, 1, absolute=True)}")
+        r += 2
+        ws.merge_range(r, 0, r, 2, "", st.band())
+        ws.write_string(r, 0, "達成率の計算方法（指標の種類と方向による）", st.band())
+        r += 1
+        for key, expl in {**ach.EXPLANATIONS, **rf.EXPLANATIONS}.items():
+            ws.merge_range(r, 0, r, 1, "", st(bold=True))
+            ws.write_string(r, 0, key, st(bold=True))
+            ws.write_string(r, 2, expl, st.text())
+            r += 1
+        ws.merge_range(r, 0, r, 2, "", st.text())
+        ws.write_string(r, 0, "定性的な目標・目標なし・未入力の実績は、達成率を「−」と表示します（0% にはしません）。"
+                        "黄色のセルは入力欄です。", st.text())
+        page_setup(ws, f"{self.rb.title}　設定", SETTINGS, None, landscape=False)
+        if self.protect:
+            ws.protect("")
+
+
+def write_report(rb: ReportBook, path, protect: bool = True) -> dict:
+    """Write the report workbook to `path` (the caller makes it atomic); returns counts."""
+    return ReportWriter(rb, Path(path), protect).write()
