@@ -83,7 +83,8 @@ class Expr:
         self.names -= local
 
     def _check(self, node: ast.AST) -> None:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        arithmetic = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, arithmetic):
             self._check(node.left)
             self._check(node.right)
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):

@@ -63,9 +63,10 @@ class Survey:
     def warnings(self) -> list[str]:
         out = [f"公表値と一致しません: {label} 計算値 {v:.1%} / 公表値 {p:.1%}"
                for label, v, p, d in self.checks() if excel_round(v, d) != p]
-        if self.participants_stated is not None and self.participants_stated != len(self.participants):
+        stated = self.participants_stated
+        if stated is not None and stated != len(self.participants):
             out.append(f"参加団体の一覧は {len(self.participants)} 団体ですが、資料の合計は "
-                       f"{self.participants_stated} 団体です")
+                       f"{stated} 団体です")
         return out
 
 

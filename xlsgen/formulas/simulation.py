@@ -71,7 +71,7 @@ def describe(expr) -> str:
 
 
 def link(name: str) -> str:
-    """A cell that shows a named value: `=製造費用`."""
+    """A cell that shows a named value or another cell: `=製造費用`, `='前提条件'!$C$67`."""
     return f"={name}"
 
 

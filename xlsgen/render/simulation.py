@@ -248,8 +248,9 @@ class ModelSheets:
             ws.write_string(row, 0, "", st("total"))
             ws.write_string(row, 1, f"{label}計（{cls}）", st("total"))
             ws.write_string(row, 2, f"{cls}の合計", st("total"))
+            yearly = sum(ev.lines[c.account] for c in self.sim.lines(cls))
             for col in (3, 4):
-                value = sum(ev.lines[c.account] for c in self.sim.lines(cls)) / (12 if col == 3 else 1)
+                value = yearly / 12 if col == 3 else yearly
                 ws.write_formula(row, col, sum_of(area(first, col, row - 1, col)),
                                  st("total", YEN), value)
             ws.write_blank(row, 5, None, st("total"))
@@ -335,7 +336,7 @@ class ModelSheets:
         first = row
         ratios = self.sim.input(S.CHART_RATIOS).items
         for i, (_, ratio) in enumerate(ratios):
-            ws.write_formula(row, 0, "=" + self.input_ref(S.CHART_RATIOS, i), st("num", PCT), ratio)
+            ws.write_formula(row, 0, link(self.input_ref(S.CHART_RATIOS, i)), st("num", PCT), ratio)
             local = {"比率": (cell(row, 0), ratio)}
             for j, (_, expr) in enumerate(S.CHART_COLUMNS, 1):
                 self.put(ws, row, j, expr, st("num", YEN), local)
@@ -406,15 +407,17 @@ class ModelSheets:
         top, left = 4, 2
         ws.write_string(top, 1, "販売単価の変化率", st("head"))
         ws.write_string(top + 1, 0, "販売数量の変化率", st("head"))
-        ws.write_string(top + 1, 1, "販売数量（kg）＼販売単価（円/kg）", st("head"))
+        ws.write_string(top + 1, 1, "数量（kg）＼単価（円/kg）", st("head"))
+        ws.set_row(top + 1, 30)
         prices, volumes = [], []
         for j, rate in enumerate(rates):
-            ws.write_formula(top, left + j, "=" + self.input_ref(S.SENSITIVITY, j), st("head", PCT), rate)
+            ws.write_formula(top, left + j, link(self.input_ref(S.SENSITIVITY, j)),
+                             st("head", PCT), rate)
             prices.append(self.put(ws, top + 1, left + j, S.SENS_PRICE, st("head", YEN),
                                    {"変化率": (cell(top, left + j), rate)}))
         for i, rate in enumerate(rates):
             r = top + 2 + i
-            ws.write_formula(r, 0, "=" + self.input_ref(S.SENSITIVITY, i), st("head", PCT), rate)
+            ws.write_formula(r, 0, link(self.input_ref(S.SENSITIVITY, i)), st("head", PCT), rate)
             volumes.append(self.put(ws, r, 1, S.SENS_VOLUME, st("head", YEN),
                                     {"変化率": (cell(r, 0), rate)}))
         base = None
@@ -452,7 +455,8 @@ class ModelSheets:
         x = [src, first, 1, last, 1]
         for col, colour, label in ((2, "#2F5597", "売上高"), (5, "#C00000", "総費用"),
                                    (4, "#7F7F7F", "固定費")):
-            chart.add_series({"name": label, "categories": x, "values": [src, first, col, last, col],
+            values = [src, first, col, last, col]
+            chart.add_series({"name": label, "categories": x, "values": values,
                               "line": {"color": colour, "width": 2.25,
                                        "dash_type": "dash" if label == "固定費" else "solid"}})
         chart.add_series({"name": "損益分岐点", "categories": "=" + self.refs["bep_volume"],

@@ -128,7 +128,7 @@ def _checks(wb, st, survey: Survey, refs: dict, notes: list) -> None:
              if o.published]
     for label, ref, value, published, digits in rows:
         ws.write_string(row, 0, label, st("text"))
-        ws.write_formula(row, 1, "=" + ref, st("num", PCT), value)
+        ws.write_formula(row, 1, F.link(ref), st("num", PCT), value)
         ws.write_number(row, 2, published, st("num", PCT))
         ws.write_number(row, 3, digits, st("center"))
         ok = excel_round(value, digits) == published
