@@ -95,19 +95,22 @@ class RollResult:
 Snapshot = dict[str, dict[str, tuple[Any, str]]]  # sheet → cell → (value, number format)
 
 
+def _token(fy: int, kanji: bool) -> str:
+    f = FiscalYear(fy)
+    n = "元" if kanji and f.era_year == 1 else str(f.era_year)
+    return (f.kanji[:2] if kanji else f.era) + n
+
+
 def year_label_like(text: str, fy: int) -> str:
     """`text` with its first era year replaced by `fy`, in the same style.
 
-    `R2年度\\n(実績値)` → `R3年度\\n(実績値)`; `【Check】令和2年度実績…` → `…令和3年度実績…`.
+    `R2年度\n(実績値)` → `R3年度\n(実績値)`; `【Check】令和2年度実績…` → `…令和3年度実績…`.
     """
-    fy_ = FiscalYear(fy)
     m = _YEAR_TOKEN.search(text)
     if m is None:
-        return f"{fy_.short}年度\n{text}" if text else f"{fy_.short}年度"
-    kanji = len(m.group(1)) > 1
-    n = "元" if kanji and fy_.era_year == 1 else str(fy_.era_year)
-    token = (fy_.kanji[:2] if kanji else fy_.era) + n
-    return text[: m.start()] + token + text[m.end():]
+        short = FiscalYear(fy).short
+        return f"{short}年度\n{text}" if text else f"{short}年度"
+    return text[: m.start()] + _token(fy, len(m.group(1)) > 1) + text[m.end():]
 
 
 def rewrite_heisei(text: str) -> str | None:
@@ -117,7 +120,7 @@ def rewrite_heisei(text: str) -> str | None:
         n = 1 if num == "元" else int(num.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
         if era not in ("H", "h", "平成") or n <= 31:
             return m.group(0)
-        return year_label_like(m.group(0), 1988 + n)
+        return _token(1988 + n, len(era) > 1)
 
     new = _YEAR_TOKEN.sub(repl, text)
     return None if new == text else new
