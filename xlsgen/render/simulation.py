@@ -95,6 +95,7 @@ class ModelSheets:
         self.inputs: dict[str, list[tuple[int, int]]] = {}  # name → cells on 前提条件
         self.refs: dict[str, object] = {}  # cells other sheets point at (charts, checks)
         self.line_rows: dict[str, int] = {}  # cost account → its row on 費用
+        self.written: dict[tuple[str, int, int], str] = {}  # formulas, for 数式一覧
 
     # -- helpers ---------------------------------------------------------------------
     def sheet_name(self, base: str) -> str:
@@ -121,14 +122,17 @@ class ModelSheets:
         text = formula(expr, lambda n: local[n][0] if n in local else self.name(n))
         value = self.ev.value(expr, {k: v for k, (_, v) in local.items()})
         ws.write_formula(row, col, text, fmt, value)
+        self.written[(ws.name, row, col)] = text
         return value
 
     def put_link(self, ws, row: int, col: int, n: str, fmt):
         ws.write_formula(row, col, link(self.name(n)), fmt, self.ev[n])
+        self.written[(ws.name, row, col)] = link(self.name(n))
 
-    def note(self, ws, first: tuple[int, int], last: tuple[int, int], expr_text: str,
-             explanation: str) -> None:
-        self.notes.append((ws.name, area(*first, *last), expr_text, explanation))
+    def note(self, ws, first: tuple[int, int], last: tuple[int, int], explanation: str) -> None:
+        """One 数式一覧 row: the range of a formula pattern, its first formula, what it means."""
+        example = self.written[(ws.name, *first)]
+        self.notes.append((ws.name, area(*first, *last), example, explanation))
 
     def header(self, ws, row: int, labels: list[str], col: int = 0) -> None:
         for i, h in enumerate(labels):
@@ -138,7 +142,7 @@ class ModelSheets:
         expr = S.result_expr(n)
         self.put(ws, row, col, expr, fmt)
         self.define(n, ws, row, col)
-        self.note(ws, (row, col), (row, col), formula(expr, self.name), explanation)
+        self.note(ws, (row, col), (row, col), explanation)
 
     def fmt_of(self, n: str) -> str:
         return PCT if n in ("利益率", "限界利益率", "安全余裕比率", "目標利益率") else YEN
@@ -222,7 +226,7 @@ class ModelSheets:
             self.put(ws, row, 4, q.expr, st("num", _num_format([ev[q.name]], q.unit)))
             ws.write_string(row, 5, q.note, st("note"))
             self.define(q.name, ws, row, 4)
-            self.note(ws, (row, 4), (row, 4), formula(q.expr, self.name), f"{q.label}（{q.unit}）")
+            self.note(ws, (row, 4), (row, 4), f"{q.label}（{q.unit}）")
             row += 1
         row += 1
         self.header(ws, row, ["区分", "勘定科目", "算定式", "月額", "年額", "備考"])
@@ -241,10 +245,9 @@ class ModelSheets:
                 self.put(ws, row, 3, S.MONTHLY, st("num", YEN),
                          {"年額": (cell(row, 4), ev.lines[line.account])})
                 ws.write_string(row, 5, line.note, st("note"))
-                self.note(ws, (row, 4), (row, 4), formula(line.expr, self.name),
-                          f"{line.account}（{cls}）の年額")
+                self.note(ws, (row, 4), (row, 4), f"{line.account}（{cls}）の年額")
                 row += 1
-            self.note(ws, (first, 3), (row - 1, 3), formula(S.MONTHLY, str), "月額＝年額÷12")
+            self.note(ws, (first, 3), (row - 1, 3), "月額＝年額÷12")
             ws.write_string(row, 0, "", st("total"))
             ws.write_string(row, 1, f"{label}計（{cls}）", st("total"))
             ws.write_string(row, 2, f"{cls}の合計", st("total"))
@@ -253,10 +256,10 @@ class ModelSheets:
                 value = yearly / 12 if col == 3 else yearly
                 ws.write_formula(row, col, sum_of(area(first, col, row - 1, col)),
                                  st("total", YEN), value)
+                self.written[(ws.name, row, col)] = sum_of(area(first, col, row - 1, col))
             ws.write_blank(row, 5, None, st("total"))
             self.define(total, ws, row, 4)
-            self.note(ws, (row, 3), (row, 4), sum_of(area(first, 4, row - 1, 4)),
-                      f"{total}＝{cls}の各項目の合計（名前「{self.name(total)}」）")
+            self.note(ws, (row, 3), (row, 4), f"{total}＝{cls}の各項目の合計（名前「{self.name(total)}」）")
             subtotal[cls] = row
             row += 1
         ws.write_string(row, 1, "費用合計", st("result"))
@@ -342,8 +345,7 @@ class ModelSheets:
                 self.put(ws, row, j, expr, st("num", YEN), local)
             row += 1
         for j, (h, expr) in enumerate(S.CHART_COLUMNS, 1):
-            self.note(ws, (first, j), (row - 1, j), formula(expr, lambda n: "比率" if n == "比率"
-                                                             else self.name(n)),
+            self.note(ws, (first, j), (row - 1, j),
                       f"グラフ用の{h}（比率は前提条件のグラフ数量比率）")
         self.chart_rows = (first, row - 1)
         self.chart_sheet_src = ws.name
@@ -394,8 +396,9 @@ class ModelSheets:
                 self.refs["adopted"] = (on_sheet(ws.name, cell(row, 6, absolute=True)),
                                         monthly * 12)
             row += 1
-        self.note(ws, (4, 4), (row - 1, 6), "=時給*労働時間, =日給*日数, =月額*12",
-                  "雇用形態別の日給・月額・年額（12か月）")
+        for col, what in ((4, "日給＝時給×労働時間"), (5, "月額＝日給×稼働日数"),
+                          (6, "年額＝月額×12")):
+            self.note(ws, (4, col), (row - 1, col), f"雇用形態別の{what}")
         ws.protect("", {"format_columns": True, "format_rows": True})
 
     def sensitivity_sheet(self) -> None:
@@ -436,18 +439,15 @@ class ModelSheets:
             "type": "cell", "criteria": "<", "value": 0,
             "format": self.wb.add_format({"font_color": "#C00000", "bg_color": "#FCE4D6"})})
         self.refs["sens_base"] = base
-        self.note(ws, (top + 1, left), (top + 1, last[1]), formula(S.SENS_PRICE, self._plain),
+        self.note(ws, (top + 1, left), (top + 1, last[1]),
                   "販売単価の軸（前提条件の販売単価 ×（1＋変化率））")
-        self.note(ws, (top + 2, 1), (last[0], 1), formula(S.SENS_VOLUME, self._plain),
+        self.note(ws, (top + 2, 1), (last[0], 1),
                   "販売数量の軸（前提条件の販売数量 ×（1＋変化率））")
-        self.note(ws, (top + 2, left), last, formula(S.SENS_PROFIT, self._plain),
+        self.note(ws, (top + 2, left), last,
                   "各セルの営業利益（数量＝行の販売数量、価格＝列の販売単価）")
         ws.write_string(last[0] + 2, 0, "太字・緑の網掛けは前提条件どおりの値（収支シートの営業利益と同じ）。"
                                         "赤字は営業損失です。", st("sub"))
         ws.protect("", {"format_columns": True, "format_rows": True})
-
-    def _plain(self, n: str) -> str:
-        return n if n in ("変化率", "数量", "価格", "比率") else self.name(n)
 
     def chart_sheet(self) -> None:
         src, (first, last) = self.chart_sheet_src, self.chart_rows
@@ -496,7 +496,7 @@ class ModelSheets:
                 ws.write_string(row, 5, "要確認", st("center"))
             else:
                 self.put(ws, row, 5, S.warning_state(w.condition), st("center"))
-                self.note(ws, (row, 5), (row, 5), formula(S.warning_state(w.condition), self.name),
+                self.note(ws, (row, 5), (row, 5),
                           "条件が成り立つ間は「要確認」、入力を直して解消すれば「解消」")
             ws.set_row(row, 42)
             row += 1
@@ -523,8 +523,7 @@ class ModelSheets:
                 "公表値": (cell(row, 3), p.value)})
             row += 1
         if sim.published:
-            self.note(ws, (first, 5), (row - 1, 5),
-                      formula(S.PUBLISHED_JUDGE, lambda n: n), "計算値を公表値の桁で四捨五入して比較")
+            self.note(ws, (first, 5), (row - 1, 5), "計算値を公表値の桁で四捨五入して比較")
         row += 1
         ws.write_string(row, 0, "3. 計算の整合性", st("title"))
         row += 1
@@ -549,7 +548,7 @@ class ModelSheets:
             ws.write_blank(row, 3, None, st("text"))
             ws.write_blank(row, 4, None, st("text"))
             self.put(ws, row, 5, S.CHECK_JUDGE, st("center"), {"差": (cell(row, 2), diff)})
-            self.note(ws, (row, 2), (row, 2), formula(expr, self._plain_check), label)
+            self.note(ws, (row, 2), (row, 2), label)
             row += 1
         red = self.wb.add_format({"font_color": "#C00000", "bold": True, "bg_color": "#FCE4D6"})
         green = self.wb.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
@@ -558,9 +557,6 @@ class ModelSheets:
             ws.conditional_format(judge[0], 5, row, 5, {"type": "cell", "criteria": "==",
                                                          "value": f'"{text}"', "format": fmt})
         ws.protect("", {"format_columns": True, "format_rows": True})
-
-    def _plain_check(self, n: str) -> str:
-        return n if n in ("基準", "採用年額", "労務費") else self.name(n)
 
 
 def _comparison(wb, st: Styles, models: list[ModelSheets], notes: list) -> None:
@@ -595,8 +591,8 @@ def _comparison(wb, st: Styles, models: list[ModelSheets], notes: list) -> None:
         ws.write_string(r, 2, desc, st("note"))
         for j, m in enumerate(models):
             m.put_link(ws, r, 3 + j, n, st("result" if n == "営業利益" else "num", m.fmt_of(n)))
-    notes.append((ws.name, area(4, 3, 3 + len(rows), 2 + len(models)), "=A_売上高 など",
-                  "各モデルの名前付きセル（接頭辞＝モデルの id）を表示"))
+    notes.append((ws.name, area(4, 3, 3 + len(rows), 2 + len(models)),
+                  link(models[0].name("販売数量")), "各モデルの名前付きセル（接頭辞＝モデルの id）を表示"))
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 
