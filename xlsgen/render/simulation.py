@@ -23,8 +23,6 @@ PCT = '0.0%;"▲"0.0%'
 INPUT_FILL = "#FFF2CC"
 HEAD_FILL = "#DDEBF7"
 SECTION_FILL = "#F2F2F2"
-SHEETS = ("前提条件", "費用", "収支", "損益分岐点", "販売価格", "人件費", "感度分析",
-          "損益分岐点グラフ", "チェック")
 
 
 class Styles:
@@ -624,11 +622,4 @@ def _formula_map(wb, notes: list) -> None:
     except ImportError:
         return
     write_formula_map(wb, [FormulaNote(*n) for n in notes])
-
-
-def sheet_names(evaluations: list[S.Evaluation]) -> list[str]:
-    """The sheets the workbook will hold, in order (for the CLI summary and tests)."""
-    several = len(evaluations) > 1
-    names = [f"{ev.sim.id}_{s}" if several else s for ev in evaluations for s in SHEETS]
-    return names + (["比較"] if several else [])
 
