@@ -479,6 +479,8 @@ class ReportWriter:
         ws.autofilter(0, 0, max(r - 1, 1), len(heads) - 1)
         ws.freeze_panes(1, 0)
         page_setup(ws, f"{self.rb.title}　データ（機械判読用）", DATA, (0, 0))
+        if self.protect:
+            ws.protect("", {"autofilter": True, "sort": True, "format_columns": True})
 
     def settings_sheet(self) -> None:
         st, ws = self.st, self.wb.add_worksheet(SETTINGS)

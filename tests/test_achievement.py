@@ -1,0 +1,97 @@
+"""Achievement rules pinned by hand-computed cases: the Python value, and the same formula
+recalculated by LibreOffice in a built report (one recalculation for all cases)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import openpyxl
+import pytest
+
+from xlsgen.formulas import achievement as ach
+from xlsgen.measures import ReportBook, ReportKpi, ReportMeasure
+from xlsgen.model import Direction, Quantity, TargetKind
+from xlsgen.render.report import write_report
+
+YEARS = [2020, 2021, 2022, 2023, 2024]
+NA = ach.NA
+
+
+def kpi(name, kind, baseline, actuals, target, direction=Direction.UP, period=None):
+    values = {y: Quantity(value=v, fiscal_year=y) if isinstance(v, (int, float))
+              else Quantity(text=v, fiscal_year=y) for y, v in zip(YEARS, actuals)}
+    return ReportKpi(name=name, unit="件", kind=kind, direction=direction,
+                     baseline=Quantity(value=baseline), baseline_year=2018, values=values,
+                     target=Quantity(value=target) if isinstance(target, (int, float))
+                     else Quantity(text=target),
+                     target_year=2024, period=period)
+
+
+# name → (kpi, expected achievement per year, expected pace at 2021, expected grade at 2021)
+CASES = {
+    "単年度": (kpi("単年度", TargetKind.PER_YEAR, 48, [40, 60, None, None, None], 50),
+            [0.8, 1.2, NA, NA, NA], NA, "A"),
+    "期間累計": (kpi("期間累計", TargetKind.CUMULATIVE, None, [10, 30, None, None, None], 100,
+                 period=(2020, 2023)),
+             [0.1, 0.4, NA, NA, NA], 0.5, "D"),
+    "累計": (kpi("累計", TargetKind.RUNNING_TOTAL, 163, [176, 200, None, None, None], 220),
+           [13 / 57, 37 / 57, NA, NA, NA], NA, "C"),
+    "時点": (kpi("時点", TargetKind.AT_YEAR, 40.4, [42.4, None, None, None, 45], 44),
+           [2 / 3.6, NA, NA, NA, 45 / 44], NA, NA),
+    "減少": (kpi("減少", TargetKind.AT_YEAR, 100, [90, 95, None, None, None], 80, Direction.DOWN),
+           [0.5, 0.25, NA, NA, NA], NA, "D"),
+    "定性": (kpi("定性", TargetKind.QUALITATIVE, None, ["実施", "実施", None, None, None], "整備完了"),
+           [NA] * 5, NA, NA),
+    "目標＝基準": (kpi("目標＝基準", TargetKind.RUNNING_TOTAL, 3, [0, 3, None, None, None], 3),
+              [NA] * 5, NA, NA),
+}
+
+
+def report(cases) -> ReportBook:
+    m = ReportMeasure(key="01", title="テスト施策", source_sheet="01", levels=[("施策", "テスト")],
+                      purpose="", projects=[], years=YEARS, kpis=[c[0] for c in cases.values()],
+                      check=[], action=[])
+    return ReportBook(layout="ojiya", source="test.xlsx", title="テスト", eval_year=2021,
+                      created=datetime(2021, 4, 1), measures=[m])
+
+
+def check_rows(ws) -> dict:
+    """KPI name → {column header: value} of the Check table (year headers are numbers)."""
+    head = next(r for r in ws.iter_rows() if r[4].value == "評価年度の\n達成率")
+    cols = {c.column: c.value for c in head if c.value is not None}
+    out = {}
+    for row in ws.iter_rows(min_row=head[0].row + 1):
+        if row[2].value in CASES and row[2].value not in out:
+            out[row[2].value] = {cols[c.column]: c.value for c in row if c.column in cols}
+    return out
+
+
+def test_python_values_hand_computed():
+    r = ach.Ref
+    assert ach.ratio(r("E5", 40), r("J5", 50))[1] == pytest.approx(0.8)
+    assert ach.ratio(r("E5", None), r("J5", 50))[1] == NA
+    assert ach.ratio(r("E5", 3), r("J5", 0))[1] == NA
+    assert ach.cumulative(r("F5", 30), "E5:F5", [10, 30], r("J5", 100))[1] == pytest.approx(0.4)
+    assert ach.progress(r("E5", 176), r("D5", 163), r("J5", 220))[1] == pytest.approx(13 / 57)
+    assert ach.reduction(r("E5", 90), r("D5", 100), r("J5", 80))[1] == pytest.approx(0.5)
+    assert ach.pace("$H$9:$K$9", [2020, 2021, 2022, 2023], 2021)[1] == 0.5
+    assert [ach.grade(r("E9", v))[1] for v in (1.0, 0.99, 0.8, 0.5, 0.49, NA)] == \
+        ["A", "B", "B", "C", "D", NA]
+    assert ach.rule_for(TargetKind.AT_YEAR, Direction.UP, 2023, 2024, None) == "progress"
+    assert ach.rule_for(TargetKind.AT_YEAR, Direction.UP, 2024, 2024, None) == "ratio"
+    assert ach.rule_for(TargetKind.CUMULATIVE, Direction.UP, 2018, 2023, (2019, 2023)) is None
+
+
+def test_rules_in_workbook_and_recalculated(tmp_path, recalc):
+    out = tmp_path / "rules.xlsx"
+    write_report(report(CASES), out)
+    cached = check_rows(openpyxl.load_workbook(out, data_only=True)["01 テスト施策"])
+    fresh = check_rows(openpyxl.load_workbook(recalc(out), data_only=True)["01 テスト施策"])
+    for name, (_, per_year, pace, grade) in CASES.items():
+        for got in (cached[name], fresh[name]):
+            years = [got[y] for y in YEARS]
+            assert years == [pytest.approx(v) if v != NA else NA for v in per_year], name
+            assert got["期待水準"] == (pytest.approx(pace) if pace != NA else NA), name
+            assert got["評価"] == grade, name
+            rate = per_year[YEARS.index(2021)]
+            assert got["評価年度の\n達成率"] == (pytest.approx(rate) if rate != NA else NA), name
