@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from xlsgen.model import Book, Direction, Project, Quantity, TargetKind
+from xlsgen.wareki import FiscalYear
 
 POLICIES = ("拡充", "継続", "改善", "縮小", "統合", "廃止", "完了")
 NISHITOKYO_PLAN_YEARS = list(range(2019, 2024))  # 第2次計画 H31–H35 = R1–R5
@@ -32,7 +33,6 @@ class ReportKpi:
     period: tuple[int, int] | None = None  # cumulative: first and last year summed
     cost: Quantity | None = None  # 千円
     category: str | None = None
-    source: str | None = None  # input sheet!row the KPI was read from
     history: list[Quantity] = field(default_factory=list)  # past values (西東京 現状値)
 
 
@@ -42,6 +42,7 @@ class BudgetLine:
     kind: str  # 予算額 / 決算額 / 計画
     amount: Quantity
     specific_revenue: Quantity
+    target: Quantity  # 成果目標 of the year
 
 
 @dataclass
@@ -101,8 +102,7 @@ def _ojiya(book: Book) -> list[ReportMeasure]:
                 name=k.name, unit=k.unit, kind=k.target_kind, direction=k.direction,
                 baseline=k.baseline, baseline_year=s.baseline_year, values=values,
                 target=k.target, target_year=s.target_year, period=period,
-                cost=k.cost_thousand_yen, category=k.category,
-                source=f"{s.sheet}!{k.row}" if k.row else s.sheet))
+                cost=k.cost_thousand_yen, category=k.category))
         levels = [lv for lv in (_level("基本目標", s.basic_goal), _level("基本方針", s.basic_policy),
                                 _level("施策項目", s.measure)) if lv]
         if s.departments:
@@ -129,7 +129,7 @@ def _joso(book: Book) -> list[ReportMeasure]:
             kpis.append(ReportKpi(
                 name=ind.name, unit=ind.target.unit or ind.baseline.unit, kind=TargetKind.AT_YEAR,
                 direction=Direction.UP, baseline=ind.baseline, baseline_year=b, values={},
-                target=ind.target, target_year=t, source=f"{ms.sheet}!{ind.row}"))
+                target=ind.target, target_year=t))
         for k in kpis:
             k.values = {y: Quantity(fiscal_year=y) for y in years}
         levels = [("施策の大綱", ms.outline), ("施策", ms.measure)]
@@ -153,20 +153,24 @@ def _joso(book: Book) -> list[ReportMeasure]:
         kpi = ReportKpi(
             name=name, unit=unit, kind=kind, direction=Direction.UP, baseline=Quantity(),
             baseline_year=None, values={d.fiscal_year: d.result for d in dos}, target=target,
-            target_year=target.fiscal_year, source=p.sheet,
-            history=[d.target for d in dos])
-        budget = [BudgetLine(d.fiscal_year, d.kind, d.amount, d.specific_revenue) for d in dos]
+            target_year=target.fiscal_year)
+        budget = [BudgetLine(d.fiscal_year, d.kind, d.amount, d.specific_revenue, d.target)
+                  for d in dos]
         if p.plan_year:
-            budget.append(BudgetLine(p.plan_year, "計画", p.plan_budget, p.plan_specific_revenue))
+            budget.append(BudgetLine(p.plan_year, "計画", p.plan_budget, p.plan_specific_revenue,
+                                     p.plan_target))
         pos = p.position
         levels = [(k, pos[k]) for k in ("施策の大綱", "施策", "施策の方向") if pos.get(k)]
         levels += [("事業名", p.name), ("担当課", p.department or "")]
-        check = [(f"評価（{d}年度）" if (d := p.check_year) else "評価", p.check_evaluation),
+        check = [(f"評価（{FiscalYear(d).label}）" if (d := p.check_year) else "評価",
+                  p.check_evaluation),
                  ("分析・課題", p.check_analysis)]
         action = [("成果指標", p.action_indicator + (f"（単位: {p.action_unit}）"
                                                    if p.action_unit.strip("-— ") else "")),
-                  (f"{p.plan_year}年度の計画" if p.plan_year else "計画", p.plan_content)]
-        contents = [(f"{d.fiscal_year}年度 {d.kind}", d.content) for d in reversed(dos) if d.content]
+                  (f"{FiscalYear(p.plan_year).label}の計画" if p.plan_year else "計画",
+                   p.plan_content)]
+        contents = [(f"{FiscalYear(d.fiscal_year).label} {d.kind}", d.content)
+                    for d in reversed(dos) if d.content]
         projects = [Project(name=p.name, department=p.department,
                             description="\n".join(f"{a}: {b}" for a, b in contents))]
         out.append(ReportMeasure(
@@ -202,14 +206,13 @@ def _nishitokyo(book: Book) -> list[ReportMeasure]:
                 kind=kind, direction=Direction.UP, baseline=base,
                 baseline_year=base.fiscal_year, values={y: Quantity(fiscal_year=y) for y in years},
                 target=target, target_year=(t.period_end if t else None) or years[-1],
-                period=period, category=r.measure or None,
-                source=f"{r.cells.get('indicator', '')}", history=list(r.current_values)))
+                period=period, category=r.measure or None, history=list(r.current_values)))
             desc = r.summary + (f"\n現状値: {r.current_text}" if r.current_text else "")
             projects.append(Project(name=r.project, department=r.actors or None,
                                     tags=[r.measure] if r.measure else [], description=desc))
         title = direction.split(" ", 1)[-1].split("\u3000", 1)[-1]
         out.append(ReportMeasure(
-            key=f"{n:02d}", title=title, source_sheet=rows[0].cells.get("direction", ""),
+            key=f"{n:02d}", title=title, source_sheet=rows[0].sheet,
             levels=[("取組みの方向性", direction)], purpose="", projects=projects, years=years,
             kpis=kpis, check=[], action=[]))
     return out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from xlsgen.formulas import area, cell, quote_sheet
+from xlsgen.formulas import area, quote_sheet
 from xlsgen.formulas import report as rf
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
 from xlsgen.render.styles import Styles, page_setup

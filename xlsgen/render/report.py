@@ -96,7 +96,7 @@ class ReportWriter:
             return q.value
         fmt = self.st(locked=False, bg_color="#FFF2CC", text_wrap=True) if input_cell \
             else self.st.text(**(fmt_kw or {}))
-        text = (q.text or "").strip() if q is not None else ""
+        text = (q.text or "").strip() if q is not None and not q.is_empty else ""
         if text:
             ws.write_string(r, c, text[:32767], fmt)
         else:
@@ -251,7 +251,7 @@ class ReportWriter:
     def budget_table(self, ws, m: ReportMeasure, r: int) -> int:
         st = self.st
         for c, h in ((2, "年度"), (3, "区分"), (4, "事業費（千円）"), (5, "うち特定財源\n（千円）"),
-                     (6, "一般財源\n（千円）")):
+                     (6, "一般財源\n（千円）"), (7, "成果目標")):
             ws.write_string(r, c, h, st.head())
         ws.write_comment(r, 6, COMMENTS["general"])
         ws.set_row(r, 27)
@@ -263,6 +263,7 @@ class ReportWriter:
             s = self.quantity(ws, r, 5, b.specific_revenue, input_cell=b.kind == "計画")
             self.formula(ws, r, 6, rf.general_revenue(cell(r, 4), cell(r, 5), a, s),
                          st.number(), "general_revenue", rf.EXPLANATIONS["general_revenue"])
+            self.quantity(ws, r, 7, b.target, input_cell=b.kind == "計画")
             r += 1
         return r
 
@@ -453,12 +454,12 @@ class ReportWriter:
         r = 1
         for m, name in zip(self.rb.measures, names):
             for k in m.kpis:
-                rows = [("現状値", q) for q in k.history if q is not k.baseline and
-                        q.fiscal_year != k.baseline_year] if m.years and k.history else []
-                rows = [r_ for r_ in rows if k.baseline_year is not None]
+                rows = [("現状値", q) for q in k.history if q.fiscal_year != k.baseline_year]
                 rows.append(("基準値", k.baseline))
                 rows += [("実績値", q) for y, q in sorted(k.values.items())]
                 rows.append(("目標値", k.target))
+                for b in m.budget:
+                    rows += [(f"{b.kind}（千円）", b.amount), (f"{b.kind}の成果目標", b.target)]
                 for what, q in rows:
                     if q is None or q.is_empty:
                         continue
