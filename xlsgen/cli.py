@@ -264,8 +264,9 @@ def build(book, output, no_protect):
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="同時に処理するファイル数（省略時は CPU コア数）")
 @click.option("--no-protect", is_flag=True, help="報告書のシートを保護しません。")
+@click.option("--rollforward-to", help="各ブックをこの年度版へ繰り越し <名前>_R4.xlsx を書き出します（例: R4）")
 @handles_errors
-def run(in_dir, out_dir, jobs, no_protect):
+def run(in_dir, out_dir, jobs, no_protect, rollforward_to):
     """フォルダ内のブックをすべて読み取り・検証し、報告書を作ります（年次処理）。
 
     失敗したファイルは理由を表示して次へ進みます。1 つでも失敗すると終了コードは 1 です。
@@ -279,7 +280,8 @@ def run(in_dir, out_dir, jobs, no_protect):
     def progress(stream, length):
         return click.progressbar(stream, length=length, label="処理中", file=sys.stderr)
 
-    s = run_batch(in_dir, out_dir, jobs, {"protect": not no_protect}, progress)
+    s = run_batch(in_dir, out_dir, jobs, {"protect": not no_protect, "rollforward_to": rollforward_to},
+                  progress)
     for r in s["failed"]:
         click.echo(f"失敗: {r['reason']}", err=True)
     click.echo(f"ファイル {s['files']}（失敗 {len(s['failed'])}）、シート {s['sheets']}、"
