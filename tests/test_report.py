@@ -145,3 +145,21 @@ def test_build_reports_unreadable_input(tmp_path):
     res = CliRunner().invoke(cli, ["build", str(bad), "-o", str(tmp_path / "out.xlsx")])
     assert res.exit_code == 1 and "エラー" in res.output
     assert "Traceback" not in res.output and not (tmp_path / "out.xlsx").exists()
+
+
+def test_long_title_with_ampersand_fits_page_header(tmp_path):
+    import re
+    import zipfile
+
+    rb = tiny_report("x")
+    rb.title = "産業&観光" * 60
+    rb.measures[0].title = "研究&開発" * 20
+    out = tmp_path / "t.xlsx"
+    write_report(rb, out)
+    with zipfile.ZipFile(out) as z:
+        xml = z.read("xl/worksheets/sheet2.xml").decode("utf-8")
+    header = re.search(r"<oddHeader>(.*?)</oddHeader>", xml).group(1).replace("&amp;", "&")
+    assert len(header) <= 255 and "産業&&観光" in header
+    assert not re.search(r"(?<!&)&(?:&&)*(?=$|[^&LRCP\"0-9])", header.split("&R")[0][2:])
+    sheet = openpyxl.load_workbook(out).sheetnames[1]
+    assert len(sheet) <= 31

@@ -49,6 +49,15 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
         book = built.pop("book")
         result["findings"] = [f.to_dict() for f in validate_book(book)]
         result.update(built, output=str(out), ok=True)
+        if options.get("rollforward_to") and book.layout in ("ojiya", "joso"):
+            from xlsgen.rollforward import rollforward_file
+            from xlsgen.wareki import FiscalYear
+
+            to = options["rollforward_to"]
+            rolled = Path(out_dir) / f"{path.stem}_{FiscalYear.parse(to).short}.xlsx"
+            roll = rollforward_file(path, to, rolled)
+            result["rollforward"] = str(rolled)
+            result["findings"] += [f.to_dict() for f in roll.findings]
     except XlsgenError as exc:
         result["reason"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
@@ -72,9 +81,15 @@ def run_files(paths: list[Path], out_dir, jobs: int = 1,
             yield process_file(p, out_dir, options)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(process_file, p, out_dir, options) for p in paths]
+        futures = {pool.submit(process_file, p, out_dir, options): p for p in paths}
         for fut in as_completed(futures):
-            yield fut.result()
+            try:
+                yield fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker died (BrokenProcessPool, …)
+                p = futures[fut]
+                yield {"file": str(p), "name": p.name, "output": None, "ok": False,
+                       "reason": f"{p}: 処理中にワーカーが異常終了しました（{type(exc).__name__}）",
+                       "layout": None, "sheets": 0, "kpis": 0, "findings": [], "seconds": 0.0}
 
 
 def run(in_dir, out_dir, jobs: int | None = None, options: dict | None = None,

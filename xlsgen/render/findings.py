@@ -29,7 +29,8 @@ def _link(file: str, sheet: str | None, cell_: str | None, base: Path) -> str:
 
 def write_findings(results: list[dict], path, out_dir: Path) -> None:
     """Write the summary workbook for `results` of xlsgen.batch.process_file."""
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "in_memory": True})
     wb.set_properties({"title": "検証結果", "author": "xlsgen", "created": datetime(2000, 1, 1)})
     st = Styles(wb)
     link = st.text(font_color="blue", underline=1)

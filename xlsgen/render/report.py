@@ -72,7 +72,7 @@ class Notes:
 class ReportWriter:
     def __init__(self, rb: ReportBook, path: Path, protect: bool = True):
         self.rb, self.protect = rb, protect
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "in_memory": True,
                                                   "strings_to_urls": False})
         self.wb.set_properties({"title": f"{rb.title} 進行管理報告書", "author": "xlsgen",
                                 "created": rb.created})

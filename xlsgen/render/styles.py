@@ -61,9 +61,11 @@ class Styles:
                     valign="vcenter")
 
 
-def header_text(text: str) -> str:
-    """Text for a page header/footer: `&` doubled, at most 255 characters with the codes."""
-    return text.replace("&", "&&")[:200]
+def header_text(text: str, limit: int) -> str:
+    """Text for a page header: `&` doubled, cut to `limit` without splitting an `&&`."""
+    out = text.replace("&", "&&")[:limit]
+    trailing = len(out) - len(out.rstrip("&"))
+    return out[:-1] if trailing % 2 else out
 
 
 def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int] | None = None,
@@ -76,8 +78,8 @@ def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int
     ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.6)
     if repeat_rows:
         ws.repeat_rows(*repeat_rows)
-    no = f"&Rシート№ {header_text(sheet_no)}" if sheet_no else ""
-    ws.set_header(f'&L&"{FONT},標準"&9{header_text(title)}{no}')
+    no = f"&Rシート№ {header_text(sheet_no, 40)}" if sheet_no else ""
+    ws.set_header(f'&L&"{FONT},標準"&9{header_text(title, 150)}{no}')
     ws.set_footer("&C&P / &N ページ")
 
 
