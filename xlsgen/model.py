@@ -11,6 +11,15 @@ from enum import Enum
 from typing import Any
 
 
+# Sheets xlsgen adds to the workbooks it writes (roll-forward history, change log, formula
+# map). Readers pass over them without a finding; writers use these names.
+CHECK_HISTORY_SHEET = "前年度評価"
+PAST_YEARS_SHEET = "過年度実績"
+CHANGE_LOG_SHEET = "変更履歴"
+FORMULA_MAP_SHEET = "数式一覧"
+XLSGEN_SHEETS = (CHECK_HISTORY_SHEET, PAST_YEARS_SHEET, CHANGE_LOG_SHEET, FORMULA_MAP_SHEET)
+
+
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"

@@ -7,7 +7,7 @@ import re
 
 from xlsgen.model import (
     Book, BudgetAccount, DoYear, Finding, MeasureIndicator, MeasureSheet, ProjectSheet,
-    Quantity, Severity,
+    Quantity, Severity, XLSGEN_SHEETS,
 )
 from xlsgen.quantities import parse_quantity
 from xlsgen.read.grid import Grid, WorkbookGrids, squash
@@ -31,6 +31,8 @@ def read_joso(path, wb: WorkbookGrids | None = None) -> Book:
     book = Book(layout="joso", path=str(path))
     try:
         for grid in wb.grids():
+            if grid.name in XLSGEN_SHEETS:
+                continue
             if is_project_sheet(grid):
                 project, findings = read_project(grid)
                 book.projects.append(project)

@@ -12,7 +12,7 @@ from collections import Counter
 
 from xlsgen.model import (
     Book, DepartmentText, Direction, Finding, Kpi, Level, ProgressSheet, Project, Quantity,
-    Severity, Target, TargetKind,
+    Severity, Target, TargetKind, XLSGEN_SHEETS,
 )
 from xlsgen.quantities import parse_quantity
 from xlsgen.read.grid import Grid, WorkbookGrids, squash
@@ -40,6 +40,8 @@ def read_ojiya(path, wb: WorkbookGrids | None = None) -> Book:
     book = Book(layout="ojiya", path=str(path))
     try:
         for grid in wb.grids():
+            if grid.name in XLSGEN_SHEETS:
+                continue
             if not is_progress_sheet(grid):
                 book.findings.append(Finding(
                     Severity.WARNING, "sheet-skipped",

@@ -20,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xlsgen.formulas import quote_sheet
+from xlsgen.model import FORMULA_MAP_SHEET
 
-SHEET_NAME = "数式一覧"
+SHEET_NAME = FORMULA_MAP_SHEET
 FONT = "游ゴシック"
 HEADERS = ("シート", "セル", "数式（例）", "説明")
 WIDTHS = (16, 18, 40, 70)
