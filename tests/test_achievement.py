@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from xlsgen.formulas import achievement as ach
-from xlsgen.measures import ReportBook, ReportKpi, ReportMeasure
+from xlsgen.measures import BudgetLine, ReportBook, ReportKpi, ReportMeasure
 from xlsgen.model import Direction, Quantity, TargetKind
 from xlsgen.render.report import write_report
 
@@ -51,8 +51,15 @@ def report(cases) -> ReportBook:
     m = ReportMeasure(key="01", title="テスト施策", source_sheet="01", levels=[("施策", "テスト")],
                       purpose="", projects=[], years=YEARS, kpis=[c[0] for c in cases.values()],
                       check=[], action=[])
+    # 常総: a per-year KPI whose target changes every year (成果目標 in the budget table)
+    joso = kpi("年度別目標", TargetKind.PER_YEAR, None, [8, 20, None, None, None], 20)
+    joso.year_targets = True
+    budget = [BudgetLine(y, "決算額", Quantity(value=100), Quantity(value=40),
+                         Quantity(value=t, fiscal_year=y)) for y, t in ((2020, 10), (2021, 25))]
+    j = ReportMeasure(key="02", title="常総型", source_sheet="02", levels=[], purpose="",
+                      projects=[], years=YEARS, kpis=[joso], check=[], action=[], budget=budget)
     return ReportBook(layout="ojiya", source="test.xlsx", title="テスト", eval_year=2021,
-                      created=datetime(2021, 4, 1), measures=[m])
+                      created=datetime(2021, 4, 1), measures=[m, j])
 
 
 def check_rows(ws) -> dict:
@@ -61,7 +68,7 @@ def check_rows(ws) -> dict:
     cols = {c.column: c.value for c in head if c.value is not None}
     out = {}
     for row in ws.iter_rows(min_row=head[0].row + 1):
-        if row[2].value in CASES and row[2].value not in out:
+        if row[2].value in (*CASES, "年度別目標") and row[2].value not in out:
             out[row[2].value] = {cols[c.column]: c.value for c in row if c.column in cols}
     return out
 
@@ -85,8 +92,15 @@ def test_python_values_hand_computed():
 def test_rules_in_workbook_and_recalculated(tmp_path, recalc):
     out = tmp_path / "rules.xlsx"
     write_report(report(CASES), out)
-    cached = check_rows(openpyxl.load_workbook(out, data_only=True)["01 テスト施策"])
-    fresh = check_rows(openpyxl.load_workbook(recalc(out), data_only=True)["01 テスト施策"])
+    cached_wb = openpyxl.load_workbook(out, data_only=True)
+    fresh_wb = openpyxl.load_workbook(recalc(out), data_only=True)
+    cached, fresh = check_rows(cached_wb["01 テスト施策"]), check_rows(fresh_wb["01 テスト施策"])
+    for wb in (cached_wb, fresh_wb):
+        got = check_rows(wb["02 常総型"])["年度別目標"]
+        assert [got[2020], got[2021], got[2022]] == [pytest.approx(0.8), pytest.approx(0.8), NA]
+        assert got["評価"] == "B"
+        general = [r[6].value for r in wb["02 常総型"].iter_rows() if r[3].value == "決算額"]
+        assert general == [60, 60]  # 一般財源 = 事業費 − うち特定財源
     for name, (_, per_year, pace, grade) in CASES.items():
         for got in (cached[name], fresh[name]):
             years = [got[y] for y in YEARS]

@@ -34,6 +34,7 @@ class ReportKpi:
     cost: Quantity | None = None  # 千円
     category: str | None = None
     history: list[Quantity] = field(default_factory=list)  # past values (西東京 現状値)
+    year_targets: bool = False  # 常総: each year's target is its budget line's 成果目標
 
 
 @dataclass
@@ -153,7 +154,7 @@ def _joso(book: Book) -> list[ReportMeasure]:
         kpi = ReportKpi(
             name=name, unit=unit, kind=kind, direction=Direction.UP, baseline=Quantity(),
             baseline_year=None, values={d.fiscal_year: d.result for d in dos}, target=target,
-            target_year=target.fiscal_year)
+            target_year=target.fiscal_year, year_targets=True)
         budget = [BudgetLine(d.fiscal_year, d.kind, d.amount, d.specific_revenue, d.target)
                   for d in dos]
         if p.plan_year:

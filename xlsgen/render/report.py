@@ -130,6 +130,7 @@ class ReportWriter:
     def measure_sheet(self, m: ReportMeasure, name: str) -> None:
         st, ws = self.st, self.wb.add_worksheet(name)
         years = m.years
+        self.year_targets: dict[int, ach.Ref] = {}  # filled by the budget table
         tcol = FIRST_YEAR_COL + len(years)  # 目標年度・期間, then 目標値, then 事業費
         last = max(tcol + 2, 9)
         widths = DO_WIDTHS + [YEAR_WIDTH] * len(years) + [14, 10, 12]
@@ -263,7 +264,8 @@ class ReportWriter:
             s = self.quantity(ws, r, 5, b.specific_revenue, input_cell=b.kind == "計画")
             self.formula(ws, r, 6, rf.general_revenue(cell(r, 4), cell(r, 5), a, s),
                          st.number(), "general_revenue", rf.EXPLANATIONS["general_revenue"])
-            self.quantity(ws, r, 7, b.target, input_cell=b.kind == "計画")
+            t = self.quantity(ws, r, 7, b.target, input_cell=b.kind == "計画")
+            self.year_targets[b.fiscal_year] = ach.Ref(cell(r, 7), t)
             r += 1
         return r
 
@@ -341,7 +343,7 @@ class ReportWriter:
                 sv = [k.values[years[j - FIRST_YEAR_COL]].value for j in cols]
                 fv = ach.cumulative(actual, summed, sv, target)
             elif rule == "ratio":
-                fv = ach.ratio(actual, target)
+                fv = ach.ratio(actual, self.year_targets.get(y, target) if k.year_targets else target)
             elif rule == "progress":
                 fv = ach.progress(actual, base, target)
             else:
