@@ -25,6 +25,12 @@ KIND_LABELS = {
     TargetKind.PER_YEAR: "単年度", TargetKind.AT_YEAR: "時点", TargetKind.QUALITATIVE: "定性",
     TargetKind.NONE: "目標なし",
 }
+RULE_LABELS = {
+    "ratio": "単年度・時点（目標年度）", "cumulative": "期間累計（延べ・合計）",
+    "progress": "累計・時点（目標年度前）", "reduction": "減少を目指す指標", "pace": "期待水準",
+    "at_eval_year": "評価年度の達成率", "grade": "評価（A〜D）", "general_revenue": "一般財源",
+    "link": "一覧の値", "count": "評価の分布",
+}
 DO_HEADS = ["No", "区分", "指標名", "単位", "目標の種類", "基準年度", "基準値"]
 DO_WIDTHS = [4.5, 9, 34, 8, 12, 13, 10]
 YEAR_WIDTH = 12
@@ -492,13 +498,13 @@ class ReportWriter:
         ws.set_column(2, 2, 90)
         for c, h in enumerate(["名前", "値（変更できます）", "説明"]):
             ws.write_string(0, c, h, st.head())
-        rows = [(name, ach.DEFAULT_THRESHOLDS[name],
-                 f"達成率がこの値以上なら {letter}。") for letter, name in ach.GRADE_NAMES]
+        rows = [(name, ach.DEFAULT_THRESHOLDS[name], f"達成率がこの値以上なら {letter}。"
+                 + ("この値未満は D。" if letter == "C" else "")) for letter, name in ach.GRADE_NAMES]
         r = 1
         for name, value, expl in rows:
             ws.write_string(r, 0, name, st(bold=True))
             ws.write_number(r, 1, value, st(num_format="0%", locked=False, bg_color="#FFF2CC"))
-            ws.write_string(r, 2, expl + " これ未満の最後の段階は D。", st.text())
+            ws.write_string(r, 2, expl, st.text())
             self.wb.define_name(name, f"={quote_sheet(SETTINGS)}!{cell(r, 1, absolute=True)}")
             r += 1
         ey = self.rb.eval_year
@@ -511,10 +517,11 @@ class ReportWriter:
         ws.merge_range(r, 0, r, 2, "", st.band())
         ws.write_string(r, 0, "達成率の計算方法（指標の種類と方向による）", st.band())
         r += 1
-        for key, expl in {**ach.EXPLANATIONS, **rf.EXPLANATIONS}.items():
+        explanations = {**ach.EXPLANATIONS, **rf.EXPLANATIONS}
+        for key, label in RULE_LABELS.items():
             ws.merge_range(r, 0, r, 1, "", st(bold=True))
-            ws.write_string(r, 0, key, st(bold=True))
-            ws.write_string(r, 2, expl, st.text())
+            ws.write_string(r, 0, label, st(bold=True))
+            ws.write_string(r, 2, explanations[key], st.text())
             r += 1
         ws.merge_range(r, 0, r, 2, "", st.text())
         ws.write_string(r, 0, "定性的な目標・目標なし・未入力の実績は、達成率を「−」と表示します（0% にはしません）。"
