@@ -24,13 +24,17 @@ def test_run_folder_with_good_and_broken(tmp_path):
         shutil.copy(src, inp / src.name)
     (inp / "壊れた.xlsx").write_text("a,b,c\n1,2,3\n", encoding="utf-8")
     (inp / "~$ojiya_進行管理シート_R3.xlsx").write_bytes(b"lock")
+    other = openpyxl.Workbook()
+    other.active["A1"] = "家計簿"
+    other.save(inp / "別の表.xlsx")
     before = digests(inp)
     runner = CliRunner()
 
     res = runner.invoke(cli, ["run", str(inp), "-o", str(tmp_path / "o1"), "--jobs", "1"])
     assert res.exit_code == 1, res.output
     assert "壊れた.xlsx" in res.output and "Excel ブック" in res.output
-    assert "ファイル 4（失敗 1）" in res.output and "指標 117" in res.output
+    assert "別の表.xlsx" in res.output and "様式を判定できません" in res.output
+    assert "ファイル 5（失敗 2）" in res.output and "指標 117" in res.output
     out1 = digests(tmp_path / "o1")
     assert sorted(out1) == sorted([f"{p.stem}_報告書.xlsx" for p in (OJIYA, JOSO, NISHITOKYO)]
                                   + ["検証結果.xlsx"])  # no temp files, nothing for the bad one
@@ -44,8 +48,10 @@ def test_run_folder_with_good_and_broken(tmp_path):
 
     wb = openpyxl.load_workbook(tmp_path / "o1" / "検証結果.xlsx")
     files = list(wb["ファイル"].iter_rows(min_row=2, values_only=True))
-    assert [r[2] for r in files[:4]] == ["成功", "成功", "成功", "失敗"]
-    assert "Excel ブック" in files[3][3]
+    assert [(r[0], r[2]) for r in files[:5]] == [
+        ("joso_事務事業評価シート_R3.xlsx", "成功"), ("nishitokyo_施策体系KPI.xlsx", "成功"),
+        ("ojiya_進行管理シート_R3.xlsx", "成功"), ("別の表.xlsx", "失敗"), ("壊れた.xlsx", "失敗")]
+    assert "Excel ブック" in files[4][3] and files[5][0] == "合計"
     findings = wb["指摘事項"]
     rows = list(findings.iter_rows(min_row=2))
     assert any(r[0].value == "壊れた.xlsx" and r[3].value == "エラー" for r in rows)

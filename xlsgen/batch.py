@@ -80,7 +80,7 @@ def run_files(paths: list[Path], out_dir, jobs: int = 1,
         for p in paths:
             yield process_file(p, out_dir, options)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
         futures = {pool.submit(process_file, p, out_dir, options): p for p in paths}
         for fut in as_completed(futures):
             try:
