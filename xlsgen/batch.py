@@ -48,7 +48,7 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
         built = build_file(path, out, protect=options.get("protect", True))
         book = built.pop("book")
         result["findings"] = [f.to_dict() for f in validate_book(book)]
-        result.update(built, output=str(out), ok=True)
+        result.update(built, output=str(out))
         if options.get("rollforward_to") and book.layout in ("ojiya", "joso"):
             from xlsgen.rollforward import rollforward_file
             from xlsgen.wareki import FiscalYear
@@ -58,6 +58,7 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
             roll = rollforward_file(path, to, rolled)
             result["rollforward"] = str(rolled)
             result["findings"] += [f.to_dict() for f in roll.findings]
+        result["ok"] = True
     except XlsgenError as exc:
         result["reason"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
