@@ -14,7 +14,7 @@ from xlsgen.formulas import area, cell, quote_sheet
 from xlsgen.formulas import achievement as ach
 from xlsgen.formulas import report as rf
 from xlsgen.measures import POLICIES, ReportBook, ReportKpi, ReportMeasure
-from xlsgen.model import Quantity, TargetKind
+from xlsgen.model import FORMULA_MAP_SHEET, Quantity, TargetKind
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
 from xlsgen.render.report_sheets import (COMMENTS, DATA, DO_HEADS, DO_WIDTHS, FIRST_YEAR_COL,
                                          OVERVIEW, SETTINGS, YEAR_WIDTH, kind_label, write_data,
@@ -88,7 +88,7 @@ class ReportWriter:
         rb = self.rb
         overview = self.wb.add_worksheet(OVERVIEW)
         names = sheet_names([f"{m.key} {m.title}" for m in rb.measures],
-                            {OVERVIEW, DATA, SETTINGS, "数式一覧"})
+                            {OVERVIEW, DATA, SETTINGS, FORMULA_MAP_SHEET})
         kpis = 0
         for m, name in zip(rb.measures, names):
             self.measure_sheet(m, name)
