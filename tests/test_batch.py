@@ -68,3 +68,12 @@ def test_run_all_good_exits_zero(tmp_path):
     res = CliRunner().invoke(cli, ["run", str(inp), "-o", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "out" / f"{JOSO.stem}_報告書.xlsx").exists()
+
+
+def test_discover_skips_lock_files_and_our_own_outputs(tmp_path):
+    from xlsgen.batch import discover
+
+    for name in ["a_R3.xlsx", "a_R3_R4.xlsx", "a_R3_報告書.xlsx", "b.xlsx", "~$b.xlsx", "検証結果.xlsx",
+                 ".hidden.xlsx", "notes.txt"]:
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in discover(tmp_path)] == ["a_R3.xlsx", "b.xlsx"]

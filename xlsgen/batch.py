@@ -7,6 +7,7 @@ Each worker reads, validates, builds and writes one workbook and returns a small
 from __future__ import annotations
 
 import os
+import re
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -17,6 +18,7 @@ from xlsgen.errors import XlsgenError
 
 SUFFIX = "_報告書"
 SUMMARY_NAME = "検証結果.xlsx"
+ROLLED = re.compile(r"[HRS]\d+")  # suffix of a rolled edition: <stem>_R4.xlsx
 
 
 def output_name(src: Path) -> str:
@@ -68,10 +70,15 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
 
 
 def discover(in_dir) -> list[Path]:
-    """Input workbooks of a folder: *.xlsx, without lock files, hidden files and our outputs."""
-    return sorted(p for p in Path(in_dir).glob("*.xlsx")
-                  if not p.name.startswith(("~$", ".")) and not p.stem.endswith(SUFFIX)
-                  and p.name != SUMMARY_NAME)
+    """Input workbooks of a folder: *.xlsx, without lock files, hidden files and our own
+    outputs (reports, 検証結果.xlsx, and rolled editions `<stem of another input>_R4.xlsx`)."""
+    files = sorted(p for p in Path(in_dir).glob("*.xlsx")
+                   if not p.name.startswith(("~$", ".")) and not p.stem.endswith(SUFFIX)
+                   and p.name != SUMMARY_NAME)
+    stems = {p.stem for p in files}
+    return [p for p in files
+            if not any(p.stem.startswith(s + "_") and ROLLED.fullmatch(p.stem[len(s) + 1:])
+                       for s in stems if s != p.stem)]
 
 
 def run_files(paths: list[Path], out_dir, jobs: int = 1,
