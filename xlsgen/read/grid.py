@@ -57,6 +57,7 @@ class Grid:
     rows: list[list] = field(default_factory=list)
     formats: dict[tuple[int, int], str] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    _labels: list[tuple[int, int, str]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_rows(self) -> int:
@@ -113,16 +114,17 @@ class Grid:
                 if v != "" and v is not None:
                     yield r, c, v
 
+    def labels(self) -> list[tuple[int, int, str]]:
+        """(row, col, squashed text) of every text cell, computed once per sheet."""
+        if self._labels is None:
+            self._labels = [(r, c, squash(v)) for r, c, v in self.cells() if isinstance(v, str)]
+        return self._labels
+
     def find(self, *patterns: str, rows: range | None = None) -> list[tuple[int, int]]:
         """Cells whose squashed text matches any regex pattern (search), top-left first."""
         regs = [re.compile(p) for p in patterns]
-        out = []
-        for r, c, v in self.cells():
-            if rows is not None and r not in rows:
-                continue
-            if isinstance(v, str) and any(rg.search(squash(v)) for rg in regs):
-                out.append((r, c))
-        return out
+        return [(r, c) for r, c, text in self.labels()
+                if (rows is None or r in rows) and any(rg.search(text) for rg in regs)]
 
     def first(self, *patterns: str, rows: range | None = None) -> tuple[int, int] | None:
         found = self.find(*patterns, rows=rows)
