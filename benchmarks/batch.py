@@ -67,22 +67,24 @@ def peak_rss_mb(in_dir: Path, out_dir: Path, jobs: int) -> float:
     return int(out.stdout.strip()) / 1024
 
 
-def collect_cells(out_dir: Path) -> list[list[tuple]]:
-    """Every output workbook's cells: (sheet, row, col, value-or-formula, cached)."""
-    books = []
-    for path in sorted(out_dir.glob("*_報告書.xlsx")):
-        wb = openpyxl.load_workbook(path)
-        cached = openpyxl.load_workbook(path, data_only=True)
-        cells = []
-        for ws in wb.worksheets:
-            cws = cached[ws.title]
-            for row in ws.iter_rows():
-                for c in row:
-                    if c.value is not None:
-                        cells.append((ws.title, c.row - 1, c.column - 1, c.value,
-                                      cws.cell(c.row, c.column).value))
-        books.append(cells)
-    return books
+def collect_cells(out_dir: Path, n: int) -> list[list[tuple]]:
+    """The output cells to write for the floor: (sheet, row, col, value-or-formula, cached).
+
+    The N inputs are copies of one workbook, so their reports hold the same cells (but for
+    the file name in a caption): the first report is read once and used N times.
+    """
+    path = sorted(out_dir.glob("*_報告書.xlsx"))[0]
+    wb = openpyxl.load_workbook(path)
+    cached = openpyxl.load_workbook(path, data_only=True)
+    cells = []
+    for ws in wb.worksheets:
+        cws = cached[ws.title]
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is not None:
+                    cells.append((ws.title, c.row - 1, c.column - 1, c.value,
+                                  cws.cell(c.row, c.column).value))
+    return [cells] * n
 
 
 def io_floor(inputs: list[Path], books: list[list[tuple]], scratch: Path) -> float:
@@ -129,7 +131,7 @@ def main() -> None:
             inputs = make_inputs(in_dir, n)
             out = tmp / f"out{n}"
             run_xlsgen(in_dir, out, 1)  # warm-up; also produces the cells for the floor
-            books = collect_cells(out)
+            books = collect_cells(out, n)
             scratch = tmp / f"floor{n}"
             scratch.mkdir()
             j1 = statistics.median(run_xlsgen(in_dir, out, 1) for _ in range(args.repeat))
