@@ -95,7 +95,7 @@ def io_floor(inputs: list[Path], books: list[list[tuple]], scratch: Path) -> flo
         for name in wb.sheet_names:
             sheet = wb.get_sheet_by_name(name)
             sheet.to_python()
-            sheet.merged_cell_ranges
+            _ = sheet.merged_cell_ranges
     for i, cells in enumerate(books):
         wb = xlsxwriter.Workbook(str(scratch / f"floor{i}.xlsx"))
         sheets = {}

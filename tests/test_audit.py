@@ -17,8 +17,12 @@ from click.testing import CliRunner
 from xlsgen.audit import audit_workbook
 from xlsgen.audit.formula import parse_formula
 from xlsgen.cli import cli
-from xlsgen.render.formula_map import (FormulaNote, add_formula_map_openpyxl, notes_from_workbook,
-                                       write_formula_map)
+from xlsgen.render.formula_map import (
+    FormulaNote,
+    add_formula_map_openpyxl,
+    notes_from_workbook,
+    write_formula_map,
+)
 
 INPUTS = Path(__file__).resolve().parent.parent / "inputs"
 
@@ -196,7 +200,7 @@ def _hard_inputs(tmp_path: Path) -> dict[str, Path]:
     good = build_clean(tmp_path / "good.xlsx").read_bytes()
     files = {
         "empty": b"",
-        "csv": "施策,目標\n観光,100\n".encode("utf-8"),
+        "csv": "施策,目標\n観光,100\n".encode(),
         "xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
         "encrypted": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64
                      + "EncryptedPackage".encode("utf-16-le") + b"\0" * 600,

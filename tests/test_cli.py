@@ -10,7 +10,7 @@ from xlsgen.cli import cli
 
 def test_every_command_has_help_with_an_example():
     assert {"extract", "validate"} <= set(cli.commands)
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0, name
         assert "Example" in result.output, f"{name} --help has no Example"

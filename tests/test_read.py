@@ -4,9 +4,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import JOSO, NISHITOKYO, OJIYA
 from workbooks import Drift, write_ojiya
+
 from xlsgen.cli import cli
 from xlsgen.read import read_book
 

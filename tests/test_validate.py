@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 import xlsxwriter
 from click.testing import CliRunner
-
 from conftest import INPUTS, JOSO, NISHITOKYO, OJIYA
 from workbooks import write_ojiya
+
 from xlsgen.cli import cli
 from xlsgen.read import read_book
 

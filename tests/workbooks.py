@@ -33,7 +33,7 @@ class Drift:
     formulas: bool = False  # some values as formulas with cached results
 
     @classmethod
-    def all(cls) -> "Drift":
+    def all(cls) -> Drift:
         return cls(**{f: True for f in cls.__dataclass_fields__})
 
 

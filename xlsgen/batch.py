@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable, Iterator
 
 from xlsgen.atomic import atomic_path
 from xlsgen.errors import XlsgenError

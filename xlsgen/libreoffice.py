@@ -6,6 +6,8 @@ back are LibreOffice's own results, not the cached values we wrote.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import shutil
 import subprocess
 import tempfile
@@ -25,10 +27,14 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+@functools.cache
 def _profile() -> Path:
-    root = Path(tempfile.gettempdir()) / "xlsgen-lo-profile"
+    """A private LibreOffice profile for this process (two runs never share one: a second
+    soffice on a profile in use would hand its work to the first), removed at exit."""
+    root = Path(tempfile.mkdtemp(prefix="xlsgen-lo-profile-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     user = root / "user"
-    user.mkdir(parents=True, exist_ok=True)
+    user.mkdir(parents=True)
     (user / "registrymodifications.xcu").write_text(_PROFILE_XCU, encoding="utf-8")
     return root
 

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-
 # Sheets xlsgen adds to the workbooks it writes (roll-forward history, change log, formula
 # map). Readers pass over them without a finding; writers use these names.
 CHECK_HISTORY_SHEET = "前年度評価"

@@ -33,13 +33,10 @@ from typing import Any
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from xlsgen.errors import XlsgenError
-from xlsgen.model import CHANGE_LOG_SHEET as LOG_SHEET
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.model import PAST_YEARS_SHEET as PAST_SHEET
-from xlsgen.model import XLSGEN_SHEETS as OWN_SHEETS
 from xlsgen.model import Book, Finding, ProgressSheet, ProjectSheet, Quantity, Severity
 from xlsgen.wareki import FiscalYear
-
 
 CHECK_HEADERS = {
     "ojiya": ("年度版", "シート", "シート№", "施策項目", "（１）現状分析", "元のセル",

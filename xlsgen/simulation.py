@@ -76,7 +76,7 @@ class Expr:
         try:
             self.node = ast.parse(text.strip(), mode="eval").body
         except SyntaxError:
-            raise ValueError(f"式「{source}」を読み取れません（使える記号は + - * / ( ) と比較です）")
+            raise ValueError(f"式「{source}」を読み取れません（使える記号は + - * / ( ) と比較です）") from None
         self.names: set[str] = set()
         self.groups: set[str] = set()
         self._check(self.node)
@@ -427,11 +427,11 @@ def load_simulation(path: str | Path) -> Simulation:
         with open(path, encoding="utf-8") as fh:
             raw = yaml.safe_load(fh)
     except OSError as exc:
-        raise XlsgenError(f"テンプレートを開けません（{exc.strerror}）", path)
+        raise XlsgenError(f"テンプレートを開けません（{exc.strerror}）", path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"{mark.line + 1}行目付近" if mark else ""
-        raise XlsgenError(f"YAML の書き方に誤りがあります（{at}）", path)
+        raise XlsgenError(f"YAML の書き方に誤りがあります（{at}）", path) from None
     errors: list[str] = []
     raw = yaml_mapping(raw, "テンプレート全体", errors, TOP_KEYS)
     if raw and raw.get("kind", "simulation") != "simulation":
@@ -586,7 +586,7 @@ def evaluate(sim: Simulation) -> Evaluation:
                 env[name] = result_expr(name).evaluate(env)
     except ZeroDivisionError:
         raise XlsgenError(f"「{what}」の計算で 0 による割り算になります。前提条件の値を確認してください",
-                          sim.path)
+                          sim.path) from None
     return Evaluation(sim, env, lines)
 
 

@@ -93,7 +93,7 @@ def load_survey(path: str | Path) -> Survey:
         with open(path, encoding="utf-8") as fh:
             raw = yaml.safe_load(fh)
     except (OSError, yaml.YAMLError) as exc:
-        raise XlsgenError(f"テンプレートを読み込めません（{exc}）", path)
+        raise XlsgenError(f"テンプレートを読み込めません（{exc}）", path) from None
     errors: list[str] = []
     raw = yaml_mapping(raw, "テンプレート全体", errors, TOP_KEYS)
     participants = [str(p).strip() for p in raw.get("participants") or [] if str(p).strip()]

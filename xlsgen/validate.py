@@ -22,9 +22,9 @@ with the file, sheet, cell and a plain Japanese message.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from xlsgen.errors import XlsgenError
 from xlsgen.model import Book, Direction, Finding, Kpi, Quantity, Severity, TargetKind

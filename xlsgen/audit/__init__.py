@@ -126,7 +126,7 @@ def audit_workbook(path: str | Path) -> AuditResult:
 
 
 def _row_col(cell: str | None) -> tuple[int, int]:
-    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
     if not cell:
         return (0, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from typing import Iterator
+from collections.abc import Iterator
 
 from openpyxl.utils.cell import get_column_letter
 
@@ -180,7 +180,7 @@ def missing_cached_values(inv: Inventory) -> Iterator[Finding]:
     by_sheet: dict[str, list[FormulaCell]] = defaultdict(list)
     for f in inv.formulas.values():
         by_sheet[f.sheet].append(f)
-    for sheet, cells in by_sheet.items():
+    for cells in by_sheet.values():
         if all(f.cached is None for f in cells):
             yield _finding(W, "missing-cache", cells[0].key, f"このシートの数式 {len(cells)} 個に計算結果が保存されていません"
                            "（一度も再計算されていないファイル）。Excel か LibreOffice で開いて保存し直してください。")

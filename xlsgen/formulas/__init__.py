@@ -43,3 +43,8 @@ def on_sheet(sheet: str, ref: str) -> str:
 def text_literal(text: str) -> str:
     """A string literal inside a formula: quotes doubled."""
     return '"' + text.replace('"', '""') + '"'
+
+
+def link(ref: str) -> str:
+    """A cell that shows another cell or a named value: `=製造費用`, `='01'!D5`."""
+    return f"={ref}"

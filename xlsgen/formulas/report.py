@@ -3,6 +3,7 @@ Each returns (formula, value) like xlsgen.formulas.achievement."""
 
 from __future__ import annotations
 
+from xlsgen.formulas import link as link_to
 from xlsgen.formulas import on_sheet, text_literal
 from xlsgen.formulas.achievement import NA
 
@@ -16,7 +17,7 @@ EXPLANATIONS = {
 
 def link(sheet: str, ref: str, value) -> tuple[str, object]:
     """The value of a cell on a measure sheet."""
-    return f"={on_sheet(sheet, ref)}", value
+    return link_to(on_sheet(sheet, ref)), value
 
 
 def general_revenue(amount: str, specific: str, a, s) -> tuple[str, object]:

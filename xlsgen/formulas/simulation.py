@@ -9,7 +9,7 @@ into cell references.
 from __future__ import annotations
 
 import ast
-from typing import Callable
+from collections.abc import Callable
 
 from xlsgen.formulas import col_name, text_literal
 
@@ -68,11 +68,6 @@ def formula(expr, resolve: Callable[[str], str]) -> str:
 def describe(expr) -> str:
     """The expression for a reader: `作付面積 × 単収 × 1000`."""
     return _render(expr.node, lambda n: n, _TEXT_OPS, text=True)
-
-
-def link(name: str) -> str:
-    """A cell that shows a named value or another cell: `=製造費用`, `='前提条件'!$C$67`."""
-    return f"={name}"
 
 
 def sum_of(area_ref: str) -> str:

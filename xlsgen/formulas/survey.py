@@ -16,10 +16,6 @@ def response_rate() -> str:
     return f"={N_RESPONDENTS}/{N_PARTICIPANTS}"
 
 
-def link(ref: str) -> str:
-    return f"={ref}"
-
-
 def share(count_ref: str) -> str:
     """An option's share of the respondents (multiple answers allowed): `=C12/回答数`."""
     return f"={count_ref}/{N_RESPONDENTS}"

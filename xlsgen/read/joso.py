@@ -6,8 +6,16 @@ from __future__ import annotations
 import re
 
 from xlsgen.model import (
-    Book, BudgetAccount, DoYear, Finding, MeasureIndicator, MeasureSheet, ProjectSheet,
-    Quantity, Severity, XLSGEN_SHEETS,
+    XLSGEN_SHEETS,
+    Book,
+    BudgetAccount,
+    DoYear,
+    Finding,
+    MeasureIndicator,
+    MeasureSheet,
+    ProjectSheet,
+    Quantity,
+    Severity,
 )
 from xlsgen.quantities import parse_quantity
 from xlsgen.read.grid import Grid, WorkbookGrids, squash
@@ -153,7 +161,7 @@ def _read_do(grid: Grid, p: ProjectSheet, findings: list[Finding]) -> None:
             continue
         fy = ys[0][0].year
 
-        def q(key):
+        def q(key, r=r, fy=fy):
             c = cols.get(key)
             if c is None:
                 return Quantity(fiscal_year=fy)

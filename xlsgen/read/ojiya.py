@@ -11,8 +11,18 @@ import re
 from collections import Counter
 
 from xlsgen.model import (
-    Book, DepartmentText, Direction, Finding, Kpi, Level, ProgressSheet, Project, Quantity,
-    Severity, Target, TargetKind, XLSGEN_SHEETS,
+    XLSGEN_SHEETS,
+    Book,
+    DepartmentText,
+    Direction,
+    Finding,
+    Kpi,
+    Level,
+    ProgressSheet,
+    Project,
+    Severity,
+    Target,
+    TargetKind,
 )
 from xlsgen.quantities import parse_quantity
 from xlsgen.read.grid import Grid, WorkbookGrids, squash

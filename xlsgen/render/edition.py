@@ -17,8 +17,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 
 from xlsgen.atomic import atomic_path
+from xlsgen.model import CHANGE_LOG_SHEET as LOG_SHEET
+from xlsgen.model import FORMULA_MAP_SHEET
 from xlsgen.rollforward import (
-    CHECK_HEADERS, CHECK_SHEET, LOG_SHEET, PAST_HEADERS, PAST_SHEET, Change, Plan, Snapshot,
+    CHECK_HEADERS,
+    CHECK_SHEET,
+    PAST_HEADERS,
+    Change,
+    Plan,
+    Snapshot,
 )
 
 INPUT_FILL = PatternFill("solid", fgColor="FFFFF2CC")  # light yellow: a cell for the clerk
@@ -139,7 +146,7 @@ def write_edition(wb, output: str | Path, plan: Plan, layout: str) -> list[Chang
                     if name == CHECK_SHEET else None)
         for row in rows:
             _append(ws, row)
-    for name in (LOG_SHEET, "数式一覧"):
+    for name in (LOG_SHEET, FORMULA_MAP_SHEET):
         if name in wb.sheetnames:
             del wb[name]
     log = _sheet(wb, LOG_SHEET, LOG_HEADERS, (12, 8, 40, 40, 60))

@@ -10,15 +10,27 @@ from pathlib import Path
 
 import xlsxwriter
 
-from xlsgen.formulas import area, cell, quote_sheet
 from xlsgen.formulas import achievement as ach
+from xlsgen.formulas import area, cell, quote_sheet
 from xlsgen.formulas import report as rf
 from xlsgen.measures import POLICIES, ReportBook, ReportKpi, ReportMeasure
 from xlsgen.model import FORMULA_MAP_SHEET, Quantity, TargetKind
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
-from xlsgen.render.report_sheets import (COMMENTS, DATA, DO_HEADS, DO_WIDTHS, FIRST_YEAR_COL,
-                                         OVERVIEW, SETTINGS, YEAR_WIDTH, kind_label, write_data,
-                                         write_overview, write_settings, year_label)
+from xlsgen.render.report_sheets import (
+    COMMENTS,
+    DATA,
+    DO_HEADS,
+    DO_WIDTHS,
+    FIRST_YEAR_COL,
+    OVERVIEW,
+    SETTINGS,
+    YEAR_WIDTH,
+    kind_label,
+    write_data,
+    write_overview,
+    write_settings,
+    year_label,
+)
 from xlsgen.render.styles import GRADE_COLORS, Styles, page_setup, sheet_names, text_height
 
 

@@ -4,8 +4,8 @@ Each function takes the ReportWriter `w` of xlsgen.render.report."""
 
 from __future__ import annotations
 
-from xlsgen.formulas import area, cell, quote_sheet
 from xlsgen.formulas import achievement as ach
+from xlsgen.formulas import area, cell, quote_sheet
 from xlsgen.formulas import report as rf
 from xlsgen.measures import ReportKpi
 from xlsgen.model import Direction, TargetKind

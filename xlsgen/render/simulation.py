@@ -13,9 +13,8 @@ import xlsxwriter
 
 from xlsgen import simulation as S
 from xlsgen.atomic import atomic_path
-from xlsgen.formulas import area, cell, on_sheet
-from xlsgen.formulas.simulation import (col_fixed, describe, formula, link, row_fixed,
-                                       sum_of)
+from xlsgen.formulas import area, cell, link, on_sheet
+from xlsgen.formulas.simulation import col_fixed, describe, formula, row_fixed, sum_of
 
 FONT = "游ゴシック"
 YEN = '#,##0;"▲"#,##0'
@@ -307,7 +306,7 @@ class ModelSheets:
         ws.protect("", {"format_columns": True, "format_rows": True})
 
     def breakeven_sheet(self) -> None:
-        st, ev = self.st, self.ev
+        st = self.st
         ws = self.add_sheet("損益分岐点", [14, 30, 46, 18, 16, 16])
         ws.write_string(2, 3, "（単位：円）", st("unit"))
         self.header(ws, 3, ["区分", "項目", "算定式", "金額"])
@@ -342,7 +341,7 @@ class ModelSheets:
             for j, (_, expr) in enumerate(S.CHART_COLUMNS, 1):
                 self.put(ws, row, j, expr, st("num", YEN), local)
             row += 1
-        for j, (h, expr) in enumerate(S.CHART_COLUMNS, 1):
+        for j, (h, _) in enumerate(S.CHART_COLUMNS, 1):
             self.note(ws, (first, j), (row - 1, j),
                       f"グラフ用の{h}（比率は前提条件のグラフ数量比率）")
         self.chart_rows = (first, row - 1)
@@ -400,7 +399,7 @@ class ModelSheets:
         ws.protect("", {"format_columns": True, "format_rows": True})
 
     def sensitivity_sheet(self) -> None:
-        st, ev = self.st, self.ev
+        st = self.st
         rates = [v for _, v in self.sim.input(S.SENSITIVITY).items]
         ws = self.add_sheet("感度分析", [16, 16] + [14] * len(rates), landscape=True)
         ws.write_string(2, 0, "営業利益（円）＝ 販売数量 ×（販売単価 － 1kgあたりの製造コスト）－ 固定費。"

@@ -7,7 +7,7 @@ from pathlib import Path
 import xlsxwriter
 
 from xlsgen.atomic import atomic_path
-from xlsgen.formulas import area, cell, on_sheet
+from xlsgen.formulas import area, cell, link, on_sheet
 from xlsgen.formulas import survey as F
 from xlsgen.render.simulation import PCT, Styles, _formula_map, _setup
 from xlsgen.simulation import excel_round
@@ -128,7 +128,7 @@ def _checks(wb, st, survey: Survey, refs: dict, notes: list) -> None:
              if o.published]
     for label, ref, value, published, digits in rows:
         ws.write_string(row, 0, label, st("text"))
-        ws.write_formula(row, 1, F.link(ref), st("num", PCT), value)
+        ws.write_formula(row, 1, link(ref), st("num", PCT), value)
         ws.write_number(row, 2, published, st("num", PCT))
         ws.write_number(row, 3, digits, st("center"))
         ok = excel_round(value, digits) == published
