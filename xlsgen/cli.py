@@ -33,6 +33,9 @@ def handles_errors(func):
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:  # output piped into `head` and closed: not an error
+            sys.stderr.close()
+            sys.exit(0)
         except Exception as exc:  # noqa: BLE001 - the user must never see a bare traceback
             if debug:
                 traceback.print_exc()

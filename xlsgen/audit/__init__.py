@@ -20,7 +20,7 @@ Finding codes (stable; severity in brackets):
 | hardcoded-number   | warning  | a number inside a formula other than 0, 1, 12, 100, 1000 (and    |
 |                    |          | structural arguments such as ROUND digits, VLOOKUP column);      |
 |                    |          | once per pattern group, at its first cell                        |
-| empty-reference    | warning  | a single-cell reference to an empty cell                         |
+| empty-reference    | warning  | a single-cell reference to an empty cell (not an unlocked input cell of a protected sheet, left for the clerk) |
 | text-number        | warning  | a number stored as text that a formula reads (at the text cell)  |
 | unlocked-formula   | warning  | a formula cell left unlocked on a protected sheet                |
 | unused-input       | warning  | a number no formula reads, beside numbers formulas do read       |

@@ -95,9 +95,19 @@ def hardcoded_numbers(inv: Inventory) -> Iterator[Finding]:
                            "入力セルに分けると確認や変更がしやすくなります。")
 
 
+def _awaiting_input(inv: Inventory, key) -> bool:
+    """An unlocked cell on a protected sheet: an input cell left for the clerk to fill."""
+    sheet, r, c = key
+    if sheet not in inv.wb.sheetnames:
+        return False
+    ws = inv.wb[sheet]
+    return bool(ws.protection.sheet) and not ws.cell(r, c).protection.locked
+
+
 def empty_references(inv: Inventory) -> Iterator[Finding]:
     for f in inv.formulas.values():
-        empty = [a for a in f.areas if a.single and inv.value((a.sheet, a.r1, a.c1)) is None]
+        empty = [a for a in f.areas if a.single and inv.value((a.sheet, a.r1, a.c1)) is None
+                 and not _awaiting_input(inv, (a.sheet, a.r1, a.c1))]
         if empty:
             cells = "、".join(dict.fromkeys(_where((a.sheet, a.r1, a.c1), f.sheet) for a in empty))
             yield _finding(W, "empty-reference", f.key, f"空のセル {cells} を参照しています（0 として計算されます）。")

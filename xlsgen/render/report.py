@@ -199,6 +199,13 @@ class ReportWriter:
             ws.set_row(r, max(text_height(k.name, widths[2]), 27))
             do_rows.append(r)
             r += 1
+        costs = [k.cost.value if k.cost else None for k in m.kpis]
+        if any(isinstance(v, (int, float)) for v in costs):
+            ws.write_string(r, tcol + 1, "合計", st.head())
+            ws.write_comment(r, tcol + 1, COMMENTS["cost_total"])
+            self.formula(ws, r, tcol + 2, rf.total(area(do_rows[0], tcol + 2, do_rows[-1], tcol + 2), costs),
+                         st.number(), "cost_total", rf.EXPLANATIONS["cost_total"])
+            r += 1
         if m.budget:
             r = self.budget_table(ws, m, r + 1)
         # Check
