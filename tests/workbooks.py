@@ -31,6 +31,7 @@ class Drift:
     wide_name_merge: bool = False  # KPI name merged over three columns
     total_and_note_rows: bool = False
     formulas: bool = False  # some values as formulas with cached results
+    merged_category: bool = False  # one 区分 cell merged down over rows of the same category
 
     @classmethod
     def all(cls) -> Drift:
@@ -135,8 +136,17 @@ def _write_sheet(wb, ws, s: ProgressSheet, drift: Drift, wrap, formats) -> None:
     text(r, cost_col, "事業費\n(千円)")
     r += 2 if two_rows else 1
     first_kpi_row = r
-    for k in s.kpis:
-        text(r, 0, k.category)
+    for i, k in enumerate(s.kpis):
+        run = 1
+        while (drift.merged_category and i + run < len(s.kpis)
+               and s.kpis[i + run].category == k.category):
+            run += 1
+        if i and drift.merged_category and s.kpis[i - 1].category == k.category:
+            pass  # inside the block merged above
+        elif run > 1:
+            ws.merge_range(r, c0, r + run - 1, c0, k.category or "", wrap)
+        else:
+            text(r, 0, k.category)
         ws.merge_range(r, c0 + 1, r, c0 + name_span, k.name, wrap)
         cells = {s.baseline_year: k.baseline, s.target_year: k.target}
         cells.update({q.fiscal_year: q for q in k.actuals})

@@ -77,6 +77,11 @@ class Grid:
         v = self.value(r, c)
         return "" if v is None else str(v).strip()
 
+    def anchor_text(self, r: int, c: int) -> str:
+        """The text of (r, c), or of the top-left cell of the merged block holding it."""
+        m = self.merge_at(r, c)
+        return self.text(m[0], m[1]) if m else self.text(r, c)
+
     def label(self, r: int, c: int) -> str:
         return squash(self.value(r, c))
 

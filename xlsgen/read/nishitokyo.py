@@ -54,10 +54,7 @@ def _read_table(grid: Grid, hr: int, book: Book) -> None:
 
     def text(r, key):
         c = cols.get(key)
-        if c is None:
-            return ""
-        m = grid.merge_at(r, c)
-        return grid.text(m[0], m[1]) if m else grid.text(r, c)
+        return "" if c is None else grid.anchor_text(r, c)
 
     for r in range(hr + 1, grid.n_rows):
         values = {key: text(r, key) for key in COLUMNS}

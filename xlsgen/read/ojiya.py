@@ -343,10 +343,12 @@ def _block_text(grid: Grid, pattern: str, rows: range):
 
 def _read_kpi_row(grid: Grid, header: _Header, sheet: ProgressSheet, r: int, finding) -> Kpi | None:
     name = grid.text(r, header.name_col)
-    category = grid.text(r, header.category_col) if header.category_col is not None else ""
+    cc = header.category_col
     values = [grid.value(r, col) for col, _, _ in header.years]
-    if not name and not category and all(v is None for v in values):
+    if not name and not (cc is not None and grid.text(r, cc)) and all(v is None for v in values):
         return None
+    # a category merged down over several KPI rows belongs to each of them
+    category = grid.anchor_text(r, cc) if cc is not None else ""
     if SKIP_ROW.match(squash(name)) or SKIP_ROW.match(squash(category)) or squash(name).startswith("※"):
         return None
     if squash(name).endswith("合計") and all(v is None for v in values):
