@@ -33,6 +33,7 @@ Finding codes (stable; severity in brackets):
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,20 +93,52 @@ class AuditResult:
 
 
 def load_inventory(path: str | Path) -> Inventory:
-    """Check the file, open it twice (formulas, cached values) and build the inventory."""
+    """Check the file, open it for formulas and for cached values, build the inventory."""
     from xlsgen.read.safety import check_workbook_file
 
     check_workbook_file(path)
     import openpyxl
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _merges_without_borders():
             warnings.simplefilter("ignore")  # openpyxl warns on extensions it drops
             wb = openpyxl.load_workbook(path)
-            values = openpyxl.load_workbook(path, data_only=True)
+            cached = _cached_values(openpyxl.load_workbook(path, data_only=True, read_only=True))
     except Exception as exc:  # noqa: BLE001 - any parser failure is a broken input
         raise InputFileError(f"ブックを読み取れませんでした（{type(exc).__name__}）", str(path)) from None
-    return Inventory(wb, values)
+    return Inventory(wb, cached)
+
+
+def _cached_values(values_wb) -> dict[str, dict[tuple[int, int], object]]:
+    """Cached results by sheet and (row, col), read in openpyxl's fast read-only mode."""
+    out = {}
+    for ws in values_wb.worksheets:
+        out[ws.title] = {(c.row, c.column): c.value for row in ws.iter_rows()
+                         for c in row if getattr(c, "value", None) is not None}
+    values_wb.close()
+    return out
+
+
+@contextlib.contextmanager
+def _merges_without_borders():
+    """Load merged ranges without openpyxl redrawing their borders cell by cell, which the
+    audit never looks at and which costs seconds on a report with a thousand merges."""
+    from openpyxl.cell.cell import MergedCell
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    original = Worksheet._clean_merge_range
+
+    def clean(self, mcr):
+        cells = mcr.cells
+        next(cells)
+        for row, col in cells:
+            self._cells[row, col] = MergedCell(self, row, col)
+
+    Worksheet._clean_merge_range = clean
+    try:
+        yield
+    finally:
+        Worksheet._clean_merge_range = original
 
 
 def audit_inventory(inv: Inventory, file: str = "") -> AuditResult:

@@ -106,10 +106,10 @@ def compress_cells(cells: list[tuple[int, int]]) -> str:
 
 
 class Inventory:
-    """Built from an openpyxl workbook loaded with formulas, and optionally the same file
-    loaded with data_only=True for cached values."""
+    """Built from an openpyxl workbook loaded with formulas, and optionally the cached
+    values of the same file by sheet and (row, col)."""
 
-    def __init__(self, wb, values_wb=None):
+    def __init__(self, wb, cached_values: dict | None = None):
         self.wb = wb
         self.sheets = [ws.title for ws in wb.worksheets]  # chartsheets hold no cells
         self._names = _name_index(wb)
@@ -117,7 +117,7 @@ class Inventory:
         self.formulas: dict[Key, FormulaCell] = {}
         for ws in wb.worksheets:
             self.cells[ws.title] = values = {}
-            cached = values_wb[ws.title]._cells if values_wb is not None else {}
+            cached = (cached_values or {}).get(ws.title, {})
             # ws._cells: the parsed cells only; iter_rows would create every empty cell
             for (r, c), cell in sorted(ws._cells.items()):
                 value = cell.value
@@ -128,8 +128,7 @@ class Inventory:
                 if text is None:
                     continue
                 f = FormulaCell(ws.title, r, c, text, parse_formula(text, r, c))
-                hit = cached.get((r, c))
-                f.cached = hit.value if hit is not None else None
+                f.cached = cached.get((r, c))
                 self._resolve(f)
                 self.formulas[f.key] = f
         self.readers: dict[Key, list[Key]] = defaultdict(list)
