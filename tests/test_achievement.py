@@ -44,6 +44,8 @@ CASES = {
            [NA] * 5, NA, NA),
     "目標＝基準": (kpi("目標＝基準", TargetKind.RUNNING_TOTAL, 3, [0, 3, None, None, None], 3),
               [NA] * 5, NA, NA),
+    "水準維持": (kpi("水準維持", TargetKind.AT_YEAR, 3, [0, 3, None, None, None], 3),
+             [0.0, 1.0, NA, NA, NA], NA, "A"),
 }
 
 

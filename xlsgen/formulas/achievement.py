@@ -68,8 +68,12 @@ def reduction(actual: Ref, baseline: Ref, target: Ref) -> tuple[str, object]:
 
 
 def rule_for(kind: TargetKind, direction: Direction, year: int, target_year: int | None,
-             period: tuple[int, int] | None) -> str | None:
-    """Which rule gives the achievement as of `year`; None where there is none (NA)."""
+             period: tuple[int, int] | None, level: bool = False) -> str | None:
+    """Which rule gives the achievement as of `year`; None where there is none (NA).
+
+    `level`: the target equals the baseline (a level to keep, e.g. 3日以上 from 3日), where a
+    point-in-time target is measured as actual / target in every year, progress being 0 ÷ 0.
+    """
     if kind in (TargetKind.QUALITATIVE, TargetKind.NONE):
         return None
     if direction is Direction.DOWN:
@@ -80,7 +84,9 @@ def rule_for(kind: TargetKind, direction: Direction, year: int, target_year: int
         return "cumulative" if period and period[0] <= year else None
     if kind is TargetKind.RUNNING_TOTAL:
         return "progress"
-    return "ratio" if target_year is not None and year >= target_year else "progress"
+    if level or (target_year is not None and year >= target_year):
+        return "ratio"
+    return "progress"
 
 
 def pace(period_years: str, years: list[int], eval_year: int) -> tuple[str, object]:
@@ -109,7 +115,7 @@ def grade(rate: Ref, thresholds: dict[str, float] | None = None) -> tuple[str, s
 
 
 EXPLANATIONS = {
-    "ratio": "単年度目標・時点目標（目標年度）の達成率: 実績値 ÷ 目標値。実績または目標が数値でなければ「−」。",
+    "ratio": "単年度目標・時点目標（目標年度、または目標値＝基準値の水準維持）の達成率: 実績値 ÷ 目標値。実績または目標が数値でなければ「−」。",
     "cumulative": "期間累計目標（延べ・合計）の達成率: 期間開始年度からその年度までの実績の合計 ÷ 目標値。",
     "progress": "累計目標・時点目標（目標年度より前）の進捗率: (実績値 − 基準値) ÷ (目標値 − 基準値)。",
     "reduction": "減少を目指す指標の達成率: (基準値 − 実績値) ÷ (基準値 − 目標値)。",

@@ -319,12 +319,13 @@ class ReportWriter:
         st = self.st
         base = ach.Ref(cell(dr, 6), k.baseline.value)
         target = ach.Ref(cell(dr, tcol + 1), k.target.value)
+        level = base.value is not None and base.value == target.value
         values = []
         for i, y in enumerate(years):
             c = FIRST_YEAR_COL + i
             q = k.values.get(y)
             actual = ach.Ref(cell(dr, c), q.value if q else None)
-            rule = ach.rule_for(k.kind, k.direction, y, k.target_year, k.period)
+            rule = ach.rule_for(k.kind, k.direction, y, k.target_year, k.period, level)
             if rule is None:
                 ws.write_string(r, c, ach.NA, st.pct())
                 values.append(ach.NA)

@@ -19,7 +19,7 @@ KIND_LABELS = {
     TargetKind.NONE: "目標なし",
 }
 RULE_LABELS = {
-    "ratio": "単年度・時点（目標年度）", "cumulative": "期間累計（延べ・合計）",
+    "ratio": "単年度・時点（目標年度、または目標＝基準値の水準維持）", "cumulative": "期間累計（延べ・合計）",
     "progress": "累計・時点（目標年度前）", "reduction": "減少を目指す指標", "pace": "期待水準",
     "at_eval_year": "評価年度の達成率", "grade": "評価（A〜D）", "general_revenue": "一般財源",
     "link": "一覧の値", "count": "評価の分布",
