@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xlsgen.errors import LayoutError
-from xlsgen.model import XLSGEN_SHEETS, Book
+from xlsgen.model import Book
 from xlsgen.read.grid import Grid, WorkbookGrids
 
 LAYOUTS = ("ojiya", "joso", "nishitokyo")
@@ -19,7 +19,6 @@ def detect_layout(grids: list[Grid]) -> str | None:
     """The layout whose labels the workbook carries, or None."""
     from xlsgen.read import joso, nishitokyo, ojiya
 
-    grids = [g for g in grids if g.name not in XLSGEN_SHEETS]
     if any(joso.is_project_sheet(g) for g in grids):
         return "joso"
     if any(nishitokyo.header_row(g) is not None for g in grids):

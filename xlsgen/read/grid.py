@@ -18,6 +18,7 @@ from defusedxml import ElementTree as DET
 
 from xlsgen.errors import InputFileError
 from xlsgen.formulas import cell as a1
+from xlsgen.model import XLSGEN_SHEETS
 from xlsgen.read.safety import check_workbook_file
 from xlsgen.wareki import normalize_text
 
@@ -179,8 +180,11 @@ class WorkbookGrids:
         return Grid(name, rows, self._formats(name), merges)
 
     def grids(self):
+        """The workbook's sheets in order, without the sheets xlsgen itself adds
+        (history, change log, formula map), which no reader should take for input."""
         for name in self.sheet_names:
-            yield self.grid(name)
+            if name not in XLSGEN_SHEETS:
+                yield self.grid(name)
 
     # -- styles: number formats per cell ------------------------------------------------
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from xlsgen.model import (
-    XLSGEN_SHEETS,
     Book,
     BudgetAccount,
     DoYear,
@@ -32,30 +31,22 @@ def is_measure_sheet(grid: Grid) -> bool:
     return grid.first(r"^主要事業と関連部署") is not None
 
 
-def read_joso(path, wb: WorkbookGrids | None = None) -> Book:
+def read_joso(path, wb: WorkbookGrids) -> Book:
     """Read a 常総-layout workbook: its 施策 sheet and every project sheet."""
-    own = wb is None
-    wb = wb or WorkbookGrids(path)
     book = Book(layout="joso", path=str(path))
-    try:
-        for grid in wb.grids():
-            if grid.name in XLSGEN_SHEETS:
-                continue
-            if is_project_sheet(grid):
-                project, findings = read_project(grid)
-                book.projects.append(project)
-            elif is_measure_sheet(grid):
-                book.measure_sheet, findings = read_measure(grid), []
-            else:
-                findings = [Finding(Severity.WARNING, "sheet-skipped",
-                                    f"シート「{grid.name}」は事務事業評価シートではないため読み飛ばしました",
-                                    None, grid.name)]
-            for f in findings:
-                f.file = str(path)
-            book.findings.extend(findings)
-    finally:
-        if own:
-            wb.close()
+    for grid in wb.grids():
+        if is_project_sheet(grid):
+            project, findings = read_project(grid)
+            book.projects.append(project)
+        elif is_measure_sheet(grid):
+            book.measure_sheet, findings = read_measure(grid), []
+        else:
+            findings = [Finding(Severity.WARNING, "sheet-skipped",
+                                f"シート「{grid.name}」は事務事業評価シートではないため読み飛ばしました",
+                                None, grid.name)]
+        for f in findings:
+            f.file = str(path)
+        book.findings.extend(findings)
     budget_years = [d.fiscal_year for p in book.projects for d in p.do_years if d.kind == "予算額"]
     book.fiscal_year = max(budget_years) if budget_years else None
     if book.measure_sheet:

@@ -30,19 +30,13 @@ def header_row(grid: Grid) -> int | None:
     return None
 
 
-def read_nishitokyo(path, wb: WorkbookGrids | None = None) -> Book:
-    own = wb is None
-    wb = wb or WorkbookGrids(path)
+def read_nishitokyo(path, wb: WorkbookGrids) -> Book:
     book = Book(layout="nishitokyo", path=str(path))
-    try:
-        for grid in wb.grids():
-            hr = header_row(grid)
-            if hr is None:
-                continue
-            _read_table(grid, hr, book)
-    finally:
-        if own:
-            wb.close()
+    for grid in wb.grids():
+        hr = header_row(grid)
+        if hr is None:
+            continue
+        _read_table(grid, hr, book)
     if not book.plan_rows:
         book.findings.append(Finding(Severity.ERROR, "no-rows", "施策体系表に行がありません", str(path)))
     return book

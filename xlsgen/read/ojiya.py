@@ -11,7 +11,6 @@ import re
 from collections import Counter
 
 from xlsgen.model import (
-    XLSGEN_SHEETS,
     Book,
     DepartmentText,
     Direction,
@@ -43,30 +42,22 @@ def is_progress_sheet(grid: Grid) -> bool:
     return grid.first(TITLE) is not None or grid.first(KPI_HEADER) is not None
 
 
-def read_ojiya(path, wb: WorkbookGrids | None = None) -> Book:
+def read_ojiya(path, wb: WorkbookGrids) -> Book:
     """Read every progress sheet of a 小千谷-layout workbook into a Book."""
-    own = wb is None
-    wb = wb or WorkbookGrids(path)
     book = Book(layout="ojiya", path=str(path))
-    try:
-        for grid in wb.grids():
-            if grid.name in XLSGEN_SHEETS:
-                continue
-            if not is_progress_sheet(grid):
-                book.findings.append(Finding(
-                    Severity.WARNING, "sheet-skipped",
-                    f"シート「{grid.name}」は進行管理シートではないため読み飛ばしました",
-                    str(path), grid.name))
-                continue
-            sheet, findings = read_sheet(grid)
-            for f in findings:
-                f.file = str(path)
-            book.findings.extend(findings)
-            if sheet is not None:
-                book.sheets.append(sheet)
-    finally:
-        if own:
-            wb.close()
+    for grid in wb.grids():
+        if not is_progress_sheet(grid):
+            book.findings.append(Finding(
+                Severity.WARNING, "sheet-skipped",
+                f"シート「{grid.name}」は進行管理シートではないため読み飛ばしました",
+                str(path), grid.name))
+            continue
+        sheet, findings = read_sheet(grid)
+        for f in findings:
+            f.file = str(path)
+        book.findings.extend(findings)
+        if sheet is not None:
+            book.sheets.append(sheet)
     years = Counter(s.extra["edition"] for s in book.sheets if s.extra.get("edition"))
     if years:
         book.fiscal_year = years.most_common(1)[0][0]
