@@ -11,6 +11,7 @@ import xlsxwriter
 from xlsgen.atomic import atomic_path
 from xlsgen.audit import SEVERITY_JA, AuditResult
 from xlsgen.formulas import quote_sheet
+from xlsgen.render.styles import list_sheet
 
 FONT = "游ゴシック"
 MAX_LINKS = 65_000  # Excel's limit per sheet is 65,530 hyperlinks
@@ -48,14 +49,7 @@ def _formats(wb) -> dict:
 
 def _table(wb, fmt, book, name, headers, widths, rows, link_col) -> None:
     ws = wb.add_worksheet(name)
-    ws.set_paper(9)  # A4
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    ws.freeze_panes(1, 0)
-    for c, (h, w) in enumerate(zip(headers, widths)):
-        ws.set_column(c, c, w)
-        ws.write_string(0, c, h, fmt["head"])
+    list_sheet(ws, f"数式監査　{name}", list(zip(headers, widths)), fmt["head"])
     sheet_col = headers.index("シート")
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):

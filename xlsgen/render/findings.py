@@ -12,7 +12,7 @@ import xlsxwriter
 from xlsgen.formulas import area, quote_sheet
 from xlsgen.formulas import report as rf
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
-from xlsgen.render.styles import Styles, page_setup
+from xlsgen.render.styles import Styles, list_sheet
 
 SEVERITY_JA = {"error": "エラー", "warning": "警告"}
 FILE_HEADS = [("ファイル", 40), ("様式", 11), ("結果", 8), ("理由", 50), ("シート数", 9),
@@ -35,9 +35,7 @@ def write_findings(results: list[dict], path, out_dir: Path) -> None:
     st = Styles(wb)
     link = st.text(font_color="blue", underline=1)
     ws = wb.add_worksheet("ファイル")
-    for c, (h, w) in enumerate(FILE_HEADS):
-        ws.set_column(c, c, w)
-        ws.write_string(0, c, h, st.head())
+    list_sheet(ws, "検証結果　ファイル", FILE_HEADS, st.head())
     counts = {c: [] for c in (4, 5, 6, 7)}
     for r, res in enumerate(results, start=1):
         fs = res["findings"]
@@ -65,13 +63,9 @@ def write_findings(results: list[dict], path, out_dir: Path) -> None:
     notes.append(FormulaNote("ファイル", area(total_row, 4, total_row, 7),
                              rf.total(area(1, 4, max(total_row - 1, 1), 4), [])[0],
                              rf.EXPLANATIONS["total"]))
-    ws.freeze_panes(1, 0)
-    page_setup(ws, "検証結果　ファイル", "ファイル", (0, 0))
 
     fw = wb.add_worksheet("指摘事項")
-    for c, (h, w) in enumerate(FINDING_HEADS):
-        fw.set_column(c, c, w)
-        fw.write_string(0, c, h, st.head())
+    list_sheet(fw, "検証結果　指摘事項", FINDING_HEADS, st.head())
     r = 1
     for res in results:
         rows = [dict(f, file=f.get("file") or res["file"]) for f in res["findings"]]
@@ -88,8 +82,6 @@ def write_findings(results: list[dict], path, out_dir: Path) -> None:
             fw.write_string(r, 5, f["message"] or "", st.text())
             r += 1
     fw.autofilter(0, 0, max(r - 1, 1), len(FINDING_HEADS) - 1)
-    fw.freeze_panes(1, 0)
-    page_setup(fw, "検証結果　指摘事項", "指摘事項", (0, 0))
     write_formula_map(wb, notes)
     wb.close()
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from xlsgen.formulas import quote_sheet
 from xlsgen.model import FORMULA_MAP_SHEET
+from xlsgen.render.styles import list_sheet
 
 SHEET_NAME = FORMULA_MAP_SHEET
 FONT = "游ゴシック"
@@ -69,14 +70,7 @@ def write_formula_map(workbook, notes: list[FormulaNote], sheet_name: str = SHEE
     head = workbook.add_format({**base, "bold": True, "bg_color": "#D9E1F2"})
     text = workbook.add_format(base)
     link = workbook.add_format({**base, "font_color": "blue", "underline": 1})
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    ws.freeze_panes(1, 0)
-    for c, (h, w) in enumerate(zip(HEADERS, WIDTHS)):
-        ws.set_column(c, c, w)
-        ws.write_string(0, c, h, head)
+    list_sheet(ws, sheet_name, list(zip(HEADERS, WIDTHS)), head)
     for r, note in enumerate(notes, start=1):
         ws.write_string(r, 0, note.sheet, text)
         ws.write_url(r, 1, f"internal:{note.location}", link, string=note.cells)

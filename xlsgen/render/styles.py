@@ -83,6 +83,16 @@ def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int
     ws.set_footer("&C&P / &N ページ")
 
 
+def list_sheet(ws, title: str, heads, head_fmt) -> None:
+    """A list with one header row: column widths and headings, frozen below the header,
+    printed on A4 with the header row repeated on every page."""
+    for c, (h, w) in enumerate(heads):
+        ws.set_column(c, c, w)
+        ws.write_string(0, c, h, head_fmt)
+    ws.freeze_panes(1, 0)
+    page_setup(ws, title, None, (0, 0))
+
+
 def sheet_names(wanted: list[str], reserved: set[str]) -> list[str]:
     """Valid, unique sheet names: ≤ 31 characters, none of []:*?/\\, no edge apostrophes."""
     used = {r.lower() for r in reserved}
