@@ -141,6 +141,17 @@ def test_missing_closed_year_actual_is_a_warning(tmp_path):
     assert [(f.sheet, f.cell) for f in warned] == [("定住自立圏構想推進事業", "F17")]
 
 
+def test_empty_plan_budget_becomes_an_empty_budget_with_a_warning(tmp_path):
+    src = tmp_path / "j.xlsx"
+    wb = openpyxl.load_workbook(JOSO)
+    wb["東京農業大学との包括連携事業"]["C29"] = 600  # the R4 plan budget is filled in one sheet
+    wb.save(src)
+    result = rollforward_file(src, "R4", tmp_path / "out.xlsx")
+    warned = [(f.sheet, f.cell) for f in result.findings if f.code == "missing-budget"]
+    assert warned == [("定住自立圏構想推進事業", "C15")]
+    assert openpyxl.load_workbook(tmp_path / "out.xlsx")["東京農業大学との包括連携事業"]["C15"].value == 600
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.one_of(st.integers(0, 99_999), st.sampled_from(["—", "-", "協定締結", "=式ではない", "30%"])),
                 min_size=12, max_size=12))

@@ -365,6 +365,12 @@ def _plan_joso_project(plan: Plan, book: Book, p: ProjectSheet, cells: dict, to:
                  "content": _raw(cells, p.cells.get("plan_content"))}
     plan_fy = FiscalYear(to)
     write_row(rows[0].row, to, "予算額", plan_vals, f"【Plan】の{plan_fy.short}年度計画を予算額の行へ")
+    if p.plan_budget.is_empty and "amount" in fields:
+        plan.findings.append(Finding(
+            Severity.WARNING, "missing-budget",
+            f"【Plan】の{plan_fy.short}年度予算額が空のため、{plan_fy.short}年度の予算額（{fields['amount']}{rows[0].row}）も空です。"
+            "予算額を入力してください",
+            book.path, p.sheet, f"{fields['amount']}{rows[0].row}"))
     if len(rows) > 1:
         closing = {"target": row_values(rows[0].row)["target"]} if "target" in fields else {}
         write_row(rows[1].row, to - 1, "決算額", closing,
