@@ -119,6 +119,10 @@ def test_fill_r3_then_roll_to_r5_loses_nothing(r4, tmp_path):
     assert new.fiscal_year == 2023
     assert kpi_facts(new) == kpi_facts(back)
     assert set(kpi_facts(read_book(OJIYA))) <= set(kpi_facts(new))
+    ws5 = openpyxl.load_workbook(r5)["01"]
+    assert ws5["F17"].value == typed[("01", "F17")]
+    assert ws5["F17"].fill.fgColor.rgb == ws5["E17"].fill.fgColor.rgb  # filled: no longer yellow
+    assert ws5["G17"].fill.fgColor.rgb == "FFFFF2CC"  # R4 now the year to fill
     editions = [r[0] for r in history(r5) if r[1] == "01"]
     assert editions == ["R3年度版", "R4年度版"]
     assert any("R3の分析" in (r[4] or "") for r in history(r5))

@@ -60,6 +60,7 @@ class Edit:
     number_format: str | None = None  # None: keep the cell's format
     shade: bool = False  # an input cell left for the clerk (light yellow)
     comment: str | None = None
+    unshade_like: str | None = None  # a filled input cell: take this cell's fill if still yellow
 
 
 @dataclass
@@ -215,6 +216,11 @@ def _plan_ojiya_sheet(plan: Plan, book: Book, s: ProgressSheet, cells: dict, to:
                                number_format=fmt if value is None and fmt != "General" else None,
                                shade=value is None))
         p = k.actual(prev) if prev else None
+        before = [c for fy, c in sorted(s.year_columns.items()) if fy < prev]
+        if p is not None and not p.is_empty and before:
+            plan.edits.append(Edit(s.sheet, p.cell, cells.get(p.cell, (None, None))[0],
+                                   f"{FiscalYear(prev).short}年度の実績値は入力済みのため入力欄の網掛けを外しました",
+                                   unshade_like=f"{before[-1]}{k.row}"))
         if p is not None and p.is_empty:
             plan.findings.append(Finding(
                 Severity.WARNING, "missing-actual",

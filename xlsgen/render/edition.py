@@ -113,6 +113,11 @@ def _append(ws, values) -> None:
         cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
 
 
+def _is_input_fill(cell) -> bool:
+    """The cell carries the light yellow xlsgen gives a cell left for the clerk."""
+    return cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb == INPUT_FILL.fgColor.rgb
+
+
 def apply_plan(wb, plan: Plan) -> list[Change]:
     """Apply the plan's edits to an open workbook; returns the change log."""
     for sheet, idx, n in plan.insert_cols:
@@ -122,13 +127,16 @@ def apply_plan(wb, plan: Plan) -> list[Change]:
         ws = wb[e.sheet]
         cell = _top_left(ws, e.cell)
         before = cell.value
-        if before == e.value and not (e.shade or e.comment or e.number_format):
+        unshade = e.unshade_like is not None and _is_input_fill(cell)
+        if before == e.value and not (e.shade or e.comment or e.number_format or unshade):
             continue
         _set(cell, e.value)
         if e.number_format:
             cell.number_format = e.number_format
         if e.shade:
             cell.fill = copy.copy(INPUT_FILL)
+        if unshade:
+            cell.fill = copy.copy(ws[e.unshade_like].fill)
         if e.comment:
             cell.comment = Comment(e.comment, "xlsgen", width=360, height=220)
         changes.append(Change(e.sheet, cell.coordinate, before, e.value, e.reason))
