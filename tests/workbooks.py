@@ -4,7 +4,8 @@
 with the drift real workbooks show: a blank margin row and column, extra blank rows,
 label variants, the (目標値) header on a second row, renamed and reordered sheets, numbers
 typed as text in full-width digits, other merge shapes, a total row and a ※ note row in the
-KPI table, and values held as formulas with cached results. xlsxwriter is used because it
+KPI table, a 区分 merged over several KPI rows, Check blocks stacked one above the other
+with one row per department, and values held as formulas with cached results. xlsxwriter is used because it
 can store a formula's cached value, which openpyxl cannot.
 """
 
@@ -32,6 +33,7 @@ class Drift:
     total_and_note_rows: bool = False
     formulas: bool = False  # some values as formulas with cached results
     merged_category: bool = False  # one 区分 cell merged down over rows of the same category
+    stacked_check: bool = False  # (１) above (２), one row per department's text
 
     @classmethod
     def all(cls) -> Drift:
@@ -165,14 +167,23 @@ def _write_sheet(wb, ws, s: ProgressSheet, drift: Drift, wrap, formats) -> None:
     r += gap
     text(r, 0, "■ 評価（Check）")
     r += 1
-    mid = c0 + cost_col // 2
-    ws.merge_range(r, c0, r, mid, "（１）現状分析（実績値を踏まえた課題・問題点等）", wrap)
-    ws.merge_range(r, mid + 1, r, c0 + last, "（２）課題等を踏まえた今後の取組", wrap)
-    r += 1
 
     def joined(parts):
         return "\n".join((f"【{p.department}】\n" if p.department else "") + p.text for p in parts)
 
+    if drift.stacked_check:
+        for label, parts in (("（１）現状分析（実績値を踏まえた課題・問題点等）", s.check_analysis),
+                             ("（２）課題等を踏まえた今後の取組", s.check_next)):
+            ws.merge_range(r, c0, r, c0 + last, label, wrap)
+            r += 1
+            for part in parts:
+                ws.merge_range(r, c0, r, c0 + last, joined([part]), wrap)
+                r += 1
+        return
+    mid = c0 + cost_col // 2
+    ws.merge_range(r, c0, r, mid, "（１）現状分析（実績値を踏まえた課題・問題点等）", wrap)
+    ws.merge_range(r, mid + 1, r, c0 + last, "（２）課題等を踏まえた今後の取組", wrap)
+    r += 1
     ws.merge_range(r, c0, r, mid, joined(s.check_analysis), wrap)
     ws.merge_range(r, mid + 1, r, c0 + last, joined(s.check_next), wrap)
 
