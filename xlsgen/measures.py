@@ -73,10 +73,6 @@ class ReportBook:
     measures: list[ReportMeasure]
 
 
-def _q(value=None, unit=None, text=None) -> Quantity:
-    return Quantity(value=value, unit=unit, text=text)
-
-
 def _level(label: str, level) -> tuple[str, str] | None:
     if level is None:
         return None

@@ -201,13 +201,6 @@ class Kpi:
                 return q
         return None
 
-    def latest_actual(self) -> Quantity | None:
-        """The latest year's actual that holds a number or a text."""
-        for q in reversed(self.actuals):
-            if not q.is_empty:
-                return q
-        return None
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "category": self.category,

@@ -164,10 +164,6 @@ class Input:
     def is_group(self) -> bool:
         return self.items is not None
 
-    @property
-    def is_percent(self) -> bool:
-        return self.unit == "%"
-
 
 @dataclass
 class Section:

@@ -30,10 +30,6 @@ class Area:
     def size(self) -> int:
         return (self.r2 - self.r1 + 1) * (self.c2 - self.c1 + 1)
 
-    def contains(self, key: Key) -> bool:
-        s, r, c = key
-        return s == self.sheet and self.r1 <= r <= self.r2 and self.c1 <= c <= self.c2
-
     @property
     def text(self) -> str:
         return area_text(self.sheet, self.r1, self.c1, self.r2, self.c2)
@@ -138,9 +134,6 @@ class Inventory:
 
     def value(self, key: Key):
         return self.cells.get(key[0], {}).get((key[1], key[2]))
-
-    def is_formula(self, key: Key) -> bool:
-        return key in self.formulas
 
     def _resolve(self, f: FormulaCell) -> None:
         for ref in f.parsed.refs:

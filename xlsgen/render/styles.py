@@ -11,7 +11,6 @@ FONT = "游ゴシック"
 BASE = {"font_name": FONT, "font_size": 10, "valign": "top", "border": 1}
 INPUT_FILL = "#FFF2CC"
 HEAD_FILL = "#D9E1F2"
-NUM = '#,##0;"▲"#,##0'
 PCT = '0.0%;"▲"0.0%'
 GRADE_COLORS = {"A": "#C6EFCE", "B": "#DDEBF7", "C": "#FFEB9C", "D": "#FFC7CE"}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
