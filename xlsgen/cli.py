@@ -93,9 +93,9 @@ def extract(book, layout, output):
 
         xlsgen extract inputs/ojiya_進行管理シート_R3.xlsx -o outputs/ojiya.json
     """
-    from xlsgen.read import read_book
+    from xlsgen import app
 
-    model = read_book(book, layout)
+    model = app.extract_book(book, layout)
     dump_json(model.to_dict(), output)
     errors = [f for f in model.findings if f.severity.value == "error"]
     for f in errors:
@@ -125,18 +125,9 @@ def audit(book, fmt, output):
 
         xlsgen audit outputs/report.xlsx -o outputs/report_監査.xlsx
     """
-    from pathlib import Path
+    from xlsgen import app
 
-    from xlsgen.audit import audit_workbook
-    from xlsgen.errors import XlsgenError
-
-    if output and Path(output).resolve() == Path(book).resolve():
-        raise XlsgenError("監査結果の出力先に監査するブック自身は指定できません", output)
-    result = audit_workbook(book)
-    if output:
-        from xlsgen.render.audit_report import write_audit_report
-
-        write_audit_report(result, output)
+    result = app.audit_file(book, output)
     if fmt == "json":
         dump_json(result.to_dict(), None)
     else:
@@ -159,9 +150,9 @@ def validate(paths, layout, fmt):
 
         xlsgen validate inputs/ --format json
     """
-    from xlsgen.validate import validate_paths
+    from xlsgen import app
 
-    reports = validate_paths(paths, layout)
+    reports = app.validate_files(paths, layout)
     if fmt == "json":
         dump_json({"files": [r.to_dict() for r in reports]}, None)
     else:
@@ -194,9 +185,9 @@ def simulate(templates, output):
             templates/simulations/mitaka_model_b.yaml -o outputs/mitaka.xlsx
         xlsgen simulate templates/reports/setagaya_forum_survey.yaml -o outputs/survey.xlsx
     """
-    from xlsgen.simulation import run_simulate
+    from xlsgen import app
 
-    for line in run_simulate(list(templates), output):
+    for line in app.simulate_templates(list(templates), output):
         click.echo(line, err=line.startswith("警告"))
 
 
@@ -215,30 +206,11 @@ def rollforward(book, to, output, extend_to):
 
         xlsgen rollforward inputs/ojiya_進行管理シート_R3.xlsx --to R4 -o outputs/ojiya_R4.xlsx
     """
-    import re
-    from collections import Counter
+    from xlsgen import app
 
-    from xlsgen.rollforward import rollforward_file
-    from xlsgen.wareki import FiscalYear
-
-    result = rollforward_file(book, to, output, extend_to)
-    click.echo(f"{FiscalYear(result.from_year).kanji}版 → {FiscalYear(result.to_year).kanji}版: "
-               f"{result.output}（変更 {len(result.changes)} セル、「変更履歴」シートを確認してください）")
-    for reason, n in Counter(re.sub(r"（指標「.*」）$", "", c.reason) for c in result.changes).most_common():
-        click.echo(f"  {n:4d}  {reason}")
-    for c in result.changes[:10]:
-        click.echo(f"  {c.sheet}!{c.cell}: {_short(c.before)} → {_short(c.after)}")
-    if len(result.changes) > 10:
-        click.echo(f"  …ほか {len(result.changes) - 10} 件")
-    for f in result.findings[:10]:
-        click.echo(f"警告: {f.sheet}!{f.cell} {f.message}", err=True)
-    if len(result.findings) > 10:
-        click.echo(f"警告: …ほか {len(result.findings) - 10} 件（空の実績値）", err=True)
-
-
-def _short(value, width: int = 30) -> str:
-    text = "（空欄）" if value in (None, "") else str(value).replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    result = app.rollforward_file(book, to, output, extend_to)
+    for line in app.rollforward_lines(result):
+        click.echo(line, err=line.startswith("警告"))
 
 
 @cli.command()
@@ -254,9 +226,9 @@ def build(book, output, no_protect):
 
         xlsgen build inputs/ojiya_進行管理シート_R3.xlsx -o outputs/ojiya_報告書.xlsx
     """
-    from xlsgen.batch import build_file
+    from xlsgen import app
 
-    result = build_file(book, output, protect=not no_protect)
+    result = app.build_file(book, output, protect=not no_protect)
     click.echo(f"{output}: 施策シート {result['sheets']}、指標 {result['kpis']}")
 
 
@@ -278,13 +250,13 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to):
 
         xlsgen run inputs -o outputs --jobs 2
     """
-    from xlsgen.batch import run as run_batch
+    from xlsgen import app
 
     def progress(stream, length):
         return click.progressbar(stream, length=length, label="処理中", file=sys.stderr)
 
-    s = run_batch(in_dir, out_dir, jobs, {"protect": not no_protect, "rollforward_to": rollforward_to},
-                  progress)
+    s = app.run_folder(in_dir, out_dir, jobs, {"protect": not no_protect, "rollforward_to": rollforward_to},
+                      progress)
     for r in s["failed"]:
         click.echo(f"失敗: {r['reason']}", err=True)
     click.echo(f"ファイル {s['files']}（失敗 {len(s['failed'])}）、シート {s['sheets']}、"

@@ -13,13 +13,13 @@ import ast
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from xlsgen.errors import XlsgenError
+from xlsgen.template_values import excel_round, published_figure, yaml_mapping
 
 # Numbers allowed inside a formula: structural constants only (months, percent, units).
 ALLOWED_CONSTANTS = frozenset({0, 1, 12, 100, 1000})
@@ -58,12 +58,6 @@ TOP_KEYS = ("kind", "id", "title", "source", "description", "sections", "quantit
 INPUT_KEYS = ("name", "label", "value", "unit", "note", "items")
 QUANTITY_KEYS = ("name", "label", "formula", "unit", "note")
 COST_KEYS = ("class", "account", "formula", "note")
-
-
-def excel_round(value: float, digits: int = 0) -> float:
-    """ROUND as Excel and LibreOffice do it: half away from zero, on 15 significant digits."""
-    d = Decimal(f"{value:.15g}").quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP)
-    return float(d)
 
 
 class Expr:
@@ -319,19 +313,6 @@ def _number(raw: Any, where: str, errors: list[str]) -> float | None:
         return None
 
 
-def published_figure(raw: Any) -> tuple[float, int] | None:
-    """A published figure and the decimals it was printed with: "10.7%" → (0.107, 3)."""
-    text = unicodedata.normalize("NFKC", str(raw)).replace(",", "").strip()
-    pct = text.endswith("%")
-    text = text.rstrip("%")
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    digits = len(text.split(".")[1]) if "." in text else 0
-    return (excel_round(value / 100, digits + 2), digits + 2) if pct else (value, digits)
-
-
 def _name(raw: Any, where: str, errors: list[str]) -> str:
     name = unicodedata.normalize("NFKC", str(raw or "")).strip()
     if not _NAME_RE.match(name) or _CELL_LIKE.match(name) or name.upper() in FUNCTIONS:
@@ -342,18 +323,6 @@ def _name(raw: Any, where: str, errors: list[str]) -> str:
 
 def _text(raw: Any) -> str:
     return "" if raw is None else str(raw).strip()
-
-
-def yaml_mapping(raw: Any, where: str, errors: list[str], keys: tuple[str, ...] = ()) -> dict:
-    """A YAML mapping; with `keys`, any other key is reported (often a value cut at a comma)."""
-    if not isinstance(raw, dict):
-        errors.append(f"{where}: 「キー: 値」の形で書いてください")
-        return {}
-    for key in raw:
-        if keys and key not in keys:
-            errors.append(f"{where}: 不明な項目「{key}」があります（使える項目: {', '.join(keys)}。"
-                          "{ } の中の値にカンマがあるときは値を引用符で囲んでください）")
-    return raw
 
 
 def _expr(raw: Any, where: str, errors: list[str]) -> Expr | None:
@@ -621,26 +590,3 @@ def summary_line(ev: Evaluation) -> str:
     return (f"[{ev.sim.id}] {ev.sim.title}: 売上高 {ev['売上高']:,.0f}円 / 営業利益 "
             f"{ev['営業利益']:,.0f}円 / 利益率 {ev['利益率']:.1%} / 損益分岐点売上高 "
             f"{ev['損益分岐点売上高']:,.0f}円 / 推奨販売価格 {ev['推奨販売価格']:,.0f}円/kg")
-
-
-def run_simulate(paths: list[str], output: str) -> list[str]:
-    """The `xlsgen simulate` command: load, evaluate, write; return the lines to print
-    (warnings start with 警告)."""
-    if "survey" in {template_kind(p) for p in paths}:
-        if len(paths) != 1:
-            raise XlsgenError("アンケート（kind: survey）のテンプレートは1つずつ指定してください")
-        from xlsgen.survey import run_survey
-
-        return run_survey(paths[0], output)
-    sims = [load_simulation(p) for p in paths]
-    ids = [s.id for s in sims]
-    if len(sims) > 1 and len(set(ids)) != len(ids):
-        raise XlsgenError("複数のモデルの id が重複しています（シート名と名前の接頭辞に使うため、"
-                          f"別々にしてください: {', '.join(ids)}）")
-    evaluations = [evaluate(s) for s in sims]
-    from xlsgen.render.simulation import write_simulation_workbook
-
-    write_simulation_workbook(evaluations, output)
-    lines = [f"{output} を作成しました（{len(sims)}モデル）"]
-    lines += [summary_line(ev) for ev in evaluations]
-    return lines + [f"警告: {w}" for ev in evaluations for w in warning_lines(ev)]

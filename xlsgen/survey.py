@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from xlsgen.errors import XlsgenError
-from xlsgen.simulation import excel_round, published_figure, yaml_mapping
+from xlsgen.template_values import excel_round, published_figure, yaml_mapping
 
 TOP_KEYS = ("kind", "title", "source", "event", "participants", "participants_stated",
             "respondents", "published_response_rate", "questions")
@@ -131,15 +131,3 @@ def load_survey(path: str | Path) -> Survey:
                   str(raw.get("event") or ""), participants, stated, respondents,
                   _pub(raw.get("published_response_rate"), "published_response_rate", errors),
                   questions)
-
-
-def run_survey(path: str, output: str) -> list[str]:
-    """Load, write the workbook; return the lines to print (warnings start with 警告)."""
-    survey = load_survey(path)
-    from xlsgen.render.survey import write_survey_workbook
-
-    write_survey_workbook(survey, output)
-    lines = [f"{output} を作成しました（アンケート集計）",
-             f"参加団体 {len(survey.participants)} / 回答 {survey.respondents} / "
-             f"回答率 {survey.response_rate:.1%}"]
-    return lines + [f"警告: {w}" for w in survey.warnings()]

@@ -9,8 +9,8 @@ import xlsxwriter
 from xlsgen.atomic import atomic_path
 from xlsgen.formulas import area, cell, link, on_sheet
 from xlsgen.formulas import survey as F
-from xlsgen.render.simulation import PCT, Styles, _formula_map, _setup
-from xlsgen.simulation import excel_round
+from xlsgen.render.sheet_styles import PCT, Styles, add_formula_map, setup_sheet
+from xlsgen.template_values import excel_round
 from xlsgen.survey import Survey
 
 
@@ -27,7 +27,7 @@ def write_survey_workbook(survey: Survey, target: str | Path) -> list:
         refs = _summary(wb, st, summary, survey, notes)
         _free_text(wb, st, survey)
         _checks(wb, st, survey, refs, notes)
-        _formula_map(wb, notes)
+        add_formula_map(wb, notes)
         summary.activate()
         wb.close()
     return notes
@@ -39,7 +39,7 @@ def _title(ws, st, survey: Survey, name: str) -> None:
 
 
 def _participants(wb, st, ws, survey: Survey, notes: list) -> None:
-    _setup(ws, f"{survey.title}　参加団体", [6, 40], repeat=3)
+    setup_sheet(ws, f"{survey.title}　参加団体", [6, 40], repeat=3)
     _title(ws, st, survey, "参加団体")
     for c, h in enumerate(("No", "参加団体（入力）")):
         ws.write_string(3, c, h, st("head"))
@@ -52,7 +52,7 @@ def _participants(wb, st, ws, survey: Survey, notes: list) -> None:
 
 
 def _summary(wb, st, ws, survey: Survey, notes: list) -> dict:
-    _setup(ws, f"{survey.title}　集計", [46, 14, 16, 10], repeat=None)
+    setup_sheet(ws, f"{survey.title}　集計", [46, 14, 16, 10], repeat=None)
     _title(ws, st, survey, "集計")
     if survey.event:
         ws.write_string(2, 0, f"開催：{survey.event}　青字・黄色網掛けは入力値（回答数）、"
@@ -100,7 +100,7 @@ def _summary(wb, st, ws, survey: Survey, notes: list) -> dict:
 
 def _free_text(wb, st, survey: Survey) -> None:
     ws = wb.add_worksheet("自由記述")
-    _setup(ws, f"{survey.title}　自由記述", [4, 90])
+    setup_sheet(ws, f"{survey.title}　自由記述", [4, 90])
     _title(ws, st, survey, "自由記述")
     row = 3
     for q in (q for q in survey.questions if q.answers):
@@ -116,7 +116,7 @@ def _free_text(wb, st, survey: Survey) -> None:
 
 def _checks(wb, st, survey: Survey, refs: dict, notes: list) -> None:
     ws = wb.add_worksheet("チェック")
-    _setup(ws, f"{survey.title}　チェック", [60, 12, 12, 10, 10], landscape=True)
+    setup_sheet(ws, f"{survey.title}　チェック", [60, 12, 12, 10, 10], landscape=True)
     _title(ws, st, survey, "チェック（公表値との照合）")
     for c, h in enumerate(("項目", "計算値", "公表値", "照合桁数", "判定")):
         ws.write_string(3, c, h, st("head"))

@@ -1,0 +1,277 @@
+"""The application layer: one function per thing a user does (build, roll forward, validate,
+audit, simulate, run a folder, process an uploaded book). The command line (`xlsgen.cli`)
+and the web page (`xlsgen.web`) call only these and print or show what they return; the
+work itself happens in the stage modules they call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from xlsgen.errors import XlsgenError
+
+UNEXPECTED = "予期しない問題が発生しました（{kind}: {exc}）"
+
+
+def error_text(exc: BaseException) -> str:
+    """The one-line Japanese message of an error, as the command line shows it."""
+    if isinstance(exc, XlsgenError):
+        return str(exc)
+    return UNEXPECTED.format(kind=type(exc).__name__, exc=exc)
+
+
+# --- extract / validate / audit ---------------------------------------------------------
+
+
+def extract_book(book, layout: str = "auto"):
+    """Read a workbook into the model (`xlsgen.model.Book`)."""
+    from xlsgen.read import read_book
+
+    return read_book(book, layout)
+
+
+def validate_files(paths, layout: str = "auto") -> list:
+    """Validate workbooks (or folders of workbooks); one `FileReport` per file."""
+    from xlsgen.validate import validate_paths
+
+    return validate_paths(paths, layout)
+
+
+def audit_file(book, output=None):
+    """Audit every formula of `book`; with `output`, also write the audit workbook there.
+    Returns the `AuditResult`."""
+    from xlsgen.audit import audit_workbook
+
+    if output and Path(output).resolve() == Path(book).resolve():
+        raise XlsgenError("監査結果の出力先に監査するブック自身は指定できません", output)
+    result = audit_workbook(book)
+    if output:
+        from xlsgen.render.audit_report import write_audit_report
+
+        write_audit_report(result, output)
+    return result
+
+
+# --- build / roll forward / batch -------------------------------------------------------
+
+
+def build_file(book, output, protect: bool = True) -> dict:
+    """Write the report workbook of `book`; returns counts (sheets, kpis), layout and the
+    model (`book`)."""
+    from xlsgen import batch
+
+    return batch.build_file(book, output, protect=protect)
+
+
+def rollforward_file(book, to, output, extend_to=None):
+    """Roll `book` to the edition of fiscal year `to`; returns the `RollResult`."""
+    from xlsgen import rollforward
+
+    return rollforward.rollforward_file(book, to, output, extend_to)
+
+
+def rollforward_lines(result, limit: int = 10) -> list[str]:
+    """What to tell the user about a roll-forward (warnings start with 警告)."""
+    from xlsgen.wareki import FiscalYear
+
+    lines = [f"{FiscalYear(result.from_year).kanji}版 → {FiscalYear(result.to_year).kanji}版: "
+             f"{result.output}（変更 {len(result.changes)} セル、「変更履歴」シートを確認してください）"]
+    reasons = Counter(re.sub(r"（指標「.*」）$", "", c.reason) for c in result.changes)
+    lines += [f"  {n:4d}  {reason}" for reason, n in reasons.most_common()]
+    lines += [f"  {c.sheet}!{c.cell}: {_short(c.before)} → {_short(c.after)}"
+              for c in result.changes[:limit]]
+    if len(result.changes) > limit:
+        lines.append(f"  …ほか {len(result.changes) - limit} 件")
+    lines += [f"警告: {f.sheet}!{f.cell} {f.message}" for f in result.findings[:limit]]
+    if len(result.findings) > limit:
+        lines.append(f"警告: …ほか {len(result.findings) - limit} 件（空の実績値）")
+    return lines
+
+
+def _short(value, width: int = 30) -> str:
+    text = "（空欄）" if value in (None, "") else str(value).replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def run_folder(in_dir, out_dir, jobs: int | None = None, options: dict | None = None,
+               progress=None) -> dict:
+    """The yearly batch over a folder (`xlsgen run`); returns the summary dict."""
+    from xlsgen import batch
+
+    return batch.run(in_dir, out_dir, jobs, options, progress)
+
+
+def findings_workbook(results: list[dict], output, base_dir) -> None:
+    """Write 検証結果.xlsx for per-file results (as `process_book` returns them)."""
+    from xlsgen.atomic import atomic_path
+    from xlsgen.render.findings import write_findings
+
+    with atomic_path(output) as tmp:
+        write_findings(results, tmp, Path(base_dir))
+
+
+# --- simulation -------------------------------------------------------------------------
+
+
+def simulate_templates(paths: list, output) -> list[str]:
+    """`xlsgen simulate`: load, evaluate and write; returns the lines to show (warnings
+    start with 警告)."""
+    from xlsgen import simulation as S
+
+    paths = [str(p) for p in paths]
+    output = str(output)
+    if "survey" in {S.template_kind(p) for p in paths}:
+        if len(paths) != 1:
+            raise XlsgenError("アンケート（kind: survey）のテンプレートは1つずつ指定してください")
+        return simulate_survey(paths[0], output)
+    sims = [S.load_simulation(p) for p in paths]
+    ids = [s.id for s in sims]
+    if len(sims) > 1 and len(set(ids)) != len(ids):
+        raise XlsgenError("複数のモデルの id が重複しています（シート名と名前の接頭辞に使うため、"
+                          f"別々にしてください: {', '.join(ids)}）")
+    evaluations = [S.evaluate(s) for s in sims]
+    from xlsgen.render.simulation import write_simulation_workbook
+
+    write_simulation_workbook(evaluations, output)
+    lines = [f"{output} を作成しました（{len(sims)}モデル）"]
+    lines += [S.summary_line(ev) for ev in evaluations]
+    return lines + [f"警告: {w}" for ev in evaluations for w in S.warning_lines(ev)]
+
+
+def simulate_survey(path, output) -> list[str]:
+    """A survey template (kind: survey) → its workbook; returns the lines to show."""
+    from xlsgen.render.survey import write_survey_workbook
+    from xlsgen.survey import load_survey
+
+    survey = load_survey(path)
+    write_survey_workbook(survey, output)
+    lines = [f"{output} を作成しました（アンケート集計）",
+             f"参加団体 {len(survey.participants)} / 回答 {survey.respondents} / "
+             f"回答率 {survey.response_rate:.1%}"]
+    return lines + [f"警告: {w}" for w in survey.warnings()]
+
+
+def bundled_templates() -> list[dict]:
+    """The templates shipped with xlsgen: id (file stem), title, kind and path."""
+    from xlsgen import simulation as S
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    out = []
+    for path in sorted(root.glob("*/*.yaml")):
+        kind = S.template_kind(path)
+        title = path.stem
+        try:
+            import yaml
+
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            title = str(raw.get("title") or title) if isinstance(raw, dict) else title
+        except (OSError, ValueError, yaml.YAMLError):
+            pass
+        out.append({"id": path.stem, "title": title, "kind": kind, "path": path})
+    return out
+
+
+def template_drivers(path) -> list[dict]:
+    """The inputs a user may change (section, name, label, value, unit, note), in order;
+    empty for a survey template. Raises XlsgenError for a broken template."""
+    from xlsgen import simulation as S
+
+    if S.template_kind(path) == "survey":
+        from xlsgen.survey import load_survey
+
+        load_survey(path)  # the same checks as the command line
+        return []
+    sim = S.load_simulation(path)
+    return [{"section": sec.title, "name": i.name, "label": i.label, "value": i.value,
+             "unit": i.unit, "note": i.note}
+            for sec in sim.sections for i in sec.inputs if not i.is_group]
+
+
+def simulate_with_drivers(path, drivers: dict[str, Any], output, work_dir) -> list[str]:
+    """Simulate the template at `path` with some input values replaced (`{name: value}`;
+    a value is a number or text such as "20%"). The changed template is written inside
+    `work_dir` under a fixed name; the template file itself is not touched."""
+    import yaml
+
+    from xlsgen import simulation as S
+
+    if not drivers or S.template_kind(path) == "survey":
+        return simulate_templates([path], output)
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise XlsgenError(f"テンプレートを読み込めません（{exc}）", str(path)) from None
+    known = {i["name"] for i in template_drivers(path)}
+    unknown = sorted(set(drivers) - known)
+    if unknown:
+        raise XlsgenError(f"前提条件に無い項目です: {', '.join(unknown)}", str(path))
+    for section in raw.get("sections") or []:
+        for item in section.get("inputs") or []:
+            name = item.get("name")
+            if isinstance(name, str) and name.strip() in drivers:
+                item["value"] = drivers[name.strip()]
+    changed = Path(work_dir) / "template.yaml"
+    changed.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    lines = simulate_templates([changed], output)
+    return [line.replace(str(changed), Path(path).name) for line in lines]
+
+
+# --- one uploaded book (the web page) ---------------------------------------------------
+
+
+def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = True) -> dict:
+    """Everything the page offers for one workbook: report, findings, roll-forward edition
+    and audit workbook, written in `out_dir` under fixed names. `name` is the file's name
+    as the user knows it: messages show it instead of `path`. Never raises."""
+    from xlsgen import batch
+
+    path, out_dir = Path(path), Path(out_dir)
+    res = batch.process_file(path, out_dir, {"protect": protect})
+    res = _renamed(res, str(path), name)
+    res.update(name=name, file=name, outputs={}, notes=[])
+    if res.get("output"):
+        res["outputs"]["report"] = res.pop("output")
+    book_year = None
+    if res["ok"] and res.get("layout") in ("ojiya", "joso"):
+        edition = out_dir / "edition.xlsx"
+        try:
+            if not rollforward_to:
+                book_year = extract_book(path).fiscal_year
+                rollforward_to = book_year + 1 if book_year else None
+            if rollforward_to:
+                roll = rollforward_file(path, rollforward_to, edition)
+                res["outputs"]["edition"] = str(edition)
+                res["edition_year"] = roll.to_year
+                res["findings"] += [f.to_dict() for f in roll.findings]
+            else:
+                res["notes"].append(f"{name}: 年度が読み取れないため翌年度版は作れません")
+        except Exception as exc:  # noqa: BLE001 - the report stays usable
+            res["notes"].append("翌年度版: " + error_text(exc).replace(str(path), name))
+    elif res["ok"]:
+        res["notes"].append(f"{name}: この様式（{res.get('layout')}）の翌年度版は作れません")
+    audit_out = out_dir / "audit.xlsx"
+    try:
+        audit = audit_file(path, audit_out)
+        res["outputs"]["audit"] = str(audit_out)
+        res["audit_findings"] = len(audit.findings)
+    except Exception as exc:  # noqa: BLE001
+        res["notes"].append("監査: " + error_text(exc).replace(str(path), name))
+    for f in res["findings"]:
+        f["file"] = name
+    res["findings"].sort(key=lambda f: (f["severity"] != "error", f.get("sheet") or "",
+                                        f.get("cell") or ""))
+    return res
+
+
+def _renamed(value, old: str, new: str):
+    """`value` with every occurrence of the private path `old` shown as `new`."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {k: _renamed(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, old, new) for v in value]
+    return value
