@@ -104,13 +104,20 @@ def run_folder(in_dir, out_dir, jobs: int | None = None, options: dict | None = 
     return batch.run(in_dir, out_dir, jobs, options, progress)
 
 
-def findings_workbook(results: list[dict], output, base_dir) -> None:
-    """Write 検証結果.xlsx for per-file results (as `process_book` returns them)."""
+def findings_workbook(results: list[dict], output) -> None:
+    """Write 検証結果.xlsx for results of `process_book`, linking each file by its own name
+    and its report by `report_name` as siblings of `output` (as in the page's zip)."""
     from xlsgen.atomic import atomic_path
     from xlsgen.render.findings import write_findings
 
+    base = Path(output).resolve().parent
+    rows = []
+    for r in results:
+        file = str(base / r["name"])
+        rows.append({**r, "file": file, "findings": [{**f, "file": file} for f in r["findings"]],
+                     "output": str(base / r["report_name"]) if r.get("report_name") else None})
     with atomic_path(output) as tmp:
-        write_findings(results, tmp, Path(base_dir))
+        write_findings(rows, tmp, base)
 
 
 # --- simulation -------------------------------------------------------------------------
@@ -215,7 +222,10 @@ def simulate_with_drivers(path, drivers: dict[str, Any], output, work_dir) -> li
                 item["value"] = drivers[name.strip()]
     changed = Path(work_dir) / "template.yaml"
     changed.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    lines = simulate_templates([changed], output)
+    try:
+        lines = simulate_templates([changed], output)
+    except XlsgenError as exc:  # name the user's template, not the private copy
+        raise XlsgenError(str(exc).replace(str(changed), str(path))) from None
     return [line.replace(str(changed), Path(path).name) for line in lines]
 
 
@@ -258,7 +268,9 @@ def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = 
         res["outputs"]["audit"] = str(audit_out)
         res["audit_findings"] = len(audit.findings)
     except Exception as exc:  # noqa: BLE001
-        res["notes"].append("監査: " + error_text(exc).replace(str(path), name))
+        message = error_text(exc).replace(str(path), name)
+        if message != res["reason"]:
+            res["notes"].append("監査: " + message)
     for f in res["findings"]:
         f["file"] = name
     res["findings"].sort(key=lambda f: (f["severity"] != "error", f.get("sheet") or "",

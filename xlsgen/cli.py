@@ -264,3 +264,25 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to):
                f"{s['seconds']:.1f} 秒。検証結果: {s['summary']}")
     if s["failed"]:
         sys.exit(1)
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0,
+              help="待ち受けるポート番号（省略または 0 で空いている番号）")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="待ち受けるアドレス。127.0.0.1 以外にするとネットワーク上の他の PC からも使えます。")
+@click.option("--no-browser", is_flag=True, help="ブラウザを自動で開きません。")
+@handles_errors
+def serve(port, host, no_browser):
+    """ブラウザで使う画面を起動します（このパソコンの中だけ・インターネット不要）。
+
+    表示された URL（token 付き）を開き、ブックをドロップすると、指摘事項・報告書・
+    翌年度版・検証結果.xlsx・監査をその画面で受け取れます。Ctrl+C で終了します。
+
+    Example:
+
+        xlsgen serve
+    """
+    from xlsgen.web.server import serve as run_server
+
+    run_server(host, port, open_browser=not no_browser)
