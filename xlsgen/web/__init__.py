@@ -44,8 +44,8 @@ def display_name(raw: str | None, default: str = "ブック.xlsx") -> str:
 class Store:
     """The private upload folder: one numbered folder per job and per file."""
 
-    def __init__(self, root: str | None = None):
-        self.root = Path(root or tempfile.mkdtemp(prefix="xlsgen-web-"))
+    def __init__(self, parent: str | None = None):
+        self.root = Path(tempfile.mkdtemp(prefix="xlsgen-web-", dir=parent))
         self.root.chmod(0o700)
         self.jobs: dict[str, dict] = {}
         self.templates: dict[str, dict] = {}
@@ -71,15 +71,16 @@ class Store:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def create_app(token: str | None = None, root: str | None = None,
+def create_app(token: str | None = None, parent: str | None = None,
                max_upload_mb: int = MAX_UPLOAD_MB) -> Flask:
-    """The Flask application; `token` is generated when not given (`app.config["TOKEN"]`)."""
+    """The Flask application; `token` is generated when not given (`app.config["TOKEN"]`);
+    uploads go to a new private folder inside `parent` (default: the system temp folder)."""
     web = Flask(__name__)
     web.config.update(TOKEN=token or secrets.token_urlsafe(24),
                       MAX_CONTENT_LENGTH=max_upload_mb * 1024 * 1024,
                       MAX_UPLOAD_MB=max_upload_mb, JSON_AS_ASCII=False)
     web.json.ensure_ascii = False
-    store = Store(root)
+    store = Store(parent)
     web.extensions["xlsgen_store"] = store
 
     @web.before_request
