@@ -80,6 +80,7 @@ def create_app(token: str | None = None, parent: str | None = None,
                       MAX_CONTENT_LENGTH=max_upload_mb * 1024 * 1024,
                       MAX_UPLOAD_MB=max_upload_mb, JSON_AS_ASCII=False)
     web.json.ensure_ascii = False
+    web.json.sort_keys = False  # downloads keep their order: 報告書, 翌年度版, 監査
     store = Store(parent)
     web.extensions["xlsgen_store"] = store
 
@@ -226,8 +227,9 @@ def create_app(token: str | None = None, parent: str | None = None,
     @web.get("/api/templates/<key>/drivers")
     def drivers(key):
         path, name = _template(key)
+        title = next((t["title"] for t in A.bundled_templates() if t["id"] == key), name)
         try:
-            return jsonify({"id": key, "title": name, "drivers": _drivers_json(A.template_drivers(path))})
+            return jsonify({"id": key, "title": title, "drivers": _drivers_json(A.template_drivers(path))})
         except Exception as exc:  # noqa: BLE001
             return _error(400, A.error_text(exc).replace(str(path), name))
 

@@ -68,6 +68,7 @@ async function sendBooks(files) {
     const file = files[i];
     const card = fileCard(file.name);
     results.appendChild(card);
+    if (i === 0) card.scrollIntoView({ block: "nearest" });
     const form = new FormData();
     form.append("file", file, file.name);
     form.append("rollforward_to", $("#year").value);
@@ -275,4 +276,5 @@ $("#sim-form").addEventListener("submit", async (e) => {
   res.data.lines.forEach((l) => list.appendChild(text(document.createElement("li"), l)));
   $("#sim-download").href = res.data.download;
   $("#sim-result").classList.remove("hidden");
+  $("#sim-result").scrollIntoView({ block: "nearest" });
 });
