@@ -7,6 +7,7 @@ server makes up; the user's file name is kept only for display and downloads.
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import io
 import re
@@ -82,6 +83,7 @@ def create_app(token: str | None = None, parent: str | None = None,
     web.json.ensure_ascii = False
     web.json.sort_keys = False  # downloads keep their order: 報告書, 翌年度版, 監査
     store = Store(parent)
+    atexit.register(store.cleanup)  # outputs are kept for download until exit
     web.extensions["xlsgen_store"] = store
 
     @web.before_request

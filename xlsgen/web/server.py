@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import atexit
 import ipaddress
 import signal
+import socket
 import sys
 import webbrowser
 
@@ -30,8 +30,12 @@ def serve(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, ech
     """Start the server (port 0: a free port), print the URL with its token, serve."""
     web = create_app()
     store = web.extensions["xlsgen_store"]
-    atexit.register(store.cleanup)
     try:
+        if port:  # werkzeug would print its own English message and exit
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            with socket.socket(family) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((host.strip("[]"), port))
         server = make_server(host, port, web, threaded=True)
     except OSError as exc:
         store.cleanup()
