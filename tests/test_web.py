@@ -186,9 +186,13 @@ def test_hostile_upload_gets_the_cli_message_and_server_keeps_serving(client, tm
     assert again["ok"] and again["findings"]
 
 
-def test_not_a_workbook_name(client):
-    _, res = upload(client, b"x", "notes.txt")
-    assert not res["ok"] and "notes.txt" in res["reason"] and ".xlsx" in res["reason"]
+def test_other_suffixes_get_the_cli_message(client, tmp_path):
+    for name, data in (("notes.txt", b"a,b\n"), ("古い.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)):
+        _, res = upload(client, data, name)
+        src = tmp_path / f"same{Path(name).suffix}"
+        src.write_bytes(data)
+        out = CliRunner().invoke(cli, ["build", str(src), "-o", str(tmp_path / "o.xlsx")])
+        assert not res["ok"] and res["reason"] == out.output.strip().replace(f"エラー: {src}", name)
 
 
 def test_display_name_keeps_only_the_last_part():
@@ -282,3 +286,52 @@ def test_simulation_modules_have_no_cycle():
     assert not any(i.startswith("xlsgen.render") or i.startswith("xlsgen.simulation") for i in mods["survey"])
     assert not any(i.startswith("xlsgen.render.simulation") for i in mods["render.survey"])
     assert mods["template_values"] == set()
+
+
+# --- the real process ----------------------------------------------------------------
+
+
+def _start(tmp_path, *args):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(tmp_path))
+    return subprocess.Popen([sys.executable, "-m", "xlsgen", "serve", "--no-browser", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_serve_prints_one_url_line_and_cleans_up(tmp_path):
+    import re
+    import urllib.error
+    import urllib.request
+
+    proc = _start(tmp_path, "--port", "0")
+    try:
+        line = proc.stdout.readline().strip()
+        m = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?token=([A-Za-z0-9_-]{20,})", line)
+        assert m, line
+        base = f"http://127.0.0.1:{m.group(1)}/"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base, timeout=10)
+        assert refused.value.code == 403
+        with urllib.request.urlopen(line, timeout=10) as ok:
+            assert ok.status == 200 and "ドロップ" in ok.read().decode("utf-8")
+        assert list(tmp_path.glob("xlsgen-web-*"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert proc.stdout.read() == ""  # exactly one line
+    assert not list(tmp_path.glob("xlsgen-web-*"))
+
+
+def test_serve_on_the_network_warns(tmp_path):
+    proc = _start(tmp_path, "--host", "0.0.0.0", "--port", "0")
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("http://0.0.0.0:") and "?token=" in line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    err = proc.stderr.read()
+    assert err.startswith("警告: ") and "ネットワーク" in err

@@ -28,7 +28,6 @@ from xlsgen import __version__
 COOKIE = "xlsgen_token"
 HEADER = "X-Xlsgen-Token"
 MAX_UPLOAD_MB = 50
-BOOK_SUFFIXES = (".xlsx", ".xlsm")
 TEMPLATE_SUFFIXES = (".yaml", ".yml")
 KEEP_JOBS = 30
 OUTPUT_LABELS = {"report": "報告書", "edition": "翌年度版", "audit": "監査"}
@@ -135,15 +134,10 @@ def create_app(token: str | None = None, parent: str | None = None,
         if upload is None:
             return _error(400, "ファイルが送られていません")
         name = display_name(upload.filename)
+        # Anything else (.xls, .csv, a text file) goes through the same read-layer checks
+        # as the command line and gets its message; only a plain suffix is kept.
         suffix = Path(name).suffix.lower()
-        if suffix not in BOOK_SUFFIXES:
-            res = {"name": name, "ok": False, "layout": None, "sheets": 0, "kpis": 0,
-                   "findings": [], "notes": [], "outputs": {},
-                   "reason": f"{name}: Excel ブック（.xlsx / .xlsm）ではありません。"
-                             "Excel で .xlsx 形式で保存してから送ってください"}
-            with store.lock:
-                info["files"].append(res)
-                return jsonify(_public(job, len(info["files"]) - 1, res))
+        suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
         with store.lock:
             index_ = len(info["files"])
             info["files"].append(None)
