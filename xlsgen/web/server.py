@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import signal
 import socket
 import sys
@@ -29,6 +30,7 @@ def is_loopback(host: str) -> bool:
 def serve(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, echo=click.echo) -> None:
     """Start the server (port 0: a free port), print the URL with its token, serve."""
     web = create_app()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     store = web.extensions["xlsgen_store"]
     try:
         if port:  # werkzeug would print its own English message and exit
