@@ -98,9 +98,9 @@ def _wait(predicate, timeout=120, what=""):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _upload_and_wait(driver, path: Path):
-    """Choose `path` in the file input; return its card once processed (each choice
-    replaces the previous cards)."""
+def _upload_and_wait(driver, path: Path | None, action=None):
+    """Choose `path` in the file input (or run `action`); return the card once processed
+    (each choice replaces the previous cards)."""
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
@@ -113,10 +113,13 @@ def _upload_and_wait(driver, path: Path):
         except StaleElementReferenceException:
             return True
 
-    driver.find_element(By.CSS_SELECTOR, "input#book-input[type=file]").send_keys(str(path))
+    if action:
+        action()
+    else:
+        driver.find_element(By.CSS_SELECTOR, "input#book-input[type=file]").send_keys(str(path))
     _wait(lambda: (not old or gone())
           and driver.find_elements(By.CSS_SELECTOR, "article.file[data-status]"),
-          what=f"result of {path.name}")
+          what=f"result of {path or action}")
     return driver.find_elements(By.CSS_SELECTOR, "article.file[data-status]")[-1]
 
 
@@ -171,6 +174,18 @@ def test_browser_year_of_work(browser, server, tmp_path):
     reason = card.find_element(By.CSS_SELECTOR, ".reason").text
     assert reason.startswith("壊れた.xlsx: ") and "Excel ブック（.xlsx）ではありません" in reason
     _shot(browser, "serve_3_broken.png", card)
+
+    # a file dropped on the page (a DragEvent with a DataTransfer, as a real drop sends)
+    def drop_text_file():
+        browser.execute_script(
+            "const dt = new DataTransfer();"
+            "dt.items.add(new File(['not a workbook'], '落とした.xlsx'));"
+            "document.querySelector('#drop').dispatchEvent("
+            "  new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));")
+
+    card = _upload_and_wait(browser, None, drop_text_file)
+    assert card.get_attribute("data-status") == "failed"
+    assert card.find_element(By.CSS_SELECTOR, ".reason").text.startswith("落とした.xlsx: Excel ブック")
 
     # and the page still works
     card = _upload_and_wait(browser, OJIYA)

@@ -42,8 +42,15 @@ const input = $("#book-input");
 let busy = false;
 
 ["dragenter", "dragover"].forEach((ev) => drop.addEventListener(ev, (e) => { e.preventDefault(); drop.classList.add("over"); }));
-["dragleave", "drop"].forEach((ev) => drop.addEventListener(ev, (e) => { e.preventDefault(); drop.classList.remove("over"); }));
-drop.addEventListener("drop", (e) => sendBooks(Array.from(e.dataTransfer.files)));
+["dragleave", "drop"].forEach((ev) => drop.addEventListener(ev, () => drop.classList.remove("over")));
+// A file dropped anywhere on the page is sent, never opened by the browser instead.
+window.addEventListener("dragover", (e) => e.preventDefault());
+window.addEventListener("drop", (e) => {
+  e.preventDefault();
+  if ($("#books").classList.contains("active") && e.dataTransfer) sendBooks(Array.from(e.dataTransfer.files));
+});
+drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
+const MAX_BYTES = Number(document.body.dataset.maxMb) * 1024 * 1024;
 input.addEventListener("change", () => { sendBooks(Array.from(input.files)); input.value = ""; });
 
 async function sendBooks(files) {
@@ -69,6 +76,11 @@ async function sendBooks(files) {
     const card = fileCard(file.name);
     results.appendChild(card);
     if (i === 0) card.scrollIntoView({ block: "nearest" });
+    if (file.size > MAX_BYTES - 64 * 1024) {  // refused before sending (the server would answer 413)
+      fillCard(card, { name: file.name, ok: false, findings: [], notes: [], downloads: {},
+                       reason: `${file.name}: ファイルが大きすぎます（1回に送れるのは ${document.body.dataset.maxMb} MB までです）` });
+      continue;
+    }
     const form = new FormData();
     form.append("file", file, file.name);
     form.append("rollforward_to", $("#year").value);
