@@ -244,8 +244,7 @@ def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = 
     res.update(name=name, file=name, outputs={}, notes=[])
     if res.get("output"):
         res["outputs"]["report"] = res.pop("output")
-    book_year = None
-    if res["ok"] and res.get("layout") in ("ojiya", "joso"):
+    if res["ok"]:
         edition = out_dir / "edition.xlsx"
         try:
             if not rollforward_to:
@@ -257,11 +256,10 @@ def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = 
                 res["edition_year"] = roll.to_year
                 res["findings"] += [f.to_dict() for f in roll.findings]
             else:
-                res["notes"].append(f"{name}: 年度が読み取れないため翌年度版は作れません")
+                res["notes"].append(f"翌年度版: {name}: ブックの年度を判定できないため作れません"
+                                    "（この様式の繰り越しには対応していません）")
         except Exception as exc:  # noqa: BLE001 - the report stays usable
             res["notes"].append("翌年度版: " + error_text(exc).replace(str(path), name))
-    elif res["ok"]:
-        res["notes"].append(f"{name}: この様式（{res.get('layout')}）の翌年度版は作れません")
     audit_out = out_dir / "audit.xlsx"
     try:
         audit = audit_file(path, audit_out)
