@@ -193,6 +193,30 @@ def test_browser_year_of_work(browser, server, tmp_path):
     assert card.find_elements(By.CSS_SELECTOR, "table.findings tbody tr")
 
 
+def test_browser_several_files_and_zip(browser, server):
+    import zipfile
+
+    from selenium.webdriver.common.by import By
+
+    base, token = server
+    browser.get(f"{base}/?token={token}")
+    books = sorted((ROOT / "inputs").glob("*.xlsx"))
+    browser.find_element(By.CSS_SELECTOR, "input#book-input[type=file]").send_keys("\n".join(map(str, books)))
+    _wait(lambda: len(browser.find_elements(By.CSS_SELECTOR, "article.file[data-status=done]")) == len(books)
+          and browser.find_element(By.ID, "zip-link").is_displayed(), what="all files")
+    cards = browser.find_elements(By.CSS_SELECTOR, "article.file")
+    assert [c.find_element(By.CSS_SELECTOR, ".name").text for c in cards] == [b.name for b in books]
+    for c in cards:  # errors first in every table
+        sev = [td.text for td in c.find_elements(By.CSS_SELECTOR, "table.findings tbody td:first-child")]
+        assert sev == sorted(sev, key=lambda s: s != "エラー")
+    _shot(browser, "serve_6_several.png", cards[0])
+    browser.find_element(By.ID, "zip-link").click()
+    bundle = _wait(lambda: list(browser.downloads.glob("*.zip")), what="the zip")[0]
+    _wait(lambda: not list(browser.downloads.glob("*.crdownload")), what="download to finish")
+    names = zipfile.ZipFile(bundle).namelist()
+    assert "検証結果.xlsx" in names and all(f"{b.stem}_報告書.xlsx" in names for b in books)
+
+
 def test_browser_simulation(browser, server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
