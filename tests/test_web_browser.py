@@ -210,6 +210,24 @@ def test_browser_several_files_and_zip(browser, server):
         sev = [td.text for td in c.find_elements(By.CSS_SELECTOR, "table.findings tbody td:first-child")]
         assert sev == sorted(sev, key=lambda s: s != "エラー")
     _shot(browser, "serve_6_several.png", cards[0])
+    # sort by セル (by column then row, as in Excel), then back
+    card = max(cards, key=lambda c: len(c.find_elements(By.CSS_SELECTOR, "table.findings tbody tr")))
+    head = card.find_element(By.CSS_SELECTOR, "table.findings th[data-key=cell]")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", head)
+    head.click()
+    cells = [td.text for td in card.find_elements(By.CSS_SELECTOR, "table.findings tbody td:nth-child(3)")]
+    key = [(len(re.match(r"[A-Z]+", c).group()), re.match(r"[A-Z]+", c).group(), int(re.search(r"\d+", c).group()))
+           for c in cells if c != "-"]
+    assert len(set(cells)) > 1 and key == sorted(key)
+    assert head.get_attribute("aria-sort") == "ascending"
+    head.click()
+    assert head.get_attribute("aria-sort") == "descending"
+    # filter by severity: only that severity is listed
+    from selenium.webdriver.support.ui import Select
+
+    Select(card.find_element(By.CSS_SELECTOR, ".sev-filter")).select_by_value("warning")
+    shown = {td.text for td in card.find_elements(By.CSS_SELECTOR, "table.findings tbody td:first-child")}
+    assert shown == {"警告"}
     browser.find_element(By.ID, "zip-link").click()
     bundle = _wait(lambda: list(browser.downloads.glob("*.zip")), what="the zip")[0]
     _wait(lambda: not list(browser.downloads.glob("*.crdownload")), what="download to finish")
