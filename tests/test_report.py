@@ -101,7 +101,8 @@ def test_changed_actual_moves_achievement_and_grade(tmp_path, recalc):
     assert after[ws.title].cell(check_row[0].row, 7).value == "A"
     overview = [r for r in after["一覧"].iter_rows(values_only=True)
                 if r[3] == "鉄工電子組合技能士合格者数（累計）"]
-    assert overview[0][8] == pytest.approx(1.0) and overview[0][10] == "A"
+    assert overview[0][8] == 220  # 実績値（評価年度） follows the measure sheet
+    assert overview[0][9] == pytest.approx(1.0) and overview[0][11] == "A"
 
 
 def tiny_report(text: str) -> ReportBook:

@@ -23,6 +23,11 @@ def cell(row: int, col: int, absolute: bool = False) -> str:
     return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
 
 
+def cell_fixed_col(row: int, col: int) -> str:
+    """A reference whose column stays when copied across: cell_fixed_col(18, 12) == '$M19'."""
+    return xl_rowcol_to_cell(row, col, col_abs=True)
+
+
 def col_name(col: int) -> str:
     return xl_col_to_name(col)
 

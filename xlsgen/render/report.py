@@ -11,7 +11,7 @@ from pathlib import Path
 import xlsxwriter
 
 from xlsgen.formulas import achievement as ach
-from xlsgen.formulas import area, cell, quote_sheet
+from xlsgen.formulas import area, cell, cell_fixed_col, quote_sheet
 from xlsgen.formulas import report as rf
 from xlsgen.measures import POLICIES, ReportBook, ReportKpi, ReportMeasure
 from xlsgen.model import FORMULA_MAP_SHEET, Quantity, TargetKind
@@ -32,6 +32,12 @@ from xlsgen.render.report_sheets import (
     year_label,
 )
 from xlsgen.render.styles import GRADE_COLORS, Styles, page_setup, sheet_names, text_height
+
+
+def with_suffix(num_format: str, suffix: str) -> str:
+    """A number format whose every section ends in a literal: `#,##0"以上";"▲"#,##0"以上"`."""
+    lit = '"' + suffix.replace('"', "") + '"'
+    return ";".join(sec + lit for sec in num_format.split(";"))
 
 
 class Notes:
@@ -64,6 +70,7 @@ class ReportWriter:
         self.st = Styles(self.wb)
         self.notes = Notes()
         self.overview_rows: list[dict] = []
+        self.near = ach.DEFAULT_NEAR
         self._cf: dict = {}
 
     # --- helpers -------------------------------------------------------------------
@@ -76,7 +83,7 @@ class ReportWriter:
     def quantity(self, ws, r, c, q: Quantity | None, fmt_kw=None, input_cell=False):
         """A value as read: number as number, text as text, empty as blank."""
         if q is not None and q.value is not None:
-            fmt = self.st.input(q.value) if input_cell else self.st.number(q.value, **(fmt_kw or {}))
+            fmt = self.st.input(q.value) if input_cell else self.value_format(q, **(fmt_kw or {}))
             ws.write_number(r, c, q.value, fmt)
             return q.value
         fmt = self.st(locked=False, bg_color="#FFF2CC", text_wrap=True) if input_cell \
@@ -87,6 +94,20 @@ class ReportWriter:
         else:
             ws.write_blank(r, c, None, fmt)
         return None
+
+    def value_format(self, q: Quantity, unit: str | None = None, **kw):
+        """Number format of a value with its qualifier kept (`3"以上"`): the cell stays a
+        number for the formulas, the reader sees 3以上 as typed."""
+        fmt = self.st.number(q.value).num_format if q.value is not None else None
+        return self.st(num_format=with_suffix(fmt or "#,##0", q.qualifier or ""), **kw) \
+            if q.qualifier else self.st.number(q.value, **kw)
+
+    def year_cell(self, ws, r, c, year: int | None, text_fmt) -> None:
+        """A fiscal year as a number shown in 和暦 (`R1年度(2019)`), blank when unknown."""
+        if year:
+            ws.write_number(r, c, year, self.st.year(year, text_wrap=True))
+        else:
+            ws.write_blank(r, c, None, text_fmt)
 
     def merged_text(self, ws, r, c1, c2, text, fmt, widths):
         text = (text or "")[:32767]
@@ -116,6 +137,7 @@ class ReportWriter:
         st, ws = self.st, self.wb.add_worksheet(name)
         years = m.years
         self.year_targets: dict[int, ach.Ref] = {}  # filled by the budget table
+        self.budget_amounts: dict[int, tuple[str, object]] = {}  # year → (事業費 cell, value)
         tcol = FIRST_YEAR_COL + len(years)  # 目標年度・期間, then 目標値, then 事業費
         last = max(tcol + 2, 9)
         widths = DO_WIDTHS + [YEAR_WIDTH] * len(years) + [14, 10, 12]
@@ -126,7 +148,7 @@ class ReportWriter:
         ws.merge_range(0, 0, 0, last, "", st(bold=True, font_size=14, border=0, valign="vcenter"))
         ws.write_string(0, 0, title, st(bold=True, font_size=14, border=0, valign="vcenter"))
         ws.set_row(0, 24)
-        src = f"出典: {Path(self.rb.source).name} シート「{m.source_sheet}」　評価年度・評価のしきい値は「設定」シートで変更できます。"
+        src = f"出典: {self.rb.source_title} シート「{m.source_sheet}」　評価年度・評価のしきい値は「設定」シートで変更できます。"
         ws.merge_range(1, 0, 1, last, "", st(border=0, font_size=9))
         ws.write_string(1, 0, src, st(border=0, font_size=9))
         band = st.band()
@@ -165,6 +187,7 @@ class ReportWriter:
         r = section(r + 1, "Do（実施）")
         head_row = r + 1
         for c, h in enumerate(DO_HEADS):
+            h = self.rb.category_label if h == "区分" else h
             ws.merge_range(r, c, r + 1, c, "", st.head())
             ws.write_string(r, c, h, st.head())
         if years:
@@ -180,6 +203,7 @@ class ReportWriter:
         ws.set_row(r, 18)
         ws.set_row(head_row, 18)
         r = head_row + 1
+        self.do_head = head_row
         ws.repeat_rows(0, 1)
         do_rows = []
         for n, k in enumerate(m.kpis, start=1):
@@ -188,12 +212,15 @@ class ReportWriter:
             ws.write_string(r, 2, k.name, text)
             ws.write_string(r, 3, k.unit or "", text)
             ws.write_string(r, 4, kind_label(k), text)
-            ws.write_string(r, 5, year_label(k.baseline_year), text)
+            self.year_cell(ws, r, 5, k.baseline_year, text)
             self.quantity(ws, r, 6, k.baseline)
             for i, y in enumerate(years):
                 self.quantity(ws, r, FIRST_YEAR_COL + i, k.values.get(y), input_cell=True)
-            period = k.period and f"{year_label(k.period[0])}〜\n{year_label(k.period[1])}"
-            ws.write_string(r, tcol, period or year_label(k.target_year), text)
+            if k.period:
+                ws.write_string(r, tcol, f"{year_label(k.period[0])}〜\n{year_label(k.period[1])}",
+                                text)
+            else:
+                self.year_cell(ws, r, tcol, k.target_year, text)
             self.quantity(ws, r, tcol + 1, k.target)
             self.quantity(ws, r, tcol + 2, k.cost)
             ws.set_row(r, max(text_height(k.name, widths[2]), 27))
@@ -256,6 +283,8 @@ class ReportWriter:
             s = self.quantity(ws, r, 5, b.specific_revenue, input_cell=b.kind == "計画")
             self.formula(ws, r, 6, rf.general_revenue(cell(r, 4), cell(r, 5), a, s),
                          st.number(), "general_revenue", rf.EXPLANATIONS["general_revenue"])
+            if b.kind != "計画" and a is not None:
+                self.budget_amounts[b.fiscal_year] = (cell(r, 4), a)
             t = self.quantity(ws, r, 7, b.target, input_cell=b.kind == "計画")
             self.year_targets[b.fiscal_year] = ach.Ref(cell(r, 7), t)
             r += 1
@@ -299,14 +328,27 @@ class ReportWriter:
                 pace = self.formula(ws, r, 5, ach.pace(cells, [years[i] for i in in_period],
                                                        self.rb.eval_year),
                                     st.pct(), "pace", ach.EXPLANATIONS["pace"])
+            elif k.kind in (TargetKind.AT_YEAR, TargetKind.RUNNING_TOTAL) and not k.period:
+                pace = self.formula(ws, r, 5, ach.linear_pace(
+                    ach.Ref(cell_fixed_col(dr, 5), k.baseline_year),
+                    ach.Ref(cell_fixed_col(dr, tcol), k.target_year), self.rb.eval_year),
+                    st.pct(), "linear_pace", ach.EXPLANATIONS["linear_pace"])
             else:
                 pace = ach.NA
                 ws.write_string(r, 5, ach.NA, st.pct())
             g = self.formula(ws, r, 6, ach.grade(ach.Ref(cell(r, 4), rate)),
                              st(bold=True, align="center"), "grade", ach.EXPLANATIONS["grade"])
+            actuals = years and (area(dr, FIRST_YEAR_COL, dr, FIRST_YEAR_COL + len(years) - 1),
+                                 area(self.do_head, FIRST_YEAR_COL, self.do_head,
+                                      FIRST_YEAR_COL + len(years) - 1, absolute=True), k.values)
+            cost = None
+            if k.cost is not None and k.cost.value is not None:
+                cost = (cell(dr, tcol + 2), k.cost.value)
+            elif k.year_targets or len(m.kpis) == 1:
+                cost = self.budget_amounts.get(self.rb.eval_year)
             self.overview_rows.append({"sheet": name, "measure": m, "kpi": k, "do_row": dr,
                                        "row": r, "tcol": tcol, "rate": rate, "pace": pace,
-                                       "grade": g})
+                                       "grade": g, "actuals": actuals, "cost": cost})
             r += 1
         if m.kpis:
             self.grade_format(ws, first, 6, r - 1, 6)
@@ -317,8 +359,8 @@ class ReportWriter:
     def year_rates(self, ws, k: ReportKpi, r, dr, years, tcol, head) -> list:
         """One achievement cell per year column, chosen by the KPI's kind and direction."""
         st = self.st
-        base = ach.Ref(cell(dr, 6), k.baseline.value)
-        target = ach.Ref(cell(dr, tcol + 1), k.target.value)
+        base = ach.Ref(cell_fixed_col(dr, 6), k.baseline.value)
+        target = ach.Ref(cell_fixed_col(dr, tcol + 1), k.target.value)
         level = base.value is not None and base.value == target.value
         values = []
         for i, y in enumerate(years):
@@ -332,15 +374,15 @@ class ReportWriter:
                 continue
             if rule == "cumulative":
                 cols = [FIRST_YEAR_COL + j for j, yy in enumerate(years) if k.period[0] <= yy <= y]
-                summed = area(dr, cols[0], dr, cols[-1])
+                summed = f"{cell_fixed_col(dr, cols[0])}:{cell(dr, cols[-1])}"
                 sv = [k.values[years[j - FIRST_YEAR_COL]].value for j in cols]
                 fv = ach.cumulative(actual, summed, sv, target)
             elif rule == "ratio":
                 fv = ach.ratio(actual, self.year_targets.get(y, target) if k.year_targets else target)
             elif rule == "progress":
-                fv = ach.progress(actual, base, target)
+                fv = ach.progress(actual, base, target, self.near)
             else:
-                fv = ach.reduction(actual, base, target)
+                fv = ach.reduction(actual, base, target, self.near)
             values.append(self.formula(ws, r, c, fv, st.pct(), rule, ach.EXPLANATIONS[rule]))
         return values
 
