@@ -77,12 +77,9 @@ def year_heading(label_name: str, label: str) -> tuple[str, str]:
     return f'={label_name}&"実績"', f"{label}実績"
 
 
-def actual_at(sheet: str, row: str, header: str, year_name: str, values: dict, years: list[int],
-              year: int) -> tuple[str, object]:
-    """The actual typed in a measure sheet's column of the evaluation year; NA when blank."""
+def actual_at(sheet: str, row: str, header: str, year_name: str, value) -> tuple[str, object]:
+    """The actual typed in a measure sheet's column of the evaluation year; NA when blank.
+    `value`: what that cell holds (number or text), None when blank."""
     pick = f"INDEX({on_sheet(sheet, row)},MATCH({year_name},{on_sheet(sheet, header)},0))"
     f = f"=IFERROR(IF(ISBLANK({pick}),{text_literal(NA)},{pick}),{text_literal(NA)})"
-    q = values.get(year) if year in years else None
-    if q is None or q.is_empty:
-        return f, NA
-    return f, q.value if q.value is not None else (q.text or "").strip()
+    return f, NA if value is None or value == "" else value

@@ -6,6 +6,7 @@ Texts from inputs are written with write_string, never as formulas.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import xlsxwriter
@@ -13,6 +14,7 @@ import xlsxwriter
 from xlsgen.formulas import achievement as ach
 from xlsgen.formulas import area, cell, cell_fixed_col, quote_sheet
 from xlsgen.formulas import report as rf
+from xlsgen.formulas.achievement import NA as NA_MARK
 from xlsgen.measures import POLICIES, ReportBook, ReportKpi, ReportMeasure
 from xlsgen.model import FORMULA_MAP_SHEET, Quantity, TargetKind
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
@@ -32,6 +34,19 @@ from xlsgen.render.report_sheets import (
     year_label,
 )
 from xlsgen.render.styles import GRADE_COLORS, Styles, page_setup, sheet_names, text_height
+
+
+_TRAILING_MARK = re.compile(r"\s+[-－—―‐–−‒]+$")
+
+
+def display_text(q: Quantity | None) -> str:
+    """A value's text as the reader should see it: 「−」 for a none-mark (「—%」), and no
+    none-mark left over from an empty unit cell (「協定締結 -」 → 「協定締結」)."""
+    if q is None or q.is_empty:
+        return ""
+    if q.is_none_mark:
+        return NA_MARK
+    return _TRAILING_MARK.sub("", (q.text or "").strip())
 
 
 def with_suffix(num_format: str, suffix: str) -> str:
@@ -81,14 +96,20 @@ class ReportWriter:
         return v
 
     def quantity(self, ws, r, c, q: Quantity | None, fmt_kw=None, input_cell=False):
-        """A value as read: number as number, text as text, empty as blank."""
+        """A value as read: number as number (qualifier and `unit` kept in its format), text
+        as text, empty as blank."""
+        fmt_kw = dict(fmt_kw or {})
+        unit = fmt_kw.pop("unit", None)
         if q is not None and q.value is not None:
-            fmt = self.st.input(q.value) if input_cell else self.value_format(q, **(fmt_kw or {}))
+            if input_cell:
+                fmt = self.value_format(q, unit, locked=False, bg_color="#FFF2CC")
+            else:
+                fmt = self.value_format(q, unit, **fmt_kw)
             ws.write_number(r, c, q.value, fmt)
             return q.value
         fmt = self.st(locked=False, bg_color="#FFF2CC", text_wrap=True) if input_cell \
-            else self.st.text(**(fmt_kw or {}))
-        text = (q.text or "").strip() if q is not None and not q.is_empty else ""
+            else self.st.text(**fmt_kw)
+        text = display_text(q)
         if text:
             ws.write_string(r, c, text[:32767], fmt)
         else:
@@ -96,11 +117,15 @@ class ReportWriter:
         return None
 
     def value_format(self, q: Quantity, unit: str | None = None, **kw):
-        """Number format of a value with its qualifier kept (`3"以上"`): the cell stays a
-        number for the formulas, the reader sees 3以上 as typed."""
-        fmt = self.st.number(q.value).num_format if q.value is not None else None
-        return self.st(num_format=with_suffix(fmt or "#,##0", q.qualifier or ""), **kw) \
-            if q.qualifier else self.st.number(q.value, **kw)
+        """Number format of a value with its qualifier kept (`3"以上"`) and, where given, its
+        unit (`30"%"`): the cell stays a number for the formulas, the reader sees 30%以上."""
+        if q.qualifier:  # 3日以上: the unit belongs to the qualified figure
+            unit = unit or q.unit
+        suffix = (unit or "") + (q.qualifier or "")
+        if not suffix:
+            return self.st.number(q.value, **kw)
+        fmt = self.st.number(q.value).num_format if q.value is not None else "#,##0"
+        return self.st(num_format=with_suffix(fmt, suffix), **kw)
 
     def year_cell(self, ws, r, c, year: int | None, text_fmt) -> None:
         """A fiscal year as a number shown in 和暦 (`R1年度(2019)`), blank when unknown."""
@@ -285,7 +310,9 @@ class ReportWriter:
                          st.number(), "general_revenue", rf.EXPLANATIONS["general_revenue"])
             if b.kind != "計画" and a is not None:
                 self.budget_amounts[b.fiscal_year] = (cell(r, 4), a)
-            t = self.quantity(ws, r, 7, b.target, input_cell=b.kind == "計画")
+            unit = b.target.unit or next((k.unit for k in m.kpis if k.unit), None)
+            t = self.quantity(ws, r, 7, b.target, input_cell=b.kind == "計画",
+                              fmt_kw={"unit": unit})
             self.year_targets[b.fiscal_year] = ach.Ref(cell(r, 7), t)
             r += 1
         return r
@@ -338,9 +365,11 @@ class ReportWriter:
                 ws.write_string(r, 5, ach.NA, st.pct())
             g = self.formula(ws, r, 6, ach.grade(ach.Ref(cell(r, 4), rate)),
                              st(bold=True, align="center"), "grade", ach.EXPLANATIONS["grade"])
+            q = k.values.get(self.rb.eval_year)
+            shown = q.value if q is not None and q.value is not None else display_text(q)
             actuals = years and (area(dr, FIRST_YEAR_COL, dr, FIRST_YEAR_COL + len(years) - 1),
                                  area(self.do_head, FIRST_YEAR_COL, self.do_head,
-                                      FIRST_YEAR_COL + len(years) - 1, absolute=True), k.values)
+                                      FIRST_YEAR_COL + len(years) - 1, absolute=True), shown)
             cost = None
             if k.cost is not None and k.cost.value is not None:
                 cost = (cell(dr, tcol + 2), k.cost.value)

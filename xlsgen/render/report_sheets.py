@@ -105,14 +105,15 @@ def write_overview(w, ws) -> None:
         for key, src_col, q in (("baseline", 6, k.baseline), ("target", o["tcol"] + 1, k.target)):
             if q.value is not None:
                 w.formula(ws, r, col[key], rf.link(sheet, cell(dr, src_col), q.value),
-                          w.value_format(q, k.unit), "link", rf.EXPLANATIONS["link"])
+                          w.value_format(q), "link", rf.EXPLANATIONS["link"])
             else:
                 w.quantity(ws, r, col[key], q)
         if o["actuals"]:
-            row_ref, head_ref, values = o["actuals"]
+            row_ref, head_ref, value = o["actuals"]
             w.formula(ws, r, col["actual"], rf.actual_at(sheet, row_ref, head_ref, ach.EVAL_YEAR,
-                                                         values, m.years, rb.eval_year),
-                      w.value_format(k.target, k.unit), "actual_at", rf.EXPLANATIONS["actual_at"])
+                                                         value),
+                      w.st.number(value if isinstance(value, (int, float)) else None),
+                      "actual_at", rf.EXPLANATIONS["actual_at"])
         else:
             ws.write_string(r, col["actual"], ach.NA, st.text(align="right"))
         for key, src_col, fmt in (("rate", 4, st.pct()), ("pace", 5, st.pct()),
