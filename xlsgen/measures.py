@@ -194,8 +194,12 @@ def _joso(book: Book) -> list[ReportMeasure]:
 
 def _nishitokyo(book: Book) -> list[ReportMeasure]:
     groups: OrderedDict[str, list] = OrderedDict()
+    above: dict[str, str] = {}  # sheet → the last 取組みの方向性 seen on it
     for r in book.plan_rows:
-        groups.setdefault(r.direction.strip() or "（取組みの方向性の記載なし）", []).append(r)
+        # a blank cell of the grouped column belongs to the group above (the reader warns)
+        direction = r.direction.strip() or above.get(r.sheet, "")
+        above[r.sheet] = direction
+        groups.setdefault(direction or "（取組みの方向性の記載なし）", []).append(r)
     out = []
     for n, (direction, rows) in enumerate(groups.items(), start=1):
         years = list(NISHITOKYO_PLAN_YEARS)
