@@ -71,8 +71,9 @@ NAME_COL = [c[0] for c in OVERVIEW_COLS].index("name")
 
 
 def measure_department(m) -> str:
-    """The 担当課 a measure names in its Plan headings."""
-    return next((text for label, text in m.levels if label == "担当課"), "")
+    """The 担当課 a measure names in its Plan headings, else its projects' departments."""
+    named = next((text for label, text in m.levels if label == "担当課"), "")
+    return named or "、".join(dict.fromkeys(p.department for p in m.projects if p.department))
 
 
 def write_overview(w, ws) -> None:
