@@ -7,6 +7,8 @@ from datetime import datetime
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from xlsgen.formulas import achievement as ach
 from xlsgen.measures import BudgetLine, ReportBook, ReportKpi, ReportMeasure
@@ -166,3 +168,21 @@ def test_settings_move_results_and_year_label_follows(tmp_path, recalc):
     assert got["累計"]["期待水準"] == pytest.approx(2 / 6)
     assert got["減少で悪化"]["評価年度の\n達成率"] == WORSE and got["減少で悪化"]["評価"] == "D"
     assert str(fresh["一覧"].cell(1, 12).value) == "令和2年度実績"
+
+
+def test_progress_never_negative_and_worse_exactly_when_moving_away():
+    """Property: progress / reduction give 悪化 iff the actual moved away from the target,
+    otherwise a number ≥ 0 (never ▲520 %), or − when it cannot be computed."""
+    num = hs.floats(min_value=-1e6, max_value=1e6, allow_nan=False).map(lambda v: round(v, 2))
+
+    @settings(max_examples=300, deadline=None)
+    @given(a=num, b=hs.one_of(hs.none(), num), t=num)
+    def check(a, b, t):
+        r = ach.Ref
+        for fn, away in ((ach.progress, b is not None and (a - b) * (t - b) < 0),
+                         (ach.reduction, b is not None and (b - a) * (b - t) < 0)):
+            v = fn(r("E5", a), r("$D5", b), r("$J5", t))[1]
+            assert (v == WORSE) == away
+            if v not in (WORSE, NA) and fn is ach.progress:
+                assert v >= 0 or a * t < 0  # only actual ÷ target of opposite signs
+    check()
