@@ -12,7 +12,7 @@ from pathlib import Path
 import xlsxwriter
 
 from xlsgen.formulas import achievement as ach
-from xlsgen.formulas import area, cell, cell_fixed_col, quote_sheet
+from xlsgen.formulas import area, cell, cell_fixed_col, quote_sheet, running_area
 from xlsgen.formulas import report as rf
 from xlsgen.formulas.achievement import NA as NA_MARK
 from xlsgen.measures import POLICIES, ReportBook, ReportKpi, ReportMeasure
@@ -403,7 +403,7 @@ class ReportWriter:
                 continue
             if rule == "cumulative":
                 cols = [FIRST_YEAR_COL + j for j, yy in enumerate(years) if k.period[0] <= yy <= y]
-                summed = f"{cell_fixed_col(dr, cols[0])}:{cell(dr, cols[-1])}"
+                summed = running_area(dr, cols[0], cols[-1])
                 sv = [k.values[years[j - FIRST_YEAR_COL]].value for j in cols]
                 fv = ach.cumulative(actual, summed, sv, target)
             elif rule == "ratio":

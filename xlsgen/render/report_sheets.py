@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xlsgen.formulas import achievement as ach
-from xlsgen.formulas import area, cell, quote_sheet
+from xlsgen.formulas import area, cell, name_target, quote_sheet
 from xlsgen.formulas import report as rf
 from xlsgen.measures import ReportKpi
 from xlsgen.model import Direction, TargetKind
@@ -227,13 +227,13 @@ def write_settings(w) -> None:
         ws.write_string(r, 0, name, st(bold=True))
         ws.write_number(r, 1, value, st(num_format="0%", locked=False, bg_color="#FFF2CC"))
         ws.write_string(r, 2, expl, st.text())
-        w.wb.define_name(name, f"={quote_sheet(SETTINGS)}!{cell(r, 1, absolute=True)}")
+        w.wb.define_name(name, name_target(SETTINGS, r, 1))
         r += 1
     ws.write_string(r, 0, ach.NEAR, st(bold=True))
     ws.write_number(r, 1, ach.DEFAULT_NEAR, st(num_format="0%", locked=False, bg_color="#FFF2CC"))
     ws.write_string(r, 2, "基準値と目標値の差が目標値のこの割合以下なら、基準値からの進捗ではなく 実績値 ÷ 目標値 で"
                     "達成率を出します（差がわずかだと進捗率が極端な値になるため）。", st.text())
-    w.wb.define_name(ach.NEAR, f"={quote_sheet(SETTINGS)}!{cell(r, 1, absolute=True)}")
+    w.wb.define_name(ach.NEAR, name_target(SETTINGS, r, 1))
     r += 1
     ey = w.rb.eval_year
     years = plan_years(w.rb)
@@ -249,14 +249,14 @@ def write_settings(w) -> None:
             "error_title": ach.EVAL_YEAR,
             "error_message": f"計画の年度（西暦 {span}）を選んでください。「R3」などの和暦は入力できません。"})
     year_ref = cell(r, 1, absolute=True)
-    w.wb.define_name(ach.EVAL_YEAR, f"={quote_sheet(SETTINGS)}!{year_ref}")
+    w.wb.define_name(ach.EVAL_YEAR, name_target(SETTINGS, r, 1))
     r += 1
     eras = [(ERAS[e][0], cell(r + 1 + i, 1, absolute=True)) for i, e in enumerate(("R", "H"))]
     ws.write_string(r, 0, "評価年度（和暦）", st(bold=True))
     w.formula(ws, r, 1, rf.wareki(year_ref, eras, ey), st(bold=True), "wareki",
               rf.EXPLANATIONS["wareki"])
     ws.write_string(r, 2, "評価年度を和暦で表示します（自動。一覧の見出しにも使います）。", st.text())
-    w.wb.define_name(ach.EVAL_YEAR_LABEL, f"={quote_sheet(SETTINGS)}!{cell(r, 1, absolute=True)}")
+    w.wb.define_name(ach.EVAL_YEAR_LABEL, name_target(SETTINGS, r, 1))
     r += 1
     for e in ("R", "H"):
         name, first, _ = ERAS[e]
