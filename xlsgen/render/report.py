@@ -36,6 +36,7 @@ from xlsgen.render.report_sheets import (
 from xlsgen.render.styles import GRADE_COLORS, Styles, page_setup, sheet_names, text_height
 
 
+PERCENT = "%"  # values held in percent (17.8 for 17.8 %), shown with the sign
 _TRAILING_MARK = re.compile(r"\s+[-－—―‐–−‒]+$")
 
 
@@ -238,7 +239,8 @@ class ReportWriter:
             ws.write_string(r, 3, k.unit or "", text)
             ws.write_string(r, 4, kind_label(k), text)
             self.year_cell(ws, r, 5, k.baseline_year, text)
-            self.quantity(ws, r, 6, k.baseline)
+            shown_unit = {"unit": PERCENT} if k.unit == PERCENT else None  # 30 → 30%
+            self.quantity(ws, r, 6, k.baseline, shown_unit)
             for i, y in enumerate(years):
                 self.quantity(ws, r, FIRST_YEAR_COL + i, k.values.get(y), input_cell=True)
             if k.period:
@@ -246,7 +248,7 @@ class ReportWriter:
                                 text)
             else:
                 self.year_cell(ws, r, tcol, k.target_year, text)
-            self.quantity(ws, r, tcol + 1, k.target)
+            self.quantity(ws, r, tcol + 1, k.target, shown_unit)
             self.quantity(ws, r, tcol + 2, k.cost)
             ws.set_row(r, max(text_height(k.name, widths[2]), 27))
             do_rows.append(r)

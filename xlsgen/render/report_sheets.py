@@ -10,7 +10,7 @@ from xlsgen.formulas import achievement as ach
 from xlsgen.formulas import area, cell, name_target, quote_sheet
 from xlsgen.formulas import report as rf
 from xlsgen.measures import ReportKpi
-from xlsgen.model import Direction, TargetKind
+from xlsgen.model import Direction, Quantity, TargetKind
 from xlsgen.render.styles import GRADE_COLORS, page_setup, text_height
 from xlsgen.wareki import ERAS, FiscalYear
 
@@ -106,14 +106,16 @@ def write_overview(w, ws) -> None:
         for key, src_col, q in (("baseline", 6, k.baseline), ("target", o["tcol"] + 1, k.target)):
             if q.value is not None:
                 w.formula(ws, r, col[key], rf.link(sheet, cell(dr, src_col), q.value),
-                          w.value_format(q), "link", rf.EXPLANATIONS["link"])
+                          w.value_format(q, "%" if k.unit == "%" else None), "link",
+                          rf.EXPLANATIONS["link"])
             else:
                 w.quantity(ws, r, col[key], q)
         if o["actuals"]:
             row_ref, head_ref, value = o["actuals"]
             w.formula(ws, r, col["actual"], rf.actual_at(sheet, row_ref, head_ref, ach.EVAL_YEAR,
                                                          value),
-                      w.st.number(value if isinstance(value, (int, float)) else None),
+                      w.value_format(Quantity(value=value if isinstance(value, (int, float))
+                                              else None), "%" if k.unit == "%" else None),
                       "actual_at", rf.EXPLANATIONS["actual_at"])
         else:
             ws.write_string(r, col["actual"], ach.NA, st.text(align="right"))
