@@ -7,6 +7,8 @@ from datetime import datetime
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from xlsgen.formulas import achievement as ach
 from xlsgen.measures import BudgetLine, ReportBook, ReportKpi, ReportMeasure
@@ -20,14 +22,17 @@ NA = ach.NA
 def kpi(name, kind, baseline, actuals, target, direction=Direction.UP, period=None):
     values = {y: Quantity(value=v, fiscal_year=y) if isinstance(v, (int, float))
               else Quantity(text=v, fiscal_year=y) for y, v in zip(YEARS, actuals)}
+    base = Quantity(text=baseline) if isinstance(baseline, str) else Quantity(value=baseline)
     return ReportKpi(name=name, unit="件", kind=kind, direction=direction,
-                     baseline=Quantity(value=baseline), baseline_year=2018, values=values,
+                     baseline=base, baseline_year=2018, values=values,
                      target=Quantity(value=target) if isinstance(target, (int, float))
                      else Quantity(text=target),
                      target_year=2024, period=period)
 
 
 # name → (kpi, expected achievement per year, expected pace at 2021, expected grade at 2021)
+# expected pace of a point-in-time / running total: (2021 − 2018) / (2024 − 2018) = 0.5
+WORSE = ach.WORSE
 CASES = {
     "単年度": (kpi("単年度", TargetKind.PER_YEAR, 48, [40, 60, None, None, None], 50),
             [0.8, 1.2, NA, NA, NA], NA, "A"),
@@ -35,17 +40,30 @@ CASES = {
                  period=(2020, 2023)),
              [0.1, 0.4, NA, NA, NA], 0.5, "D"),
     "累計": (kpi("累計", TargetKind.RUNNING_TOTAL, 163, [176, 200, None, None, None], 220),
-           [13 / 57, 37 / 57, NA, NA, NA], NA, "C"),
+           [13 / 57, 37 / 57, NA, NA, NA], 0.5, "C"),
     "時点": (kpi("時点", TargetKind.AT_YEAR, 40.4, [42.4, None, None, None, 45], 44),
-           [2 / 3.6, NA, NA, NA, 45 / 44], NA, NA),
+           [2 / 3.6, NA, NA, NA, 45 / 44], 0.5, NA),
     "減少": (kpi("減少", TargetKind.AT_YEAR, 100, [90, 95, None, None, None], 80, Direction.DOWN),
-           [0.5, 0.25, NA, NA, NA], NA, "D"),
+           [0.5, 0.25, NA, NA, NA], 0.5, "D"),
+    # 小千谷 23: 96.6 → 78.9 against 100 moved away from the target (was ▲520.6 %)
+    "悪化": (kpi("悪化", TargetKind.AT_YEAR, 96.6, [None, 78.9, None, None, None], 100),
+           [NA, WORSE, NA, NA, NA], 0.5, "D"),
+    "減少で悪化": (kpi("減少で悪化", TargetKind.AT_YEAR, 100, [110, 80, None, None, None], 80,
+                    Direction.DOWN), [WORSE, 1.0, NA, NA, NA], 0.5, "A"),
+    # a baseline within 5 % of the target: actual ÷ target, not (99 − 97) / (100 − 97)
+    "基準が目標に近い": (kpi("基準が目標に近い", TargetKind.AT_YEAR, 97, [99, 98, None, None, None], 100),
+                  [0.99, 0.98, NA, NA, NA], 0.5, "B"),
+    # 小千谷 03 and 22: a target but a 「-」 baseline → actual ÷ target
+    "基準なし": (kpi("基準なし", TargetKind.AT_YEAR, "-", [None, 4, None, None, None], 2),
+             [NA, 2.0, NA, NA, NA], 0.5, "A"),
+    "累計で基準なし": (kpi("累計で基準なし", TargetKind.RUNNING_TOTAL, "-", [None, 187, None, None, None],
+                      2000), [NA, 187 / 2000, NA, NA, NA], 0.5, "D"),
     "定性": (kpi("定性", TargetKind.QUALITATIVE, None, ["実施", "実施", None, None, None], "整備完了"),
            [NA] * 5, NA, NA),
     "目標＝基準": (kpi("目標＝基準", TargetKind.RUNNING_TOTAL, 3, [0, 3, None, None, None], 3),
-              [NA] * 5, NA, NA),
+              [0.0, 1.0, NA, NA, NA], 0.5, "A"),
     "水準維持": (kpi("水準維持", TargetKind.AT_YEAR, 3, [0, 3, None, None, None], 3),
-             [0.0, 1.0, NA, NA, NA], NA, "A"),
+             [0.0, 1.0, NA, NA, NA], 0.5, "A"),
 }
 
 
@@ -84,8 +102,20 @@ def test_python_values_hand_computed():
     assert ach.progress(r("E5", 176), r("D5", 163), r("J5", 220))[1] == pytest.approx(13 / 57)
     assert ach.reduction(r("E5", 90), r("D5", 100), r("J5", 80))[1] == pytest.approx(0.5)
     assert ach.pace("$H$9:$K$9", [2020, 2021, 2022, 2023], 2021)[1] == 0.5
-    assert [ach.grade(r("E9", v))[1] for v in (1.0, 0.99, 0.8, 0.5, 0.49, NA)] == \
-        ["A", "B", "B", "C", "D", NA]
+    assert [ach.grade(r("E9", v))[1] for v in (1.0, 0.99, 0.8, 0.5, 0.49, NA, WORSE)] == \
+        ["A", "B", "B", "C", "D", NA, "D"]
+    # moved away from the target since the baseline: 悪化, never a negative rate
+    assert ach.progress(r("E5", 78.9), r("$D5", 96.6), r("$J5", 100))[1] == WORSE
+    assert ach.reduction(r("E5", 110), r("$D5", 100), r("$J5", 80))[1] == WORSE
+    # no baseline, or one within NEAR of the target: actual ÷ target (lower is better: T ÷ A)
+    assert ach.progress(r("E5", 187), r("$D5", None), r("$J5", 2000))[1] == pytest.approx(0.0935)
+    assert ach.progress(r("E5", 99), r("$D5", 97), r("$J5", 100))[1] == pytest.approx(0.99)
+    assert ach.progress(r("E5", 99), r("$D5", 97), r("$J5", 100), near=0.01)[1] == \
+        pytest.approx(2 / 3)
+    assert ach.reduction(r("E5", 50), r("$D5", None), r("$J5", 40))[1] == pytest.approx(0.8)
+    assert ach.linear_pace(r("$F5", 2018), r("$L5", 2024), 2021)[1] == 0.5
+    assert ach.linear_pace(r("$F5", 2018), r("$L5", 2024), 2030)[1] == 1.0
+    assert ach.linear_pace(r("$F5", None), r("$L5", 2024), 2021)[1] == NA
     assert ach.rule_for(TargetKind.AT_YEAR, Direction.UP, 2023, 2024, None) == "progress"
     assert ach.rule_for(TargetKind.AT_YEAR, Direction.UP, 2024, 2024, None) == "ratio"
     assert ach.rule_for(TargetKind.CUMULATIVE, Direction.UP, 2018, 2023, (2019, 2023)) is None
@@ -111,3 +141,48 @@ def test_rules_in_workbook_and_recalculated(tmp_path, recalc):
             assert got["評価"] == grade, name
             rate = per_year[YEARS.index(2021)]
             assert got["評価年度の\n達成率"] == (pytest.approx(rate) if rate != NA else NA), name
+
+
+def test_settings_move_results_and_year_label_follows(tmp_path, recalc):
+    """基準近接 and 評価年度 are live inputs: changing them moves rates, pace, grade, label."""
+    out = tmp_path / "settings.xlsx"
+    write_report(report(CASES), out)
+    wb = openpyxl.load_workbook(out)
+    settings = wb["設定"]
+    rows = {r[0].value: r for r in settings.iter_rows()}
+    year = rows["評価年度"][1]
+    assert year.value == 2021 and "年度" not in year.number_format  # no era typed in the format
+    dv = [d for d in settings.data_validations.dataValidation if year.coordinate in str(d.sqref)]
+    assert dv and dv[0].type == "list" and "2020" in dv[0].formula1 and "2024" in dv[0].formula1
+    assert openpyxl.load_workbook(out, data_only=True)["設定"][
+        rows["評価年度（和暦）"][1].coordinate].value == "令和3年度"
+    rows["基準近接"][1].value = 0.01
+    year.value = 2020
+    wb.save(out)
+    fresh = openpyxl.load_workbook(recalc(out), data_only=True)
+    assert fresh["設定"][rows["評価年度（和暦）"][1].coordinate].value == "令和2年度"
+    got = check_rows(fresh["01 テスト施策"])
+    near = got["基準が目標に近い"]
+    assert near[2021] == pytest.approx(1 / 3) and near[2020] == pytest.approx(2 / 3)
+    assert near["評価年度の\n達成率"] == pytest.approx(2 / 3) and near["評価"] == "C"
+    assert got["累計"]["期待水準"] == pytest.approx(2 / 6)
+    assert got["減少で悪化"]["評価年度の\n達成率"] == WORSE and got["減少で悪化"]["評価"] == "D"
+    assert str(fresh["一覧"].cell(1, 12).value) == "令和2年度実績"
+
+
+def test_progress_never_negative_and_worse_exactly_when_moving_away():
+    """Property: progress / reduction give 悪化 iff the actual moved away from the target,
+    otherwise a number ≥ 0 (never ▲520 %), or − when it cannot be computed."""
+    num = hs.floats(min_value=-1e6, max_value=1e6, allow_nan=False).map(lambda v: round(v, 2))
+
+    @settings(max_examples=300, deadline=None)
+    @given(a=num, b=hs.one_of(hs.none(), num), t=num)
+    def check(a, b, t):
+        r = ach.Ref
+        for fn, away in ((ach.progress, b is not None and (a - b) * (t - b) < 0),
+                         (ach.reduction, b is not None and (b - a) * (b - t) < 0)):
+            v = fn(r("E5", a), r("$D5", b), r("$J5", t))[1]
+            assert (v == WORSE) == away
+            if v not in (WORSE, NA) and fn is ach.progress:
+                assert v >= 0 or a * t < 0  # only actual ÷ target of opposite signs
+    check()

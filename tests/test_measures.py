@@ -41,7 +41,16 @@ def test_nishitokyo_grouped_by_direction():
     book = read_book(NISHITOKYO)
     rb = report_book(book)
     assert sum(len(m.kpis) for m in rb.measures) == len(book.plan_rows)
-    assert len(rb.measures) == len({r.direction.strip() for r in book.plan_rows})
+    assert len(rb.measures) == len({r.direction.strip() for r in book.plan_rows} - {""})
+    # a blank 取組みの方向性 belongs to the 方向性 above it, never to a sheet of its own
+    assert not any("記載なし" in m.title for m in rb.measures)
+    blank = [r for r in book.plan_rows if not r.direction.strip()]
+    for r in blank:
+        above = [x for x in book.plan_rows if x.sheet == r.sheet and x.row < r.row
+                 and x.direction.strip()][-1]
+        home = next(m for m in rb.measures if (r.indicator or r.project) in [k.name for k in m.kpis]
+                    and m.levels[0][1] == above.direction.strip())
+        assert home
     m = rb.measures[0]
     assert m.years == [2019, 2020, 2021, 2022, 2023]
     k = next(k for k in m.kpis if k.name == "緑のアカデミーへの参加者数")

@@ -101,7 +101,8 @@ def test_changed_actual_moves_achievement_and_grade(tmp_path, recalc):
     assert after[ws.title].cell(check_row[0].row, 7).value == "A"
     overview = [r for r in after["一覧"].iter_rows(values_only=True)
                 if r[3] == "鉄工電子組合技能士合格者数（累計）"]
-    assert overview[0][8] == pytest.approx(1.0) and overview[0][10] == "A"
+    assert overview[0][8] == 220  # 実績値（評価年度） follows the measure sheet
+    assert overview[0][9] == pytest.approx(1.0) and overview[0][11] == "A"
 
 
 def tiny_report(text: str) -> ReportBook:
@@ -163,3 +164,103 @@ def test_long_title_with_ampersand_fits_page_header(tmp_path):
     assert not re.search(r"(?<!&)&(?:&&)*(?=$|[^&LRCP\"0-9])", header.split("&R")[0][2:])
     sheet = openpyxl.load_workbook(out).sheetnames[1]
     assert len(sheet) <= 31
+
+
+def _build(tmp_path, src):
+    out = tmp_path / f"{src.stem}_report.xlsx"
+    res = CliRunner().invoke(cli, ["build", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def _overview(wb) -> tuple[list, list[dict]]:
+    ws = wb["一覧"]
+    heads = [c.value for c in ws[2]]
+    heads = heads[:heads.index(None)]  # the KPI table; 評価の分布 stands to its right
+    rows = [dict(zip(heads, r)) for r in ws.iter_rows(min_row=3, values_only=True) if r[3]]
+    return heads, rows
+
+
+def test_ojiya_overview_for_council(tmp_path):
+    """一覧: plan title with the evaluated year, 実績値・事業費・担当課, the issue's KPIs graded
+    sensibly, 再掲 counted once, qualifiers kept, 出典 naming the workbook's title."""
+    out = _build(tmp_path, OJIYA)
+    wb = openpyxl.load_workbook(out, data_only=True)
+    ws = wb["一覧"]
+    assert ws["A1"].value.startswith("【小千谷市総合戦略】進行管理シート")
+    assert "令和2年度実績" in [c.value for c in ws[1]]
+    heads, rows = _overview(wb)
+    assert {"実績値\n（評価年度）", "事業費\n（千円）", "担当課・\n事業主体", "施策", "区分"} <= set(heads)
+    by_name = {r["指標名"]: r for r in rows}
+    plus = by_name["セミナー等の参加者の結婚や出産等に対するプラスイメージを持つ割合"]
+    assert plus["実績値\n（評価年度）"] == 78.9
+    assert plus["評価年度の\n達成率"] == "悪化" and plus["評価"] == "D"  # 96.6 → 78.9 against 100
+    corp = by_name["多様な産業と連携して商品づくりに取組む農業法人数"]  # 「-」 baseline, 4 of 2
+    assert corp["評価年度の\n達成率"] == pytest.approx(2.0) and corp["評価"] == "A"
+    users = by_name["就労支援情報等を利用する本市出身者数（累計）"]  # 187 of 2,000
+    assert users["評価年度の\n達成率"] == pytest.approx(187 / 2000)
+    rates = [r["評価年度の\n達成率"] for r in rows]
+    assert not any(isinstance(v, (int, float)) and v < 0 for v in rates)
+    paces = [r["期待水準"] for r in rows if r["目標の種類"] in ("時点", "累計")]
+    assert paces and all(v == pytest.approx(2 / 6) for v in paces)  # R2 on the way H30 → R6
+    assert any(isinstance(r["事業費\n（千円）"], (int, float)) for r in rows)
+    assert all(r["担当課・\n事業主体"] for r in rows)
+    # 評価の分布 counts each KPI once: 再掲 rows are left out
+    counts = {r[len(heads) + 1]: r[len(heads) + 2] for r in ws.iter_rows(min_row=3, max_row=7,
+                                                                          values_only=True)}
+    repeats = [r for r in rows if "再掲" in r["指標名"]]
+    assert repeats and sum(counts.values()) == len(rows) - len(repeats)
+    assert counts["D"] == sum(1 for r in rows if r["評価"] == "D" and "再掲" not in r["指標名"])
+    # 3日以上 stays 3日以上 on screen while the cell holds the number 3
+    formats = openpyxl.load_workbook(out)
+    measure = formats["01 キャリア教育の推進"]
+    qualified = [c for row in measure.iter_rows() for c in row if c.value == 3
+                 and "日以上" in c.number_format]
+    assert qualified
+    src = measure["A2"].value
+    assert src.startswith("出典: 【小千谷市総合戦略】進行管理シート") and ".xlsx" not in src
+
+
+def test_nishitokyo_columns_and_title(tmp_path):
+    out = _build(tmp_path, NISHITOKYO)
+    wb = openpyxl.load_workbook(out, data_only=True)
+    heads, rows = _overview(wb)
+    first_sheet = wb.sheetnames[1]
+    assert not wb["一覧"]["A1"].value.startswith(first_sheet.split(" ", 1)[1])
+    assert heads[1:3] == ["取組みの方向性", "施策"]
+    agri = [r for r in rows if r["指標名"] == "災害協力農地の新規協定締結件数"][0]
+    assert agri["取組みの方向性"].startswith("持続可能な「農」")
+    assert agri["施策"] == "農地の多面的機能の発揮"
+    assert agri["担当課・\n事業主体"] == "行政・JA・農業者"
+
+
+def test_joso_budget_account_goal_and_units(tmp_path):
+    out = _build(tmp_path, JOSO)
+    wb = openpyxl.load_workbook(out)
+    project = wb[wb.sheetnames[2]]
+    labels = {r[0].value: r[2].value for r in project.iter_rows() if r[0].value}
+    assert labels["予算科目"] == "一般会計 2款 1項 6目 4事業"
+    assert labels["施策の目標"] == "市民満足度の高い行財政運営を進める"
+    texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and ws.title not in ("数式一覧", "データ")]
+    assert not [t for t in texts if t.endswith(" -") or t == "—%"]
+    # 成果目標 30 in % (no unit column in the budget table): the unit is in the format
+    targets = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+               if c.value == 30 and '"%"' in c.number_format]
+    assert targets
+
+
+def test_fixed_references_anchored_one_pattern_per_row(tmp_path):
+    """A KPI's achievement copied across its year columns is one R1C1 pattern."""
+    from xlsgen.audit.formula import parse_formula
+
+    out = _build(tmp_path, OJIYA)
+    wb = openpyxl.load_workbook(out)
+    ws = wb["02 技術承継・人材育成"]
+    head = next(r for r in ws.iter_rows() if r[4].value == "評価年度の\n達成率")
+    year_cols = [c.column for c in head if isinstance(c.value, int)]
+    row = next(r for r in ws.iter_rows(min_row=head[0].row + 1)
+               if r[2].value == "鉄工電子組合技能士合格者数（累計）")
+    patterns = {parse_formula(row[c - 1].value, row[c - 1].row, c).r1c1 for c in year_cols}
+    assert len(year_cols) >= 3 and len(patterns) == 1
+    assert "$M" in row[year_cols[0] - 1].value  # the target column is fixed

@@ -123,6 +123,12 @@ def test_two_models_and_comparison_then_change_inputs(tmp_path, recalc):
     assert "売上高" not in wb.defined_names  # several models: every name is prefixed
     comparison = [c.value for row in wb["比較"].iter_rows() for c in row if c.data_type == "f"]
     assert "=A_営業利益" in comparison and "=B_営業利益" in comparison
+    # 比較: each row says its own unit (kg/年, 円/kg, 円, %), no sheet-wide (単位: 円)
+    rows = {r[1]: r for r in wb["比較"].iter_rows(min_row=5, values_only=True) if r[1]}
+    assert rows["製造物（販売数量）"][3] == "kg/年" and rows["販売単価"][3] == "円/kg"
+    assert rows["売上高"][3] == "円" and rows["利益率"][3] == "%"
+    assert rows["推奨販売価格"][3] == "円/kg"
+    assert not any(c.value == "（単位：円）" for row in wb["比較"].iter_rows() for c in row)
     for model in ("A", "B"):
         cached = named_values(out, f"{model}_")
         for name, published in PUBLISHED[model].items():

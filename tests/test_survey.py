@@ -58,3 +58,23 @@ def test_survey_template_errors(tmp_path):
                    encoding="utf-8")
     with pytest.raises(XlsgenError, match="回答数 12 が回答団体数 11 を超えています"):
         load_survey(bad)
+
+
+def _count_check(path):
+    ws = openpyxl.load_workbook(path, data_only=True)["チェック"]
+    return next(r for r in ws.iter_rows(values_only=True) if str(r[0]).startswith("参加団体数"))
+
+
+def test_participant_count_check_compares_counts(tmp_path, recalc):
+    """チェック: 参加団体数 shows the counted list against the published total, not a difference."""
+    out = tmp_path / "survey.xlsx"
+    CliRunner().invoke(cli, ["simulate", str(TEMPLATE), "-o", str(out)], catch_exceptions=False)
+    assert _count_check(out)[1:3] == (24, 24) and _count_check(out)[4] == "一致"
+    assert _count_check(recalc(out))[1:3] == (24, 24)
+    book = openpyxl.load_workbook(out)
+    members = book["参加団体"]
+    last = max(r for r in range(1, members.max_row + 1) if members.cell(r, 2).value)
+    members.cell(last, 2).value = None  # one participant fewer in the list
+    book.save(out)
+    row = _count_check(recalc(out))
+    assert row[1:3] == (23, 24) and row[4] == "不一致"

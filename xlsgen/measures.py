@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from xlsgen.model import Book, Direction, Project, Quantity, TargetKind
 from xlsgen.wareki import FiscalYear
 
 POLICIES = ("拡充", "継続", "改善", "縮小", "統合", "廃止", "完了")
 NISHITOKYO_PLAN_YEARS = list(range(2019, 2024))  # 第2次計画 H31–H35 = R1–R5
+# what a report sheet and a KPI's category are called in the source (一覧 headings)
+LABELS = {"nishitokyo": ("取組みの方向性", "施策")}
 
 
 @dataclass
@@ -35,6 +38,7 @@ class ReportKpi:
     category: str | None = None
     history: list[Quantity] = field(default_factory=list)  # past values (西東京 現状値)
     year_targets: bool = False  # 常総: each year's target is its budget line's 成果目標
+    department: str | None = None  # 担当課 (or 事業主体) of this KPI when the source names one
 
 
 @dataclass
@@ -71,12 +75,20 @@ class ReportBook:
     eval_year: int
     created: datetime
     measures: list[ReportMeasure]
+    source_title: str = ""  # the source workbook's own title (出典)
+    measure_label: str = "施策"  # what one measure sheet is called in the source
+    category_label: str = "区分"  # what a KPI's category is called in the source
 
 
 def _level(label: str, level) -> tuple[str, str] | None:
     if level is None:
         return None
     return label, (f"{level.no}. " if level.no is not None else "") + level.name
+
+
+def _account(a) -> str:
+    """予算科目 as one line: `一般会計 2款 1項 6目 4事業` (parts the source leaves out are skipped)."""
+    return " ".join(x.strip() for x in (a.account, a.kan, a.kou, a.moku, a.jigyou) if x and x.strip())
 
 
 def _texts(items) -> list[tuple[str, str]]:
@@ -157,8 +169,10 @@ def _joso(book: Book) -> list[ReportMeasure]:
             budget.append(BudgetLine(p.plan_year, "計画", p.plan_budget, p.plan_specific_revenue,
                                      p.plan_target))
         pos = p.position
-        levels = [(k, pos[k]) for k in ("施策の大綱", "施策", "施策の方向") if pos.get(k)]
+        levels = [(k, pos[k]) for k in ("施策の大綱", "施策の目標", "施策", "施策の方向") if pos.get(k)]
         levels += [("事業名", p.name), ("担当課", p.department or "")]
+        if account := _account(p.budget_account):
+            levels.append(("予算科目", account))
         check = [(f"評価（{FiscalYear(d).label}）" if (d := p.check_year) else "評価",
                   p.check_evaluation),
                  ("分析・課題", p.check_analysis)]
@@ -180,8 +194,12 @@ def _joso(book: Book) -> list[ReportMeasure]:
 
 def _nishitokyo(book: Book) -> list[ReportMeasure]:
     groups: OrderedDict[str, list] = OrderedDict()
+    above: dict[str, str] = {}  # sheet → the last 取組みの方向性 seen on it
     for r in book.plan_rows:
-        groups.setdefault(r.direction.strip() or "（取組みの方向性の記載なし）", []).append(r)
+        # a blank cell of the grouped column belongs to the group above (the reader warns)
+        direction = r.direction.strip() or above.get(r.sheet, "")
+        above[r.sheet] = direction
+        groups.setdefault(direction or "（取組みの方向性の記載なし）", []).append(r)
     out = []
     for n, (direction, rows) in enumerate(groups.items(), start=1):
         years = list(NISHITOKYO_PLAN_YEARS)
@@ -203,7 +221,8 @@ def _nishitokyo(book: Book) -> list[ReportMeasure]:
                 kind=kind, direction=Direction.UP, baseline=base,
                 baseline_year=base.fiscal_year, values={y: Quantity(fiscal_year=y) for y in years},
                 target=target, target_year=(t.period_end if t else None) or years[-1],
-                period=period, category=r.measure or None, history=list(r.current_values)))
+                period=period, category=r.measure or None, history=list(r.current_values),
+                department=r.actors or None))
             desc = r.summary + (f"\n現状値: {r.current_text}" if r.current_text else "")
             projects.append(Project(name=r.project, department=r.actors or None,
                                     tags=[r.measure] if r.measure else [], description=desc))
@@ -232,6 +251,16 @@ def report_book(book: Book) -> ReportBook:
         edition = book.sheets[0].extra.get("edition")
     edition = edition or book.fiscal_year
     created = datetime(edition, 4, 1) if edition else datetime(2000, 1, 1)
-    title = book.title or (measures[0].title if measures else "")
-    return ReportBook(layout=book.layout, source=book.path, title=title,
-                      eval_year=_eval_year(measures, book), created=created, measures=measures)
+    title = source_title(book)
+    rb = ReportBook(layout=book.layout, source=book.path, title=title,
+                    eval_year=_eval_year(measures, book), created=created, measures=measures,
+                    source_title=title)
+    rb.measure_label, rb.category_label = LABELS.get(book.layout, ("施策", "区分"))
+    return rb
+
+
+def source_title(book: Book) -> str:
+    """The source workbook's own title; its file name (without extension) when it has none.
+    Never the first measure: a report is about the whole plan."""
+    return (book.title or "").strip() or Path(book.path).stem
+

@@ -142,13 +142,13 @@ def _check_kpi(sheet: str, k: Kpi) -> Iterator[Finding]:
         for prev, cur in zip(series, series[1:]):
             if cur.value < prev.value:
                 yield f("cumulative-falls",
-                        f"累計の値が減っています（{prev.text} → {cur.text}）。列の取り違えの可能性があります", cur)
+                        f"累計の値が前の年度より小さくなっています（{prev.text} → {cur.text}）。入力した列と値をご確認ください", cur)
     t, b = k.target, k.baseline
     if t.value is None or k.direction is Direction.DOWN:
         return
     if b.value is not None and t.value < b.value:
         yield f("target-below-baseline",
-                f"目標値（{t.text}）が基準値（{b.text}）を下回っています。基準値と目標値の取り違えの可能性があります", t)
+                f"目標値（{t.text}）が基準値（{b.text}）より小さくなっています。減少を目指す指標でなければ、基準値と目標値の欄をご確認ください", t)
     for q in k.actuals:
         if q.value is None or t.value <= 0:
             continue
@@ -156,7 +156,7 @@ def _check_kpi(sheet: str, k: Kpi) -> Iterator[Finding]:
         progress = (q.value - base) / (t.value - base) if t.value > base else 0
         if q.value > t.value and (q.value > t.value * FAR_PAST_RATIO or progress > FAR_PAST_PROGRESS):
             yield f("actual-far-past-target",
-                    f"実績値（{q.text}）が目標値（{t.text}）を大きく上回っています。列の取り違えの可能性があります", q)
+                    f"実績値（{q.text}）が目標値（{t.text}）を大きく上回っています。値と入力した年度の列をご確認ください", q)
 
 
 def _joso_rules(book: Book) -> Iterator[Finding]:

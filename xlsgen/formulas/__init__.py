@@ -23,6 +23,21 @@ def cell(row: int, col: int, absolute: bool = False) -> str:
     return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
 
 
+def cell_fixed_col(row: int, col: int) -> str:
+    """A reference whose column stays when copied across: cell_fixed_col(18, 12) == '$M19'."""
+    return xl_rowcol_to_cell(row, col, col_abs=True)
+
+
+def running_area(row: int, first_col: int, col: int) -> str:
+    """A row range whose start stays when copied across: running_area(18, 7, 9) == '$H19:J19'."""
+    return f"{cell_fixed_col(row, first_col)}:{cell(row, col)}"
+
+
+def name_target(sheet: str, row: int, col: int) -> str:
+    """What a defined name refers to: one absolute cell, `='設定'!$B$5`."""
+    return link(on_sheet(sheet, cell(row, col, absolute=True)))
+
+
 def col_name(col: int) -> str:
     return xl_col_to_name(col)
 

@@ -2,8 +2,8 @@
 formula and the cached value written with it come from one place.
 
 Values are fractions (1.0 = 100 %). A missing or non-numeric input gives NA ("−", a text),
-never 0 % and never #DIV/0!. Thresholds and the evaluation year are defined names on
-the 設定 sheet (GRADE_NAMES, EVAL_YEAR).
+never 0 % and never #DIV/0!; a KPI that moved away from its target gives WORSE ("悪化",
+graded D). Thresholds, the evaluation year and NEAR are defined names on the 設定 sheet.
 """
 
 from __future__ import annotations
@@ -14,10 +14,16 @@ from xlsgen.formulas import text_literal
 from xlsgen.model import Direction, TargetKind
 
 NA = "−"
+WORSE = "悪化"  # moved away from the target since the baseline
 GRADE_NAMES = (("A", "評価A"), ("B", "評価B"), ("C", "評価C"))
 DEFAULT_THRESHOLDS = {"評価A": 1.0, "評価B": 0.8, "評価C": 0.5}
 EVAL_YEAR = "評価年度"
+EVAL_YEAR_LABEL = "評価年度和暦"
+NEAR = "基準近接"  # a baseline within this share of the target: progress is meaningless
+DEFAULT_NEAR = 0.05
 _NA = text_literal(NA)
+_WORSE = text_literal(WORSE)
+_D = text_literal("D")
 
 
 @dataclass(frozen=True)
@@ -51,20 +57,56 @@ def cumulative(actual: Ref, summed: str, summed_values: list, target: Ref) -> tu
     return f, (total / target.value if ok else NA)
 
 
-def progress(actual: Ref, baseline: Ref, target: Ref) -> tuple[str, object]:
-    """Running count (累計) and point-in-time before its target year: (A − B) / (T − B)."""
-    a, b, t = actual.ref, baseline.ref, target.ref
-    f = f"=IF(AND({_num(actual, baseline, target)}),IFERROR(({a}-{b})/({t}-{b}),{_NA}),{_NA})"
-    ok = _all(actual, baseline, target) and target.value != baseline.value
-    return f, ((actual.value - baseline.value) / (target.value - baseline.value) if ok else NA)
+def _near(target: float, baseline: float, near: float) -> bool:
+    return abs(target - baseline) <= near * abs(target)
 
 
-def reduction(actual: Ref, baseline: Ref, target: Ref) -> tuple[str, object]:
-    """Lower is better: (B − A) / (B − T)."""
+def progress(actual: Ref, baseline: Ref, target: Ref, near: float = DEFAULT_NEAR) -> tuple[str, object]:
+    """Running count (累計) and point-in-time before its target year: (A − B) / (T − B).
+
+    WORSE when the actual moved away from the target ((A − B)(T − B) < 0); actual ÷ target
+    when the baseline is missing or within NEAR (設定) of the target, where progress from
+    the baseline means nothing (0 ÷ 0, or ▲520 % from a step of 3.4 points).
+    """
     a, b, t = actual.ref, baseline.ref, target.ref
-    f = f"=IF(AND({_num(actual, baseline, target)}),IFERROR(({b}-{a})/({b}-{t}),{_NA}),{_NA})"
-    ok = _all(actual, baseline, target) and target.value != baseline.value
-    return f, ((baseline.value - actual.value) / (baseline.value - target.value) if ok else NA)
+    plain = f"IFERROR({a}/{t},{_NA})"
+    f = (f"=IF(AND({_num(actual, target)}),IF(ISNUMBER({b}),IF(({a}-{b})*({t}-{b})<0,{_WORSE},"
+         f"IF(ABS({t}-{b})>{NEAR}*ABS({t}),({a}-{b})/({t}-{b}),{plain})),{plain}),{_NA})")
+    if not _all(actual, target):
+        return f, NA
+    av, tv = actual.value, target.value
+
+    def fallback():
+        return av / tv if tv != 0 else NA
+
+    if not _all(baseline):
+        return f, fallback()
+    bv = baseline.value
+    if (av - bv) * (tv - bv) < 0:
+        return f, WORSE
+    return f, fallback() if _near(tv, bv, near) else (av - bv) / (tv - bv)
+
+
+def reduction(actual: Ref, baseline: Ref, target: Ref, near: float = DEFAULT_NEAR) -> tuple[str, object]:
+    """Lower is better: (B − A) / (B − T); WORSE when the actual rose away from the target;
+    target ÷ actual when the baseline is missing or within NEAR of the target."""
+    a, b, t = actual.ref, baseline.ref, target.ref
+    plain = f"IFERROR({t}/{a},{_NA})"
+    f = (f"=IF(AND({_num(actual, target)}),IF(ISNUMBER({b}),IF(({b}-{a})*({b}-{t})<0,{_WORSE},"
+         f"IF(ABS({b}-{t})>{NEAR}*ABS({t}),({b}-{a})/({b}-{t}),{plain})),{plain}),{_NA})")
+    if not _all(actual, target):
+        return f, NA
+    av, tv = actual.value, target.value
+
+    def fallback():
+        return tv / av if av != 0 else NA
+
+    if not _all(baseline):
+        return f, fallback()
+    bv = baseline.value
+    if (bv - av) * (bv - tv) < 0:
+        return f, WORSE
+    return f, fallback() if _near(tv, bv, near) else (bv - av) / (bv - tv)
 
 
 def rule_for(kind: TargetKind, direction: Direction, year: int, target_year: int | None,
@@ -95,6 +137,17 @@ def pace(period_years: str, years: list[int], eval_year: int) -> tuple[str, obje
     return f, sum(1 for y in years if y <= eval_year) / len(years)
 
 
+def linear_pace(start: Ref, end: Ref, eval_year: int) -> tuple[str, object]:
+    """Expected progress by the evaluation year on a straight line from the baseline year
+    to the target year: (評価年度 − 基準年度) ÷ (目標年度 − 基準年度), within 0–100 %."""
+    s, e = start.ref, end.ref
+    f = (f"=IF(AND({_num(start, end)}),IFERROR(MAX(0,MIN(1,({EVAL_YEAR}-{s})/({e}-{s}))),{_NA}),"
+         f"{_NA})")
+    if not _all(start, end) or end.value == start.value:
+        return f, NA
+    return f, max(0.0, min(1.0, (eval_year - start.value) / (end.value - start.value)))
+
+
 def at_eval_year(row: str, header: str, values: list, years: list[int],
                  eval_year: int) -> tuple[str, object]:
     """The achievement in the column whose year header equals 評価年度."""
@@ -103,12 +156,14 @@ def at_eval_year(row: str, header: str, values: list, years: list[int],
 
 
 def grade(rate: Ref, thresholds: dict[str, float] | None = None) -> tuple[str, str]:
-    """A/B/C/D from the 設定 thresholds; NA when the rate is not a number."""
+    """A/B/C/D from the 設定 thresholds; D when WORSE; NA when the rate is not a number."""
     th = thresholds or DEFAULT_THRESHOLDS
     inner = text_literal("D")
     for letter, name in reversed(GRADE_NAMES):
         inner = f"IF({rate.ref}>={name},{text_literal(letter)},{inner})"
-    f = f"=IF(ISNUMBER({rate.ref}),{inner},{_NA})"
+    f = f"=IF(ISNUMBER({rate.ref}),{inner},IF({rate.ref}={_WORSE},{_D},{_NA}))"
+    if rate.value == WORSE:
+        return f, "D"
     if not isinstance(rate.value, (int, float)):
         return f, NA
     return f, next((letter for letter, name in GRADE_NAMES if rate.value >= th[name]), "D")
@@ -117,9 +172,16 @@ def grade(rate: Ref, thresholds: dict[str, float] | None = None) -> tuple[str, s
 EXPLANATIONS = {
     "ratio": "単年度目標・時点目標（目標年度、または目標値＝基準値の水準維持）の達成率: 実績値 ÷ 目標値。実績または目標が数値でなければ「−」。",
     "cumulative": "期間累計目標（延べ・合計）の達成率: 期間開始年度からその年度までの実績の合計 ÷ 目標値。",
-    "progress": "累計目標・時点目標（目標年度より前）の進捗率: (実績値 − 基準値) ÷ (目標値 − 基準値)。",
-    "reduction": "減少を目指す指標の達成率: (基準値 − 実績値) ÷ (基準値 − 目標値)。",
+    "progress": "累計目標・時点目標（目標年度より前）の進捗率: (実績値 − 基準値) ÷ (目標値 − 基準値)。"
+                "実績が基準値から目標と逆の向きに動いたときは「悪化」（評価 D）。"
+                "基準値がない（「-」など）か、基準値と目標値の差が目標値の 基準近接（設定シート）以下のときは、"
+                "基準値からの進捗に意味がないため 実績値 ÷ 目標値。",
+    "reduction": "減少を目指す指標の達成率: (基準値 − 実績値) ÷ (基準値 − 目標値)。"
+                 "実績が基準値より増えたときは「悪化」（評価 D）。"
+                 "基準値がないか、基準値と目標値の差が目標値の 基準近接 以下のときは 目標値 ÷ 実績値。",
     "pace": "期間累計目標の期待水準: 期間の年度のうち評価年度までの年数 ÷ 期間の年数。",
+    "linear_pace": "累計・時点目標の期待水準: 基準年度から目標年度まで一定の速さで進んだ場合の評価年度の進捗"
+                   "（(評価年度 − 基準年度) ÷ (目標年度 − 基準年度)、0〜100%）。単年度目標は毎年 100% のため「−」。",
     "at_eval_year": "評価年度（設定シート）の列の達成率を取り出します。該当年度がなければ「−」。",
-    "grade": "評価: 達成率が 評価A 以上なら A、評価B 以上なら B、評価C 以上なら C、それ未満は D（しきい値は設定シート）。",
+    "grade": "評価: 達成率が 評価A 以上なら A、評価B 以上なら B、評価C 以上なら C、それ未満と「悪化」は D（しきい値は設定シート）。",
 }

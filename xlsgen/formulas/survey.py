@@ -21,14 +21,11 @@ def share(count_ref: str) -> str:
     return f"={count_ref}/{N_RESPONDENTS}"
 
 
-def difference(a_ref: str, b_ref: str) -> str:
-    return f"={a_ref}-{b_ref}"
+def judge_equal(value_ref: str, published_ref: str) -> str:
+    """`一致` when a count equals the published count."""
+    return f'=IF({value_ref}={published_ref},"一致","不一致")'
 
 
 def judge_rounded(value_ref: str, digits_ref: str, published_ref: str) -> str:
     """`一致` when the value rounded to the published digits equals the published figure."""
     return f'=IF(ROUND({value_ref},{digits_ref})={published_ref},"一致","不一致")'
-
-
-def judge_zero(diff_ref: str) -> str:
-    return f'=IF({diff_ref}=0,"一致","不一致")'

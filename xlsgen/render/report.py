@@ -6,13 +6,15 @@ Texts from inputs are written with write_string, never as formulas.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import xlsxwriter
 
 from xlsgen.formulas import achievement as ach
-from xlsgen.formulas import area, cell, quote_sheet
+from xlsgen.formulas import area, cell, cell_fixed_col, quote_sheet, running_area
 from xlsgen.formulas import report as rf
+from xlsgen.formulas.achievement import NA as NA_MARK
 from xlsgen.measures import POLICIES, ReportBook, ReportKpi, ReportMeasure
 from xlsgen.model import FORMULA_MAP_SHEET, Quantity, TargetKind
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
@@ -32,6 +34,26 @@ from xlsgen.render.report_sheets import (
     year_label,
 )
 from xlsgen.render.styles import GRADE_COLORS, Styles, page_setup, sheet_names, text_height
+
+
+PERCENT = "%"  # values held in percent (17.8 for 17.8 %), shown with the sign
+_TRAILING_MARK = re.compile(r"\s+[-－—―‐–−‒]+$")
+
+
+def display_text(q: Quantity | None) -> str:
+    """A value's text as the reader should see it: 「−」 for a none-mark (「—%」), and no
+    none-mark left over from an empty unit cell (「協定締結 -」 → 「協定締結」)."""
+    if q is None or q.is_empty:
+        return ""
+    if q.is_none_mark:
+        return NA_MARK
+    return _TRAILING_MARK.sub("", (q.text or "").strip())
+
+
+def with_suffix(num_format: str, suffix: str) -> str:
+    """A number format whose every section ends in a literal: `#,##0"以上";"▲"#,##0"以上"`."""
+    lit = '"' + suffix.replace('"', "") + '"'
+    return ";".join(sec + lit for sec in num_format.split(";"))
 
 
 class Notes:
@@ -64,6 +86,7 @@ class ReportWriter:
         self.st = Styles(self.wb)
         self.notes = Notes()
         self.overview_rows: list[dict] = []
+        self.near = ach.DEFAULT_NEAR
         self._cf: dict = {}
 
     # --- helpers -------------------------------------------------------------------
@@ -74,19 +97,43 @@ class ReportWriter:
         return v
 
     def quantity(self, ws, r, c, q: Quantity | None, fmt_kw=None, input_cell=False):
-        """A value as read: number as number, text as text, empty as blank."""
+        """A value as read: number as number (qualifier and `unit` kept in its format), text
+        as text, empty as blank."""
+        fmt_kw = dict(fmt_kw or {})
+        unit = fmt_kw.pop("unit", None)
         if q is not None and q.value is not None:
-            fmt = self.st.input(q.value) if input_cell else self.st.number(q.value, **(fmt_kw or {}))
+            if input_cell:
+                fmt = self.value_format(q, unit, locked=False, bg_color="#FFF2CC")
+            else:
+                fmt = self.value_format(q, unit, **fmt_kw)
             ws.write_number(r, c, q.value, fmt)
             return q.value
         fmt = self.st(locked=False, bg_color="#FFF2CC", text_wrap=True) if input_cell \
-            else self.st.text(**(fmt_kw or {}))
-        text = (q.text or "").strip() if q is not None and not q.is_empty else ""
+            else self.st.text(**fmt_kw)
+        text = display_text(q)
         if text:
             ws.write_string(r, c, text[:32767], fmt)
         else:
             ws.write_blank(r, c, None, fmt)
         return None
+
+    def value_format(self, q: Quantity, unit: str | None = None, **kw):
+        """Number format of a value with its qualifier kept (`3"以上"`) and, where given, its
+        unit (`30"%"`): the cell stays a number for the formulas, the reader sees 30%以上."""
+        if q.qualifier:  # 3日以上: the unit belongs to the qualified figure
+            unit = unit or q.unit
+        suffix = (unit or "") + (q.qualifier or "")
+        if not suffix:
+            return self.st.number(q.value, **kw)
+        fmt = self.st.number(q.value).num_format if q.value is not None else "#,##0"
+        return self.st(num_format=with_suffix(fmt, suffix), **kw)
+
+    def year_cell(self, ws, r, c, year: int | None, text_fmt) -> None:
+        """A fiscal year as a number shown in 和暦 (`R1年度(2019)`), blank when unknown."""
+        if year:
+            ws.write_number(r, c, year, self.st.year(year, text_wrap=True))
+        else:
+            ws.write_blank(r, c, None, text_fmt)
 
     def merged_text(self, ws, r, c1, c2, text, fmt, widths):
         text = (text or "")[:32767]
@@ -116,6 +163,7 @@ class ReportWriter:
         st, ws = self.st, self.wb.add_worksheet(name)
         years = m.years
         self.year_targets: dict[int, ach.Ref] = {}  # filled by the budget table
+        self.budget_amounts: dict[int, tuple[str, object]] = {}  # year → (事業費 cell, value)
         tcol = FIRST_YEAR_COL + len(years)  # 目標年度・期間, then 目標値, then 事業費
         last = max(tcol + 2, 9)
         widths = DO_WIDTHS + [YEAR_WIDTH] * len(years) + [14, 10, 12]
@@ -126,7 +174,7 @@ class ReportWriter:
         ws.merge_range(0, 0, 0, last, "", st(bold=True, font_size=14, border=0, valign="vcenter"))
         ws.write_string(0, 0, title, st(bold=True, font_size=14, border=0, valign="vcenter"))
         ws.set_row(0, 24)
-        src = f"出典: {Path(self.rb.source).name} シート「{m.source_sheet}」　評価年度・評価のしきい値は「設定」シートで変更できます。"
+        src = f"出典: {self.rb.source_title} シート「{m.source_sheet}」　評価年度・評価のしきい値は「設定」シートで変更できます。"
         ws.merge_range(1, 0, 1, last, "", st(border=0, font_size=9))
         ws.write_string(1, 0, src, st(border=0, font_size=9))
         band = st.band()
@@ -165,6 +213,7 @@ class ReportWriter:
         r = section(r + 1, "Do（実施）")
         head_row = r + 1
         for c, h in enumerate(DO_HEADS):
+            h = self.rb.category_label if h == "区分" else h
             ws.merge_range(r, c, r + 1, c, "", st.head())
             ws.write_string(r, c, h, st.head())
         if years:
@@ -180,6 +229,7 @@ class ReportWriter:
         ws.set_row(r, 18)
         ws.set_row(head_row, 18)
         r = head_row + 1
+        self.do_head = head_row
         ws.repeat_rows(0, 1)
         do_rows = []
         for n, k in enumerate(m.kpis, start=1):
@@ -188,13 +238,17 @@ class ReportWriter:
             ws.write_string(r, 2, k.name, text)
             ws.write_string(r, 3, k.unit or "", text)
             ws.write_string(r, 4, kind_label(k), text)
-            ws.write_string(r, 5, year_label(k.baseline_year), text)
-            self.quantity(ws, r, 6, k.baseline)
+            self.year_cell(ws, r, 5, k.baseline_year, text)
+            shown_unit = {"unit": PERCENT} if k.unit == PERCENT else None  # 30 → 30%
+            self.quantity(ws, r, 6, k.baseline, shown_unit)
             for i, y in enumerate(years):
                 self.quantity(ws, r, FIRST_YEAR_COL + i, k.values.get(y), input_cell=True)
-            period = k.period and f"{year_label(k.period[0])}〜\n{year_label(k.period[1])}"
-            ws.write_string(r, tcol, period or year_label(k.target_year), text)
-            self.quantity(ws, r, tcol + 1, k.target)
+            if k.period:
+                ws.write_string(r, tcol, f"{year_label(k.period[0])}〜\n{year_label(k.period[1])}",
+                                text)
+            else:
+                self.year_cell(ws, r, tcol, k.target_year, text)
+            self.quantity(ws, r, tcol + 1, k.target, shown_unit)
             self.quantity(ws, r, tcol + 2, k.cost)
             ws.set_row(r, max(text_height(k.name, widths[2]), 27))
             do_rows.append(r)
@@ -256,7 +310,11 @@ class ReportWriter:
             s = self.quantity(ws, r, 5, b.specific_revenue, input_cell=b.kind == "計画")
             self.formula(ws, r, 6, rf.general_revenue(cell(r, 4), cell(r, 5), a, s),
                          st.number(), "general_revenue", rf.EXPLANATIONS["general_revenue"])
-            t = self.quantity(ws, r, 7, b.target, input_cell=b.kind == "計画")
+            if b.kind != "計画" and a is not None:
+                self.budget_amounts[b.fiscal_year] = (cell(r, 4), a)
+            unit = b.target.unit or next((k.unit for k in m.kpis if k.unit), None)
+            t = self.quantity(ws, r, 7, b.target, input_cell=b.kind == "計画",
+                              fmt_kw={"unit": unit})
             self.year_targets[b.fiscal_year] = ach.Ref(cell(r, 7), t)
             r += 1
         return r
@@ -299,14 +357,29 @@ class ReportWriter:
                 pace = self.formula(ws, r, 5, ach.pace(cells, [years[i] for i in in_period],
                                                        self.rb.eval_year),
                                     st.pct(), "pace", ach.EXPLANATIONS["pace"])
+            elif k.kind in (TargetKind.AT_YEAR, TargetKind.RUNNING_TOTAL) and not k.period:
+                pace = self.formula(ws, r, 5, ach.linear_pace(
+                    ach.Ref(cell_fixed_col(dr, 5), k.baseline_year),
+                    ach.Ref(cell_fixed_col(dr, tcol), k.target_year), self.rb.eval_year),
+                    st.pct(), "linear_pace", ach.EXPLANATIONS["linear_pace"])
             else:
                 pace = ach.NA
                 ws.write_string(r, 5, ach.NA, st.pct())
             g = self.formula(ws, r, 6, ach.grade(ach.Ref(cell(r, 4), rate)),
                              st(bold=True, align="center"), "grade", ach.EXPLANATIONS["grade"])
+            q = k.values.get(self.rb.eval_year)
+            shown = q.value if q is not None and q.value is not None else display_text(q)
+            actuals = years and (area(dr, FIRST_YEAR_COL, dr, FIRST_YEAR_COL + len(years) - 1),
+                                 area(self.do_head, FIRST_YEAR_COL, self.do_head,
+                                      FIRST_YEAR_COL + len(years) - 1, absolute=True), shown)
+            cost = None
+            if k.cost is not None and k.cost.value is not None:
+                cost = (cell(dr, tcol + 2), k.cost.value)
+            elif k.year_targets or len(m.kpis) == 1:
+                cost = self.budget_amounts.get(self.rb.eval_year)
             self.overview_rows.append({"sheet": name, "measure": m, "kpi": k, "do_row": dr,
                                        "row": r, "tcol": tcol, "rate": rate, "pace": pace,
-                                       "grade": g})
+                                       "grade": g, "actuals": actuals, "cost": cost})
             r += 1
         if m.kpis:
             self.grade_format(ws, first, 6, r - 1, 6)
@@ -317,8 +390,8 @@ class ReportWriter:
     def year_rates(self, ws, k: ReportKpi, r, dr, years, tcol, head) -> list:
         """One achievement cell per year column, chosen by the KPI's kind and direction."""
         st = self.st
-        base = ach.Ref(cell(dr, 6), k.baseline.value)
-        target = ach.Ref(cell(dr, tcol + 1), k.target.value)
+        base = ach.Ref(cell_fixed_col(dr, 6), k.baseline.value)
+        target = ach.Ref(cell_fixed_col(dr, tcol + 1), k.target.value)
         level = base.value is not None and base.value == target.value
         values = []
         for i, y in enumerate(years):
@@ -332,15 +405,15 @@ class ReportWriter:
                 continue
             if rule == "cumulative":
                 cols = [FIRST_YEAR_COL + j for j, yy in enumerate(years) if k.period[0] <= yy <= y]
-                summed = area(dr, cols[0], dr, cols[-1])
+                summed = running_area(dr, cols[0], cols[-1])
                 sv = [k.values[years[j - FIRST_YEAR_COL]].value for j in cols]
                 fv = ach.cumulative(actual, summed, sv, target)
             elif rule == "ratio":
                 fv = ach.ratio(actual, self.year_targets.get(y, target) if k.year_targets else target)
             elif rule == "progress":
-                fv = ach.progress(actual, base, target)
+                fv = ach.progress(actual, base, target, self.near)
             else:
-                fv = ach.reduction(actual, base, target)
+                fv = ach.reduction(actual, base, target, self.near)
             values.append(self.formula(ws, r, c, fv, st.pct(), rule, ach.EXPLANATIONS[rule]))
         return values
 

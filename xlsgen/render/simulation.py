@@ -88,6 +88,18 @@ class ModelSheets:
     def fmt_of(self, n: str) -> str:
         return PCT if n in ("利益率", "限界利益率", "安全余裕比率", "目標利益率") else YEN
 
+    def unit_of(self, n: str) -> str:
+        """The unit a value is shown in: the template's unit of an input or quantity, % for
+        the ratios, the unit of 販売単価 for a recommended price, else 円."""
+        typed = {i.name: i.unit for i in self.sim.inputs} | {q.name: q.unit for q in self.sim.quantities}
+        if typed.get(n):
+            return typed[n]
+        if self.fmt_of(n) == PCT:
+            return "%"
+        if n == "推奨販売価格":
+            return typed.get("販売単価") or "円"
+        return "円"
+
     # -- sheets ----------------------------------------------------------------------
     def write(self) -> None:
         self.inputs_sheet()
@@ -503,18 +515,18 @@ class ModelSheets:
 def _comparison(wb, st: Styles, models: list[ModelSheets], notes: list) -> None:
     ws = wb.add_worksheet("比較")
     title = "事業モデル収支シミュレーション結果概要（表-2）"
-    _setup(ws, title, [12, 26, 34] + [20] * len(models))
+    _setup(ws, title, [12, 26, 34, 9] + [20] * len(models))
     ws.write_string(0, 0, title, st("title"))
     ws.write_string(1, 0, "各モデルのシートの名前（" + "・".join(m.prefix + "売上高" for m in models)
                     + " など）を参照する計算式です。", st("sub"))
-    ws.write_string(2, 2 + len(models), "（単位：円）", st("unit"))
-    headers = ["項目", "内容", "説明"] + [m.sim.title for m in models]
+    ws.write_string(2, 3, "（単位は行ごと）", st("unit"))
+    headers = ["項目", "内容", "説明", "単位"] + [m.sim.title for m in models]
     for i, h in enumerate(headers):
         ws.write_string(3, i, h, st("head"))
     ws.set_row(3, 30)
     rows = [
-        ("前提", "製造物（販売数量）", "kg/年", "販売数量"),
-        ("", "販売単価", "円/kg", "販売単価"),
+        ("前提", "製造物（販売数量）", "年間の販売数量", "販売数量"),
+        ("", "販売単価", "製造物 1 単位の販売価格", "販売単価"),
         ("収入", "売上高", "販売数量 × 販売単価", "売上高"),
         ("費用", "製造費用", "直接コスト（変動費）", "製造費用"),
         ("", "固定費", "間接コスト", "固定費"),
@@ -524,15 +536,17 @@ def _comparison(wb, st: Styles, models: list[ModelSheets], notes: list) -> None:
         ("損益分岐点", "限界利益率", "（売上高 － 変動費）÷ 売上高", "限界利益率"),
         ("", "損益分岐点売上高", "固定費 ÷ 限界利益率", "損益分岐点売上高"),
         ("", "安全余裕比率", "（売上高 － 損益分岐点売上高）÷ 売上高", "安全余裕比率"),
-        ("販売価格", "推奨販売価格", "円/kg（目標利益率を含む）", "推奨販売価格"),
+        ("販売価格", "推奨販売価格", "目標利益率を含む販売単価", "推奨販売価格"),
     ]
     for r, (group, label, desc, n) in enumerate(rows, 4):
         ws.write_string(r, 0, group, st("text"))
         ws.write_string(r, 1, label, st("result" if n == "営業利益" else "text"))
         ws.write_string(r, 2, desc, st("note"))
+        units = list(dict.fromkeys(m.unit_of(n) for m in models))
+        ws.write_string(r, 3, "・".join(units), st("center"))
         for j, m in enumerate(models):
-            m.put_link(ws, r, 3 + j, n, st("result" if n == "営業利益" else "num", m.fmt_of(n)))
-    notes.append((ws.name, area(4, 3, 3 + len(rows), 2 + len(models)),
+            m.put_link(ws, r, 4 + j, n, st("result" if n == "営業利益" else "num", m.fmt_of(n)))
+    notes.append((ws.name, area(4, 4, 3 + len(rows), 3 + len(models)),
                   link(models[0].name("販売数量")), "各モデルの名前付きセル（接頭辞＝モデルの id）を表示"))
     ws.protect("", {"format_columns": True, "format_rows": True})
 

@@ -138,15 +138,16 @@ def _checks(wb, st, survey: Survey, refs: dict, notes: list) -> None:
     notes.append((ws.name, area(4, 4, row - 1, 4), F.judge_rounded("B5", "D5", "C5"),
                   "計算値を公表値の桁で四捨五入して比較"))
     if survey.participants_stated is not None:
-        ws.write_string(row, 0, "参加団体数（一覧の件数 － 資料の「計○団体」）", st("text"))
-        ws.write_number(row, 2, survey.participants_stated, st("num", "#,##0"))
-        diff = len(survey.participants) - survey.participants_stated
-        ws.write_formula(row, 1, F.difference(F.N_PARTICIPANTS, cell(row, 2)), st("num", "#,##0"),
-                         diff)
-        ws.write_blank(row, 3, None, st("text"))
-        ws.write_formula(row, 4, F.judge_zero(cell(row, 1)), st("center"),
-                         "一致" if diff == 0 else "不一致")
-        notes.append((ws.name, cell(row, 1), F.difference(F.N_PARTICIPANTS, cell(row, 2)),
-                      "一覧から数えた参加団体数と資料の合計の差"))
+        # the count from the list against the 「計○団体」 of the source, both in 団体
+        ws.write_string(row, 0, "参加団体数（参加団体シートの一覧の件数と、資料の「計○団体」）", st("text"))
+        n = len(survey.participants)
+        count_fmt = st("num", '#,##0"団体"')
+        ws.write_formula(row, 1, link(F.N_PARTICIPANTS), count_fmt, n)
+        ws.write_number(row, 2, survey.participants_stated, count_fmt)
+        ws.write_string(row, 3, "件数", st("center"))
+        ws.write_formula(row, 4, F.judge_equal(cell(row, 1), cell(row, 2)), st("center"),
+                         "一致" if n == survey.participants_stated else "不一致")
+        notes.append((ws.name, cell(row, 4), F.judge_equal(cell(row, 1), cell(row, 2)),
+                      "一覧から数えた参加団体数と資料の合計が同じか"))
     ws.protect("", {"format_columns": True, "format_rows": True})
 
