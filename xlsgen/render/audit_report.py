@@ -11,9 +11,9 @@ import xlsxwriter
 from xlsgen.atomic import atomic_path
 from xlsgen.audit import SEVERITY_JA, AuditResult
 from xlsgen.formulas import quote_sheet
-from xlsgen.render.styles import list_sheet
+from xlsgen.render import theme
+from xlsgen.render.theme import Styles, list_sheet
 
-FONT = "游ゴシック"
 MAX_LINKS = 65_000  # Excel's limit per sheet is 65,530 hyperlinks
 
 
@@ -35,16 +35,13 @@ def write_audit_report(result: AuditResult, output: str | Path) -> None:
         rows = [(g.id, g.sheet, g.ranges, len(g.cells), g.formula, g.r1c1) for g in result.groups]
         _table(wb, fmt, book, "パターン", ["パターン", "シート", "セル範囲", "セル数", "数式（例）", "R1C1 形式"],
                [10, 16, 24, 8, 40, 40], rows, link_col=2)
+        theme.fit_rows(wb)
         wb.close()
 
 
 def _formats(wb) -> dict:
-    base = {"font_name": FONT, "font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
-    return {
-        "head": wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2"}),
-        "text": wb.add_format(base),
-        "link": wb.add_format({**base, "font_color": "blue", "underline": 1}),
-    }
+    st = Styles(wb)
+    return {"head": st.head(align="left", valign="top"), "text": st.text(), "link": st.link()}
 
 
 def _table(wb, fmt, book, name, headers, widths, rows, link_col) -> None:

@@ -12,7 +12,8 @@ import xlsxwriter
 from xlsgen.formulas import area, quote_sheet
 from xlsgen.formulas import report as rf
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
-from xlsgen.render.styles import Styles, list_sheet
+from xlsgen.render import theme
+from xlsgen.render.theme import Styles, list_sheet
 
 SEVERITY_JA = {"error": "エラー", "warning": "警告"}
 FILE_HEADS = [("ファイル", 40), ("様式", 11), ("結果", 8), ("理由", 50), ("シート数", 9),
@@ -33,7 +34,7 @@ def write_findings(results: list[dict], path, out_dir: Path) -> None:
                                          "in_memory": True})
     wb.set_properties({"title": "検証結果", "author": "xlsgen", "created": datetime(2000, 1, 1)})
     st = Styles(wb)
-    link = st.text(font_color="blue", underline=1)
+    link = st.link()
     ws = wb.add_worksheet("ファイル")
     list_sheet(ws, "検証結果　ファイル", FILE_HEADS, st.head())
     counts = {c: [] for c in (4, 5, 6, 7)}
@@ -83,6 +84,7 @@ def write_findings(results: list[dict], path, out_dir: Path) -> None:
             r += 1
     fw.autofilter(0, 0, max(r - 1, 1), len(FINDING_HEADS) - 1)
     write_formula_map(wb, notes)
+    theme.fit_rows(wb)
     wb.close()
 
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 from xlsgen.formulas import quote_sheet
 from xlsgen.model import FORMULA_MAP_SHEET
-from xlsgen.render.styles import list_sheet
+from xlsgen.render import theme
+from xlsgen.render.theme import FONT, Styles, list_sheet
 
 SHEET_NAME = FORMULA_MAP_SHEET
-FONT = "游ゴシック"
 HEADERS = ("シート", "セル", "数式（例）", "説明")
 WIDTHS = (16, 18, 40, 70)
 
@@ -66,10 +66,8 @@ class FormulaNote:
 def write_formula_map(workbook, notes: list[FormulaNote], sheet_name: str = SHEET_NAME):
     """Add the sheet to an xlsxwriter Workbook; returns the worksheet."""
     ws = workbook.add_worksheet(sheet_name)
-    base = {"font_name": FONT, "font_size": 10, "text_wrap": True, "valign": "top", "border": 1}
-    head = workbook.add_format({**base, "bold": True, "bg_color": "#D9E1F2"})
-    text = workbook.add_format(base)
-    link = workbook.add_format({**base, "font_color": "blue", "underline": 1})
+    st = Styles(workbook)
+    head, text, link = st.head(align="left", valign="top"), st.text(), st.link()
     list_sheet(ws, sheet_name, list(zip(HEADERS, WIDTHS)), head)
     for r, note in enumerate(notes, start=1):
         ws.write_string(r, 0, note.sheet, text)
@@ -104,7 +102,7 @@ def add_formula_map_openpyxl(wb, notes: list[FormulaNote], sheet_name: str = SHE
             cell.font = Font(name=FONT, size=10, bold=r == 1)
             cell.alignment, cell.border = wrap, border
             if r == 1:
-                cell.fill = PatternFill("solid", fgColor="D9E1F2")
+                cell.fill = PatternFill("solid", fgColor=theme.HEAD_FILL.lstrip("#"))
         if r > 1:
             link = ws.cell(r, 2)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=notes[r - 2].location)

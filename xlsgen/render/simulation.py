@@ -16,12 +16,11 @@ from xlsgen.atomic import atomic_path
 from xlsgen.formulas import area, cell, link, on_sheet
 from xlsgen.formulas.simulation import col_fixed, describe, formula, row_fixed, sum_of
 
-FONT = "游ゴシック"
-YEN = '#,##0;"▲"#,##0'
-PCT = '0.0%;"▲"0.0%'
-INPUT_FILL = "#FFF2CC"
-HEAD_FILL = "#DDEBF7"
-SECTION_FILL = "#F2F2F2"
+from xlsgen.render import theme
+from xlsgen.render.theme import FONT, INPUT_FILL, PCT, YEN  # noqa: F401  (PCT used by survey)
+
+HEAD_FILL = theme.SUBHEAD_FILL
+SECTION_FILL = theme.LABEL_FILL
 
 
 class Styles:
@@ -38,18 +37,18 @@ class Styles:
             props = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
             props.update({
                 "title": {"bold": True, "font_size": 14},
-                "sub": {"font_color": "#595959", "font_size": 9},
+                "sub": {"font_color": theme.MUTED_FONT, "font_size": 9},
                 "unit": {"align": "right", "font_size": 9},
                 "head": {"bold": True, "bg_color": HEAD_FILL, "border": 1, "align": "center",
                          "text_wrap": True},
                 "section": {"bold": True, "bg_color": SECTION_FILL, "border": 1},
                 "text": {"border": 1, "text_wrap": True},
-                "note": {"border": 1, "text_wrap": True, "font_size": 9, "font_color": "#404040"},
-                "input": {"border": 1, "font_color": "#0000FF", "bg_color": INPUT_FILL,
+                "note": {"border": 1, "text_wrap": True, "font_size": 9, "font_color": theme.NOTE_FONT},
+                "input": {"border": 1, "font_color": theme.INPUT_FONT, "bg_color": INPUT_FILL,
                           "locked": False},
                 "num": {"border": 1},
                 "total": {"border": 1, "bold": True, "top": 6},
-                "result": {"border": 1, "bold": True, "bg_color": "#E2EFDA"},
+                "result": {"border": 1, "bold": True, "bg_color": theme.RESULT_FILL},
                 "center": {"border": 1, "align": "center"},
             }[kind])
             if num:
@@ -434,7 +433,7 @@ class ModelSheets:
         last = (top + 1 + len(volumes), left + len(prices) - 1)
         ws.conditional_format(top + 2, left, *last, {
             "type": "cell", "criteria": "<", "value": 0,
-            "format": self.wb.add_format({"font_color": "#C00000", "bg_color": "#FCE4D6"})})
+            "format": self.wb.add_format({"font_color": theme.WARN_FONT, "bg_color": theme.WARN_FILL})})
         self.refs["sens_base"] = base
         self.note(ws, (top + 1, left), (top + 1, last[1]),
                   "販売単価の軸（前提条件の販売単価 ×（1＋変化率））")
@@ -448,14 +447,12 @@ class ModelSheets:
 
     def chart_sheet(self) -> None:
         src, (first, last) = self.chart_sheet_src, self.chart_rows
-        chart = self.wb.add_chart({"type": "scatter", "subtype": "straight"})
+        chart = self.wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
         x = [src, first, 1, last, 1]
-        for col, colour, label in ((2, "#2F5597", "売上高"), (5, "#C00000", "総費用"),
-                                   (4, "#7F7F7F", "固定費")):
+        for i, (col, label) in enumerate(((2, "売上高"), (5, "総費用"), (4, "固定費"))):
             values = [src, first, col, last, col]
             chart.add_series({"name": label, "categories": x, "values": values,
-                              "line": {"color": colour, "width": 2.25,
-                                       "dash_type": "dash" if label == "固定費" else "solid"}})
+                              **theme.series_style(i)})
         chart.add_series({"name": "損益分岐点", "categories": "=" + self.refs["bep_volume"],
                           "values": "=" + self.refs["bep_sales"],
                           "marker": {"type": "diamond", "size": 10,
@@ -547,8 +544,8 @@ class ModelSheets:
             self.put(ws, row, 5, S.CHECK_JUDGE, st("center"), {"差": (cell(row, 2), diff)})
             self.note(ws, (row, 2), (row, 2), label)
             row += 1
-        red = self.wb.add_format({"font_color": "#C00000", "bold": True, "bg_color": "#FCE4D6"})
-        green = self.wb.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
+        red = self.wb.add_format({"font_color": theme.WARN_FONT, "bold": True, "bg_color": theme.WARN_FILL})
+        green = self.wb.add_format({"font_color": theme.GOOD_FONT, "bg_color": theme.GOOD_FILL})
         for text, fmt in (("要確認", red), ("不一致", red), ("一致", green), ("OK", green),
                           ("解消", green)):
             ws.conditional_format(judge[0], 5, row, 5, {"type": "cell", "criteria": "==",
@@ -610,6 +607,7 @@ def write_simulation_workbook(evaluations: list[S.Evaluation], target: str | Pat
             _comparison(wb, st, models, notes)
         _formula_map(wb, notes)
         models[0].input_sheet.activate()
+        theme.fit_rows(wb)
         wb.close()
     return notes
 

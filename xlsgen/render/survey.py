@@ -9,6 +9,7 @@ import xlsxwriter
 from xlsgen.atomic import atomic_path
 from xlsgen.formulas import area, cell, link, on_sheet
 from xlsgen.formulas import survey as F
+from xlsgen.render import theme
 from xlsgen.render.simulation import PCT, Styles, _formula_map, _setup
 from xlsgen.simulation import excel_round
 from xlsgen.survey import Survey
@@ -29,6 +30,7 @@ def write_survey_workbook(survey: Survey, target: str | Path) -> list:
         _checks(wb, st, survey, refs, notes)
         _formula_map(wb, notes)
         summary.activate()
+        theme.fit_rows(wb)
         wb.close()
     return notes
 
