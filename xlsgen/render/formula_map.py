@@ -26,7 +26,7 @@ from xlsgen.render.theme import FONT, Styles, list_sheet
 
 SHEET_NAME = FORMULA_MAP_SHEET
 HEADERS = ("シート", "セル", "数式（例）", "説明")
-WIDTHS = (16, 18, 40, 70)
+WIDTHS = (20, 22, 40, 70)
 
 _FUNCTIONS_JA = {
     "SUM": "合計", "AVERAGE": "平均", "MAX": "最大値", "MIN": "最小値", "COUNT": "数値の個数",
@@ -69,11 +69,22 @@ def write_formula_map(workbook, notes: list[FormulaNote], sheet_name: str = SHEE
     st = Styles(workbook)
     head, text, link = st.head(align="left", valign="top"), st.text(), st.link()
     list_sheet(ws, sheet_name, list(zip(HEADERS, WIDTHS)), head)
-    for r, note in enumerate(notes, start=1):
-        ws.write_string(r, 0, note.sheet, text)
-        ws.write_url(r, 1, f"internal:{note.location}", link, string=note.cells)
-        ws.write_string(r, 2, note.formula, text)
-        ws.write_string(r, 3, note.explanation, text)
+    if not notes:
+        ws.merge_range(1, 0, 1, len(HEADERS) - 1, "このブックには数式がありません。", text)
+    r = 1
+    for note in notes:
+        # a link cell does not wrap in LibreOffice: a long cell list goes on as one line a row
+        for i, line in enumerate(theme.chunk_line(note.cells.replace(" ", "").split(","), WIDTHS[1])):
+            first = line.split(",")[0].split(":")[0]
+            ws.write_url(r, 1, f"internal:{quote_sheet(note.sheet)}!{first}", link, string=line)
+            if i == 0:
+                ws.write_string(r, 0, note.sheet, text)
+                ws.write_string(r, 2, note.formula, text)
+                ws.write_string(r, 3, note.explanation, text)
+            else:
+                for c in (0, 2, 3):
+                    ws.write_blank(r, c, None, text)
+            r += 1
     return ws
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from xlsgen.audit.inventory import compress_cells
 from xlsgen.formulas import achievement as ach
 from xlsgen.formulas import area, cell, quote_sheet
 from xlsgen.formulas import report as rf
@@ -38,22 +39,27 @@ from xlsgen.render.theme import GRADE_COLORS, Styles, page_setup, text_height
 
 
 class Notes:
-    """One FormulaNote per formula pattern, with how many cells use it."""
+    """Formula patterns: one FormulaNote per pattern and sheet listing all its cells as
+    compact ranges; the explanation on the pattern's first row."""
 
     def __init__(self):
-        self._first: dict[str, tuple[str, str, str, str]] = {}
-        self._count: dict[str, int] = {}
+        self._first: dict[str, tuple[str, str]] = {}
+        self._cells: dict[str, dict[str, list[tuple[int, int]]]] = {}
 
     def add(self, key: str, sheet: str, row: int, col: int, formula: str, explanation: str):
-        self._first.setdefault(key, (sheet, cell(row, col), formula, explanation))
-        self._count[key] = self._count.get(key, 0) + 1
+        self._first.setdefault(key, (formula, explanation))
+        self._cells.setdefault(key, {}).setdefault(sheet, []).append((row + 1, col + 1))
 
     def notes(self) -> list[FormulaNote]:
         out = []
-        for key, (sheet, ref, formula, text) in self._first.items():
-            n = self._count[key]
-            out.append(FormulaNote(sheet, ref, formula,
-                                   text + (f"（同じ形の数式が {n} セルにあります）" if n > 1 else "")))
+        for key, (formula, text) in self._first.items():
+            sheets = self._cells[key]
+            n = sum(len(c) for c in sheets.values())
+            if n > 1:
+                text += f"（同じ形の数式が {len(sheets)} シートの {n} セルにあります）"
+            for i, (sheet, cells) in enumerate(sheets.items()):
+                out.append(FormulaNote(sheet, compress_cells(cells), formula if i == 0 else "〃",
+                                       text if i == 0 else "上と同じ形の数式です。"))
         return out
 
 

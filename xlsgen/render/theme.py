@@ -138,6 +138,7 @@ def list_sheet(ws, title: str, heads, head_fmt) -> None:
 LINE = 1.6          # line height in em (游ゴシック's leading; also fits Noto Sans CJK)
 PAD_PT = 3.0        # top + bottom cell padding
 CELL_PAD_PX = 7     # left + right padding inside a cell
+MAX_ROW_PT = 409    # Excel's highest row
 
 
 def char_em(ch: str) -> float:
@@ -161,6 +162,23 @@ def text_lines(text: str, width_px: float, font_size: float = FONT_SIZE, wrap: b
     for para in paras:
         px = sum(char_em(ch) for ch in para) * em_px
         lines += max(1, math.ceil(px / avail))
+    return lines
+
+
+def fits_line(text: str, width_chars: float, font_size: float = FONT_SIZE) -> bool:
+    """Whether `text` fits one line of a column `width_chars` wide (a hyperlink cell must:
+    LibreOffice does not wrap one)."""
+    return text_lines(text, width_chars * 7 + 5, font_size) == 1 and "\n" not in text
+
+
+def chunk_line(items: list[str], width_chars: float, sep: str = ", ") -> list[str]:
+    """`items` joined by `sep` into lines that each fit a column `width_chars` wide."""
+    lines: list[str] = []
+    for item in items:
+        if lines and fits_line(lines[-1] + sep + item, width_chars):
+            lines[-1] += sep + item
+        else:
+            lines.append(item)
     return lines
 
 
@@ -231,6 +249,7 @@ def fit_rows(workbook) -> None:
             if info is not None and info.hidden:
                 continue
             current = info.height * 3 / 4 if info is not None and info.height else 0
+            h = min(h, MAX_ROW_PT)
             if h > current + 0.1:
                 opts = {"level": info.level, "collapsed": info.collapsed} if info else None
                 ws.set_row(r, h, info.row_format if info else None, opts)
