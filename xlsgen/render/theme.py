@@ -249,7 +249,7 @@ def fit_rows(workbook) -> None:
             if info is not None and info.hidden:
                 continue
             current = info.height * 3 / 4 if info is not None and info.height else 0
-            h = min(h, MAX_ROW_PT)
+            h = min(math.ceil(h * 4 / 3) * 3 / 4, MAX_ROW_PT)  # whole pixels, never below
             if h > current + 0.1:
                 opts = {"level": info.level, "collapsed": info.collapsed} if info else None
                 ws.set_row(r, h, info.row_format if info else None, opts)
