@@ -122,3 +122,22 @@ def test_empty_formula_map_is_one_line(tmp_path):
     assert sheet.max_row == 2 and "数式がありません" in sheet["A2"].value
     pdf = libreoffice.to_pdf(path, tmp_path / "pdf")
     assert len(printcheck.pages(pdf)) == 2  # the data sheet's page and the map's one page
+
+
+@pytest.mark.parametrize("kind", ["report_ojiya", "report_joso", "report_nishitokyo"])
+def test_rate_chart_only_when_a_kpi_has_a_rate(printed, kind):
+    """A measure sheet draws its chart exactly when one of its 評価年度の達成率 cells (the
+    column E formulas) has a number; no empty chart with a made-up axis."""
+    xlsx, _ = printed[kind]
+    formulas = openpyxl.load_workbook(xlsx)
+    values = openpyxl.load_workbook(xlsx, data_only=True)
+    with zipfile.ZipFile(xlsx) as z:
+        names = z.namelist()
+        for i, ws in enumerate(formulas.worksheets, 1):
+            if not ws.print_area:
+                continue
+            has_rate = any(isinstance(values[ws.title][c.coordinate].value, (int, float))
+                           for c in ws["E"] if isinstance(c.value, str) and c.value.startswith("="))
+            rels = f"xl/worksheets/_rels/sheet{i}.xml.rels"
+            drawn = rels in names and re.search(rb"\.\./drawings/drawing\d+\.xml", z.read(rels)) is not None
+            assert drawn == has_rate, (ws.title, drawn, has_rate)

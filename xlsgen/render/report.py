@@ -387,7 +387,7 @@ class ReportWriter:
         room = step if lo < 0 else 0  # a negative bar's label needs room left of its end
         chart.set_x_axis({"num_format": "0%", "min": math.floor(lo / step) * step - room,
                           "max": math.ceil(hi * 1.1 / step) * step, "major_unit": step,
-                          "major_gridlines": {"visible": True, "line": {"color": "#BFBFBF"}},
+                          "major_gridlines": {"visible": True, "line": {"color": theme.GRID_LINE}},
                           "num_font": theme.font(8)})
         chart.set_y_axis({"reverse": True, "num_font": theme.font(8), "label_position": "low"})
         chart.set_legend({"none": True})

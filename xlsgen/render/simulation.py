@@ -456,7 +456,8 @@ class ModelSheets:
         chart.add_series({"name": "損益分岐点", "categories": "=" + self.refs["bep_volume"],
                           "values": "=" + self.refs["bep_sales"],
                           "marker": {"type": "diamond", "size": 10,
-                                     "fill": {"color": "#FFC000"}, "border": {"color": "#000000"}},
+                                     "fill": {"color": theme.MARK_FILL},
+                                     "border": {"color": theme.MARK_LINE}},
                           "line": {"none": True}})
         font = {"name": FONT}
         chart.set_title({"name": f"{self.sim.title}　損益分岐点（売上高と総費用）",
