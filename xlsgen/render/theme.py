@@ -273,16 +273,25 @@ def rows_px(ws, first: int, last: int) -> float:
     return out
 
 
-def best_orientation(ws, last_row: int, last_col: int) -> None:
+MIN_ONE_PAGE_SCALE = 0.5  # below this a sheet on one page is too small to read
+
+
+def best_orientation(ws, last_row: int, last_col: int) -> float:
     """Portrait or landscape, whichever prints rows 0..last_row, columns 0..last_col larger
-    on one A4 page (call after fit_rows, when the row heights are known)."""
+    on one A4 page (call after fit_rows, when the row heights are known); when even that
+    is below MIN_ONE_PAGE_SCALE, landscape fitted to the page width on as many pages as
+    needed (print titles repeat). Returns the one-page scale."""
     w = sum(_col_px(ws, c) for c in range(last_col + 1))
     h = rows_px(ws, 0, last_row)
     # printable A4 in pixels at 96 dpi: 210 x 297 mm less the margins and header/footer
     long_, short = (297 - 25.4) / 25.4 * 96, (210 - 25.4 * 1.35) / 25.4 * 96
     landscape = min(long_ / w, short / h)
     portrait = min((210 - 25.4) / 25.4 * 96 / w, (297 - 25.4 * 1.35) / 25.4 * 96 / h)
-    if portrait > landscape:
+    if max(portrait, landscape) < MIN_ONE_PAGE_SCALE:
+        ws.fit_to_pages(1, 0)
+        ws.set_landscape()
+    elif portrait > landscape:
         ws.set_portrait()
     else:
         ws.set_landscape()
+    return max(portrait, landscape)
