@@ -68,7 +68,8 @@ def write_formula_map(workbook, notes: list[FormulaNote], sheet_name: str = SHEE
     ws = workbook.add_worksheet(sheet_name)
     st = Styles(workbook)
     head, text, link = st.head(align="left", valign="top"), st.text(), st.link()
-    list_sheet(ws, sheet_name, list(zip(HEADERS, WIDTHS)), head)
+    book = (getattr(workbook, "doc_properties", None) or {}).get("title") or ""
+    list_sheet(ws, f"{book}　{sheet_name}" if book else sheet_name, list(zip(HEADERS, WIDTHS)), head)
     if not notes:
         ws.merge_range(1, 0, 1, len(HEADERS) - 1, "このブックには数式がありません。", text)
     r = 1
