@@ -184,6 +184,11 @@ def test_report_workbook_links_each_row_and_audits_clean(tmp_path):
     link = findings["D2"].hyperlink
     assert link.target.endswith("planted.xlsx") and link.location.endswith("!" + findings["D2"].value)
     assert wb["数式一覧"]["C2"].data_type == "s"
+    # every page names the audited file and the audit date; rows as high as their text
+    today = __import__("datetime").date.today().isoformat()
+    for ws in wb.worksheets:
+        assert "planted.xlsx" in ws.oddHeader.left.text and today in ws.oddHeader.left.text
+    assert all(findings.row_dimensions[r].height for r in range(2, findings.max_row + 1))
     assert CliRunner().invoke(cli, ["audit", str(out)]).exit_code == 0
     res = CliRunner().invoke(cli, ["audit", str(planted), "-o", str(planted)])
     assert res.exit_code == 1 and sha(planted) == before

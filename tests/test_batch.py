@@ -56,8 +56,15 @@ def test_run_folder_with_good_and_broken(tmp_path):
     rows = list(findings.iter_rows(min_row=2))
     assert any(r[0].value == "壊れた.xlsx" and r[3].value == "エラー" for r in rows)
     linked = [(r[0].hyperlink, r[1].value, r[2].value) for r in rows if r[1].value and r[2].value]
-    assert linked and all("inputs" in h.target and h.location.endswith(f"!{c}") and s in h.location
-                          for h, s, c in linked)
+    first = lambda cells: cells.split(",")[0].split(":")[0]  # noqa: E731
+    assert linked and all("inputs" in h.target and h.location.endswith(f"!{first(c)}")
+                          and s in h.location for h, s, c in linked)
+    # the per-cell 和暦 notices of a sheet are one row listing the cells, after the others
+    era = [r for r in rows if r[4].value == "era-normalised"]
+    assert len(era) == 1 and "," in era[0][2].value and era[0][5].value.startswith("39 セル")
+    nishi = [r[4].value for r in rows if r[0].value == "nishitokyo_施策体系KPI.xlsx"]
+    assert nishi[-1] == "era-normalised" and len(nishi) == 5
+    assert files[1][1].startswith("西東京市")  # the layout in Japanese, not `nishitokyo`
     assert "数式一覧" in wb.sheetnames
 
 

@@ -53,9 +53,12 @@ def test_build_shipped_workbook(tmp_path, recalc, src):
     assert names[0] == "一覧" and names[-3:] == ["データ", "設定", "数式一覧"]
     assert {"評価A", "評価B", "評価C", "評価年度"} <= set(wb.defined_names)
     measure = wb[names[1]]
-    # print setup: A4, fit to width, print titles, header with シート№, page footer
-    assert measure.page_setup.paperSize == 9 and measure.page_setup.fitToHeight == 0
-    assert measure.sheet_properties.pageSetUpPr.fitToPage
+    # print setup: A4, one page per measure (fit to 1 x 1; openpyxl reads the default 1 as
+    # None), print area, print titles, header with シート№, page footer
+    assert measure.page_setup.paperSize == 9
+    assert measure.page_setup.fitToHeight in (None, 1) and measure.page_setup.fitToWidth in (None, 1)
+    assert measure.sheet_properties.pageSetUpPr.fitToPage and measure.print_area
+    assert wb["データ"].page_setup.fitToHeight == 0
     assert measure.print_title_rows == "$1:$2"
     assert "シート№" in measure.oddHeader.right.text and "&P" in measure.oddFooter.center.text
     assert measure["A1"].font.name == "游ゴシック"

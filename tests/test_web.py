@@ -10,12 +10,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import JOSO, NISHITOKYO, OJIYA, ROOT
 
 from xlsgen.cli import cli
 from xlsgen.web import create_app, display_name
 from xlsgen.web.server import is_loopback
-
-from conftest import JOSO, NISHITOKYO, OJIYA, ROOT
 
 TOKEN = "test-token-123"
 

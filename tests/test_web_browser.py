@@ -16,7 +16,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from conftest import OJIYA, ROOT
 
 CHROMIUM = "/usr/bin/chromium"

@@ -60,3 +60,8 @@ def convert(src: str | Path, outdir: str | Path, fmt: str = "xlsx", timeout: int
 def recalculate(src: str | Path, outdir: str | Path) -> Path:
     """A copy of `src` recalculated by LibreOffice (read it with openpyxl data_only=True)."""
     return convert(src, outdir, "xlsx")
+
+
+def to_pdf(src: str | Path, outdir: str | Path) -> Path:
+    """`src` printed to PDF by LibreOffice (A4 page setup of the workbook) in `outdir`."""
+    return convert(src, outdir, "pdf")

@@ -4,6 +4,7 @@ each row linking to its cell in the audited book (an external link, relative pat
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from pathlib import Path
 
 import xlsxwriter
@@ -11,19 +12,25 @@ import xlsxwriter
 from xlsgen.atomic import atomic_path
 from xlsgen.audit import SEVERITY_JA, AuditResult
 from xlsgen.formulas import quote_sheet
-from xlsgen.render.styles import list_sheet
+from xlsgen.render import theme
+from xlsgen.render.theme import Styles, list_sheet
 
-FONT = "游ゴシック"
 MAX_LINKS = 65_000  # Excel's limit per sheet is 65,530 hyperlinks
 
 
-def write_audit_report(result: AuditResult, output: str | Path) -> None:
-    """Write the report atomically; the audited book is only linked to, never touched."""
+def write_audit_report(result: AuditResult, output: str | Path, when: date | None = None) -> None:
+    """Write the report atomically; the audited book is only linked to, never touched.
+    Every page's header names the audited file and the audit date (`when`, default today)."""
     output = Path(output)
     book = os.path.relpath(Path(result.file).resolve(), output.resolve().parent)
+    when = when or date.today()
+    about = f"対象: {Path(result.file).name}　監査日: {when:%Y-%m-%d}"
     with atomic_path(output) as tmp:
         wb = xlsxwriter.Workbook(str(tmp))
+        wb.set_properties({"title": f"数式監査 {Path(result.file).name}", "author": "xlsgen",
+                           "comments": about, "created": datetime(when.year, when.month, when.day)})
         fmt = _formats(wb)
+        fmt["about"] = about
         rows = [(SEVERITY_JA[f.severity], f.code, f.sheet, f.cell, f.message) for f in result.findings]
         _table(wb, fmt, book, "指摘事項", ["重要度", "コード", "シート", "セル", "内容"],
                [8, 20, 16, 8, 80], rows, link_col=3)
@@ -32,24 +39,22 @@ def write_audit_report(result: AuditResult, output: str | Path) -> None:
         _table(wb, fmt, book, "数式一覧", ["シート", "セル", "数式", "読み取るセル", "名前",
                                           "参照される数", "パターン"],
                [16, 8, 40, 40, 16, 12, 10], rows, link_col=1)
-        rows = [(g.id, g.sheet, g.ranges, len(g.cells), g.formula, g.r1c1) for g in result.groups]
+        rows = [(g.id, g.sheet, g.ranges.replace(",", ", "), len(g.cells), g.formula, g.r1c1)
+                for g in result.groups]
         _table(wb, fmt, book, "パターン", ["パターン", "シート", "セル範囲", "セル数", "数式（例）", "R1C1 形式"],
                [10, 16, 24, 8, 40, 40], rows, link_col=2)
+        theme.fit_rows(wb)
         wb.close()
 
 
 def _formats(wb) -> dict:
-    base = {"font_name": FONT, "font_size": 10, "valign": "top", "text_wrap": True, "border": 1}
-    return {
-        "head": wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2"}),
-        "text": wb.add_format(base),
-        "link": wb.add_format({**base, "font_color": "blue", "underline": 1}),
-    }
+    st = Styles(wb)
+    return {"head": st.head(align="left", valign="top"), "text": st.text(), "link": st.link()}
 
 
 def _table(wb, fmt, book, name, headers, widths, rows, link_col) -> None:
     ws = wb.add_worksheet(name)
-    list_sheet(ws, f"数式監査　{name}", list(zip(headers, widths)), fmt["head"])
+    list_sheet(ws, f"数式監査　{name}　{fmt['about']}", list(zip(headers, widths)), fmt["head"])
     sheet_col = headers.index("シート")
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
@@ -60,6 +65,11 @@ def _table(wb, fmt, book, name, headers, widths, rows, link_col) -> None:
         if r <= MAX_LINKS and row[link_col]:
             first = str(row[link_col]).split(",")[0].split(":")[0]
             target = f"external:{book}#{quote_sheet(row[sheet_col])}!{first}"
-            ws.write_url(r, link_col, target, fmt["link"], string=str(row[link_col]))
+            # a link cell does not wrap in LibreOffice: a long cell list stays wrapped text
+            # and the link goes on the row's first column
+            c = link_col if theme.fits_line(str(row[link_col]), widths[link_col]) else 0
+            ws.write_url(r, c, target, fmt["link"], string=str(row[c]))
     if rows:
         ws.autofilter(0, 0, len(rows), len(headers) - 1)
+    else:
+        ws.merge_range(1, 0, 1, len(headers) - 1, f"{name}はありません。", fmt["text"])

@@ -8,16 +8,25 @@ from datetime import datetime
 from pathlib import Path
 
 import xlsxwriter
+from openpyxl.utils.cell import coordinate_to_tuple
 
+from xlsgen.audit.inventory import compress_cells
 from xlsgen.formulas import area, quote_sheet
 from xlsgen.formulas import report as rf
+from xlsgen.render import theme
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
-from xlsgen.render.styles import Styles, list_sheet
+from xlsgen.render.theme import Styles, list_sheet
 
 SEVERITY_JA = {"error": "エラー", "warning": "警告"}
-FILE_HEADS = [("ファイル", 40), ("様式", 11), ("結果", 8), ("理由", 50), ("シート数", 9),
+# notices repeated once per cell: grouped into one row per file and sheet, after the others
+GROUPED_CODES = {"era-normalised"}
+# until every templates/layouts/*.yaml carries a `title`
+LAYOUT_TITLES = {"ojiya": "小千谷市 進行管理シート", "joso": "常総市 事務事業評価シート",
+                 "nishitokyo": "西東京市 施策体系KPI"}
+LAYOUTS_DIR = Path(__file__).resolve().parents[2] / "templates" / "layouts"
+FILE_HEADS = [("ファイル", 40), ("様式", 24), ("結果", 8), ("理由", 50), ("シート数", 9),
               ("KPI数", 9), ("エラー", 9), ("警告", 9), ("報告書", 40)]
-FINDING_HEADS = [("ファイル", 36), ("シート", 16), ("セル", 9), ("重要度", 8), ("コード", 20),
+FINDING_HEADS = [("ファイル", 36), ("シート", 16), ("セル", 14), ("重要度", 8), ("コード", 20),
                  ("内容", 70)]
 
 
@@ -27,13 +36,50 @@ def _link(file: str, sheet: str | None, cell_: str | None, base: Path) -> str:
     return f"external:{rel}{anchor}"
 
 
+def layout_title(layout: str | None) -> str:
+    """The layout's Japanese name: `title` of templates/layouts/<layout>.yaml, else known."""
+    if not layout:
+        return ""
+    spec = LAYOUTS_DIR / f"{layout}.yaml"
+    if spec.is_file():
+        try:
+            import yaml
+
+            title = (yaml.safe_load(spec.read_text(encoding="utf-8")) or {}).get("title")
+            if isinstance(title, str) and title.strip():
+                return title.strip()
+        except (OSError, ValueError, yaml.YAMLError):
+            pass
+    return LAYOUT_TITLES.get(layout, layout)
+
+
+def grouped(findings: list[dict]) -> list[dict]:
+    """The findings with each GROUPED_CODES notice merged into one row per file, sheet and
+    code (cells as compact ranges, distinct messages joined), placed after the others."""
+    keep, groups = [], {}
+    for f in findings:
+        if f["code"] in GROUPED_CODES and f.get("cell"):
+            groups.setdefault((f["file"], f["sheet"], f["code"]), []).append(f)
+        else:
+            keep.append(f)
+    for fs in groups.values():
+        if len(fs) == 1:
+            keep.append(fs[0])
+            continue
+        cells = [coordinate_to_tuple(f["cell"]) for f in fs]
+        messages = list(dict.fromkeys(f["message"] for f in fs))
+        keep.append({**fs[0], "cell": compress_cells(cells).replace(",", ", "),
+                     "message": f"{len(fs)} セル: " + "／".join(messages)})
+    return keep
+
+
 def write_findings(results: list[dict], path, out_dir: Path) -> None:
     """Write the summary workbook for `results` of xlsgen.batch.process_file."""
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "in_memory": True})
     wb.set_properties({"title": "検証結果", "author": "xlsgen", "created": datetime(2000, 1, 1)})
     st = Styles(wb)
-    link = st.text(font_color="blue", underline=1)
+    link = st.link()
     ws = wb.add_worksheet("ファイル")
     list_sheet(ws, "検証結果　ファイル", FILE_HEADS, st.head())
     counts = {c: [] for c in (4, 5, 6, 7)}
@@ -43,7 +89,7 @@ def write_findings(results: list[dict], path, out_dir: Path) -> None:
                6: sum(f["severity"] == "error" for f in fs),
                7: sum(f["severity"] == "warning" for f in fs)}
         ws.write_url(r, 0, _link(res["file"], None, None, out_dir), link, string=res["name"])
-        ws.write_string(r, 1, res["layout"] or "", st.text())
+        ws.write_string(r, 1, layout_title(res["layout"]), st.text())
         ws.write_string(r, 2, "成功" if res["ok"] else "失敗", st.text(bold=not res["ok"]))
         ws.write_string(r, 3, res["reason"] or "", st.text())
         for c, v in row.items():
@@ -68,12 +114,13 @@ def write_findings(results: list[dict], path, out_dir: Path) -> None:
     list_sheet(fw, "検証結果　指摘事項", FINDING_HEADS, st.head())
     r = 1
     for res in results:
-        rows = [dict(f, file=f.get("file") or res["file"]) for f in res["findings"]]
+        rows = grouped([dict(f, file=f.get("file") or res["file"]) for f in res["findings"]])
         if not res["ok"]:
             rows.insert(0, {"severity": "error", "code": "unreadable", "file": res["file"],
                             "sheet": None, "cell": None, "message": res["reason"]})
         for f in rows:
-            fw.write_url(r, 0, _link(f["file"], f["sheet"], f["cell"], out_dir), link,
+            first = f["cell"].split(",")[0].split(":")[0] if f["cell"] else None
+            fw.write_url(r, 0, _link(f["file"], f["sheet"], first, out_dir), link,
                          string=Path(f["file"]).name)
             fw.write_string(r, 1, f["sheet"] or "", st.text())
             fw.write_string(r, 2, f["cell"] or "", st.text())
@@ -83,6 +130,7 @@ def write_findings(results: list[dict], path, out_dir: Path) -> None:
             r += 1
     fw.autofilter(0, 0, max(r - 1, 1), len(FINDING_HEADS) - 1)
     write_formula_map(wb, notes)
+    theme.fit_rows(wb)
     wb.close()
 
 

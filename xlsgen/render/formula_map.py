@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 from xlsgen.formulas import quote_sheet
 from xlsgen.model import FORMULA_MAP_SHEET
-from xlsgen.render.styles import list_sheet
+from xlsgen.render import theme
+from xlsgen.render.theme import FONT, Styles, list_sheet
 
 SHEET_NAME = FORMULA_MAP_SHEET
-FONT = "游ゴシック"
 HEADERS = ("シート", "セル", "数式（例）", "説明")
-WIDTHS = (16, 18, 40, 70)
+WIDTHS = (20, 22, 40, 70)
 
 _FUNCTIONS_JA = {
     "SUM": "合計", "AVERAGE": "平均", "MAX": "最大値", "MIN": "最小値", "COUNT": "数値の個数",
@@ -66,16 +66,26 @@ class FormulaNote:
 def write_formula_map(workbook, notes: list[FormulaNote], sheet_name: str = SHEET_NAME):
     """Add the sheet to an xlsxwriter Workbook; returns the worksheet."""
     ws = workbook.add_worksheet(sheet_name)
-    base = {"font_name": FONT, "font_size": 10, "text_wrap": True, "valign": "top", "border": 1}
-    head = workbook.add_format({**base, "bold": True, "bg_color": "#D9E1F2"})
-    text = workbook.add_format(base)
-    link = workbook.add_format({**base, "font_color": "blue", "underline": 1})
-    list_sheet(ws, sheet_name, list(zip(HEADERS, WIDTHS)), head)
-    for r, note in enumerate(notes, start=1):
-        ws.write_string(r, 0, note.sheet, text)
-        ws.write_url(r, 1, f"internal:{note.location}", link, string=note.cells)
-        ws.write_string(r, 2, note.formula, text)
-        ws.write_string(r, 3, note.explanation, text)
+    st = Styles(workbook)
+    head, text, link = st.head(align="left", valign="top"), st.text(), st.link()
+    book = (getattr(workbook, "doc_properties", None) or {}).get("title") or ""
+    list_sheet(ws, f"{book}　{sheet_name}" if book else sheet_name, list(zip(HEADERS, WIDTHS)), head)
+    if not notes:
+        ws.merge_range(1, 0, 1, len(HEADERS) - 1, "このブックには数式がありません。", text)
+    r = 1
+    for note in notes:
+        # a link cell does not wrap in LibreOffice: a long cell list goes on as one line a row
+        for i, line in enumerate(theme.chunk_line(note.cells.replace(" ", "").split(","), WIDTHS[1])):
+            first = line.split(",")[0].split(":")[0]
+            ws.write_url(r, 1, f"internal:{quote_sheet(note.sheet)}!{first}", link, string=line)
+            if i == 0:
+                ws.write_string(r, 0, note.sheet, text)
+                ws.write_string(r, 2, note.formula, text)
+                ws.write_string(r, 3, note.explanation, text)
+            else:
+                for c in (0, 2, 3):
+                    ws.write_blank(r, c, None, text)
+            r += 1
     return ws
 
 
@@ -104,7 +114,7 @@ def add_formula_map_openpyxl(wb, notes: list[FormulaNote], sheet_name: str = SHE
             cell.font = Font(name=FONT, size=10, bold=r == 1)
             cell.alignment, cell.border = wrap, border
             if r == 1:
-                cell.fill = PatternFill("solid", fgColor="D9E1F2")
+                cell.fill = PatternFill("solid", fgColor=theme.HEAD_FILL.lstrip("#"))
         if r > 1:
             link = ws.cell(r, 2)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=notes[r - 2].location)

@@ -6,17 +6,20 @@ Texts from inputs are written with write_string, never as formulas.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 import xlsxwriter
 
+from xlsgen.audit.inventory import compress_cells
 from xlsgen.formulas import achievement as ach
 from xlsgen.formulas import area, cell, cell_fixed_col, quote_sheet, running_area
 from xlsgen.formulas import report as rf
 from xlsgen.formulas.achievement import NA as NA_MARK
 from xlsgen.measures import POLICIES, ReportBook, ReportKpi, ReportMeasure
 from xlsgen.model import FORMULA_MAP_SHEET, Quantity, TargetKind
+from xlsgen.render import theme
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
 from xlsgen.render.report_sheets import (
     COMMENTS,
@@ -33,8 +36,8 @@ from xlsgen.render.report_sheets import (
     write_settings,
     year_label,
 )
-from xlsgen.render.styles import GRADE_COLORS, Styles, page_setup, sheet_names, text_height
-
+from xlsgen.render.styles import sheet_names
+from xlsgen.render.theme import GRADE_COLORS, Styles, page_setup, text_height
 
 PERCENT = "%"  # values held in percent (17.8 for 17.8 %), shown with the sign
 _TRAILING_MARK = re.compile(r"\s+[-－—―‐–−‒]+$")
@@ -57,22 +60,27 @@ def with_suffix(num_format: str, suffix: str) -> str:
 
 
 class Notes:
-    """One FormulaNote per formula pattern, with how many cells use it."""
+    """Formula patterns: one FormulaNote per pattern and sheet listing all its cells as
+    compact ranges; the explanation on the pattern's first row."""
 
     def __init__(self):
-        self._first: dict[str, tuple[str, str, str, str]] = {}
-        self._count: dict[str, int] = {}
+        self._first: dict[str, tuple[str, str]] = {}
+        self._cells: dict[str, dict[str, list[tuple[int, int]]]] = {}
 
     def add(self, key: str, sheet: str, row: int, col: int, formula: str, explanation: str):
-        self._first.setdefault(key, (sheet, cell(row, col), formula, explanation))
-        self._count[key] = self._count.get(key, 0) + 1
+        self._first.setdefault(key, (formula, explanation))
+        self._cells.setdefault(key, {}).setdefault(sheet, []).append((row + 1, col + 1))
 
     def notes(self) -> list[FormulaNote]:
         out = []
-        for key, (sheet, ref, formula, text) in self._first.items():
-            n = self._count[key]
-            out.append(FormulaNote(sheet, ref, formula,
-                                   text + (f"（同じ形の数式が {n} セルにあります）" if n > 1 else "")))
+        for key, (formula, text) in self._first.items():
+            sheets = self._cells[key]
+            n = sum(len(c) for c in sheets.values())
+            if n > 1:
+                text += f"（同じ形の数式が {len(sheets)} シートの {n} セルにあります）"
+            for i, (sheet, cells) in enumerate(sheets.items()):
+                out.append(FormulaNote(sheet, compress_cells(cells), formula if i == 0 else "〃",
+                                       text if i == 0 else "上と同じ形の数式です。"))
         return out
 
 
@@ -88,6 +96,7 @@ class ReportWriter:
         self.overview_rows: list[dict] = []
         self.near = ach.DEFAULT_NEAR
         self._cf: dict = {}
+        self.one_page: list = []  # measure sheets printed on one page: (ws, last row, last col)
 
     # --- helpers -------------------------------------------------------------------
     def formula(self, ws, r, c, fv, fmt, key, explanation):
@@ -103,12 +112,12 @@ class ReportWriter:
         unit = fmt_kw.pop("unit", None)
         if q is not None and q.value is not None:
             if input_cell:
-                fmt = self.value_format(q, unit, locked=False, bg_color="#FFF2CC")
+                fmt = self.value_format(q, unit, locked=False, bg_color=theme.INPUT_FILL)
             else:
                 fmt = self.value_format(q, unit, **fmt_kw)
             ws.write_number(r, c, q.value, fmt)
             return q.value
-        fmt = self.st(locked=False, bg_color="#FFF2CC", text_wrap=True) if input_cell \
+        fmt = self.st(locked=False, bg_color=theme.INPUT_FILL, text_wrap=True) if input_cell \
             else self.st.text(**fmt_kw)
         text = display_text(q)
         if text:
@@ -156,6 +165,9 @@ class ReportWriter:
         write_data(self, names)
         write_settings(self)
         write_formula_map(self.wb, self.notes.notes())
+        theme.fit_rows(self.wb)
+        for ws, end, last in self.one_page:
+            theme.best_orientation(ws, end, last)
         self.wb.close()
         return {"sheets": len(rb.measures), "kpis": kpis}
 
@@ -178,7 +190,7 @@ class ReportWriter:
         ws.merge_range(1, 0, 1, last, "", st(border=0, font_size=9))
         ws.write_string(1, 0, src, st(border=0, font_size=9))
         band = st.band()
-        label = st(bold=True, bg_color="#F2F2F2", text_wrap=True)
+        label = st(bold=True, bg_color=theme.LABEL_FILL, text_wrap=True)
         text = st.text()
 
         def section(r, heading):
@@ -221,7 +233,7 @@ class ReportWriter:
                 ws.merge_range(r, FIRST_YEAR_COL, r, tcol - 1, "", st.head())
             ws.write_string(r, FIRST_YEAR_COL, "実績値（入力欄）", st.head())
         for i, y in enumerate(years):
-            ws.write_number(head_row, FIRST_YEAR_COL + i, y, st.year(y, bold=True, bg_color="#D9E1F2",
+            ws.write_number(head_row, FIRST_YEAR_COL + i, y, st.year(y, bold=True, bg_color=theme.HEAD_FILL,
                                                                        align="center"))
         for c, h in ((tcol, "目標年度・期間"), (tcol + 1, "目標値"), (tcol + 2, "事業費\n（千円）")):
             ws.merge_range(r, c, r + 1, c, "", st.head())
@@ -274,7 +286,7 @@ class ReportWriter:
         r = section(r + 1, "Action（改善）")
         ws.merge_range(r, 0, r, 2, "", label)
         ws.write_string(r, 0, "方針（一覧から選択）", label)
-        policy_fmt = st(locked=False, bg_color="#FFF2CC", bold=True, align="center")
+        policy_fmt = st(locked=False, bg_color=theme.INPUT_FILL, bold=True, align="center")
         if m.policy:
             ws.write_string(r, 3, m.policy, policy_fmt)
         else:
@@ -289,9 +301,12 @@ class ReportWriter:
             ws.write_string(r, 0, lab or "今後の方向性", label)
             self.merged_text(ws, r, 3, last, value, text, widths)
             r += 1
+        end = r - 1
         if self.chart_rows:
-            self.rate_chart(ws, name, *self.chart_rows, r + 1)
-        page_setup(ws, f"{self.rb.title}　{title}", m.sheet_no or m.key, (0, 1))
+            end = max(end, self.rate_chart(ws, name, *self.chart_rows, r + 1, widths[:last + 1]))
+        ws.print_area(0, 0, end, last)
+        self.one_page.append((ws, end, last))
+        page_setup(ws, f"{self.rb.title}　{title}", m.sheet_no or m.key, (0, 1), one_page=True)
         if self.protect:
             ws.protect("", {"format_rows": True, "format_columns": True})
 
@@ -328,7 +343,7 @@ class ReportWriter:
             ws.write_comment(r, c, COMMENTS[key])
         for i, y in enumerate(years):
             ws.write_number(r, FIRST_YEAR_COL + i, y,
-                            st.year(y, bold=True, bg_color="#D9E1F2", align="center"))
+                            st.year(y, bold=True, bg_color=theme.HEAD_FILL, align="center"))
             ws.write_comment(r, FIRST_YEAR_COL + i, COMMENTS["year"])
         ws.set_row(r, 27)
         head = r
@@ -424,20 +439,36 @@ class ReportWriter:
             ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "==",
                                                    "value": f'"{letter}"', "format": fmt})
 
-    def rate_chart(self, ws, name, r1, r2, at_row):
+    def rate_chart(self, ws, name, r1, r2, at_row, widths) -> int:
+        """A bar per KPI of its achievement in the evaluated year, axis from the data to past
+        100% (a gridline); drawn only when a KPI has a rate. Returns the chart's last row."""
+        rates = [o["rate"] for o in self.overview_rows if o["sheet"] == name]
+        nums = [v for v in rates if isinstance(v, (int, float))]
+        if not nums:
+            return at_row - 1
+        hi, lo = max(1.0, *nums), min(0.0, *nums)
+        step = 0.2 if hi - lo <= 1.6 else 0.5 if hi - lo <= 4 else 1.0
         chart = self.wb.add_chart({"type": "bar"})
         q = quote_sheet(name)
         chart.add_series({"name": "評価年度の達成率",
                           "categories": f"={q}!{area(r1, 2, r2, 2, absolute=True)}",
                           "values": f"={q}!{area(r1, 4, r2, 4, absolute=True)}",
-                          "fill": {"color": "#4472C4"}, "data_labels": {"value": True}})
-        chart.set_title({"name": "指標別の達成率（評価年度・目標＝100%）",
-                         "name_font": {"name": "游ゴシック", "size": 11}})
-        chart.set_x_axis({"num_format": "0%", "min": 0, "num_font": {"name": "游ゴシック"}})
-        chart.set_y_axis({"reverse": True, "num_font": {"name": "游ゴシック", "size": 8}})
+                          "fill": {"color": theme.SERIES[0][0]},
+                          "data_labels": {"value": True, "num_format": "0%", "font": theme.font(8)}})
+        chart.set_title({"name": "指標別の達成率（評価年度・目標＝100%）", "name_font": theme.font(11)})
+        room = step if lo < 0 else 0  # a negative bar's label needs room left of its end
+        chart.set_x_axis({"num_format": "0%", "min": math.floor(lo / step) * step - room,
+                          "max": math.ceil(hi * 1.1 / step) * step, "major_unit": step,
+                          "major_gridlines": {"visible": True, "line": {"color": theme.GRID_LINE}},
+                          "num_font": theme.font(8)})
+        chart.set_y_axis({"reverse": True, "num_font": theme.font(8), "label_position": "low"})
         chart.set_legend({"none": True})
-        chart.set_size({"width": 720, "height": 120 + 24 * (r2 - r1 + 1)})
-        ws.insert_chart(at_row, 1, chart)
+        width = sum(int(w * 7 + 0.5) + 5 for w in widths[1:]) - 10
+        height = 120 + 24 * (r2 - r1 + 1)
+        chart.set_size({"width": min(width, 900), "height": height})
+        ws.insert_chart(at_row, 1, chart, {"object_position": 2})
+        return at_row + math.ceil(height / ws.default_row_height) + 1
+
 
 def write_report(rb: ReportBook, path, protect: bool = True) -> dict:
     """Write the report workbook to `path` (the caller makes it atomic); returns counts."""

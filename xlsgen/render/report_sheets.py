@@ -11,7 +11,8 @@ from xlsgen.formulas import area, cell, name_target, quote_sheet
 from xlsgen.formulas import report as rf
 from xlsgen.measures import ReportKpi
 from xlsgen.model import Direction, Quantity, TargetKind
-from xlsgen.render.styles import GRADE_COLORS, page_setup, text_height
+from xlsgen.render import theme
+from xlsgen.render.theme import GRADE_COLORS, page_setup, text_height
 from xlsgen.wareki import ERAS, FiscalYear
 
 OVERVIEW, DATA, SETTINGS = "一覧", "データ", "設定"
@@ -97,7 +98,7 @@ def write_overview(w, ws) -> None:
     for o in w.overview_rows:
         k, m, sheet, dr = o["kpi"], o["measure"], o["sheet"], o["do_row"]
         ws.write_url(r, col["sheet"], f"internal:{quote_sheet(sheet)}!{cell(dr, 2)}",
-                     st.text(font_color="blue", underline=1), string=sheet)
+                     st.link(), string=m.key)  # a link cell does not wrap
         ws.write_string(r, col["measure"], m.title, st.text())
         ws.write_string(r, col["category"], k.category or "", st.text())
         ws.write_string(r, col["name"], k.name, st.text())
@@ -165,10 +166,10 @@ def write_grade_counts(w, ws, last_row, c) -> None:
     chart = w.wb.add_chart({"type": "column"})
     chart.add_series({"name": "指標数",
                       "categories": [OVERVIEW, 2, c, 6, c], "values": [OVERVIEW, 2, c + 1, 6, c + 1],
-                      "points": [{"fill": {"color": GRADE_COLORS.get(g, "#BFBFBF")}}
+                      "points": [{"fill": {"color": GRADE_COLORS.get(g, theme.NA_FILL)}}
                                  for g in ("A", "B", "C", "D", "−")],
-                      "border": {"color": "#595959"}, "data_labels": {"value": True}})
-    chart.set_title({"name": "評価の分布", "name_font": {"name": "游ゴシック", "size": 11}})
+                      "border": {"color": theme.MUTED_FONT}, "data_labels": {"value": True}})
+    chart.set_title({"name": "評価の分布", "name_font": theme.font(11)})
     chart.set_legend({"none": True})
     chart.set_size({"width": 380, "height": 260})
     ws.insert_chart(9, c, chart)
@@ -178,7 +179,7 @@ def write_data(w, names: list[str]) -> None:
     st, ws = w.st, w.wb.add_worksheet(DATA)
     heads = ["シート名", "施策番号", "施策名", "区分", "指標名", "単位", "目標の種類", "方向",
              "値の種別", "西暦年度", "和暦年度", "値", "表記", "入力ファイルの位置"]
-    plain = w.st(border=0, valign="top")
+    plain = w.st(border=0, valign="top", text_wrap=True)
     for c, h in enumerate(heads):
         ws.write_string(0, c, h, st(bold=True, border=0))
     ws.set_column(0, 13, 12)
@@ -227,12 +228,12 @@ def write_settings(w) -> None:
     r = 1
     for name, value, expl in rows:
         ws.write_string(r, 0, name, st(bold=True))
-        ws.write_number(r, 1, value, st(num_format="0%", locked=False, bg_color="#FFF2CC"))
+        ws.write_number(r, 1, value, st(num_format="0%", locked=False, bg_color=theme.INPUT_FILL))
         ws.write_string(r, 2, expl, st.text())
         w.wb.define_name(name, name_target(SETTINGS, r, 1))
         r += 1
     ws.write_string(r, 0, ach.NEAR, st(bold=True))
-    ws.write_number(r, 1, ach.DEFAULT_NEAR, st(num_format="0%", locked=False, bg_color="#FFF2CC"))
+    ws.write_number(r, 1, ach.DEFAULT_NEAR, st(num_format="0%", locked=False, bg_color=theme.INPUT_FILL))
     ws.write_string(r, 2, "基準値と目標値の差が目標値のこの割合以下なら、基準値からの進捗ではなく 実績値 ÷ 目標値 で"
                     "達成率を出します（差がわずかだと進捗率が極端な値になるため）。", st.text())
     w.wb.define_name(ach.NEAR, name_target(SETTINGS, r, 1))
@@ -240,7 +241,7 @@ def write_settings(w) -> None:
     ey = w.rb.eval_year
     years = plan_years(w.rb)
     ws.write_string(r, 0, ach.EVAL_YEAR, st(bold=True))
-    ws.write_number(r, 1, ey, st(num_format="0", locked=False, bg_color="#FFF2CC", align="left"))
+    ws.write_number(r, 1, ey, st(num_format="0", locked=False, bg_color=theme.INPUT_FILL, align="left"))
     span = f"{years[0]}〜{years[-1]}" if years else ""
     ws.write_string(r, 2, f"達成率・評価を出す年度。計画の年度（西暦 {span}）を一覧から選びます。"
                     "期待水準もこの年度までで計算します。", st.text())
@@ -275,8 +276,8 @@ def write_settings(w) -> None:
     r += 1
     explanations = {**ach.EXPLANATIONS, **rf.EXPLANATIONS}
     for key, label in RULE_LABELS.items():
-        ws.merge_range(r, 0, r, 1, "", st(bold=True))
-        ws.write_string(r, 0, label, st(bold=True))
+        ws.merge_range(r, 0, r, 1, "", st.text(bold=True))
+        ws.write_string(r, 0, label, st.text(bold=True))
         ws.write_string(r, 2, explanations[key], st.text())
         r += 1
     ws.merge_range(r, 0, r, 2, "", st.text())

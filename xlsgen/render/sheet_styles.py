@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import xlsxwriter
 
-FONT = "游ゴシック"
-YEN = '#,##0;"▲"#,##0'
-PCT = '0.0%;"▲"0.0%'
-INPUT_FILL = "#FFF2CC"
-HEAD_FILL = "#DDEBF7"
-SECTION_FILL = "#F2F2F2"
+from xlsgen.render import theme
+from xlsgen.render.theme import FONT, INPUT_FILL, PCT, YEN  # noqa: F401
+
+HEAD_FILL = theme.SUBHEAD_FILL
+SECTION_FILL = theme.LABEL_FILL
 
 
 class Styles:
@@ -26,25 +25,24 @@ class Styles:
             props = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
             props.update({
                 "title": {"bold": True, "font_size": 14},
-                "sub": {"font_color": "#595959", "font_size": 9},
+                "sub": {"font_color": theme.MUTED_FONT, "font_size": 9},
                 "unit": {"align": "right", "font_size": 9},
                 "head": {"bold": True, "bg_color": HEAD_FILL, "border": 1, "align": "center",
                          "text_wrap": True},
                 "section": {"bold": True, "bg_color": SECTION_FILL, "border": 1},
                 "text": {"border": 1, "text_wrap": True},
-                "note": {"border": 1, "text_wrap": True, "font_size": 9, "font_color": "#404040"},
-                "input": {"border": 1, "font_color": "#0000FF", "bg_color": INPUT_FILL,
+                "note": {"border": 1, "text_wrap": True, "font_size": 9, "font_color": theme.NOTE_FONT},
+                "input": {"border": 1, "font_color": theme.INPUT_FONT, "bg_color": INPUT_FILL,
                           "locked": False},
                 "num": {"border": 1},
                 "total": {"border": 1, "bold": True, "top": 6},
-                "result": {"border": 1, "bold": True, "bg_color": "#E2EFDA"},
+                "result": {"border": 1, "bold": True, "bg_color": theme.RESULT_FILL},
                 "center": {"border": 1, "align": "center"},
             }[kind])
             if num:
                 props["num_format"] = num
             self._cache[key] = self.wb.add_format(props)
         return self._cache[key]
-
 
 
 def setup_sheet(ws, title: str, widths: list[float], landscape: bool = False,

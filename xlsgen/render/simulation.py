@@ -15,9 +15,11 @@ from xlsgen import simulation as S
 from xlsgen.atomic import atomic_path
 from xlsgen.formulas import area, cell, link, on_sheet
 from xlsgen.formulas.simulation import col_fixed, describe, formula, row_fixed, sum_of
+from xlsgen.render import theme
 from xlsgen.render.sheet_styles import FONT, PCT, YEN, Styles
 from xlsgen.render.sheet_styles import add_formula_map as _formula_map
 from xlsgen.render.sheet_styles import setup_sheet as _setup
+
 
 def _num_format(values: list[float], unit: str) -> str:
     """Display format of an input or quantity: percent, yen, or as many decimals as typed."""
@@ -390,7 +392,7 @@ class ModelSheets:
         last = (top + 1 + len(volumes), left + len(prices) - 1)
         ws.conditional_format(top + 2, left, *last, {
             "type": "cell", "criteria": "<", "value": 0,
-            "format": self.wb.add_format({"font_color": "#C00000", "bg_color": "#FCE4D6"})})
+            "format": self.wb.add_format({"font_color": theme.WARN_FONT, "bg_color": theme.WARN_FILL})})
         self.refs["sens_base"] = base
         self.note(ws, (top + 1, left), (top + 1, last[1]),
                   "販売単価の軸（前提条件の販売単価 ×（1＋変化率））")
@@ -404,18 +406,17 @@ class ModelSheets:
 
     def chart_sheet(self) -> None:
         src, (first, last) = self.chart_sheet_src, self.chart_rows
-        chart = self.wb.add_chart({"type": "scatter", "subtype": "straight"})
+        chart = self.wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
         x = [src, first, 1, last, 1]
-        for col, colour, label in ((2, "#2F5597", "売上高"), (5, "#C00000", "総費用"),
-                                   (4, "#7F7F7F", "固定費")):
+        for i, (col, label) in enumerate(((2, "売上高"), (5, "総費用"), (4, "固定費"))):
             values = [src, first, col, last, col]
             chart.add_series({"name": label, "categories": x, "values": values,
-                              "line": {"color": colour, "width": 2.25,
-                                       "dash_type": "dash" if label == "固定費" else "solid"}})
+                              **theme.series_style(i)})
         chart.add_series({"name": "損益分岐点", "categories": "=" + self.refs["bep_volume"],
                           "values": "=" + self.refs["bep_sales"],
                           "marker": {"type": "diamond", "size": 10,
-                                     "fill": {"color": "#FFC000"}, "border": {"color": "#000000"}},
+                                     "fill": {"color": theme.MARK_FILL},
+                                     "border": {"color": theme.MARK_LINE}},
                           "line": {"none": True}})
         font = {"name": FONT}
         chart.set_title({"name": f"{self.sim.title}　損益分岐点（売上高と総費用）",
@@ -503,8 +504,8 @@ class ModelSheets:
             self.put(ws, row, 5, S.CHECK_JUDGE, st("center"), {"差": (cell(row, 2), diff)})
             self.note(ws, (row, 2), (row, 2), label)
             row += 1
-        red = self.wb.add_format({"font_color": "#C00000", "bold": True, "bg_color": "#FCE4D6"})
-        green = self.wb.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
+        red = self.wb.add_format({"font_color": theme.WARN_FONT, "bold": True, "bg_color": theme.WARN_FILL})
+        green = self.wb.add_format({"font_color": theme.GOOD_FONT, "bg_color": theme.GOOD_FILL})
         for text, fmt in (("要確認", red), ("不一致", red), ("一致", green), ("OK", green),
                           ("解消", green)):
             ws.conditional_format(judge[0], 5, row, 5, {"type": "cell", "criteria": "==",
@@ -568,5 +569,6 @@ def write_simulation_workbook(evaluations: list[S.Evaluation], target: str | Pat
             _comparison(wb, st, models, notes)
         _formula_map(wb, notes)
         models[0].input_sheet.activate()
+        theme.fit_rows(wb)
         wb.close()
     return notes

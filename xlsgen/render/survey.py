@@ -9,9 +9,10 @@ import xlsxwriter
 from xlsgen.atomic import atomic_path
 from xlsgen.formulas import area, cell, link, on_sheet
 from xlsgen.formulas import survey as F
+from xlsgen.render import theme
 from xlsgen.render.sheet_styles import PCT, Styles, add_formula_map, setup_sheet
-from xlsgen.template_values import excel_round
 from xlsgen.survey import Survey
+from xlsgen.template_values import excel_round
 
 
 def write_survey_workbook(survey: Survey, target: str | Path) -> list:
@@ -29,6 +30,7 @@ def write_survey_workbook(survey: Survey, target: str | Path) -> list:
         _checks(wb, st, survey, refs, notes)
         add_formula_map(wb, notes)
         summary.activate()
+        theme.fit_rows(wb)
         wb.close()
     return notes
 

@@ -22,8 +22,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from flask import Flask, abort, jsonify, make_response, render_template, request, send_file
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from xlsgen import app as A
 from xlsgen import __version__
+from xlsgen import app as A
 
 COOKIE = "xlsgen_token"
 HEADER = "X-Xlsgen-Token"

@@ -1,0 +1,297 @@
+"""The look of every xlsgen workbook: font, colours, cell formats, A4 page setup, chart
+styles and the row-height rule.
+
+Every writer takes its fonts and colours from here, and calls `fit_rows(workbook)` just
+before `close()`: xlsxwriter writes no row heights and neither Excel nor LibreOffice grows a
+row for wrapped text when opening a file, so each row with text gets the height its text
+needs in its column (or merged range) width.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+from xlsgen.wareki import FiscalYear
+
+# --- font and colours ----------------------------------------------------------------
+FONT = "游ゴシック"
+FONT_SIZE = 10
+INPUT_FILL = "#FFF2CC"     # cells a clerk types into
+HEAD_FILL = "#D9E1F2"      # table headings
+SUBHEAD_FILL = "#DDEBF7"   # simulation headings
+LABEL_FILL = "#F2F2F2"     # row labels and sections
+BAND_FILL = "#305496"      # Plan / Do / Check / Action bands
+RESULT_FILL = "#E2EFDA"
+WARN_FILL = "#FCE4D6"
+WARN_FONT = "#C00000"
+GOOD_FILL = "#C6EFCE"
+GOOD_FONT = "#006100"
+INPUT_FONT = "#0000FF"
+LINK_FONT = "blue"
+MUTED_FONT = "#595959"
+NOTE_FONT = "#404040"
+GRADE_COLORS = {"A": "#C6EFCE", "B": "#DDEBF7", "C": "#FFEB9C", "D": "#FFC7CE"}
+NA_FILL = "#BFBFBF"
+GRID_LINE = "#BFBFBF"
+MARK_FILL = "#FFC000"      # a highlighted point (break-even)
+MARK_LINE = "#000000"
+PCT = '0.0%;"▲"0.0%'
+YEN = '#,##0;"▲"#,##0'
+BASE = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "top", "border": 1}
+# series told apart in black and white: (colour, dash, marker)
+SERIES = [("#2F5597", "solid", "circle"), ("#C00000", "dash", "square"),
+          ("#7F7F7F", "round_dot", "triangle"), ("#548235", "long_dash", "diamond")]
+
+def font(size: float | None = None, **kw) -> dict:
+    """A chart font in the theme's typeface."""
+    return {"name": FONT, **({"size": size} if size else {}), **kw}
+
+
+def series_style(i: int) -> dict:
+    """Line, marker and colour of the i-th line series: distinct without colour."""
+    colour, dash, marker = SERIES[i % len(SERIES)]
+    return {"line": {"color": colour, "width": 2.25, "dash_type": dash},
+            "marker": {"type": marker, "size": 6, "fill": {"color": colour},
+                       "border": {"color": colour}}}
+
+
+class Styles:
+    """`styles(**props)` returns one Format per distinct property set (cached)."""
+
+    def __init__(self, workbook):
+        self.workbook = workbook
+        self._cache: dict[tuple, object] = {}
+
+    def __call__(self, **props):
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            self._cache[key] = self.workbook.add_format({**BASE, **props})
+        return self._cache[key]
+
+    # the presets the report uses
+    def text(self, **kw):
+        return self(text_wrap=True, **kw)
+
+    def head(self, **kw):
+        return self(**{"bold": True, "bg_color": HEAD_FILL, "text_wrap": True, "align": "center",
+                       "valign": "vcenter", **kw})
+
+    def link(self, **kw):
+        return self.text(font_color=LINK_FONT, underline=1, **kw)
+
+    def number(self, value=None, **kw):
+        decimals = 0 if value is None or float(value).is_integer() else \
+            min(len(repr(float(value)).split(".")[1]), 3)
+        frac = "." + "0" * decimals if decimals else ""
+        fmt = f'#,##0{frac};"▲"#,##0{frac}'
+        return self(num_format=fmt, **kw)
+
+    def input(self, value=None):
+        return self.number(value, locked=False, bg_color=INPUT_FILL)
+
+    def pct(self, **kw):
+        return self(num_format=PCT, align="right", **kw)
+
+    def year(self, fy: int, **kw):
+        """A year held as a number but shown `R3年度(2021)`."""
+        short = FiscalYear(fy).short
+        return self(num_format=f'"{short}年度("0")"', **kw)
+
+    def band(self):
+        return self(bold=True, font_size=12, font_color="#FFFFFF", bg_color=BAND_FILL,
+                    valign="vcenter")
+
+
+# --- page setup ------------------------------------------------------------------------
+def header_text(text: str, limit: int) -> str:
+    """Text for a page header: `&` doubled, cut to `limit` without splitting an `&&`."""
+    out = text.replace("&", "&&")[:limit]
+    trailing = len(out) - len(out.rstrip("&"))
+    return out[:-1] if trailing % 2 else out
+
+
+def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int] | None = None,
+               landscape: bool = True, one_page: bool = False) -> None:
+    """A4, fit to page width (or to one page), print titles, header with the title and
+    シート№, page footer."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 1 if one_page else 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.6)
+    if repeat_rows:
+        ws.repeat_rows(*repeat_rows)
+    no = f"&Rシート№ {header_text(sheet_no, 40)}" if sheet_no else ""
+    ws.set_header(f'&L&"{FONT},標準"&9{header_text(title, 150)}{no}')
+    ws.set_footer("&C&P / &N ページ")
+
+
+def list_sheet(ws, title: str, heads, head_fmt) -> None:
+    """A list with one header row: column widths and headings, frozen below the header,
+    printed on A4 with the header row repeated on every page."""
+    for c, (h, w) in enumerate(heads):
+        ws.set_column(c, c, w)
+        ws.write_string(0, c, h, head_fmt)
+    ws.freeze_panes(1, 0)
+    page_setup(ws, title, None, (0, 0))
+
+
+# --- the row-height rule ----------------------------------------------------------------
+LINE = 1.6          # line height in em (游ゴシック's leading; also fits Noto Sans CJK)
+PAD_PT = 3.0        # top + bottom cell padding
+CELL_PAD_PX = 7     # left + right padding inside a cell
+MAX_ROW_PT = 409    # Excel's highest row
+
+
+def char_em(ch: str) -> float:
+    """Advance of one character in em: full-width (CJK, full-width forms) 1, others ~0.6."""
+    if unicodedata.east_asian_width(ch) in "WF":
+        return 1.0
+    if ch in "ilIj.,:;'|!()[] ":
+        return 0.35
+    return 0.6
+
+
+def text_lines(text: str, width_px: float, font_size: float = FONT_SIZE, wrap: bool = True) -> int:
+    """Lines `text` takes in a cell `width_px` pixels wide (full-width characters count
+    double a half-width one)."""
+    paras = (text or "").split("\n")
+    if not wrap:
+        return len(paras)
+    em_px = font_size * 4 / 3
+    avail = max(width_px - CELL_PAD_PX, em_px) * 0.95
+    lines = 0
+    for para in paras:
+        px = sum(char_em(ch) for ch in para) * em_px
+        lines += max(1, math.ceil(px / avail))
+    return lines
+
+
+def fits_line(text: str, width_chars: float, font_size: float = FONT_SIZE) -> bool:
+    """Whether `text` fits one line of a column `width_chars` wide (a hyperlink cell must:
+    LibreOffice does not wrap one)."""
+    return text_lines(text, width_chars * 7 + 5, font_size) == 1 and "\n" not in text
+
+
+def chunk_line(items: list[str], width_chars: float, sep: str = ", ") -> list[str]:
+    """`items` joined by `sep` into lines that each fit a column `width_chars` wide."""
+    lines: list[str] = []
+    for item in items:
+        if lines and fits_line(lines[-1] + sep + item, width_chars):
+            lines[-1] += sep + item
+        else:
+            lines.append(item)
+    return lines
+
+
+def lines_height(lines: int, font_size: float = FONT_SIZE) -> float:
+    """Row height in points for `lines` lines of text."""
+    return round(lines * font_size * LINE + PAD_PT, 1)
+
+
+def text_height(text: str, width_chars: float, line: float = 13.5) -> float:
+    """Row height (points) for wrapped text in a cell `width_chars` wide."""
+    px = width_chars * 7 + 5
+    return max(line, lines_height(text_lines(text, px)))
+
+
+def _col_px(ws, c: int) -> float:
+    info = ws.col_info.get(c)
+    if info is None or info.width is None:
+        return ws.default_col_width
+    return 0 if info.hidden else info.width
+
+
+def _text_of(cell, strings: dict) -> str | None:
+    kind = type(cell).__name__
+    if kind == "String":
+        s = cell.string
+        return strings.get(s, s) if isinstance(s, int) else s
+    if kind == "Formula":
+        return cell.value if isinstance(cell.value, str) else None
+    if kind == "RichString":
+        return cell.raw_string
+    return None
+
+
+def fit_rows(workbook) -> None:
+    """Set every row's height from its text: the text's lines in its column width (the merged
+    width for a merged range; a range over several rows shares its height among them), at its
+    font size; never lower than a height already set."""
+    table = workbook.str_table.string_table or {}
+    strings = {i: s for s, i in table.items()}
+    for ws in workbook.worksheets():
+        if getattr(ws, "is_chartsheet", False) or ws.constant_memory:
+            continue
+        merged = {}
+        for r1, c1, r2, c2 in ws.merge:
+            merged[(r1, c1)] = (r2, sum(_col_px(ws, c) for c in range(c1, c2 + 1)))
+        need: dict[int, float] = {}
+        spans = []
+        for r, cols in ws.table.items():
+            for c, cell in cols.items():
+                text = _text_of(cell, strings)
+                if not text:
+                    continue
+                fmt = cell.format
+                size = (fmt.font_size if fmt is not None else 11) or 11
+                wrap = bool(fmt is not None and fmt.text_wrap)
+                r2, width = merged.get((r, c), (r, _col_px(ws, c)))
+                h = lines_height(text_lines(text, width, size, wrap), size)
+                if r2 > r:
+                    spans.append((r, r2, h))
+                else:
+                    need[r] = max(need.get(r, 0), h)
+        for r1, r2, h in spans:
+            have = sum(_row_pt(ws, r, need) for r in range(r1, r2 + 1))
+            if h > have:
+                need[r2] = _row_pt(ws, r2, need) + (h - have)
+        for r, h in need.items():
+            info = ws.row_info.get(r)
+            if info is not None and info.hidden:
+                continue
+            current = info.height * 3 / 4 if info is not None and info.height else 0
+            h = min(math.ceil(h * 4 / 3) * 3 / 4, MAX_ROW_PT)  # whole pixels, never below
+            if h > current + 0.1:
+                opts = {"level": info.level, "collapsed": info.collapsed} if info else None
+                ws.set_row(r, h, info.row_format if info else None, opts)
+
+
+def _row_pt(ws, r: int, need: dict) -> float:
+    info = ws.row_info.get(r)
+    set_pt = info.height * 3 / 4 if info is not None and info.height else 15
+    return max(set_pt, need.get(r, 0))
+
+
+def rows_px(ws, first: int, last: int) -> float:
+    """Height in pixels of rows first..last as set so far (15 pt when unset)."""
+    out = 0.0
+    for r in range(first, last + 1):
+        info = ws.row_info.get(r)
+        out += info.height if info is not None and info.height else ws.default_row_height
+    return out
+
+
+MIN_ONE_PAGE_SCALE = 0.5  # below this a sheet on one page is too small to read
+
+
+def best_orientation(ws, last_row: int, last_col: int) -> float:
+    """Portrait or landscape, whichever prints rows 0..last_row, columns 0..last_col larger
+    on one A4 page (call after fit_rows, when the row heights are known); when even that
+    is below MIN_ONE_PAGE_SCALE, landscape fitted to the page width on as many pages as
+    needed (print titles repeat). Returns the one-page scale."""
+    w = sum(_col_px(ws, c) for c in range(last_col + 1))
+    h = rows_px(ws, 0, last_row)
+    # printable A4 in pixels at 96 dpi: 210 x 297 mm less the margins and header/footer
+    long_, short = (297 - 25.4) / 25.4 * 96, (210 - 25.4 * 1.35) / 25.4 * 96
+    landscape = min(long_ / w, short / h)
+    portrait = min((210 - 25.4) / 25.4 * 96 / w, (297 - 25.4 * 1.35) / 25.4 * 96 / h)
+    if max(portrait, landscape) < MIN_ONE_PAGE_SCALE:
+        ws.fit_to_pages(1, 0)
+        ws.set_landscape()
+    elif portrait > landscape:
+        ws.set_portrait()
+    else:
+        ws.set_landscape()
+    return max(portrait, landscape)
