@@ -31,14 +31,26 @@ def is_measure_sheet(grid: Grid) -> bool:
     return grid.first(r"^主要事業と関連部署") is not None
 
 
-def read_joso(path, wb: WorkbookGrids) -> Book:
-    """Read a 常総-layout workbook: its 施策 sheet and every project sheet."""
-    book = Book(layout="joso", path=str(path))
+def read_joso(path, wb: WorkbookGrids, spec=None, roles: dict | None = None) -> Book:
+    """Read a 常総-layout workbook: its 施策 sheet and every project sheet. `roles` (from the
+    layout file) says which sheet is which; `spec` gives the block headings."""
+    book = Book(layout="joso", path=str(path), kind="projects")
+    if spec is not None:
+        blocks = [spec.pattern(k, d) for k, d in (("do", DO), ("check", CHECK), ("action", ACTION),
+                                                   ("plan", PLAN))]
+    else:
+        blocks = [DO, CHECK, ACTION, PLAN]
+
+    def role(grid):
+        if roles is None:
+            return "project" if is_project_sheet(grid) else "measure" if is_measure_sheet(grid) else None
+        return (roles.get(grid.name) or {}).get("role")
+
     for grid in wb.grids():
-        if is_project_sheet(grid):
-            project, findings = read_project(grid)
+        if role(grid) == "project":
+            project, findings = read_project(grid, *blocks)
             book.projects.append(project)
-        elif is_measure_sheet(grid):
+        elif role(grid) == "measure":
             book.measure_sheet, findings = read_measure(grid), []
         else:
             findings = [Finding(Severity.WARNING, "sheet-skipped",
@@ -79,8 +91,10 @@ def _block(grid: Grid, start: str, end: str | None) -> range:
     return range(s[0], e[0] if e and e[0] > s[0] else grid.n_rows)
 
 
-def read_project(grid: Grid) -> tuple[ProjectSheet, list[Finding]]:
+def read_project(grid: Grid, do=DO, check_=CHECK, action_=ACTION, plan_=PLAN,
+                 ) -> tuple[ProjectSheet, list[Finding]]:
     findings: list[Finding] = []
+    DO, CHECK, ACTION, PLAN = do, check_, action_, plan_  # noqa: N806 - the block headings
     head = range(0, (grid.first(DO) or (grid.n_rows, 0))[0])
     name = _right(grid, r"^事業名$", head)
     p = ProjectSheet(sheet=grid.name, name=name[0] if name else grid.name)
@@ -107,7 +121,7 @@ def read_project(grid: Grid) -> tuple[ProjectSheet, list[Finding]]:
         if found:
             p.position[label] = found[0]
 
-    _read_do(grid, p, findings)
+    _read_do(grid, p, findings, DO, CHECK)
     check = _block(grid, CHECK, ACTION)
     if check:
         ys = find_years(grid.text(check.start, 0) or squash(grid.value(check.start, 0)))
@@ -123,12 +137,12 @@ def read_project(grid: Grid) -> tuple[ProjectSheet, list[Finding]]:
         if found:
             setattr(p, attr, found[0])
             p.cells[attr] = found[1]
-    _read_plan(grid, p)
+    _read_plan(grid, p, PLAN)
     return p, findings
 
 
-def _read_do(grid: Grid, p: ProjectSheet, findings: list[Finding]) -> None:
-    rows = _block(grid, DO, CHECK)
+def _read_do(grid: Grid, p: ProjectSheet, findings: list[Finding], do=DO, check=CHECK) -> None:
+    rows = _block(grid, do, check)
     header = grid.first(r"^年度$", rows=rows)
     if header is None:
         findings.append(Finding(Severity.ERROR, "missing-do-table", "【Do】の表（年度・区分・金額）が見つかりません",
@@ -170,8 +184,8 @@ def _read_do(grid: Grid, p: ProjectSheet, findings: list[Finding]) -> None:
             p.cells[f"content_{fy}"] = grid.addr(r, cols["content"])
 
 
-def _read_plan(grid: Grid, p: ProjectSheet) -> None:
-    plan = _block(grid, PLAN, None)
+def _read_plan(grid: Grid, p: ProjectSheet, plan_heading=PLAN) -> None:
+    plan = _block(grid, plan_heading, None)
     if not plan:
         return
     for r in plan:

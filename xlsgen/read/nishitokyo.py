@@ -22,29 +22,34 @@ COLUMNS = {
 }
 
 
-def header_row(grid: Grid) -> int | None:
+def header_row(grid: Grid, columns: dict | None = None) -> int | None:
     """The row holding both 活動指標 and 目標値 headers."""
-    for r, _ in grid.find(COLUMNS["indicator"]):
-        if grid.first(COLUMNS["target"], rows=range(r, r + 1)):
+    columns = columns or COLUMNS
+    for r, _ in grid.find(columns["indicator"]):
+        if grid.first(columns["target"], rows=range(r, r + 1)):
             return r
     return None
 
 
-def read_nishitokyo(path, wb: WorkbookGrids) -> Book:
-    book = Book(layout="nishitokyo", path=str(path))
+def read_nishitokyo(path, wb: WorkbookGrids, spec=None, roles: dict | None = None) -> Book:
+    """Read the 施策体系 table; column labels from the layout file's `labels:`."""
+    book = Book(layout="nishitokyo", path=str(path), kind="plan_rows")
+    columns = {k: spec.pattern(k, v) for k, v in COLUMNS.items()} if spec is not None else COLUMNS
     for grid in wb.grids():
-        hr = header_row(grid)
+        if roles is not None and grid.name not in roles:
+            continue
+        hr = header_row(grid, columns)
         if hr is None:
             continue
-        _read_table(grid, hr, book)
+        _read_table(grid, hr, book, columns)
     if not book.plan_rows:
         book.findings.append(Finding(Severity.ERROR, "no-rows", "施策体系表に行がありません", str(path)))
     return book
 
 
-def _read_table(grid: Grid, hr: int, book: Book) -> None:
+def _read_table(grid: Grid, hr: int, book: Book, columns: dict) -> None:
     cols = {key: next((c for c in range(grid.n_cols) if re.search(pat, grid.label(hr, c))), None)
-            for key, pat in COLUMNS.items()}
+            for key, pat in columns.items()}
 
     def text(r, key):
         c = cols.get(key)

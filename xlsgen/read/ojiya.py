@@ -12,17 +12,16 @@ from collections import Counter
 
 from xlsgen.model import (
     Book,
-    DepartmentText,
     Direction,
     Finding,
     Kpi,
     Level,
     ProgressSheet,
-    Project,
     Severity,
     Target,
     TargetKind,
 )
+from xlsgen.layout.parsers import department_texts, departments, project_lines
 from xlsgen.quantities import parse_quantity
 from xlsgen.read.grid import Grid, WorkbookGrids, squash
 from xlsgen.wareki import find_years, invalid_era_labels, normalize_text
@@ -34,25 +33,22 @@ CHECK_NEXT = r"今後の取組"
 DO_HEADING = r"^■?実施\(Do\)|^■実施"
 CHECK_HEADING = r"^■?評価\(Check\)|^■評価"
 SKIP_ROW = re.compile(r"^(合計|計|小計|総計|累計計|※.*|注.*|\(注\).*)$")
-DEPT_SUFFIX = re.compile(r"(課|室|局|部|係|センター|事務所|委員会)$")
 DOWN_WORDS = re.compile(r"削減|減少|抑制|低減|縮減|待機児童数|事故件数|死亡")
 
 
-def is_progress_sheet(grid: Grid) -> bool:
-    return grid.first(TITLE) is not None or grid.first(KPI_HEADER) is not None
-
-
-def read_ojiya(path, wb: WorkbookGrids) -> Book:
-    """Read every progress sheet of a 小千谷-layout workbook into a Book."""
+def read_ojiya(path, wb: WorkbookGrids, spec=None, roles: dict | None = None) -> Book:
+    """Read every progress sheet of a 小千谷-layout workbook into a Book. `spec` (the layout
+    file) gives the labels; `roles` the sheets that are progress sheets."""
     book = Book(layout="ojiya", path=str(path))
+    labels = _Labels(spec)
     for grid in wb.grids():
-        if not is_progress_sheet(grid):
+        if roles is not None and (roles.get(grid.name) or {}).get("role") != "progress":
             book.findings.append(Finding(
                 Severity.WARNING, "sheet-skipped",
                 f"シート「{grid.name}」は進行管理シートではないため読み飛ばしました",
                 str(path), grid.name))
             continue
-        sheet, findings = read_sheet(grid)
+        sheet, findings = read_sheet(grid, labels)
         for f in findings:
             f.file = str(path)
         book.findings.extend(findings)
@@ -64,6 +60,30 @@ def read_ojiya(path, wb: WorkbookGrids) -> Book:
     titles = [s.title for s in book.sheets if s.title]
     book.title = titles[0] if titles else None
     return book
+
+
+class _Labels:
+    """The label patterns of this reader, from the layout file's `labels:` (defaults below)."""
+
+    def __init__(self, spec=None):
+        get = spec.pattern if spec is not None else (lambda key, default: default)
+        self.title = get("title", TITLE)
+        self.kpi_header = get("kpi_header", KPI_HEADER)
+        self.check_analysis = get("check_analysis", CHECK_ANALYSIS)
+        self.check_next = get("check_next", CHECK_NEXT)
+        self.do_heading = get("do_heading", DO_HEADING)
+        self.check_heading = get("check_heading", CHECK_HEADING)
+        self.sheet_no = get("sheet_no", r"^シート(No\.?|NO\.?|番号)")
+        self.strategy_page = get("strategy_page", r"戦略(ページ|頁)")
+        self.departments = get("departments", r"^担当(課|部署)")
+        self.purpose = get("purpose", r"^事業目的")
+        self.projects = get("projects", r"^事業概要")
+        self.levels = [(attr, get(attr, rf"^{label}[:：]?$"), label) for attr, label in
+                       (("basic_goal", "基本目標"), ("basic_policy", "基本方針"), ("measure", "施策項目"))]
+        self.category = get("category", r"^(区分|分類|担当)$")
+        self.cost = get("cost", r"事業費")
+        self.skip_row = re.compile(get("skip_row", SKIP_ROW.pattern))
+        self.down_words = re.compile(get("down_words", DOWN_WORDS.pattern))
 
 
 def _right_values(grid: Grid, r: int, c: int, limit: int = 3) -> list[tuple[int, object]]:
@@ -111,8 +131,8 @@ def _after_label(raw: str, pattern: str) -> str:
     return ""
 
 
-def _level(grid: Grid, label: str, rows: range) -> Level | None:
-    for r, c in grid.find(rf"^{label}[:：]?$", rows=rows):
+def _level(grid: Grid, pattern: str, rows: range) -> Level | None:
+    for r, c in grid.find(pattern, rows=rows):
         vals = _right_values(grid, r, c, 2)
         if not vals:
             return Level(None, "", grid.addr(r, c))
@@ -131,81 +151,33 @@ def _level(grid: Grid, label: str, rows: range) -> Level | None:
     return None
 
 
-def split_departments(text: str) -> list[str]:
-    """`【企画政策課】【商工振興課】` → ["企画政策課", "商工振興課"]."""
-    found = re.findall(r"【([^】]+)】", text or "")
-    if found:
-        return [f.strip() for f in found]
-    return [p.strip() for p in re.split(r"[、,・/\s]+", normalize_text(text or "")) if p.strip()]
-
-
-def parse_projects(text: str) -> list[Project]:
-    """`■name（課）【tag】` lines, each followed by description lines."""
-    projects: list[Project] = []
-    for line in (text or "").splitlines():
-        stripped = line.strip()
-        if stripped.startswith("■"):
-            projects.append(_project_line(stripped[1:].strip()))
-        elif stripped and projects:
-            d = projects[-1].description
-            projects[-1].description = (d + "\n" if d else "") + line.strip("\u3000 ")
-        elif stripped:
-            projects.append(Project(name="", description=line.strip("\u3000 ")))
-    return projects
-
-
-def _project_line(line: str) -> Project:
-    tags = [t.strip() for t in re.findall(r"【([^】]+)】", line)]
-    rest = re.sub(r"【[^】]+】", "", line).strip()
-    department = None
-    for m in reversed(list(re.finditer(r"[（(]([^（）()]+)[）)]", rest))):
-        if DEPT_SUFFIX.search(m.group(1).strip()):
-            department = m.group(1).strip()
-            rest = (rest[: m.start()] + rest[m.end():]).strip()
-            break
-    return Project(name=rest, department=department, tags=tags)
-
-
-def split_by_department(text: str) -> list[DepartmentText]:
-    """Split a Check/Action text at its `【…課】` headings."""
-    parts: list[DepartmentText] = []
-    current: DepartmentText | None = None
-    for line in (text or "").splitlines():
-        m = re.match(r"^\s*【([^】]+)】\s*(.*)$", line)
-        if m and DEPT_SUFFIX.search(m.group(1).strip()):
-            current = DepartmentText(m.group(1).strip(), m.group(2).strip())
-            parts.append(current)
-            continue
-        if current is None:
-            current = DepartmentText(None, "")
-            parts.append(current)
-        current.text = f"{current.text}\n{line}" if current.text else line
-    for p in parts:
-        p.text = p.text.strip("\n")
-    return [p for p in parts if p.text or p.department]
+split_departments = departments
+parse_projects = project_lines
+split_by_department = department_texts
 
 
 class _Header:
     """The KPI table header: where the name, category, year and cost columns are."""
 
-    def __init__(self, grid: Grid, r: int, c: int):
+    def __init__(self, grid: Grid, r: int, c: int, labels: _Labels | None = None):
+        labels = labels or _Labels()
         self.row = r
         self.name_col = c
         self.last_row = r
-        labels = {}
+        texts = {}
         # the header may continue on the next row (e.g. "(目標値)" on its own line)
         nxt = r + 1
         cont = [grid.label(nxt, col) for col in range(grid.n_cols)]
         if any(cont) and all(not t or re.fullmatch(r"\(.*\)|（.*）|千円|\(千円\)", t) for t in cont):
             self.last_row = nxt
         for col in range(grid.n_cols):
-            labels[col] = "".join(grid.label(row, col) for row in range(r, self.last_row + 1))
-        self.category_col = next((col for col, t in labels.items() if t in ("区分", "分類", "担当")), None)
-        self.cost_col = next((col for col, t in labels.items() if "事業費" in t), None)
+            texts[col] = "".join(grid.label(row, col) for row in range(r, self.last_row + 1))
+        self.category_col = next((col for col, t in texts.items() if t and re.search(labels.category, t)), None)
+        self.cost_col = next((col for col, t in texts.items() if t and re.search(labels.cost, t)), None)
         self.years: list[tuple[int, int, str]] = []  # (col, fiscal year, role)
         self.warnings: list[tuple[int, str]] = []
         self.errors: list[tuple[int, str]] = []
-        for col, t in labels.items():
+        for col, t in texts.items():
             if col == self.name_col or col == self.cost_col or not t:
                 continue
             for msg in invalid_era_labels(t):
@@ -222,8 +194,9 @@ class _Header:
         self.years.sort()
 
 
-def read_sheet(grid: Grid) -> tuple[ProgressSheet | None, list[Finding]]:
+def read_sheet(grid: Grid, labels: _Labels | None = None) -> tuple[ProgressSheet | None, list[Finding]]:
     """One progress sheet → ProgressSheet (None when it has no KPI table) and findings."""
+    labels = labels or _Labels()
     findings: list[Finding] = []
 
     def finding(sev, code, msg, r=None, c=None):
@@ -231,42 +204,42 @@ def read_sheet(grid: Grid) -> tuple[ProgressSheet | None, list[Finding]]:
                                 grid.addr(r, c) if r is not None else None))
 
     sheet = ProgressSheet(sheet=grid.name)
-    title = grid.first(TITLE)
+    title = grid.first(labels.title)
     if title:
         sheet.title = grid.text(*title)
         sheet.cells["title"] = grid.addr(*title)
-    no = _labelled_value(grid, r"^シート(No\.?|NO\.?|番号)")
+    no = _labelled_value(grid, labels.sheet_no)
     if no:
         r, c, text = no
         t = normalize_text(text).strip().strip(".")
         sheet.sheet_no = t.zfill(2) if t.isdigit() else t
         sheet.cells["sheet_no"] = grid.addr(r, c)
-    page = _labelled_value(grid, r"戦略(ページ|頁)")
+    page = _labelled_value(grid, labels.strategy_page)
     if page:
         r, c, text = page
         sheet.strategy_page = normalize_text(text).replace(" ", "").replace("．", ".")
         sheet.cells["strategy_page"] = grid.addr(r, c)
 
-    header_pos = grid.first(KPI_HEADER)
-    do_pos = grid.first(DO_HEADING)
+    header_pos = grid.first(labels.kpi_header)
+    do_pos = grid.first(labels.do_heading)
     plan_end = (do_pos or header_pos or (grid.n_rows, 0))[0]
     plan_rows = range(0, plan_end)
-    for attr, label in (("basic_goal", "基本目標"), ("basic_policy", "基本方針"), ("measure", "施策項目")):
-        lv = _level(grid, label, plan_rows)
+    for attr, pattern, label in labels.levels:
+        lv = _level(grid, pattern, plan_rows)
         setattr(sheet, attr, lv)
         if lv is None:
             finding(Severity.ERROR, "missing-field", f"「{label}」が見つかりません")
         else:
             sheet.cells[attr] = lv.cell
-    dept = _labelled_value(grid, r"^担当(課|部署)", plan_rows)
+    dept = _labelled_value(grid, labels.departments, plan_rows)
     if dept:
         sheet.departments = split_departments(dept[2])
         sheet.cells["departments"] = grid.addr(dept[0], dept[1])
-    purpose = _labelled_value(grid, r"^事業目的", plan_rows)
+    purpose = _labelled_value(grid, labels.purpose, plan_rows)
     if purpose:
         sheet.purpose = purpose[2]
         sheet.cells["purpose"] = grid.addr(purpose[0], purpose[1])
-    summary = _block_text(grid, r"^事業概要", plan_rows)
+    summary = _block_text(grid, labels.projects, plan_rows)
     if summary:
         sheet.projects = parse_projects(summary[2])
         sheet.cells["projects"] = grid.addr(summary[0], summary[1])
@@ -275,7 +248,7 @@ def read_sheet(grid: Grid) -> tuple[ProgressSheet | None, list[Finding]]:
         finding(Severity.ERROR, "missing-kpi-table",
                 "指標（KPI）の表が見つかりません（「重要業績評価指標（KPI)」の見出しがありません）")
         return sheet, findings
-    header = _Header(grid, *header_pos)
+    header = _Header(grid, *header_pos, labels)
     for col, warn in header.warnings:
         finding(Severity.WARNING, "era-normalised", warn, header.row, col)
     for col, msg in header.errors:
@@ -299,10 +272,10 @@ def read_sheet(grid: Grid) -> tuple[ProgressSheet | None, list[Finding]]:
         finding(Severity.ERROR, "missing-year-columns", "指標表に年度の列が見つかりません",
                 header.row, header.name_col)
 
-    check_pos = grid.first(CHECK_HEADING) or grid.first(CHECK_ANALYSIS)
+    check_pos = grid.first(labels.check_heading) or grid.first(labels.check_analysis)
     end_row = check_pos[0] if check_pos and check_pos[0] > header.last_row else grid.n_rows
     for r in range(header.last_row + 1, end_row):
-        kpi = _read_kpi_row(grid, header, sheet, r, finding)
+        kpi = _read_kpi_row(grid, header, sheet, r, finding, labels)
         if kpi is not None:
             sheet.kpis.append(kpi)
     if not sheet.kpis:
@@ -312,7 +285,9 @@ def read_sheet(grid: Grid) -> tuple[ProgressSheet | None, list[Finding]]:
         if filled:
             sheet.extra["edition"] = max(filled) + 1
 
-    _read_check(grid, sheet, findings)
+    _read_check(grid, sheet, findings, labels)
+    for k in sheet.kpis:
+        k.baseline_year, k.target_year = sheet.baseline_year, sheet.target_year
     return sheet, findings
 
 
@@ -332,7 +307,8 @@ def _block_text(grid: Grid, pattern: str, rows: range):
     return (r, first_col if first_col is not None else c + 1, "\n".join(texts)) if texts else None
 
 
-def _read_kpi_row(grid: Grid, header: _Header, sheet: ProgressSheet, r: int, finding) -> Kpi | None:
+def _read_kpi_row(grid: Grid, header: _Header, sheet: ProgressSheet, r: int, finding,
+                  labels: _Labels) -> Kpi | None:
     name = grid.text(r, header.name_col)
     cc = header.category_col
     values = [grid.value(r, col) for col, _, _ in header.years]
@@ -340,7 +316,7 @@ def _read_kpi_row(grid: Grid, header: _Header, sheet: ProgressSheet, r: int, fin
         return None
     # a category merged down over several KPI rows belongs to each of them
     category = grid.anchor_text(r, cc) if cc is not None else ""
-    if SKIP_ROW.match(squash(name)) or SKIP_ROW.match(squash(category)) or squash(name).startswith("※"):
+    if labels.skip_row.match(squash(name)) or labels.skip_row.match(squash(category)) or squash(name).startswith("※"):
         return None
     if squash(name).endswith("合計") and all(v is None for v in values):
         return None  # a clerk's cost total, e.g. 事業費合計
@@ -368,7 +344,7 @@ def _read_kpi_row(grid: Grid, header: _Header, sheet: ProgressSheet, r: int, fin
         if q.value is not None and q.unit is None and kpi.unit:
             q.unit = kpi.unit
     kpi.target_kind = infer_kind(kpi)
-    kpi.direction = Direction.DOWN if DOWN_WORDS.search(name) else Direction.UP
+    kpi.direction = Direction.DOWN if labels.down_words.search(name) else Direction.UP
     t = kpi.target
     kpi.target_detail = Target(t.value, t.unit, kpi.target_kind, None, sheet.target_year,
                                t.text, t.qualifier, t.cell)
@@ -392,9 +368,9 @@ def infer_kind(kpi: Kpi) -> TargetKind:
     return TargetKind.AT_YEAR
 
 
-def _read_check(grid: Grid, sheet: ProgressSheet, findings: list[Finding]) -> None:
-    a = grid.first(CHECK_ANALYSIS)
-    n = grid.first(CHECK_NEXT)
+def _read_check(grid: Grid, sheet: ProgressSheet, findings: list[Finding], labels: _Labels) -> None:
+    a = grid.first(labels.check_analysis)
+    n = grid.first(labels.check_next)
     if a is None and n is None:
         findings.append(Finding(Severity.WARNING, "missing-check",
                                 "評価（Check）欄が見つかりません", None, grid.name))
