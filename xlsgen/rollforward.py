@@ -142,10 +142,11 @@ def plan_rollforward(book: Book, snap: Snapshot, to: int, extend_to: int | None 
             f"繰り越し先は翌年度の{FiscalYear(edition + 1).kanji}（--to {FiscalYear(edition + 1).short}）だけです",
             book.path)
     plan = Plan()
-    if book.layout == "ojiya":
+    supported = book.rollforward.get("supported", False)
+    if supported and book.kind == "progress":
         for sheet in book.sheets:
             _plan_ojiya_sheet(plan, book, sheet, snap.get(sheet.sheet, {}), to, extend_to)
-    elif book.layout == "joso":
+    elif supported and book.kind == "projects":
         for project in book.projects:
             _plan_joso_project(plan, book, project, snap.get(project.sheet, {}), to)
         if book.measure_sheet is not None:
@@ -467,7 +468,8 @@ def _plan_joso_measure(plan: Plan, book: Book, cells: dict, to: int) -> None:
 
 
 def rollforward_file(src: str | Path, to: str | int, output: str | Path,
-                     extend_to: str | int | None = None) -> RollResult:
+                     extend_to: str | int | None = None, layout: str = "auto",
+                     layout_file: str | None = None) -> RollResult:
     """Roll the workbook `src` to the edition of fiscal year `to`, written to `output`."""
     import openpyxl
 
@@ -479,7 +481,9 @@ def rollforward_file(src: str | Path, to: str | int, output: str | Path,
         raise XlsgenError("出力先が入力ファイルと同じです。入力は上書きしません", str(output))
     to_year = parse_year(to, "--to")
     extend_year = parse_year(extend_to, "--extend-to") if extend_to is not None else None
-    book = read_book(src)
+    from xlsgen.read.refuse import refuse_failed_read
+
+    book = refuse_failed_read(read_book(src, layout, layout_file), "繰り越した版")
     wb = openpyxl.load_workbook(src)
     plan = plan_rollforward(book, snapshot(wb), to_year, extend_year)
     changes = write_edition(wb, output, plan, book.layout)
