@@ -465,8 +465,8 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         if end and end.match(first_text):
             break
         name = grid.anchor_text(r, t.name_col)
-        if sec_labels and sec_labels.match(squash(grid.anchor_text(r, sec_col) or first_text)) \
-                and (not name or t.name_col == sec_col):
+        sec_text = squash(grid.anchor_text(r, sec_col) or first_text)
+        if sec_labels and sec_labels.match(sec_text) and (not name or squash(name) == sec_text):
             raw = next(x for x in texts if x)
             context[section.get("field", "section")] = (_level(grid, r, texts.index(raw), raw),
                                                        grid.addr(r, texts.index(raw)))
@@ -559,13 +559,15 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
         trace.add(grid.name, f"column {key}", grid.addr(hr, hit) if hit is not None else None)
         if hit is not None:
             cols[col.get("role", key)] = hit
+    seen = False
     for r in range(hr + 1, rows.stop):
         label = grid.text(r, ycol)
-        ys = find_years(label)
+        ys = find_years(label) if len(label) <= 12 else []
         if not ys:
-            if label or any(grid.text(r, c) for c in cols.values()):
-                continue
-            break
+            if seen and not any(grid.text(r, c) for c in range(grid.n_cols)):
+                break
+            continue
+        seen = True
         fy, warn = ys[0]
         if warn:
             findings.append(Finding(Severity.WARNING, "era-normalised", warn, None, grid.name,
@@ -753,7 +755,7 @@ def _finish_sheet(sheet: ProgressSheet, spec: Spec, findings: list[Finding], gri
     sheet.actual_years = sorted({q.fiscal_year for k in sheet.kpis for q in k.actuals
                                  if q.fiscal_year})
     filled = [q.fiscal_year for k in sheet.kpis for q in k.actuals
-              if q.fiscal_year and not q.is_empty and not q.is_none_mark]
+              if q.fiscal_year and not q.is_empty and not q.is_none_mark and not q.status]
     if filled:
         sheet.extra["edition"] = max(filled) + 1
     if not sheet.kpis:
