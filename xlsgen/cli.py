@@ -319,7 +319,12 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to, layout, layout_file):
 
 @cli.group()
 def layout():
-    """様式ファイル（templates/layouts/*.yaml）を確かめます。書き方は docs/layouts.md。"""
+    """様式ファイル（templates/layouts/*.yaml）を確かめます。書き方は docs/layouts.md。
+
+    Example:
+
+        xlsgen layout check templates/layouts/kpi_list.yaml 総合戦略KPI一覧.xlsx
+    """
 
 
 @layout.command("check")
