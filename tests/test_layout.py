@@ -223,3 +223,35 @@ def test_build_reads_a_new_layout(tmp_path, books):
     assert r.exit_code == 0, r.output
     assert "指標 5" in r.output and out.exists()
     Path(out).unlink()
+
+
+def test_documented_sheet_example_reads_its_workbook(tmp_path):
+    """Example 3 of docs/layouts.md (record: sheet, years across columns), as printed."""
+    doc = (Path(__file__).parents[1] / "docs" / "layouts.md").read_text(encoding="utf-8")
+    part = doc.split("## Example 3", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "my_city.yaml").write_text(part, encoding="utf-8")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "観光"
+    ws["A1"], ws["A2"], ws["B2"], ws["A8"] = "事務事業評価シート", "施策", "観光の振興", "現状分析"
+    ws["A9"] = "【観光交流課】\n入込客数は回復途上。"
+    heads = ["区分", "指標名", "H30年度(基準値)", "R2年度(実績値)", "R3年度", "R4年度", "R6年度(目標値)"]
+    rows = [heads, ["観光", "観光入込客数", 520000, 310000, None, None, 600000],
+            ["観光", "宿泊者数/年", 41000, 30000, None, None, 45000]]
+    for r, row in enumerate(rows, start=4):
+        for c, v in enumerate(row, start=1):
+            cell = ws.cell(r, c, v)
+            if isinstance(v, int):
+                cell.number_format = '#,##0"人"'
+    wb.save(tmp_path / "book.xlsx")
+    d = extract(tmp_path / "book.xlsx", "--layout-file", tmp_path / "my_city.yaml")
+    s = d["sheets"][0]
+    assert s["measure"]["name"] == "観光の振興" and s["cells"]["measure"] == "B2"
+    k = s["kpis"][1]
+    assert (k["name"], k["category"], k["unit"], k["target_kind"]) == ("宿泊者数/年", "観光", "人", "per_year")
+    assert (k["baseline"]["value"], k["baseline_year"], k["target"]["value"], k["target_year"]) == (
+        41000, 2018, 45000, 2024)
+    assert [(q["fiscal_year"], q["value"], q["cell"]) for q in k["actuals"]] == [
+        (2020, 30000, "D6"), (2021, None, "E6"), (2022, None, "F6")]
+    assert s["check_analysis"] == [{"department": "観光交流課", "text": "入込客数は回復途上。"}]
+    assert d["fiscal_year"] == 2021
