@@ -204,6 +204,7 @@ class Kpi:
     achievements: list[Quantity] = field(default_factory=list)  # the city's own 達成率, as read
     grades: list[Quantity] = field(default_factory=list)  # the city's own 評価, as read
     sheet: str | None = None  # the sheet the row is on (when a record spans sheets)
+    extra: dict[str, Any] = field(default_factory=dict)  # a layout's own KPI fields
 
     def actual(self, fiscal_year: int) -> Quantity | None:
         for q in self.actuals:
@@ -230,6 +231,7 @@ class Kpi:
             "targets": [q.to_dict() for q in self.targets],
             "achievements": [q.to_dict() for q in self.achievements],
             "grades": [q.to_dict() for q in self.grades],
+            **({"extra": self.extra} if self.extra else {}),
         }
 
 

@@ -264,8 +264,17 @@ def read_text_blocks(grid: Grid, spec: Spec, sheet: ProgressSheet, region: range
 
 # --- tables with years across columns ----------------------------------------------------
 
-ROLE_WORDS = (("baseline", ("基準", "従前", "策定時", "現状")), ("target", ("目標",)),
+ROLE_WORDS = (("achievement", ("達成率", "達成度", "進捗率")), ("grade", ("評価", "判定")),
+              ("baseline", ("基準", "従前", "策定時", "現状")), ("target", ("目標",)),
               ("actual", ("実績",)))
+ROLES = ("baseline", "actual", "target", "achievement", "grade")
+
+
+def _role_of(text: str, extra: dict | None = None) -> str | None:
+    for k, v in (extra or {}).items():
+        if k and k in text:
+            return v
+    return next((role for role, words in ROLE_WORDS if any(w in text for w in words)), None)
 
 
 class ColumnsTable:
@@ -292,29 +301,39 @@ class ColumnsTable:
         self.cols.setdefault("name", self.name_col)
         self.name_col = self.cols["name"]
         group_roles = {squash(k): v for k, v in (table.get("group_roles") or {}).items()}
+        # (col, fiscal year, role, header row of the year label)
         self.years: list[tuple[int, int, str]] = []
+        self.year_rows: dict[int, int] = {}
         taken = set(self.cols.values())
         for c in range(grid.n_cols):
             if c in taken:
                 continue
-            for r in header_rows:
-                t = grid.label(r, c)
-                ys = find_years(t) if t else []
-                if not ys:
-                    continue
-                fy, warn = ys[0]
-                if warn:
-                    findings.append(Finding(Severity.WARNING, "era-normalised", warn, None,
-                                            grid.name, grid.addr(r, c)))
-                role = next((role for role, words in ROLE_WORDS if any(w in t for w in words)), None)
-                if role is None and r > self.row:  # the merged group header above
-                    group = squash(grid.anchor_text(r - 1, c))
-                    role = next((v for k, v in group_roles.items() if k in group), None)
-                    role = role or next((ro for ro, words in ROLE_WORDS
-                                         if any(w in group for w in words)), None)
-                self.years.append((c, fy.year, role or "actual"))
-                break
+            # merged-aware header texts of this column, top to bottom: a year merged over
+            # 目標値 / 実績値 / 達成率 sub-columns gives each of them its year
+            texts = [(r, squash(grid.anchor_text(r, c))) for r in header_rows]
+            year = None
+            for r, t in texts:
+                ys = find_years(t) if t and len(t) <= 24 else []
+                if ys:
+                    year = (r, ys[0])
+                    break
+            if year is None:
+                continue
+            r, (fy, warn) = year
+            if warn:
+                m = grid.merge_at(r, c)
+                findings.append(Finding(Severity.WARNING, "era-normalised", warn, None,
+                                        grid.name, grid.addr(*(m[:2] if m else (r, c)))))
+            role = None
+            for _, t in reversed(texts):  # the lowest header text that names a role wins
+                role = _role_of(t, group_roles)
+                if role:
+                    break
+            self.years.append((c, fy.year, role or "actual"))
+            self.year_rows[c] = r
         self.years.sort()
+        pairs = {(fy, role) for _, fy, role in self.years}
+        self.per_year_targets = {fy for fy, role in pairs if role == "target" and (fy, "actual") in pairs}
 
 
 def _skip_labels(table: dict) -> Labels:
@@ -335,14 +354,7 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
     for key in ("category",):
         if text_of(key):
             kpi.category = text_of(key)
-    for c, fy, role in t.years:
-        q = quantity(grid, spec, r, c, fy)
-        if role == "baseline":
-            kpi.baseline, kpi.baseline_year = q, fy
-        elif role == "target":
-            kpi.target, kpi.target_year = q, fy
-        else:
-            kpi.actuals.append(q)
+    fill_years(kpi, grid, spec, t, r, context.get("_row_role"))
     for key in ("baseline", "target", "cost"):
         c = cols.get(key)
         if c is None:
@@ -376,6 +388,56 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         kpi.direction = _direction("", name, spec)
     _finish_kpi(kpi, spec, context)
     return kpi
+
+
+def fill_years(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int,
+               row_role: str | None = None) -> None:
+    """The year cells of row r into the KPI, by the role of each column (or of the row,
+    for a plain year column under a row that says 目標値 / 実績値 / 達成率)."""
+    for c, fy, role in t.years:
+        own = role
+        if row_role and role == "actual":
+            role = row_role
+        elif row_role and role != row_role and grid.value(r, c) is None:
+            continue  # a column with its own role, blank on this row
+        if row_role and own != "actual" and role != row_role and kpi_has(kpi, role, fy):
+            continue
+        q = quantity(grid, spec, r, c, fy)
+        if role == "baseline":
+            kpi.baseline, kpi.baseline_year = q, fy
+        elif role == "target" and (fy in t.per_year_targets or row_role == "target"):
+            kpi.targets.append(q)
+        elif role == "target":
+            if kpi.target.cell:
+                kpi.targets.append(kpi.target)
+            kpi.target, kpi.target_year = q, fy
+        elif role == "achievement":
+            kpi.achievements.append(q)
+        elif role == "grade":
+            kpi.grades.append(q)
+        else:
+            kpi.actuals.append(q)
+
+
+def kpi_has(kpi: Kpi, role: str, fy: int) -> bool:
+    if role == "baseline":
+        return kpi.baseline.cell is not None
+    if role == "target":
+        return kpi.target_year == fy and kpi.target.cell is not None
+    return False
+
+
+def _row_role(grid: Grid, t: ColumnsTable, r: int) -> str | None:
+    rr = t.table.get("row_roles")
+    if not rr:
+        return None
+    c = t.cols.get(rr.get("column", "name"), t.name_col)
+    text = squash(grid.anchor_text(r, c))
+    for label, role in (rr.get("roles") or {"目標": "target", "実績": "actual", "達成": "achievement",
+                                            "評価": "grade"}).items():
+        if squash(str(label)) in text and text:
+            return role
+    return None
 
 
 def _direction(mark: str, name: str, spec: Spec) -> Direction:
@@ -426,6 +488,12 @@ def _kind(kpi: Kpi) -> TargetKind:
     return TargetKind.AT_YEAR
 
 
+def _continues(grid: Grid, t: ColumnsTable, r: int, name: str, prev: Kpi) -> bool:
+    """A row of the KPI above: its name cell blank, or merged with the row above."""
+    m = grid.merge_at(r, t.name_col)
+    return not grid.text(r, t.name_col) and (not name or name == prev.name or bool(m and m[0] < r))
+
+
 def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Finding],
                        trace: Trace, on_section=None) -> tuple[ColumnsTable | None, list[tuple[Kpi, dict]]]:
     """Rows of a years-across-columns table → (kpi, context) pairs; context holds the carried
@@ -446,9 +514,13 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
                                         f"表の列「{_plain(table['columns'][key].get('label', key))}」が見つかりません",
                                         None, grid.name, grid.addr(t.row, t.name_col)))
     for c, fy, role in t.years:
-        trace.add(grid.name, f"year {fy} ({role})", grid.addr(t.row, c))
+        trace.add(grid.name, f"year {fy} ({role})", grid.addr(t.year_rows.get(c, t.row), c))
     skip = _skip_labels(table)
-    end = _labels(table["end"], "start") if table.get("end") else None
+    ends = list(table.get("end") or []) if not isinstance(table.get("end"), str) else [table["end"]]
+    for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends the table
+        lab = b.get("label")
+        ends.extend([lab] if isinstance(lab, str) else lab or [])
+    end = _labels(ends, "start") if ends else None
     section = table.get("section") or {}
     sec_labels = _labels(section["labels"], "start") if section.get("labels") else None
     sec_col = t.cols.get(section.get("column", ""), 0) if section else 0
@@ -475,6 +547,10 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         if skip.match(squash(name)) or (not name and skip.match(first_text)):
             continue
         values = [grid.value(r, c) for c, _, _ in t.years]
+        row_role = _row_role(grid, t, r)
+        if row_role and out and _continues(grid, t, r, name, out[-1][0]):
+            fill_years(out[-1][0], grid, spec, t, r, row_role)
+            continue
         if not name:
             if any(v is not None for v in values):
                 findings.append(Finding(Severity.WARNING, "kpi-without-name",
@@ -500,7 +576,9 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         for key in (table.get("columns") or {}):
             if key not in carry and key not in ("name",) and t.cols.get(key) is not None:
                 row_ctx.setdefault(key, (grid.anchor_text(r, t.cols[key]), grid.addr(r, t.cols[key])))
+        row_ctx["_row_role"] = row_role
         kpi = _row_kpi(grid, spec, t, r, row_ctx, findings)
+        row_ctx.pop("_row_role")
         if kpi is not None:
             out.append((kpi, row_ctx))
     return t, out
@@ -536,7 +614,7 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
         elif key == "direction":
             kpi.direction = _direction(str(value), kpi.name, spec)
         elif key != "name":
-            kpi.tags.append(f"{key}:{value}")
+            kpi.extra[key] = value.to_dict() if hasattr(value, "to_dict") else value
     if "direction" not in values:
         kpi.direction = _direction("", kpi.name, spec)
     if kpi.baseline_year:
@@ -544,6 +622,10 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
     if kpi.target_year:
         kpi.target.fiscal_year = kpi.target_year
     table = spec.get("table") or {}
+    if table.get("years") == "columns":
+        _block_columns(grid, spec, table, rows, kpi, findings, trace)
+        _finish_kpi(kpi, spec, {})
+        return kpi
     head = _find(grid, _labels(table.get("header", "年度"), "start"), rows)
     if head is None:
         trace.add(grid.name, "table header", None)
@@ -584,6 +666,27 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
                 kpi.grades.append(q)
     _finish_kpi(kpi, spec, {})
     return kpi
+
+
+def _block_columns(grid: Grid, spec: Spec, table: dict, rows: range, kpi: Kpi,
+                   findings: list[Finding], trace: Trace) -> None:
+    """A block's small table with years across columns: each row is one role of the KPI
+    (a 目標値 row, a 実績値 row, a 達成率 row), said by its first cell or `row_roles`."""
+    t = ColumnsTable(grid, spec, table, rows, findings)
+    if not t.ok:
+        trace.add(grid.name, "table header", None)
+        findings.append(Finding(Severity.ERROR, "missing-kpi-table", "指標の表が見つかりません",
+                                None, grid.name, grid.addr(rows.start, 0)))
+        return
+    trace.add(grid.name, "table header", grid.addr(t.row, t.name_col))
+    for c, fy, role in t.years:
+        trace.add(grid.name, f"year {fy} ({role})", grid.addr(t.year_rows.get(c, t.row), c))
+    # a header-row cell with its own role (従前値(H26), 目標値(R6)) holds its value below
+    for r in range(t.last_row + 1, rows.stop):
+        role = _row_role(grid, t, r) or _role_of(squash(grid.anchor_text(r, t.name_col)))
+        if role is None:
+            continue
+        fill_years(kpi, grid, spec, t, r, role)
 
 
 # --- the city's own 達成率 and 評価, checked against the declared rule --------------------
@@ -700,9 +803,13 @@ def read_generic(path: str, grids: list[tuple[Grid, dict]], spec: Spec, trace: T
 
 def _blocks(grid: Grid, spec: Spec) -> list[range]:
     block = spec.get("block") or {}
-    start = _labels(block["start"], "start")
+    start = _labels(block["start"], "exact")
     starts = sorted({r for r, c, t in grid.labels() if start.match(t)})
-    end = _labels(block["end"], "start") if block.get("end") else None
+    ends = [block["end"]] if isinstance(block.get("end"), str) else list(block.get("end") or [])
+    for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends a block
+        lab = b.get("label")
+        ends.extend([lab] if isinstance(lab, str) else lab or [])
+    end = _labels(ends, "start") if ends else None
     out = []
     for i, s in enumerate(starts):
         stop = starts[i + 1] if i + 1 < len(starts) else grid.n_rows

@@ -29,7 +29,8 @@ _COLUMN = {"label": _LABELS, "role": str, "under": _LABELS, "parser": str, "carr
            "warn_blank": bool, "required": bool, "type": str}
 _TABLE = {"header": _LABELS, "header_rows": int, "name_column": str, "years": str,
           "year_column": _LABELS, "group_roles": dict, "columns": {"*": _COLUMN},
-          "skip_rows": _LABELS, "end": _LABELS, "section": {"column": str, "labels": _LABELS,
+          "skip_rows": _LABELS, "end": _LABELS, "row_roles": {"column": str, "roles": dict},
+          "section": {"column": str, "labels": _LABELS,
                                                             "field": str}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
 SCHEMA: dict[str, Any] = {
