@@ -126,3 +126,102 @@ def write_kpi_list(path) -> None:
     _cell(ws, "A12", "※ 実績値は各年度末現在。")
     ws.merge_cells("A12:J12")
     wb.save(path)
+
+
+def put(ws, ref, v, fmt=None):
+    ws[ref] = v
+    if fmt:
+        ws[ref].number_format = fmt
+
+
+def write_rows_by_kind(path) -> None:
+    """Each KPI on two rows whose 区分 says 目標値 / 実績値 under the year columns, then
+    最終目標値 and 目標年度 (the name merged down)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "事務事業評価"
+    put(ws, "A1", "事務事業評価シート")
+    put(ws, "A2", "事務事業名")
+    put(ws, "B2", "商店街活性化事業")
+    for c, v in zip("ABCDEFG", ["成果指標", "区分", "R2年度", "R3年度", "R4年度", "最終目標値", "目標年度"]):
+        put(ws, f"{c}4", v)
+    put(ws, "A5", "空き店舗数")
+    ws.merge_cells("A5:A6")
+    put(ws, "B5", "目標値")
+    put(ws, "C5", 20)
+    put(ws, "D5", 18)
+    put(ws, "E5", 16)
+    put(ws, "F5", 10)
+    put(ws, "G5", "R6")
+    put(ws, "B6", "実績値")
+    put(ws, "C6", 22)
+    put(ws, "D6", 17)
+    ws.merge_cells("F5:F6")
+    ws.merge_cells("G5:G6")
+    put(ws, "A7", "イベント来場者数")
+    ws.merge_cells("A7:A8")
+    put(ws, "B7", "目標値")
+    put(ws, "C7", 5000)
+    put(ws, "D7", 5500)
+    put(ws, "E7", 6000)
+    put(ws, "F7", 8000)
+    put(ws, "G7", "R6")
+    put(ws, "B8", "実績値")
+    put(ws, "C8", 4200)
+    put(ws, "D8", "集計中")
+    put(ws, "A10", "評価・課題")
+    put(ws, "A11", "〔商工課〕\n空き店舗は減った。")
+    wb.save(path)
+
+
+def write_year_subcolumns(path) -> None:
+    """Each year a merged header over 目標値 / 実績値 / 達成率 sub-columns; a final target column."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "調書"
+    put(ws, "A1", "事務事業評価調書")
+    put(ws, "A2", "事業名")
+    put(ws, "B2", "健康づくり推進")
+    put(ws, "A3", "指標名")
+    ws.merge_cells("A3:A4")
+    put(ws, "B3", "単位")
+    ws.merge_cells("B3:B4")
+    for i, y in enumerate(["R2年度", "R3年度"]):
+        c0 = 3 + i * 3
+        ws.cell(3, c0, y)
+        ws.merge_cells(start_row=3, start_column=c0, end_row=3, end_column=c0 + 2)
+        for j, h in enumerate(["目標値", "実績値", "達成率"]):
+            ws.cell(4, c0 + j, h)
+    ws.cell(3, 9, "最終目標(R6)")
+    ws.merge_cells("I3:I4")
+    rows = [["健診受診率", "%", 0.5, 0.45, 0.9, 0.55, 0.56, 1.018, 0.65], ["教室参加者数", "人", 300, 240, 0.8, 320, "－", None, 400]]
+    for r, row in enumerate(rows, start=5):
+        for c, v in enumerate(row, start=1):
+            cell = ws.cell(r, c, v)
+            if isinstance(v, float): cell.number_format = "0.0%"
+    wb.save(path)
+
+
+def write_kpi_per_sheet(path) -> None:
+    """One sheet per KPI: 従前値, yearly columns, 目標値, a 実績値 row, 進捗状況, 今後の取組."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, unit, base, vals, target, prog, nxt in [("KPI1", "件", 120, [130, 150, None], 200, "順調", "〔産業振興課〕\n支援を拡充する。"),
+                                                       ("KPI2", "人", 50, [48, 55, 60], 80, "やや遅れ", "〔観光課〕\n誘客を強化する。")]:
+        ws = wb.create_sheet(name)
+        put(ws, "A1", "KPI進捗管理シート")
+        put(ws, "A2", "KPI")
+        put(ws, "B2", f"指標{name}")
+        put(ws, "A3", "単位")
+        put(ws, "B3", unit)
+        for c, v in zip("ABCDEF", ["区分", "従前値(H26)", "H27年度", "H28年度", "H29年度", "目標値(R2)"]):
+            put(ws, f"{c}5", v)
+        put(ws, "A6", "実績値")
+        put(ws, "B6", base)
+        for c, v in zip("CDE", vals): put(ws, f"{c}6", v)
+        put(ws, "F6", target)
+        put(ws, "A8", "進捗状況")
+        put(ws, "B8", prog)
+        put(ws, "A9", "今後の取組")
+        put(ws, "A10", nxt)
+    wb.save(path)
