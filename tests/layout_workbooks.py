@@ -225,3 +225,42 @@ def write_kpi_per_sheet(path) -> None:
         put(ws, "A9", "今後の取組")
         put(ws, "A10", nxt)
     wb.save(path)
+
+
+def write_kpis_under_measures(path) -> None:
+    """KPI rows stacked under each 施策 heading row, a text block (merged across the row)
+    under each KPI, and a labelled 【課題】 row."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "施策別KPI"
+    put(ws, "A1", "総合計画 施策別成果指標")
+    for c, v in zip("ABCDEF", ["成果指標", "単位", "基準値", "R2年度", "R3年度", "目標値"]):
+        put(ws, f"{c}3", v)
+    put(ws, "A4", "施策1 観光の振興")
+    ws.merge_cells("A4:F4")
+    put(ws, "A5", "観光客数")
+    put(ws, "B5", "千人")
+    put(ws, "C5", "520（H30）")
+    put(ws, "D5", 310)
+    put(ws, "E5", 350)
+    put(ws, "F5", 600)
+    put(ws, "A6", "感染症の影響で減少した。")
+    ws.merge_cells("A6:F6")
+    put(ws, "A7", "宿泊者数")
+    put(ws, "B7", "人")
+    put(ws, "C7", "約41,000")
+    put(ws, "D7", 30000)
+    put(ws, "E7", "調査中")
+    put(ws, "F7", 45000)
+    put(ws, "A8", "【課題】")
+    put(ws, "B8", "宿泊施設が不足している。")
+    ws.merge_cells("B8:F8")
+    put(ws, "A9", "施策2 農業の振興")
+    ws.merge_cells("A9:F9")
+    put(ws, "A10", "新規就農者数")
+    put(ws, "B10", "人")
+    put(ws, "C10", 3)
+    put(ws, "D10", 4)
+    put(ws, "E10", "該当なし")
+    put(ws, "F10", 5)
+    wb.save(path)

@@ -13,6 +13,7 @@ from layout_workbooks import (
     write_kpi_blocks,
     write_kpi_list,
     write_kpi_per_sheet,
+    write_kpis_under_measures,
     write_rows_by_kind,
     write_year_subcolumns,
 )
@@ -38,7 +39,7 @@ def books(tmp_path_factory):
     d = tmp_path_factory.mktemp("variants")
     made = {"rows_by_kind": write_rows_by_kind, "year_subcolumns": write_year_subcolumns,
             "kpi_per_sheet": write_kpi_per_sheet, "kpi_blocks": write_kpi_blocks,
-            "kpi_list": write_kpi_list}
+            "kpi_list": write_kpi_list, "kpis_under_measures": write_kpis_under_measures}
     out = {"ojiya": OJIYA, "joso": JOSO, "nishitokyo": NISHITOKYO}
     for name, write in made.items():
         write(d / f"{name}.xlsx")
@@ -92,6 +93,20 @@ def test_kpi_per_sheet(books):
     assert facts(k["actuals"]) == [(2015, 48, "C6"), (2016, 55, "D6"), (2017, 60, "E6")]
     assert (k["target"]["value"], k["target_year"]) == (80, 2020)
     assert d["sheets"][0]["check_next"] == [{"department": "産業振興課", "text": "支援を拡充する。"}]
+
+
+def test_kpis_under_measures(books):
+    d = extract(books["kpis_under_measures"], HERE / "kpis_under_measures.yaml")
+    assert [(s["measure"]["no"], s["measure"]["name"], [k["name"] for k in s["kpis"]])
+            for s in d["sheets"]] == [(1, "観光の振興", ["観光客数", "宿泊者数"]),
+                                      (2, "農業の振興", ["新規就農者数"])]
+    tourists, stays = d["sheets"][0]["kpis"]
+    assert (tourists["baseline"]["value"], tourists["baseline"]["fiscal_year"]) == (520, 2018)  # 520（H30）
+    assert tourists["unit"] == "千人" and tourists["extra"] == {"issue": "感染症の影響で減少した。"}
+    assert (stays["baseline"]["value"], stays["baseline"]["qualifier"]) == (41000, "約")
+    assert stays["actuals"][1]["status"] == "調査中" and stays["extra"] == {"issue": "宿泊施設が不足している。"}
+    farm = d["sheets"][1]["kpis"][0]["actuals"][1]
+    assert farm["none"] is True and farm["text"] == "該当なし" and "status" not in farm
 
 
 def test_every_workbook_is_refused_by_every_other_layout(books):

@@ -85,6 +85,7 @@ class Quantity:
     fiscal_year: int | None = None
     formula: str | None = None  # the cell's formula when the value is a cached result
     status: str | None = None  # a status text such as 集計中 (not a value, not "none")
+    marked_none: bool = False  # the text is one of the layout's own none marks (該当なし)
 
     @property
     def is_empty(self) -> bool:
@@ -94,7 +95,7 @@ class Quantity:
     @property
     def is_none_mark(self) -> bool:
         """True for `-`, `—` and similar "nothing here" marks."""
-        return self.value is None and (self.text or "").strip() in NONE_MARKS
+        return self.value is None and (self.marked_none or (self.text or "").strip() in NONE_MARKS)
 
     @property
     def is_qualitative(self) -> bool:
@@ -114,6 +115,8 @@ class Quantity:
             d["formula"] = self.formula
         if self.status:
             d["status"] = self.status
+        if self.marked_none:
+            d["none"] = True
         return d
 
 

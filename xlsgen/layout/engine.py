@@ -120,14 +120,36 @@ def quantity(grid: Grid, spec: Spec, r: int, c: int, fy: int | None = None) -> Q
     if text and q.value is None:
         status = _labels(values.get("status", DEFAULT_STATUS), "contains")
         marks = values.get("none_marks")
-        if marks and _labels(marks).match(text):
-            q.text = raw.strip()
+        if marks and _labels(marks).match(text) and not q.is_none_mark:
+            q.marked_none = True
         elif status.match(text):
             q.status = raw.strip()
-    if values.get("percent") == "fraction" and q.value is not None and q.unit is None \
-            and isinstance(raw, (int, float)) and abs(raw) <= 10:
-        pass  # a fraction without a % format: left for the column's unit rule (see _apply_unit)
+        else:
+            _loose_number(raw, q)
     return q
+
+
+_YEAR_TAIL = re.compile(r"^(.*?)\s*[(（]([^()（）]*)[)）]\s*$", re.S)
+
+
+def _loose_number(raw: str, q: Quantity) -> None:
+    """`12人（H30）` → 12 人 of FY2018; `約1,000人` → 1000 人 (qualifier 約)."""
+    s = normalize_text(raw).strip()
+    m = _YEAR_TAIL.match(s)
+    year = None
+    if m and find_years(m.group(2)):
+        s, year = m.group(1), find_years(m.group(2))[0][0].year
+    approx = s.startswith(("約", "およそ"))
+    s = s.removeprefix("約").removeprefix("およそ").strip()
+    if s == normalize_text(raw).strip():
+        return
+    p = parse_quantity(s)
+    if p.value is None:
+        return
+    q.value, q.unit = p.value, p.unit
+    q.qualifier = p.qualifier or ("約" if approx else None)
+    if year and q.fiscal_year is None:
+        q.fiscal_year = year
 
 
 def _percent_points(q: Quantity, spec: Spec) -> float | None:
@@ -282,7 +304,7 @@ class ColumnsTable:
 
     def __init__(self, grid: Grid, spec: Spec, table: dict, region: range, findings: list[Finding]):
         self.grid, self.spec, self.table = grid, spec, table
-        pos = _find(grid, _labels(table.get("header", ["指標名", "KPI"]), "start"), region)
+        pos = self._header(grid, table, region)
         self.ok = pos is not None
         if not self.ok:
             return
@@ -334,6 +356,28 @@ class ColumnsTable:
         self.years.sort()
         pairs = {(fy, role) for _, fy, role in self.years}
         self.per_year_targets = {fy for fy, role in pairs if role == "target" and (fy, "actual") in pairs}
+
+
+    @staticmethod
+    def _header(grid: Grid, table: dict, region: range):
+        """The header cell: of the cells matching `header`, the first whose row (and the
+        next) holds most of the declared column labels or a year label."""
+        hits = [(r, c) for r, c, t in grid.labels() if r in region
+                and _labels(table.get("header", ["指標名", "KPI"]), "start").match(t)]
+        if len(hits) <= 1:
+            return hits[0] if hits else None
+        cols = [_labels(col.get("label", key), "start") for key, col in
+                (table.get("columns") or {}).items()]
+        n = table.get("header_rows", 1)
+
+        def score(hit):
+            texts = [grid.label(r, c) for r in range(hit[0], hit[0] + n) for c in range(grid.n_cols)]
+            found = sum(any(lab.match(t) for t in texts if t) for lab in cols)
+            years = any(find_years(t) for t in texts if t and len(t) <= 24)
+            return found + (1 if years else 0)
+
+        best = max(score(h) for h in hits)
+        return next(h for h in hits if score(h) == best)
 
 
 def _skip_labels(table: dict) -> Labels:
@@ -488,6 +532,29 @@ def _kind(kpi: Kpi) -> TargetKind:
     return TargetKind.AT_YEAR
 
 
+def _text_row(grid: Grid, t: ColumnsTable, r: int, texts: list[str], first_text: str,
+              prev: Kpi) -> bool:
+    """A text row under a KPI (its 取組状況): a `text_rows` label, or a cell merged from the
+    name column over the value columns. The text goes to the KPI above (`extra`)."""
+    spec_rows = t.table.get("text_rows") or {}
+    field_name = spec_rows.get("field", "text")
+    labels = _labels(spec_rows["labels"], "start") if spec_rows.get("labels") else None
+    value_cols = {c for c, _, _ in t.years} | {c for k, c in t.cols.items()
+                                                if k in ("baseline", "target", "unit")}
+    m = grid.merge_at(r, t.name_col)
+    merged_over = bool(m and m[0] == r and any(m[1] <= c <= m[3] for c in value_cols))
+    if labels and labels.match(first_text):
+        body = [x for x in texts if x]
+        text = "\n".join(body[1:]) if len(body) > 1 else labels.regex.sub("", first_text, count=1)
+    elif merged_over and not (m[0] < r):
+        text = grid.text(r, m[1])
+    else:
+        return False
+    old = prev.extra.get(field_name)
+    prev.extra[field_name] = f"{old}\n{text}" if old else text
+    return True
+
+
 def _continues(grid: Grid, t: ColumnsTable, r: int, name: str, prev: Kpi) -> bool:
     """A row of the KPI above: its name cell blank, or merged with the row above."""
     m = grid.merge_at(r, t.name_col)
@@ -543,6 +610,8 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
             context[section.get("field", "section")] = (_level(grid, r, texts.index(raw), raw),
                                                        grid.addr(r, texts.index(raw)))
             carried.clear()
+            continue
+        if out and _text_row(grid, t, r, texts, first_text, out[-1][0]):
             continue
         if skip.match(squash(name)) or (not name and skip.match(first_text)):
             continue
@@ -830,11 +899,15 @@ def _read_rows(grid: Grid, spec: Spec, region: range, book: Book, findings: list
     sheets: dict[str, ProgressSheet] = {}
     for kpi, ctx in rows:
         key = ctx.get(group, ("", None))[0] or ""
+        key = key.name if isinstance(key, Level) else str(key)
         s = sheets.get(key)
         if s is None:
             s = ProgressSheet(sheet=grid.name, sheet_no=f"{len(book.sheets) + len(sheets) + 1:02d}")
             apply_sheet_fields(s, header_fields)
-            if key:
+            if key and isinstance(ctx[group][0], Level) and group == "measure":
+                s.measure = ctx[group][0]
+                s.cells["measure"] = ctx[group][1]
+            elif key:
                 s.measure = Level(None, key, ctx[group][1])
                 s.cells["measure"] = ctx[group][1]
             for k, (v, cell) in ctx.items():

@@ -24,12 +24,13 @@ KINDS = ("progress", "projects", "plan_rows")
 # of each item. `str|list` keys take one string or a list of strings.
 _LABELS = "labels"  # str or list of str (label variants)
 _FIELD = {"label": _LABELS, "at": str, "nth": int, "parser": str, "required": bool,
-          "within": str, "type": str}
+          "type": str}
 _COLUMN = {"label": _LABELS, "role": str, "under": _LABELS, "parser": str, "carry_down": bool,
            "warn_blank": bool, "required": bool, "type": str}
 _TABLE = {"header": _LABELS, "header_rows": int, "name_column": str, "years": str,
           "year_column": _LABELS, "group_roles": dict, "columns": {"*": _COLUMN},
           "skip_rows": _LABELS, "end": _LABELS, "row_roles": {"column": str, "roles": dict},
+          "text_rows": {"labels": _LABELS, "field": str},
           "section": {"column": str, "labels": _LABELS,
                                                             "field": str}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
