@@ -181,7 +181,7 @@ def test_local_layouts_folder_and_two_matches(tmp_path, books):
 def test_layout_that_matches_but_reads_nothing(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws["A1"], ws["A3"], ws["A5"] = "取組みの方向性", "活動指標", "目標値"  # not one header row
+    ws["A1"], ws["B1"], ws["C1"] = "取組みの方向性", "活動指標", "目標値"  # a header, no rows
     wb.save(tmp_path / "n.xlsx")
     v = run("validate", tmp_path / "n.xlsx", "--format", "json")
     codes = [f["code"] for f in json.loads(v.output)["files"][0]["findings"]]

@@ -835,11 +835,13 @@ def record_rollforward(sheet: ProgressSheet, spec: Spec) -> None:
 
 def read_generic(path: str, grids: list[tuple[Grid, dict]], spec: Spec, trace: Trace) -> Book:
     """Read the selected sheets (grid, role) with the generic record units."""
-    book = Book(layout=spec.name, path=str(path), kind="progress")
+    book = Book(layout=spec.name, path=str(path), kind=spec.kind)
     for grid, _role in grids:
         findings: list[Finding] = []
         region = range(0, grid.n_rows)
-        if spec.record == "row":
+        if spec.kind == "plan_rows":
+            _read_plan_rows(grid, spec, region, book, findings, trace)
+        elif spec.record == "row":
             _read_rows(grid, spec, region, book, findings, trace)
         else:
             sheet = ProgressSheet(sheet=grid.name)
@@ -923,6 +925,50 @@ def _read_rows(grid: Grid, spec: Spec, region: range, book: Book, findings: list
     for s in sheets.values():
         _finish_sheet(s, spec, findings, grid)
         book.sheets.append(s)
+
+
+PLAN_ROW_TEXT = ("direction", "measure", "project", "actors", "summary", "indicator", "note")
+
+
+def _read_plan_rows(grid: Grid, spec: Spec, region: range, book: Book, findings: list[Finding],
+                    trace: Trace) -> None:
+    """kind plan_rows: one plan row per table row, every column kept as text; a `current`
+    column parsed as a series of yearly values, a `target` column as a target expression."""
+    from xlsgen.model import PlanRow
+    from xlsgen.quantities import parse_series, parse_target
+
+    table = spec.get("table") or {}
+    pos = ColumnsTable._header(grid, table, region)
+    if pos is None:
+        trace.add(grid.name, "table header", None)
+        return
+    hr = pos[0]
+    trace.add(grid.name, "table header", grid.addr(*pos))
+    cols: dict[str, int] = {}
+    for key, col in (table.get("columns") or {}).items():
+        labels = _labels(col.get("label", key), "start")
+        hit = next((c for c in range(grid.n_cols) if labels.match(grid.label(hr, c))), None)
+        trace.add(grid.name, f"column {key}", grid.addr(hr, hit) if hit is not None else None)
+        if hit is not None:
+            cols[key] = hit
+    for r in range(hr + 1, region.stop):
+        values = {key: grid.anchor_text(r, c) for key, c in cols.items()}
+        if not any(values.values()):
+            continue
+        row = PlanRow(row=r + 1, sheet=grid.name,
+                      **{k: values.get(k, "") for k in PLAN_ROW_TEXT},
+                      current_text=values.get("current", ""))
+        row.cells = {k: grid.addr(r, c) for k, c in cols.items()}
+        row.current_values, warns = parse_series(values.get("current", ""), row.cells.get("current"))
+        for w in warns:
+            findings.append(Finding(Severity.WARNING, "era-normalised", w, None, grid.name,
+                                    row.cells.get("current")))
+        if values.get("target"):
+            row.target, warns = parse_target(values["target"], row.cells.get("target"))
+            for w in warns:
+                findings.append(Finding(Severity.WARNING, "era-normalised", w, None, grid.name,
+                                        row.cells.get("target")))
+        book.plan_rows.append(row)
 
 
 def _finish_sheet(sheet: ProgressSheet, spec: Spec, findings: list[Finding], grid: Grid) -> None:

@@ -117,15 +117,8 @@ def _joso(path, wb, spec, roles):
     return read_joso(path, wb, spec, roles)
 
 
-def _nishitokyo(path, wb, spec, roles):
-    from xlsgen.read.nishitokyo import read_nishitokyo
-
-    return read_nishitokyo(path, wb, spec, roles)
-
-
 # name -> (reader(path, wb, spec, roles) -> Book, the model kind it fills)
 RECORD_PARSERS = {
     "progress_sheet_ojiya": (_ojiya, "progress"),
     "project_sheets_joso": (_joso, "projects"),
-    "plan_table_nishitokyo": (_nishitokyo, "plan_rows"),
 }
