@@ -299,6 +299,13 @@ def _role_of(text: str, extra: dict | None = None) -> str | None:
     return next((role for role, words in ROLE_WORDS if any(w in text for w in words)), None)
 
 
+def _header_depth(grid: Grid, r: int) -> int:
+    """Header rows when the layout does not say: a header cell merged down over two rows
+    (施策 over 施策 and R2年度 under 実績値) means a two-row header."""
+    depth = max((m[2] - m[0] + 1 for m in grid.merges if m[0] == r and m[2] > r), default=1)
+    return min(depth, 3)
+
+
 class ColumnsTable:
     """A KPI table whose header (one or two rows, merged group headers) gives the columns."""
 
@@ -309,7 +316,7 @@ class ColumnsTable:
         if not self.ok:
             return
         self.row, self.name_col = pos
-        n = table.get("header_rows", 1)
+        n = table.get("header_rows") or _header_depth(grid, self.row)
         self.last_row = self.row + n - 1
         header_rows = range(self.row, self.last_row + 1)
         self.cols: dict[str, int] = {}

@@ -66,6 +66,12 @@ class LayoutSpecError(XlsgenError):
     """A layout file that cannot be used: the message names the file and line."""
 
 
+# A plain label also matches with the decorations clerks add: ■ 【 】 〔 〕, a numbering such as
+# (1) or 1. in front, a colon after (text is squashed and NFKC-normalised first).
+_DECOR = r"^(?:[■□●○◆◇▼▽・【〔\[]|\(\d{1,2}\)|\d{1,2}[.、])*"
+_TAIL = r"(?:[】〕\]]|:)*$"
+
+
 @dataclass
 class Labels:
     """Label variants matched against squashed cell text (spaces gone, NFKC)."""
@@ -97,7 +103,8 @@ def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
             parts.append(f"(?:{body})")
         else:
             s = re.escape(squash(it))
-            parts.append({"exact": f"^{s}$", "start": f"^{s}", "contains": s}[mode])
+            parts.append({"exact": f"{_DECOR}{s}{_TAIL}", "start": f"{_DECOR}{s}",
+                          "contains": s}[mode])
     return Labels(items, re.compile("|".join(parts) if parts else r"(?!x)x"))
 
 
