@@ -118,3 +118,38 @@ def test_every_workbook_is_refused_by_every_other_layout(books):
             r = CliRunner().invoke(cli, ["extract", str(path), "--layout-file", str(spec)])
             assert r.exit_code == 1, (book_name, spec.name, r.output[:300])
             assert "Traceback" not in r.output
+
+
+FACT_FIELDS = ("sheet_no", "title", "strategy_page", "basic_goal", "basic_policy", "measure",
+               "departments", "purpose", "projects", "check_analysis", "check_next")
+Q = ("fiscal_year", "value", "unit", "text", "cell")
+
+
+def _facts(d):
+    out = []
+    for s in d["sheets"]:
+        out.append((s["sheet"], *(json.dumps(s[k], ensure_ascii=False) for k in FACT_FIELDS)))
+        for k in s["kpis"]:
+            qs = [k["baseline"], *k["actuals"], k["target"], k["cost_thousand_yen"] or {}]
+            out.append((k["name"], k["category"], k["unit"], k["target_kind"], k["direction"], k["row"],
+                        *(tuple(q.get(x) for x in Q) for q in qs)))
+    return out
+
+
+@pytest.mark.parametrize("drift", [None, "all"])
+def test_generic_engine_reads_the_progress_sheets_like_the_builtin(tmp_path, drift):
+    """A spec written from the docs alone (no parser) reads the 小千谷 workbook, and its
+    every drift, to the same facts as the built-in layout."""
+    from workbooks import Drift, write_ojiya
+
+    from xlsgen.read import read_book
+
+    path = OJIYA
+    if drift:
+        path = tmp_path / "drift.xlsx"
+        write_ojiya(read_book(OJIYA), path, Drift.all())
+    builtin = CliRunner().invoke(cli, ["extract", str(path)])
+    generic = extract(path, HERE / "progress_generic.yaml")
+    assert generic["layout"] == "progress_generic"
+    assert _facts(generic) == _facts(json.loads(builtin.output))
+    assert len(_facts(generic)) == 33 + 72

@@ -303,6 +303,10 @@ def _header_depth(grid: Grid, r: int) -> int:
     """Header rows when the layout does not say: a header cell merged down over two rows
     (施策 over 施策 and R2年度 under 実績値) means a two-row header."""
     depth = max((m[2] - m[0] + 1 for m in grid.merges if m[0] == r and m[2] > r), default=1)
+    # a header continued on the next row by notes only: "(目標値)", "(千円)"
+    nxt = [t for t in (grid.label(r + 1, c) for c in range(grid.n_cols)) if t]
+    if depth == 1 and nxt and all(re.fullmatch(r"\(.*\)|（.*）|千円|円|単位.*", t) for t in nxt):
+        depth = 2
     return min(depth, 3)
 
 

@@ -9,6 +9,8 @@ Value parsers (`fields.<key>.parser`) turn one cell's text into a value:
 | `department_texts` | a text with `【…課】` / `〔…課〕` headings → one text per department |
 | `series` | `700人(H26)、600人(H27)` → quantities with their years |
 | `target_expression` | `延べ900人（H31～H35）` → a target with kind and period |
+| `normalized` | `Ｐ．33` → `P.33` (full-width to half-width, spaces removed) |
+| `number_code` | `０１`, `1`, `1.` → `01` (a sheet number, two digits) |
 
 Record parsers (`parser:` of a layout or of a sheet role) read a whole sheet or book whose
 structure the generic record units do not cover; they take their labels from the layout's
@@ -92,7 +94,20 @@ def _target(text: str):
     return parse_target(text)[0].to_dict()
 
 
+def normalized(text: str) -> str:
+    """Full-width letters and digits to half-width, spaces removed (`Ｐ．33` → `P.33`)."""
+    return re.sub(r"[\s\u3000]+", "", normalize_text(text or ""))
+
+
+def number_code(text: str) -> str:
+    """A sheet number as two digits (`０１`, `1.` → `01`); other text normalised."""
+    t = normalized(text).strip(".")
+    return t.zfill(2) if t.isdigit() else t
+
+
 VALUE_PARSERS = {
+    "normalized": normalized,
+    "number_code": number_code,
     "departments": departments,
     "project_lines": project_lines,
     "department_texts": department_texts,
