@@ -27,7 +27,7 @@ from xlsgen.model import (
 )
 from xlsgen.quantities import parse_quantity
 from xlsgen.read.grid import Grid, squash
-from xlsgen.wareki import find_years, normalize_text
+from xlsgen.wareki import find_years, invalid_era_labels, normalize_text
 
 SHEET_FIELDS = {"title", "sheet_no", "strategy_page", "basic_goal", "basic_policy", "measure",
                 "departments", "purpose", "projects", "check_analysis", "check_next"}
@@ -233,7 +233,7 @@ def apply_sheet_fields(sheet: ProgressSheet, values: dict) -> None:
             if key in LEVEL_FIELDS and not isinstance(value, Level):
                 value = Level(None, str(value), cell)
             setattr(sheet, key, value)
-            sheet.cells[key] = cell
+            sheet.cells[key] = value.cell if isinstance(value, Level) else cell
         else:
             sheet.extra[key] = value if isinstance(value, (str, int, float, list)) or value is None \
                 else getattr(value, "to_dict", lambda v=value: str(v))()
@@ -241,7 +241,7 @@ def apply_sheet_fields(sheet: ProgressSheet, values: dict) -> None:
 
 
 def read_text_blocks(grid: Grid, spec: Spec, sheet: ProgressSheet, region: range,
-                     trace: Trace) -> None:
+                     trace: Trace, findings: list[Finding] | None = None) -> None:
     """`text_blocks`: a heading, then the text below it up to the next heading."""
     blocks = spec.get("text_blocks") or {}
     heads = {}
@@ -251,6 +251,10 @@ def read_text_blocks(grid: Grid, spec: Spec, sheet: ProgressSheet, region: range
         if pos is None:
             trace.add(grid.name, f"text {key}", None)
     starts = sorted(p[0] for p in heads.values() if p)
+    if blocks and not starts and findings is not None:
+        names = "・".join(f"「{_plain(b.get('label', k))}」" for k, b in blocks.items())
+        findings.append(Finding(Severity.WARNING, "missing-check", f"文章欄（{names}）が見つかりません",
+                                None, grid.name))
     for key, pos in heads.items():
         if pos is None:
             continue
@@ -337,6 +341,7 @@ class ColumnsTable:
         # (col, fiscal year, role, header row of the year label)
         self.years: list[tuple[int, int, str]] = []
         self.year_rows: dict[int, int] = {}
+        self.reported: list[int] = []
         taken = set(self.cols.values())
         for c in range(grid.n_cols):
             if c in taken:
@@ -344,6 +349,10 @@ class ColumnsTable:
             # merged-aware header texts of this column, top to bottom: a year merged over
             # 目標値 / 実績値 / 達成率 sub-columns gives each of them its year
             texts = [(r, squash(grid.anchor_text(r, c))) for r in header_rows]
+            for r, t in texts:
+                for msg in invalid_era_labels(t) if t and len(t) <= 24 else []:
+                    findings.append(Finding(Severity.ERROR, "impossible-era", msg, None,
+                                            grid.name, grid.addr(r, c)))
             year = None
             for r, t in texts:
                 ys = find_years(t) if t and len(t) <= 24 else []
@@ -364,6 +373,9 @@ class ColumnsTable:
                     break
             self.years.append((c, fy.year, role or "actual"))
             self.year_rows[c] = r
+            own = "".join(t for rr, t in texts if rr >= r and not (rr > r and find_years(t)))
+            if "実績" in own:  # the year's own header says 実績値: a reported year
+                self.reported.append(fy.year)
         self.years.sort()
         pairs = {(fy, role) for _, fy, role in self.years}
         self.per_year_targets = {fy for fy, role in pairs if role == "target" and (fy, "actual") in pairs}
@@ -406,6 +418,7 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
 
     name = text_of("name")
     kpi = Kpi(name=name, row=r + 1, sheet=grid.name)
+    kpi.tags = re.findall(r"【([^】]+)】", name)  # 【地方創生交付金】 in a KPI name
     for key in ("category",):
         if text_of(key):
             kpi.category = text_of(key)
@@ -865,15 +878,22 @@ def read_generic(path: str, grids: list[tuple[Grid, dict]], spec: Spec, trace: T
                         sheet.kpis.append(kpi)
             else:
                 t, rows = read_columns_table(grid, spec, region, findings, trace)
-                if t is not None:
+                if t is None:
+                    header = (spec.get("table") or {}).get("header", ["指標名", "KPI"])
+                    findings.append(Finding(
+                        Severity.ERROR, "missing-kpi-table",
+                        f"指標（KPI）の表が見つかりません（「{_plain(header)}」の見出しがありません）",
+                        None, grid.name))
+                else:
                     sheet.kpi_header_row = t.row + 1
+                    sheet.extra["reported_years"] = sorted(set(t.reported))
                     sheet.year_columns = {fy: grid.addr(0, c).rstrip("0123456789")
                                           for c, fy, _ in t.years}
                 for kpi, ctx in rows:
                     if "category" in ctx and not kpi.category:
                         kpi.category = ctx["category"][0] or None
                     sheet.kpis.append(kpi)
-            read_text_blocks(grid, spec, sheet, region, trace)
+            read_text_blocks(grid, spec, sheet, region, trace, findings)
             _finish_sheet(sheet, spec, findings, grid)
             book.sheets.append(sheet)
         for f in findings:
@@ -993,9 +1013,15 @@ def _finish_sheet(sheet: ProgressSheet, spec: Spec, findings: list[Finding], gri
                                  if q.fiscal_year})
     filled = [q.fiscal_year for k in sheet.kpis for q in k.actuals
               if q.fiscal_year and not q.is_empty and not q.is_none_mark and not q.status]
-    if filled:
+    # the edition: the year after the last year headed 実績値, else after the last filled one
+    reported = sheet.extra.get("reported_years")
+    if reported:
+        sheet.extra["edition"] = max(reported) + 1
+    elif filled:
         sheet.extra["edition"] = max(filled) + 1
-    if not sheet.kpis:
+    elif sheet.baseline_year:
+        sheet.extra["edition"] = sheet.baseline_year + 1
+    if not sheet.kpis and not any(f.code == "missing-kpi-table" for f in findings):
         findings.append(Finding(Severity.ERROR, "no-kpis", "指標（KPI）が1つも読めませんでした",
                                 None, grid.name))
     record_rollforward(sheet, spec)

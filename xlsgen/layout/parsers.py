@@ -120,12 +120,6 @@ def value_parser(name: str):
     return VALUE_PARSERS[name]
 
 
-def _ojiya(path, wb, spec, roles):
-    from xlsgen.read.ojiya import read_ojiya
-
-    return read_ojiya(path, wb, spec, roles)
-
-
 def _joso(path, wb, spec, roles):
     from xlsgen.read.joso import read_joso
 
@@ -134,6 +128,5 @@ def _joso(path, wb, spec, roles):
 
 # name -> (reader(path, wb, spec, roles) -> Book, the model kind it fills)
 RECORD_PARSERS = {
-    "progress_sheet_ojiya": (_ojiya, "progress"),
     "project_sheets_joso": (_joso, "projects"),
 }
