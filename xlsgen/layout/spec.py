@@ -162,16 +162,31 @@ def _lines(node, path: str, out: dict[str, int]) -> None:
             _lines(v, f"{path}[{i}]", out)
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CACHE: dict[tuple[str, int, int], Spec] = {}
+
+
 def load_spec(path: str | Path) -> Spec:
-    """Load and check one layout file; raises LayoutSpecError (file and line)."""
+    """Load and check one layout file (cached while the file is unchanged); raises
+    LayoutSpecError (file and line)."""
     path = Path(path)
     try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+        if key in _CACHE:
+            return _CACHE[key]
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise LayoutSpecError(f"様式ファイルを読めません（{exc}）", str(path)) from None
+    spec = _load(path, text)
+    _CACHE[key] = spec
+    return spec
+
+
+def _load(path: Path, text: str) -> Spec:
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{mark.line + 1}行目: " if mark else ""
