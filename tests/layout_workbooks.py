@@ -198,7 +198,8 @@ def write_year_subcolumns(path) -> None:
     for r, row in enumerate(rows, start=5):
         for c, v in enumerate(row, start=1):
             cell = ws.cell(r, c, v)
-            if isinstance(v, float): cell.number_format = "0.0%"
+            if isinstance(v, float):
+                cell.number_format = "0.0%"
     wb.save(path)
 
 
@@ -218,7 +219,8 @@ def write_kpi_per_sheet(path) -> None:
             put(ws, f"{c}5", v)
         put(ws, "A6", "実績値")
         put(ws, "B6", base)
-        for c, v in zip("CDE", vals): put(ws, f"{c}6", v)
+        for c, v in zip("CDE", vals):
+            put(ws, f"{c}6", v)
         put(ws, "F6", target)
         put(ws, "A8", "進捗状況")
         put(ws, "B8", prog)

@@ -409,7 +409,6 @@ def _skip_labels(table: dict) -> Labels:
 
 def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
              findings: list[Finding]) -> Kpi | None:
-    table = t.table
     cols = t.cols
 
     def text_of(key):
