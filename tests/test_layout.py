@@ -255,3 +255,37 @@ def test_documented_sheet_example_reads_its_workbook(tmp_path):
         (2020, 30000, "D6"), (2021, None, "E6"), (2022, None, "F6")]
     assert s["check_analysis"] == [{"department": "観光交流課", "text": "入込客数は回復途上。"}]
     assert d["fiscal_year"] == 2021
+
+
+def test_layout_options_on_every_reading_command(tmp_path, books):
+    spec = LAYOUTS / "kpi_list.yaml"
+    for command in ("extract", "validate", "build", "rollforward", "run"):
+        out = run(command, "--help").output
+        assert "--layout-file" in out and "--layout" in out, command
+    v = run("validate", books["kpi_list"], "--layout-file", spec, "--format", "json")
+    assert json.loads(v.output)["files"][0]["layout"] == "kpi_list"
+    # a layout whose file does not declare roll-forward support is refused, nothing written
+    r = run("rollforward", books["kpi_list"], "--to", "R6", "-o", tmp_path / "e.xlsx", "--layout-file", spec)
+    assert r.exit_code == 1 and not (tmp_path / "e.xlsx").exists()
+    # a forced layout that does not fit: refused by rollforward and run, nothing written
+    r = run("rollforward", OJIYA, "--to", "R4", "-o", tmp_path / "o.xlsx", "--layout-file", spec)
+    assert r.exit_code == 1 and "見出しが見つかりません" in r.output and not (tmp_path / "o.xlsx").exists()
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(books["kpi_list"], src / "list.xlsx")
+    shutil.copy(OJIYA, src / "ojiya.xlsx")
+    r = run("run", src, "-o", tmp_path / "out", "--jobs", "1", "--layout-file", spec)
+    assert r.exit_code == 1 and "失敗 1" in r.output
+    assert [p.name for p in (tmp_path / "out").glob("*_報告書.xlsx")] == ["list_報告書.xlsx"]
+
+
+def test_read_error_writes_no_edition(tmp_path):
+    """A 小千谷 book with an impossible era label reads with an error: no roll-forward."""
+    wb = openpyxl.load_workbook(OJIYA)
+    wb["01"]["F15"] = "H45年度"
+    wb.save(tmp_path / "bad.xlsx")
+    r = run("rollforward", tmp_path / "bad.xlsx", "--to", "R4", "-o", tmp_path / "bad_R4.xlsx")
+    assert r.exit_code == 1 and "読み取りでエラーがあったため" in r.output
+    assert not (tmp_path / "bad_R4.xlsx").exists()
+    b = run("build", tmp_path / "bad.xlsx", "-o", tmp_path / "r.xlsx")
+    assert b.exit_code == 1 and not (tmp_path / "r.xlsx").exists()

@@ -59,7 +59,8 @@ ENUMS = {"record": RECORDS, "kind": KINDS, "at": ("right", "below", "inside", "b
          "percent": ("fraction", "points"), "unit": ("column", "format", "text", "field"),
          "split": ("department", "none"), "from": ("arrow", "words", "field"),
          "rule": ("ratio", "ratio_inverse_when_down", "progress", "prorated", "none"),
-         "next_input": ("first_empty_actual", "none"), "type": ("text", "quantity", "year", "level")}
+         "next_input": ("first_empty_actual", "none"), "type": ("text", "quantity", "year", "level"),
+         "role": ("baseline", "actual", "target", "achievement", "grade")}
 
 
 class LayoutSpecError(XlsgenError):
@@ -239,7 +240,8 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
             else:
                 known = "、".join(x for x in schema if x != "*")
                 errors.append((lines.get(sub, line), f"知らないキー「{k}」があります（{path or '最上位'} に書けるキー: {known}）"))
-            if k in ENUMS and isinstance(v, str) and v not in ENUMS[k] and schema.get(k) is str:
+            if k in ENUMS and isinstance(v, str) and v not in ENUMS[k] and schema.get(k) is str \
+                    and not (k == "role" and path.startswith("sheets")):  # sheet roles are free
                 errors.append((lines.get(sub, line),
                                f"{sub} の値「{v}」は使えません（使える値: {'、'.join(ENUMS[k])}）"))
         return
@@ -253,6 +255,11 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
     if schema is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return
     if schema is dict and isinstance(value, dict):
+        if path.endswith(("group_roles", "row_roles.roles")):
+            for k, v in value.items():
+                if v not in ENUMS["role"]:
+                    errors.append((lines.get(f"{path}.{k}", line),
+                                   f"{path} の「{k}: {v}」は使えません（使える値: {'、'.join(ENUMS['role'])}）"))
         return
     if not isinstance(value, schema) or (schema is int and isinstance(value, bool)):
         names = {str: "文字列", int: "整数", bool: "true / false", float: "数値", dict: "「キー: 値」"}
