@@ -52,7 +52,6 @@ SCHEMA: dict[str, Any] = {
     "grades": {"scale": [{"grade": str, "min": float}], "tolerance": float},
     "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
     "labels": {"*": _LABELS},
-    "columns": {"*": _LABELS},
 }
 ENUMS = {"record": RECORDS, "kind": KINDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),
