@@ -289,3 +289,28 @@ def test_read_error_writes_no_edition(tmp_path):
     assert not (tmp_path / "bad_R4.xlsx").exists()
     b = run("build", tmp_path / "bad.xlsx", "-o", tmp_path / "r.xlsx")
     assert b.exit_code == 1 and not (tmp_path / "r.xlsx").exists()
+
+
+def test_field_positions_inside_below_nth(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["A3"], ws["B3"] = "施策評価シート", "シート№ ０７", "■施策名：", "観光の振興"
+    ws["D1"], ws["D2"] = "担当課", "観光課"  # the value below its label
+    ws["A4"], ws["B4"], ws["A5"], ws["B5"] = "指標名", "R2年度", "来客数", 10
+    ws["A7"], ws["B7"] = "備考", "一つ目"
+    ws["A8"], ws["B8"] = "備考", "二つ目"
+    wb.save(tmp_path / "b.xlsx")
+    (tmp_path / "s.yaml").write_text("""name: positions
+detect: [{labels: [施策評価シート]}]
+fields:
+  sheet_no: {label: [シート№], at: inside, parser: number_code}
+  measure: {label: [施策名], required: true}
+  departments: {label: [担当課], at: below, parser: departments}
+  note: {label: [備考], nth: 2}
+table: {header: [指標名]}
+""", encoding="utf-8")
+    s = extract(tmp_path / "b.xlsx", "--layout-file", tmp_path / "s.yaml")["sheets"][0]
+    assert (s["sheet_no"], s["measure"]["name"], s["departments"]) == ("07", "観光の振興", ["観光課"])
+    assert s["extra"]["note"] == "二つ目" and s["cells"]["note"] == "B8"
+    assert [k["name"] for k in s["kpis"]] == ["来客数"]  # a field label below the table ends it
+    assert s["cells"]["measure"] == "B3" and s["cells"]["departments"] == "D2"

@@ -174,7 +174,7 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
     """Each declared field → (value, cell). Parsers and types applied."""
     out = {}
     for key, f in (fields or {}).items():
-        labels = _labels(f.get("label", key), "exact")
+        labels = _labels(f.get("label", key), "start" if f.get("at") == "inside" else "exact")
         got = _value_cell(grid, f, region, labels)
         if got is None or got[2] is None:
             trace.add(grid.name, f"field {key}", None)
@@ -611,6 +611,12 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         lab = b.get("label")
         ends.extend([lab] if isinstance(lab, str) else lab or [])
     end = _labels(ends, "start") if ends else None
+    # a sheet field's label below the table (備考, 担当課) ends it too
+    field_labels = []
+    for f in (spec.get("fields") or {}).values():
+        lab = f.get("label")
+        field_labels.extend([lab] if isinstance(lab, str) else lab or [])
+    field_end = _labels(field_labels, "exact") if field_labels else None
     section = table.get("section") or {}
     sec_labels = _labels(section["labels"], "start") if section.get("labels") else None
     sec_col = t.cols.get(section.get("column", ""), 0) if section else 0
@@ -624,7 +630,7 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         if not any(texts):
             continue
         first_text = next((squash(x) for x in texts if x), "")
-        if end and end.match(first_text):
+        if (end and end.match(first_text)) or (field_end and field_end.match(first_text)):
             break
         name = grid.anchor_text(r, t.name_col)
         sec_text = squash(grid.anchor_text(r, sec_col) or first_text)
