@@ -205,6 +205,9 @@ def _load(path: Path, text: str) -> Spec:
         errors.append((lines.get("name", 1), "name は半角英数字・_・- で書いてください"))
     if not data.get("detect"):
         errors.append((1, "detect（判定に使う見出し）がありません"))
+    for i, anchor in enumerate(data.get("detect") or []):
+        if isinstance(anchor, dict) and not anchor.get("labels"):
+            errors.append((lines.get(f"detect[{i}]", 1), f"detect[{i}] に labels（見出しの文字）がありません"))
     if not data.get("parser") and not data.get("table"):
         errors.append((lines.get("record", 1), "table（指標の表）がありません"))
     if data.get("record") == "block" and not (data.get("block") or {}).get("start"):
