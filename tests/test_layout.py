@@ -314,3 +314,24 @@ table: {header: [指標名]}
     assert s["extra"]["note"] == "二つ目" and s["cells"]["note"] == "B8"
     assert [k["name"] for k in s["kpis"]] == ["来客数"]  # a field label below the table ends it
     assert s["cells"]["measure"] == "B3" and s["cells"]["departments"] == "D2"
+
+
+def test_every_layout_in_the_docs_loads(tmp_path, books):
+    """Each complete example (a YAML block with name:) in docs/layouts.md is a valid layout."""
+    doc = (Path(__file__).parents[1] / "docs" / "layouts.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in doc.split("```yaml\n")[1:]]
+    full = [b for b in blocks if b.startswith(("name:", "#")) or "\nname:" in b]
+    assert len(full) == 3
+    for i, text in enumerate(full):
+        (tmp_path / f"{i}.yaml").write_text(text, encoding="utf-8")
+        load_spec(tmp_path / f"{i}.yaml")
+
+    def kpis(d):
+        return [(k["name"], k["baseline"]["value"], k["target"]["value"], k["baseline_year"],
+                 [(q["fiscal_year"], q["value"], q["cell"]) for q in k["actuals"]])
+                for s in d["sheets"] for k in s["kpis"]]
+
+    # the two annotated examples read their workbooks like the shipped files they explain
+    for i, name in ((0, "kpi_list"), (1, "kpi_blocks")):
+        doc_read = extract(books[name], "--layout-file", tmp_path / f"{i}.yaml")
+        assert kpis(doc_read) == kpis(extract(books[name])), name
