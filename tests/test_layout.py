@@ -255,6 +255,16 @@ def test_documented_sheet_example_reads_its_workbook(tmp_path):
         (2020, 30000, "D6"), (2021, None, "E6"), (2022, None, "F6")]
     assert s["check_analysis"] == [{"department": "観光交流課", "text": "入込客数は回復途上。"}]
     assert d["fiscal_year"] == 2021
+    # the same city file declaring roll-forward support: the next edition in its own layout
+    spec = tmp_path / "my_city.yaml"
+    spec.write_text(part + "rollforward:\n  supported: true\n  history: [check_analysis]\n",
+                    encoding="utf-8")
+    r = run("rollforward", tmp_path / "book.xlsx", "--to", "R4", "-o", tmp_path / "book_R4.xlsx",
+            "--layout-file", spec)
+    assert r.exit_code == 0, r.output
+    rolled = extract(tmp_path / "book_R4.xlsx", "--layout-file", spec)
+    assert rolled["fiscal_year"] == 2022 and rolled["sheets"][0]["check_analysis"] == []
+    assert rolled["sheets"][0]["kpis"][1]["actuals"][0]["value"] == 30000
 
 
 def test_layout_options_on_every_reading_command(tmp_path, books):

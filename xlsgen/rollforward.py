@@ -39,9 +39,9 @@ from xlsgen.model import Book, Finding, ProgressSheet, ProjectSheet, Quantity, S
 from xlsgen.wareki import FiscalYear
 
 CHECK_HEADERS = {
-    "ojiya": ("年度版", "シート", "シート№", "施策項目", "（１）現状分析", "元のセル",
+    "progress": ("年度版", "シート", "シート№", "施策項目", "（１）現状分析", "元のセル",
               "（２）今後の取組", "元のセル"),
-    "joso": ("年度版", "シート", "事業名", "項目", "評価の年度", "本文", "元のセル"),
+    "projects": ("年度版", "シート", "事業名", "項目", "評価の年度", "本文", "元のセル"),
 }
 PAST_HEADERS = ("年度版", "シート", "事業名", "年度", "区分", "金額（千円）", "うち特定財源（千円）",
                 "成果目標", "成果実績", "実施内容と改善点", "元の行")
@@ -486,5 +486,5 @@ def rollforward_file(src: str | Path, to: str | int, output: str | Path,
     book = refuse_failed_read(read_book(src, layout, layout_file), "繰り越した版")
     wb = openpyxl.load_workbook(src)
     plan = plan_rollforward(book, snapshot(wb), to_year, extend_year)
-    changes = write_edition(wb, output, plan, book.layout)
+    changes = write_edition(wb, output, plan, book.kind)
     return RollResult(output, book.layout, book.fiscal_year, to_year, changes, plan.findings)
