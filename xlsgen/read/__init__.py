@@ -2,8 +2,8 @@
 
 `read_book(path, layout="auto", layout_file=None)` picks the one layout file whose anchors
 are all found in the workbook (see `xlsgen.layout`) and reads it into the model's `Book`.
-The built-in layouts (`templates/layouts/ojiya.yaml`, `joso.yaml`, `nishitokyo.yaml`) name
-record parsers in this package; other layouts are read by the generic engine.
+Every layout is read by the generic engine except `joso.yaml`, which names the project-sheet
+parser of this package (`read/joso.py`), its labels still taken from the layout file.
 """
 
 from __future__ import annotations
