@@ -345,3 +345,31 @@ def test_every_layout_in_the_docs_loads(tmp_path, books):
     for i, name in ((0, "kpi_list"), (1, "kpi_blocks")):
         doc_read = extract(books[name], "--layout-file", tmp_path / f"{i}.yaml")
         assert kpis(doc_read) == kpis(extract(books[name])), name
+
+
+def test_grade_scale_checked_without_a_rate_column(tmp_path):
+    """◎○△× by progress from the baseline, a 評価 column without a year: the city's grade is
+    compared with its own scale for the latest year with an actual."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["B2"] = "施策評価シート", "施策名", "観光"
+    ws.append([])
+    ws.append(["指標名", "基準値(H30)", "R2年度実績", "R6年度目標", "評価"])
+    ws.append(["来客数", 100, 150, 200, "○"])
+    ws.append(["宿泊数", 100, 190, 200, "○"])
+    wb.save(tmp_path / "g.xlsx")
+    (tmp_path / "g.yaml").write_text("""name: g
+detect: [{labels: [施策評価シート]}]
+fields: {measure: {label: [施策名]}}
+table:
+  header: [指標名]
+  columns:
+    grade: {label: [評価]}
+achievement: {rule: progress}
+grades:
+  scale: [{grade: ◎, min: 90}, {grade: ○, min: 50}, {grade: △, min: 20}, {grade: ×, min: 0}]
+""", encoding="utf-8")
+    d = extract(tmp_path / "g.xlsx", "--layout-file", tmp_path / "g.yaml")
+    k = d["sheets"][0]["kpis"][0]
+    assert [(g["fiscal_year"], g["text"], g["cell"]) for g in k["grades"]] == [(2020, "○", "E5")]
+    assert [(f["code"], f["cell"]) for f in d["findings"]] == [("grade-differs", "E6")]

@@ -433,6 +433,13 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
             kpi.target = q
         else:
             kpi.cost_thousand_yen = q
+    # a 達成率 / 評価 column without a year: of the latest year with an actual
+    latest = max((q.fiscal_year for q in kpi.actuals if q.fiscal_year and q.value is not None),
+                 default=None)
+    for key, bucket in (("achievement", kpi.achievements), ("grade", kpi.grades)):
+        c = cols.get(key)
+        if c is not None and c not in {yc for yc, _, _ in t.years}:
+            bucket.append(quantity(grid, spec, r, c, latest))
     for key in ("baseline_year", "target_year"):
         c = cols.get(key)
         if c is None:
@@ -794,25 +801,26 @@ def check_achievement(kpi: Kpi, spec: Spec, sheet: str, findings: list[Finding])
     tol = (spec.get("achievement") or {}).get("tolerance", 0.5)
     scale = sorted((spec.get("grades") or {}).get("scale") or [], key=lambda g: -g["min"])
     targets = {q.fiscal_year: q for q in kpi.targets}
-    for a in kpi.achievements:
-        read = _percent_points(a, spec)
-        actual = kpi.actual(a.fiscal_year)
-        ours = _rate(rule, kpi, actual, targets.get(a.fiscal_year))
+    rates = {q.fiscal_year: q for q in kpi.achievements}
+    grades = {q.fiscal_year: q for q in kpi.grades}
+    for fy in sorted(set(rates) | set(grades), key=lambda y: y or 0):
+        a = rates.get(fy)
+        read = _percent_points(a, spec) if a is not None else None
+        ours = _rate(rule, kpi, kpi.actual(fy), targets.get(fy))
         if read is not None and ours is not None and abs(read - ours) > tol:
             findings.append(Finding(
                 Severity.WARNING, "achievement-differs",
                 f"指標「{kpi.name}」の達成率 {read:g}% は、様式の定義（{rule}）による "
                 f"{ours:.1f}% と一致しません", None, sheet, a.cell))
-        if scale:
-            grade = next((g for g in kpi.grades if g.fiscal_year == a.fiscal_year), None)
-            basis = read if read is not None else ours
-            if grade is not None and grade.text and basis is not None:
-                expected = next((g["grade"] for g in scale if basis >= g["min"]), scale[-1]["grade"])
-                if squash(grade.text) != squash(expected):
-                    findings.append(Finding(
-                        Severity.WARNING, "grade-differs",
-                        f"指標「{kpi.name}」の評価「{grade.text}」は、達成率 {basis:g}% と評価の基準から"
-                        f"求まる「{expected}」と一致しません", None, sheet, grade.cell))
+        grade = grades.get(fy)
+        basis = read if read is not None else ours
+        if scale and grade is not None and grade.text and basis is not None:
+            expected = next((g["grade"] for g in scale if basis >= g["min"]), scale[-1]["grade"])
+            if squash(grade.text) != squash(expected):
+                findings.append(Finding(
+                    Severity.WARNING, "grade-differs",
+                    f"指標「{kpi.name}」の評価「{grade.text}」は、達成率 {basis:g}% と評価の基準から"
+                    f"求まる「{expected}」と一致しません", None, sheet, grade.cell))
 
 
 def _rate(rule: str, kpi: Kpi, actual: Quantity | None, target: Quantity | None) -> float | None:
