@@ -25,38 +25,32 @@ KINDS = ("progress", "projects", "plan_rows")
 _LABELS = "labels"  # str or list of str (label variants)
 _FIELD = {"label": _LABELS, "at": str, "nth": int, "parser": str, "required": bool,
           "type": str}
-_COLUMN = {"label": _LABELS, "role": str, "under": _LABELS, "parser": str, "carry_down": bool,
-           "warn_blank": bool, "required": bool, "type": str}
-_TABLE = {"header": _LABELS, "header_rows": int, "name_column": str, "years": str,
-          "year_column": _LABELS, "group_roles": dict, "columns": {"*": _COLUMN},
-          "skip_rows": _LABELS, "end": _LABELS, "row_roles": {"column": str, "roles": dict},
-          "text_rows": {"labels": _LABELS, "field": str},
-          "section": {"column": str, "labels": _LABELS,
-                                                            "field": str}}
+_COLUMN = {"label": _LABELS, "role": str, "carry_down": bool, "warn_blank": bool, "required": bool}
+_TABLE = {"header": _LABELS, "header_rows": int, "years": str, "group_roles": dict,
+          "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _LABELS,
+          "row_roles": {"column": str, "roles": dict}, "text_rows": {"labels": _LABELS, "field": str},
+          "section": {"column": str, "labels": _LABELS, "field": str}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
 SCHEMA: dict[str, Any] = {
     "name": str, "title": str, "description": str, "record": str, "kind": str, "parser": str,
     "detect": [_ANCHOR],
     "sheets": {"read": _LABELS, "skip": _LABELS, "roles": [{"role": str, "name": _LABELS,
-                                                             "when": _LABELS, "when_any": _LABELS,
-                                                             "parser": str}]},
+                                                             "when": _LABELS, "when_any": _LABELS}]},
     "block": {"start": _LABELS, "end": _LABELS, "fields": {"*": _FIELD}},
     "group_by": str,
     "fields": {"*": _FIELD},
     "table": _TABLE,
     "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS}},
-    "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "unit": str,
-               "per_year_marks": _LABELS, "down_marks": _LABELS, "up_marks": _LABELS},
-    "direction": {"from": str, "down_words": _LABELS},
+    "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "down_marks": _LABELS},
+    "direction": {"down_words": _LABELS},
     "achievement": {"rule": str, "tolerance": float},
-    "grades": {"scale": [{"grade": str, "min": float}], "tolerance": float},
+    "grades": {"scale": [{"grade": str, "min": float}]},
     "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
     "labels": {"*": _LABELS},
 }
 ENUMS = {"record": RECORDS, "kind": KINDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),
-         "percent": ("fraction", "points"), "unit": ("column", "format", "text", "field"),
-         "split": ("department", "none"), "from": ("arrow", "words", "field"),
+         "percent": ("fraction", "points"), "split": ("department", "none"),
          "rule": ("ratio", "ratio_inverse_when_down", "progress", "prorated", "none"),
          "next_input": ("first_empty_actual", "none"), "type": ("text", "quantity", "year", "level"),
          "role": ("baseline", "actual", "target", "achievement", "grade")}
