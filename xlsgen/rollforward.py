@@ -152,8 +152,9 @@ def plan_rollforward(book: Book, snap: Snapshot, to: int, extend_to: int | None 
         if book.measure_sheet is not None:
             _plan_joso_measure(plan, book, snap.get(book.measure_sheet.sheet, {}), to)
     else:
-        raise XlsgenError(f"様式「{book.layout}」の繰り越しには対応していません"
-                          "（対応: 小千谷 進行管理シート、常総 事務事業評価シート）", book.path)
+        raise XlsgenError(f"様式「{book.layout_title or book.layout}」の繰り越しには対応していません"
+                          "（様式ファイルに rollforward: supported: true がある様式だけ繰り越せます）",
+                          book.path)
     return plan
 
 
