@@ -373,3 +373,14 @@ grades:
     k = d["sheets"][0]["kpis"][0]
     assert [(g["fiscal_year"], g["text"], g["cell"]) for g in k["grades"]] == [(2020, "○", "E5")]
     assert [(f["code"], f["cell"]) for f in d["findings"]] == [("grade-differs", "E6")]
+
+
+def test_project_sheets_record_their_roll_forward_cells(books):
+    d = extract(books["joso"])
+    p = d["projects"][0]
+    # the year being carried out (予算額 row): its 成果実績 and 実施内容 are next year's input
+    row = next(y for y in p["do_years"] if y["kind"] == "予算額")
+    assert p["rollforward"]["year"] == row["fiscal_year"] == 2021
+    assert p["rollforward"]["next_input"] == [row["result"]["cell"], p["cells"]["content_2021"]]
+    assert p["rollforward"]["history"] == {"check_evaluation": p["cells"]["check_evaluation"],
+                                           "check_analysis": p["cells"]["check_analysis"]}

@@ -362,6 +362,7 @@ class ProjectSheet:
     plan_content: str = ""
     future_targets: list[Quantity] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)
+    rollforward: dict[str, Any] = field(default_factory=dict)  # as on ProgressSheet
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -385,6 +386,7 @@ class ProjectSheet:
             "plan_content": self.plan_content,
             "future_targets": [q.to_dict() for q in self.future_targets],
             "cells": self.cells,
+            **({"rollforward": self.rollforward} if self.rollforward else {}),
         }
 
 

@@ -77,6 +77,8 @@ def read_joso(path, wb: WorkbookGrids, spec=None, roles: dict | None = None) -> 
         for f in findings:
             f.file = str(path)
         book.findings.extend(findings)
+    if spec is not None:
+        _record_rollforward(book, spec.get("rollforward") or {})
     budget_years = [d.fiscal_year for p in book.projects for d in p.do_years if d.kind == "予算額"]
     book.fiscal_year = max(budget_years) if budget_years else None
     if book.measure_sheet:
@@ -275,3 +277,21 @@ def read_measure(grid: Grid, lab: dict[str, str] | None = None) -> MeasureSheet:
         m.opinion = "" if v is None else str(v)
         m.cells["opinion"] = grid.addr(op[0], col)
     return m
+
+
+def _record_rollforward(book: Book, decl: dict) -> None:
+    """What the layout says a roll-forward changes, per project: the text blocks that move to
+    history, and the cells of the year being carried out (its 成果実績 and 実施内容), which
+    become next year's input."""
+    if not decl:
+        return
+    hist = decl.get("history") or []
+    hist = [hist] if isinstance(hist, str) else hist
+    for p in book.projects:
+        out: dict = {"history": {h: p.cells[h] for h in hist if h in p.cells}}
+        current = [d for d in p.do_years if d.kind == "予算額"]
+        if current and decl.get("next_input", "first_empty_actual") != "none":
+            d = max(current, key=lambda d: d.fiscal_year)
+            out["year"] = d.fiscal_year
+            out["next_input"] = [c for c in (d.result.cell, p.cells.get(f"content_{d.fiscal_year}")) if c]
+        p.rollforward = out
