@@ -26,18 +26,18 @@ def error_text(exc: BaseException) -> str:
 # --- extract / validate / audit ---------------------------------------------------------
 
 
-def extract_book(book, layout: str = "auto"):
+def extract_book(book, layout: str = "auto", layout_file=None):
     """Read a workbook into the model (`xlsgen.model.Book`)."""
     from xlsgen.read import read_book
 
-    return read_book(book, layout)
+    return read_book(book, layout, layout_file)
 
 
-def validate_files(paths, layout: str = "auto") -> list:
+def validate_files(paths, layout: str = "auto", layout_file=None) -> list:
     """Validate workbooks (or folders of workbooks); one `FileReport` per file."""
     from xlsgen.validate import validate_paths
 
-    return validate_paths(paths, layout)
+    return validate_paths(paths, layout, layout_file)
 
 
 def audit_file(book, output=None):
@@ -58,19 +58,20 @@ def audit_file(book, output=None):
 # --- build / roll forward / batch -------------------------------------------------------
 
 
-def build_file(book, output, protect: bool = True) -> dict:
+def build_file(book, output, protect: bool = True, layout: str = "auto",
+               layout_file=None) -> dict:
     """Write the report workbook of `book`; returns counts (sheets, kpis), layout and the
     model (`book`)."""
     from xlsgen import batch
 
-    return batch.build_file(book, output, protect=protect)
+    return batch.build_file(book, output, protect=protect, layout=layout, layout_file=layout_file)
 
 
-def rollforward_file(book, to, output, extend_to=None):
+def rollforward_file(book, to, output, extend_to=None, layout: str = "auto", layout_file=None):
     """Roll `book` to the edition of fiscal year `to`; returns the `RollResult`."""
     from xlsgen import rollforward
 
-    return rollforward.rollforward_file(book, to, output, extend_to)
+    return rollforward.rollforward_file(book, to, output, extend_to, layout, layout_file)
 
 
 def rollforward_lines(result, limit: int = 10) -> list[str]:
@@ -102,6 +103,20 @@ def run_folder(in_dir, out_dir, jobs: int | None = None, options: dict | None = 
     from xlsgen import batch
 
     return batch.run(in_dir, out_dir, jobs, options, progress)
+
+
+def layout_names() -> list[str]:
+    """Names of the shipped layout files (`--layout NAME`)."""
+    from xlsgen.layout import layout_names as names
+
+    return names()
+
+
+def check_layout(spec, book) -> tuple[bool, list[str]]:
+    """`xlsgen layout check`: whether SPEC reads BOOK, and what came from which cell."""
+    from xlsgen.layout.check import check_layout as check
+
+    return check(spec, book)
 
 
 def findings_workbook(results: list[dict], output) -> None:

@@ -25,13 +25,16 @@ def output_name(src: Path) -> str:
     return f"{src.stem}{SUFFIX}.xlsx"
 
 
-def build_file(src, out, protect: bool = True) -> dict:
-    """Read `src` (any layout), write its report to `out` atomically; returns counts."""
+def build_file(src, out, protect: bool = True, layout: str = "auto",
+               layout_file: str | None = None) -> dict:
+    """Read `src` (any layout), write its report to `out` atomically; returns counts.
+    A read with an error (or nothing read) writes no report: XlsgenError."""
     from xlsgen.measures import report_book
     from xlsgen.read import read_book
+    from xlsgen.read.refuse import refuse_failed_read
     from xlsgen.render.report import write_report
 
-    book = read_book(src)
+    book = refuse_failed_read(read_book(src, layout, layout_file), "報告書")
     with atomic_path(out) as tmp:
         counts = write_report(report_book(book), tmp, protect=protect)
     return {**counts, "layout": book.layout, "book": book}
@@ -47,17 +50,19 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
               "layout": None, "sheets": 0, "kpis": 0, "findings": []}
     try:
         out = Path(out_dir) / output_name(path)
-        built = build_file(path, out, protect=options.get("protect", True))
+        built = build_file(path, out, protect=options.get("protect", True),
+                           layout=options.get("layout", "auto"), layout_file=options.get("layout_file"))
         book = built.pop("book")
         result["findings"] = [f.to_dict() for f in validate_book(book)]
         result.update(built, output=str(out))
-        if options.get("rollforward_to") and book.layout in ("ojiya", "joso"):
+        if options.get("rollforward_to") and book.rollforward.get("supported"):
             from xlsgen.rollforward import rollforward_file
             from xlsgen.wareki import FiscalYear
 
             to = options["rollforward_to"]
             rolled = Path(out_dir) / f"{path.stem}_{FiscalYear.parse(to).short}.xlsx"
-            roll = rollforward_file(path, to, rolled)
+            roll = rollforward_file(path, to, rolled, layout=options.get("layout", "auto"),
+                                    layout_file=options.get("layout_file"))
             result["rollforward"] = str(rolled)
             result["findings"] += [f.to_dict() for f in roll.findings]
         result["ok"] = True

@@ -13,8 +13,6 @@ import click
 from xlsgen import __version__
 from xlsgen.errors import XlsgenError
 
-LAYOUTS = ["auto", "ojiya", "joso", "nishitokyo"]
-
 
 def handles_errors(func):
     """Turn library errors into one Japanese line and an exit code; no traceback
@@ -49,13 +47,29 @@ def handles_errors(func):
     return wrapper
 
 
+def _layout_help() -> str:
+    from xlsgen import app
+
+    names = "、".join(app.layout_names())
+    return (f"入力ブックの様式の名前（templates/layouts/ とブックと同じフォルダの layouts/ にある"
+            f"様式ファイル。同梱: {names}）。auto は内容から判定します。")
+
+
 def layout_option(func):
     return click.option(
         "--layout",
-        type=click.Choice(LAYOUTS),
         default="auto",
         show_default=True,
-        help="入力ブックの様式。auto は内容から判定します。",
+        help=_layout_help(),
+    )(func)
+
+
+def layout_file_option(func):
+    return click.option(
+        "--layout-file",
+        type=click.Path(exists=True, dir_okay=False),
+        default=None,
+        help="この様式ファイル（YAML）で読みます。当てはまらないブックは読みません。",
     )(func)
 
 
@@ -84,9 +98,10 @@ def cli(ctx, debug):
 @cli.command()
 @click.argument("book", type=click.Path(dir_okay=False))
 @layout_option
+@layout_file_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="JSON の出力先（省略時は標準出力）")
 @handles_errors
-def extract(book, layout, output):
+def extract(book, layout, layout_file, output):
     """ブックを読み取り、内容をモデル（JSON）として出力します。
 
     Example:
@@ -95,7 +110,7 @@ def extract(book, layout, output):
     """
     from xlsgen import app
 
-    model = app.extract_book(book, layout)
+    model = app.extract_book(book, layout, layout_file)
     dump_json(model.to_dict(), output)
     errors = [f for f in model.findings if f.severity.value == "error"]
     for f in errors:
@@ -138,10 +153,11 @@ def audit(book, fmt, output):
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @layout_option
+@layout_file_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="出力形式")
 @handles_errors
-def validate(paths, layout, fmt):
+def validate(paths, layout, layout_file, fmt):
     """ブック（またはフォルダ内のブック）を検証し、問題をファイル・シート・セルとともに表示します。
 
     終了コード: 0 = エラーなし（警告のみ可）、1 = エラーあり、2 = 使い方の誤り。
@@ -152,7 +168,7 @@ def validate(paths, layout, fmt):
     """
     from xlsgen import app
 
-    reports = app.validate_files(paths, layout)
+    reports = app.validate_files(paths, layout, layout_file)
     if fmt == "json":
         dump_json({"files": [r.to_dict() for r in reports]}, None)
     else:
@@ -196,8 +212,10 @@ def simulate(templates, output):
 @click.option("--to", "to", required=True, help="繰り越し先の年度（R4 / 2022 / 令和4年度）。翌年度だけを指定できます。")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="新しい年度版の出力先（.xlsx）")
 @click.option("--extend-to", help="計画の目標年度を過ぎる場合の新しい目標年度（例: R8）")
+@layout_option
+@layout_file_option
 @handles_errors
-def rollforward(book, to, output, extend_to):
+def rollforward(book, to, output, extend_to, layout, layout_file):
     """ブックを翌年度版へ繰り越し、同じ様式で書き出します（小千谷・常総の様式）。
 
     前年度の値はすべて残し、変更はセルごとに「変更履歴」シートに記録します。
@@ -208,7 +226,7 @@ def rollforward(book, to, output, extend_to):
     """
     from xlsgen import app
 
-    result = app.rollforward_file(book, to, output, extend_to)
+    result = app.rollforward_file(book, to, output, extend_to, layout, layout_file)
     for line in app.rollforward_lines(result):
         click.echo(line, err=line.startswith("警告"))
 
@@ -218,8 +236,10 @@ def rollforward(book, to, output, extend_to):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="報告書の出力先（.xlsx）")
 @click.option("--no-protect", is_flag=True, help="シートの保護をかけません。")
+@layout_option
+@layout_file_option
 @handles_errors
-def build(book, output, no_protect):
+def build(book, output, no_protect, layout, layout_file):
     """PDCA 報告書ブック（数式入り・印刷設定済み）を作ります。
 
     Example:
@@ -228,7 +248,8 @@ def build(book, output, no_protect):
     """
     from xlsgen import app
 
-    result = app.build_file(book, output, protect=not no_protect)
+    result = app.build_file(book, output, protect=not no_protect, layout=layout,
+                            layout_file=layout_file)
     click.echo(f"{output}: 施策シート {result['sheets']}、指標 {result['kpis']}")
 
 
@@ -240,8 +261,10 @@ def build(book, output, no_protect):
               help="同時に処理するファイル数（省略時は CPU コア数）")
 @click.option("--no-protect", is_flag=True, help="報告書のシートを保護しません。")
 @click.option("--rollforward-to", help="各ブックをこの年度版へ繰り越し <名前>_R4.xlsx を書き出します（例: R4）")
+@layout_option
+@layout_file_option
 @handles_errors
-def run(in_dir, out_dir, jobs, no_protect, rollforward_to):
+def run(in_dir, out_dir, jobs, no_protect, rollforward_to, layout, layout_file):
     """フォルダ内のブックをすべて読み取り・検証し、報告書を作ります（年次処理）。
 
     失敗したファイルは理由を表示して次へ進みます。1 つでも失敗すると終了コードは 1 です。
@@ -255,8 +278,9 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to):
     def progress(stream, length):
         return click.progressbar(stream, length=length, label="処理中", file=sys.stderr)
 
-    s = app.run_folder(in_dir, out_dir, jobs, {"protect": not no_protect, "rollforward_to": rollforward_to},
-                      progress)
+    s = app.run_folder(in_dir, out_dir, jobs, {"protect": not no_protect, "rollforward_to": rollforward_to,
+                                               "layout": layout, "layout_file": layout_file},
+                       progress)
     for r in s["failed"]:
         click.echo(f"失敗: {r['reason']}", err=True)
     click.echo(f"ファイル {s['files']}（失敗 {len(s['failed'])}）、シート {s['sheets']}、"
@@ -286,3 +310,33 @@ def serve(port, host, no_browser):
     from xlsgen.web.server import serve as run_server
 
     run_server(host, port, open_browser=not no_browser)
+
+
+@cli.group()
+def layout():
+    """様式ファイル（templates/layouts/*.yaml）を確かめます。書き方は docs/layouts.md。
+
+    Example:
+
+        xlsgen layout check templates/layouts/kpi_list.yaml 総合戦略KPI一覧.xlsx
+    """
+
+
+@layout.command("check")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@handles_errors
+def layout_check(spec, book):
+    """様式ファイル SPEC でブック BOOK を読み、シートごとに見出し・項目がどのセルから読めたか、
+    何が見つからないかを表示します。当てはまらなければ終了コード 1 です。
+
+    Example:
+
+        xlsgen layout check templates/layouts/ojiya.yaml inputs/ojiya_進行管理シート_R3.xlsx
+    """
+    from xlsgen import app
+
+    ok, lines = app.check_layout(spec, book)
+    for line in lines:
+        click.echo(line)
+    sys.exit(0 if ok else 1)

@@ -109,8 +109,8 @@ def _ojiya(book: Book) -> list[ReportMeasure]:
                           (d.period_end if d and d.period_end else years[-1]))
             kpis.append(ReportKpi(
                 name=k.name, unit=k.unit, kind=k.target_kind, direction=k.direction,
-                baseline=k.baseline, baseline_year=s.baseline_year, values=values,
-                target=k.target, target_year=s.target_year, period=period,
+                baseline=k.baseline, baseline_year=k.baseline_year or s.baseline_year, values=values,
+                target=k.target, target_year=k.target_year or s.target_year, period=period,
                 cost=k.cost_thousand_yen, category=k.category))
         levels = [lv for lv in (_level("基本目標", s.basic_goal), _level("基本方針", s.basic_policy),
                                 _level("施策項目", s.measure)) if lv]
@@ -245,9 +245,9 @@ def _eval_year(measures: list[ReportMeasure], book: Book) -> int:
 
 def report_book(book: Book) -> ReportBook:
     """The common report model of a Book."""
-    measures = {"ojiya": _ojiya, "joso": _joso, "nishitokyo": _nishitokyo}[book.layout](book)
+    measures = {"progress": _ojiya, "projects": _joso, "plan_rows": _nishitokyo}[book.kind](book)
     edition = None
-    if book.layout == "ojiya" and book.sheets:
+    if book.kind == "progress" and book.sheets:
         edition = book.sheets[0].extra.get("edition")
     edition = edition or book.fiscal_year
     created = datetime(edition, 4, 1) if edition else datetime(2000, 1, 1)

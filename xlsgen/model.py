@@ -84,6 +84,8 @@ class Quantity:
     cell: str | None = None
     fiscal_year: int | None = None
     formula: str | None = None  # the cell's formula when the value is a cached result
+    status: str | None = None  # a status text such as 集計中 (not a value, not "none")
+    marked_none: bool = False  # the text is one of the layout's own none marks (該当なし)
 
     @property
     def is_empty(self) -> bool:
@@ -93,11 +95,12 @@ class Quantity:
     @property
     def is_none_mark(self) -> bool:
         """True for `-`, `—` and similar "nothing here" marks."""
-        return self.value is None and (self.text or "").strip() in NONE_MARKS
+        return self.value is None and (self.marked_none or (self.text or "").strip() in NONE_MARKS)
 
     @property
     def is_qualitative(self) -> bool:
-        return self.value is None and not self.is_empty and not self.is_none_mark
+        return (self.value is None and not self.is_empty and not self.is_none_mark
+                and not self.status)
 
     def to_dict(self) -> dict[str, Any]:
         d = {
@@ -110,6 +113,10 @@ class Quantity:
         }
         if self.formula:
             d["formula"] = self.formula
+        if self.status:
+            d["status"] = self.status
+        if self.marked_none:
+            d["none"] = True
         return d
 
 
@@ -194,6 +201,13 @@ class Kpi:
     target_detail: Target | None = None
     row: int | None = None
     tags: list[str] = field(default_factory=list)
+    baseline_year: int | None = None  # this KPI's own baseline year (a table may mix years)
+    target_year: int | None = None
+    targets: list[Quantity] = field(default_factory=list)  # per-year targets, as read
+    achievements: list[Quantity] = field(default_factory=list)  # the city's own 達成率, as read
+    grades: list[Quantity] = field(default_factory=list)  # the city's own 評価, as read
+    sheet: str | None = None  # the sheet the row is on (when a record spans sheets)
+    extra: dict[str, Any] = field(default_factory=dict)  # a layout's own KPI fields
 
     def actual(self, fiscal_year: int) -> Quantity | None:
         for q in self.actuals:
@@ -215,6 +229,12 @@ class Kpi:
             "target_detail": self.target_detail.to_dict() if self.target_detail else None,
             "cost_thousand_yen": self.cost_thousand_yen.to_dict() if self.cost_thousand_yen else None,
             "row": self.row,
+            "baseline_year": self.baseline_year,
+            "target_year": self.target_year,
+            "targets": [q.to_dict() for q in self.targets],
+            "achievements": [q.to_dict() for q in self.achievements],
+            "grades": [q.to_dict() for q in self.grades],
+            **({"extra": self.extra} if self.extra else {}),
         }
 
 
@@ -246,6 +266,9 @@ class ProgressSheet:
     target_year: int | None = None
     actual_years: list[int] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # what a roll-forward changes, as the layout declares it: {"year": FY, "next_input":
+    # [cells that become next year's input], "history": {text block: cell}}
+    rollforward: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -267,6 +290,7 @@ class ProgressSheet:
             "actual_years": self.actual_years,
             "cells": self.cells,
             **({"extra": self.extra} if self.extra else {}),
+            **({"rollforward": self.rollforward} if self.rollforward else {}),
         }
 
 
@@ -338,6 +362,7 @@ class ProjectSheet:
     plan_content: str = ""
     future_targets: list[Quantity] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)
+    rollforward: dict[str, Any] = field(default_factory=dict)  # as on ProgressSheet
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -361,6 +386,7 @@ class ProjectSheet:
             "plan_content": self.plan_content,
             "future_targets": [q.to_dict() for q in self.future_targets],
             "cells": self.cells,
+            **({"rollforward": self.rollforward} if self.rollforward else {}),
         }
 
 
@@ -460,8 +486,9 @@ class PlanRow:
 class Book:
     """A workbook read into the model. Which fields are filled depends on `layout`.
 
-    ojiya: `sheets` (ProgressSheet). joso: `measure_sheet` and `projects` (ProjectSheet).
-    nishitokyo: `plan_rows` (PlanRow). `findings` holds what the reader noticed on the way.
+    `kind` (declared by the layout file) says which: progress: `sheets` (ProgressSheet);
+    projects: `measure_sheet` and `projects` (ProjectSheet); plan_rows: `plan_rows` (PlanRow).
+    `findings` holds what the reader noticed on the way.
     """
 
     layout: str
@@ -473,6 +500,16 @@ class Book:
     projects: list[ProjectSheet] = field(default_factory=list)
     plan_rows: list[PlanRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    kind: str = "progress"  # progress / projects / plan_rows (see above)
+    layout_title: str | None = None  # the layout's display name (小千谷市 進行管理シート)
+    layout_file: str | None = None  # the layout file the book was read with
+    rollforward: dict[str, Any] = field(default_factory=dict)  # the layout's declaration
+
+    @property
+    def measure_count(self) -> int:
+        """Measures (or projects, or plan rows) read: 0 means nothing was read."""
+        return len(self.sheets) + len(self.projects) + len(self.plan_rows) + (
+            1 if self.measure_sheet is not None else 0)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -481,12 +518,15 @@ class Book:
             "fiscal_year": self.fiscal_year,
             "title": self.title,
         }
-        if self.layout == "ojiya":
+        if self.kind == "progress":
             d["sheets"] = [s.to_dict() for s in self.sheets]
-        elif self.layout == "joso":
+        elif self.kind == "projects":
             d["measure_sheet"] = self.measure_sheet.to_dict() if self.measure_sheet else None
             d["projects"] = [p.to_dict() for p in self.projects]
-        elif self.layout == "nishitokyo":
+        elif self.kind == "plan_rows":
             d["rows"] = [r.to_dict() for r in self.plan_rows]
+        if self.layout_title or self.layout_file:
+            d["layout_title"] = self.layout_title
+            d["layout_file"] = self.layout_file
         d["findings"] = [f.to_dict() for f in self.findings]
         return d

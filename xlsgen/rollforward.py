@@ -39,9 +39,9 @@ from xlsgen.model import Book, Finding, ProgressSheet, ProjectSheet, Quantity, S
 from xlsgen.wareki import FiscalYear
 
 CHECK_HEADERS = {
-    "ojiya": ("年度版", "シート", "シート№", "施策項目", "（１）現状分析", "元のセル",
+    "progress": ("年度版", "シート", "シート№", "施策項目", "（１）現状分析", "元のセル",
               "（２）今後の取組", "元のセル"),
-    "joso": ("年度版", "シート", "事業名", "項目", "評価の年度", "本文", "元のセル"),
+    "projects": ("年度版", "シート", "事業名", "項目", "評価の年度", "本文", "元のセル"),
 }
 PAST_HEADERS = ("年度版", "シート", "事業名", "年度", "区分", "金額（千円）", "うち特定財源（千円）",
                 "成果目標", "成果実績", "実施内容と改善点", "元の行")
@@ -142,17 +142,19 @@ def plan_rollforward(book: Book, snap: Snapshot, to: int, extend_to: int | None 
             f"繰り越し先は翌年度の{FiscalYear(edition + 1).kanji}（--to {FiscalYear(edition + 1).short}）だけです",
             book.path)
     plan = Plan()
-    if book.layout == "ojiya":
+    supported = book.rollforward.get("supported", False)
+    if supported and book.kind == "progress":
         for sheet in book.sheets:
             _plan_ojiya_sheet(plan, book, sheet, snap.get(sheet.sheet, {}), to, extend_to)
-    elif book.layout == "joso":
+    elif supported and book.kind == "projects":
         for project in book.projects:
             _plan_joso_project(plan, book, project, snap.get(project.sheet, {}), to)
         if book.measure_sheet is not None:
             _plan_joso_measure(plan, book, snap.get(book.measure_sheet.sheet, {}), to)
     else:
-        raise XlsgenError(f"様式「{book.layout}」の繰り越しには対応していません"
-                          "（対応: 小千谷 進行管理シート、常総 事務事業評価シート）", book.path)
+        raise XlsgenError(f"様式「{book.layout_title or book.layout}」の繰り越しには対応していません"
+                          "（様式ファイルに rollforward: supported: true がある様式だけ繰り越せます）",
+                          book.path)
     return plan
 
 
@@ -467,7 +469,8 @@ def _plan_joso_measure(plan: Plan, book: Book, cells: dict, to: int) -> None:
 
 
 def rollforward_file(src: str | Path, to: str | int, output: str | Path,
-                     extend_to: str | int | None = None) -> RollResult:
+                     extend_to: str | int | None = None, layout: str = "auto",
+                     layout_file: str | None = None) -> RollResult:
     """Roll the workbook `src` to the edition of fiscal year `to`, written to `output`."""
     import openpyxl
 
@@ -479,8 +482,10 @@ def rollforward_file(src: str | Path, to: str | int, output: str | Path,
         raise XlsgenError("出力先が入力ファイルと同じです。入力は上書きしません", str(output))
     to_year = parse_year(to, "--to")
     extend_year = parse_year(extend_to, "--extend-to") if extend_to is not None else None
-    book = read_book(src)
+    from xlsgen.read.refuse import refuse_failed_read
+
+    book = refuse_failed_read(read_book(src, layout, layout_file), "繰り越した版")
     wb = openpyxl.load_workbook(src)
     plan = plan_rollforward(book, snapshot(wb), to_year, extend_year)
-    changes = write_edition(wb, output, plan, book.layout)
+    changes = write_edition(wb, output, plan, book.kind)
     return RollResult(output, book.layout, book.fiscal_year, to_year, changes, plan.findings)

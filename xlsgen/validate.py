@@ -3,7 +3,8 @@ with the file, sheet, cell and a plain Japanese message.
 
 | code | severity | what |
 |---|---|---|
-| missing-field, missing-kpi-table, no-kpis, missing-year-columns | error | from the reader: a required block or field is missing |
+| missing-field, missing-kpi-table, no-kpis, missing-year-columns, missing-column | error | from the reader: a required block or field is missing |
+| no-measure-read | error | the layout matched but not one measure / project / row was read |
 | unreadable | error | the file cannot be read (broken, hostile, wrong format) |
 | duplicate-sheet-no | error | two sheets carry the same シート№ |
 | impossible-era | error | an era label that cannot exist (from the reader) |
@@ -17,6 +18,8 @@ with the file, sheet, cell and a plain Japanese message.
 | formula-like-text | warning | text starting with =, +, -, @ |
 | missing-target | warning | an indicator without a target |
 | sheet-skipped, kpi-without-name, missing-check | warning | from the reader |
+| carried-down | warning | a blank grouped cell read as the value above it (layout `carry_down`) |
+| achievement-differs, grade-differs | warning | the city's own 達成率 / 評価 disagrees with its layout's rule and scale |
 """
 
 from __future__ import annotations
@@ -63,14 +66,14 @@ def expand_paths(paths) -> list[Path]:
     return out
 
 
-def validate_paths(paths, layout: str = "auto") -> list[FileReport]:
+def validate_paths(paths, layout: str = "auto", layout_file: str | None = None) -> list[FileReport]:
     """Read and validate each file; a file that cannot be read becomes an `unreadable` error."""
     from xlsgen.read import read_book
 
     reports = []
     for path in expand_paths(paths):
         try:
-            book = read_book(path, layout)
+            book = read_book(path, layout, layout_file)
         except XlsgenError as exc:
             reports.append(FileReport(str(path), [Finding(Severity.ERROR, "unreadable",
                                                           _reason(exc), str(path))]))

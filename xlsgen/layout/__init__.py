@@ -1,0 +1,143 @@
+"""Layouts as data: find layout files, match one against a workbook, read it.
+
+Layout files come from `templates/layouts/` (shipped), a `layouts/` folder beside the input
+workbook (a city keeps its file with its workbooks; same name overrides the shipped one)
+and an explicit `--layout-file`. A layout matches only when all its `detect` anchors are
+found; otherwise it is refused with the anchors that are missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xlsgen.errors import LayoutError
+from xlsgen.layout.detect import MatchResult, match, sheet_role
+from xlsgen.layout.engine import Trace, read_generic
+from xlsgen.layout.spec import LayoutSpecError, Spec, load_spec
+
+__all__ = ["LayoutSpecError", "Spec", "load_spec", "builtin_dir", "find_specs", "layout_names",
+           "choose", "read_with_spec", "MatchResult"]
+
+
+def builtin_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "templates" / "layouts"
+
+
+def _files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".yaml", ".yml")
+                  and not p.name.startswith((".", "~")))
+
+
+def find_specs(book_path: str | Path | None = None) -> dict[str, Spec]:
+    """Every layout known for a workbook: shipped ones, then `layouts/` beside it."""
+    specs: dict[str, Spec] = {}
+    folders = [builtin_dir()]
+    if book_path is not None:
+        local = Path(book_path).resolve().parent / "layouts"
+        if local != builtin_dir():
+            folders.append(local)
+    for folder in folders:
+        for f in _files(folder):
+            spec = load_spec(f)
+            specs[spec.name] = spec
+    return specs
+
+
+def layout_names() -> list[str]:
+    """Names of the shipped layouts (for `--layout` choices); a broken file is left out
+    here and reported when it is used."""
+    names = []
+    for f in _files(builtin_dir()):
+        try:
+            names.append(load_spec(f).name)
+        except LayoutSpecError:
+            continue
+    return names
+
+
+def _refusal(path, results: list[MatchResult], forced: bool) -> LayoutError:
+    ranked = sorted(results, key=lambda r: (len(r.missing), r.spec.name))
+    if forced:
+        r = ranked[0]
+        return LayoutError(f"様式「{r.spec.title}」（{r.spec.name}）の見出しが見つかりません: "
+                           f"{r.missing_text()}。このブックはこの様式ではありません", str(path))
+    near = "；".join(f"{r.spec.title}（{r.spec.name}）は {r.missing_text()} がありません"
+                     for r in ranked[:3])
+    return LayoutError(f"様式を判定できません（{near}）。様式ファイル（templates/layouts/ や "
+                       "ブックと同じフォルダの layouts/）を用意するか --layout-file で指定してください",
+                       str(path))
+
+
+def choose(path, grids, layout: str = "auto", layout_file: str | None = None,
+           ) -> tuple[Spec, MatchResult]:
+    """The one layout that matches the workbook; LayoutError (Japanese) otherwise."""
+    if layout_file:
+        spec = load_spec(layout_file)
+        res = match(spec, grids)
+        if not res.ok:
+            raise _refusal(path, [res], True)
+        return spec, res
+    specs = find_specs(path)
+    if layout != "auto":
+        if layout not in specs:
+            raise LayoutError(f"様式「{layout}」の様式ファイルがありません（使える様式: "
+                              f"{'、'.join(sorted(specs))}）", str(path))
+        res = match(specs[layout], grids)
+        if not res.ok:
+            raise _refusal(path, [res], True)
+        return specs[layout], res
+    results = [match(s, grids) for s in specs.values()]
+    hits = [r for r in results if r.ok]
+    if len(hits) > 1:
+        names = "、".join(f"{r.spec.title}（{r.spec.name}: {r.spec.path}）" for r in hits)
+        raise LayoutError(f"複数の様式に当てはまります: {names}。--layout か --layout-file で"
+                          "どちらかを指定してください", str(path))
+    if not hits:
+        raise _refusal(path, results, False)
+    return hits[0].spec, hits[0]
+
+
+def read_with_spec(path, wb, spec: Spec, result: MatchResult, trace: Trace | None = None):
+    """Read a workbook with a matched layout into a Book."""
+    from xlsgen.layout.parsers import RECORD_PARSERS
+    from xlsgen.model import Finding, Severity
+
+    trace = trace or Trace()
+    grids = list(wb.grids())
+    roles: dict[str, dict] = {}
+    skipped = []
+    for g in grids:
+        role = sheet_role(spec, g, result)
+        if role is None:
+            skipped.append(g.name)
+        else:
+            roles[g.name] = role
+    if spec.get("parser"):
+        reader, kind = RECORD_PARSERS[spec.get("parser")]
+        book = reader(path, wb, spec, roles)
+        book.kind = kind
+    else:
+        book = read_generic(path, [(g, roles[g.name]) for g in grids if g.name in roles], spec,
+                            trace)
+        for name in skipped:
+            book.findings.append(Finding(
+                Severity.WARNING, "sheet-skipped",
+                f"シート「{name}」は{spec.title}の読み取り対象ではないため読み飛ばしました",
+                str(path), name))
+    book.layout = spec.name
+    book.layout_title = spec.title
+    book.layout_file = spec.path
+    book.rollforward = dict(spec.get("rollforward") or {})
+    if book.kind == "progress":
+        from xlsgen.layout.engine import record_rollforward
+
+        for s in book.sheets:
+            if not s.rollforward:
+                record_rollforward(s, spec)
+    if book.measure_count == 0:
+        book.findings.append(Finding(Severity.ERROR, "no-measure-read",
+                                     f"{spec.title}として読める施策・指標が1つもありません",
+                                     str(path)))
+    return book

@@ -1,0 +1,66 @@
+"""`xlsgen layout check SPEC BOOK`: what a layout file finds in a workbook, sheet by sheet."""
+
+from __future__ import annotations
+
+from xlsgen.layout.detect import anchors, match, sheet_role
+from xlsgen.layout.engine import Trace
+from xlsgen.layout.spec import load_spec
+from xlsgen.read.grid import WorkbookGrids
+
+
+def check_layout(spec_path, book_path) -> tuple[bool, list[str]]:
+    """(matches, report lines in Japanese)."""
+    from xlsgen.layout import read_with_spec
+
+    spec = load_spec(spec_path)
+    lines = [f"様式: {spec.title}（{spec.name}、{spec_path}）　ブック: {book_path}"]
+    with WorkbookGrids(book_path) as wb:
+        grids = list(wb.grids())
+        res = match(spec, grids)
+        ids = [a.id for a in anchors(spec)]
+        required = {a.id for a in anchors(spec) if a.required}
+        lines.append("判定の見出し:")
+        for aid in ids:
+            if aid in res.found:
+                sheet, cell = res.found[aid]
+                lines.append(f"  ✓ {aid}: {sheet}!{cell}")
+            else:
+                tag = "見つかりません" if aid in required else "見つかりません（必須ではない）"
+                lines.append(f"  ✗ {aid}: {tag}")
+        if not res.ok:
+            lines.append(f"結果: 当てはまりません（見つからない見出し: {res.missing_text()}）")
+            return False, lines
+        trace = Trace()
+        book = read_with_spec(book_path, wb, spec, res, trace)
+        for g in grids:
+            role = sheet_role(spec, g, res)
+            here = res.per_sheet.get(g.name, {})
+            found = "、".join(f"{k}={v}" for k, v in here.items()) or "なし"
+            lines.append(f"シート「{g.name}」: {'読み取る（' + role['role'] + '）' if role else '読み飛ばす'}"
+                         f"　見出し: {found}")
+            for sheet, what, cell in trace.items:
+                if sheet == g.name:
+                    lines.append(f"    {what}: {cell if cell else '見つかりません'}")
+            for s in book.sheets:
+                if s.sheet == g.name and spec.get("parser"):
+                    lines.extend(f"    {k}: {v}" for k, v in s.cells.items())
+            for p in book.projects:
+                if p.sheet == g.name:
+                    lines.extend(f"    {k}: {v}" for k, v in p.cells.items())
+            for s in book.sheets:
+                if s.sheet == g.name:
+                    lines.append(f"    → 施策「{s.measure.name if s.measure else s.title or s.sheet}」"
+                                 f" 指標 {len(s.kpis)}")
+                    for k in s.kpis:
+                        vals = ", ".join(f"{q.fiscal_year}:{q.text if q.text is not None else '空'}@{q.cell}"
+                                         for q in k.actuals)
+                        lines.append(f"       指標「{k.name}」 行 {k.row} 基準 {k.baseline.text}@"
+                                     f"{k.baseline.cell} 目標 {k.target.text}@{k.target.cell} 実績 {vals}")
+        errors = [f for f in book.findings if f.severity.value == "error"]
+        for f in book.findings:
+            label = "エラー" if f.severity.value == "error" else "警告"
+            lines.append(f"  [{label}] {f.sheet or ''}!{f.cell or ''} {f.code}: {f.message}")
+        n = book.measure_count
+        lines.append(f"結果: {'当てはまります' if not errors else '当てはまりますが読み取りエラーがあります'}"
+                     f"（施策・事業・行 {n}、エラー {len(errors)} 件）")
+        return not errors and n > 0, lines

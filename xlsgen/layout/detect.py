@@ -1,0 +1,104 @@
+"""Anchors and sheet roles: where a layout's required labels are in a workbook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xlsgen.layout.spec import Labels, Spec, compile_labels
+from xlsgen.read.grid import Grid, squash
+
+
+@dataclass
+class Anchor:
+    id: str
+    labels: Labels
+    sheets: Labels | None
+    required: bool = True
+
+
+@dataclass
+class MatchResult:
+    """Which anchors of a spec were found (sheet, cell) and which are missing."""
+
+    spec: Spec
+    found: dict[str, tuple[str, str]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    per_sheet: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> anchor -> cell
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing
+
+    def missing_text(self) -> str:
+        labels = {a.id: a.labels.source for a in anchors(self.spec)}
+        return "、".join(f"「{'／'.join(_plain(x) for x in labels[m][:2])}」" for m in self.missing)
+
+
+def _plain(label: str) -> str:
+    return label[3:].strip("^$") if label.startswith("re:") else label
+
+
+def anchors(spec: Spec) -> list[Anchor]:
+    out = []
+    for i, a in enumerate(spec.get("detect") or []):
+        aid = a.get("id") or f"anchor{i + 1}"
+        out.append(Anchor(aid, compile_labels(a.get("labels"), a.get("match", "exact"), f"detect[{i}]"),
+                          compile_labels(a["sheets"], "exact") if a.get("sheets") else None,
+                          a.get("required", True)))
+    return out
+
+
+def sheet_selected(spec: Spec, name: str) -> bool:
+    """True unless the layout's `sheets.read` does not list the sheet or `sheets.skip` does."""
+    sheets = spec.get("sheets") or {}
+    s = squash(name)
+    if sheets.get("read") and not compile_labels(sheets["read"]).match(s):
+        return False
+    return not (sheets.get("skip") and compile_labels(sheets["skip"]).match(s))
+
+
+def find_anchor(grid: Grid, anchor: Anchor) -> tuple[int, int] | None:
+    if anchor.sheets is not None and not anchor.sheets.match(squash(grid.name)):
+        return None
+    for r, c, text in grid.labels():
+        if anchor.labels.match(text):
+            return r, c
+    return None
+
+
+def match(spec: Spec, grids: list[Grid]) -> MatchResult:
+    """Look for every anchor of `spec` on the selected sheets."""
+    res = MatchResult(spec)
+    anchor_list = anchors(spec)
+    for grid in grids:
+        if not sheet_selected(spec, grid.name):
+            continue
+        here = res.per_sheet.setdefault(grid.name, {})
+        for a in anchor_list:
+            pos = find_anchor(grid, a)
+            if pos is not None:
+                here[a.id] = grid.addr(*pos)
+                res.found.setdefault(a.id, (grid.name, grid.addr(*pos)))
+    res.missing = [a.id for a in anchor_list if a.required and a.id not in res.found]
+    return res
+
+
+def sheet_role(spec: Spec, grid: Grid, result: MatchResult) -> dict | None:
+    """The first `sheets.roles` entry the sheet fits (name pattern and anchors found on it),
+    or None. A layout without roles reads every selected sheet."""
+    roles = (spec.get("sheets") or {}).get("roles")
+    if not roles:
+        return {"role": "record"} if sheet_selected(spec, grid.name) else None
+    if not sheet_selected(spec, grid.name):
+        return None
+    here = result.per_sheet.get(grid.name, {})
+    for role in roles:
+        if role.get("name") and not compile_labels(role["name"]).match(squash(grid.name)):
+            continue
+        when = role.get("when") or []
+        when = [when] if isinstance(when, str) else when
+        any_of = role.get("when_any") or []
+        any_of = [any_of] if isinstance(any_of, str) else any_of
+        if all(w in here for w in when) and (not any_of or any(w in here for w in any_of)):
+            return role
+    return None
