@@ -35,7 +35,18 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from xlsgen.errors import XlsgenError
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.model import PAST_YEARS_SHEET as PAST_SHEET
-from xlsgen.model import Book, Finding, ProgressSheet, ProjectSheet, Quantity, Severity
+from xlsgen.model import (
+    Book,
+    Change,
+    Edit,
+    Finding,
+    Plan,
+    ProgressSheet,
+    ProjectSheet,
+    Quantity,
+    Severity,
+    Snapshot,
+)
 from xlsgen.wareki import FiscalYear
 
 CHECK_HEADERS = {
@@ -43,41 +54,12 @@ CHECK_HEADERS = {
               "（２）今後の取組", "元のセル"),
     "joso": ("年度版", "シート", "事業名", "項目", "評価の年度", "本文", "元のセル"),
 }
+CHECK_WIDTHS = {"ojiya": (10, 8, 8, 24, 60, 12, 60, 12), "joso": (10, 16, 24, 8, 11, 80, 10)}
 PAST_HEADERS = ("年度版", "シート", "事業名", "年度", "区分", "金額（千円）", "うち特定財源（千円）",
                 "成果目標", "成果実績", "実施内容と改善点", "元の行")
+PAST_WIDTHS = (10, 16, 24, 11, 8, 12, 12, 14, 14, 50, 8)
 
 _YEAR_TOKEN = re.compile(r"(平成|令和|昭和|[HRShrs])\s*(元|[0-9０-９]{1,2})(?=\s*年)")
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One cell of the output: its new value, and how to present it."""
-
-    sheet: str
-    cell: str
-    value: Any
-    reason: str
-    number_format: str | None = None  # None: keep the cell's format
-    shade: bool = False  # an input cell left for the clerk (light yellow)
-    comment: str | None = None
-    unshade_like: str | None = None  # a filled input cell: take this cell's fill if still yellow
-
-
-@dataclass
-class Plan:
-    edits: list[Edit] = field(default_factory=list)
-    history: dict[str, list[tuple]] = field(default_factory=dict)  # sheet → rows (no header)
-    findings: list[Finding] = field(default_factory=list)
-    insert_cols: list[tuple[str, int, int]] = field(default_factory=list)  # (sheet, idx, n)
-
-
-@dataclass(frozen=True)
-class Change:
-    sheet: str
-    cell: str
-    before: Any
-    after: Any
-    reason: str
 
 
 @dataclass
@@ -88,9 +70,6 @@ class RollResult:
     to_year: int
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-
-
-Snapshot = dict[str, dict[str, tuple[Any, str]]]  # sheet → cell → (value, number format)
 
 
 def _token(fy: int, kanji: bool) -> str:
@@ -153,6 +132,8 @@ def plan_rollforward(book: Book, snap: Snapshot, to: int, extend_to: int | None 
     else:
         raise XlsgenError(f"様式「{book.layout}」の繰り越しには対応していません"
                           "（対応: 小千谷 進行管理シート、常総 事務事業評価シート）", book.path)
+    plan.history_headers = {CHECK_SHEET: (CHECK_HEADERS[book.layout], CHECK_WIDTHS[book.layout]),
+                            PAST_SHEET: (PAST_HEADERS, PAST_WIDTHS)}
     return plan
 
 
@@ -468,19 +449,21 @@ def _plan_joso_measure(plan: Plan, book: Book, cells: dict, to: int) -> None:
 
 def rollforward_file(src: str | Path, to: str | int, output: str | Path,
                      extend_to: str | int | None = None) -> RollResult:
-    """Roll the workbook `src` to the edition of fiscal year `to`, written to `output`."""
-    import openpyxl
+    """Roll the workbook `src` to the edition of fiscal year `to`, written to `output`.
 
+    The output is the input's package with only the planned cells and the added sheets
+    changed (`xlsgen.render.edition`)."""
     from xlsgen.read import read_book
-    from xlsgen.render.edition import snapshot, write_edition
+    from xlsgen.render.edition import check_extension, open_package, write_edition
 
     src, output = Path(src), Path(output)
     if output.exists() and output.resolve() == src.resolve():
         raise XlsgenError("出力先が入力ファイルと同じです。入力は上書きしません", str(output))
     to_year = parse_year(to, "--to")
     extend_year = parse_year(extend_to, "--extend-to") if extend_to is not None else None
+    pkg, snap = open_package(src)
+    check_extension(pkg, output)
     book = read_book(src)
-    wb = openpyxl.load_workbook(src)
-    plan = plan_rollforward(book, snapshot(wb), to_year, extend_year)
-    changes = write_edition(wb, output, plan, book.layout)
+    plan = plan_rollforward(book, snap, to_year, extend_year)
+    changes = write_edition(pkg, snap, output, plan, src)
     return RollResult(output, book.layout, book.fiscal_year, to_year, changes, plan.findings)

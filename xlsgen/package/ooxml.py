@@ -1,0 +1,198 @@
+"""An OOXML package held as its zip parts: read, look up, replace, write back.
+
+Parts are kept as bytes in their zip order; only parts set with `put` are written anew,
+every other part is written with the same bytes. XML is parsed with a hardened lxml parser
+(no entities, no network, no DTD), the same protection defusedxml gives.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+from xlsgen.errors import XlsgenError
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+MAIN_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": ".xlsx",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": ".xlsm",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": ".xltm",
+}
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                          huge_tree=False, remove_blank_text=False)
+
+
+def parse(data: bytes):
+    """Parse untrusted XML without entity expansion or network access."""
+    if b"<!DOCTYPE" in data[:2048] or b"<!ENTITY" in data:
+        raise ValueError("DTD in a package part")
+    return etree.fromstring(data, _PARSER)
+
+
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def escape_text(text: str) -> str:
+    """`text` made legal for a cell: control characters as `_xHHHH_` (and a literal
+    `_xHHHH_` escaped as `_x005F_xHHHH_`), then XML-escaped."""
+    text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_attr(text: str) -> str:
+    return escape_text(text).replace('"', "&quot;").replace("\n", "&#10;")
+
+
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_text(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+class Package:
+    """The parts of an .xlsx/.xlsm file, in zip order."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                self.infos = z.infolist()
+                self.parts = {i.filename: z.read(i.filename) for i in self.infos}
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise XlsgenError(f"Excel ブックとして開けません（{exc}）", str(path)) from exc
+        self.order = [i.filename for i in self.infos]
+        self.changed: set[str] = set()
+        self.content_types = parse(self.parts["[Content_Types].xml"])
+        self.workbook_part = self._main_part()
+        self.sheets = self._sheets()  # name → part (in workbook order)
+
+    # --- lookup -------------------------------------------------------------------
+
+    def rels_path(self, part: str) -> str:
+        d, f = posixpath.split(part)
+        return posixpath.join(d, "_rels", f + ".rels")
+
+    def rels(self, part: str) -> list[tuple[str, str, str, str]]:
+        """(Id, Type, target part, TargetMode) of the relationships of `part`."""
+        data = self.parts.get(self.rels_path(part))
+        if data is None:
+            return []
+        out = []
+        for r in parse(data).iter(f"{{{NS_REL}}}Relationship"):
+            mode = r.get("TargetMode", "")
+            target = r.get("Target", "")
+            if mode != "External":
+                target = (target.lstrip("/") if target.startswith("/")
+                          else posixpath.normpath(posixpath.join(posixpath.dirname(part), target)))
+            out.append((r.get("Id"), r.get("Type"), target, mode))
+        return out
+
+    def content_type(self, part: str) -> str | None:
+        for o in self.content_types.iter(f"{{{NS_CT}}}Override"):
+            if o.get("PartName", "").lstrip("/") == part:
+                return o.get("ContentType")
+        ext = part.rsplit(".", 1)[-1].lower()
+        for d in self.content_types.iter(f"{{{NS_CT}}}Default"):
+            if d.get("Extension", "").lower() == ext:
+                return d.get("ContentType")
+        return None
+
+    def _main_part(self) -> str:
+        for _, typ, target, _ in self.rels(""):
+            if typ.endswith("/officeDocument"):
+                return target
+        raise XlsgenError("ブックの本体（workbook.xml）が見つかりません", str(self.path))
+
+    @property
+    def kind(self) -> str:
+        """The extension the content calls for: .xlsx, .xlsm, .xltx or .xltm."""
+        return MAIN_TYPES.get(self.content_type(self.workbook_part) or "", ".xlsx")
+
+    def _sheets(self) -> dict[str, str]:
+        targets = {rid: t for rid, typ, t, _ in self.rels(self.workbook_part)}
+        wb = parse(self.parts[self.workbook_part])
+        out = {}
+        for s in wb.iter(f"{{{NS_MAIN}}}sheet"):
+            t = targets.get(s.get(f"{{{NS_R}}}id"))
+            if t:
+                out[s.get("name")] = t
+        return out
+
+    def text(self, part: str) -> str:
+        return self.parts[part].decode("utf-8")
+
+    # --- change -------------------------------------------------------------------
+
+    def put(self, part: str, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if part not in self.parts:
+            self.order.append(part)
+        self.parts[part] = data
+        self.changed.add(part)
+
+    def free_name(self, pattern: str) -> str:
+        """The first part name `pattern.format(n)` (n = 1, 2, ...) not in the package."""
+        taken = {p.lower() for p in self.parts}
+        n = 1
+        while pattern.format(n).lower() in taken:
+            n += 1
+        return pattern.format(n)
+
+    def add_override(self, part: str, content_type: str) -> None:
+        xml = self.text("[Content_Types].xml")
+        tag = f'<Override PartName="/{part}" ContentType="{content_type}"/>'
+        self.put("[Content_Types].xml", xml.replace("</Types>", tag + "</Types>"))
+        self.content_types = parse(self.parts["[Content_Types].xml"])
+
+    def add_default(self, ext: str, content_type: str) -> None:
+        if any(d.get("Extension", "").lower() == ext for d in self.content_types.iter(f"{{{NS_CT}}}Default")):
+            return
+        xml = self.text("[Content_Types].xml")
+        tag = f'<Default Extension="{ext}" ContentType="{content_type}"/>'
+        i = xml.index(">", xml.index("<Types")) + 1
+        self.put("[Content_Types].xml", xml[:i] + tag + xml[i:])
+        self.content_types = parse(self.parts["[Content_Types].xml"])
+
+    def add_rel(self, part: str, typ: str, target: str) -> str:
+        """Add a relationship from `part` to the part `target`; returns its Id."""
+        path = self.rels_path(part)
+        rel_target = posixpath.relpath(target, posixpath.dirname(part) or ".")
+        ids = {r[0] for r in self.rels(part)}
+        n = 1
+        while f"rId{n}" in ids:
+            n += 1
+        tag = f'<Relationship Id="rId{n}" Type="{REL}{typ}" Target="{rel_target}"/>'
+        if path in self.parts:
+            xml = self.text(path).replace("</Relationships>", tag + "</Relationships>")
+        else:
+            xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                   f'<Relationships xmlns="{NS_REL}">{tag}</Relationships>')
+            self.add_default("rels", "application/vnd.openxmlformats-package.relationships+xml")
+        self.put(path, xml)
+        return f"rId{n}"
+
+    def write(self, path: str | Path) -> None:
+        """Write every part, in the input's order, unchanged parts with the same bytes."""
+        old = {i.filename: i for i in self.infos}
+        with zipfile.ZipFile(path, "w") as z:
+            for name in self.order:
+                info = zipfile.ZipInfo(name, date_time=old[name].date_time if name in old else ZIP_TIME)
+                info.compress_type = old[name].compress_type if name in old else zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                z.writestr(info, self.parts[name])

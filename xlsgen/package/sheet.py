@@ -1,0 +1,266 @@
+"""Worksheet parts as text: read cell values, and rewrite single `<c>` elements in place.
+
+Only the `<c>` elements of edited cells change (a missing `<c>` or `<row>` is inserted in
+order); every other byte of the part stays as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from xlsgen.package.ooxml import NS_MAIN, escape_attr, escape_text, parse, unescape_text
+
+_ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
+_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_ADDR = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]+)")
+_R = re.compile(r'\sr="([^"]*)"')
+_S = re.compile(r'\ss="([0-9]+)"')
+_NUM = re.compile(r"-?[0-9]+")
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def col_letters(i: int) -> str:
+    s = ""
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def split_addr(addr: str) -> tuple[int, int]:
+    """'B12' → (12, 2)."""
+    m = _ADDR.fullmatch(addr)
+    return int(m.group(2)), col_index(m.group(1))
+
+
+def shared_strings(data: bytes | None) -> list[str]:
+    """The shared string table as plain text (rich-text runs joined, furigana left out)."""
+    if not data:
+        return []
+    t = f"{{{NS_MAIN}}}t"
+    out = []
+    for si in parse(data).iter(f"{{{NS_MAIN}}}si"):
+        out.append(unescape_text("".join(
+            x.text or "" for x in si.iter(t) if x.getparent().tag != f"{{{NS_MAIN}}}rPh")))
+    return out
+
+
+def _value(attrs: str, body: str | None, sst: list[str]) -> object:
+    if not body:
+        return None
+    t = re.search(r'\st="([^"]*)"', attrs)
+    t = t.group(1) if t else "n"
+    if t == "inlineStr":
+        is_ = re.search(r"<(?:\w+:)?is>(.*?)</(?:\w+:)?is>", body, re.S)
+        if not is_:
+            return None
+        inner = re.sub(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", "", is_.group(1), flags=re.S)
+        return _xml_text("".join(re.findall(r"<(?:\w+:)?t\b[^>]*>(.*?)</(?:\w+:)?t>", inner, re.S)))
+    v = re.search(r"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", body, re.S)
+    if v is None:
+        return None
+    raw = v.group(1)
+    if t == "s":
+        i = int(raw)
+        return sst[i] if 0 <= i < len(sst) else None
+    if t in ("str", "e"):
+        return _xml_text(raw)
+    if t == "b":
+        return raw.strip() == "1"
+    if _NUM.fullmatch(raw.strip()):
+        return int(raw)
+    try:
+        return float(raw)
+    except ValueError:
+        return _xml_text(raw)
+
+
+def _xml_text(s: str) -> str:
+    s = (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'"))
+    s = re.sub(r"&#(x?)([0-9A-Fa-f]+);", lambda m: chr(int(m.group(2), 16 if m.group(1) else 10)), s)
+    return unescape_text(s.replace("&amp;", "&"))
+
+
+def read_cells(xml: str, sst: list[str], number_format) -> dict[str, tuple[object, str]]:
+    """Cells with a value or a number format: address → (value, number format)."""
+    out = {}
+    start = xml.find("sheetData")
+    for m in _CELL.finditer(xml, start if start >= 0 else 0):
+        attrs, body = m.group(1), m.group(2)
+        r = _R.search(attrs)
+        if r is None:
+            continue
+        s = _S.search(attrs)
+        fmt = number_format(int(s.group(1))) if s else "General"
+        value = _value(attrs, body, sst)
+        if value is not None or fmt != "General":
+            out[r.group(1)] = (value, fmt)
+    return out
+
+
+def merges(xml: str) -> list[tuple[int, int, int, int]]:
+    """Merged ranges as (min_row, min_col, max_row, max_col)."""
+    out = []
+    for ref in re.findall(r'<(?:\w+:)?mergeCell\b[^>]*\sref="([^"]+)"', xml):
+        a, _, b = ref.partition(":")
+        (r1, c1), (r2, c2) = split_addr(a), split_addr(b or a)
+        out.append((r1, c1, r2, c2))
+    return out
+
+
+def has_formulas(xml: str) -> bool:
+    return re.search(r"<(?:\w+:)?f\b", xml) is not None
+
+
+@dataclass
+class CellXml:
+    """What an edited cell becomes: value and style index."""
+
+    value: object
+    style: int
+
+
+def cell_xml(prefix: str, addr: str, value: object, style: int) -> str:
+    s = f' s="{style}"' if style else ""
+    p = prefix
+    if value is None or value == "":
+        return f'<{p}c r="{addr}"{s}/>'
+    if isinstance(value, bool):
+        return f'<{p}c r="{addr}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
+    if isinstance(value, (int, float)):
+        return f'<{p}c r="{addr}"{s}><{p}v>{value!r}</{p}v></{p}c>'
+    text = escape_text(str(value))
+    return (f'<{p}c r="{addr}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{text}</{p}t>'
+            f"</{p}is></{p}c>")
+
+
+class SheetText:
+    """A worksheet part's text with its rows indexed for in-place cell edits."""
+
+    def __init__(self, xml: str):
+        self.xml = xml
+        m = re.search(r"<(\w+:)?worksheet\b", xml)
+        self.prefix = (m.group(1) or "") if m else ""
+        p = self.prefix
+        sd = re.search(rf"<{p}sheetData\s*/>|<{p}sheetData\b[^>]*>(.*?)</{p}sheetData>", xml, re.S)
+        if sd is None:
+            raise ValueError("no sheetData")
+        self.sd_start, self.sd_end = sd.span()
+        self.self_closed = sd.group(0).endswith("/>") and sd.group(1) is None
+        self.body_start = sd.start(1) if sd.group(1) is not None else None
+        self.rows: dict[int, re.Match] = {}
+        if self.body_start is not None:
+            for rm in _ROW.finditer(xml, self.body_start, sd.end(1)):
+                r = _R.search(rm.group(1))
+                if r is None:
+                    raise ValueError("row without r")
+                self.rows[int(r.group(1))] = rm
+
+    def styles(self) -> tuple[dict[str, int], dict[int, int], list[tuple[int, int, int]]]:
+        """(cell → s, row → s of custom-formatted rows, [(min, max, s)] of columns)."""
+        cells = {}
+        for rm in self.rows.values():
+            for cm in _CELL.finditer(rm.group(2) or ""):
+                r, s = _R.search(cm.group(1)), _S.search(cm.group(1))
+                if r is None:
+                    raise ValueError("cell without r")
+                cells[r.group(1)] = int(s.group(1)) if s else 0
+        rows = {}
+        for n, rm in self.rows.items():
+            if re.search(r'\scustomFormat="(1|true)"', rm.group(1)):
+                s = _S.search(rm.group(1))
+                rows[n] = int(s.group(1)) if s else 0
+        cols = []
+        for c in re.findall(r"<(?:\w+:)?col\b[^>]*>", self.xml[: self.sd_start]):
+            lo, hi = re.search(r'\smin="(\d+)"', c), re.search(r'\smax="(\d+)"', c)
+            st = re.search(r'\sstyle="(\d+)"', c)
+            if lo and hi and st:
+                cols.append((int(lo.group(1)), int(hi.group(1)), int(st.group(1))))
+        return cells, rows, cols
+
+    def apply(self, cells: dict[str, str]) -> str:
+        """The part's text with the `<c>` of each address replaced by the given XML."""
+        by_row: dict[int, dict[int, tuple[str, str]]] = {}
+        for addr, xml in cells.items():
+            r, c = split_addr(addr)
+            by_row.setdefault(r, {})[c] = (addr, xml)
+        pieces, pos = [], 0
+        p = self.prefix
+        new_rows = []
+        for r in sorted(by_row):
+            if r in self.rows:
+                rm = self.rows[r]
+                pieces.append(self.xml[pos: rm.start()])
+                pieces.append(self._row(rm, by_row[r]))
+                pos = rm.end()
+            else:
+                new_rows.append(r)
+        pieces.append(self.xml[pos:])
+        xml = "".join(pieces)
+        if new_rows:
+            xml = self._insert_rows(xml, {r: f'<{p}row r="{r}">' + "".join(
+                x for _, (_, x) in sorted(by_row[r].items())) + f"</{p}row>" for r in new_rows})
+        return xml
+
+    def _row(self, rm: re.Match, edits: dict[int, tuple[str, str]]) -> str:
+        p = self.prefix
+        body = rm.group(2) or ""
+        out, pos = [], 0
+        pending = dict(edits)
+        existing = set()
+        for cm in _CELL.finditer(body):
+            r, c = split_addr(_R.search(cm.group(1)).group(1))
+            existing.add(c)
+            for k in sorted(k for k in pending if k < c):
+                out.append(pending.pop(k)[1])
+            out.append(body[pos: cm.start()])
+            out.append(pending.pop(c)[1] if c in pending else cm.group(0))
+            pos = cm.end()
+        tail = body[pos:]
+        rest = "".join(x for _, (_, x) in sorted(pending.items()))
+        open_tag = self.xml[rm.start(): rm.start() + len("<" + p + "row") + len(rm.group(1))] + ">"
+        added = set(edits) - existing
+        spans = re.search(r'\sspans="(\d+):(\d+)"', open_tag)
+        if added and spans:
+            lo, hi = int(spans.group(1)), int(spans.group(2))
+            if min(added) < lo or max(added) > hi:
+                lo, hi = min(lo, *added), max(hi, *added)
+                open_tag = open_tag.replace(spans.group(0), f' spans="{lo}:{hi}"')
+        return open_tag + "".join(out) + rest + tail + f"</{p}row>"
+
+    def _insert_rows(self, xml: str, rows: dict[int, str]) -> str:
+        p = self.prefix
+        if self.self_closed:
+            m = re.search(rf"<{p}sheetData\s*/>", xml)
+            return xml[: m.start()] + f"<{p}sheetData>" + "".join(rows[r] for r in sorted(rows)) + \
+                f"</{p}sheetData>" + xml[m.end():]
+        # re-index: rows present after the cell edits
+        present = sorted((int(_R.search(m.group(1)).group(1)), m.start())
+                         for m in _ROW.finditer(xml, xml.index("sheetData")))
+        inserts = []
+        for r in sorted(rows):
+            after = [start for n, start in present if n > r]
+            inserts.append((after[0] if after else xml.index(f"</{p}sheetData>"), r, rows[r]))
+        for at, _, text in sorted(inserts, reverse=True):
+            xml = xml[:at] + text + xml[at:]
+        return xml
+
+
+def set_dimension(xml: str, max_row: int, max_col: int) -> str:
+    """Widen `<dimension ref>` to cover (max_row, max_col) if needed."""
+    m = re.search(r'(<(?:\w+:)?dimension\b[^>]*\sref=")([^"]+)(")', xml)
+    if not m:
+        return xml
+    a, _, b = m.group(2).partition(":")
+    r1, c1 = split_addr(a)
+    r2, c2 = split_addr(b or a)
+    r2, c2 = max(r2, max_row), max(c2, max_col)
+    ref = f"{col_letters(c1)}{r1}:{col_letters(c2)}{r2}"
+    return xml[: m.start(2)] + escape_attr(ref) + xml[m.end(2):]
