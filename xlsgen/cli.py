@@ -227,7 +227,7 @@ def rollforward(book, to, output, extend_to):
     for reason, n in Counter(re.sub(r"（指標「.*」）$", "", c.reason) for c in result.changes).most_common():
         click.echo(f"  {n:4d}  {reason}")
     for c in result.changes[:10]:
-        click.echo(f"  {c.sheet}!{c.cell}: {_short(c.before)} → {_short(c.after)}")
+        click.echo(f"  {c.sheet}!{c.cell}: " + (getattr(c, "what", "") or f"{_short(c.before)} → {_short(c.after)}"))
     if len(result.changes) > 10:
         click.echo(f"  …ほか {len(result.changes) - 10} 件")
     for f in result.findings[:10]:

@@ -212,16 +212,14 @@ def _workbook_xml(wb: Workbook, new_sheets: list[tuple[str, str]], recalc: bool)
     pkg = wb.pkg
     xml = pkg.text(pkg.workbook_part)
     p = re.search(r"<(\w+:)?workbook\b", xml).group(1) or ""
-    rp = re.search(r'xmlns:(\w+)="http://schemas.openxmlformats.org/officeDocument/2006/relationships"', xml)
-    rp = rp.group(1) if rp else None
     ids = [int(i) for i in re.findall(r'<(?:\w+:)?sheet\b[^>]*\ssheetId="(\d+)"', xml)]
     n = max(ids, default=0)
     tags = ""
     for name, part in new_sheets:
         rid = pkg.add_rel(pkg.workbook_part, "worksheet", part)
         n += 1
-        ns = "" if rp else ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
-        tags += f'<{p}sheet name="{_attr_text(name)}" sheetId="{n}"{ns} {rp or "r"}:id="{rid}"/>'
+        ns = ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+        tags += f'<{p}sheet name="{_attr_text(name)}" sheetId="{n}"{ns} r:id="{rid}"/>'
     if tags:
         i = xml.index(f"</{p}sheets>")
         xml = xml[:i] + tags + xml[i:]
