@@ -163,15 +163,18 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
     """Apply `plan` to `pkg` (in memory); returns the change log rows written."""
     wb = Workbook(pkg)
     snap = snap if snap is not None else wb.snapshot()
+    changes: list[Change] = []
     if plan.insert_cols:
         from xlsgen.package.columns import insert_columns
         for sheet, idx, n in plan.insert_cols:
-            insert_columns(wb, sheet, idx, n)
+            shifted = insert_columns(wb, sheet, idx, n)
+            cols = f"{col_letters(idx)}:{col_letters(idx + n - 1)}"
+            changes.append(Change(sheet, cols, None, None, "計画延長（--extend-to）: 目標年度の列の前に列を挿入",
+                                  f"{n}列を挿入（右の列を参照する数式・名前・リンク {shifted} か所をずらしました）"))
         snap = wb.snapshot()
     by_sheet: dict[str, list] = {}
     for e in plan.edits:
         by_sheet.setdefault(e.sheet, []).append(e)
-    changes: list[Change] = []
     values_changed = False
     for name, edits in by_sheet.items():
         values_changed |= _apply_sheet(wb, name, edits, snap.get(name, {}), changes)

@@ -71,8 +71,9 @@ def _blockers(wb, sheet: str, at: int) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def insert_columns(wb, sheet: str, at: int, n: int) -> None:
-    """Insert `n` columns before column `at` (1-based) of `sheet`, or refuse."""
+def insert_columns(wb, sheet: str, at: int, n: int) -> int:
+    """Insert `n` columns before column `at` (1-based) of `sheet`, or refuse; returns how many
+    formulas, names and links were rewritten."""
     pkg = wb.pkg
     blockers = _blockers(wb, sheet, at)
     if blockers:
@@ -81,11 +82,12 @@ def insert_columns(wb, sheet: str, at: int, n: int) -> None:
             "正しくずらせないため）。Excel で年度の列を挿入してから --extend-to なしで繰り越してください",
             str(pkg.path), sheet)
     part = pkg.sheets[sheet]
+    count = [0]
     for name, p in pkg.sheets.items():
         if p not in pkg.parts:
             continue
         xml = pkg.text(p)
-        new = _shift_formulas(xml, name, sheet, at, n)
+        new = _shift_formulas(xml, name, sheet, at, n, count)
         if p == part:
             new = _shift_own(new, at, n)
         if new != xml:
@@ -96,20 +98,25 @@ def insert_columns(wb, sheet: str, at: int, n: int) -> None:
     def name_repl(m: re.Match) -> str:
         local = re.search(r'localSheetId="(\d+)"', m.group(1))
         host = _unxml(names[int(local.group(1))]) if local and int(local.group(1)) < len(names) else ""
-        return m.group(1) + _xml(shift_formula(_unxml(m.group(2)), host, sheet, at, n)) + m.group(3)
+        text = shift_formula(_unxml(m.group(2)), host, sheet, at, n)
+        count[0] += text != _unxml(m.group(2))
+        return m.group(1) + _xml(text) + m.group(3)
     new = re.sub(r"(<(?:\w+:)?definedName\b[^>]*>)(.*?)(</(?:\w+:)?definedName>)", name_repl, wbx, flags=re.S)
     if new != wbx:
         pkg.put(pkg.workbook_part, new)
     _shift_calc_chain(wb, sheet, at, n)
+    return count[0]
 
 
-def _shift_formulas(xml: str, host: str, sheet: str, at: int, n: int) -> str:
+def _shift_formulas(xml: str, host: str, sheet: str, at: int, n: int, count: list) -> str:
     """Formulas (cells, conditional formats, validations) and link locations of one sheet."""
-    xml = _FORMULA_TEXT.sub(lambda m: m.group(1) + _xml(shift_formula(_unxml(m.group(2)), host, sheet, at, n))
-                            + m.group(3), xml)
+    def shifted(text: str) -> str:
+        new = shift_formula(_unxml(text), host, sheet, at, n)
+        count[0] += new != _unxml(text)
+        return _xml(new)
+    xml = _FORMULA_TEXT.sub(lambda m: m.group(1) + shifted(m.group(2)) + m.group(3), xml)
     return re.sub(r'(<(?:\w+:)?hyperlink\b[^>]*\slocation=")([^"]*)(")',
-                  lambda m: m.group(1) + _xml(shift_formula(_unxml(m.group(2)), host, sheet, at, n)).replace(
-                      '"', "&quot;") + m.group(3), xml)
+                  lambda m: m.group(1) + shifted(m.group(2)).replace('"', "&quot;") + m.group(3), xml)
 
 
 def _shift_own(xml: str, at: int, n: int) -> str:
