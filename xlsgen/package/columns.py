@@ -80,7 +80,7 @@ def insert_columns(wb, sheet: str, at: int, n: int) -> int:
         raise XlsgenError(
             f"シート「{sheet}」の{col_letters(at)}列の前に列を挿入できません（{'、'.join(blockers)}の参照を"
             "正しくずらせないため）。Excel で年度の列を挿入してから --extend-to なしで繰り越してください",
-            str(pkg.path), sheet)
+            str(pkg.path))
     part = pkg.sheets[sheet]
     count = [0]
     for name, p in pkg.sheets.items():
