@@ -25,6 +25,7 @@ H31 in the headers that are rewritten become 令和. Values typed in cells are n
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,7 @@ def plan_rollforward(book: Book, snap: Snapshot, to: int, extend_to: int | None 
 # --- 小千谷 ---------------------------------------------------------------------------
 
 
+@functools.cache
 def _split(addr: str) -> tuple[str, int]:
     m = re.fullmatch(r"([A-Z]+)(\d+)", addr)
     return m.group(1), int(m.group(2))
@@ -250,25 +252,18 @@ def _find(cells: dict, pattern: str) -> str | None:
 
 def _plan_ojiya_check(plan: Plan, book: Book, s: ProgressSheet, cells: dict, to: int,
                       at: int, n: int) -> None:
-    a_label, n_label = _find(cells, "現状分析"), _find(cells, "今後の取組")
-    if a_label is None and n_label is None:
-        return
-    max_col = max(column_index_from_string(_split(a)[0]) for a in cells) + 1
-    max_row = max(_split(a)[1] for a in cells) + 1
+    """Empty the Check blocks the reader recorded (`cells["check_*_block"]`)."""
     blocks = {}
-    for key, label in (("check_analysis", a_label), ("check_next", n_label)):
-        if label is None:
+    for key in ("check_analysis", "check_next"):
+        rng = s.cells.get(f"{key}_block")
+        if rng is None:
             continue
-        c, r = _split(label)
-        ci = column_index_from_string(c)
-        other = n_label if key == "check_analysis" else None
-        if other and _split(other)[1] == r and column_index_from_string(_split(other)[0]) > ci:
-            col_range, row_range = range(ci, column_index_from_string(_split(other)[0])), range(r + 1, max_row)
-        elif other and _split(other)[1] > r:
-            col_range, row_range = range(ci, max_col), range(r + 1, _split(other)[1])
-        else:
-            col_range, row_range = range(ci, max_col), range(r + 1, max_row)
-        blocks[key] = _block_cells(cells, row_range, col_range)
+        a, b = rng.split(":")
+        (c1, r1), (c2, r2) = _split(a), _split(b)
+        blocks[key] = _block_cells(cells, range(r1, r2 + 1),
+                                   range(column_index_from_string(c1), column_index_from_string(c2) + 1))
+    if not blocks:
+        return
     edition = FiscalYear(to - 1).short
     texts = {key: "\n".join(str(cells[a][0]) for a in addrs) for key, addrs in blocks.items()}
     where = {key: ",".join(addrs) for key, addrs in blocks.items()}

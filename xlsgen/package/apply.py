@@ -88,12 +88,12 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
     part = pkg.sheets[name]
     xml = pkg.text(part)
     st = SheetText(xml)
-    cell_s, row_s, col_s = st.styles()
+    row_s, col_s = st.styles()
     ranges = merges(xml)
-    originals = {}
-    for rm in st.rows.values():
-        for cm in re.finditer(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", rm.group(2) or "", re.S):
-            originals[re.search(r'\sr="([^"]*)"', cm.group(1)).group(1)] = cm.group(0)
+    wanted = {split_addr(_top_left(a, ranges))[0] for e in edits for a in (e.cell, e.unshade_like) if a}
+    found = st.cells(wanted)
+    cell_s = {a: s for a, (s, _) in found.items()}
+    originals = {a: x for a, (_, x) in found.items()}
     state: dict[str, tuple[Any, int, bool]] = {}
     notes: dict[str, str] = {}
     value_changed = False

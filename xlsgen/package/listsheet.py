@@ -4,6 +4,7 @@ explicit row heights from the text so nothing is cut or overprinted."""
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 
@@ -13,9 +14,14 @@ from xlsgen.package.sheet import cell_xml, col_letters
 FONT_PT = 10.0
 
 
+@functools.cache
+def _char_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WFA" else 1
+
+
 def text_width(text: str) -> int:
     """Display width of one line: full-width and ambiguous characters count 2."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
+    return len(text) if text.isascii() else sum(map(_char_width, text))
 
 
 def row_height(values, widths, font_pt: float = FONT_PT) -> float:

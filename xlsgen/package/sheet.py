@@ -52,18 +52,24 @@ def shared_strings(data: bytes | None) -> list[str]:
     return out
 
 
+_T = re.compile(r'\st="([^"]*)"')
+_IS = re.compile(r"<(?:\w+:)?is>(.*?)</(?:\w+:)?is>", re.S)
+_RPH = re.compile(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
+_TEXT = re.compile(r"<(?:\w+:)?t\b[^>]*>(.*?)</(?:\w+:)?t>", re.S)
+_V = re.compile(r"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
+
+
 def _value(attrs: str, body: str | None, sst: list[str]) -> object:
     if not body:
         return None
-    t = re.search(r'\st="([^"]*)"', attrs)
+    t = _T.search(attrs)
     t = t.group(1) if t else "n"
     if t == "inlineStr":
-        is_ = re.search(r"<(?:\w+:)?is>(.*?)</(?:\w+:)?is>", body, re.S)
+        is_ = _IS.search(body)
         if not is_:
             return None
-        inner = re.sub(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", "", is_.group(1), flags=re.S)
-        return _xml_text("".join(re.findall(r"<(?:\w+:)?t\b[^>]*>(.*?)</(?:\w+:)?t>", inner, re.S)))
-    v = re.search(r"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", body, re.S)
+        return _xml_text("".join(_TEXT.findall(_RPH.sub("", is_.group(1)))))
+    v = _V.search(body)
     if v is None:
         return None
     raw = v.group(1)
@@ -83,6 +89,8 @@ def _value(attrs: str, body: str | None, sst: list[str]) -> object:
 
 
 def _xml_text(s: str) -> str:
+    if "&" not in s and "_x" not in s:
+        return s
     s = (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'"))
     s = re.sub(r"&#(x?)([0-9A-Fa-f]+);", lambda m: chr(int(m.group(2), 16 if m.group(1) else 10)), s)
     return unescape_text(s.replace("&amp;", "&"))
@@ -163,15 +171,22 @@ class SheetText:
                     raise ValueError("row without r")
                 self.rows[int(r.group(1))] = rm
 
-    def styles(self) -> tuple[dict[str, int], dict[int, int], list[tuple[int, int, int]]]:
-        """(cell → s, row → s of custom-formatted rows, [(min, max, s)] of columns)."""
+    def cells(self, rows) -> dict[str, tuple[int, str]]:
+        """address → (s, the `<c>` text) of the cells in `rows`."""
         cells = {}
-        for rm in self.rows.values():
+        for n in rows:
+            rm = self.rows.get(n)
+            if rm is None:
+                continue
             for cm in _CELL.finditer(rm.group(2) or ""):
                 r, s = _R.search(cm.group(1)), _S.search(cm.group(1))
                 if r is None:
                     raise ValueError("cell without r")
-                cells[r.group(1)] = int(s.group(1)) if s else 0
+                cells[r.group(1)] = (int(s.group(1)) if s else 0, cm.group(0))
+        return cells
+
+    def styles(self) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
+        """(row → s of custom-formatted rows, [(min, max, s)] of columns)."""
         rows = {}
         for n, rm in self.rows.items():
             if re.search(r'\scustomFormat="(1|true)"', rm.group(1)):
@@ -183,7 +198,7 @@ class SheetText:
             st = re.search(r'\sstyle="(\d+)"', c)
             if lo and hi and st:
                 cols.append((int(lo.group(1)), int(hi.group(1)), int(st.group(1))))
-        return cells, rows, cols
+        return rows, cols
 
     def apply(self, cells: dict[str, str]) -> str:
         """The part's text with the `<c>` of each address replaced by the given XML."""

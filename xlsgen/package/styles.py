@@ -50,6 +50,7 @@ class Styles:
                                          "fonts": [], "borders": []}
         self._cache: dict[tuple, int] = {}
         self._list: dict[str, int] | None = None
+        self._formats: dict[int, str] = {}
 
     def _section(self, name: str) -> str | None:
         p = self.prefix
@@ -73,8 +74,11 @@ class Styles:
         return all_xfs[s] if 0 <= s < len(all_xfs) else (all_xfs[0] if all_xfs else "<xf/>")
 
     def number_format(self, s: int) -> str:
-        fid = int(_attr(self.xf(s), "numFmtId") or 0)
-        return self.custom.get(fid) or BUILTIN_FORMATS.get(fid, "General")
+        fmt = self._formats.get(s)
+        if fmt is None:
+            fid = int(_attr(self.xf(s), "numFmtId") or 0)
+            fmt = self._formats[s] = self.custom.get(fid) or BUILTIN_FORMATS.get(fid, "General")
+        return fmt
 
     def fill_id(self, s: int) -> int:
         return int(_attr(self.xf(s), "fillId") or 0)

@@ -423,3 +423,5 @@ def _read_check(grid: Grid, sheet: ProgressSheet, findings: list[Finding]) -> No
                     first = first or grid.addr(row, col)
         setattr(sheet, attr, split_by_department("\n".join(texts)))
         sheet.cells[attr] = first or grid.addr(grid.below(r, c), c)
+        if stop > grid.below(r, c) and c1 > c0:  # the block a roll-forward empties
+            sheet.cells[f"{attr}_block"] = f"{grid.addr(grid.below(r, c), c0)}:{grid.addr(stop - 1, c1 - 1)}"
