@@ -77,7 +77,9 @@ class Package:
             raise XlsgenError(f"Excel ブックとして開けません（{exc}）", str(path)) from exc
         self.order = [i.filename for i in self.infos]
         self.changed: set[str] = set()
-        self.content_types = parse(self.parts["[Content_Types].xml"])
+        self._names = {p.lower() for p in self.parts}
+        self._rels: dict[str, list] = {}
+        self._ct = None
         self.workbook_part = self._main_part()
         self.sheets = self._sheets()  # name → part (in workbook order)
 
@@ -87,8 +89,20 @@ class Package:
         d, f = posixpath.split(part)
         return posixpath.join(d, "_rels", f + ".rels")
 
+    @property
+    def content_types(self):
+        if self._ct is None:
+            self._ct = parse(self.parts["[Content_Types].xml"])
+        return self._ct
+
     def rels(self, part: str) -> list[tuple[str, str, str, str]]:
         """(Id, Type, target part, TargetMode) of the relationships of `part`."""
+        path = self.rels_path(part)
+        if path not in self._rels:
+            self._rels[path] = self._read_rels(part)
+        return self._rels[path]
+
+    def _read_rels(self, part: str) -> list[tuple[str, str, str, str]]:
         data = self.parts.get(self.rels_path(part))
         if data is None:
             return []
@@ -143,14 +157,17 @@ class Package:
             data = data.encode("utf-8")
         if part not in self.parts:
             self.order.append(part)
+            self._names.add(part.lower())
         self.parts[part] = data
         self.changed.add(part)
+        self._rels.pop(part, None)
+        if part == "[Content_Types].xml":
+            self._ct = None
 
     def free_name(self, pattern: str) -> str:
         """The first part name `pattern.format(n)` (n = 1, 2, ...) not in the package."""
-        taken = {p.lower() for p in self.parts}
         n = 1
-        while pattern.format(n).lower() in taken:
+        while pattern.format(n).lower() in self._names:
             n += 1
         return pattern.format(n)
 
@@ -158,7 +175,6 @@ class Package:
         xml = self.text("[Content_Types].xml")
         tag = f'<Override PartName="/{part}" ContentType="{content_type}"/>'
         self.put("[Content_Types].xml", xml.replace("</Types>", tag + "</Types>"))
-        self.content_types = parse(self.parts["[Content_Types].xml"])
 
     def add_default(self, ext: str, content_type: str) -> None:
         if any(d.get("Extension", "").lower() == ext for d in self.content_types.iter(f"{{{NS_CT}}}Default")):
@@ -167,7 +183,6 @@ class Package:
         tag = f'<Default Extension="{ext}" ContentType="{content_type}"/>'
         i = xml.index(">", xml.index("<Types")) + 1
         self.put("[Content_Types].xml", xml[:i] + tag + xml[i:])
-        self.content_types = parse(self.parts["[Content_Types].xml"])
 
     def add_rel(self, part: str, typ: str, target: str) -> str:
         """Add a relationship from `part` to the part `target`; returns its Id."""

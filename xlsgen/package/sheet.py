@@ -11,8 +11,58 @@ from dataclasses import dataclass
 
 from xlsgen.package.ooxml import NS_MAIN, escape_attr, escape_text, parse, unescape_text
 
-_ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
-_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+
+
+class _Element:
+    """A match-like view of one element found by `_Finder` (group 1: attributes, 2: body)."""
+
+    __slots__ = ("_text", "_start", "_end", "_attrs", "_body")
+
+    def __init__(self, text, start, end, attrs, body):
+        self._text, self._start, self._end, self._attrs, self._body = text, start, end, attrs, body
+
+    def group(self, i: int = 0):
+        if i == 0:
+            return self._text[self._start: self._end]
+        if i == 1:
+            return self._attrs
+        return None if self._body is None else self._text[self._body[0]: self._body[1]]
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+class _Finder:
+    """`finditer` for one element name: the open tag by regex, its end tag by `str.find`
+    (a lazy `.*?` over long rows is many times slower)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.open = re.compile(rf"<((?:\w+:)?){name}\b([^>]*?)(/?)>")
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):
+        endpos = len(text) if endpos is None else endpos
+        while True:
+            m = self.open.search(text, pos, endpos)
+            if m is None:
+                return
+            if m.group(3):
+                yield _Element(text, m.start(), m.end(), m.group(2), None)
+                pos = m.end()
+                continue
+            close = f"</{m.group(1)}{self.name}>"
+            e = text.find(close, m.end(), endpos)
+            if e < 0:
+                return
+            yield _Element(text, m.start(), e + len(close), m.group(2), (m.end(), e))
+            pos = e + len(close)
+
+
+_ROW = _Finder("row")
+_CELL = _Finder("c")
 _ADDR = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]+)")
 _R = re.compile(r'\sr="([^"]*)"')
 _S = re.compile(r'\ss="([0-9]+)"')

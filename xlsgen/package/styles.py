@@ -4,6 +4,7 @@ renumbered or changed; new ones go at the end of their lists."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS
@@ -19,14 +20,20 @@ _FILL = re.compile(r"<(?:\w+:)?fill\b[^>]*?(?:/>|>.*?</(?:\w+:)?fill>)", re.S)
 _NUMFMT = re.compile(r"<(?:\w+:)?numFmt\b[^>]*?/?>", re.S)
 
 
+@functools.cache
+def _attr_re(name: str) -> re.Pattern:
+    return re.compile(rf'(\s{name}=)"([^"]*)"')
+
+
 def _attr(tag: str, name: str) -> str | None:
-    m = re.search(rf'\s{name}="([^"]*)"', tag)
-    return m.group(1) if m else None
+    m = _attr_re(name).search(tag)
+    return m.group(2) if m else None
 
 
 def _set_attr(tag: str, name: str, value: str) -> str:
-    if _attr(tag, name) is not None:
-        return re.sub(rf'(\s{name}=)"[^"]*"', rf'\1"{value}"', tag, count=1)
+    m = _attr_re(name).search(tag)
+    if m is not None:
+        return tag[: m.start(2)] + value + tag[m.end(2):]
     m = re.match(r"<[\w:]+", tag)
     return tag[: m.end()] + f' {name}="{value}"' + tag[m.end():]
 
