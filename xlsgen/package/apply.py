@@ -40,9 +40,15 @@ RECALC_REASON = ("数式が読むセルを変更したため、Excel で開い�
 
 
 class Workbook:
-    """A package opened for a roll: shared strings, styles and sheet texts."""
+    """A package opened for a roll: shared strings, styles and sheet texts (one per package)."""
 
-    def __init__(self, pkg: Package):
+    def __new__(cls, pkg: Package):
+        if getattr(pkg, "_workbook", None) is None:
+            pkg._workbook = super().__new__(cls)
+            pkg._workbook._init(pkg)
+        return pkg._workbook
+
+    def _init(self, pkg: Package):
         self.pkg = pkg
         rels = pkg.rels(pkg.workbook_part)
         self.sst_part = next((t for _, typ, t, _ in rels if typ.endswith("/sharedStrings")), None)

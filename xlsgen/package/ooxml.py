@@ -177,9 +177,9 @@ class Package:
         self.put("[Content_Types].xml", xml.replace("</Types>", tag + "</Types>"))
 
     def add_default(self, ext: str, content_type: str) -> None:
-        if any(d.get("Extension", "").lower() == ext for d in self.content_types.iter(f"{{{NS_CT}}}Default")):
-            return
         xml = self.text("[Content_Types].xml")
+        if re.search(rf'<(?:\w+:)?Default\b[^>]*\sExtension="{re.escape(ext)}"', xml, re.I):
+            return
         tag = f'<Default Extension="{ext}" ContentType="{content_type}"/>'
         i = xml.index(">", xml.index("<Types")) + 1
         self.put("[Content_Types].xml", xml[:i] + tag + xml[i:])
@@ -209,5 +209,6 @@ class Package:
             for name in self.order:
                 info = zipfile.ZipInfo(name, date_time=old[name].date_time if name in old else ZIP_TIME)
                 info.compress_type = old[name].compress_type if name in old else zipfile.ZIP_DEFLATED
+                info._compresslevel = 1  # fast; the parts are small XML
                 info.external_attr = 0o644 << 16
                 z.writestr(info, self.parts[name])

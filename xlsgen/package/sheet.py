@@ -6,6 +6,7 @@ order); every other byte of the part stays as it was.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -84,6 +85,7 @@ def col_letters(i: int) -> str:
     return s
 
 
+@functools.cache
 def split_addr(addr: str) -> tuple[int, int]:
     """'B12' → (12, 2)."""
     m = _ADDR.fullmatch(addr)
@@ -146,11 +148,50 @@ def _xml_text(s: str) -> str:
     return unescape_text(s.replace("&amp;", "&"))
 
 
+_FAST = re.compile(r'<c r="([A-Z]+[0-9]+)"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?(/>|><v>([^<]*)</v></c>|>)')
+
+
 def read_cells(xml: str, sst: list[str], number_format) -> dict[str, tuple[object, str]]:
     """Cells with a value or a number format: address → (value, number format)."""
+    start = max(xml.find("sheetData"), 0)
+    out = _read_fast(xml, start, sst, number_format)
+    return out if out is not None else _read_general(xml, start, sst, number_format)
+
+
+def _read_fast(xml: str, start: int, sst: list[str], number_format) -> dict | None:
+    """The common `<c r s t>` shape in one regex pass; None when a cell has another shape."""
     out = {}
-    start = xml.find("sheetData")
-    for m in _CELL.finditer(xml, start if start >= 0 else 0):
+    n = 0
+    for m in _FAST.finditer(xml, start):
+        n += 1
+        addr, s, t, tail, v = m.groups()
+        fmt = number_format(int(s)) if s else "General"
+        if tail == ">":  # a formula or an inline string: the general reader for this cell
+            end = xml.find("</c>", m.end())
+            value = _value(f' t="{t}"' if t else "", xml[m.end(): end], sst)
+        elif v is None:
+            value = None
+        elif t == "s":
+            i = int(v)
+            value = sst[i] if 0 <= i < len(sst) else None
+        elif t is None or t == "n":
+            try:
+                value = int(v)
+            except ValueError:
+                try:
+                    value = float(v)
+                except ValueError:
+                    value = _xml_text(v)
+        else:
+            value = _value(f' t="{t}"', f"<v>{v}</v>", sst)
+        if value is not None or fmt != "General":
+            out[addr] = (value, fmt)
+    return out if n == xml.count("<c ", start) and "<c>" not in xml else None
+
+
+def _read_general(xml: str, start: int, sst: list[str], number_format) -> dict:
+    out = {}
+    for m in _CELL.finditer(xml, start):
         attrs, body = m.group(1), m.group(2)
         r = _R.search(attrs)
         if r is None:

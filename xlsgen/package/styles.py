@@ -88,7 +88,7 @@ class Styles:
         return fmt
 
     def fill_id(self, s: int) -> int:
-        return int(_attr(self.xf(s), "fillId") or 0)
+        return int(_attr(self.xf(s), "fillId") or 0)  # noqa: the xf list only grows
 
     def is_input_fill(self, s: int) -> bool:
         fills = self.fills + self.new["fills"]
