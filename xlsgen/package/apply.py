@@ -94,9 +94,9 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
     part = pkg.sheets[name]
     xml = pkg.text(part)
     st = SheetText(xml)
-    row_s, col_s = st.styles()
     ranges = merges(xml)
     wanted = {split_addr(_top_left(a, ranges))[0] for e in edits for a in (e.cell, e.unshade_like) if a}
+    row_s, col_s = st.styles(wanted)
     found = st.cells(wanted)
     cell_s = {a: s for a, (s, _) in found.items()}
     originals = {a: x for a, (_, x) in found.items()}

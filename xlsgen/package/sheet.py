@@ -240,6 +240,32 @@ def cell_xml(prefix: str, addr: str, value: object, style: int) -> str:
             f"</{p}is></{p}c>")
 
 
+_ROW_R = re.compile(r'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+
+
+class _Rows:
+    """Rows of a sheetData found on demand: number → match-like element."""
+
+    def __init__(self, xml: str, start: int, end: int, prefix: str):
+        self.xml, self.end, self.prefix = xml, end, prefix
+        self.at = {int(m.group(1)): m.start() for m in _ROW_R.finditer(xml, start, end)}
+        if len(self.at) != xml.count(f"<{prefix}row", start, end):
+            raise ValueError("row without r")
+        self._cache: dict[int, object] = {}
+
+    def __contains__(self, r: int) -> bool:
+        return r in self.at
+
+    def get(self, r: int):
+        if r not in self.at:
+            return None
+        if r not in self._cache:
+            self._cache[r] = next(_ROW.finditer(self.xml, self.at[r], self.end))
+        return self._cache[r]
+
+    __getitem__ = get
+
+
 class SheetText:
     """A worksheet part's text with its rows indexed for in-place cell edits."""
 
@@ -248,19 +274,14 @@ class SheetText:
         m = re.search(r"<(\w+:)?worksheet\b", xml)
         self.prefix = (m.group(1) or "") if m else ""
         p = self.prefix
-        sd = re.search(rf"<{p}sheetData\s*/>|<{p}sheetData\b[^>]*>(.*?)</{p}sheetData>", xml, re.S)
+        sd = re.search(rf"<{p}sheetData\b[^>]*?(/?)>", xml)
         if sd is None:
             raise ValueError("no sheetData")
-        self.sd_start, self.sd_end = sd.span()
-        self.self_closed = sd.group(0).endswith("/>") and sd.group(1) is None
-        self.body_start = sd.start(1) if sd.group(1) is not None else None
-        self.rows: dict[int, re.Match] = {}
-        if self.body_start is not None:
-            for rm in _ROW.finditer(xml, self.body_start, sd.end(1)):
-                r = _R.search(rm.group(1))
-                if r is None:
-                    raise ValueError("row without r")
-                self.rows[int(r.group(1))] = rm
+        self.sd_start = sd.start()
+        self.self_closed = bool(sd.group(1))
+        self.body_start = None if self.self_closed else sd.end()
+        body_end = sd.end() if self.self_closed else xml.index(f"</{p}sheetData>", sd.end())
+        self.rows = _Rows(xml, sd.end(), body_end, p)
 
     def cells(self, rows) -> dict[str, tuple[int, str]]:
         """address → (s, the `<c>` text) of the cells in `rows`."""
@@ -276,11 +297,12 @@ class SheetText:
                 cells[r.group(1)] = (int(s.group(1)) if s else 0, cm.group(0))
         return cells
 
-    def styles(self) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
-        """(row → s of custom-formatted rows, [(min, max, s)] of columns)."""
+    def styles(self, wanted) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
+        """(row → s of the custom-formatted rows among `wanted`, [(min, max, s)] of columns)."""
         rows = {}
-        for n, rm in self.rows.items():
-            if re.search(r'\scustomFormat="(1|true)"', rm.group(1)):
+        for n in wanted:
+            rm = self.rows.get(n)
+            if rm is not None and re.search(r'\scustomFormat="(1|true)"', rm.group(1)):
                 s = _S.search(rm.group(1))
                 rows[n] = int(s.group(1)) if s else 0
         cols = []
