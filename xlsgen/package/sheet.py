@@ -282,20 +282,26 @@ class SheetText:
         self.body_start = None if self.self_closed else sd.end()
         body_end = sd.end() if self.self_closed else xml.index(f"</{p}sheetData>", sd.end())
         self.rows = _Rows(xml, sd.end(), body_end, p)
+        self._row_cells: dict[int, list] = {}
+
+    def row_cells(self, n: int) -> list[tuple[int, str, int, str, int, int]]:
+        """(col, address, s, `<c>` text, start, end in the row body) of row `n`'s cells."""
+        if n in self._row_cells:
+            return self._row_cells[n]
+        out = []
+        rm = self.rows.get(n)
+        for cm in _CELL.finditer(rm.group(2) or "") if rm is not None else ():
+            r, s = _R.search(cm.group(1)), _S.search(cm.group(1))
+            if r is None:
+                raise ValueError("cell without r")
+            addr = r.group(1)
+            out.append((split_addr(addr)[1], addr, int(s.group(1)) if s else 0, cm.group(0), cm.start(), cm.end()))
+        self._row_cells[n] = out
+        return out
 
     def cells(self, rows) -> dict[str, tuple[int, str]]:
         """address → (s, the `<c>` text) of the cells in `rows`."""
-        cells = {}
-        for n in rows:
-            rm = self.rows.get(n)
-            if rm is None:
-                continue
-            for cm in _CELL.finditer(rm.group(2) or ""):
-                r, s = _R.search(cm.group(1)), _S.search(cm.group(1))
-                if r is None:
-                    raise ValueError("cell without r")
-                cells[r.group(1)] = (int(s.group(1)) if s else 0, cm.group(0))
-        return cells
+        return {addr: (s, text) for n in rows for _, addr, s, text, _, _ in self.row_cells(n)}
 
     def styles(self, wanted) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
         """(row → s of the custom-formatted rows among `wanted`, [(min, max, s)] of columns)."""
@@ -326,7 +332,7 @@ class SheetText:
             if r in self.rows:
                 rm = self.rows[r]
                 pieces.append(self.xml[pos: rm.start()])
-                pieces.append(self._row(rm, by_row[r]))
+                pieces.append(self._row(r, rm, by_row[r]))
                 pos = rm.end()
             else:
                 new_rows.append(r)
@@ -337,20 +343,20 @@ class SheetText:
                 x for _, (_, x) in sorted(by_row[r].items())) + f"</{p}row>" for r in new_rows})
         return xml
 
-    def _row(self, rm: re.Match, edits: dict[int, tuple[str, str]]) -> str:
+    def _row(self, r: int, rm, edits: dict[int, tuple[str, str]]) -> str:
         p = self.prefix
         body = rm.group(2) or ""
         out, pos = [], 0
         pending = dict(edits)
         existing = set()
-        for cm in _CELL.finditer(body):
-            r, c = split_addr(_R.search(cm.group(1)).group(1))
+        for c, _, _, text, start, end in self.row_cells(r):
             existing.add(c)
-            for k in sorted(k for k in pending if k < c):
-                out.append(pending.pop(k)[1])
-            out.append(body[pos: cm.start()])
-            out.append(pending.pop(c)[1] if c in pending else cm.group(0))
-            pos = cm.end()
+            if pending and min(pending) < c:
+                for k in sorted(k for k in pending if k < c):
+                    out.append(pending.pop(k)[1])
+            out.append(body[pos: start])
+            out.append(pending.pop(c)[1] if c in pending else text)
+            pos = end
         tail = body[pos:]
         rest = "".join(x for _, (_, x) in sorted(pending.items()))
         open_tag = self.xml[rm.start(): rm.start() + len("<" + p + "row") + len(rm.group(1))] + ">"
