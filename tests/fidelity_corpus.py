@@ -425,13 +425,14 @@ FEATURES: dict[str, Callable[[Parts], None]] = {
 }
 
 
-def build(feature: str, out_dir: Path, src: Path = SRC) -> Path:
-    """The variant of `src` with one feature added, written as a new package."""
+def build(feature: str, out_dir: Path, src: Path = SRC, extra: tuple[str, ...] = ()) -> Path:
+    """The variant of `src` with one feature (and any `extra` ones) added, as a new package."""
     with zipfile.ZipFile(src) as z:
         infos = z.infolist()
         parts = {i.filename: z.read(i.filename) for i in infos}
-    FEATURES[feature](parts)
-    out = out_dir / f"ojiya_{feature}.{'xlsm' if feature == 'vba' else 'xlsx'}"
+    for f in (feature, *extra):
+        FEATURES[f](parts)
+    out = out_dir / f"ojiya_{'+'.join((feature, *extra))}.{'xlsm' if 'vba' in (feature, *extra) else 'xlsx'}"
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name in [i.filename for i in infos] + [p for p in parts if p not in {i.filename for i in infos}]:
             z.writestr(name, parts[name])
@@ -451,10 +452,14 @@ def _strip_cells(xml: str, cells: set[str]) -> str:
     return re.sub(r'<dimension ref="[^"]*"/>', "", xml)
 
 
+OWN_SHEETS = ("前年度評価", "過年度実績", "変更履歴", "数式一覧")  # xlsgen's list sheets, rewritten each roll
+
+
 def compare(src: Path, out: Path, changed_cells: dict[str, set[str]], sheet_parts: dict[str, str]) -> list[str]:
     """Differences a roll must not make; empty when the output is faithful.
 
-    `changed_cells`: sheet → cells the roll logged; `sheet_parts`: sheet → part name."""
+    `changed_cells`: sheet → cells the roll logged; `sheet_parts`: sheet → part name.
+    xlsgen's own list sheets (from an earlier roll) may be rewritten."""
     with zipfile.ZipFile(src) as z:
         a = {i.filename: z.read(i.filename) for i in z.infolist()}
         order_a = [i.filename for i in z.infolist()]
@@ -465,7 +470,10 @@ def compare(src: Path, out: Path, changed_cells: dict[str, set[str]], sheet_part
     if order_b[: len(order_a)] != order_a:
         problems.append("zip entry order changed")
     edited = {sheet_parts[s]: cells for s, cells in changed_cells.items() if s in sheet_parts}
+    own = {sheet_parts[s] for s in OWN_SHEETS if s in sheet_parts}
     for name, data in a.items():
+        if name in own:
+            continue
         if name not in b:
             problems.append(f"{name}: missing")
         elif name in edited:

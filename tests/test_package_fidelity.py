@@ -139,3 +139,37 @@ def test_libreoffice_opens_every_output(rolled, recalc):
         back = openpyxl.load_workbook(recalc(out), read_only=True)
         assert {"01", "33", CHECK_HISTORY_SHEET, CHANGE_LOG_SHEET} <= set(back.sheetnames), f
         back.close()
+
+
+COMBINED = ("vba", "notes", "formulas", "chart", "rich_text", "furigana", "databars", "validation",
+            "defined_names", "hyperlinks", "printer_settings", "theme", "protection", "frozen")
+
+
+def test_round_trip_r3_r4_fill_r5_keeps_every_feature_and_fact(tmp_path):
+    from tests.test_rollforward import kpi_facts
+    from xlsgen.model import Edit, Plan
+    from xlsgen.package import apply_plan
+    from xlsgen.read import read_book
+
+    src = build(COMBINED[0], tmp_path, extra=COMBINED[1:])
+    r4 = tmp_path / "r4.xlsm"
+    first = rollforward_file(src, "R4", r4)
+    assert compare(src, r4, _changed(first), Package(src).sheets) == []
+    # the clerk fills the R3 actuals (written into the package like Excel would, no library save)
+    book = read_book(r4)
+    typed = {(s.sheet, k.actual(2021).cell): 10 + i + j
+             for i, s in enumerate(book.sheets) for j, k in enumerate(s.kpis)}
+    pkg = Package(r4)
+    apply_plan(pkg, Plan(edits=[Edit(sh, c, v, "入力") for (sh, c), v in typed.items()]))
+    filled = tmp_path / "filled.xlsm"
+    pkg.write(filled)
+    r5 = tmp_path / "r5.xlsm"
+    second = rollforward_file(filled, "R5", r5)
+    assert compare(filled, r5, _changed(second), Package(filled).sheets) == []
+    for name in ("xl/vbaProject.bin", "xl/charts/chart1.xml", "xl/sharedStrings.xml", "xl/theme/theme1.xml",
+                 "xl/printerSettings/printerSettings1.bin"):
+        assert _part(r5, name) == _part(src, name), name
+    facts = kpi_facts(read_book(r5))
+    assert kpi_facts(read_book(filled)) == facts
+    assert sum((key[0], key[1]) in typed for key in facts) == len(typed) == 72  # every typed actual is read
+    assert not [f for f in second.findings if f.code == "missing-actual"]
