@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import unicodedata
 
 from xlsgen.package.ooxml import NS_MAIN, NS_R, escape_attr
@@ -19,9 +20,16 @@ def _char_width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in "WFA" else 1
 
 
+_NARROW = re.compile(r"[\x00-\x7f\uff61-\uff9f]+")  # ASCII and half-width kana: one column each
+
+
 def text_width(text: str) -> int:
     """Display width of one line: full-width and ambiguous characters count 2."""
-    return len(text) if text.isascii() else sum(map(_char_width, text))
+    if text.isascii():
+        return len(text)
+    narrow = sum(len(m) for m in _NARROW.findall(text))
+    rest = _NARROW.sub("", text)
+    return narrow + sum(map(_char_width, rest))
 
 
 def row_height(values, widths, font_pt: float = FONT_PT) -> float:

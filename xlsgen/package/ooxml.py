@@ -188,7 +188,7 @@ class Package:
         """Add a relationship from `part` to the part `target`; returns its Id."""
         path = self.rels_path(part)
         rel_target = posixpath.relpath(target, posixpath.dirname(part) or ".")
-        ids = {r[0] for r in self.rels(part)}
+        ids = set(re.findall(r'\sId="([^"]*)"', self.text(path))) if path in self.parts else set()
         n = 1
         while f"rId{n}" in ids:
             n += 1

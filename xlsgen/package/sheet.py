@@ -240,6 +240,7 @@ def cell_xml(prefix: str, addr: str, value: object, style: int) -> str:
             f"</{p}is></{p}c>")
 
 
+_ROW_CELL = re.compile(r'<c r="(([A-Z]+)[0-9]+)"(?: s="([0-9]+)")?[^>]*?(?:/>|>.*?</c>)', re.S)
 _ROW_R = re.compile(r'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
 
 
@@ -290,7 +291,15 @@ class SheetText:
             return self._row_cells[n]
         out = []
         rm = self.rows.get(n)
-        for cm in _CELL.finditer(rm.group(2) or "") if rm is not None else ():
+        body = (rm.group(2) or "") if rm is not None else ""
+        if not self.prefix and "<c>" not in body:  # the usual shape: one regex pass
+            for m in _ROW_CELL.finditer(body):
+                out.append((col_index(m.group(2)), m.group(1), int(m.group(3) or 0), m.group(0), m.start(), m.end()))
+            if len(out) == body.count("<c "):
+                self._row_cells[n] = out
+                return out
+            out = []
+        for cm in _CELL.finditer(body):
             r, s = _R.search(cm.group(1)), _S.search(cm.group(1))
             if r is None:
                 raise ValueError("cell without r")
