@@ -76,12 +76,23 @@ def _style_of(addr: str, cells: dict, rows: dict, cols: list) -> int:
     return next((s for lo, hi, s in cols if lo <= c <= hi), 0)
 
 
-def _top_left(addr: str, ranges: list) -> str:
-    r, c = split_addr(addr)
-    for r1, c1, r2, c2 in ranges:
-        if r1 <= r <= r2 and c1 <= c <= c2:
-            return f"{col_letters(c1)}{r1}"
-    return addr
+class _Merges:
+    """The top-left cell of the merged range a cell is in (the cell itself when none)."""
+
+    def __init__(self, ranges: list):
+        self.ranges = ranges
+        self.cache: dict[str, str] = {}
+
+    def top_left(self, addr: str) -> str:
+        if addr not in self.cache:
+            r, c = split_addr(addr)
+            self.cache[addr] = next((f"{col_letters(c1)}{r1}" for r1, c1, r2, c2 in self.ranges
+                                     if r1 <= r <= r2 and c1 <= c <= c2), addr)
+        return self.cache[addr]
+
+
+def _top_left(addr: str, ranges) -> str:
+    return ranges.top_left(addr)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -94,7 +105,7 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
     part = pkg.sheets[name]
     xml = pkg.text(part)
     st = SheetText(xml)
-    ranges = merges(xml)
+    ranges = _Merges(merges(xml))
     wanted = {split_addr(_top_left(a, ranges))[0] for e in edits for a in (e.cell, e.unshade_like) if a}
     row_s, col_s = st.styles(wanted)
     found = st.cells(wanted)

@@ -23,6 +23,7 @@ def _char_width(ch: str) -> int:
 _NARROW = re.compile(r"[\x00-\x7f\uff61-\uff9f]+")  # ASCII and half-width kana: one column each
 
 
+@functools.lru_cache(maxsize=4096)
 def text_width(text: str) -> int:
     """Display width of one line: full-width and ambiguous characters count 2."""
     if text.isascii():

@@ -46,7 +46,7 @@ def add_notes(pkg: Package, sheet_part: str, sheet_xml: str, notes: dict[str, st
         pkg.add_rel(sheet_part, "comments", comments)
     if vml is None:
         vml = pkg.free_name("xl/drawings/vmlDrawing{}.vml")
-        idmap = 1 + len([p for p in pkg.parts if p.endswith(".vml")])
+        idmap = int(re.search(r"(\d+)\.vml$", vml).group(1))
         pkg.put(vml, _VML_HEAD.format(idmap=idmap) + _SHAPETYPE + "</xml>")
         pkg.add_default("vml", CT_VML)
         rid = pkg.add_rel(sheet_part, "vmlDrawing", vml)

@@ -46,9 +46,14 @@ def parse(data: bytes):
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 
 
+_PLAIN = re.compile("[^&<>_\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*")
+
+
 def escape_text(text: str) -> str:
     """`text` made legal for a cell: control characters as `_xHHHH_` (and a literal
     `_xHHHH_` escaped as `_x005F_xHHHH_`), then XML-escaped."""
+    if _PLAIN.fullmatch(text):
+        return text
     text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

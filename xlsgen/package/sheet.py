@@ -214,8 +214,11 @@ def merges(xml: str) -> list[tuple[int, int, int, int]]:
     return out
 
 
+_F = re.compile(r"<\w+:f\b")
+
+
 def has_formulas(xml: str) -> bool:
-    return re.search(r"<(?:\w+:)?f\b", xml) is not None
+    return "<f>" in xml or "<f " in xml or _F.search(xml) is not None
 
 
 @dataclass
@@ -265,6 +268,23 @@ class _Rows:
         return self._cache[r]
 
     __getitem__ = get
+
+
+class _Cols:
+    """[(min, max, style)] of the `<col>` elements, parsed on first use."""
+
+    def __init__(self, head: str):
+        self.head, self._cols = head, None
+
+    def __iter__(self):
+        if self._cols is None:
+            self._cols = []
+            for c in re.findall(r"<(?:\w+:)?col\b[^>]*>", self.head):
+                lo, hi = re.search(r'\smin="(\d+)"', c), re.search(r'\smax="(\d+)"', c)
+                st = re.search(r'\sstyle="(\d+)"', c)
+                if lo and hi and st:
+                    self._cols.append((int(lo.group(1)), int(hi.group(1)), int(st.group(1))))
+        return iter(self._cols)
 
 
 class SheetText:
@@ -320,13 +340,7 @@ class SheetText:
             if rm is not None and re.search(r'\scustomFormat="(1|true)"', rm.group(1)):
                 s = _S.search(rm.group(1))
                 rows[n] = int(s.group(1)) if s else 0
-        cols = []
-        for c in re.findall(r"<(?:\w+:)?col\b[^>]*>", self.xml[: self.sd_start]):
-            lo, hi = re.search(r'\smin="(\d+)"', c), re.search(r'\smax="(\d+)"', c)
-            st = re.search(r'\sstyle="(\d+)"', c)
-            if lo and hi and st:
-                cols.append((int(lo.group(1)), int(hi.group(1)), int(st.group(1))))
-        return rows, cols
+        return rows, _Cols(self.xml[: self.sd_start])
 
     def apply(self, cells: dict[str, str]) -> str:
         """The part's text with the `<c>` of each address replaced by the given XML."""

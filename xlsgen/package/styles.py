@@ -58,6 +58,8 @@ class Styles:
         self._cache: dict[tuple, int] = {}
         self._list: dict[str, int] | None = None
         self._formats: dict[int, str] = {}
+        self._fill_ids: dict[int, int] = {}
+        self._input_fill: dict[int, bool] = {}
 
     def _section(self, name: str) -> str | None:
         p = self.prefix
@@ -88,12 +90,17 @@ class Styles:
         return fmt
 
     def fill_id(self, s: int) -> int:
-        return int(_attr(self.xf(s), "fillId") or 0)  # noqa: the xf list only grows
+        if s not in self._fill_ids:  # entries are only ever appended, never changed
+            self._fill_ids[s] = int(_attr(self.xf(s), "fillId") or 0)
+        return self._fill_ids[s]
 
     def is_input_fill(self, s: int) -> bool:
-        fills = self.fills + self.new["fills"]
-        f = fills[self.fill_id(s)] if self.fill_id(s) < len(fills) else ""
-        return 'patternType="solid"' in f and INPUT_RGB in f.upper().split("FGCOLOR", 1)[-1][:40]
+        fid = self.fill_id(s)
+        if fid not in self._input_fill:
+            fills = self.fills + self.new["fills"]
+            f = fills[fid] if fid < len(fills) else ""
+            self._input_fill[fid] = 'patternType="solid"' in f and INPUT_RGB in f.upper().split("FGCOLOR", 1)[-1][:40]
+        return self._input_fill[fid]
 
     # --- append -------------------------------------------------------------------
 
