@@ -7,6 +7,7 @@ every other part is written with the same bytes. XML is parsed with a hardened l
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -210,10 +211,12 @@ class Package:
     def write(self, path: str | Path) -> None:
         """Write every part, in the input's order, unchanged parts with the same bytes."""
         old = {i.filename: i for i in self.infos}
-        with zipfile.ZipFile(path, "w") as z:
+        buf = io.BytesIO()  # built in memory: zipfile seeks back over every entry
+        with zipfile.ZipFile(buf, "w") as z:
             for name in self.order:
                 info = zipfile.ZipInfo(name, date_time=old[name].date_time if name in old else ZIP_TIME)
                 info.compress_type = old[name].compress_type if name in old else zipfile.ZIP_DEFLATED
                 info._compresslevel = 1  # fast; the parts are small XML
                 info.external_attr = 0o644 << 16
                 z.writestr(info, self.parts[name])
+        Path(path).write_bytes(buf.getvalue())
