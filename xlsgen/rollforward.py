@@ -243,13 +243,6 @@ def _block_cells(cells: dict, rows: range, cols: range) -> list[str]:
     return sorted(out, key=lambda a: (_split(a)[1], column_index_from_string(_split(a)[0])))
 
 
-def _find(cells: dict, pattern: str) -> str | None:
-    found = [a for a, (v, _) in cells.items()
-             if isinstance(v, str) and re.search(pattern, re.sub(r"\s", "", v))]
-    return min(found, key=lambda a: (_split(a)[1], column_index_from_string(_split(a)[0])),
-               default=None)
-
-
 def _plan_ojiya_check(plan: Plan, book: Book, s: ProgressSheet, cells: dict, to: int,
                       at: int, n: int) -> None:
     """Empty the Check blocks the reader recorded (`cells["check_*_block"]`)."""
@@ -298,13 +291,6 @@ def _raw(cells: dict, addr: str | None) -> tuple[Any, str | None]:
     return v, f
 
 
-def _row_cell(cells: dict, row: int, pattern: str) -> str | None:
-    """The leftmost cell of a row whose text matches `pattern`."""
-    found = [a for a, (v, _) in cells.items() if _split(a)[1] == row and isinstance(v, str)
-             and re.search(pattern, re.sub(r"\s", "", v))]
-    return min(found, key=lambda a: column_index_from_string(_split(a)[0]), default=None)
-
-
 def _plan_joso_project(plan: Plan, book: Book, p: ProjectSheet, cells: dict, to: int) -> None:
     edition = FiscalYear(to - 1).short + "年度版"
     rows = sorted(p.do_years, key=lambda d: -d.fiscal_year)
@@ -323,8 +309,10 @@ def _plan_joso_project(plan: Plan, book: Book, p: ProjectSheet, cells: dict, to:
         return {k: _raw(cells, f"{c}{r}") for k, c in fields.items()}
 
     def write_row(r: int, fy: int, kind: str, values: dict, reason: str, shade=()) -> None:
-        ycell = _row_cell(cells, r, r"(平成|令和|昭和|[HRS])(元|\d+)年|^\d{4}年")
-        kcell = _row_cell(cells, r, r"^(予算額|決算額|見込額)$")
+        ycell = p.cells.get(f"do_year_{r}")  # recorded by the reader
+        kcell = p.cells.get(f"do_kind_{r}")
+        ycell = ycell if ycell and isinstance(cells.get(ycell, (None,))[0], str) else None
+        kcell = kcell if kcell and cells.get(kcell, (None,))[0] not in (None, "") else None
         if ycell:
             plan.edits.append(Edit(p.sheet, ycell, year_label_like(cells[ycell][0], fy), reason))
         if kcell:
@@ -374,7 +362,8 @@ def _plan_joso_project(plan: Plan, book: Book, p: ProjectSheet, cells: dict, to:
 
 
 def _plan_joso_check(plan: Plan, book: Book, p: ProjectSheet, cells: dict, to: int) -> None:
-    head = _find(cells, r"^【Check】")
+    head = p.cells.get("check_head")
+    head = head if head and isinstance(cells.get(head, (None,))[0], str) else None
     reason = f"【Check】を{FiscalYear(to - 1).short}年度実績の評価に（前の文は「{CHECK_SHEET}」シートへ）"
     if head:
         plan.edits.append(Edit(p.sheet, head, year_label_like(cells[head][0], to - 1), reason))
@@ -406,11 +395,8 @@ def _plan_joso_plan(plan: Plan, p: ProjectSheet, cells: dict, to: int) -> None:
         plan.edits.append(Edit(p.sheet, p.plan_target.cell, v,
                                f"【Plan】の成果目標 = 前の今後の成果目標（{nxt.short}年度）", number_format=f))
     for i, q in enumerate(future):
-        vcol, row = _split(q.cell)
-        labels = [a for a, (v, _) in cells.items() if _split(a)[1] == row and isinstance(v, str)
-                  and column_index_from_string(_split(a)[0]) < column_index_from_string(vcol)
-                  and _YEAR_TOKEN.search(v)]
-        label = max(labels, key=lambda a: column_index_from_string(_split(a)[0]), default=None)
+        label = p.cells.get(f"future_label_{q.fiscal_year}")  # recorded by the reader
+        label = label if label and isinstance(cells.get(label, (None,))[0], str) else None
         fy = q.fiscal_year + 1
         if label:
             plan.edits.append(Edit(p.sheet, label, year_label_like(cells[label][0], fy),
@@ -427,7 +413,7 @@ def _plan_joso_plan(plan: Plan, p: ProjectSheet, cells: dict, to: int) -> None:
 
 def _plan_joso_measure(plan: Plan, book: Book, cells: dict, to: int) -> None:
     m = book.measure_sheet
-    head = _find(cells, r"実施状況への意見$")
+    head = m.cells.get("opinion_head")  # recorded by the reader
     addr = m.cells.get("opinion")
     if head is None or addr is None:
         return

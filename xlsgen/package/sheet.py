@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 
 from xlsgen.package.ooxml import NS_MAIN, escape_attr, escape_text, parse, unescape_text
 
@@ -219,14 +218,6 @@ _F = re.compile(r"<\w+:f\b")
 
 def has_formulas(xml: str) -> bool:
     return "<f>" in xml or "<f " in xml or _F.search(xml) is not None
-
-
-@dataclass
-class CellXml:
-    """What an edited cell becomes: value and style index."""
-
-    value: object
-    style: int
 
 
 def cell_xml(prefix: str, addr: str, value: object, style: int) -> str:

@@ -109,6 +109,8 @@ def read_project(grid: Grid) -> tuple[ProjectSheet, list[Finding]]:
 
     _read_do(grid, p, findings)
     check = _block(grid, CHECK, ACTION)
+    if grid.first(CHECK):
+        p.cells["check_head"] = grid.addr(*grid.first(CHECK))
     if check:
         ys = find_years(grid.text(check.start, 0) or squash(grid.value(check.start, 0)))
         p.check_year = ys[0][0].year if ys else None
@@ -168,6 +170,9 @@ def _read_do(grid: Grid, p: ProjectSheet, findings: list[Finding]) -> None:
             row=r + 1))
         if "content" in cols:
             p.cells[f"content_{fy}"] = grid.addr(r, cols["content"])
+        p.cells[f"do_year_{r + 1}"] = grid.addr(r, cols["year"])
+        if "kind" in cols:
+            p.cells[f"do_kind_{r + 1}"] = grid.addr(r, cols["kind"])
 
 
 def _read_plan(grid: Grid, p: ProjectSheet) -> None:
@@ -193,6 +198,7 @@ def _read_plan(grid: Grid, p: ProjectSheet) -> None:
             ys = find_years(grid.text(r, col))
             if ys and col != future[1]:
                 vcol, v = grid.value_right(r, col)
+                p.cells[f"future_label_{ys[0][0].year}"] = grid.addr(r, col)
                 p.future_targets.append(parse_quantity(v, grid.fmt(r, vcol), grid.addr(r, vcol),
                                                        ys[0][0].year))
 
@@ -232,6 +238,9 @@ def read_measure(grid: Grid) -> MeasureSheet:
                 direction_text=grid.text(r, direction) if direction is not None else "",
                 baseline=values[0] if values else Quantity(),
                 target=values[-1] if len(values) > 1 else Quantity(), row=r + 1))
+    op_head = grid.first(r"実施状況への意見$")
+    if op_head:
+        m.cells["opinion_head"] = grid.addr(*op_head)
     op = grid.first(r"からの意見$")
     if op:
         m.opinion_title = grid.text(*op)
