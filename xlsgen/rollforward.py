@@ -442,9 +442,9 @@ def rollforward_file(src: str | Path, to: str | int, output: str | Path,
         raise XlsgenError("出力先が入力ファイルと同じです。入力は上書きしません", str(output))
     to_year = parse_year(to, "--to")
     extend_year = parse_year(extend_to, "--extend-to") if extend_to is not None else None
+    book = read_book(src)  # the reader's safety checks come first
     pkg, snap = open_package(src)
     check_extension(pkg, output)
-    book = read_book(src)
     plan = plan_rollforward(book, snap, to_year, extend_year)
     changes = write_edition(pkg, snap, output, plan, src)
     return RollResult(output, book.layout, book.fiscal_year, to_year, changes, plan.findings)

@@ -32,6 +32,7 @@ MAIN_TYPES = {
     "application/vnd.ms-excel.template.macroEnabled.main+xml": ".xltm",
 }
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+MAX_UNPACKED = 512 * 1024 * 1024
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                           huge_tree=False, remove_blank_text=False)
@@ -78,15 +79,23 @@ class Package:
         try:
             with zipfile.ZipFile(self.path) as z:
                 self.infos = z.infolist()
+                if sum(i.file_size for i in self.infos) > MAX_UNPACKED:
+                    raise XlsgenError("展開後のサイズが大きすぎるため開きません（壊れたファイルか圧縮爆弾の可能性）",
+                                      str(path))
                 self.parts = {i.filename: z.read(i.filename) for i in self.infos}
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
             raise XlsgenError(f"Excel ブックとして開けません（{exc}）", str(path)) from exc
+        if "[Content_Types].xml" not in self.parts:
+            raise XlsgenError("Excel ブックとして開けません（[Content_Types].xml がありません）", str(path))
         self.order = [i.filename for i in self.infos]
         self.changed: set[str] = set()
         self._names = {p.lower() for p in self.parts}
         self._rels: dict[str, list] = {}
         self._ct = None
         self.workbook_part = self._main_part()
+        if b"purl.oclc.org/ooxml/spreadsheetml" in self.parts.get(self.workbook_part, b""):
+            raise XlsgenError("Strict Open XML 形式のブックには対応していません。Excel で「Excel ブック (*.xlsx)」"
+                              "として保存し直してから実行してください", str(path))
         self.sheets = self._sheets()  # name → part (in workbook order)
 
     # --- lookup -------------------------------------------------------------------

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from xlsgen.atomic import atomic_path
@@ -38,7 +39,9 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
 
     def formula_notes() -> list:
         from xlsgen.render.formula_map import notes_from_workbook
-        return notes_from_workbook(Path(source)) if source else []
+        with warnings.catch_warnings():  # openpyxl's English warnings are not for the clerk
+            warnings.simplefilter("ignore")
+            return notes_from_workbook(Path(source)) if source else []
 
     changes = apply_plan(pkg, plan, snap, formula_notes)
     with atomic_path(output) as tmp:
