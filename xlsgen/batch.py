@@ -56,7 +56,7 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
             from xlsgen.wareki import FiscalYear
 
             to = options["rollforward_to"]
-            rolled = Path(out_dir) / f"{path.stem}_{FiscalYear.parse(to).short}.xlsx"
+            rolled = Path(out_dir) / f"{path.stem}_{FiscalYear.parse(to).short}{path.suffix.lower()}"
             roll = rollforward_file(path, to, rolled)
             result["rollforward"] = str(rolled)
             result["findings"] += [f.to_dict() for f in roll.findings]
