@@ -224,7 +224,9 @@ class Package:
         with zipfile.ZipFile(buf, "w") as z:
             for name in self.order:
                 info = zipfile.ZipInfo(name, date_time=old[name].date_time if name in old else ZIP_TIME)
-                info.compress_type = old[name].compress_type if name in old else zipfile.ZIP_DEFLATED
+                small = len(self.parts[name]) < 2048  # new small parts (rels, notes): stored, not deflated
+                info.compress_type = old[name].compress_type if name in old else (
+                    zipfile.ZIP_STORED if small else zipfile.ZIP_DEFLATED)
                 info._compresslevel = 1  # fast; the parts are small XML
                 info.external_attr = 0o644 << 16
                 z.writestr(info, self.parts[name])
