@@ -173,3 +173,12 @@ def test_round_trip_r3_r4_fill_r5_keeps_every_feature_and_fact(tmp_path):
     assert kpi_facts(read_book(filled)) == facts
     assert sum((key[0], key[1]) in typed for key in facts) == len(typed) == 72  # every typed actual is read
     assert not [f for f in second.findings if f.code == "missing-actual"]
+
+
+def test_new_legacy_drawing_goes_in_schema_order(rolled):
+    """Never inside a data bar's extension list: after headerFooter, before the sheet's extLst."""
+    sheet = _part(rolled["databars"][1], "xl/worksheets/sheet1.xml").decode()
+    tags = re.findall(r"<(\w+)[ />]", sheet[sheet.index("</sheetData>"):])
+    top = [t for t in tags if t in ("conditionalFormatting", "headerFooter", "legacyDrawing", "extLst")]
+    assert top == ["conditionalFormatting", "extLst", "headerFooter", "legacyDrawing", "extLst"]
+    assert sheet.index("<legacyDrawing") > sheet.index("</headerFooter>")

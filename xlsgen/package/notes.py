@@ -103,23 +103,27 @@ def _vml(xml: str, notes: dict[str, str], comments: str) -> str:
     return xml[:i] + shapes + xml[i:]
 
 
-_AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
-                 "webPublishItems", "tableParts", "extLst")
+_BEFORE_LEGACY = ("sheetData", "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios",
+                  "autoFilter", "sortState", "dataConsolidate", "customSheetViews", "mergeCells",
+                  "phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
+                  "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks", "customProperties",
+                  "cellWatches", "ignoredErrors", "smartTags", "drawing")
 
 
 def _add_legacy_drawing(xml: str, rid: str) -> str:
+    """Insert `<legacyDrawing>` right after the last top-level element that precedes it in the
+    schema (never inside an extension list)."""
     m = re.search(r"<(\w+:)?worksheet\b", xml)
     p = m.group(1) or ""
     r_prefix = _r_prefix(xml)
     tag = f'<{p}legacyDrawing {r_prefix}:id="{rid}"/>'
     if r_prefix == "xr_r":
         tag = f'<{p}legacyDrawing xmlns:xr_r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xr_r:id="{rid}"/>'
-    for name in _AFTER_LEGACY:
-        at = re.search(rf"<{p}{name}\b", xml)
-        if at:
-            return xml[: at.start()] + tag + xml[at.start():]
-    i = xml.rindex(f"</{p}worksheet>")
-    return xml[:i] + tag + xml[i:]
+    names = "|".join(_BEFORE_LEGACY)
+    end = max((m.end() for m in re.finditer(rf"</{p}(?:{names})>|<{p}(?:{names})\b[^>]*/>", xml)), default=None)
+    if end is None:
+        end = xml.rindex(f"</{p}worksheet>")
+    return xml[:end] + tag + xml[end:]
 
 
 def _r_prefix(xml: str) -> str:
