@@ -50,6 +50,7 @@ class Workbook:
 
     def _init(self, pkg: Package):
         self.pkg = pkg
+        self._formulas: bool | None = None
         rels = pkg.rels(pkg.workbook_part)
         self.sst_part = next((t for _, typ, t, _ in rels if typ.endswith("/sharedStrings")), None)
         self.styles_part = next((t for _, typ, t, _ in rels if typ.endswith("/styles")), None)
@@ -64,7 +65,11 @@ class Workbook:
                 for name, part in self.pkg.sheets.items() if part in self.pkg.parts}
 
     def formulas(self) -> bool:
-        return any(has_formulas(self.pkg.text(p)) for p in self.pkg.sheets.values() if p in self.pkg.parts)
+        """Any formula in the input's sheets (the roll never writes one)."""
+        if self._formulas is None:
+            self._formulas = any(has_formulas(self.pkg.text(p)) for p in self.pkg.sheets.values()
+                                 if p in self.pkg.parts)
+        return self._formulas
 
 
 def _style_of(addr: str, cells: dict, rows: dict, cols: list) -> int:

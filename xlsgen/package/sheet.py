@@ -91,15 +91,24 @@ def split_addr(addr: str) -> tuple[int, int]:
     return int(m.group(2)), col_index(m.group(1))
 
 
+_SI = _Finder("si")
+
+
 def shared_strings(data: bytes | None) -> list[str]:
     """The shared string table as plain text (rich-text runs joined, furigana left out)."""
     if not data:
         return []
-    t = f"{{{NS_MAIN}}}t"
+    text = data.decode("utf-8")
+    if re.search(r"<\w+:sst\b", text):  # a prefixed table: the XML parser
+        t = f"{{{NS_MAIN}}}t"
+        return [unescape_text("".join(x.text or "" for x in si.iter(t) if x.getparent().tag != f"{{{NS_MAIN}}}rPh"))
+                for si in parse(data).iter(f"{{{NS_MAIN}}}si")]
     out = []
-    for si in parse(data).iter(f"{{{NS_MAIN}}}si"):
-        out.append(unescape_text("".join(
-            x.text or "" for x in si.iter(t) if x.getparent().tag != f"{{{NS_MAIN}}}rPh")))
+    for si in _SI.finditer(text):
+        body = si.group(2) or ""
+        if "<rPh" in body:
+            body = _RPH.sub("", body)
+        out.append(_xml_text("".join(_TEXT.findall(body))))
     return out
 
 
@@ -217,7 +226,7 @@ _F = re.compile(r"<\w+:f\b")
 
 
 def has_formulas(xml: str) -> bool:
-    return "<f>" in xml or "<f " in xml or _F.search(xml) is not None
+    return "<f>" in xml or "<f " in xml or ((":f>" in xml or ":f " in xml) and _F.search(xml) is not None)
 
 
 def cell_xml(prefix: str, addr: str, value: object, style: int) -> str:
