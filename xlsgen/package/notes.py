@@ -40,19 +40,23 @@ def add_notes(pkg: Package, sheet_part: str, sheet_xml: str, notes: dict[str, st
     vml = next((t for rid, typ, t, _ in rels if m and rid == m.group(1)), None)
     if comments is None:
         comments = pkg.free_name("xl/comments{}.xml")
-        pkg.put(comments, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                f'<comments xmlns="{NS_MAIN}"><authors></authors><commentList></commentList></comments>')
+        old_comments = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                        f'<comments xmlns="{NS_MAIN}"><authors></authors><commentList></commentList></comments>')
         pkg.add_override(comments, CT_COMMENTS)
         pkg.add_rel(sheet_part, "comments", comments)
+    else:
+        old_comments = pkg.text(comments)
     if vml is None:
         vml = pkg.free_name("xl/drawings/vmlDrawing{}.vml")
         idmap = int(re.search(r"(\d+)\.vml$", vml).group(1))
-        pkg.put(vml, _VML_HEAD.format(idmap=idmap) + _SHAPETYPE + "</xml>")
+        old_vml = _VML_HEAD.format(idmap=idmap) + _SHAPETYPE + "</xml>"
         pkg.add_default("vml", CT_VML)
         rid = pkg.add_rel(sheet_part, "vmlDrawing", vml)
         sheet_xml = _add_legacy_drawing(sheet_xml, rid)
-    pkg.put(comments, _comments(pkg.text(comments), notes))
-    pkg.put(vml, _vml(pkg.parts[vml].decode("utf-8", "replace"), notes, pkg.text(comments)))
+    else:
+        old_vml = pkg.parts[vml].decode("utf-8", "replace")
+    pkg.put(comments, _comments(old_comments, notes))
+    pkg.put(vml, _vml(old_vml, notes))
     return sheet_xml
 
 
@@ -82,7 +86,7 @@ def _comments(xml: str, notes: dict[str, str]) -> str:
     return xml
 
 
-def _vml(xml: str, notes: dict[str, str], comments: str) -> str:
+def _vml(xml: str, notes: dict[str, str]) -> str:
     """Add a hidden note box for each note whose cell has none yet."""
     have = {(int(r), int(c)) for r, c in re.findall(
         r"<x:Row>(\d+)</x:Row>\s*<x:Column>(\d+)</x:Column>", xml)}
@@ -119,11 +123,26 @@ def _add_legacy_drawing(xml: str, rid: str) -> str:
     tag = f'<{p}legacyDrawing {r_prefix}:id="{rid}"/>'
     if r_prefix == "xr_r":
         tag = f'<{p}legacyDrawing xmlns:xr_r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xr_r:id="{rid}"/>'
-    names = "|".join(_BEFORE_LEGACY)
-    end = max((m.end() for m in re.finditer(rf"</{p}(?:{names})>|<{p}(?:{names})\b[^>]*/>", xml)), default=None)
-    if end is None:
+    end = max((_element_end(xml, p, name) for name in _BEFORE_LEGACY), default=-1)
+    if end < 0:
         end = xml.rindex(f"</{p}worksheet>")
     return xml[:end] + tag + xml[end:]
+
+
+def _element_end(xml: str, p: str, name: str) -> int:
+    """Where the last top-level `name` element ends (-1 when there is none)."""
+    open_tag = f"<{p}{name}"
+    i = xml.rfind(open_tag)
+    while i >= 0 and xml[i + len(open_tag)] not in " />":
+        i = xml.rfind(open_tag, 0, i)
+    if i < 0:
+        return -1
+    j = xml.index(">", i)
+    if xml[j - 1] == "/":
+        return j + 1
+    close = f"</{p}{name}>"
+    k = xml.find(close, j)
+    return k + len(close) if k >= 0 else -1
 
 
 def _r_prefix(xml: str) -> str:

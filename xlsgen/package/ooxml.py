@@ -71,6 +71,16 @@ def unescape_text(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
+def _relative(target: str, base: str) -> str:
+    """`target` (a part name) relative to the folder `base`: ('xl/comments1.xml', 'xl/worksheets')
+    → '../comments1.xml'."""
+    t, b = target.split("/"), [x for x in base.split("/") if x]
+    n = 0
+    while n < len(b) and n < len(t) - 1 and t[n] == b[n]:
+        n += 1
+    return "/".join([".."] * (len(b) - n) + t[n:])
+
+
 class Package:
     """The parts of an .xlsx/.xlsm file, in zip order."""
 
@@ -92,6 +102,8 @@ class Package:
         self._names = {p.lower() for p in self.parts}
         self._rels: dict[str, list] = {}
         self._ct = None
+        self._overrides: list[str] = []
+        self._defaults: set[str] = set()
         self.workbook_part = self._main_part()
         if b"purl.oclc.org/ooxml/spreadsheetml" in self.parts.get(self.workbook_part, b""):
             raise XlsgenError("Strict Open XML 形式のブックには対応していません。Excel で「Excel ブック (*.xlsx)」"
@@ -106,6 +118,7 @@ class Package:
 
     @property
     def content_types(self):
+        self._flush_overrides()
         if self._ct is None:
             self._ct = parse(self.parts["[Content_Types].xml"])
         return self._ct
@@ -163,6 +176,8 @@ class Package:
         return out
 
     def text(self, part: str) -> str:
+        if part == "[Content_Types].xml":
+            self._flush_overrides()
         return self.parts[part].decode("utf-8")
 
     # --- change -------------------------------------------------------------------
@@ -187,14 +202,22 @@ class Package:
         return pattern.format(n)
 
     def add_override(self, part: str, content_type: str) -> None:
-        xml = self.text("[Content_Types].xml")
-        tag = f'<Override PartName="/{part}" ContentType="{content_type}"/>'
-        self.put("[Content_Types].xml", xml.replace("</Types>", tag + "</Types>"))
+        self._overrides.append(f'<Override PartName="/{part}" ContentType="{content_type}"/>')
+
+    def _flush_overrides(self) -> None:
+        if self._overrides:
+            tags, self._overrides = "".join(self._overrides), []
+            xml = self.parts["[Content_Types].xml"].decode("utf-8")
+            self.put("[Content_Types].xml", xml.replace("</Types>", tags + "</Types>"))
 
     def add_default(self, ext: str, content_type: str) -> None:
+        if ext.lower() in self._defaults:
+            return
         xml = self.text("[Content_Types].xml")
         if re.search(rf'<(?:\w+:)?Default\b[^>]*\sExtension="{re.escape(ext)}"', xml, re.I):
+            self._defaults.add(ext.lower())
             return
+        self._defaults.add(ext.lower())
         tag = f'<Default Extension="{ext}" ContentType="{content_type}"/>'
         i = xml.index(">", xml.index("<Types")) + 1
         self.put("[Content_Types].xml", xml[:i] + tag + xml[i:])
@@ -202,7 +225,7 @@ class Package:
     def add_rel(self, part: str, typ: str, target: str) -> str:
         """Add a relationship from `part` to the part `target`; returns its Id."""
         path = self.rels_path(part)
-        rel_target = posixpath.relpath(target, posixpath.dirname(part) or ".")
+        rel_target = _relative(target, posixpath.dirname(part))
         ids = set(re.findall(r'\sId="([^"]*)"', self.text(path))) if path in self.parts else set()
         n = 1
         while f"rId{n}" in ids:
@@ -219,6 +242,7 @@ class Package:
 
     def write(self, path: str | Path) -> None:
         """Write every part, in the input's order, unchanged parts with the same bytes."""
+        self._flush_overrides()
         old = {i.filename: i for i in self.infos}
         buf = io.BytesIO()  # built in memory: zipfile seeks back over every entry
         with zipfile.ZipFile(buf, "w") as z:
