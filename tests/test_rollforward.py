@@ -17,7 +17,7 @@ from xlsgen.errors import XlsgenError
 from xlsgen.model import CHANGE_LOG_SHEET as LOG_SHEET
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.read import read_book
-from xlsgen.render.edition import INPUT_FILL
+from xlsgen.render.edition import INPUT_FILL_RGB
 from xlsgen.rollforward import rollforward_file
 
 
@@ -76,7 +76,7 @@ def test_r4_keeps_every_fact_and_opens_r3_for_input(r4):
         for k in s.kpis:
             q = k.actual(2021)
             assert q.is_empty and q.cell == f"{s.year_columns[2021]}{k.row}"
-            assert ws[s.sheet][q.cell].fill.fgColor.rgb == INPUT_FILL.fgColor.rgb
+            assert ws[s.sheet][q.cell].fill.fgColor.rgb == INPUT_FILL_RGB
             assert "入力欄" in log[(s.sheet, q.cell)][4]
             n += 1
         assert s.check_analysis == [] and s.check_next == []

@@ -82,7 +82,7 @@ def rollforward_lines(result, limit: int = 10) -> list[str]:
              f"{result.output}（変更 {len(result.changes)} セル、「変更履歴」シートを確認してください）"]
     reasons = Counter(re.sub(r"（指標「.*」）$", "", c.reason) for c in result.changes)
     lines += [f"  {n:4d}  {reason}" for reason, n in reasons.most_common()]
-    lines += [f"  {c.sheet}!{c.cell}: {_short(c.before)} → {_short(c.after)}"
+    lines += [f"  {c.sheet}!{c.cell}: " + (getattr(c, "what", "") or f"{_short(c.before)} → {_short(c.after)}")
               for c in result.changes[:limit]]
     if len(result.changes) > limit:
         lines.append(f"  …ほか {len(result.changes) - limit} 件")

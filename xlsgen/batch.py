@@ -60,7 +60,7 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
             from xlsgen.wareki import FiscalYear
 
             to = options["rollforward_to"]
-            rolled = Path(out_dir) / f"{path.stem}_{FiscalYear.parse(to).short}.xlsx"
+            rolled = Path(out_dir) / f"{path.stem}_{FiscalYear.parse(to).short}{path.suffix.lower()}"
             roll = rollforward_file(path, to, rolled, layout=options.get("layout", "auto"),
                                     layout_file=options.get("layout_file"))
             result["rollforward"] = str(rolled)

@@ -530,3 +530,46 @@ class Book:
             d["layout_file"] = self.layout_file
         d["findings"] = [f.to_dict() for f in self.findings]
         return d
+
+
+# --- a roll-forward plan (planned by `rollforward`, applied by `xlsgen.package`) --------
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One cell of the output: its new value, and how to present it."""
+
+    sheet: str
+    cell: str
+    value: Any
+    reason: str
+    number_format: str | None = None  # None: keep the cell's format
+    shade: bool = False  # an input cell left for the clerk (light yellow)
+    comment: str | None = None
+    unshade_like: str | None = None  # a filled input cell: take this cell's fill if still yellow
+
+
+@dataclass
+class Plan:
+    """The pure result of planning a roll: cell edits, history rows, column insertions."""
+
+    edits: list[Edit] = field(default_factory=list)
+    history: dict[str, list[tuple]] = field(default_factory=dict)  # sheet → rows (no header)
+    findings: list[Finding] = field(default_factory=list)
+    insert_cols: list[tuple[str, int, int]] = field(default_factory=list)  # (sheet, idx, n)
+    history_headers: dict[str, tuple[tuple, tuple]] = field(default_factory=dict)  # → (headers, widths)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of 変更履歴. `what` says what changed when the value did not (fill, note...)."""
+
+    sheet: str
+    cell: str
+    before: Any
+    after: Any
+    reason: str
+    what: str = ""
+
+
+Snapshot = dict[str, dict[str, tuple[Any, str]]]  # sheet → cell → (value, number format)

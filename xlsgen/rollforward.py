@@ -25,6 +25,7 @@ H31 in the headers that are rewritten become 令和. Values typed in cells are n
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,18 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from xlsgen.errors import XlsgenError
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.model import PAST_YEARS_SHEET as PAST_SHEET
-from xlsgen.model import Book, Finding, ProgressSheet, ProjectSheet, Quantity, Severity
+from xlsgen.model import (
+    Book,
+    Change,
+    Edit,
+    Finding,
+    Plan,
+    ProgressSheet,
+    ProjectSheet,
+    Quantity,
+    Severity,
+    Snapshot,
+)
 from xlsgen.wareki import FiscalYear
 
 CHECK_HEADERS = {
@@ -43,41 +55,12 @@ CHECK_HEADERS = {
               "（２）今後の取組", "元のセル"),
     "projects": ("年度版", "シート", "事業名", "項目", "評価の年度", "本文", "元のセル"),
 }
+CHECK_WIDTHS = {"progress": (10, 8, 8, 24, 60, 12, 60, 12), "projects": (10, 16, 24, 8, 11, 80, 10)}
 PAST_HEADERS = ("年度版", "シート", "事業名", "年度", "区分", "金額（千円）", "うち特定財源（千円）",
                 "成果目標", "成果実績", "実施内容と改善点", "元の行")
+PAST_WIDTHS = (10, 16, 24, 11, 8, 12, 12, 14, 14, 50, 8)
 
 _YEAR_TOKEN = re.compile(r"(平成|令和|昭和|[HRShrs])\s*(元|[0-9０-９]{1,2})(?=\s*年)")
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One cell of the output: its new value, and how to present it."""
-
-    sheet: str
-    cell: str
-    value: Any
-    reason: str
-    number_format: str | None = None  # None: keep the cell's format
-    shade: bool = False  # an input cell left for the clerk (light yellow)
-    comment: str | None = None
-    unshade_like: str | None = None  # a filled input cell: take this cell's fill if still yellow
-
-
-@dataclass
-class Plan:
-    edits: list[Edit] = field(default_factory=list)
-    history: dict[str, list[tuple]] = field(default_factory=dict)  # sheet → rows (no header)
-    findings: list[Finding] = field(default_factory=list)
-    insert_cols: list[tuple[str, int, int]] = field(default_factory=list)  # (sheet, idx, n)
-
-
-@dataclass(frozen=True)
-class Change:
-    sheet: str
-    cell: str
-    before: Any
-    after: Any
-    reason: str
 
 
 @dataclass
@@ -88,9 +71,6 @@ class RollResult:
     to_year: int
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-
-
-Snapshot = dict[str, dict[str, tuple[Any, str]]]  # sheet → cell → (value, number format)
 
 
 def _token(fy: int, kanji: bool) -> str:
@@ -155,12 +135,15 @@ def plan_rollforward(book: Book, snap: Snapshot, to: int, extend_to: int | None 
         raise XlsgenError(f"様式「{book.layout_title or book.layout}」の繰り越しには対応していません"
                           "（様式ファイルに rollforward: supported: true がある様式だけ繰り越せます）",
                           book.path)
+    plan.history_headers = {CHECK_SHEET: (CHECK_HEADERS[book.kind], CHECK_WIDTHS[book.kind]),
+                            PAST_SHEET: (PAST_HEADERS, PAST_WIDTHS)}
     return plan
 
 
 # --- 小千谷 ---------------------------------------------------------------------------
 
 
+@functools.cache
 def _split(addr: str) -> tuple[str, int]:
     m = re.fullmatch(r"([A-Z]+)(\d+)", addr)
     return m.group(1), int(m.group(2))
@@ -262,34 +245,20 @@ def _block_cells(cells: dict, rows: range, cols: range) -> list[str]:
     return sorted(out, key=lambda a: (_split(a)[1], column_index_from_string(_split(a)[0])))
 
 
-def _find(cells: dict, pattern: str) -> str | None:
-    found = [a for a, (v, _) in cells.items()
-             if isinstance(v, str) and re.search(pattern, re.sub(r"\s", "", v))]
-    return min(found, key=lambda a: (_split(a)[1], column_index_from_string(_split(a)[0])),
-               default=None)
-
-
 def _plan_ojiya_check(plan: Plan, book: Book, s: ProgressSheet, cells: dict, to: int,
                       at: int, n: int) -> None:
-    a_label, n_label = _find(cells, "現状分析"), _find(cells, "今後の取組")
-    if a_label is None and n_label is None:
-        return
-    max_col = max(column_index_from_string(_split(a)[0]) for a in cells) + 1
-    max_row = max(_split(a)[1] for a in cells) + 1
+    """Empty the Check blocks the reader recorded (`cells["check_*_block"]`)."""
     blocks = {}
-    for key, label in (("check_analysis", a_label), ("check_next", n_label)):
-        if label is None:
+    for key in ("check_analysis", "check_next"):
+        rng = s.cells.get(f"{key}_block")
+        if rng is None:
             continue
-        c, r = _split(label)
-        ci = column_index_from_string(c)
-        other = n_label if key == "check_analysis" else None
-        if other and _split(other)[1] == r and column_index_from_string(_split(other)[0]) > ci:
-            col_range, row_range = range(ci, column_index_from_string(_split(other)[0])), range(r + 1, max_row)
-        elif other and _split(other)[1] > r:
-            col_range, row_range = range(ci, max_col), range(r + 1, _split(other)[1])
-        else:
-            col_range, row_range = range(ci, max_col), range(r + 1, max_row)
-        blocks[key] = _block_cells(cells, row_range, col_range)
+        a, b = rng.split(":")
+        (c1, r1), (c2, r2) = _split(a), _split(b)
+        blocks[key] = _block_cells(cells, range(r1, r2 + 1),
+                                   range(column_index_from_string(c1), column_index_from_string(c2) + 1))
+    if not blocks:
+        return
     edition = FiscalYear(to - 1).short
     texts = {key: "\n".join(str(cells[a][0]) for a in addrs) for key, addrs in blocks.items()}
     where = {key: ",".join(addrs) for key, addrs in blocks.items()}
@@ -324,13 +293,6 @@ def _raw(cells: dict, addr: str | None) -> tuple[Any, str | None]:
     return v, f
 
 
-def _row_cell(cells: dict, row: int, pattern: str) -> str | None:
-    """The leftmost cell of a row whose text matches `pattern`."""
-    found = [a for a, (v, _) in cells.items() if _split(a)[1] == row and isinstance(v, str)
-             and re.search(pattern, re.sub(r"\s", "", v))]
-    return min(found, key=lambda a: column_index_from_string(_split(a)[0]), default=None)
-
-
 def _plan_joso_project(plan: Plan, book: Book, p: ProjectSheet, cells: dict, to: int) -> None:
     edition = FiscalYear(to - 1).short + "年度版"
     rows = sorted(p.do_years, key=lambda d: -d.fiscal_year)
@@ -349,8 +311,10 @@ def _plan_joso_project(plan: Plan, book: Book, p: ProjectSheet, cells: dict, to:
         return {k: _raw(cells, f"{c}{r}") for k, c in fields.items()}
 
     def write_row(r: int, fy: int, kind: str, values: dict, reason: str, shade=()) -> None:
-        ycell = _row_cell(cells, r, r"(平成|令和|昭和|[HRS])(元|\d+)年|^\d{4}年")
-        kcell = _row_cell(cells, r, r"^(予算額|決算額|見込額)$")
+        ycell = p.cells.get(f"do_year_{r}")  # recorded by the reader
+        kcell = p.cells.get(f"do_kind_{r}")
+        ycell = ycell if ycell and isinstance(cells.get(ycell, (None,))[0], str) else None
+        kcell = kcell if kcell and cells.get(kcell, (None,))[0] not in (None, "") else None
         if ycell:
             plan.edits.append(Edit(p.sheet, ycell, year_label_like(cells[ycell][0], fy), reason))
         if kcell:
@@ -400,7 +364,8 @@ def _plan_joso_project(plan: Plan, book: Book, p: ProjectSheet, cells: dict, to:
 
 
 def _plan_joso_check(plan: Plan, book: Book, p: ProjectSheet, cells: dict, to: int) -> None:
-    head = _find(cells, r"^【Check】")
+    head = p.cells.get("check_head")
+    head = head if head and isinstance(cells.get(head, (None,))[0], str) else None
     reason = f"【Check】を{FiscalYear(to - 1).short}年度実績の評価に（前の文は「{CHECK_SHEET}」シートへ）"
     if head:
         plan.edits.append(Edit(p.sheet, head, year_label_like(cells[head][0], to - 1), reason))
@@ -432,11 +397,8 @@ def _plan_joso_plan(plan: Plan, p: ProjectSheet, cells: dict, to: int) -> None:
         plan.edits.append(Edit(p.sheet, p.plan_target.cell, v,
                                f"【Plan】の成果目標 = 前の今後の成果目標（{nxt.short}年度）", number_format=f))
     for i, q in enumerate(future):
-        vcol, row = _split(q.cell)
-        labels = [a for a, (v, _) in cells.items() if _split(a)[1] == row and isinstance(v, str)
-                  and column_index_from_string(_split(a)[0]) < column_index_from_string(vcol)
-                  and _YEAR_TOKEN.search(v)]
-        label = max(labels, key=lambda a: column_index_from_string(_split(a)[0]), default=None)
+        label = p.cells.get(f"future_label_{q.fiscal_year}")  # recorded by the reader
+        label = label if label and isinstance(cells.get(label, (None,))[0], str) else None
         fy = q.fiscal_year + 1
         if label:
             plan.edits.append(Edit(p.sheet, label, year_label_like(cells[label][0], fy),
@@ -453,7 +415,7 @@ def _plan_joso_plan(plan: Plan, p: ProjectSheet, cells: dict, to: int) -> None:
 
 def _plan_joso_measure(plan: Plan, book: Book, cells: dict, to: int) -> None:
     m = book.measure_sheet
-    head = _find(cells, r"実施状況への意見$")
+    head = m.cells.get("opinion_head")  # recorded by the reader
     addr = m.cells.get("opinion")
     if head is None or addr is None:
         return
@@ -471,11 +433,12 @@ def _plan_joso_measure(plan: Plan, book: Book, cells: dict, to: int) -> None:
 def rollforward_file(src: str | Path, to: str | int, output: str | Path,
                      extend_to: str | int | None = None, layout: str = "auto",
                      layout_file: str | None = None) -> RollResult:
-    """Roll the workbook `src` to the edition of fiscal year `to`, written to `output`."""
-    import openpyxl
+    """Roll the workbook `src` to the edition of fiscal year `to`, written to `output`.
 
+    The output is the input's package with only the planned cells and the added sheets
+    changed (`xlsgen.render.edition`)."""
     from xlsgen.read import read_book
-    from xlsgen.render.edition import snapshot, write_edition
+    from xlsgen.render.edition import check_extension, open_package, write_edition
 
     src, output = Path(src), Path(output)
     if output.exists() and output.resolve() == src.resolve():
@@ -484,8 +447,10 @@ def rollforward_file(src: str | Path, to: str | int, output: str | Path,
     extend_year = parse_year(extend_to, "--extend-to") if extend_to is not None else None
     from xlsgen.read.refuse import refuse_failed_read
 
+    # the reader's safety checks come first
     book = refuse_failed_read(read_book(src, layout, layout_file), "繰り越した版")
-    wb = openpyxl.load_workbook(src)
-    plan = plan_rollforward(book, snapshot(wb), to_year, extend_year)
-    changes = write_edition(wb, output, plan, book.kind)
+    pkg, snap = open_package(src)
+    check_extension(pkg, output)
+    plan = plan_rollforward(book, snap, to_year, extend_year)
+    changes = write_edition(pkg, snap, output, plan, src)
     return RollResult(output, book.layout, book.fiscal_year, to_year, changes, plan.findings)

@@ -286,6 +286,9 @@ def read_text_blocks(grid: Grid, spec: Spec, sheet: ProgressSheet, region: range
             sheet.extra[key] = [t.to_dict() for t in value] if isinstance(value, list) else value
         sheet.cells[key] = first or grid.addr(grid.below(r, c), c)
         trace.add(grid.name, f"text {key}", sheet.cells[key])
+        top = grid.below(r, c)
+        if stop > top and c1 > c:  # the range a roll-forward empties and moves to history
+            sheet.cells[f"{key}_block"] = f"{grid.addr(top, c)}:{grid.addr(stop - 1, c1 - 1)}"
 
 
 # --- tables with years across columns ----------------------------------------------------

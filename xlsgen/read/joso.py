@@ -38,7 +38,7 @@ LABELS = {
     "measure_sheet": r"^主要事業と関連部署", "measure_projects": r"^施策の方向$", "project_direction": r"^施策の方向",
     "project_name": r"^事業名", "project_department": r"^部署",
     "indicator": r"^指標名$", "indicator_idea": r"考え方", "indicator_direction": r"^方向性$",
-    "opinion": r"からの意見$",
+    "opinion": r"からの意見$", "opinion_head": r"実施状況への意見$",
 }
 POSITIONS = (("施策の大綱", "position_outline"), ("施策の目標", "position_goal"),
              ("施策", "position_measure"), ("施策の方向", "position_direction"))
@@ -142,6 +142,8 @@ def read_project(grid: Grid, lab: dict[str, str] | None = None) -> tuple[Project
 
     _read_do(grid, p, findings, lab)
     check = _block(grid, lab["check"], lab["action"])
+    if grid.first(lab["check"]):
+        p.cells["check_head"] = grid.addr(*grid.first(lab["check"]))
     if check:
         ys = find_years(grid.text(check.start, 0) or squash(grid.value(check.start, 0)))
         p.check_year = ys[0][0].year if ys else None
@@ -200,6 +202,9 @@ def _read_do(grid: Grid, p: ProjectSheet, findings: list[Finding], lab: dict[str
             row=r + 1))
         if "content" in cols:
             p.cells[f"content_{fy}"] = grid.addr(r, cols["content"])
+        p.cells[f"do_year_{r + 1}"] = grid.addr(r, cols["year"])
+        if "kind" in cols:
+            p.cells[f"do_kind_{r + 1}"] = grid.addr(r, cols["kind"])
 
 
 def _read_plan(grid: Grid, p: ProjectSheet, lab: dict[str, str]) -> None:
@@ -226,6 +231,7 @@ def _read_plan(grid: Grid, p: ProjectSheet, lab: dict[str, str]) -> None:
             ys = find_years(grid.text(r, col))
             if ys and col != future[1]:
                 vcol, v = grid.value_right(r, col)
+                p.cells[f"future_label_{ys[0][0].year}"] = grid.addr(r, col)
                 p.future_targets.append(parse_quantity(v, grid.fmt(r, vcol), grid.addr(r, vcol),
                                                        ys[0][0].year))
 
@@ -270,6 +276,9 @@ def read_measure(grid: Grid, lab: dict[str, str] | None = None) -> MeasureSheet:
                 direction_text=grid.text(r, direction) if direction is not None else "",
                 baseline=values[0] if values else Quantity(),
                 target=values[-1] if len(values) > 1 else Quantity(), row=r + 1))
+    op_head = grid.first(lab["opinion_head"])
+    if op_head:
+        m.cells["opinion_head"] = grid.addr(*op_head)
     op = grid.first(lab["opinion"])
     if op:
         m.opinion_title = grid.text(*op)

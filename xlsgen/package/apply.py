@@ -1,0 +1,284 @@
+"""Apply a roll plan to a workbook package in place.
+
+Edited sheet parts change only in the `<c>` elements of the edited cells (plus the notes
+the plan adds); styles.xml gets new entries at the end of its lists; the history, change-log
+and formula-map sheets are new parts (or replace xlsgen's own sheets of last year). Every
+other part keeps its bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from xlsgen.formulas import quote_sheet
+from xlsgen.model import CHANGE_LOG_SHEET, FORMULA_MAP_SHEET, Change, Plan, Snapshot
+from xlsgen.package.listsheet import list_sheet_xml
+from xlsgen.package.notes import add_notes
+from xlsgen.package.ooxml import CT_SHEET, Package
+from xlsgen.package.sheet import (
+    SheetText,
+    cell_xml,
+    col_letters,
+    has_formulas,
+    merges,
+    read_cells,
+    set_dimension,
+    shared_strings,
+    split_addr,
+)
+from xlsgen.package.styles import INPUT_RGB, Styles, _set_attr
+
+EMPTY = "（空欄）"
+LOG_HEADERS = ("シート", "セル", "変更前", "変更後", "理由")
+LOG_WIDTHS = (12, 8, 40, 40, 50)
+MAP_HEADERS = ("シート", "セル", "数式（例）", "説明")
+MAP_WIDTHS = (16, 18, 40, 70)
+RECALC_REASON = ("数式が読むセルを変更したため、Excel で開いたときに全体を再計算する設定"
+                 "（fullCalcOnLoad）にしました。数式のキャッシュ値は再計算まで前の値です")
+
+
+class Workbook:
+    """A package opened for a roll: shared strings, styles and sheet texts (one per package)."""
+
+    def __new__(cls, pkg: Package):
+        if getattr(pkg, "_workbook", None) is None:
+            pkg._workbook = super().__new__(cls)
+            pkg._workbook._init(pkg)
+        return pkg._workbook
+
+    def _init(self, pkg: Package):
+        self.pkg = pkg
+        self._formulas: bool | None = None
+        rels = pkg.rels(pkg.workbook_part)
+        self.sst_part = next((t for _, typ, t, _ in rels if typ.endswith("/sharedStrings")), None)
+        self.styles_part = next((t for _, typ, t, _ in rels if typ.endswith("/styles")), None)
+        self.sst = shared_strings(pkg.parts.get(self.sst_part)) if self.sst_part else []
+        self.styles = Styles(pkg.text(self.styles_part)) if self.styles_part else Styles(
+            "<styleSheet><cellXfs count=\"1\"><xf/></cellXfs></styleSheet>")
+
+    def snapshot(self) -> Snapshot:
+        """Every cell with a value or a number format of every worksheet (cached values of
+        formula cells)."""
+        return {name: read_cells(self.pkg.text(part), self.sst, self.styles.number_format)
+                for name, part in self.pkg.sheets.items() if part in self.pkg.parts}
+
+    def formulas(self) -> bool:
+        """Any formula in the input's sheets (the roll never writes one)."""
+        if self._formulas is None:
+            self._formulas = any(has_formulas(self.pkg.text(p)) for p in self.pkg.sheets.values()
+                                 if p in self.pkg.parts)
+        return self._formulas
+
+
+def _style_of(addr: str, cells: dict, rows: dict, cols: list) -> int:
+    if addr in cells:
+        return cells[addr]
+    r, c = split_addr(addr)
+    if r in rows:
+        return rows[r]
+    return next((s for lo, hi, s in cols if lo <= c <= hi), 0)
+
+
+class _Merges:
+    """The top-left cell of the merged range a cell is in (the cell itself when none)."""
+
+    def __init__(self, ranges: list):
+        self.ranges = ranges
+        self.cache: dict[str, str] = {}
+
+    def top_left(self, addr: str) -> str:
+        if addr not in self.cache:
+            r, c = split_addr(addr)
+            self.cache[addr] = next((f"{col_letters(c1)}{r1}" for r1, c1, r2, c2 in self.ranges
+                                     if r1 <= r <= r2 and c1 <= c <= c2), addr)
+        return self.cache[addr]
+
+
+def _top_left(addr: str, ranges) -> str:
+    return ranges.top_left(addr)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return (a in (None, "") and b in (None, "")) or a == b
+
+
+def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list[Change]) -> bool:
+    """Apply the edits of one sheet; True when a cell value changed."""
+    pkg, styles = wb.pkg, wb.styles
+    part = pkg.sheets[name]
+    xml = pkg.text(part)
+    st = SheetText(xml)
+    ranges = _Merges(merges(xml))
+    wanted = {split_addr(_top_left(a, ranges))[0] for e in edits for a in (e.cell, e.unshade_like) if a}
+    row_s, col_s = st.styles(wanted)
+    found = st.cells(wanted)
+    cell_s = {a: s for a, (s, _) in found.items()}
+    originals = {a: x for a, (_, x) in found.items()}
+    state: dict[str, tuple[Any, int, bool]] = {}
+    notes: dict[str, str] = {}
+    value_changed = False
+    for e in edits:
+        addr = _top_left(e.cell, ranges)
+        before, s, dirty = state.get(addr, (snap.get(addr, (None, ""))[0],
+                                            _style_of(addr, cell_s, row_s, col_s), False))
+        new_s = s
+        if e.number_format:
+            new_s = styles.derive(new_s, number_format=e.number_format)
+        if e.shade and not styles.is_input_fill(new_s):
+            new_s = styles.derive(new_s, fill_rgb=INPUT_RGB)
+        unshade = e.unshade_like is not None and styles.is_input_fill(s)
+        if unshade:
+            like = _style_of(_top_left(e.unshade_like, ranges), cell_s, row_s, col_s)
+            new_s = styles.derive(new_s, fill_id=styles.fill_id(like))
+        changed = not _same(before, e.value)
+        if not changed and new_s == s and not e.comment:
+            continue
+        what = ""
+        if not changed:
+            what = ("入力欄に設定" if e.shade and new_s != s else
+                    "入力済みのため網掛けを外しました" if unshade else
+                    "表示形式を設定" if new_s != s else "メモを追加")
+        state[addr] = (e.value if changed else before, new_s, dirty or changed)
+        value_changed |= changed
+        if e.comment:
+            notes[addr] = e.comment
+        changes.append(Change(name, addr, before, e.value, e.reason, what))
+    if not state and not notes:
+        return False
+    p = st.prefix
+    cells = {}
+    for addr, (value, s, dirty) in state.items():
+        if dirty or addr not in originals:
+            cells[addr] = cell_xml(p, addr, value, s) if dirty else f'<{p}c r="{addr}"' + (
+                f' s="{s}"/>' if s else "/>")
+        else:  # same value (formula, rich text, cached value kept): only the style changes
+            m = re.match(r"<[\w:]+\b[^>]*?(?=/?>)", originals[addr])
+            head = _set_attr(m.group(0), "s", str(s)) if s or ' s="' in m.group(0) else m.group(0)
+            cells[addr] = head + originals[addr][m.end():]
+    xml = st.apply(cells)
+    if cells:
+        rows = [split_addr(a) for a in cells]
+        xml = set_dimension(xml, max(r for r, _ in rows), max(c for _, c in rows))
+    xml = add_notes(pkg, part, xml, notes)
+    pkg.put(part, xml)
+    return value_changed
+
+
+def _history_rows(snap: dict, width: int) -> list[tuple]:
+    """The data rows (below the header) of one of xlsgen's list sheets, from a snapshot."""
+    by_row: dict[int, dict[int, Any]] = {}
+    for addr, (v, _) in snap.items():
+        r, c = split_addr(addr)
+        if r > 1 and c <= width:
+            by_row.setdefault(r, {})[c] = v
+    return [tuple(by_row[r].get(c) for c in range(1, width + 1)) for r in sorted(by_row)]
+
+
+def _display(v: Any) -> Any:
+    return EMPTY if v in (None, "") else v
+
+
+def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
+               formula_notes: Callable[[], list] | None = None) -> list[Change]:
+    """Apply `plan` to `pkg` (in memory); returns the change log rows written."""
+    wb = Workbook(pkg)
+    snap = snap if snap is not None else wb.snapshot()
+    changes: list[Change] = []
+    if plan.insert_cols:
+        from xlsgen.package.columns import insert_columns
+        for sheet, idx, n in plan.insert_cols:
+            shifted = insert_columns(wb, sheet, idx, n)
+            cols = f"{col_letters(idx)}:{col_letters(idx + n - 1)}"
+            changes.append(Change(sheet, cols, None, None, "計画延長（--extend-to）: 目標年度の列の前に列を挿入",
+                                  f"{n}列を挿入（右の列を参照する数式・名前・リンク {shifted} か所をずらしました）"))
+        snap = wb.snapshot()
+    by_sheet: dict[str, list] = {}
+    for e in plan.edits:
+        by_sheet.setdefault(e.sheet, []).append(e)
+    values_changed = False
+    for name, edits in by_sheet.items():
+        values_changed |= _apply_sheet(wb, name, edits, snap.get(name, {}), changes)
+    recalc = values_changed and wb.formulas()
+    lists = wb.styles.list_styles()
+    new_sheets: list[tuple[str, str]] = []
+
+    def put_sheet(name: str, xml: str) -> None:
+        if name in pkg.sheets:
+            pkg.put(pkg.sheets[name], xml)
+        else:
+            part = pkg.free_name("xl/worksheets/sheet{}.xml")
+            pkg.put(part, xml)
+            pkg.add_override(part, CT_SHEET)
+            new_sheets.append((name, part))
+            pkg.sheets[name] = part
+
+    for name, rows in plan.history.items():
+        headers, widths = plan.history_headers[name]
+        old = _history_rows(snap.get(name, {}), len(headers)) if name in pkg.sheets else []
+        put_sheet(name, list_sheet_xml(headers, widths, old + list(rows), lists))
+    log = [(c.sheet, c.cell, _display(c.before), c.what or _display(c.after), c.reason) for c in changes]
+    if recalc:
+        log.append(("（ブック全体）", "", "", "fullCalcOnLoad=1", RECALC_REASON))
+    put_sheet(CHANGE_LOG_SHEET, list_sheet_xml(LOG_HEADERS, LOG_WIDTHS, log, lists))
+    notes = formula_notes() if formula_notes and wb.formulas() else []
+    links = {(r, 2): n.location for r, n in enumerate(notes, start=2)}
+    put_sheet(FORMULA_MAP_SHEET, list_sheet_xml(
+        MAP_HEADERS, MAP_WIDTHS, [(n.sheet, n.cells, n.formula, n.explanation) for n in notes], lists, links))
+    _workbook_xml(wb, new_sheets, recalc)
+    styles_xml = wb.styles.render()
+    if styles_xml is not None:
+        pkg.put(wb.styles_part, styles_xml)
+    return changes
+
+
+def _workbook_xml(wb: Workbook, new_sheets: list[tuple[str, str]], recalc: bool) -> None:
+    pkg = wb.pkg
+    xml = pkg.text(pkg.workbook_part)
+    p = re.search(r"<(\w+:)?workbook\b", xml).group(1) or ""
+    ids = [int(i) for i in re.findall(r'<(?:\w+:)?sheet\b[^>]*\ssheetId="(\d+)"', xml)]
+    n = max(ids, default=0)
+    tags = ""
+    for name, part in new_sheets:
+        rid = pkg.add_rel(pkg.workbook_part, "worksheet", part)
+        n += 1
+        ns = ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+        tags += f'<{p}sheet name="{_attr_text(name)}" sheetId="{n}"{ns} r:id="{rid}"/>'
+    if tags:
+        i = xml.index(f"</{p}sheets>")
+        xml = xml[:i] + tags + xml[i:]
+    names = re.findall(r'<(?:\w+:)?sheet\b[^>]*\sname="([^"]*)"', xml)
+    titles = ""
+    for name in [n for n, _ in new_sheets]:
+        idx = names.index(_attr_text(name))
+        if not re.search(rf'name="_xlnm.Print_Titles"[^>]*localSheetId="{idx}"', xml):
+            titles += (f'<{p}definedName name="_xlnm.Print_Titles" localSheetId="{idx}">'
+                       f"{_attr_text(quote_sheet(name))}!$1:$1</{p}definedName>")
+    if titles:
+        if f"</{p}definedNames>" in xml:
+            i = xml.index(f"</{p}definedNames>")
+            xml = xml[:i] + titles + xml[i:]
+        else:
+            xml = _insert_after(xml, p, ("sheets", "functionGroups", "externalReferences"),
+                                f"<{p}definedNames>{titles}</{p}definedNames>")
+    if recalc:
+        m = re.search(rf"<{p}calcPr\b[^>]*?/?>", xml)
+        if m:
+            xml = xml[: m.start()] + _set_attr(m.group(0), "fullCalcOnLoad", "1") + xml[m.end():]
+        else:
+            xml = _insert_after(xml, p, ("sheets", "functionGroups", "externalReferences", "definedNames"),
+                                f'<{p}calcPr fullCalcOnLoad="1"/>')
+    pkg.put(pkg.workbook_part, xml)
+
+
+def _insert_after(xml: str, p: str, names: tuple, tag: str) -> str:
+    end = 0
+    for name in names:
+        for m in re.finditer(rf"</{p}{name}>|<{p}{name}\b[^>]*/>", xml):
+            end = max(end, m.end())
+    return xml[:end] + tag + xml[end:]
+
+
+def _attr_text(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
