@@ -59,13 +59,13 @@ def layout_option(func):
     )(func)
 
 
-def dump_json(data, output) -> None:
+def dump_json(data, output, inputs=()) -> None:
     """Write JSON (UTF-8, Japanese kept readable) to a file atomically, or to stdout."""
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if output:
         from xlsgen.atomic import atomic_path
 
-        with atomic_path(output) as tmp:
+        with atomic_path(output, inputs) as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
     else:
         click.echo(text)
@@ -96,7 +96,7 @@ def extract(book, layout, output):
     from xlsgen.read import read_book
 
     model = read_book(book, layout)
-    dump_json(model.to_dict(), output)
+    dump_json(model.to_dict(), output, [book])
     errors = [f for f in model.findings if f.severity.value == "error"]
     for f in errors:
         click.echo(f"エラー: {f.file} {f.sheet or ''}!{f.cell or ''} {f.message}", err=True)
@@ -125,13 +125,11 @@ def audit(book, fmt, output):
 
         xlsgen audit outputs/report.xlsx -o outputs/report_監査.xlsx
     """
-    from pathlib import Path
-
+    from xlsgen.atomic import refuse_overwrite
     from xlsgen.audit import audit_workbook
-    from xlsgen.errors import XlsgenError
 
-    if output and Path(output).resolve() == Path(book).resolve():
-        raise XlsgenError("監査結果の出力先に監査するブック自身は指定できません", output)
+    if output:
+        refuse_overwrite(output, [book])
     result = audit_workbook(book)
     if output:
         from xlsgen.render.audit_report import write_audit_report
@@ -145,7 +143,7 @@ def audit(book, fmt, output):
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @layout_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="出力形式")
@@ -201,7 +199,7 @@ def simulate(templates, output):
 
 
 @cli.command()
-@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@click.argument("book", type=click.Path(dir_okay=False))
 @click.option("--to", "to", required=True, help="繰り越し先の年度（R4 / 2022 / 令和4年度）。翌年度だけを指定できます。")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="新しい年度版の出力先（.xlsx）")
 @click.option("--extend-to", help="計画の目標年度を過ぎる場合の新しい目標年度（例: R8）")
@@ -221,6 +219,9 @@ def rollforward(book, to, output, extend_to):
     from xlsgen.rollforward import rollforward_file
     from xlsgen.wareki import FiscalYear
 
+    from xlsgen.atomic import refuse_overwrite
+
+    refuse_overwrite(output, [book])
     result = rollforward_file(book, to, output, extend_to)
     click.echo(f"{FiscalYear(result.from_year).kanji}版 → {FiscalYear(result.to_year).kanji}版: "
                f"{result.output}（変更 {len(result.changes)} セル、「変更履歴」シートを確認してください）")
@@ -242,7 +243,7 @@ def _short(value, width: int = 30) -> str:
 
 
 @cli.command()
-@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@click.argument("book", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="報告書の出力先（.xlsx）")
 @click.option("--no-protect", is_flag=True, help="シートの保護をかけません。")
@@ -261,7 +262,7 @@ def build(book, output, no_protect):
 
 
 @cli.command()
-@click.argument("in_dir", default="inputs", type=click.Path(exists=True, file_okay=False))
+@click.argument("in_dir", default="inputs", type=click.Path(file_okay=False))
 @click.option("-o", "--output", "out_dir", default="outputs", show_default=True,
               type=click.Path(file_okay=False), help="報告書と 検証結果.xlsx の出力先フォルダ")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
@@ -287,6 +288,8 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to):
                   progress)
     for r in s["failed"]:
         click.echo(f"失敗: {r['reason']}", err=True)
+    for k in s["skipped"]:
+        click.echo(f"対象外: {k['name']}（{k['reason']}）", err=True)
     click.echo(f"ファイル {s['files']}（失敗 {len(s['failed'])}）、シート {s['sheets']}、"
                f"指標 {s['kpis']}、エラー {s['errors']}、警告 {s['warnings']}、"
                f"{s['seconds']:.1f} 秒。検証結果: {s['summary']}")

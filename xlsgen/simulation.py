@@ -626,6 +626,9 @@ def summary_line(ev: Evaluation) -> str:
 def run_simulate(paths: list[str], output: str) -> list[str]:
     """The `xlsgen simulate` command: load, evaluate, write; return the lines to print
     (warnings start with 警告)."""
+    from xlsgen.atomic import refuse_overwrite
+
+    refuse_overwrite(output, paths)
     if "survey" in {template_kind(p) for p in paths}:
         if len(paths) != 1:
             raise XlsgenError("アンケート（kind: survey）のテンプレートは1つずつ指定してください")

@@ -27,8 +27,9 @@ def _link(file: str, sheet: str | None, cell_: str | None, base: Path) -> str:
     return f"external:{rel}{anchor}"
 
 
-def write_findings(results: list[dict], path, out_dir: Path) -> None:
-    """Write the summary workbook for `results` of xlsgen.batch.process_file."""
+def write_findings(results: list[dict], path, out_dir: Path, skipped=()) -> None:
+    """Write the summary workbook for `results` of xlsgen.batch.process_file;
+    `skipped` (name, path, reason) are listed below the total as 対象外."""
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "in_memory": True})
     wb.set_properties({"title": "検証結果", "author": "xlsgen", "created": datetime(2000, 1, 1)})
@@ -63,6 +64,10 @@ def write_findings(results: list[dict], path, out_dir: Path) -> None:
     notes.append(FormulaNote("ファイル", area(total_row, 4, total_row, 7),
                              rf.total(area(1, 4, max(total_row - 1, 1), 4), [])[0],
                              rf.EXPLANATIONS["total"]))
+    for r, (name, file, reason) in enumerate(skipped, start=total_row + 2):
+        ws.write_url(r, 0, _link(file, None, None, out_dir), link, string=name)
+        ws.write_string(r, 2, "対象外", st.text())
+        ws.write_string(r, 3, reason, st.text())
 
     fw = wb.add_worksheet("指摘事項")
     list_sheet(fw, "検証結果　指摘事項", FINDING_HEADS, st.head())

@@ -1,0 +1,59 @@
+"""Hostile input workbooks built by editing the package XML of a copy of a city workbook
+as text (so the damage is exactly what a broken writer or a paste from Word would leave)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from tests.conftest import OJIYA
+
+
+def edit_parts(src: Path, dst: Path, edit) -> Path:
+    """Copy `src` to `dst`, passing each part's text through `edit(name, text) -> text`."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith((".xml", ".rels")):
+                text = edit(info.filename, data.decode("utf-8"))
+                data = text.encode("utf-8")
+            zout.writestr(info, data)
+    return dst
+
+
+def stray_cell(dst: Path, ref: str = "XFD1048576", dimension: str | None = None,
+               src: Path = OJIYA, part: str = "xl/worksheets/sheet1.xml") -> Path:
+    """One stray number at `ref` on the first sheet; `dimension` overrides <dimension ref>."""
+    row = re.match(r"[A-Z]+(\d+)", ref).group(1) if ref else None
+
+    def edit(name, text):
+        if name != part:
+            return text
+        if ref:
+            text = text.replace("</sheetData>",
+                                f'<row r="{row}"><c r="{ref}" t="n"><v>1</v></c></row></sheetData>')
+        if dimension:
+            text = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>', text)
+        return text
+
+    return edit_parts(src, dst, edit)
+
+
+def first_string(src: Path = OJIYA) -> str:
+    """The first shared string of `src` (to edit it in place)."""
+    with zipfile.ZipFile(src) as zf:
+        xml = zf.read("xl/sharedStrings.xml").decode("utf-8")
+    return re.search(r"<t[^>]*>([^<]*)</t>", xml).group(1)
+
+
+def replace_text(dst: Path, old: str, new_xml: str, src: Path = OJIYA) -> Path:
+    """Replace every shared string equal to `old` with `new_xml` (already XML-escaped)."""
+
+    def edit(name, text):
+        if name != "xl/sharedStrings.xml":
+            return text
+        return re.sub(r"(<t[^>]*>)" + re.escape(old) + "(</t>)",
+                      lambda m: m.group(1) + new_xml + m.group(2), text)
+
+    return edit_parts(src, dst, edit)
