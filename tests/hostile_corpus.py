@@ -57,3 +57,21 @@ def replace_text(dst: Path, old: str, new_xml: str, src: Path = OJIYA) -> Path:
                       lambda m: m.group(1) + new_xml + m.group(2), text)
 
     return edit_parts(src, dst, edit)
+
+
+def uncalculated(dst: Path, cells: list[str], src: Path = OJIYA,
+                 part: str = "xl/worksheets/sheet1.xml") -> Path:
+    """The `cells` of the first sheet turned into formulas with no saved result (as a
+    program that never calculates would write them)."""
+
+    def edit(name, text):
+        if name != part:
+            return text
+        for ref in cells:
+            text, n = re.subn(r'<c r="' + ref + r'"([^>]*?)(?:/>|>.*?</c>)',
+                              lambda m: '<c r="' + ref + '"' + re.sub(r'\s*t="\w+"', "", m.group(1))
+                              + "><f>1+1</f></c>", text, count=1, flags=re.S)
+            assert n == 1, ref
+        return text
+
+    return edit_parts(src, dst, edit)

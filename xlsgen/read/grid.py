@@ -265,3 +265,45 @@ class WorkbookGrids:
                                           _col_index(r.group(1)) + 1 == far_col):
                 far = r.group(1).decode() + r.group(2).decode()
         return far
+
+
+_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)>(.*?)</(?:\w+:)?c>", re.S)
+_HAS_F = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+
+
+def uncached_formulas(path: str | Path) -> dict[str, set[str]]:
+    """Formula cells without a saved result (no `<v>`, or an empty one) by sheet name, as
+    A1 addresses: the book was written by a program and never calculated, so every reader
+    sees those cells empty."""
+    out: dict[str, set[str]] = {}
+    with zipfile.ZipFile(path) as zf:
+        try:
+            wb = DET.fromstring(zf.read("xl/workbook.xml"))
+            rels = DET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        except Exception:  # noqa: BLE001 - the reader reports broken parts itself
+            return out
+        targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)}
+        for s in wb.iterfind("m:sheets/m:sheet", _NS):
+            target = targets.get(s.get(f"{{{_NS['r']}}}id"), "") or ""
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", target))
+            try:
+                xml = zf.read(part)
+            except KeyError:
+                continue
+            if not _HAS_F.search(xml):
+                continue
+            cells = set()
+            for m in _FORMULA_CELL.finditer(xml):
+                body = m.group(2)
+                if not _HAS_F.search(body):
+                    continue
+                v = _V.search(body)
+                if v is None or not v.group(1).strip():
+                    r = _ATTR_R.search(m.group(1))
+                    if r:
+                        cells.add((r.group(1) + r.group(2)).decode())
+            if cells:
+                out[s.get("name")] = cells
+    return out

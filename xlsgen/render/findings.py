@@ -10,6 +10,7 @@ from pathlib import Path
 import xlsxwriter
 
 from xlsgen.formulas import area, quote_sheet
+from xlsgen.text import xml_text
 from xlsgen.formulas import report as rf
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
 from xlsgen.render.styles import Styles, list_sheet
@@ -22,7 +23,7 @@ FINDING_HEADS = [("ファイル", 36), ("シート", 16), ("セル", 9), ("重�
 
 
 def _link(file: str, sheet: str | None, cell_: str | None, base: Path) -> str:
-    rel = os.path.relpath(file, base).replace(os.sep, "/")
+    rel = xml_text(os.path.relpath(file, base).replace(os.sep, "/"))
     anchor = f"#{quote_sheet(sheet)}!{cell_}" if sheet and cell_ else ""
     return f"external:{rel}{anchor}"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import xlsxwriter
 
 from xlsgen import simulation as S
+from xlsgen import text as legal
 from xlsgen.atomic import atomic_path
 from xlsgen.formulas import area, cell, link, on_sheet
 from xlsgen.formulas.simulation import col_fixed, describe, formula, row_fixed, sum_of
@@ -74,7 +75,7 @@ def _setup(ws, title: str, widths: list[float], landscape: bool = False,
         ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-    ws.set_header(f'&C&"{FONT},Bold"&11{title.replace("&", "&&")}')
+    ws.set_header(f'&C&"{FONT},Bold"&11{legal.header_text(title, 200)}')
     ws.set_footer("&C&P / &N ページ")
     ws.hide_gridlines(2)
     if repeat is not None:
@@ -472,7 +473,7 @@ class ModelSheets:
         cs = self.wb.add_chartsheet(self.sheet_name("損益分岐点グラフ"))
         cs.set_chart(chart)
         cs.set_paper(9)
-        cs.set_header(f'&C&"{FONT},Bold"&11{self.sim.title}　損益分岐点グラフ')
+        cs.set_header(f'&C&"{FONT},Bold"&11{legal.header_text(self.sim.title + "　損益分岐点グラフ", 200)}')
         cs.set_footer("&C&P / &N ページ")
 
     def check_sheet(self) -> None:

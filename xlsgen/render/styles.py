@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+from xlsgen import text as legal
 from xlsgen.wareki import FiscalYear
 
 FONT = "游ゴシック"
@@ -61,10 +62,8 @@ class Styles:
 
 
 def header_text(text: str, limit: int) -> str:
-    """Text for a page header: `&` doubled, cut to `limit` without splitting an `&&`."""
-    out = text.replace("&", "&&")[:limit]
-    trailing = len(out) - len(out.rstrip("&"))
-    return out[:-1] if trailing % 2 else out
+    """Text for a page header: one line, no controls, `&` doubled, cut to `limit`."""
+    return legal.header_text(text, limit)
 
 
 def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int] | None = None,
@@ -97,7 +96,7 @@ def sheet_names(wanted: list[str], reserved: set[str]) -> list[str]:
     used = {r.lower() for r in reserved}
     out = []
     for name in wanted:
-        base = _BAD_SHEET_CHARS.sub("_", name).strip("' ") or "Sheet"
+        base = legal.sheet_name(_BAD_SHEET_CHARS.sub("_", name))
         candidate, n = base[:31], 2
         while candidate.lower() in used:
             suffix = f"~{n}"
