@@ -75,3 +75,58 @@ def uncalculated(dst: Path, cells: list[str], src: Path = OJIYA,
         return text
 
     return edit_parts(src, dst, edit)
+
+
+def linked_book(dst: Path, ref_name: bool = True, external: bool = True) -> Path:
+    """A small book with a defined name pointing to #REF! and a formula reading
+    `[1]Sheet1!A1` through an externalLink part (as Excel writes them)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "計算"
+    ws["A1"], ws["A2"], ws["B1"] = 10, 20, "=A1*2"
+    if external:
+        ws["B2"] = "=[1]Sheet1!$A$1*2"
+    plain = dst.with_suffix(".plain.xlsx")
+    wb.save(plain)
+    link = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<externalBook r:id="rId1"><sheetNames><sheetName val="Sheet1"/></sheetNames>'
+            '<sheetDataSet><sheetData sheetId="0"><row r="1"><cell r="A1"><v>5</v></cell></row>'
+            '</sheetData></sheetDataSet></externalBook></externalLink>')
+    link_rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                 '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                 '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                 'relationships/externalLinkPath" Target="予算_R3.xlsx" TargetMode="External"/>'
+                 '</Relationships>')
+
+    def edit(name, text):
+        if name == "xl/workbook.xml":
+            extra = ""
+            if external:
+                extra += ('<externalReferences><externalReference xmlns:r="http://schemas.openxmlformats'
+                          '.org/officeDocument/2006/relationships" r:id="rIdX1"/></externalReferences>')
+            if ref_name:
+                extra += '<definedNames><definedName name="単価">#REF!</definedName></definedNames>'
+            text = re.sub(r"(</sheets>)", lambda m: m.group(1) + extra, text.replace("<definedNames/>", ""))
+        elif name == "xl/_rels/workbook.xml.rels" and external:
+            text = text.replace("</Relationships>",
+                                '<Relationship Id="rIdX1" Type="http://schemas.openxmlformats.org/'
+                                'officeDocument/2006/relationships/externalLink" '
+                                'Target="externalLinks/externalLink1.xml"/></Relationships>')
+        elif name == "[Content_Types].xml" and external:
+            text = text.replace("</Types>",
+                                '<Override PartName="/xl/externalLinks/externalLink1.xml" '
+                                'ContentType="application/vnd.openxmlformats-officedocument.'
+                                'spreadsheetml.externalLink+xml"/></Types>')
+        return text
+
+    edit_parts(plain, dst, edit)
+    plain.unlink()
+    if external:
+        with zipfile.ZipFile(dst, "a") as zf:
+            zf.writestr("xl/externalLinks/externalLink1.xml", link)
+            zf.writestr("xl/externalLinks/_rels/externalLink1.xml.rels", link_rels)
+    return dst

@@ -29,6 +29,9 @@ Finding codes (stable; severity in brackets):
 |                    |          | formulas (one finding per sheet, row or column)                  |
 | missing-cache      | warning  | no formula on the sheet has a saved result (never recalculated); |
 |                    |          | one finding per sheet                                            |
+| name-ref-error     | error    | a defined name whose reference is #REF! (its cells were deleted)  |
+| external-link      | warning  | a link to another workbook: each externalLink part (with its     |
+|                    |          | file), each defined name and each formula reading `[n]Sheet!A1`  |
 """
 
 from __future__ import annotations
@@ -84,7 +87,8 @@ class AuditResult:
         if self.findings:
             lines.append("")
         for f in self.findings:
-            lines.append(f"[{SEVERITY_JA[f.severity]}] {f.code}  {f.sheet}!{f.cell}  {f.message}")
+            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or f.cell or "ブック")
+            lines.append(f"[{SEVERITY_JA[f.severity]}] {f.code}  {where}  {f.message}")
         if self.groups:
             lines += ["", "数式のパターン:"]
             for g in self.groups:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
@@ -196,8 +197,58 @@ def missing_cached_values(inv: Inventory) -> Iterator[Finding]:
                            "（一度も再計算されていないファイル）。Excel か LibreOffice で開いて保存し直してください。")
 
 
-RULES = (error_values, circular_references, unknown_functions, pattern_breaks, hardcoded_numbers,
-         empty_references, text_numbers, unlocked_formulas, unused_inputs, hidden_formulas,
+def broken_names(inv: Inventory) -> Iterator[Finding]:
+    """Defined names whose reference is #REF! (the cells or sheet they named were deleted)."""
+    for (scope, _), dn in sorted(inv._names.items(), key=lambda t: (t[0][0] or "", t[0][1])):
+        if "#REF!" in (dn.attr_text or "").upper():
+            where = f"（シート「{scope}」の名前）" if scope else ""
+            yield Finding(E, "name-ref-error",
+                          f"名前「{dn.name}」{where}の参照先が {dn.attr_text} です（参照先のセルやシートが"
+                          "削除されています）。名前の管理で参照先を直すか、名前を削除してください。",
+                          sheet=scope)
+
+
+def external_links(inv: Inventory) -> Iterator[Finding]:
+    """Links to other workbooks: each externalLink part (with its file), each defined name
+    and each formula reading `[n]Sheet!A1`. The values depend on a file that may move."""
+    targets = external_targets(inv.wb)
+    for i, target in enumerate(targets, start=1):
+        yield Finding(W, "external-link",
+                      f"外部ブック [{i}]「{target or '不明'}」へのリンクがあります。"
+                      "値はそのブックに依存します（移動・削除されると更新できません）。")
+    for (scope, _), dn in sorted(inv._names.items(), key=lambda t: (t[0][0] or "", t[0][1])):
+        if _EXTERNAL.search(dn.attr_text or ""):
+            yield Finding(W, "external-link",
+                          f"名前「{dn.name}」が外部ブックを参照しています（{dn.attr_text}）。", sheet=scope)
+    for f in inv.formulas.values():
+        refs = [r.text for r in f.parsed.refs if r.external]
+        if refs:
+            yield _finding(W, "external-link", f.key,
+                           f"外部ブックを参照しています（{refs[0]}{_book_of(refs[0], targets)}）。"
+                           "リンク先のブックが移動・削除されると値を更新できません。")
+
+
+_EXTERNAL = re.compile(r"\[\d+\]|\[[^\]]+\.xls[xmb]?\]", re.I)
+
+
+def external_targets(wb) -> list[str]:
+    """The file each externalLink part points to, in order ([1], [2], …)."""
+    out = []
+    for link in getattr(wb, "_external_links", []) or []:
+        target = getattr(getattr(link, "file_link", None), "Target", None)
+        out.append(target or "")
+    return out
+
+
+def _book_of(ref: str, targets: list[str]) -> str:
+    m = re.search(r"\[(\d+)\]", ref)
+    if m and 0 < int(m.group(1)) <= len(targets) and targets[int(m.group(1)) - 1]:
+        return f"、リンク先「{targets[int(m.group(1)) - 1]}」"
+    return ""
+
+
+RULES = (error_values, broken_names, external_links, circular_references, unknown_functions,
+         pattern_breaks, hardcoded_numbers, empty_references, text_numbers, unlocked_formulas, unused_inputs, hidden_formulas,
          missing_cached_values)
 
 
