@@ -10,6 +10,7 @@ and the formulas cannot drift apart.
 from __future__ import annotations
 
 import ast
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -309,14 +310,33 @@ def _number(raw: Any, where: str, errors: list[str]) -> float | None:
     if isinstance(raw, bool) or raw is None:
         errors.append(f"{where}: 数値がありません")
         return None
-    if isinstance(raw, (int, float)):
-        return float(raw)
-    text = unicodedata.normalize("NFKC", str(raw)).replace(",", "").strip()
-    try:
-        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        errors.append(f"{where}: 「{raw}」は数値ではありません")
+    at = line_of(raw)
+    if isinstance(raw, int) and abs(raw) > MAX_NUMBER:
+        errors.append(f"{where}{at}: 数値「{_short_number(raw)}」が大きすぎます"
+                      f"（Excel で正確に扱えるのは 15 桁まで、上限 {MAX_NUMBER:.0e}）")
         return None
+    if isinstance(raw, (int, float)):
+        value = float(raw)
+    else:
+        text = unicodedata.normalize("NFKC", str(raw)).replace(",", "").strip()
+        try:
+            value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except (ValueError, OverflowError):
+            errors.append(f"{where}{at}: 「{_short_number(raw)}」は数値ではありません")
+            return None
+    if not math.isfinite(value):
+        errors.append(f"{where}{at}: 「{_short_number(raw)}」は有限の数値ではありません（.nan や .inf は使えません）")
+        return None
+    if abs(value) > MAX_NUMBER:
+        errors.append(f"{where}{at}: 数値「{_short_number(raw)}」が大きすぎます"
+                      f"（Excel で正確に扱えるのは 15 桁まで、上限 {MAX_NUMBER:.0e}）")
+        return None
+    return value
+
+
+def _short_number(raw: Any) -> str:
+    text = str(raw)
+    return text if len(text) <= 24 else f"{text[:12]}…（{len(text)} 桁）"
 
 
 def published_figure(raw: Any) -> tuple[float, int] | None:
@@ -333,15 +353,96 @@ def published_figure(raw: Any) -> tuple[float, int] | None:
 
 
 def _name(raw: Any, where: str, errors: list[str]) -> str:
+    from xlsgen.text import name_problem
+
     name = unicodedata.normalize("NFKC", str(raw or "")).strip()
-    if not _NAME_RE.match(name) or _CELL_LIKE.match(name) or name.upper() in FUNCTIONS:
-        errors.append(f"{where}: 名前「{name}」は使えません（文字で始まり、文字・数字・_ だけ。"
-                      "空白や記号、A1 のようなセル番地は不可）")
+    why = name_problem(name)
+    if why:
+        errors.append(f"{where}{line_of(raw)}: 名前「{name}」は Excel の名前に使えません（{why}）")
+    elif not _NAME_RE.match(name) or _CELL_LIKE.match(name) or name.upper() in FUNCTIONS:
+        errors.append(f"{where}{line_of(raw)}: 名前「{name}」は使えません（文字で始まり、文字・数字・_ だけ。"
+                      "空白や記号、A1 のようなセル番地、関数名は不可）")
     return name
 
 
 def _text(raw: Any) -> str:
     return "" if raw is None else str(raw).strip()
+
+
+MAX_NUMBER = 1e15  # Excel keeps 15 significant digits; larger inputs lose their units
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader whose scalars remember their line (`line_of`), for messages."""
+
+
+class _LineStr(str):
+    line = 0
+
+
+class _LineInt(int):
+    line = 0
+
+
+class _LineFloat(float):
+    line = 0
+
+
+def _with_line(cls, constructor):
+    def construct(loader, node):
+        value = constructor(loader, node)
+        if isinstance(value, bool) or value is None:
+            return value
+        out = cls(value)
+        out.line = node.start_mark.line + 1
+        return out
+    return construct
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:str",
+                            _with_line(_LineStr, yaml.SafeLoader.construct_yaml_str))
+_LineLoader.add_constructor("tag:yaml.org,2002:int",
+                            _with_line(_LineInt, yaml.SafeLoader.construct_yaml_int))
+_LineLoader.add_constructor("tag:yaml.org,2002:float",
+                            _with_line(_LineFloat, yaml.SafeLoader.construct_yaml_float))
+
+
+def line_of(raw: Any) -> str:
+    """`（12行目）` for a value read by `read_template`, else ""."""
+    line = getattr(raw, "line", 0)
+    return f"（{line}行目）" if line else ""
+
+
+def read_template(path: str | Path) -> Any:
+    """Parse a YAML template saved in UTF-8 or, failing that, cp932 (Shift_JIS, the
+    default of Windows editors). Raises XlsgenError naming the file and the line."""
+    path = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise XlsgenError("テンプレートが見つかりません", path) from None
+    except IsADirectoryError:
+        raise XlsgenError("テンプレートではなくフォルダです", path) from None
+    except OSError as exc:
+        raise XlsgenError(f"テンプレートを開けません（{exc.strerror}）", path) from None
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise XlsgenError("テンプレートの文字コードを読み取れません（UTF-8 か Shift_JIS で保存してください）", path)
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"{mark.line + 1}行目 {mark.column + 1}文字目付近" if mark else "位置不明"
+        problem = getattr(exc, "problem", None)
+        raise XlsgenError(f"YAML の書き方に誤りがあります（{at}{'：' + problem if problem else ''}）",
+                          path) from None
+    except RecursionError:
+        raise XlsgenError("YAML の入れ子が深すぎます", path) from None
 
 
 def yaml_mapping(raw: Any, where: str, errors: list[str], keys: tuple[str, ...] = ()) -> dict:
@@ -419,15 +520,7 @@ def _analysis(raw: Any, errors: list[str]) -> Section:
 def load_simulation(path: str | Path) -> Simulation:
     """Read and validate a simulation template; raise XlsgenError listing every problem."""
     path = str(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except OSError as exc:
-        raise XlsgenError(f"テンプレートを開けません（{exc.strerror}）", path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"{mark.line + 1}行目付近" if mark else ""
-        raise XlsgenError(f"YAML の書き方に誤りがあります（{at}）", path) from None
+    raw = read_template(path)
     errors: list[str] = []
     raw = yaml_mapping(raw, "テンプレート全体", errors, TOP_KEYS)
     if raw and raw.get("kind", "simulation") != "simulation":
@@ -609,9 +702,8 @@ def warning_lines(ev: Evaluation) -> list[str]:
 def template_kind(path: str | Path) -> str:
     """`simulation` or `survey`, from the template's `kind:` (default simulation)."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError):
+        raw = read_template(path)
+    except XlsgenError:
         return "simulation"  # load_simulation reports the problem in Japanese
     return str(raw.get("kind", "simulation")) if isinstance(raw, dict) else "simulation"
 
