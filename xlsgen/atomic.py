@@ -32,14 +32,14 @@ _MIN_TEMP_BYTES = 32  # room for `.x.<pid>_<rand>.xlsgen-tmp` when the final nam
 _XML_PARTS = (".xml", ".rels", ".vml")
 
 _CAUSES = {
-    errno.EACCES: "書き込めません（アクセス権がありません）",
-    errno.EPERM: "書き込めません（アクセス権がありません）",
-    errno.EROFS: "書き込めません（読み取り専用です）",
-    errno.ENOSPC: "空き容量が足りません",
-    errno.EDQUOT: "空き容量が足りません（容量制限）",
-    errno.ENAMETOOLONG: "名前が長すぎます",
-    errno.ENOTDIR: "書き込めません（出力先のフォルダがファイルです）",
-    errno.EISDIR: "書き込めません（同じ名前のフォルダがあります）",
+    errno.EACCES: "出力先に書き込めません（アクセス権がありません）",
+    errno.EPERM: "出力先に書き込めません（アクセス権がありません）",
+    errno.EROFS: "出力先に書き込めません（読み取り専用です）",
+    errno.ENOSPC: "出力先の空き容量が足りません",
+    errno.EDQUOT: "出力先の空き容量が足りません（容量制限）",
+    errno.ENAMETOOLONG: "出力ファイルの名前が長すぎます（255 バイトまで）",
+    errno.ENOTDIR: "出力先に書き込めません（フォルダの位置にファイルがあります）",
+    errno.EISDIR: "出力先に書き込めません（同じ名前のフォルダがあります）",
 }
 
 
@@ -177,7 +177,8 @@ def output_error(target: str | os.PathLike, exc: BaseException) -> OutputError |
         if os.path.dirname(named) != folder and not (folder + os.sep).startswith(named + os.sep) \
                 and named != folder:
             return None  # about another file (an input): not ours to explain
-    return OutputError(f"出力先に{_CAUSES[cause.errno]}。出力先を確認してください", str(target))
+    return OutputError(f"{_CAUSES[cause.errno]}。書き出しを中止しました（途中のファイルは残していません）",
+                       str(target))
 
 
 @contextlib.contextmanager
