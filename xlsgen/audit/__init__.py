@@ -3,8 +3,9 @@
     result = audit_workbook("book.xlsx")   # raises InputFileError on unsafe/broken files
     result.findings, result.formulas, result.groups, result.to_dict(), result.to_text()
 
-The file is checked by `xlsgen.read.safety.check_workbook_file`, then read twice with
-openpyxl (formulas, then cached values). Nothing is written.
+The file is checked by `xlsgen.read.safety.check_workbook_file`, then read once with
+openpyxl (formulas) and once with a regex pass over the sheet XML (the saved results of
+formula cells). Each distinct formula pattern is tokenized once. Nothing is written.
 
 Finding codes (stable; severity in brackets):
 
@@ -37,6 +38,7 @@ Finding codes (stable; severity in brackets):
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,10 +109,70 @@ def load_inventory(path: str | Path) -> Inventory:
         with warnings.catch_warnings(), _merges_without_borders():
             warnings.simplefilter("ignore")  # openpyxl warns on extensions it drops
             wb = openpyxl.load_workbook(path)
-            cached = _cached_values(openpyxl.load_workbook(path, data_only=True, read_only=True))
+            cached = cached_formula_values(path)
     except Exception as exc:  # noqa: BLE001 - any parser failure is a broken input
         raise InputFileError(f"ブックを読み取れませんでした（{type(exc).__name__}）", str(path)) from None
     return Inventory(wb, cached)
+
+
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_HAS_F = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_R = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_T = re.compile(rb'\bt="(\w+)"')
+
+
+def cached_formula_values(path) -> dict[str, dict[tuple[int, int], object]]:
+    """Saved results of formula cells by sheet and (row, col), from one regex pass over each
+    sheet's XML (a second openpyxl load would cost as much as the first). Numbers, text,
+    booleans and error values (#REF! …) as openpyxl gives them; no `<v>`: absent."""
+    import html
+    import posixpath
+    import zipfile
+
+    from defusedxml import ElementTree as DET
+    from openpyxl.utils.cell import column_index_from_string
+
+    out: dict[str, dict[tuple[int, int], object]] = {}
+    with zipfile.ZipFile(path) as zf:
+        wb = DET.fromstring(zf.read("xl/workbook.xml"))
+        rels = DET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)}
+        for sheet in wb.iterfind("m:sheets/m:sheet", _NS):
+            target = targets.get(sheet.get(f"{{{_NS['r']}}}id")) or ""
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", target))
+            try:
+                xml = zf.read(part)
+            except KeyError:
+                continue
+            values = out[sheet.get("name")] = {}
+            if not _HAS_F.search(xml):
+                continue
+            for m in _CELL.finditer(xml):
+                body = m.group(2)
+                if not body or not _HAS_F.search(body):
+                    continue
+                v, r = _V.search(body), _R.search(m.group(1))
+                if v is None or r is None or not v.group(1):
+                    continue  # no saved result (an empty <v> too, as openpyxl reads it)
+                t = _T.search(m.group(1))
+                kind = t.group(1) if t else b"n"
+                text = html.unescape(v.group(1).decode("utf-8"))
+                if kind in (b"str", b"e", b"inlineStr"):
+                    value = text
+                elif kind == b"b":
+                    value = text.strip() in ("1", "true")
+                else:
+                    try:
+                        value = float(text) if any(ch in text for ch in ".eE") else int(text)
+                    except ValueError:
+                        value = text
+                values[(int(r.group(2)), column_index_from_string(r.group(1).decode()))] = value
+    return out
 
 
 def _cached_values(values_wb) -> dict[str, dict[tuple[int, int], object]]:

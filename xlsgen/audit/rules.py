@@ -308,7 +308,8 @@ def _cycles(graph: dict[Key, list[Key]]) -> list[list[Key]]:
                     comp.append(k)
                     if k == node:
                         break
-                if len(comp) > 1 or node in graph.get(node, ()):
-                    found.append(sorted(comp, key=lambda k: (k[1], k[2])))
+                real = [k for k in comp if len(k) == 3]  # drop the index's virtual nodes
+                if real and (len(comp) > 1 or node in graph.get(node, ())):
+                    found.append(sorted(real, key=lambda k: (k[1], k[2])))
     return found
 
