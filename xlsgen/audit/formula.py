@@ -54,10 +54,14 @@ class RefText:
     prefix: str = ""  # the sheet part as written (`'My Sheet'!`), for `shifted`
     parts: tuple = ()  # per `:` part: (row, row absolute, col, col absolute), None = whole
 
+    @property
+    def _fixed(self) -> bool:
+        return all(ra and ca for _, ra, _, ca in self.parts)
+
     def shifted(self, dr: int, dc: int) -> RefText:
         """The same reference written `dr` rows and `dc` columns further (relative parts
         move, `$` parts stay), as Excel copies a formula."""
-        if self.bounds is None or not self.parts or (dr == 0 and dc == 0):
+        if self.bounds is None or not self.parts or (dr == 0 and dc == 0) or self._fixed:
             return self
         parts = [(r if r is None or ra else r + dr, ra, c if c is None or ca else c + dc, ca)
                  for r, ra, c, ca in self.parts]

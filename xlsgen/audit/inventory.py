@@ -304,43 +304,43 @@ class Inventory:
 
 
 def _segment_edges(col_key, frows: list[int], intervals, keys, graph: dict) -> None:
-    """Edges reader → formula cells of `frows` inside each interval, through a segment tree
-    over `frows` whose inner nodes are virtual keys of length 4."""
+    """Edges reader → formula cells of `frows` inside each interval, through a bottom-up
+    segment tree over `frows` whose inner nodes are virtual keys of length 4."""
     sheet, c = col_key
     n = len(frows)
+    size = 1
+    while size < n:
+        size *= 2
 
-    def node(v: int, lo: int, hi: int):
-        if hi - lo == 1:
-            return (sheet, frows[lo], c)
+    def node(v: int):
+        if v >= size:
+            return (sheet, frows[v - size], c)
         return ("", sheet, c, v)
 
-    built: set[int] = set()
-
-    def build(v: int, lo: int, hi: int) -> None:
-        if hi - lo == 1 or v in built:
-            return
-        built.add(v)
-        mid = (lo + hi) // 2
-        graph[node(v, lo, hi)] = [node(2 * v, lo, mid), node(2 * v + 1, mid, hi)]
-        build(2 * v, lo, mid)
-        build(2 * v + 1, mid, hi)
-
+    built = False
     for r1, r2, idx in intervals:
         lo, hi = bisect.bisect_left(frows, r1), bisect.bisect_right(frows, r2)
         if lo >= hi:
             continue
         out = graph.setdefault(keys[idx], [])
-        stack = [(1, 0, n)]
-        while stack:
-            v, a, b = stack.pop()
-            if b <= lo or hi <= a:
-                continue
-            if lo <= a and b <= hi:
-                build(v, a, b)
-                out.append(node(v, a, b))
-                continue
-            mid = (a + b) // 2
-            stack += [(2 * v, a, mid), (2 * v + 1, mid, b)]
+        lo, hi = lo + size, hi + size
+        while lo < hi:
+            if lo & 1:
+                out.append(node(lo))
+                built = built or lo < size
+                lo += 1
+            if hi & 1:
+                hi -= 1
+                out.append(node(hi))
+                built = built or hi < size
+            lo >>= 1
+            hi >>= 1
+    if built:
+        for v in range(size - 1, 0, -1):
+            kids = [node(k) for k in (2 * v, 2 * v + 1)
+                    if (k < size and ("", sheet, c, k) in graph) or (k >= size and k - size < n)]
+            if kids:
+                graph[node(v)] = kids
 
 
 def _formula_text(value) -> str | None:
