@@ -160,11 +160,13 @@ def unused_inputs(inv: Inventory) -> Iterator[Finding]:
 
 
 def hidden_formulas(inv: Inventory) -> Iterator[Finding]:
-    relevant: dict[str, list[Key]] = defaultdict(list)
-    for key in sorted(set(inv.formulas) | set(inv.readers), key=lambda k: (k[0], k[1], k[2])):
-        relevant[key[0]].append(key)
     for ws in inv.wb.worksheets:
-        keys = relevant.get(ws.title, [])
+        hidden_rows = {r for r, d in ws.row_dimensions.items() if d.hidden}
+        hidden_cols = {c for d in ws.column_dimensions.values() if d.hidden
+                       for c in range(d.min or 0, (d.max or 0) + 1)}
+        if ws.sheet_state == "visible" and not hidden_rows and not hidden_cols:
+            continue  # nothing hidden: no need to look at the cells
+        keys = sorted(k for k in set(inv.formulas) | set(inv.readers) if k[0] == ws.title)
         if not keys:
             continue
         if ws.sheet_state != "visible":
@@ -172,9 +174,6 @@ def hidden_formulas(inv: Inventory) -> Iterator[Finding]:
             yield _finding(W, "hidden-formula", keys[0], f"非表示のシート「{ws.title}」に数式 {n} 個、"
                            f"数式から参照されるセル {len(keys) - n} 個があります。")
             continue
-        hidden_rows = {r for r, d in ws.row_dimensions.items() if d.hidden}
-        hidden_cols = {c for d in ws.column_dimensions.values() if d.hidden
-                       for c in range(d.min or 0, (d.max or 0) + 1)}
         seen = set()
         for key in keys:
             for axis, hidden, label in ((1, hidden_rows, "行"), (2, hidden_cols, "列")):
