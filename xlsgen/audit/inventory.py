@@ -133,7 +133,6 @@ class Inventory:
                 self._resolve(f)
                 self.formulas[f.key] = f
         self.readers: dict[Key, list[Key]] = defaultdict(list)
-        self.precedent_formulas: dict[Key, list[Key]] = {}
         self._link()
         self.groups = self._group()
 
@@ -245,15 +244,43 @@ class Inventory:
         formula_rows: dict[tuple[str, int], list[int]] = defaultdict(list)
         for (sheet, r, c) in self.formulas:
             formula_rows[(sheet, c)].append(r)
-        graph: dict = {}
         for col_key, intervals in spans.items():
             rows = sorted(by_col.get(col_key, ()))
             if rows:
                 self._sweep(col_key, rows, intervals, keys)
-            frows = sorted(formula_rows.get(col_key, ()))
-            if frows:
-                _segment_edges(col_key, frows, intervals, keys, graph)
-        self.precedent_formulas = graph
+        self._spans, self._formula_rows, self._keys = spans, formula_rows, keys
+        self._graph: dict | None = None
+
+    @property
+    def may_cycle(self) -> bool:
+        """False when every formula reads only formula cells before it in (sheet, row,
+        column) order, so no reference cycle can exist (checked in one pass)."""
+        sheet_no = {name: i for i, name in enumerate(self.sheets)}
+        for (sheet, c), intervals in self._spans.items():
+            frows = self._formula_rows.get((sheet, c))
+            if not frows:
+                continue
+            lo, hi = min(frows), max(frows)
+            for r1, r2, idx in intervals:
+                if r2 < lo or r1 > hi:
+                    continue
+                rs, rr, rc = self._keys[idx]
+                if (sheet_no.get(sheet, 0), r2, c) >= (sheet_no.get(rs, 0), rr, rc):
+                    return True
+        return False
+
+    @property
+    def precedent_formulas(self) -> dict:
+        """Reader formula → the formula cells it reads, through a segment tree per column
+        (virtual nodes have 4-tuples as keys); built on first use."""
+        if self._graph is None:
+            graph: dict = {}
+            for col_key, intervals in self._spans.items():
+                frows = sorted(self._formula_rows.get(col_key, ()))
+                if frows:
+                    _segment_edges(col_key, frows, intervals, self._keys, graph)
+            self._graph = graph
+        return self._graph
 
     def _sweep(self, col_key, rows: list[int], intervals, keys) -> None:
         sheet, c = col_key

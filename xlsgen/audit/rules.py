@@ -123,6 +123,8 @@ def text_numbers(inv: Inventory) -> Iterator[Finding]:
 
 
 def circular_references(inv: Inventory) -> Iterator[Finding]:
+    if not inv.may_cycle:
+        return
     for cycle in _cycles(inv.precedent_formulas):
         path = " → ".join(_where(k, cycle[0][0]) for k in cycle[:6])
         for key in cycle:
