@@ -43,6 +43,7 @@ def running_totals(path: Path, rows: int) -> Path:
     """Amount and running total per row: each total reads every amount above it."""
     wb = openpyxl.Workbook()
     ws = wb.active
+    ws.append(["項目", "数量", "単価", "金額", "累計"])  # data from row 2, as the formulas say
     for r in range(2, rows + 2):
         ws.append([f"項目{r}", r, r, f"=B{r}*C{r}", f"=SUM($D$2:D{r})"])
     wb.save(path)

@@ -153,6 +153,14 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(signum)
 
 
+def sigterm_as_interrupt() -> None:
+    """Make SIGTERM raise KeyboardInterrupt in this (main) thread, as Ctrl-C does."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
 def _context():
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")

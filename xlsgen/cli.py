@@ -79,6 +79,9 @@ def cli(ctx, debug):
     """xlsgen: 自治体の進行管理シートを読み取り、検証し、翌年度へ繰り越し、報告書を作ります。"""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    from xlsgen.batch import sigterm_as_interrupt
+
+    sigterm_as_interrupt()  # SIGTERM like Ctrl-C: temporaries are removed on the way out
 
 
 @cli.command()
