@@ -500,3 +500,14 @@ def test_missing_input_is_a_japanese_error(tmp_path, args):
     assert res.exit_code == 1, res.output
     assert "見つかりません" in res.output and "Usage" not in res.output
     assert "Traceback" not in res.output
+
+
+def test_two_inputs_with_one_report_name(tmp_path):
+    inp = tmp_path / "in"
+    inp.mkdir()
+    shutil.copy(JOSO, inp / "a.xlsx")
+    shutil.copy(JOSO, inp / "a.xlsm")
+    res = invoke("run", inp, "-o", tmp_path / "out", "--jobs", "1")
+    assert res.exit_code == 1
+    assert "a.xlsm" in res.output and "同じになる" in res.output
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"a_報告書.xlsx", "検証結果.xlsx"}

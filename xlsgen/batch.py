@@ -132,6 +132,22 @@ def _skip_reason(p: Path) -> str | None:
     return None
 
 
+def _unique_outputs(paths: list[Path]) -> tuple[list[Path], list[dict]]:
+    """Inputs whose report names differ (case-insensitively); a later input that would
+    overwrite an earlier one's report (`a.xlsx` and `a.xlsm`) fails with a reason."""
+    seen: dict[str, Path] = {}
+    keep, clashes = [], []
+    for p in paths:
+        key = output_name(p).casefold()
+        if key in seen:
+            clashes.append(_failed(p, f"{p}: 報告書の名前（{output_name(p)}）が「{seen[key].name}」の報告書と"
+                                      "同じになるため処理しませんでした。どちらかのファイル名を変えてください"))
+        else:
+            seen[key] = p
+            keep.append(p)
+    return keep, clashes
+
+
 def _failed(p: Path, reason: str) -> dict:
     return {"file": str(p), "name": p.name, "output": None, "ok": False, "reason": reason,
             "layout": None, "sheets": 0, "kpis": 0, "findings": [], "seconds": 0.0}
@@ -231,8 +247,15 @@ def run(in_dir, out_dir, jobs: int | None = None, options: dict | None = None,
     started = time.perf_counter()
     paths, skipped = discover_all(in_dir)
     jobs = jobs or os.cpu_count() or 1
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from xlsgen.atomic import output_error
+
+        raise (output_error(Path(out_dir) / SUMMARY_NAME, exc)
+               or XlsgenError(f"出力先フォルダを作れません（{exc.strerror}）", str(out_dir))) from None
     remove_stale_temps(out_dir)
+    paths, clashes = _unique_outputs(paths)
     _import_for_workers()
     results = []
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -243,6 +266,7 @@ def run(in_dir, out_dir, jobs: int | None = None, options: dict | None = None,
                 results.extend(bar)
         else:
             results.extend(stream)
+        results.extend(clashes)
         results.sort(key=lambda r: r["name"])
         summary_path = Path(out_dir) / SUMMARY_NAME
         with atomic_path(summary_path) as tmp:

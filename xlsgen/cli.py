@@ -295,6 +295,6 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to):
         click.echo(f"対象外: {k['name']}（{k['reason']}）", err=True)
     click.echo(f"ファイル {s['files']}（失敗 {len(s['failed'])}）、シート {s['sheets']}、"
                f"指標 {s['kpis']}、エラー {s['errors']}、警告 {s['warnings']}、"
-               f"{s['seconds']:.1f} 秒。検証結果: {s['summary']}")
+               f"{s['seconds']:.1f} 秒、対象外 {len(s['skipped'])}。検証結果: {s['summary']}")
     if s["failed"]:
         sys.exit(1)
