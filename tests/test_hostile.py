@@ -511,3 +511,19 @@ def test_two_inputs_with_one_report_name(tmp_path):
     assert res.exit_code == 1
     assert "a.xlsm" in res.output and "同じになる" in res.output
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"a_報告書.xlsx", "検証結果.xlsx"}
+
+
+def test_pattern_parser_equals_parsing_each_cell():
+    """One parse per R1C1 pattern gives what parsing every cell gives (refs, bounds, text)."""
+    from xlsgen.audit.formula import PatternParser, parse_formula
+
+    cells = [("=SUM($D$2:D{r})+Sheet2!A{r}:B$3+A:A+3:4", 0), ('=IF(C{r}>0,"A1",E{r}*$F$1)', 0),
+             ("=LOG10(B{r})+'My Sheet'!C{r}", 0), ("=SUM({r}:{r})+B:C", 0)]
+    pp = PatternParser()
+    for template, _ in cells:
+        for r in range(5, 9):
+            text = template.format(r=r)
+            got, want = pp.parse(text, r, 5), parse_formula(text, r, 5)
+            assert [(x.text, x.bounds, x.sheet) for x in got.refs] == \
+                [(x.text, x.bounds, x.sheet) for x in want.refs], text
+            assert got.r1c1 == want.r1c1 and got.numbers == want.numbers

@@ -41,37 +41,55 @@ _COL = re.compile(r"^(\$?)([A-Za-z]{1,3})$")
 _ROW = re.compile(r"^(\$?)([0-9]+)$")
 
 
-@dataclass
 class RefText:
     """A reference operand: sheet as written (None: the formula's own sheet) and address,
-    or `name` when the operand is a defined name; `bounds` (r1, c1, r2, c2) for addresses."""
+    or `name` when the operand is a defined name; `bounds` (r1, c1, r2, c2) for addresses.
+    `text` of a reference moved by `shifted` is spelled only when asked for."""
 
-    text: str
-    sheet: str | None
-    bounds: tuple[int, int, int, int] | None = None
-    name: str | None = None
-    external: bool = False
-    prefix: str = ""  # the sheet part as written (`'My Sheet'!`), for `shifted`
-    parts: tuple = ()  # per `:` part: (row, row absolute, col, col absolute), None = whole
+    __slots__ = ("_text", "sheet", "bounds", "name", "external", "prefix", "parts")
+
+    def __init__(self, text: str | None, sheet: str | None,
+                 bounds: tuple[int, int, int, int] | None = None, name: str | None = None,
+                 external: bool = False, prefix: str = "", parts: tuple = ()):
+        self._text, self.sheet, self.bounds, self.name = text, sheet, bounds, name
+        self.external, self.prefix = external, prefix
+        self.parts = parts  # per `:` part: (row, row absolute, col, col absolute), None = whole
 
     @property
-    def _fixed(self) -> bool:
-        return all(ra and ca for _, ra, _, ca in self.parts)
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.prefix + ":".join(_part_text(p) for p in self.parts)
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"RefText({self.text!r}, {self.sheet!r}, {self.bounds!r}, {self.name!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, RefText) and (self.text, self.sheet, self.bounds, self.name,
+                                               self.external) == (other.text, other.sheet,
+                                                                  other.bounds, other.name,
+                                                                  other.external)
+
+    __hash__ = None
 
     def shifted(self, dr: int, dc: int) -> RefText:
         """The same reference written `dr` rows and `dc` columns further (relative parts
         move, `$` parts stay), as Excel copies a formula."""
-        if self.bounds is None or not self.parts or (dr == 0 and dc == 0) or self._fixed:
+        if self.bounds is None or not self.parts or (dr == 0 and dc == 0):
             return self
-        parts = [(r if r is None or ra else r + dr, ra, c if c is None or ca else c + dc, ca)
-                 for r, ra, c, ca in self.parts]
-        rows = [p[0] for p in parts if p[0] is not None]
-        cols = [p[2] for p in parts if p[2] is not None]
-        r1, r2 = (min(rows), max(rows)) if rows else (1, MAX_ROW)
-        c1, c2 = (min(cols), max(cols)) if cols else (1, MAX_COL)
-        addr = ":".join(_part_text(p) for p in parts)
-        return RefText(self.prefix + addr, self.sheet, (r1, c1, r2, c2), None, self.external,
-                       self.prefix, tuple(parts))
+        parts = tuple((r if r is None or ra else r + dr, ra, c if c is None or ca else c + dc, ca)
+                      for r, ra, c, ca in self.parts)
+        if parts == self.parts:
+            return self
+        if len(parts) == 1:
+            r, _, c, _ = parts[0]
+            bounds = (r or 1, c or 1, r or MAX_ROW, c or MAX_COL)
+        else:
+            (ra_, _, ca_, _), (rb, _, cb, _) = parts[0], parts[-1]
+            r1, r2 = (1, MAX_ROW) if ra_ is None else (min(ra_, rb), max(ra_, rb))
+            c1, c2 = (1, MAX_COL) if ca_ is None else (min(ca_, cb), max(ca_, cb))
+            bounds = (r1, c1, r2, c2)
+        return RefText(None, self.sheet, bounds, None, self.external, self.prefix, parts)
 
 
 @dataclass
@@ -103,11 +121,12 @@ def _parts(addr: str) -> tuple:
             continue
         m = _COL.match(p)
         if m:
-            out.append((None, True, column_index_from_string(m.group(2).upper()), bool(m.group(1))))
+            # whole columns/rows stay put: `pattern_key` keeps them verbatim
+            out.append((None, True, column_index_from_string(m.group(2).upper()), True))
             continue
         m = _ROW.match(p)
         if m:
-            out.append((int(m.group(2)), bool(m.group(1)), None, True))
+            out.append((int(m.group(2)), True, None, True))
             continue
         return ()
     return tuple(out)
@@ -229,6 +248,9 @@ _KEY_TOKEN = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|(?<![A-Za-z0-9_.$\\
                         r'([0-9]+)(?![A-Za-z0-9_(.!])')
 
 
+_WHOLE = re.compile(r"(?<![A-Za-z0-9_.])\$?[0-9]+:\$?[0-9]+|(?<![A-Za-z0-9_.])\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}(?![0-9A-Za-z(])")
+
+
 def pattern_key(formula: str, row: int, col: int) -> str:
     """A cheap relative form of `formula` at (row, col): cells sharing it are copies of one
     formula (string literals and sheet names kept verbatim)."""
@@ -249,6 +271,8 @@ class PatternParser:
         self._seen: dict[str, tuple[int, int, ParsedFormula]] = {}
 
     def parse(self, formula: str, row: int, col: int) -> ParsedFormula:
+        if _WHOLE.search(formula):  # whole rows/columns: their R1C1 form moves too
+            return parse_formula(formula, row, col)
         try:
             key = pattern_key(formula, row, col)
         except (ValueError, IndexError):
