@@ -223,6 +223,11 @@ class Inventory:
         spans: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
         order = {key: i for i, key in enumerate(self.formulas)}
         for key, f in self.formulas.items():
+            if len(f.areas) == 1:  # the common case: nothing to merge
+                a, idx = f.areas[0], order[key]
+                for c in range(a.c1, a.c2 + 1):
+                    spans[(a.sheet, c)].append((a.r1, a.r2, idx))
+                continue
             per_col: dict[tuple[str, int], list[list[int]]] = defaultdict(list)
             for a in f.areas:
                 for c in range(a.c1, a.c2 + 1):
