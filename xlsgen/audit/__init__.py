@@ -4,8 +4,9 @@
     result.findings, result.formulas, result.groups, result.to_dict(), result.to_text()
 
 The file is checked by `xlsgen.read.safety.check_workbook_file`, then read once with
-openpyxl (formulas) and once with a regex pass over the sheet XML (the saved results of
-formula cells). Each distinct formula pattern is tokenized once. Nothing is written.
+openpyxl; the saved results of formula cells are kept during that same parse (or, on an
+openpyxl without the hooks, read by a regex pass over the sheet XML). Each distinct formula
+pattern is tokenized once. Nothing is written.
 
 Finding codes (stable; severity in brackets):
 
@@ -106,10 +107,11 @@ def load_inventory(path: str | Path) -> Inventory:
     import openpyxl
 
     try:
-        with warnings.catch_warnings(), _merges_without_borders():
+        with warnings.catch_warnings(), _merges_without_borders(), _saved_results() as saved:
             warnings.simplefilter("ignore")  # openpyxl warns on extensions it drops
             wb = openpyxl.load_workbook(path)
-            cached = cached_formula_values(path)
+        cached = {ws.title: saved[ws] for ws in wb.worksheets if ws in saved} \
+            if saved is not None else cached_formula_values(path)
     except Exception as exc:  # noqa: BLE001 - any parser failure is a broken input
         raise InputFileError(f"ブックを読み取れませんでした（{type(exc).__name__}）", str(path)) from None
     return Inventory(wb, cached)
@@ -183,6 +185,49 @@ def _cached_values(values_wb) -> dict[str, dict[tuple[int, int], object]]:
                          for c in row if getattr(c, "value", None) is not None}
     values_wb.close()
     return out
+
+
+@contextlib.contextmanager
+def _saved_results():
+    """Keep each formula cell's saved result while openpyxl parses the sheet for formulas,
+    so no second pass over the file is needed. Yields {worksheet: {(row, col): value}}, or
+    None when this openpyxl does not have the hooks (then `cached_formula_values` is used)."""
+    try:
+        from openpyxl.worksheet._reader import VALUE_TAG, WorksheetReader, WorkSheetParser, _cast_number
+        original_cell, original_bind = WorkSheetParser.parse_cell, WorksheetReader.bind_cells
+    except (ImportError, AttributeError):
+        yield None
+        return
+    saved: dict = {}
+
+    def parse_cell(self, element):
+        cell = original_cell(self, element)
+        store = getattr(self, "_xlsgen_saved", None)
+        if store is not None and cell["data_type"] == "f":
+            text = element.findtext(VALUE_TAG)
+            if text:
+                kind = element.get("t", "n")
+                if kind == "b":
+                    value = text.strip() in ("1", "true")
+                elif kind in ("str", "e", "inlineStr"):
+                    value = text
+                else:
+                    try:
+                        value = _cast_number(text)
+                    except ValueError:
+                        value = text
+                store[(cell["row"], cell["column"])] = value
+        return cell
+
+    def bind_cells(self):
+        self.parser._xlsgen_saved = saved[self.ws] = {}
+        return original_bind(self)
+
+    WorkSheetParser.parse_cell, WorksheetReader.bind_cells = parse_cell, bind_cells
+    try:
+        yield saved
+    finally:
+        WorkSheetParser.parse_cell, WorksheetReader.bind_cells = original_cell, original_bind
 
 
 @contextlib.contextmanager
