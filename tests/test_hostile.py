@@ -527,3 +527,22 @@ def test_pattern_parser_equals_parsing_each_cell():
             assert [(x.text, x.bounds, x.sheet) for x in got.refs] == \
                 [(x.text, x.bounds, x.sheet) for x in want.refs], text
             assert got.r1c1 == want.r1c1 and got.numbers == want.numbers
+
+
+def test_control_character_in_an_input_sheet_name(tmp_path):
+    """A sheet named with `_x0007_` (BEL once decoded): findings link to it, the summary and
+    the report stay well-formed."""
+    inp = tmp_path / "in"
+    inp.mkdir()
+
+    def edit(name, text):
+        if name == "xl/workbook.xml":
+            return text.replace('<sheet name="01"', '<sheet name="0_x0007_1"')
+        return text
+
+    corpus.edit_parts(corpus.uncalculated(tmp_path / "u.xlsx", ["E16"]), inp / "bel.xlsx", edit)
+    res = invoke("run", inp, "-o", tmp_path / "out", "--jobs", "1")
+    assert "Traceback" not in res.output
+    for p in (tmp_path / "out").iterdir():
+        assert_well_formed(p)
+    assert (tmp_path / "out" / "検証結果.xlsx").exists()

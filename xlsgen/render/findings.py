@@ -23,9 +23,9 @@ FINDING_HEADS = [("ファイル", 36), ("シート", 16), ("セル", 9), ("重�
 
 
 def _link(file: str, sheet: str | None, cell_: str | None, base: Path) -> str:
-    rel = xml_text(os.path.relpath(file, base).replace(os.sep, "/"))
+    rel = os.path.relpath(file, base).replace(os.sep, "/")
     anchor = f"#{quote_sheet(sheet)}!{cell_}" if sheet and cell_ else ""
-    return f"external:{rel}{anchor}"
+    return xml_text(f"external:{rel}{anchor}")
 
 
 def write_findings(results: list[dict], path, out_dir: Path, skipped=()) -> None:
