@@ -281,6 +281,10 @@ def _no_gc():
     try:
         yield
     finally:
+        # everything allocated meanwhile sits in the youngest generation: move it to the
+        # oldest in O(1) (freeze + unfreeze), or the next collection would walk it all
+        gc.freeze()
+        gc.unfreeze()
         if enabled:
             gc.enable()
 
