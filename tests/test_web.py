@@ -270,7 +270,7 @@ def _imports(path: Path, package: str) -> set[str]:
 def test_cli_and_web_call_only_the_app_layer():
     """Neither front end imports a stage module: both go through xlsgen.app."""
     allowed = {"xlsgen", "xlsgen.app", "xlsgen.__version__", "xlsgen.errors", "xlsgen.errors.XlsgenError",
-               "xlsgen.atomic", "xlsgen.atomic.atomic_path", "xlsgen.web", "xlsgen.web.create_app",
+               "xlsgen.atomic", "xlsgen.atomic.atomic_path", "xlsgen.app.sigterm_as_interrupt", "xlsgen.web", "xlsgen.web.create_app",
                "xlsgen.web.server", "xlsgen.web.server.serve", "xlsgen.wareki", "xlsgen.wareki.FiscalYear"}
     for rel in ("xlsgen/cli.py", "xlsgen/web/__init__.py", "xlsgen/web/server.py"):
         assert _imports(ROOT / rel, "xlsgen") <= allowed, rel
@@ -301,7 +301,7 @@ def test_no_import_cycles():
     cycles = _strongly_connected(edges)
     assert not cycles, cycles
     assert not any(i.startswith("xlsgen.render.simulation") for i in edges["xlsgen.render.survey"])
-    assert edges["xlsgen.template_values"] == set()
+    assert edges["xlsgen.template_values"] <= {"xlsgen.errors", "xlsgen.errors.XlsgenError"}
     # the check itself finds a loop
     assert _strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
 

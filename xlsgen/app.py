@@ -26,6 +26,13 @@ def error_text(exc: BaseException) -> str:
 # --- extract / validate / audit ---------------------------------------------------------
 
 
+def sigterm_as_interrupt() -> None:
+    """Treat SIGTERM like Ctrl-C in this process (workers stopped, temporaries removed)."""
+    from xlsgen.batch import sigterm_as_interrupt as install
+
+    install()
+
+
 def extract_book(book, layout: str = "auto", layout_file=None):
     """Read a workbook into the model (`xlsgen.model.Book`)."""
     from xlsgen.read import read_book
@@ -45,8 +52,10 @@ def audit_file(book, output=None):
     Returns the `AuditResult`."""
     from xlsgen.audit import audit_workbook
 
-    if output and Path(output).resolve() == Path(book).resolve():
-        raise XlsgenError("監査結果の出力先に監査するブック自身は指定できません", output)
+    if output:
+        from xlsgen.atomic import refuse_overwrite
+
+        refuse_overwrite(output, [book])
     result = audit_workbook(book)
     if output:
         from xlsgen.render.audit_report import write_audit_report
@@ -142,9 +151,11 @@ def simulate_templates(paths: list, output) -> list[str]:
     """`xlsgen simulate`: load, evaluate and write; returns the lines to show (warnings
     start with 警告)."""
     from xlsgen import simulation as S
+    from xlsgen.atomic import refuse_overwrite
 
     paths = [str(p) for p in paths]
     output = str(output)
+    refuse_overwrite(output, paths)
     if "survey" in {S.template_kind(p) for p in paths}:
         if len(paths) != 1:
             raise XlsgenError("アンケート（kind: survey）のテンプレートは1つずつ指定してください")

@@ -6,14 +6,16 @@ Each worker reads, validates, builds and writes one workbook and returns a small
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.connection
 import os
 import re
+import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from xlsgen.atomic import atomic_path
+from xlsgen.atomic import atomic_path, refuse_overwrite
 from xlsgen.errors import XlsgenError
 
 SUFFIX = "_報告書"
@@ -22,6 +24,7 @@ ROLLED = re.compile(r"[HRS]\d+")  # suffix of a rolled edition: <stem>_R4.xlsx
 
 
 def output_name(src: Path) -> str:
+    """`<stem>_報告書.xlsx` (also for a .xlsm or .XLSX input)."""
     return f"{src.stem}{SUFFIX}.xlsx"
 
 
@@ -34,8 +37,9 @@ def build_file(src, out, protect: bool = True, layout: str = "auto",
     from xlsgen.read.refuse import refuse_failed_read
     from xlsgen.render.report import write_report
 
+    refuse_overwrite(out, [src])
     book = refuse_failed_read(read_book(src, layout, layout_file), "報告書")
-    with atomic_path(out) as tmp:
+    with atomic_path(out, [src]) as tmp:
         counts = write_report(report_book(book), tmp, protect=protect)
     return {**counts, "layout": book.layout, "book": book}
 
@@ -74,57 +78,210 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
     return result
 
 
+INPUT_SUFFIXES = (".xlsx", ".xlsm")
+
+
 def discover(in_dir) -> list[Path]:
-    """Input workbooks of a folder: *.xlsx, without lock files, hidden files and our own
-    outputs (reports, 検証結果.xlsx, and rolled editions `<stem of another input>_R4.xlsx`)."""
-    files = sorted(p for p in Path(in_dir).glob("*.xlsx")
-                   if not p.name.startswith(("~$", ".")) and not p.stem.endswith(SUFFIX)
-                   and p.name != SUMMARY_NAME)
+    """Input workbooks of a folder (see `discover_all`)."""
+    return discover_all(in_dir)[0]
+
+
+def discover_all(in_dir) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(inputs, skipped with reason) of a folder. Inputs are .xlsx/.xlsm in any case;
+    skipped are lock files, hidden files, our own outputs (reports, 検証結果.xlsx, rolled
+    editions `<stem of another input>_R4.xlsx`, temporaries), folders and other files."""
+    in_dir = Path(in_dir)
+    if not in_dir.exists():
+        raise XlsgenError("入力フォルダが見つかりません", str(in_dir))
+    if not in_dir.is_dir():
+        raise XlsgenError("入力はフォルダではありません（1 つのブックには xlsgen build を使ってください）",
+                          str(in_dir))
+    files, skipped = [], []
+    for p in sorted(in_dir.iterdir()):
+        reason = _skip_reason(p)
+        (skipped.append((p, reason)) if reason else files.append(p))
     stems = {p.stem for p in files}
-    return [p for p in files
-            if not any(p.stem.startswith(s + "_") and ROLLED.fullmatch(p.stem[len(s) + 1:])
-                       for s in stems if s != p.stem)]
+    inputs = []
+    for p in files:
+        if any(p.stem.startswith(s + "_") and ROLLED.fullmatch(p.stem[len(s) + 1:])
+               for s in stems if s != p.stem):
+            skipped.append((p, "xlsgen の出力（繰り越した年度版）"))
+        else:
+            inputs.append(p)
+    skipped.sort(key=lambda t: t[0].name)
+    return inputs, skipped
+
+
+def _skip_reason(p: Path) -> str | None:
+    from xlsgen.atomic import TEMP_SUFFIX
+
+    name, suffix = p.name, p.suffix.lower()
+    if p.is_dir():
+        return "フォルダ（中のファイルは読みません）"
+    if name.startswith("~$"):
+        return "Excel が開いている間の一時ファイル（ロックファイル）"
+    if name.endswith(TEMP_SUFFIX):
+        return "xlsgen の書き込み途中の一時ファイル"
+    if name.startswith("."):
+        return "隠しファイル"
+    if name == SUMMARY_NAME:
+        return "xlsgen の出力（検証結果）"
+    if suffix in INPUT_SUFFIXES and p.stem.endswith(SUFFIX):
+        return "xlsgen の出力（報告書）"
+    if suffix == ".xls":
+        return "旧形式の .xls は読めません（Excel で .xlsx 形式で保存し直してください）"
+    if suffix == ".xlsb":
+        return "バイナリ形式の .xlsb は読めません（Excel で .xlsx 形式で保存し直してください）"
+    if suffix not in INPUT_SUFFIXES:
+        return "Excel ブック（.xlsx/.xlsm）ではありません"
+    return None
+
+
+def _unique_outputs(paths: list[Path]) -> tuple[list[Path], list[dict]]:
+    """Inputs whose report names differ (case-insensitively); a later input that would
+    overwrite an earlier one's report (`a.xlsx` and `a.xlsm`) fails with a reason."""
+    seen: dict[str, Path] = {}
+    keep, clashes = [], []
+    for p in paths:
+        key = output_name(p).casefold()
+        if key in seen:
+            clashes.append(_failed(p, f"{p}: 報告書の名前（{output_name(p)}）が「{seen[key].name}」の報告書と"
+                                      "同じになるため処理しませんでした。どちらかのファイル名を変えてください"))
+        else:
+            seen[key] = p
+            keep.append(p)
+    return keep, clashes
+
+
+def _failed(p: Path, reason: str) -> dict:
+    return {"file": str(p), "name": p.name, "output": None, "ok": False, "reason": reason,
+            "layout": None, "sheets": 0, "kpis": 0, "findings": [], "seconds": 0.0}
+
+
+def _child(conn, path, out_dir, options) -> None:
+    """Worker body: SIGTERM/SIGINT raise KeyboardInterrupt so temporaries are removed."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    try:
+        conn.send(process_file(path, out_dir, options))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        conn.close()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(signum)
+
+
+def sigterm_as_interrupt() -> None:
+    """Make SIGTERM raise KeyboardInterrupt in this (main) thread, as Ctrl-C does."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def run_files(paths: list[Path], out_dir, jobs: int = 1,
               options: dict | None = None) -> Iterator[dict]:
-    """Yield one result per input as each finishes (processes when jobs > 1)."""
-    if jobs <= 1 or len(paths) <= 1:
-        for p in paths:
-            yield process_file(p, out_dir, options)
-        return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
-        futures = {pool.submit(process_file, p, out_dir, options): p for p in paths}
-        for fut in as_completed(futures):
-            try:
-                yield fut.result()
-            except Exception as exc:  # noqa: BLE001 - a worker died (BrokenProcessPool, …)
-                p = futures[fut]
-                yield {"file": str(p), "name": p.name, "output": None, "ok": False,
-                       "reason": f"{p}: 処理中にワーカーが異常終了しました（{type(exc).__name__}）",
-                       "layout": None, "sheets": 0, "kpis": 0, "findings": [], "seconds": 0.0}
+    """Yield one result per input as each finishes. Each workbook is processed in its own
+    child process (at most `jobs` at once), so a book that crashes its process (abort,
+    segfault, out of memory) is reported failed and the others go on, with jobs=1 too."""
+    ctx = _context()
+    queue = list(paths)
+    running: dict = {}  # sentinel -> (process, connection, path)
+    try:
+        while queue or running:
+            while queue and len(running) < max(jobs, 1):
+                p = queue.pop(0)
+                recv, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(send, p, out_dir, options), daemon=True)
+                proc.start()
+                send.close()
+                running[proc.sentinel] = (proc, recv, p)
+            ready = multiprocessing.connection.wait(
+                [r for _, r, _ in running.values()] + list(running))
+            for key in [k for k, (proc, recv, _) in running.items()
+                        if k in ready or recv in ready]:
+                proc, recv, p = running.pop(key)
+                result = None
+                try:
+                    result = recv.recv() if recv.poll() else None
+                except (EOFError, OSError):
+                    result = None
+                recv.close()
+                proc.join()
+                yield result if result is not None else _failed(p, _crash_reason(p, proc.exitcode))
+    finally:
+        for proc, _recv, _ in running.values():
+            if proc.is_alive():
+                proc.terminate()
+        for proc, _recv, _ in running.values():
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            recv.close()
+
+
+def _crash_reason(p: Path, code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"シグナル {-code}"
+        how = f"{name}。メモリ不足やブックの異常の可能性があります"
+    else:
+        how = f"終了コード {code}"
+    return f"{p}: 処理中にワーカーが異常終了しました（{how}）。このファイルだけ失敗として扱い、残りは処理しました"
 
 
 def run(in_dir, out_dir, jobs: int | None = None, options: dict | None = None,
         progress: Callable | None = None) -> dict:
     """The yearly batch. Results come back sorted by file name, so outputs do not depend
     on `jobs`. `progress(iterable, length)` wraps the stream of results (a progress bar)."""
+    from xlsgen.atomic import remove_stale_temps
     from xlsgen.render.findings import write_findings
 
     started = time.perf_counter()
-    paths = discover(in_dir)
+    paths, skipped = discover_all(in_dir)
     jobs = jobs or os.cpu_count() or 1
-    stream = run_files(paths, out_dir, jobs, options)
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from xlsgen.atomic import output_error
+
+        raise (output_error(Path(out_dir) / SUMMARY_NAME, exc)
+               or XlsgenError(f"出力先フォルダを作れません（{exc.strerror}）", str(out_dir))) from None
+    remove_stale_temps(out_dir)
+    paths, clashes = _unique_outputs(paths)
+    _import_for_workers()
     results = []
-    if progress:
-        with progress(stream, len(paths)) as bar:
-            results.extend(bar)
-    else:
-        results.extend(stream)
-    results.sort(key=lambda r: r["name"])
-    summary_path = Path(out_dir) / SUMMARY_NAME
-    with atomic_path(summary_path) as tmp:
-        write_findings(results, tmp, Path(out_dir))
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        stream = run_files(paths, out_dir, jobs, options)
+        if progress:
+            with progress(stream, len(paths)) as bar:
+                results.extend(bar)
+        else:
+            results.extend(stream)
+        results.extend(clashes)
+        results.sort(key=lambda r: r["name"])
+        summary_path = Path(out_dir) / SUMMARY_NAME
+        with atomic_path(summary_path) as tmp:
+            write_findings(results, tmp, Path(out_dir),
+                           [(p.name, str(p), reason) for p, reason in skipped])
+    except KeyboardInterrupt as exc:
+        remove_stale_temps(out_dir)
+        signum = exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT
+        raise Interrupted(signum, str(out_dir)) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     findings = [f for r in results for f in r["findings"]]
     return {
         "files": len(results), "failed": [r for r in results if not r["ok"]], "results": results,
@@ -132,4 +289,23 @@ def run(in_dir, out_dir, jobs: int | None = None, options: dict | None = None,
         "errors": sum(f["severity"] == "error" for f in findings),
         "warnings": sum(f["severity"] == "warning" for f in findings),
         "seconds": round(time.perf_counter() - started, 2), "summary": str(summary_path),
+        "skipped": [{"file": str(p), "name": p.name, "reason": reason} for p, reason in skipped],
     }
+
+
+class Interrupted(XlsgenError):
+    """The batch was stopped by Ctrl-C or SIGTERM; workers stopped, temporaries removed."""
+
+    def __init__(self, signum: int, out_dir: str):
+        self.exit_code = 128 + int(signum)
+        how = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+        super().__init__(f"中断しました（{how}）。処理中のファイルの一時ファイルは削除しました。"
+                         "もう一度実行してください", out_dir)
+
+
+def _import_for_workers() -> None:
+    """Import the heavy modules once in the parent, so forked workers start warm."""
+    import xlsgen.measures  # noqa: F401
+    import xlsgen.read  # noqa: F401
+    import xlsgen.render.report  # noqa: F401
+    import xlsgen.validate  # noqa: F401

@@ -67,19 +67,19 @@ def layout_option(func):
 def layout_file_option(func):
     return click.option(
         "--layout-file",
-        type=click.Path(exists=True, dir_okay=False),
+        type=click.Path(dir_okay=False),
         default=None,
         help="この様式ファイル（YAML）で読みます。当てはまらないブックは読みません。",
     )(func)
 
 
-def dump_json(data, output) -> None:
+def dump_json(data, output, inputs=()) -> None:
     """Write JSON (UTF-8, Japanese kept readable) to a file atomically, or to stdout."""
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if output:
         from xlsgen.atomic import atomic_path
 
-        with atomic_path(output) as tmp:
+        with atomic_path(output, inputs) as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
     else:
         click.echo(text)
@@ -93,6 +93,9 @@ def cli(ctx, debug):
     """xlsgen: 自治体の進行管理シートを読み取り、検証し、翌年度へ繰り越し、報告書を作ります。"""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    from xlsgen.app import sigterm_as_interrupt
+
+    sigterm_as_interrupt()  # SIGTERM like Ctrl-C: temporaries are removed on the way out
 
 
 @cli.command()
@@ -111,7 +114,7 @@ def extract(book, layout, layout_file, output):
     from xlsgen import app
 
     model = app.extract_book(book, layout, layout_file)
-    dump_json(model.to_dict(), output)
+    dump_json(model.to_dict(), output, [book])
     errors = [f for f in model.findings if f.severity.value == "error"]
     for f in errors:
         click.echo(f"エラー: {f.file} {f.sheet or ''}!{f.cell or ''} {f.message}", err=True)
@@ -151,7 +154,7 @@ def audit(book, fmt, output):
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @layout_option
 @layout_file_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -208,7 +211,7 @@ def simulate(templates, output):
 
 
 @cli.command()
-@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@click.argument("book", type=click.Path(dir_okay=False))
 @click.option("--to", "to", required=True, help="繰り越し先の年度（R4 / 2022 / 令和4年度）。翌年度だけを指定できます。")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="新しい年度版の出力先（.xlsx）")
 @click.option("--extend-to", help="計画の目標年度を過ぎる場合の新しい目標年度（例: R8）")
@@ -232,7 +235,7 @@ def rollforward(book, to, output, extend_to, layout, layout_file):
 
 
 @cli.command()
-@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@click.argument("book", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="報告書の出力先（.xlsx）")
 @click.option("--no-protect", is_flag=True, help="シートの保護をかけません。")
@@ -254,7 +257,7 @@ def build(book, output, no_protect, layout, layout_file):
 
 
 @cli.command()
-@click.argument("in_dir", default="inputs", type=click.Path(exists=True, file_okay=False))
+@click.argument("in_dir", default="inputs", type=click.Path(file_okay=False))
 @click.option("-o", "--output", "out_dir", default="outputs", show_default=True,
               type=click.Path(file_okay=False), help="報告書と 検証結果.xlsx の出力先フォルダ")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
@@ -283,9 +286,11 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to, layout, layout_file):
                        progress)
     for r in s["failed"]:
         click.echo(f"失敗: {r['reason']}", err=True)
+    for k in s["skipped"]:
+        click.echo(f"対象外: {k['name']}（{k['reason']}）", err=True)
     click.echo(f"ファイル {s['files']}（失敗 {len(s['failed'])}）、シート {s['sheets']}、"
                f"指標 {s['kpis']}、エラー {s['errors']}、警告 {s['warnings']}、"
-               f"{s['seconds']:.1f} 秒。検証結果: {s['summary']}")
+               f"{s['seconds']:.1f} 秒、対象外 {len(s['skipped'])}。検証結果: {s['summary']}")
     if s["failed"]:
         sys.exit(1)
 
@@ -323,8 +328,8 @@ def layout():
 
 
 @layout.command("check")
-@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
-@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("book", type=click.Path(dir_okay=False))
 @handles_errors
 def layout_check(spec, book):
     """様式ファイル SPEC でブック BOOK を読み、シートごとに見出し・項目がどのセルから読めたか、

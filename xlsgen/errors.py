@@ -19,3 +19,8 @@ class InputFileError(XlsgenError):
 
 class LayoutError(XlsgenError):
     """A workbook that opens but is not in a layout xlsgen knows."""
+
+
+class OutputError(XlsgenError):
+    """An output that cannot be written (folder read-only, disk full, name too long) or
+    that came out damaged; nothing is left at the requested path."""

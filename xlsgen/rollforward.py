@@ -437,12 +437,12 @@ def rollforward_file(src: str | Path, to: str | int, output: str | Path,
 
     The output is the input's package with only the planned cells and the added sheets
     changed (`xlsgen.render.edition`)."""
+    from xlsgen.atomic import refuse_overwrite
     from xlsgen.read import read_book
     from xlsgen.render.edition import check_extension, open_package, write_edition
 
     src, output = Path(src), Path(output)
-    if output.exists() and output.resolve() == src.resolve():
-        raise XlsgenError("出力先が入力ファイルと同じです。入力は上書きしません", str(output))
+    refuse_overwrite(output, [src])
     to_year = parse_year(to, "--to")
     extend_year = parse_year(extend_to, "--extend-to") if extend_to is not None else None
     from xlsgen.read.refuse import refuse_failed_read

@@ -10,16 +10,22 @@ and the formulas cannot drift apart.
 from __future__ import annotations
 
 import ast
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from xlsgen.errors import XlsgenError
-from xlsgen.template_values import excel_round, published_figure, yaml_mapping
+from xlsgen.template_values import (  # noqa: F401  (excel_round, published_figure re-exported)
+    MAX_NUMBER,
+    excel_round,
+    line_of,
+    published_figure,
+    read_template,
+    yaml_mapping,
+)
 
 # Numbers allowed inside a formula: structural constants only (months, percent, units).
 ALLOWED_CONSTANTS = frozenset({0, 1, 12, 100, 1000})
@@ -303,21 +309,45 @@ def _number(raw: Any, where: str, errors: list[str]) -> float | None:
     if isinstance(raw, bool) or raw is None:
         errors.append(f"{where}: 数値がありません")
         return None
-    if isinstance(raw, (int, float)):
-        return float(raw)
-    text = unicodedata.normalize("NFKC", str(raw)).replace(",", "").strip()
-    try:
-        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        errors.append(f"{where}: 「{raw}」は数値ではありません")
+    at = line_of(raw)
+    if isinstance(raw, int) and abs(raw) > MAX_NUMBER:
+        errors.append(f"{where}{at}: 数値「{_short_number(raw)}」が大きすぎます"
+                      f"（Excel で正確に扱えるのは 15 桁まで、上限 {MAX_NUMBER:.0e}）")
         return None
+    if isinstance(raw, (int, float)):
+        value = float(raw)
+    else:
+        text = unicodedata.normalize("NFKC", str(raw)).replace(",", "").strip()
+        try:
+            value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except (ValueError, OverflowError):
+            errors.append(f"{where}{at}: 「{_short_number(raw)}」は数値ではありません")
+            return None
+    if not math.isfinite(value):
+        errors.append(f"{where}{at}: 「{_short_number(raw)}」は有限の数値ではありません（.nan や .inf は使えません）")
+        return None
+    if abs(value) > MAX_NUMBER:
+        errors.append(f"{where}{at}: 数値「{_short_number(raw)}」が大きすぎます"
+                      f"（Excel で正確に扱えるのは 15 桁まで、上限 {MAX_NUMBER:.0e}）")
+        return None
+    return value
+
+
+def _short_number(raw: Any) -> str:
+    text = str(raw)
+    return text if len(text) <= 24 else f"{text[:12]}…（{len(text)} 桁）"
 
 
 def _name(raw: Any, where: str, errors: list[str]) -> str:
+    from xlsgen.text import name_problem
+
     name = unicodedata.normalize("NFKC", str(raw or "")).strip()
-    if not _NAME_RE.match(name) or _CELL_LIKE.match(name) or name.upper() in FUNCTIONS:
-        errors.append(f"{where}: 名前「{name}」は使えません（文字で始まり、文字・数字・_ だけ。"
-                      "空白や記号、A1 のようなセル番地は不可）")
+    why = name_problem(name)
+    if why:
+        errors.append(f"{where}{line_of(raw)}: 名前「{name}」は Excel の名前に使えません（{why}）")
+    elif not _NAME_RE.match(name) or _CELL_LIKE.match(name) or name.upper() in FUNCTIONS:
+        errors.append(f"{where}{line_of(raw)}: 名前「{name}」は使えません（文字で始まり、文字・数字・_ だけ。"
+                      "空白や記号、A1 のようなセル番地、関数名は不可）")
     return name
 
 
@@ -388,15 +418,7 @@ def _analysis(raw: Any, errors: list[str]) -> Section:
 def load_simulation(path: str | Path) -> Simulation:
     """Read and validate a simulation template; raise XlsgenError listing every problem."""
     path = str(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except OSError as exc:
-        raise XlsgenError(f"テンプレートを開けません（{exc.strerror}）", path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"{mark.line + 1}行目付近" if mark else ""
-        raise XlsgenError(f"YAML の書き方に誤りがあります（{at}）", path) from None
+    raw = read_template(path)
     errors: list[str] = []
     raw = yaml_mapping(raw, "テンプレート全体", errors, TOP_KEYS)
     if raw and raw.get("kind", "simulation") != "simulation":
@@ -578,9 +600,8 @@ def warning_lines(ev: Evaluation) -> list[str]:
 def template_kind(path: str | Path) -> str:
     """`simulation` or `survey`, from the template's `kind:` (default simulation)."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError):
+        raw = read_template(path)
+    except XlsgenError:
         return "simulation"  # load_simulation reports the problem in Japanese
     return str(raw.get("kind", "simulation")) if isinstance(raw, dict) else "simulation"
 

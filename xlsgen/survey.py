@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from xlsgen.errors import XlsgenError
-from xlsgen.template_values import excel_round, published_figure, yaml_mapping
+from xlsgen.template_values import excel_round, published_figure, read_template, yaml_mapping
 
 TOP_KEYS = ("kind", "title", "source", "event", "participants", "participants_stated",
             "respondents", "published_response_rate", "questions")
@@ -89,11 +87,7 @@ def _pub(raw: Any, where: str, errors: list[str]) -> tuple[float, int] | None:
 def load_survey(path: str | Path) -> Survey:
     """Read and validate a survey template; raise XlsgenError listing every problem."""
     path = str(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError) as exc:
-        raise XlsgenError(f"テンプレートを読み込めません（{exc}）", path) from None
+    raw = read_template(path)
     errors: list[str] = []
     raw = yaml_mapping(raw, "テンプレート全体", errors, TOP_KEYS)
     participants = [str(p).strip() for p in raw.get("participants") or [] if str(p).strip()]

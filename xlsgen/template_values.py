@@ -1,10 +1,16 @@
-"""Value helpers shared by the simulation and survey template loaders (a leaf module)."""
+"""Reading and value helpers shared by the simulation and survey template loaders (a leaf
+module: nothing of xlsgen but its errors)."""
 
 from __future__ import annotations
 
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
+
+import yaml
+
+from xlsgen.errors import XlsgenError
 
 
 def excel_round(value: float, digits: int = 0) -> float:
@@ -36,3 +42,79 @@ def yaml_mapping(raw: Any, where: str, errors: list[str], keys: tuple[str, ...] 
             errors.append(f"{where}: 不明な項目「{key}」があります（使える項目: {', '.join(keys)}。"
                           "{ } の中の値にカンマがあるときは値を引用符で囲んでください）")
     return raw
+
+
+MAX_NUMBER = 1e15  # Excel keeps 15 significant digits; larger inputs lose their units
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader whose scalars remember their line (`line_of`), for messages."""
+
+
+class _LineStr(str):
+    line = 0
+
+
+class _LineInt(int):
+    line = 0
+
+
+class _LineFloat(float):
+    line = 0
+
+
+def _with_line(cls, constructor):
+    def construct(loader, node):
+        value = constructor(loader, node)
+        if isinstance(value, bool) or value is None:
+            return value
+        out = cls(value)
+        out.line = node.start_mark.line + 1
+        return out
+    return construct
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:str",
+                            _with_line(_LineStr, yaml.SafeLoader.construct_yaml_str))
+_LineLoader.add_constructor("tag:yaml.org,2002:int",
+                            _with_line(_LineInt, yaml.SafeLoader.construct_yaml_int))
+_LineLoader.add_constructor("tag:yaml.org,2002:float",
+                            _with_line(_LineFloat, yaml.SafeLoader.construct_yaml_float))
+
+
+def line_of(raw: Any) -> str:
+    """`（12行目）` for a value read by `read_template`, else ""."""
+    line = getattr(raw, "line", 0)
+    return f"（{line}行目）" if line else ""
+
+
+def read_template(path: str | Path) -> Any:
+    """Parse a YAML template saved in UTF-8 or, failing that, cp932 (Shift_JIS, the
+    default of Windows editors). Raises XlsgenError naming the file and the line."""
+    path = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise XlsgenError("テンプレートが見つかりません", path) from None
+    except IsADirectoryError:
+        raise XlsgenError("テンプレートではなくフォルダです", path) from None
+    except OSError as exc:
+        raise XlsgenError(f"テンプレートを開けません（{exc.strerror}）", path) from None
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise XlsgenError("テンプレートの文字コードを読み取れません（UTF-8 か Shift_JIS で保存してください）", path)
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"{mark.line + 1}行目 {mark.column + 1}文字目付近" if mark else "位置不明"
+        problem = getattr(exc, "problem", None)
+        raise XlsgenError(f"YAML の書き方に誤りがあります（{at}{'：' + problem if problem else ''}）",
+                          path) from None
+    except RecursionError:
+        raise XlsgenError("YAML の入れ子が深すぎます", path) from None

@@ -9,15 +9,18 @@ with the file, sheet, cell and a plain Japanese message.
 | duplicate-sheet-no | error | two sheets carry the same シート№ |
 | impossible-era | error | an era label that cannot exist (from the reader) |
 | text-too-long | error | text at or over Excel's 32,767-character cell limit (cut off) |
+| uncalculated-formula | error | a value the model reads is a formula never calculated (no saved result) |
+| not-a-number | error | a text where the row's other values are numbers (事業費・金額 too) |
+| negative-cost | error | a negative 事業費 / 金額 (千円) |
+| kpi-without-name | error | a KPI row with values but no name (from the reader) |
 | era-normalised | warning | H32–H35 style labels read as 令和 |
-| not-a-number | warning | a text where the row's other values are numbers |
 | unit-mismatch | warning | units that disagree within a KPI row |
 | cumulative-falls | warning | a 累計 KPI whose values fall |
 | actual-far-past-target | warning | an actual far past its target (columns may be swapped) |
 | target-below-baseline | warning | a growth KPI whose target is below its baseline |
 | formula-like-text | warning | text starting with =, +, -, @ |
 | missing-target | warning | an indicator without a target |
-| sheet-skipped, kpi-without-name, missing-check | warning | from the reader |
+| sheet-skipped, missing-check | warning | from the reader |
 | carried-down | warning | a blank grouped cell read as the value above it (layout `carry_down`) |
 | achievement-differs, grade-differs | warning | the city's own 達成率 / 評価 disagrees with its layout's rule and scale |
 """
@@ -36,6 +39,7 @@ EXCEL_CELL_LIMIT = 32_767
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 FAR_PAST_RATIO = 1.5  # actual > target × 1.5, or ...
 FAR_PAST_PROGRESS = 2.0  # ... past the target with (A − B) / (T − B) > 2
+ERROR_FROM_READER = {"kpi-without-name"}  # a row with values but no name loses its values
 
 
 @dataclass
@@ -90,11 +94,60 @@ def _reason(exc: XlsgenError) -> str:
 def validate_book(book: Book) -> list[Finding]:
     """Every finding for a Book: the reader's own, then the rules below, file filled in."""
     findings = list(book.findings)
-    for rule in (_sheet_numbers, _kpi_rules, _joso_rules, _nishitokyo_rules, _texts):
+    for f in findings:
+        if f.code in ERROR_FROM_READER:
+            f.severity = Severity.ERROR
+    for rule in (_uncalculated, _sheet_numbers, _kpi_rules, _joso_rules, _nishitokyo_rules, _texts):
         findings.extend(rule(book))
     for f in findings:
         f.file = f.file or book.path
     return findings
+
+
+def _uncalculated(book: Book) -> Iterator[Finding]:
+    """Cells the model reads that hold formulas never calculated: every reader sees them
+    empty, so the book would pass as having no values. One error per sheet, with cells."""
+    from xlsgen.read.grid import uncached_formulas
+
+    try:
+        uncached = uncached_formulas(book.path) if book.path else {}
+    except (OSError, ValueError, KeyError):
+        return
+    if not uncached:
+        return
+    used: dict[str | None, set[str]] = defaultdict(set)
+    for sheet, cell in _walk_cells(book.to_dict()):
+        used[sheet].add(cell)
+    for sheet, cells in uncached.items():
+        hit = sorted(cells & used.get(sheet, set()), key=_cell_order)
+        if not hit:
+            continue
+        listed = "、".join(hit[:10]) + (f" ほか {len(hit) - 10} セル" if len(hit) > 10 else "")
+        yield Finding(Severity.ERROR, "uncalculated-formula",
+                      f"{listed} は計算結果が保存されていない数式です（値が空として読まれます）。"
+                      "Excel で開いて保存し直す（または再計算してから保存する）と値が入ります",
+                      None, sheet, hit[0])
+
+
+def _cell_order(cell: str) -> tuple[int, str]:
+    letters = cell.rstrip("0123456789")
+    return int(cell[len(letters):] or 0), letters.rjust(3)
+
+
+def _walk_cells(node, sheet=None) -> Iterator[tuple[str | None, str]]:
+    """(sheet, A1) of every cell the model records: `cell` fields and `cells` maps."""
+    if isinstance(node, dict):
+        sheet = node["sheet"] if isinstance(node.get("sheet"), str) else sheet
+        for key, value in node.items():
+            if key == "cell" and isinstance(value, str):
+                yield sheet, value
+            elif key == "cells" and isinstance(value, dict):
+                yield from ((sheet, v) for v in value.values() if isinstance(v, str))
+            elif isinstance(value, (dict, list)):
+                yield from _walk_cells(value, sheet)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk_cells(item, sheet)
 
 
 def _sheet_numbers(book: Book) -> Iterator[Finding]:
@@ -122,8 +175,8 @@ def _kpi_rules(book: Book) -> Iterator[Finding]:
 
 
 def _check_kpi(sheet: str, k: Kpi) -> Iterator[Finding]:
-    def f(code, msg, q=None):
-        return Finding(Severity.WARNING, code, f"指標「{k.name}」: {msg}", None, sheet,
+    def f(code, msg, q=None, severity=Severity.WARNING):
+        return Finding(severity, code, f"指標「{k.name}」: {msg}", None, sheet,
                        q.cell if q else None)
 
     values = [k.baseline, *k.actuals, k.target]
@@ -131,7 +184,8 @@ def _check_kpi(sheet: str, k: Kpi) -> Iterator[Finding]:
     if len(numbers) >= 2:
         for q in values:
             if q.is_qualitative and q.qualifier is None:
-                yield f("not-a-number", f"数値の並ぶ行に文字「{q.text}」があります", q)
+                yield f("not-a-number", f"数値の並ぶ行に文字「{q.text}」があります。数値を入れてください",
+                        q, Severity.ERROR)
     units = {q.unit for q in numbers if q.unit}
     if len(units) > 1:
         odd = [q for q in numbers if q.unit and q.unit != k.unit]
@@ -139,7 +193,10 @@ def _check_kpi(sheet: str, k: Kpi) -> Iterator[Finding]:
                 odd[0] if odd else None)
     if k.cost_thousand_yen and k.cost_thousand_yen.is_qualitative:
         yield f("not-a-number", f"事業費（千円）が数値ではありません（「{k.cost_thousand_yen.text}」）",
-                k.cost_thousand_yen)
+                k.cost_thousand_yen, Severity.ERROR)
+    if k.cost_thousand_yen and k.cost_thousand_yen.value is not None and k.cost_thousand_yen.value < 0:
+        yield f("negative-cost", f"事業費（千円）が負の値です（{k.cost_thousand_yen.text}）。符号を確認してください",
+                k.cost_thousand_yen, Severity.ERROR)
     series = [q for q in [k.baseline, *k.actuals] if q.value is not None]
     if k.target_kind is TargetKind.RUNNING_TOTAL:
         for prev, cur in zip(series, series[1:]):
@@ -167,8 +224,12 @@ def _joso_rules(book: Book) -> Iterator[Finding]:
         for d in p.do_years:
             for label, q in (("金額（千円）", d.amount), ("うち特定財源（千円）", d.specific_revenue)):
                 if q.is_qualitative:
-                    yield Finding(Severity.WARNING, "not-a-number",
+                    yield Finding(Severity.ERROR, "not-a-number",
                                   f"{d.fiscal_year}年度 {label}が数値ではありません（「{q.text}」）",
+                                  None, p.sheet, q.cell)
+                elif q.value is not None and q.value < 0:
+                    yield Finding(Severity.ERROR, "negative-cost",
+                                  f"{d.fiscal_year}年度 {label}が負の値です（{q.text}）。符号を確認してください",
                                   None, p.sheet, q.cell)
             a, s = d.amount.value, d.specific_revenue.value
             if a is not None and s is not None and s > a:

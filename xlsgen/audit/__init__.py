@@ -3,8 +3,10 @@
     result = audit_workbook("book.xlsx")   # raises InputFileError on unsafe/broken files
     result.findings, result.formulas, result.groups, result.to_dict(), result.to_text()
 
-The file is checked by `xlsgen.read.safety.check_workbook_file`, then read twice with
-openpyxl (formulas, then cached values). Nothing is written.
+The file is checked by `xlsgen.read.safety.check_workbook_file`, then read once with
+openpyxl; the saved results of formula cells are kept during that same parse (or, on an
+openpyxl without the hooks, read by a regex pass over the sheet XML). Each distinct formula
+pattern is tokenized once. Nothing is written.
 
 Finding codes (stable; severity in brackets):
 
@@ -29,11 +31,15 @@ Finding codes (stable; severity in brackets):
 |                    |          | formulas (one finding per sheet, row or column)                  |
 | missing-cache      | warning  | no formula on the sheet has a saved result (never recalculated); |
 |                    |          | one finding per sheet                                            |
+| name-ref-error     | error    | a defined name whose reference is #REF! (its cells were deleted)  |
+| external-link      | warning  | a link to another workbook: each externalLink part (with its     |
+|                    |          | file), each defined name and each formula reading `[n]Sheet!A1`  |
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +90,8 @@ class AuditResult:
         if self.findings:
             lines.append("")
         for f in self.findings:
-            lines.append(f"[{SEVERITY_JA[f.severity]}] {f.code}  {f.sheet}!{f.cell}  {f.message}")
+            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or f.cell or "ブック")
+            lines.append(f"[{SEVERITY_JA[f.severity]}] {f.code}  {where}  {f.message}")
         if self.groups:
             lines += ["", "数式のパターン:"]
             for g in self.groups:
@@ -100,13 +107,74 @@ def load_inventory(path: str | Path) -> Inventory:
     import openpyxl
 
     try:
-        with warnings.catch_warnings(), _merges_without_borders():
+        with warnings.catch_warnings(), _merges_without_borders(), _saved_results() as saved:
             warnings.simplefilter("ignore")  # openpyxl warns on extensions it drops
             wb = openpyxl.load_workbook(path)
-            cached = _cached_values(openpyxl.load_workbook(path, data_only=True, read_only=True))
+        cached = {ws.title: saved[ws] for ws in wb.worksheets if ws in saved} \
+            if saved is not None else cached_formula_values(path)
     except Exception as exc:  # noqa: BLE001 - any parser failure is a broken input
         raise InputFileError(f"ブックを読み取れませんでした（{type(exc).__name__}）", str(path)) from None
     return Inventory(wb, cached)
+
+
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_HAS_F = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_R = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_T = re.compile(rb'\bt="(\w+)"')
+
+
+def cached_formula_values(path) -> dict[str, dict[tuple[int, int], object]]:
+    """Saved results of formula cells by sheet and (row, col), from one regex pass over each
+    sheet's XML (a second openpyxl load would cost as much as the first). Numbers, text,
+    booleans and error values (#REF! …) as openpyxl gives them; no `<v>`: absent."""
+    import html
+    import posixpath
+    import zipfile
+
+    from defusedxml import ElementTree as DET
+    from openpyxl.utils.cell import column_index_from_string
+
+    out: dict[str, dict[tuple[int, int], object]] = {}
+    with zipfile.ZipFile(path) as zf:
+        wb = DET.fromstring(zf.read("xl/workbook.xml"))
+        rels = DET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)}
+        for sheet in wb.iterfind("m:sheets/m:sheet", _NS):
+            target = targets.get(sheet.get(f"{{{_NS['r']}}}id")) or ""
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", target))
+            try:
+                xml = zf.read(part)
+            except KeyError:
+                continue
+            values = out[sheet.get("name")] = {}
+            if not _HAS_F.search(xml):
+                continue
+            for m in _CELL.finditer(xml):
+                body = m.group(2)
+                if not body or not _HAS_F.search(body):
+                    continue
+                v, r = _V.search(body), _R.search(m.group(1))
+                if v is None or r is None or not v.group(1):
+                    continue  # no saved result (an empty <v> too, as openpyxl reads it)
+                t = _T.search(m.group(1))
+                kind = t.group(1) if t else b"n"
+                text = html.unescape(v.group(1).decode("utf-8"))
+                if kind in (b"str", b"e", b"inlineStr"):
+                    value = text
+                elif kind == b"b":
+                    value = text.strip() in ("1", "true")
+                else:
+                    try:
+                        value = float(text) if any(ch in text for ch in ".eE") else int(text)
+                    except ValueError:
+                        value = text
+                values[(int(r.group(2)), column_index_from_string(r.group(1).decode()))] = value
+    return out
 
 
 def _cached_values(values_wb) -> dict[str, dict[tuple[int, int], object]]:
@@ -117,6 +185,54 @@ def _cached_values(values_wb) -> dict[str, dict[tuple[int, int], object]]:
                          for c in row if getattr(c, "value", None) is not None}
     values_wb.close()
     return out
+
+
+@contextlib.contextmanager
+def _saved_results():
+    """Keep each formula cell's saved result while openpyxl parses the sheet for formulas,
+    so no second pass over the file is needed. Yields {worksheet: {(row, col): value}}, or
+    None when this openpyxl does not have the hooks (then `cached_formula_values` is used)."""
+    try:
+        from openpyxl.worksheet._reader import (
+            VALUE_TAG,
+            WorkSheetParser,
+            WorksheetReader,
+            _cast_number,
+        )
+        original_cell, original_bind = WorkSheetParser.parse_cell, WorksheetReader.bind_cells
+    except (ImportError, AttributeError):
+        yield None
+        return
+    saved: dict = {}
+
+    def parse_cell(self, element):
+        cell = original_cell(self, element)
+        store = getattr(self, "_xlsgen_saved", None)
+        if store is not None and cell["data_type"] == "f":
+            text = element.findtext(VALUE_TAG)
+            if text:
+                kind = element.get("t", "n")
+                if kind == "b":
+                    value = text.strip() in ("1", "true")
+                elif kind in ("str", "e", "inlineStr"):
+                    value = text
+                else:
+                    try:
+                        value = _cast_number(text)
+                    except ValueError:
+                        value = text
+                store[(cell["row"], cell["column"])] = value
+        return cell
+
+    def bind_cells(self):
+        self.parser._xlsgen_saved = saved[self.ws] = {}
+        return original_bind(self)
+
+    WorkSheetParser.parse_cell, WorksheetReader.bind_cells = parse_cell, bind_cells
+    try:
+        yield saved
+    finally:
+        WorkSheetParser.parse_cell, WorksheetReader.bind_cells = original_cell, original_bind
 
 
 @contextlib.contextmanager
@@ -155,7 +271,27 @@ def audit_inventory(inv: Inventory, file: str = "") -> AuditResult:
 
 def audit_workbook(path: str | Path) -> AuditResult:
     """Audit one workbook file. Raises InputFileError (Japanese) on unsafe or broken files."""
-    return audit_inventory(load_inventory(path), str(path))
+    with _no_gc():
+        return audit_inventory(load_inventory(path), str(path))
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """The audit builds millions of small objects and frees none until it ends; the cyclic
+    collector would rescan the whole heap over and over (half the audit's time)."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # everything allocated meanwhile sits in the youngest generation: move it to the
+        # oldest in O(1) (freeze + unfreeze), or the next collection would walk it all
+        gc.freeze()
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def _row_col(cell: str | None) -> tuple[int, int]:

@@ -41,16 +41,55 @@ _COL = re.compile(r"^(\$?)([A-Za-z]{1,3})$")
 _ROW = re.compile(r"^(\$?)([0-9]+)$")
 
 
-@dataclass
 class RefText:
     """A reference operand: sheet as written (None: the formula's own sheet) and address,
-    or `name` when the operand is a defined name; `bounds` (r1, c1, r2, c2) for addresses."""
+    or `name` when the operand is a defined name; `bounds` (r1, c1, r2, c2) for addresses.
+    `text` of a reference moved by `shifted` is spelled only when asked for."""
 
-    text: str
-    sheet: str | None
-    bounds: tuple[int, int, int, int] | None = None
-    name: str | None = None
-    external: bool = False
+    __slots__ = ("_text", "sheet", "bounds", "name", "external", "prefix", "parts")
+
+    def __init__(self, text: str | None, sheet: str | None,
+                 bounds: tuple[int, int, int, int] | None = None, name: str | None = None,
+                 external: bool = False, prefix: str = "", parts: tuple = ()):
+        self._text, self.sheet, self.bounds, self.name = text, sheet, bounds, name
+        self.external, self.prefix = external, prefix
+        self.parts = parts  # per `:` part: (row, row absolute, col, col absolute), None = whole
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.prefix + ":".join(_part_text(p) for p in self.parts)
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"RefText({self.text!r}, {self.sheet!r}, {self.bounds!r}, {self.name!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, RefText) and (self.text, self.sheet, self.bounds, self.name,
+                                               self.external) == (other.text, other.sheet,
+                                                                  other.bounds, other.name,
+                                                                  other.external)
+
+    __hash__ = None
+
+    def shifted(self, dr: int, dc: int) -> RefText:
+        """The same reference written `dr` rows and `dc` columns further (relative parts
+        move, `$` parts stay), as Excel copies a formula."""
+        if self.bounds is None or not self.parts or (dr == 0 and dc == 0):
+            return self
+        parts = tuple((r if r is None or ra else r + dr, ra, c if c is None or ca else c + dc, ca)
+                      for r, ra, c, ca in self.parts)
+        if parts == self.parts:
+            return self
+        if len(parts) == 1:
+            r, _, c, _ = parts[0]
+            bounds = (r or 1, c or 1, r or MAX_ROW, c or MAX_COL)
+        else:
+            (ra_, _, ca_, _), (rb, _, cb, _) = parts[0], parts[-1]
+            r1, r2 = (1, MAX_ROW) if ra_ is None else (min(ra_, rb), max(ra_, rb))
+            c1, c2 = (1, MAX_COL) if ca_ is None else (min(ca_, cb), max(ca_, cb))
+            bounds = (r1, c1, r2, c2)
+        return RefText(None, self.sheet, bounds, None, self.external, self.prefix, parts)
 
 
 @dataclass
@@ -63,6 +102,34 @@ class ParsedFormula:
     operators: list[str] = field(default_factory=list)
     r1c1: str = ""
     broken: bool = False  # the tokenizer could not read it
+
+
+def _part_text(part) -> str:
+    r, ra, c, ca = part
+    col = "" if c is None else ("$" if ca else "") + get_column_letter(c)
+    row = "" if r is None else ("$" if ra else "") + str(r)
+    return col + row
+
+
+def _parts(addr: str) -> tuple:
+    out = []
+    for p in addr.split(":"):
+        m = _CELL.match(p)
+        if m:
+            out.append((int(m.group(4)), bool(m.group(3)),
+                        column_index_from_string(m.group(2).upper()), bool(m.group(1))))
+            continue
+        m = _COL.match(p)
+        if m:
+            # whole columns/rows stay put: `pattern_key` keeps them verbatim
+            out.append((None, True, column_index_from_string(m.group(2).upper()), True))
+            continue
+        m = _ROW.match(p)
+        if m:
+            out.append((int(m.group(2)), True, None, True))
+            continue
+        return ()
+    return tuple(out)
 
 
 def split_sheet(operand: str) -> tuple[str | None, str]:
@@ -176,6 +243,52 @@ def parse_formula(formula: str, row: int, col: int) -> ParsedFormula:
     return out
 
 
+# A1 references outside string literals and quoted sheet names, not function names
+_KEY_TOKEN = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|(?<![A-Za-z0-9_.$\\])(\$?)([A-Za-z]{1,3})(\$?)'
+                        r'([0-9]+)(?![A-Za-z0-9_(.!])')
+
+
+_WHOLE = re.compile(r"(?<![A-Za-z0-9_.])\$?[0-9]+:\$?[0-9]+|(?<![A-Za-z0-9_.])\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}(?![0-9A-Za-z(])")
+
+
+def pattern_key(formula: str, row: int, col: int) -> str:
+    """A cheap relative form of `formula` at (row, col): cells sharing it are copies of one
+    formula (string literals and sheet names kept verbatim)."""
+    def rel(m):
+        if m.group(2) is None:
+            return m.group(0)
+        c = column_index_from_string(m.group(2).upper())
+        r = int(m.group(4))
+        return (f"C{c}" if m.group(1) else f"C[{c - col}]") + (f"R{r}" if m.group(3) else f"R[{r - row}]")
+    return _KEY_TOKEN.sub(rel, formula)
+
+
+class PatternParser:
+    """`parse_formula` once per distinct pattern: a copy of a parsed formula gets the first
+    cell's result with its relative references moved (tokenizing is the audit's main cost)."""
+
+    def __init__(self):
+        self._seen: dict[str, tuple[int, int, ParsedFormula]] = {}
+
+    def parse(self, formula: str, row: int, col: int) -> ParsedFormula:
+        if _WHOLE.search(formula):  # whole rows/columns: their R1C1 form moves too
+            return parse_formula(formula, row, col)
+        try:
+            key = pattern_key(formula, row, col)
+        except (ValueError, IndexError):
+            return parse_formula(formula, row, col)
+        hit = self._seen.get(key)
+        if hit is None:
+            parsed = parse_formula(formula, row, col)
+            self._seen[key] = (row, col, parsed)
+            return parsed
+        r0, c0, first = hit
+        dr, dc = row - r0, col - c0
+        return ParsedFormula([ref.shifted(dr, dc) for ref in first.refs], first.functions,
+                             first.unknown_functions, first.numbers, first.errors,
+                             first.operators, first.r1c1, first.broken)
+
+
 def _plain_number(text: str, frame: list | None) -> bool:
     try:
         number = float(text)
@@ -203,8 +316,9 @@ def _reference(operand: str, row: int, col: int, out: ParsedFormula) -> str:
         if "[" not in addr and not external:  # structured table refs are left alone
             out.refs.append(RefText(operand, sheet, name=addr))
         return operand
-    out.refs.append(RefText(operand, sheet, bounds, external=external))
     prefix = operand[: len(operand) - len(addr)]
+    out.refs.append(RefText(operand, sheet, bounds, external=external, prefix=prefix,
+                            parts=_parts(addr)))
     return prefix + ":".join(_r1c1_part(p, row, col) for p in addr.split(":"))
 
 

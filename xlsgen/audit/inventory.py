@@ -3,13 +3,15 @@ it reads (resolved), who reads each cell, and groups of cells sharing one R1C1 p
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 
-from xlsgen.audit.formula import ParsedFormula, area_text, parse_formula
+from xlsgen.audit.formula import ParsedFormula, PatternParser, area_text, parse_formula
 
 Key = tuple[str, int, int]  # (sheet, row, col), 1-based
 
@@ -109,6 +111,9 @@ class Inventory:
         self.wb = wb
         self.sheets = [ws.title for ws in wb.worksheets]  # chartsheets hold no cells
         self._names = _name_index(wb)
+        self._extent: dict[str, tuple[int, int]] = {}
+        self._name_cache: dict[tuple[str, str], list[Area] | None] = {}
+        parser = PatternParser()
         self.cells: dict[str, dict[tuple[int, int], object]] = {}  # non-empty values
         self.formulas: dict[Key, FormulaCell] = {}
         for ws in wb.worksheets:
@@ -123,12 +128,11 @@ class Inventory:
                 text = _formula_text(value) if cell.data_type == "f" else None
                 if text is None:
                     continue
-                f = FormulaCell(ws.title, r, c, text, parse_formula(text, r, c))
+                f = FormulaCell(ws.title, r, c, text, parser.parse(text, r, c))
                 f.cached = cached.get((r, c))
                 self._resolve(f)
                 self.formulas[f.key] = f
         self.readers: dict[Key, list[Key]] = defaultdict(list)
-        self.precedent_formulas: dict[Key, list[Key]] = {}
         self._link()
         self.groups = self._group()
 
@@ -170,15 +174,27 @@ class Inventory:
         if sheet not in self.sheets:
             return None
         r1, c1, r2, c2 = bounds
-        ws = self.wb[sheet]
         if r1 == r2 and c1 == c2:
             return Area(sheet, r1, c1, r2, c2)
-        r2, c2 = min(r2, ws.max_row), min(c2, ws.max_column)
+        if sheet not in self._extent:  # openpyxl recomputes max_row over every cell
+            ws = self.wb[sheet]
+            self._extent[sheet] = (ws.max_row, ws.max_column)
+        max_row, max_col = self._extent[sheet]
+        r2, c2 = min(r2, max_row), min(c2, max_col)
         if r1 > r2 or c1 > c2:
             return None
         return Area(sheet, r1, c1, r2, c2)
 
     def _name_areas(self, sheet: str, name: str, depth: int) -> list[Area] | None:
+        key = (sheet, name.upper())
+        if depth == 0 and key in self._name_cache:
+            return self._name_cache[key]
+        areas = self._name_areas_uncached(sheet, name, depth)
+        if depth == 0:
+            self._name_cache[key] = areas
+        return areas
+
+    def _name_areas_uncached(self, sheet: str, name: str, depth: int) -> list[Area] | None:
         dn = self._names.get((sheet, name.upper())) or self._names.get((None, name.upper()))
         if dn is None:
             return None
@@ -196,20 +212,103 @@ class Inventory:
         return areas
 
     def _link(self) -> None:
-        """Fill `readers` (non-empty cell → formulas reading it) and formula precedents."""
-        by_area: dict[Area, list[Key]] = defaultdict(list)
-        for f in self.formulas.values():
-            for area in set(f.areas):
-                by_area[area].append(f.key)
-        for area, readers in by_area.items():
-            for key in self.occupied(area):
-                self.readers[key].extend(readers)
-                if key in self.formulas:
-                    for reader in readers:
-                        self.precedent_formulas.setdefault(reader, []).append(key)
-        for key, readers in self.readers.items():
+        """Fill `readers` (non-empty cell → [first formula reading it]), `read_by` of each
+        formula cell and `precedent_formulas` (the graph the cycle check walks).
+
+        Linear in cells + areas × columns (times a log): per sheet and column, the rows each
+        formula reads are merged into intervals and swept once over the occupied cells, so
+        a running total (=SUM($D$2:D9) down 20,000 rows) costs no more than its cells. The
+        precedent graph reaches formula cells through a segment tree per column (virtual
+        nodes `("", sheet, col, node)`), O(log n) edges per interval instead of n."""
+        spans: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
+        order = {key: i for i, key in enumerate(self.formulas)}
+        for key, f in self.formulas.items():
+            if len(f.areas) == 1:  # the common case: nothing to merge
+                a, idx = f.areas[0], order[key]
+                for c in range(a.c1, a.c2 + 1):
+                    spans[(a.sheet, c)].append((a.r1, a.r2, idx))
+                continue
+            per_col: dict[tuple[str, int], list[list[int]]] = defaultdict(list)
+            for a in f.areas:
+                for c in range(a.c1, a.c2 + 1):
+                    per_col[(a.sheet, c)].append([a.r1, a.r2])
+            for col_key, intervals in per_col.items():
+                intervals.sort()
+                merged = [intervals[0]]
+                for r1, r2 in intervals[1:]:
+                    if r1 <= merged[-1][1] + 1:
+                        merged[-1][1] = max(merged[-1][1], r2)
+                    else:
+                        merged.append([r1, r2])
+                spans[col_key].extend((r1, r2, order[key]) for r1, r2 in merged)
+        keys = list(self.formulas)
+        by_col: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for sheet, cells in self.cells.items():
+            for (r, c) in cells:
+                by_col[(sheet, c)].append(r)
+        formula_rows: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for (sheet, r, c) in self.formulas:
+            formula_rows[(sheet, c)].append(r)
+        for col_key, intervals in spans.items():
+            rows = sorted(by_col.get(col_key, ()))
+            if rows:
+                self._sweep(col_key, rows, intervals, keys)
+        self._spans, self._formula_rows, self._keys = spans, formula_rows, keys
+        self._graph: dict | None = None
+
+    @property
+    def may_cycle(self) -> bool:
+        """False when every formula reads only formula cells before it in (sheet, row,
+        column) order, so no reference cycle can exist (checked in one pass)."""
+        sheet_no = {name: i for i, name in enumerate(self.sheets)}
+        for (sheet, c), intervals in self._spans.items():
+            frows = self._formula_rows.get((sheet, c))
+            if not frows:
+                continue
+            lo, hi = min(frows), max(frows)
+            for r1, r2, idx in intervals:
+                if r2 < lo or r1 > hi:
+                    continue
+                rs, rr, rc = self._keys[idx]
+                if (sheet_no.get(sheet, 0), r2, c) >= (sheet_no.get(rs, 0), rr, rc):
+                    return True
+        return False
+
+    @property
+    def precedent_formulas(self) -> dict:
+        """Reader formula → the formula cells it reads, through a segment tree per column
+        (virtual nodes have 4-tuples as keys); built on first use."""
+        if self._graph is None:
+            graph: dict = {}
+            for col_key, intervals in self._spans.items():
+                frows = sorted(self._formula_rows.get(col_key, ()))
+                if frows:
+                    _segment_edges(col_key, frows, intervals, self._keys, graph)
+            self._graph = graph
+        return self._graph
+
+    def _sweep(self, col_key, rows: list[int], intervals, keys) -> None:
+        sheet, c = col_key
+        intervals.sort()
+        active: list[tuple[int, int]] = []  # heap of (formula order, last row)
+        ends: list[int] = []  # heap of last rows, for the count
+        i = 0
+        for r in rows:
+            while i < len(intervals) and intervals[i][0] <= r:
+                r1, r2, idx = intervals[i]
+                heapq.heappush(active, (idx, r2))
+                heapq.heappush(ends, r2)
+                i += 1
+            while ends and ends[0] < r:
+                heapq.heappop(ends)
+            if not ends:
+                continue
+            while active[0][1] < r:
+                heapq.heappop(active)
+            key = (sheet, r, c)
+            self.readers[key] = [keys[active[0][0]]]
             if key in self.formulas:
-                self.formulas[key].read_by = len(set(readers))
+                self.formulas[key].read_by = len(ends)
 
     def occupied(self, area: Area):
         """Keys of the non-empty cells inside the area."""
@@ -234,6 +333,46 @@ class Inventory:
             g.cells.append((f.row, f.col))
             f.group = g.id
         return list(groups.values())
+
+
+def _segment_edges(col_key, frows: list[int], intervals, keys, graph: dict) -> None:
+    """Edges reader → formula cells of `frows` inside each interval, through a bottom-up
+    segment tree over `frows` whose inner nodes are virtual keys of length 4."""
+    sheet, c = col_key
+    n = len(frows)
+    size = 1
+    while size < n:
+        size *= 2
+
+    def node(v: int):
+        if v >= size:
+            return (sheet, frows[v - size], c)
+        return ("", sheet, c, v)
+
+    built = False
+    for r1, r2, idx in intervals:
+        lo, hi = bisect.bisect_left(frows, r1), bisect.bisect_right(frows, r2)
+        if lo >= hi:
+            continue
+        out = graph.setdefault(keys[idx], [])
+        lo, hi = lo + size, hi + size
+        while lo < hi:
+            if lo & 1:
+                out.append(node(lo))
+                built = built or lo < size
+                lo += 1
+            if hi & 1:
+                hi -= 1
+                out.append(node(hi))
+                built = built or hi < size
+            lo >>= 1
+            hi >>= 1
+    if built:
+        for v in range(size - 1, 0, -1):
+            kids = [node(k) for k in (2 * v, 2 * v + 1)
+                    if (k < size and ("", sheet, c, k) in graph) or (k >= size and k - size < n)]
+            if kids:
+                graph[node(v)] = kids
 
 
 def _formula_text(value) -> str | None:

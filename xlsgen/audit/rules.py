@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
@@ -122,6 +123,8 @@ def text_numbers(inv: Inventory) -> Iterator[Finding]:
 
 
 def circular_references(inv: Inventory) -> Iterator[Finding]:
+    if not inv.may_cycle:
+        return
     for cycle in _cycles(inv.precedent_formulas):
         path = " → ".join(_where(k, cycle[0][0]) for k in cycle[:6])
         for key in cycle:
@@ -159,11 +162,13 @@ def unused_inputs(inv: Inventory) -> Iterator[Finding]:
 
 
 def hidden_formulas(inv: Inventory) -> Iterator[Finding]:
-    relevant: dict[str, list[Key]] = defaultdict(list)
-    for key in sorted(set(inv.formulas) | set(inv.readers), key=lambda k: (k[0], k[1], k[2])):
-        relevant[key[0]].append(key)
     for ws in inv.wb.worksheets:
-        keys = relevant.get(ws.title, [])
+        hidden_rows = {r for r, d in ws.row_dimensions.items() if d.hidden}
+        hidden_cols = {c for d in ws.column_dimensions.values() if d.hidden
+                       for c in range(d.min or 0, (d.max or 0) + 1)}
+        if ws.sheet_state == "visible" and not hidden_rows and not hidden_cols:
+            continue  # nothing hidden: no need to look at the cells
+        keys = sorted(k for k in set(inv.formulas) | set(inv.readers) if k[0] == ws.title)
         if not keys:
             continue
         if ws.sheet_state != "visible":
@@ -171,9 +176,6 @@ def hidden_formulas(inv: Inventory) -> Iterator[Finding]:
             yield _finding(W, "hidden-formula", keys[0], f"非表示のシート「{ws.title}」に数式 {n} 個、"
                            f"数式から参照されるセル {len(keys) - n} 個があります。")
             continue
-        hidden_rows = {r for r, d in ws.row_dimensions.items() if d.hidden}
-        hidden_cols = {c for d in ws.column_dimensions.values() if d.hidden
-                       for c in range(d.min or 0, (d.max or 0) + 1)}
         seen = set()
         for key in keys:
             for axis, hidden, label in ((1, hidden_rows, "行"), (2, hidden_cols, "列")):
@@ -196,8 +198,58 @@ def missing_cached_values(inv: Inventory) -> Iterator[Finding]:
                            "（一度も再計算されていないファイル）。Excel か LibreOffice で開いて保存し直してください。")
 
 
-RULES = (error_values, circular_references, unknown_functions, pattern_breaks, hardcoded_numbers,
-         empty_references, text_numbers, unlocked_formulas, unused_inputs, hidden_formulas,
+def broken_names(inv: Inventory) -> Iterator[Finding]:
+    """Defined names whose reference is #REF! (the cells or sheet they named were deleted)."""
+    for (scope, _), dn in sorted(inv._names.items(), key=lambda t: (t[0][0] or "", t[0][1])):
+        if "#REF!" in (dn.attr_text or "").upper():
+            where = f"（シート「{scope}」の名前）" if scope else ""
+            yield Finding(E, "name-ref-error",
+                          f"名前「{dn.name}」{where}の参照先が {dn.attr_text} です（参照先のセルやシートが"
+                          "削除されています）。名前の管理で参照先を直すか、名前を削除してください。",
+                          sheet=scope)
+
+
+def external_links(inv: Inventory) -> Iterator[Finding]:
+    """Links to other workbooks: each externalLink part (with its file), each defined name
+    and each formula reading `[n]Sheet!A1`. The values depend on a file that may move."""
+    targets = external_targets(inv.wb)
+    for i, target in enumerate(targets, start=1):
+        yield Finding(W, "external-link",
+                      f"外部ブック [{i}]「{target or '不明'}」へのリンクがあります。"
+                      "値はそのブックに依存します（移動・削除されると更新できません）。")
+    for (scope, _), dn in sorted(inv._names.items(), key=lambda t: (t[0][0] or "", t[0][1])):
+        if _EXTERNAL.search(dn.attr_text or ""):
+            yield Finding(W, "external-link",
+                          f"名前「{dn.name}」が外部ブックを参照しています（{dn.attr_text}）。", sheet=scope)
+    for f in inv.formulas.values():
+        refs = [r.text for r in f.parsed.refs if r.external]
+        if refs:
+            yield _finding(W, "external-link", f.key,
+                           f"外部ブックを参照しています（{refs[0]}{_book_of(refs[0], targets)}）。"
+                           "リンク先のブックが移動・削除されると値を更新できません。")
+
+
+_EXTERNAL = re.compile(r"\[\d+\]|\[[^\]]+\.xls[xmb]?\]", re.I)
+
+
+def external_targets(wb) -> list[str]:
+    """The file each externalLink part points to, in order ([1], [2], …)."""
+    out = []
+    for link in getattr(wb, "_external_links", []) or []:
+        target = getattr(getattr(link, "file_link", None), "Target", None)
+        out.append(target or "")
+    return out
+
+
+def _book_of(ref: str, targets: list[str]) -> str:
+    m = re.search(r"\[(\d+)\]", ref)
+    if m and 0 < int(m.group(1)) <= len(targets) and targets[int(m.group(1)) - 1]:
+        return f"、リンク先「{targets[int(m.group(1)) - 1]}」"
+    return ""
+
+
+RULES = (error_values, broken_names, external_links, circular_references, unknown_functions,
+         pattern_breaks, hardcoded_numbers, empty_references, text_numbers, unlocked_formulas, unused_inputs, hidden_formulas,
          missing_cached_values)
 
 
@@ -257,7 +309,8 @@ def _cycles(graph: dict[Key, list[Key]]) -> list[list[Key]]:
                     comp.append(k)
                     if k == node:
                         break
-                if len(comp) > 1 or node in graph.get(node, ()):
-                    found.append(sorted(comp, key=lambda k: (k[1], k[2])))
+                real = [k for k in comp if len(k) == 3]  # drop the index's virtual nodes
+                if real and (len(comp) > 1 or node in graph.get(node, ())):
+                    found.append(sorted(real, key=lambda k: (k[1], k[2])))
     return found
 

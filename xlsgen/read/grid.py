@@ -30,7 +30,8 @@ _BUILTIN_FORMATS = {
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
-_CELL_TAG = re.compile(rb"<(?:\w+:)?c\s([^>]*?)/?>")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(/?)>")
+MAX_GRID_CELLS = 4_000_000  # rows × columns from A1 to the farthest cell holding something
 _ATTR_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _ATTR_S = re.compile(rb'\bs="(\d+)"')
 _SPACES = re.compile(r"[\s\u3000]+")
@@ -171,13 +172,14 @@ class WorkbookGrids:
         return self._cache[name]
 
     def _load(self, name: str) -> Grid:
+        formats = self._formats(name)  # also checks the real extent before calamine sees it
         try:
             sheet = self._book.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
             merges = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
         except Exception as exc:
             raise InputFileError(f"シート「{name}」を読めません（{exc}）", str(self.path)) from None
-        return Grid(name, rows, self._formats(name), merges)
+        return Grid(name, rows, formats, merges)
 
     def grids(self):
         """The workbook's sheets in order, without the sheets xlsgen itself adds
@@ -219,23 +221,89 @@ class WorkbookGrids:
         return parts
 
     def _formats(self, name: str) -> dict[tuple[int, int], str]:
+        """Number formats per cell, from one regex pass over the sheet XML; the same pass
+        finds the farthest cell holding something (the `<dimension>` may lie) and refuses
+        a sheet whose grid from A1 to it exceeds MAX_GRID_CELLS, before any allocation."""
         part = self._parts.get(name)
-        if not part or not self._xf_formats:
+        if not part:
             return {}
         try:
             xml = self._zip.read(part)
         except KeyError:
             return {}
         out = {}
+        far_row = far_col = 0
         for m in _CELL_TAG.finditer(xml):
             attrs = m.group(1)
+            r = _ATTR_R.search(attrs)
+            if r is None:
+                continue
+            row, col = int(r.group(2)), _col_index(r.group(1)) + 1
+            if not m.group(2):  # <c …>…</c>: may hold a value
+                far_row, far_col = max(far_row, row), max(far_col, col)
             s = _ATTR_S.search(attrs)
-            if not s:
+            if not s or not self._xf_formats:
                 continue
             idx = int(s.group(1))
             if idx >= len(self._xf_formats) or self._xf_formats[idx] == "General":
                 continue
-            r = _ATTR_R.search(attrs)
-            if r:
-                out[(int(r.group(2)) - 1, _col_index(r.group(1)))] = self._xf_formats[idx]
+            out[(row - 1, col - 1)] = self._xf_formats[idx]
+        if far_row * far_col > MAX_GRID_CELLS:
+            far = self._farthest(xml, far_row, far_col)
+            raise InputFileError(
+                f"シート「{name}」の {far} に値があり、読み取る範囲（{far_row:,} 行 × {far_col:,} 列）が"
+                f"上限（{MAX_GRID_CELLS:,} セル）を超えます。離れたセルの値を削除して保存し直してください",
+                str(self.path))
         return out
+
+    @staticmethod
+    def _farthest(xml: bytes, far_row: int, far_col: int) -> str:
+        """The cell that makes the extent large: the last row's or last column's cell."""
+        for m in _CELL_TAG.finditer(xml):
+            r = _ATTR_R.search(m.group(1))
+            if r and not m.group(2) and (int(r.group(2)) == far_row or
+                                          _col_index(r.group(1)) + 1 == far_col):
+                far = r.group(1).decode() + r.group(2).decode()
+        return far
+
+
+_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)>(.*?)</(?:\w+:)?c>", re.S)
+_HAS_F = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+
+
+def uncached_formulas(path: str | Path) -> dict[str, set[str]]:
+    """Formula cells without a saved result (no `<v>`, or an empty one) by sheet name, as
+    A1 addresses: the book was written by a program and never calculated, so every reader
+    sees those cells empty."""
+    out: dict[str, set[str]] = {}
+    with zipfile.ZipFile(path) as zf:
+        try:
+            wb = DET.fromstring(zf.read("xl/workbook.xml"))
+            rels = DET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        except Exception:  # noqa: BLE001 - the reader reports broken parts itself
+            return out
+        targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)}
+        for s in wb.iterfind("m:sheets/m:sheet", _NS):
+            target = targets.get(s.get(f"{{{_NS['r']}}}id"), "") or ""
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", target))
+            try:
+                xml = zf.read(part)
+            except KeyError:
+                continue
+            if not _HAS_F.search(xml):
+                continue
+            cells = set()
+            for m in _FORMULA_CELL.finditer(xml):
+                body = m.group(2)
+                if not _HAS_F.search(body):
+                    continue
+                v = _V.search(body)
+                if v is None or not v.group(1).strip():
+                    r = _ATTR_R.search(m.group(1))
+                    if r:
+                        cells.add((r.group(1) + r.group(2)).decode())
+            if cells:
+                out[s.get("name")] = cells
+    return out

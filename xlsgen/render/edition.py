@@ -44,6 +44,6 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
             return notes_from_workbook(Path(source)) if source else []
 
     changes = apply_plan(pkg, plan, snap, formula_notes)
-    with atomic_path(output) as tmp:
+    with atomic_path(output, [source]) as tmp:
         pkg.write(tmp)
     return changes

@@ -16,6 +16,7 @@ from xlsgen.formulas import report as rf
 from xlsgen.render import theme
 from xlsgen.render.formula_map import FormulaNote, write_formula_map
 from xlsgen.render.theme import Styles, list_sheet
+from xlsgen.text import xml_text
 
 SEVERITY_JA = {"error": "エラー", "warning": "警告"}
 # notices repeated once per cell: grouped into one row per file and sheet, after the others
@@ -33,7 +34,7 @@ FINDING_HEADS = [("ファイル", 36), ("シート", 16), ("セル", 14), ("重�
 def _link(file: str, sheet: str | None, cell_: str | None, base: Path) -> str:
     rel = os.path.relpath(file, base).replace(os.sep, "/")
     anchor = f"#{quote_sheet(sheet)}!{cell_}" if sheet and cell_ else ""
-    return f"external:{rel}{anchor}"
+    return xml_text(f"external:{rel}{anchor}")
 
 
 def layout_title(layout: str | None) -> str:
@@ -73,8 +74,9 @@ def grouped(findings: list[dict]) -> list[dict]:
     return keep
 
 
-def write_findings(results: list[dict], path, out_dir: Path) -> None:
-    """Write the summary workbook for `results` of xlsgen.batch.process_file."""
+def write_findings(results: list[dict], path, out_dir: Path, skipped=()) -> None:
+    """Write the summary workbook for `results` of xlsgen.batch.process_file;
+    `skipped` (name, path, reason) are listed below the total as 対象外."""
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "in_memory": True})
     wb.set_properties({"title": "検証結果", "author": "xlsgen", "created": datetime(2000, 1, 1)})
@@ -109,6 +111,10 @@ def write_findings(results: list[dict], path, out_dir: Path) -> None:
     notes.append(FormulaNote("ファイル", area(total_row, 4, total_row, 7),
                              rf.total(area(1, 4, max(total_row - 1, 1), 4), [])[0],
                              rf.EXPLANATIONS["total"]))
+    for r, (name, file, reason) in enumerate(skipped, start=total_row + 2):
+        ws.write_url(r, 0, _link(file, None, None, out_dir), link, string=name)
+        ws.write_string(r, 2, "対象外", st.text())
+        ws.write_string(r, 3, reason, st.text())
 
     fw = wb.add_worksheet("指摘事項")
     list_sheet(fw, "検証結果　指摘事項", FINDING_HEADS, st.head())

@@ -53,7 +53,7 @@ def setup_sheet(ws, title: str, widths: list[float], landscape: bool = False,
         ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-    ws.set_header(f'&C&"{FONT},Bold"&11{title.replace("&", "&&")}')
+    ws.set_header(f'&C&"{FONT},Bold"&11{theme.header_text(title, 200)}')
     ws.set_footer("&C&P / &N ページ")
     ws.hide_gridlines(2)
     if repeat is not None:

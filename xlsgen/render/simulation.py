@@ -12,6 +12,7 @@ from pathlib import Path
 import xlsxwriter
 
 from xlsgen import simulation as S
+from xlsgen import text as legal
 from xlsgen.atomic import atomic_path
 from xlsgen.formulas import area, cell, link, on_sheet
 from xlsgen.formulas.simulation import col_fixed, describe, formula, row_fixed, sum_of
@@ -429,7 +430,7 @@ class ModelSheets:
         cs = self.wb.add_chartsheet(self.sheet_name("損益分岐点グラフ"))
         cs.set_chart(chart)
         cs.set_paper(9)
-        cs.set_header(f'&C&"{FONT},Bold"&11{self.sim.title}　損益分岐点グラフ')
+        cs.set_header(f'&C&"{FONT},Bold"&11{legal.header_text(self.sim.title + "　損益分岐点グラフ", 200)}')
         cs.set_footer("&C&P / &N ページ")
 
     def check_sheet(self) -> None:

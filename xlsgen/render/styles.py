@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from xlsgen import text as legal
 from xlsgen.render.theme import (  # noqa: F401  (re-exported)
     BASE,
     FONT,
@@ -27,7 +28,7 @@ def sheet_names(wanted: list[str], reserved: set[str]) -> list[str]:
     used = {r.lower() for r in reserved}
     out = []
     for name in wanted:
-        base = _BAD_SHEET_CHARS.sub("_", name).strip("' ") or "Sheet"
+        base = legal.sheet_name(_BAD_SHEET_CHARS.sub("_", name))
         candidate, n = base[:31], 2
         while candidate.lower() in used:
             suffix = f"~{n}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
+from xlsgen import text as legal
 from xlsgen.wareki import FiscalYear
 
 # --- font and colours ----------------------------------------------------------------
@@ -105,10 +106,9 @@ class Styles:
 
 # --- page setup ------------------------------------------------------------------------
 def header_text(text: str, limit: int) -> str:
-    """Text for a page header: `&` doubled, cut to `limit` without splitting an `&&`."""
-    out = text.replace("&", "&&")[:limit]
-    trailing = len(out) - len(out.rstrip("&"))
-    return out[:-1] if trailing % 2 else out
+    """Text for a page header: one line, no control characters, `&` doubled, cut to `limit`
+    without splitting an `&&` (xlsgen.text)."""
+    return legal.header_text(text, limit)
 
 
 def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int] | None = None,
