@@ -260,7 +260,8 @@ def report_book(book: Book) -> ReportBook:
 
 
 def source_title(book: Book) -> str:
-    """The source workbook's own title; its file name (without extension) when it has none.
-    Never the first measure: a report is about the whole plan."""
-    return (book.title or "").strip() or Path(book.path).stem
+    """The source workbook's own title; else the plan its layout file names
+    (`document_title`); else its file name (without extension). Never the first measure: a
+    report is about the whole plan."""
+    return (book.title or "").strip() or (book.document_title or "").strip() or Path(book.path).stem
 

@@ -502,6 +502,7 @@ class Book:
     findings: list[Finding] = field(default_factory=list)
     kind: str = "progress"  # progress / projects / plan_rows (see above)
     layout_title: str | None = None  # the layout's display name (小千谷市 進行管理シート)
+    document_title: str | None = None  # the plan these workbooks belong to (layout `document_title`)
     layout_file: str | None = None  # the layout file the book was read with
     rollforward: dict[str, Any] = field(default_factory=dict)  # the layout's declaration
 

@@ -128,6 +128,7 @@ def read_with_spec(path, wb, spec: Spec, result: MatchResult, trace: Trace | Non
                 str(path), name))
     book.layout = spec.name
     book.layout_title = spec.title
+    book.document_title = spec.get("document_title")
     book.layout_file = spec.path
     book.rollforward = dict(spec.get("rollforward") or {})
     if book.kind == "progress":

@@ -32,7 +32,7 @@ _TABLE = {"header": _LABELS, "header_rows": int, "years": str, "group_roles": di
           "section": {"column": str, "labels": _LABELS, "field": str}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
 SCHEMA: dict[str, Any] = {
-    "name": str, "title": str, "description": str, "record": str, "kind": str, "parser": str,
+    "name": str, "title": str, "document_title": str, "description": str, "record": str, "kind": str, "parser": str,
     "detect": [_ANCHOR],
     "sheets": {"read": _LABELS, "skip": _LABELS, "roles": [{"role": str, "name": _LABELS,
                                                              "when": _LABELS, "when_any": _LABELS}]},
