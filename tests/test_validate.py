@@ -211,3 +211,45 @@ def test_debug_shows_traceback_only_when_asked(tmp_path):
     make_not_zip(path)
     result = CliRunner().invoke(cli, ["--debug", "extract", str(path)])
     assert result.exit_code == 1
+
+
+def test_validate_folder_reads_xlsm_and_upper_case_and_lists_what_it_skips(tmp_path):
+    """A folder is taken as `xlsgen run` takes it: .xlsm and .XLSX are read, every other
+    file is listed with its reason (text and JSON), never passed over without a word."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from tests.conftest import OJIYA
+    from xlsgen.cli import cli
+
+    shutil.copy(OJIYA, tmp_path / "UPPER.XLSX")
+    shutil.copy(OJIYA, tmp_path / "macro.xlsm")
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    (tmp_path / "~$UPPER.XLSX").write_bytes(b"lock")
+    (tmp_path / "memo.txt").write_text("x", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["validate", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    for name in ("UPPER.XLSX: OK", "macro.xlsm: OK", "old.xls: 対象外", "~$UPPER.XLSX: 対象外",
+                 "memo.txt: 対象外"):
+        assert name in res.output, name
+    res = CliRunner().invoke(cli, ["validate", str(tmp_path), "--format", "json"])
+    data = json.loads(res.output)
+    assert sorted(f["path"].rsplit("/", 1)[1] for f in data["files"]) == ["UPPER.XLSX", "macro.xlsm"]
+    assert sorted(s["path"].rsplit("/", 1)[1] for s in data["skipped"]) == ["memo.txt", "old.xls", "~$UPPER.XLSX"]
+    assert all(s["reason"] for s in data["skipped"])
+
+
+def test_output_onto_a_folder_is_refused_in_japanese(tmp_path):
+    from click.testing import CliRunner
+
+    from tests.conftest import OJIYA
+    from xlsgen.cli import cli
+
+    for args in (["build", str(OJIYA), "-o", str(tmp_path)], ["extract", str(OJIYA), "-o", str(tmp_path)],
+                 ["audit", str(OJIYA), "-o", str(tmp_path)]):
+        res = CliRunner().invoke(cli, args)
+        assert res.exit_code == 1, (args, res.output)
+        assert "出力先はフォルダです" in res.output
+    assert list(tmp_path.iterdir()) == []

@@ -40,11 +40,11 @@ def extract_book(book, layout: str = "auto", layout_file=None):
     return read_book(book, layout, layout_file)
 
 
-def validate_files(paths, layout: str = "auto", layout_file=None) -> list:
+def validate_files(paths, layout: str = "auto", layout_file=None, skipped: list | None = None) -> list:
     """Validate workbooks (or folders of workbooks); one `FileReport` per file."""
     from xlsgen.validate import validate_paths
 
-    return validate_paths(paths, layout, layout_file)
+    return validate_paths(paths, layout, layout_file, skipped)
 
 
 def audit_file(book, output=None):

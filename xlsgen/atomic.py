@@ -197,6 +197,9 @@ def atomic_path(target: str | os.PathLike, inputs: Iterable[str | os.PathLike] =
     try:
         if len(target.name.encode("utf-8")) > 255:
             raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), str(target))
+        if target.is_dir():
+            raise OutputError("出力先はフォルダです。書き出すファイルの名前（例: 報告書.xlsx）を指定してください",
+                              str(target))
         target.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(20):
             candidate = target.parent / temp_name(target)

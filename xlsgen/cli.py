@@ -67,7 +67,7 @@ def layout_option(func):
 def layout_file_option(func):
     return click.option(
         "--layout-file",
-        type=click.Path(dir_okay=False),
+        type=click.Path(),
         default=None,
         help="この様式ファイル（YAML）で読みます。当てはまらないブックは読みません。",
     )(func)
@@ -99,10 +99,10 @@ def cli(ctx, debug):
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=False))
+@click.argument("book", type=click.Path())
 @layout_option
 @layout_file_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="JSON の出力先（省略時は標準出力）")
+@click.option("-o", "--output", type=click.Path(), help="JSON の出力先（省略時は標準出力）")
 @handles_errors
 def extract(book, layout, layout_file, output):
     """ブックを読み取り、内容をモデル（JSON）として出力します。
@@ -123,10 +123,10 @@ def extract(book, layout, layout_file, output):
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=False))
+@click.argument("book", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="出力形式")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", type=click.Path(),
               help="数式一覧と指摘事項を書き出す .xlsx（各行から該当セルへリンク）")
 @handles_errors
 def audit(book, fmt, output):
@@ -171,10 +171,14 @@ def validate(paths, layout, layout_file, fmt):
     """
     from xlsgen import app
 
-    reports = app.validate_files(paths, layout, layout_file)
+    skipped: list = []
+    reports = app.validate_files(paths, layout, layout_file, skipped)
     if fmt == "json":
-        dump_json({"files": [r.to_dict() for r in reports]}, None)
+        dump_json({"files": [r.to_dict() for r in reports],
+                   "skipped": [{"path": str(p), "reason": why} for p, why in skipped]}, None)
     else:
+        for p, why in skipped:
+            click.echo(f"{p}: 対象外（{why}）")
         for r in reports:
             errors = sum(f.severity.value == "error" for f in r.findings)
             click.echo(f"{r.path}: {'OK' if r.ok else 'NG'}（エラー {errors} 件、警告 {len(r.findings) - errors} 件）")
@@ -186,8 +190,8 @@ def validate(paths, layout, layout_file, fmt):
 
 
 @cli.command()
-@click.argument("templates", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.argument("templates", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(),
               help="書き出す Excel ブック（.xlsx）。")
 @handles_errors
 def simulate(templates, output):
@@ -211,9 +215,9 @@ def simulate(templates, output):
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=False))
+@click.argument("book", type=click.Path())
 @click.option("--to", "to", required=True, help="繰り越し先の年度（R4 / 2022 / 令和4年度）。翌年度だけを指定できます。")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="新しい年度版の出力先（.xlsx）")
+@click.option("-o", "--output", required=True, type=click.Path(), help="新しい年度版の出力先（.xlsx）")
 @click.option("--extend-to", help="計画の目標年度を過ぎる場合の新しい目標年度（例: R8）")
 @layout_option
 @layout_file_option
@@ -235,8 +239,8 @@ def rollforward(book, to, output, extend_to, layout, layout_file):
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.argument("book", type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(),
               help="報告書の出力先（.xlsx）")
 @click.option("--no-protect", is_flag=True, help="シートの保護をかけません。")
 @layout_option
@@ -257,9 +261,9 @@ def build(book, output, no_protect, layout, layout_file):
 
 
 @cli.command()
-@click.argument("in_dir", default="inputs", type=click.Path(file_okay=False))
+@click.argument("in_dir", default="inputs", type=click.Path())
 @click.option("-o", "--output", "out_dir", default="outputs", show_default=True,
-              type=click.Path(file_okay=False), help="報告書と 検証結果.xlsx の出力先フォルダ")
+              type=click.Path(), help="報告書と 検証結果.xlsx の出力先フォルダ")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="同時に処理するファイル数（省略時は CPU コア数）")
 @click.option("--no-protect", is_flag=True, help="報告書のシートを保護しません。")
@@ -328,8 +332,8 @@ def layout():
 
 
 @layout.command("check")
-@click.argument("spec", type=click.Path(dir_okay=False))
-@click.argument("book", type=click.Path(dir_okay=False))
+@click.argument("spec", type=click.Path())
+@click.argument("book", type=click.Path())
 @handles_errors
 def layout_check(spec, book):
     """様式ファイル SPEC でブック BOOK を読み、シートごとに見出し・項目がどのセルから読めたか、

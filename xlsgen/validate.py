@@ -58,24 +58,31 @@ class FileReport:
                 "findings": [f.to_dict() for f in self.findings]}
 
 
-def expand_paths(paths) -> list[Path]:
-    """Files as given, and the .xlsx/.xlsm/.xls files inside given folders (sorted)."""
+def expand_paths(paths, skipped: list | None = None) -> list[Path]:
+    """Files as given, and the input workbooks inside given folders (as `xlsgen run` takes
+    them); what a folder holds besides is appended to `skipped` as (path, reason)."""
+    from xlsgen.folders import discover_all
+
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
-                              and not f.name.startswith(("~$", "."))))
+            files, passed = discover_all(p)
+            out.extend(files)
+            if skipped is not None:
+                skipped.extend(passed)
         else:
             out.append(p)
     return out
 
 
-def validate_paths(paths, layout: str = "auto", layout_file: str | None = None) -> list[FileReport]:
-    """Read and validate each file; a file that cannot be read becomes an `unreadable` error."""
+def validate_paths(paths, layout: str = "auto", layout_file: str | None = None,
+                   skipped: list | None = None) -> list[FileReport]:
+    """Read and validate each file; a file that cannot be read becomes an `unreadable` error.
+    Files of a folder that are not input workbooks go to `skipped` as (path, reason)."""
     from xlsgen.read import read_book
 
     reports = []
-    for path in expand_paths(paths):
+    for path in expand_paths(paths, skipped):
         try:
             book = read_book(path, layout, layout_file)
         except XlsgenError as exc:
