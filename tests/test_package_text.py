@@ -3,7 +3,6 @@ xlsgen's list sheets print on A4 without overprinted or cut text."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -13,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests import printcheck
 from tests.conftest import JOSO, OJIYA
 from xlsgen import libreoffice
 from xlsgen.model import CHANGE_LOG_SHEET, CHECK_HISTORY_SHEET, FORMULA_MAP_SHEET, PAST_YEARS_SHEET
@@ -20,8 +20,6 @@ from xlsgen.package.listsheet import row_height, text_width
 from xlsgen.package.ooxml import escape_text, parse
 from xlsgen.package.sheet import cell_xml, read_cells
 from xlsgen.rollforward import rollforward_file
-
-TOOL = Path("/work/shared/tools/pdftext_check.py")
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1:A3)", "a\x01b\x1fc", "_x0041_ stays literal", "改行\nあり & <tag>",
@@ -65,10 +63,10 @@ def _only_list_sheets(src: Path, dst: Path, names: set[str]) -> None:
 
 @pytest.mark.parametrize("book", [JOSO, OJIYA], ids=["joso", "ojiya"])
 def test_list_sheets_print_without_overprint_or_cut_text(tmp_path, book):
-    if libreoffice.soffice() is None or shutil.which("pdftotext") is None or not TOOL.exists():
+    if libreoffice.soffice() is None or shutil.which("pdftotext") is None:
         if os.environ.get("CI") == "true":
-            pytest.fail("LibreOffice, pdftotext and the shared pdftext_check tool are required under CI=true")
-        pytest.skip("LibreOffice / pdftotext / pdftext_check not available")
+            pytest.fail("LibreOffice and pdftotext are required under CI=true")
+        pytest.skip("LibreOffice / pdftotext not available")
     out = tmp_path / "R4.xlsx"
     rollforward_file(book, "R4", out)
     names = {CHECK_HISTORY_SHEET, PAST_YEARS_SHEET, CHANGE_LOG_SHEET, FORMULA_MAP_SHEET}
@@ -82,9 +80,6 @@ def test_list_sheets_print_without_overprint_or_cut_text(tmp_path, book):
     if book == JOSO:
         assert ws.column_dimensions["E"].width < 15 < ws.column_dimensions["F"].width  # 評価の年度 narrow, 本文 wide
     pdf = libreoffice.convert(lists, tmp_path / "pdf", "pdf")
-    spec = importlib.util.spec_from_file_location("pdftext_check", TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    assert tool.overprints(str(pdf)) == []
-    missing, total = tool.clipped(str(lists), str(pdf), sorted(names))
+    assert printcheck.overprints(str(pdf)) == []
+    missing, total = printcheck.clipped(str(lists), str(pdf))
     assert total > 50 and missing == []

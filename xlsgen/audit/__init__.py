@@ -117,9 +117,6 @@ def load_inventory(path: str | Path) -> Inventory:
     return Inventory(wb, cached)
 
 
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
 _CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _HAS_F = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
@@ -132,26 +129,20 @@ def cached_formula_values(path) -> dict[str, dict[tuple[int, int], object]]:
     sheet's XML (a second openpyxl load would cost as much as the first). Numbers, text,
     booleans and error values (#REF! …) as openpyxl gives them; no `<v>`: absent."""
     import html
-    import posixpath
     import zipfile
 
-    from defusedxml import ElementTree as DET
     from openpyxl.utils.cell import column_index_from_string
+
+    from xlsgen.read.grid import sheet_parts
 
     out: dict[str, dict[tuple[int, int], object]] = {}
     with zipfile.ZipFile(path) as zf:
-        wb = DET.fromstring(zf.read("xl/workbook.xml"))
-        rels = DET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)}
-        for sheet in wb.iterfind("m:sheets/m:sheet", _NS):
-            target = targets.get(sheet.get(f"{{{_NS['r']}}}id")) or ""
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join("xl", target))
+        for name, part in sheet_parts(zf).items():
             try:
                 xml = zf.read(part)
             except KeyError:
                 continue
-            values = out[sheet.get("name")] = {}
+            values = out[name] = {}
             if not _HAS_F.search(xml):
                 continue
             for m in _CELL.finditer(xml):

@@ -42,6 +42,23 @@ def col_name(col: int) -> str:
     return xl_col_to_name(col)
 
 
+def col_index(letters: str) -> int:
+    """One-based column number of upper-case letters: col_index("AA") == 27."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def col_letters(i: int) -> str:
+    """Letters of a one-based column number: col_letters(27) == "AA"."""
+    s = ""
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
 def area(first_row: int, first_col: int, last_row: int, last_col: int,
          absolute: bool = False) -> str:
     """A1 range of zero-based corners: area(0, 0, 1, 2) == 'A1:C2'."""

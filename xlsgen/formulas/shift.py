@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from xlsgen.formulas import col_index, col_letters
+
 _SHEET = r"(?:'(?:[^']|'')+'|[^\s!'\"(),;:=+\-*/^&<>{}\[\]]+)"
 _COL = r"\$?[A-Z]{1,3}"
 _ROW = r"\$?[0-9]+"
@@ -17,19 +19,6 @@ _REF = re.compile(
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 
 
-def _idx(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _letters(i: int) -> str:
-    s = ""
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def _unquote(sheet: str) -> str:
@@ -40,10 +29,10 @@ def _shift_part(part: str, at: int, n: int, is_end: bool, start_col: int | None)
     m = re.fullmatch(r"(\$?)([A-Z]{1,3})(\$?[0-9]*)", part)
     if m is None:
         return part  # a row-only part
-    c = _idx(m.group(2))
+    c = col_index(m.group(2))
     if c >= at or (is_end and start_col is not None and start_col < at <= c):
         c += n
-    return f"{m.group(1)}{_letters(c)}{m.group(3)}"
+    return f"{m.group(1)}{col_letters(c)}{m.group(3)}"
 
 
 def shift_ref(ref: str, at: int, n: int) -> str:
@@ -52,7 +41,7 @@ def shift_ref(ref: str, at: int, n: int) -> str:
         return _shift_part(ref, at, n, False, None)
     a, b = ref.split(":", 1)
     ma = re.match(r"\$?([A-Z]{1,3})", a)
-    start = _idx(ma.group(1)) if ma else None
+    start = col_index(ma.group(1)) if ma else None
     return f"{_shift_part(a, at, n, False, None)}:{_shift_part(b, at, n, True, start)}"
 
 

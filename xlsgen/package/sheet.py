@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
+from xlsgen.formulas import col_index, col_letters  # noqa: F401  (re-exported)
 from xlsgen.package.ooxml import NS_MAIN, escape_attr, escape_text, parse, unescape_text
 
 
@@ -68,19 +69,6 @@ _S = re.compile(r'\ss="([0-9]+)"')
 _NUM = re.compile(r"-?[0-9]+")
 
 
-def col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def col_letters(i: int) -> str:
-    s = ""
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 @functools.cache

@@ -206,19 +206,7 @@ class WorkbookGrids:
         return out
 
     def _sheet_parts(self) -> dict[str, str]:
-        try:
-            wb = DET.fromstring(self._zip.read("xl/workbook.xml"))
-            rels = DET.fromstring(self._zip.read("xl/_rels/workbook.xml.rels"))
-        except Exception:
-            return {}
-        targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)}
-        parts = {}
-        for s in wb.iterfind("m:sheets/m:sheet", _NS):
-            target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join("xl", target))
-            parts[s.get("name")] = path
-        return parts
+        return sheet_parts(self._zip)
 
     def _formats(self, name: str) -> dict[tuple[int, int], str]:
         """Number formats per cell, from one regex pass over the sheet XML; the same pass
@@ -272,22 +260,30 @@ _HAS_F = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 
 
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Each worksheet's name → its part in the package (`xl/worksheets/sheet1.xml`), in
+    workbook order; {} when workbook.xml or its relationships cannot be read."""
+    try:
+        wb = DET.fromstring(zf.read("xl/workbook.xml"))
+        rels = DET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except Exception:  # noqa: BLE001 - the reader reports broken parts itself
+        return {}
+    targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)}
+    parts = {}
+    for s in wb.iterfind("m:sheets/m:sheet", _NS):
+        target = targets.get(s.get(f"{{{_NS['r']}}}id"), "") or ""
+        parts[s.get("name")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join("xl", target))
+    return parts
+
+
 def uncached_formulas(path: str | Path) -> dict[str, set[str]]:
     """Formula cells without a saved result (no `<v>`, or an empty one) by sheet name, as
     A1 addresses: the book was written by a program and never calculated, so every reader
     sees those cells empty."""
     out: dict[str, set[str]] = {}
     with zipfile.ZipFile(path) as zf:
-        try:
-            wb = DET.fromstring(zf.read("xl/workbook.xml"))
-            rels = DET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        except Exception:  # noqa: BLE001 - the reader reports broken parts itself
-            return out
-        targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)}
-        for s in wb.iterfind("m:sheets/m:sheet", _NS):
-            target = targets.get(s.get(f"{{{_NS['r']}}}id"), "") or ""
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join("xl", target))
+        for name, part in sheet_parts(zf).items():
             try:
                 xml = zf.read(part)
             except KeyError:
@@ -305,5 +301,5 @@ def uncached_formulas(path: str | Path) -> dict[str, set[str]]:
                     if r:
                         cells.add((r.group(1) + r.group(2)).decode())
             if cells:
-                out[s.get("name")] = cells
+                out[name] = cells
     return out
