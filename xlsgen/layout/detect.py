@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xlsgen.layout.spec import Labels, Spec, compile_labels
+from xlsgen.layout.spec import Labels, Spec, compile_labels, plain_label
 from xlsgen.read.grid import Grid, squash
 
 
@@ -35,7 +35,7 @@ class MatchResult:
 
 
 def _plain(label: str) -> str:
-    return label[3:].strip("^$") if label.startswith("re:") else label
+    return plain_label(label)
 
 
 def anchors(spec: Spec) -> list[Anchor]:

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 
 import xlsgen.layout.parsers as parsers
-from xlsgen.layout.spec import Labels, Spec, compile_labels
+from xlsgen.layout.spec import Labels, Spec, compile_labels, plain_label
 from xlsgen.model import (
     Book,
     Direction,
@@ -204,8 +204,7 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
 
 
 def _plain(label) -> str:
-    label = label[0] if isinstance(label, list) else label
-    return str(label)[3:].strip("^$") if str(label).startswith("re:") else str(label)
+    return plain_label(label)
 
 
 def _level(grid: Grid, r: int, c: int, raw) -> Level:

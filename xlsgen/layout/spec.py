@@ -300,3 +300,15 @@ def _check_parsers(data: dict, lines: dict) -> list[tuple[int, str]]:
                 out.append((lines.get(path, 1), f"parser「{name}」はありません"
                             f"（使える名前: {'、'.join(VALUE_PARSERS)}）"))
     return out
+
+
+_OPTIONAL = re.compile(r"\[[^\]]*\][?*]|\\s[*+?]?|\.[*+?]|[()?]|(?<!\\)[\^$]")
+
+
+def plain_label(label) -> str:
+    """A label as a person reads it in a message: `re:^施策項目[:：]?$` → `施策項目`."""
+    label = str(label[0] if isinstance(label, list) else label)
+    if not label.startswith("re:"):
+        return label
+    text = _OPTIONAL.sub("", label[3:])
+    return re.sub(r"\\(.)", r"\1", text).replace("|", "／")
