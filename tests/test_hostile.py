@@ -185,6 +185,21 @@ def test_control_characters_in_a_title_give_valid_reports(tmp_path, inserted):
     assert "01 キャリア_x" in strings  # cell text keeps the character, escaped
 
 
+@pytest.mark.parametrize("inserted", ["_x000B_", "_x0007__x001B__x0000_", "_x005F_x000B_"])
+def test_control_characters_in_a_title_give_a_valid_rolled_edition(tmp_path, inserted):
+    """The roll-forward copies the title's part untouched and writes the old Check texts and
+    the change log (which quote the title) as legal XML."""
+    book = corpus.replace_text(tmp_path / "ctl.xlsx", TITLE, f"キャリア{inserted}教育の推進")
+    out = tmp_path / "ctl_R4.xlsx"
+    res = invoke("rollforward", book, "--to", "R4", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert_well_formed(out)
+    with zipfile.ZipFile(book) as a, zipfile.ZipFile(out) as b:
+        assert a.read("xl/sharedStrings.xml") == b.read("xl/sharedStrings.xml")
+    wb = openpyxl.load_workbook(out)
+    assert {"前年度評価", "変更履歴"} <= set(wb.sheetnames)
+
+
 def test_control_characters_survive_run_and_the_summary(tmp_path):
     inp = tmp_path / "in"
     inp.mkdir()
@@ -546,3 +561,24 @@ def test_control_character_in_an_input_sheet_name(tmp_path):
     for p in (tmp_path / "out").iterdir():
         assert_well_formed(p)
     assert (tmp_path / "out" / "検証結果.xlsx").exists()
+
+
+def test_rollforward_of_a_book_with_raw_control_characters_names_the_input(tmp_path):
+    """Raw BEL/ESC in the input's shared strings: the roll copies that part as it is, the
+    output check finds it not well-formed, and the message says the input is at fault and
+    what to do; nothing is written."""
+    from click.testing import CliRunner
+
+    from tests.hostile_corpus import first_string, replace_text
+    from xlsgen.cli import cli
+
+    title = first_string()
+    src = replace_text(tmp_path / "ctrl.xlsx", title, title + "\x07\x1b")
+    before = src.read_bytes()
+    out = tmp_path / "ctrl_R4.xlsx"
+    res = CliRunner().invoke(cli, ["rollforward", str(src), "--to", "R4", "-o", str(out)])
+    assert res.exit_code == 1
+    assert "ctrl.xlsx" in res.output and "XML で使えない文字" in res.output and "保存し直して" in res.output
+    assert "Traceback" not in res.output
+    assert not out.exists() and src.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ctrl.xlsx"]

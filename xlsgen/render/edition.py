@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 from xlsgen.atomic import atomic_path
-from xlsgen.errors import XlsgenError
+from xlsgen.errors import InputFileError, OutputError, XlsgenError
 from xlsgen.model import Change, Plan, Snapshot
 from xlsgen.package import Package, Workbook, apply_plan
 from xlsgen.package.styles import INPUT_RGB
@@ -44,6 +44,25 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
             return notes_from_workbook(Path(source)) if source else []
 
     changes = apply_plan(pkg, plan, snap, formula_notes)
-    with atomic_path(output, [source]) as tmp:
-        pkg.write(tmp)
+    try:
+        with atomic_path(output, [source]) as tmp:
+            pkg.write(tmp)
+    except OutputError as exc:
+        part = getattr(exc, "part", None)
+        if part and source and _input_part(source, part) == pkg.parts.get(part):
+            # a part copied as it was: the input itself is not well-formed there
+            raise InputFileError(f"ブックの部品 {part} に XML で使えない文字があります。Excel で開いて"
+                                 "保存し直してから繰り越してください（出力は書き出していません）",
+                                 str(source)) from None
+        raise
     return changes
+
+
+def _input_part(source, part: str) -> bytes | None:
+    import zipfile
+
+    with zipfile.ZipFile(source) as z:
+        try:
+            return z.read(part)
+        except KeyError:
+            return None
