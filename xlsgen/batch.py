@@ -123,7 +123,22 @@ def sigterm_as_interrupt() -> None:
 
 def _context():
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    if "fork" in methods:
+        _preload()
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _preload() -> None:
+    """Import what a worker uses once in the parent, so each forked child starts with it
+    instead of importing it again per workbook."""
+    import xlsgen.measures  # noqa: F401
+    import xlsgen.read  # noqa: F401
+    import xlsgen.render.report  # noqa: F401
+    import xlsgen.validate  # noqa: F401
+    from xlsgen.layout import layout_names
+
+    layout_names()
 
 
 def run_files(paths: list[Path], out_dir, jobs: int = 1,
