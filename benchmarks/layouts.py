@@ -24,8 +24,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from layout_workbooks import write_kpi_blocks, write_kpi_list  # noqa: E402
 
-from xlsgen.layout import builtin_dir, find_specs, spec  # noqa: E402
-from xlsgen.read import read_book  # noqa: E402
+from xlsgen.layout import (  # noqa: E402
+    builtin_dir,
+    find_specs,
+    read_book,  # noqa: E402
+    spec,
+)
 from xlsgen.read.grid import WorkbookGrids  # noqa: E402
 
 

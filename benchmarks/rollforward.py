@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xlsgen.read import read_book  # noqa: E402
+from xlsgen.layout import read_book  # noqa: E402
 from xlsgen.rollforward import rollforward_file  # noqa: E402
 
 SOURCE = ROOT / "inputs" / "ojiya_進行管理シート_R3.xlsx"

@@ -103,7 +103,7 @@ def test_stray_cell_is_refused_cheaply(tmp_path):
 
 
 def test_extent_comes_from_the_cells_not_the_dimension(tmp_path):
-    from xlsgen.read import read_book
+    from xlsgen.layout import read_book
 
     lying = corpus.stray_cell(tmp_path / "lie.xlsx", ref=None, dimension="A1:XFD1048576")
     assert len(read_book(lying).sheets) == len(read_book(OJIYA).sheets)

@@ -143,7 +143,7 @@ def test_generic_engine_reads_the_progress_sheets_like_the_builtin(tmp_path, dri
     every drift, to the same facts as the built-in layout."""
     from workbooks import Drift, write_ojiya
 
-    from xlsgen.read import read_book
+    from xlsgen.layout import read_book
 
     path = OJIYA
     if drift:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.conftest import JOSO, NISHITOKYO, OJIYA
+from xlsgen.layout import read_book
 from xlsgen.measures import report_book
 from xlsgen.model import TargetKind
-from xlsgen.read import read_book
 
 
 def test_ojiya_one_measure_per_sheet():

@@ -147,9 +147,9 @@ COMBINED = ("vba", "notes", "formulas", "chart", "rich_text", "furigana", "datab
 
 def test_round_trip_r3_r4_fill_r5_keeps_every_feature_and_fact(tmp_path):
     from tests.test_rollforward import kpi_facts
+    from xlsgen.layout import read_book
     from xlsgen.model import Edit, Plan
     from xlsgen.package import apply_plan
-    from xlsgen.read import read_book
 
     src = build(COMBINED[0], tmp_path, extra=COMBINED[1:])
     r4 = tmp_path / "r4.xlsm"

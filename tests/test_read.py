@@ -8,7 +8,7 @@ from conftest import JOSO, NISHITOKYO, OJIYA
 from workbooks import Drift, write_ojiya
 
 from xlsgen.cli import cli
-from xlsgen.read import read_book
+from xlsgen.layout import read_book
 
 
 def extract(path, *args):

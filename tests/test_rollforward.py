@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from tests.conftest import OJIYA
 from xlsgen.cli import cli
 from xlsgen.errors import XlsgenError
+from xlsgen.layout import read_book
 from xlsgen.model import CHANGE_LOG_SHEET as LOG_SHEET
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
-from xlsgen.read import read_book
 from xlsgen.render.edition import INPUT_FILL_RGB
 from xlsgen.rollforward import rollforward_file
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import JOSO
 from xlsgen.errors import XlsgenError
+from xlsgen.layout import read_book
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.model import PAST_YEARS_SHEET as PAST_SHEET
-from xlsgen.read import read_book
 from xlsgen.rollforward import rollforward_file
 
 

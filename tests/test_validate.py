@@ -14,7 +14,7 @@ from conftest import INPUTS, JOSO, NISHITOKYO, OJIYA
 from workbooks import write_ojiya
 
 from xlsgen.cli import cli
-from xlsgen.read import read_book
+from xlsgen.layout import read_book
 
 
 def run(*args):

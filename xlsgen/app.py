@@ -35,7 +35,7 @@ def sigterm_as_interrupt() -> None:
 
 def extract_book(book, layout: str = "auto", layout_file=None):
     """Read a workbook into the model (`xlsgen.model.Book`)."""
-    from xlsgen.read import read_book
+    from xlsgen.layout import read_book
 
     return read_book(book, layout, layout_file)
 

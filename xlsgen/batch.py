@@ -30,8 +30,8 @@ def build_file(src, out, protect: bool = True, layout: str = "auto",
                layout_file: str | None = None) -> dict:
     """Read `src` (any layout), write its report to `out` atomically; returns counts.
     A read with an error (or nothing read) writes no report: XlsgenError."""
+    from xlsgen.layout import read_book
     from xlsgen.measures import report_book
-    from xlsgen.read import read_book
     from xlsgen.read.refuse import refuse_failed_read
     from xlsgen.render.report import write_report
 
@@ -123,22 +123,7 @@ def sigterm_as_interrupt() -> None:
 
 def _context():
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods:
-        _preload()
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
-def _preload() -> None:
-    """Import what a worker uses once in the parent, so each forked child starts with it
-    instead of importing it again per workbook."""
-    import xlsgen.measures  # noqa: F401
-    import xlsgen.read  # noqa: F401
-    import xlsgen.render.report  # noqa: F401
-    import xlsgen.validate  # noqa: F401
-    from xlsgen.layout import layout_names
-
-    layout_names()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def run_files(paths: list[Path], out_dir, jobs: int = 1,
@@ -258,8 +243,9 @@ class Interrupted(XlsgenError):
 
 
 def _import_for_workers() -> None:
-    """Import the heavy modules once in the parent, so forked workers start warm."""
+    """Import the heavy modules once in the parent, so forked workers start warm (the
+    layout engine included: a worker reads through it)."""
+    import xlsgen.layout  # noqa: F401
     import xlsgen.measures  # noqa: F401
-    import xlsgen.read  # noqa: F401
     import xlsgen.render.report  # noqa: F401
     import xlsgen.validate  # noqa: F401

@@ -438,7 +438,7 @@ def rollforward_file(src: str | Path, to: str | int, output: str | Path,
     The output is the input's package with only the planned cells and the added sheets
     changed (`xlsgen.render.edition`)."""
     from xlsgen.atomic import refuse_overwrite
-    from xlsgen.read import read_book
+    from xlsgen.layout import read_book
     from xlsgen.render.edition import check_extension, open_package, write_edition
 
     src, output = Path(src), Path(output)

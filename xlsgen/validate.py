@@ -79,7 +79,7 @@ def validate_paths(paths, layout: str = "auto", layout_file: str | None = None,
                    skipped: list | None = None) -> list[FileReport]:
     """Read and validate each file; a file that cannot be read becomes an `unreadable` error.
     Files of a folder that are not input workbooks go to `skipped` as (path, reason)."""
-    from xlsgen.read import read_book
+    from xlsgen.layout import read_book
 
     reports = []
     for path in expand_paths(paths, skipped):

@@ -142,3 +142,14 @@ def read_with_spec(path, wb, spec: Spec, result: MatchResult, trace: Trace | Non
                                      f"{spec.title}として読める施策・指標が1つもありません",
                                      str(path)))
     return book
+
+
+def read_book(path: str | Path, layout: str = "auto", layout_file: str | None = None):
+    """Read a workbook into the model's `Book` with the one layout file whose anchors are
+    all found (or the forced one). Raises InputFileError / LayoutError / LayoutSpecError
+    (Japanese, naming the file) when it cannot be read or no layout matches."""
+    from xlsgen.read.grid import WorkbookGrids
+
+    with WorkbookGrids(path) as wb:
+        spec, result = choose(path, list(wb.grids()), layout, layout_file)
+        return read_with_spec(path, wb, spec, result)

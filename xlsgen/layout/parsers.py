@@ -121,7 +121,7 @@ def value_parser(name: str):
 
 
 def _joso(path, wb, spec, roles):
-    from xlsgen.read.joso import read_joso
+    from xlsgen.layout.joso import read_joso
 
     return read_joso(path, wb, spec, roles)
 
