@@ -68,45 +68,40 @@ def progress(actual: Ref, baseline: Ref, target: Ref, near: float = DEFAULT_NEAR
     when the baseline is missing or within NEAR (設定) of the target, where progress from
     the baseline means nothing (0 ÷ 0, or ▲520 % from a step of 3.4 points).
     """
-    a, b, t = actual.ref, baseline.ref, target.ref
-    plain = f"IFERROR({a}/{t},{_NA})"
-    f = (f"=IF(AND({_num(actual, target)}),IF(ISNUMBER({b}),IF(({a}-{b})*({t}-{b})<0,{_WORSE},"
-         f"IF(ABS({t}-{b})>{NEAR}*ABS({t}),({a}-{b})/({t}-{b}),{plain})),{plain}),{_NA})")
-    if not _all(actual, target):
-        return f, NA
-    av, tv = actual.value, target.value
-
-    def fallback():
-        return av / tv if tv != 0 else NA
-
-    if not _all(baseline):
-        return f, fallback()
-    bv = baseline.value
-    if (av - bv) * (tv - bv) < 0:
-        return f, WORSE
-    return f, fallback() if _near(tv, bv, near) else (av - bv) / (tv - bv)
+    return _from_baseline(actual, baseline, target, near, lower_is_better=False)
 
 
 def reduction(actual: Ref, baseline: Ref, target: Ref, near: float = DEFAULT_NEAR) -> tuple[str, object]:
     """Lower is better: (B − A) / (B − T); WORSE when the actual rose away from the target;
     target ÷ actual when the baseline is missing or within NEAR of the target."""
+    return _from_baseline(actual, baseline, target, near, lower_is_better=True)
+
+
+def _from_baseline(actual: Ref, baseline: Ref, target: Ref, near: float,
+                   lower_is_better: bool) -> tuple[str, object]:
+    """The share of the way from baseline to target (written the way each direction reads:
+    (A − B)/(T − B) or (B − A)/(B − T), the same number), with the WORSE and near-baseline
+    rules of `progress`; the fallback is the plain ratio of the direction."""
     a, b, t = actual.ref, baseline.ref, target.ref
-    plain = f"IFERROR({t}/{a},{_NA})"
-    f = (f"=IF(AND({_num(actual, target)}),IF(ISNUMBER({b}),IF(({b}-{a})*({b}-{t})<0,{_WORSE},"
-         f"IF(ABS({b}-{t})>{NEAR}*ABS({t}),({b}-{a})/({b}-{t}),{plain})),{plain}),{_NA})")
+    if lower_is_better:
+        plain = f"IFERROR({t}/{a},{_NA})"
+        away, far, share = f"({b}-{a})*({b}-{t})<0", f"ABS({b}-{t})>{NEAR}*ABS({t})", f"({b}-{a})/({b}-{t})"
+    else:
+        plain = f"IFERROR({a}/{t},{_NA})"
+        away, far, share = f"({a}-{b})*({t}-{b})<0", f"ABS({t}-{b})>{NEAR}*ABS({t})", f"({a}-{b})/({t}-{b})"
+    f = (f"=IF(AND({_num(actual, target)}),IF(ISNUMBER({b}),IF({away},{_WORSE},"
+         f"IF({far},{share},{plain})),{plain}),{_NA})")
     if not _all(actual, target):
         return f, NA
     av, tv = actual.value, target.value
-
-    def fallback():
-        return tv / av if av != 0 else NA
-
+    num, den = (tv, av) if lower_is_better else (av, tv)
+    fallback = num / den if den != 0 else NA
     if not _all(baseline):
-        return f, fallback()
+        return f, fallback
     bv = baseline.value
-    if (bv - av) * (bv - tv) < 0:
+    if (av - bv) * (tv - bv) < 0:
         return f, WORSE
-    return f, fallback() if _near(tv, bv, near) else (bv - av) / (bv - tv)
+    return f, fallback if _near(tv, bv, near) else (av - bv) / (tv - bv)
 
 
 def rule_for(kind: TargetKind, direction: Direction, year: int, target_year: int | None,
