@@ -384,3 +384,19 @@ def test_project_sheets_record_their_roll_forward_cells(books):
     assert p["rollforward"]["next_input"] == [row["result"]["cell"], p["cells"]["content_2021"]]
     assert p["rollforward"]["history"] == {"check_evaluation": p["cells"]["check_evaluation"],
                                            "check_analysis": p["cells"]["check_analysis"]}
+
+
+def test_findings_name_a_city_layout_by_its_own_title(tmp_path):
+    """A layout file kept beside the workbooks (not shipped) is named in 検証結果 by the
+    `title` the city wrote, not by its short name."""
+    from layout_workbooks import write_rows_by_kind
+
+    src = tmp_path / "in"
+    (src / "layouts").mkdir(parents=True)
+    shutil.copy(Path(__file__).parent / "layouts" / "rows_by_kind.yaml", src / "layouts" / "city.yaml")
+    write_rows_by_kind(src / "評価.xlsx")
+    r = run("run", src, "-o", tmp_path / "out", "--jobs", "1")
+    assert r.exit_code == 0, r.output
+    ws = openpyxl.load_workbook(tmp_path / "out" / "検証結果.xlsx").worksheets[0]
+    titles = [row[1] for row in ws.iter_rows(values_only=True) if row[0] == "評価.xlsx"]
+    assert titles == [load_spec(src / "layouts" / "city.yaml").title]

@@ -39,7 +39,7 @@ def build_file(src, out, protect: bool = True, layout: str = "auto",
     book = refuse_failed_read(read_book(src, layout, layout_file), "報告書")
     with atomic_path(out, [src]) as tmp:
         counts = write_report(report_book(book), tmp, protect=protect)
-    return {**counts, "layout": book.layout, "book": book}
+    return {**counts, "layout": book.layout, "layout_title": book.layout_title, "book": book}
 
 
 def process_file(path, out_dir, options: dict | None = None) -> dict:

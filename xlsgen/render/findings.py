@@ -21,10 +21,6 @@ from xlsgen.text import xml_text
 SEVERITY_JA = {"error": "エラー", "warning": "警告"}
 # notices repeated once per cell: grouped into one row per file and sheet, after the others
 GROUPED_CODES = {"era-normalised"}
-# until every templates/layouts/*.yaml carries a `title`
-LAYOUT_TITLES = {"ojiya": "小千谷市 進行管理シート", "joso": "常総市 事務事業評価シート",
-                 "nishitokyo": "西東京市 施策体系KPI"}
-LAYOUTS_DIR = Path(__file__).resolve().parents[2] / "templates" / "layouts"
 FILE_HEADS = [("ファイル", 40), ("様式", 24), ("結果", 8), ("理由", 50), ("シート数", 9),
               ("KPI数", 9), ("エラー", 9), ("警告", 9), ("報告書", 40)]
 FINDING_HEADS = [("ファイル", 36), ("シート", 16), ("セル", 14), ("重要度", 8), ("コード", 20),
@@ -35,23 +31,6 @@ def _link(file: str, sheet: str | None, cell_: str | None, base: Path) -> str:
     rel = os.path.relpath(file, base).replace(os.sep, "/")
     anchor = f"#{quote_sheet(sheet)}!{cell_}" if sheet and cell_ else ""
     return xml_text(f"external:{rel}{anchor}")
-
-
-def layout_title(layout: str | None) -> str:
-    """The layout's Japanese name: `title` of templates/layouts/<layout>.yaml, else known."""
-    if not layout:
-        return ""
-    spec = LAYOUTS_DIR / f"{layout}.yaml"
-    if spec.is_file():
-        try:
-            import yaml
-
-            title = (yaml.safe_load(spec.read_text(encoding="utf-8")) or {}).get("title")
-            if isinstance(title, str) and title.strip():
-                return title.strip()
-        except (OSError, ValueError, yaml.YAMLError):
-            pass
-    return LAYOUT_TITLES.get(layout, layout)
 
 
 def grouped(findings: list[dict]) -> list[dict]:
@@ -91,7 +70,8 @@ def write_findings(results: list[dict], path, out_dir: Path, skipped=()) -> None
                6: sum(f["severity"] == "error" for f in fs),
                7: sum(f["severity"] == "warning" for f in fs)}
         ws.write_url(r, 0, _link(res["file"], None, None, out_dir), link, string=res["name"])
-        ws.write_string(r, 1, layout_title(res["layout"]), st.text())
+        # the layout file's Japanese title as the reader recorded it (its name if it has none)
+        ws.write_string(r, 1, res.get("layout_title") or res.get("layout") or "", st.text())
         ws.write_string(r, 2, "成功" if res["ok"] else "失敗", st.text(bold=not res["ok"]))
         ws.write_string(r, 3, res["reason"] or "", st.text())
         for c, v in row.items():
