@@ -1,11 +1,12 @@
-"""xlsxwriter formats and A4 page setup shared by the simulation and survey workbooks."""
+"""xlsxwriter formats shared by the simulation and survey workbooks (their page setup is
+theme.setup_sheet, re-exported here)."""
 
 from __future__ import annotations
 
 import xlsxwriter
 
 from xlsgen.render import theme
-from xlsgen.render.theme import FONT, INPUT_FILL, PCT, YEN  # noqa: F401
+from xlsgen.render.theme import FONT, INPUT_FILL, PCT, YEN, setup_sheet  # noqa: F401  (re-exported)
 
 HEAD_FILL = theme.SUBHEAD_FILL
 SECTION_FILL = theme.LABEL_FILL
@@ -45,28 +46,9 @@ class Styles:
         return self._cache[key]
 
 
-def setup_sheet(ws, title: str, widths: list[float], landscape: bool = False,
-                repeat: int | None = None) -> None:
-    """A4, fit to the page width, title header, page-number footer, no gridlines."""
-    ws.set_paper(9)
-    if landscape:
-        ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-    ws.set_header(f'&C&"{FONT},Bold"&11{theme.header_text(title, 200)}')
-    ws.set_footer("&C&P / &N ページ")
-    ws.hide_gridlines(2)
-    if repeat is not None:
-        ws.repeat_rows(repeat)
-    for i, w in enumerate(widths):
-        ws.set_column(i, i, w)
-
-
 def add_formula_map(wb, notes: list) -> None:
-    """Add the 数式一覧 sheet through the shared helper when it is installed."""
-    try:
-        from xlsgen.render.formula_map import FormulaNote, write_formula_map
-    except ImportError:
-        return
+    """Add the 数式一覧 sheet (notes: sheet, cells, formula, explanation per pattern)."""
+    from xlsgen.render.formula_map import FormulaNote, write_formula_map
+
     write_formula_map(wb, [FormulaNote(*n) for n in notes])
 

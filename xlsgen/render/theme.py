@@ -127,6 +127,23 @@ def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int
     ws.set_footer("&C&P / &N ページ")
 
 
+def setup_sheet(ws, title: str, widths: list[float], landscape: bool = False,
+                repeat: int | None = None) -> None:
+    """A4, fit to the page width, title header, page-number footer, no gridlines."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    ws.set_header(f'&C&"{FONT},Bold"&11{header_text(title, 200)}')
+    ws.set_footer("&C&P / &N ページ")
+    ws.hide_gridlines(2)
+    if repeat is not None:
+        ws.repeat_rows(repeat)
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+
+
 def list_sheet(ws, title: str, heads, head_fmt) -> None:
     """A list with one header row: column widths and headings, frozen below the header,
     printed on A4 with the header row repeated on every page."""
