@@ -133,15 +133,11 @@ def cached_formula_values(path) -> dict[str, dict[tuple[int, int], object]]:
 
     from openpyxl.utils.cell import column_index_from_string
 
-    from xlsgen.read.grid import sheet_parts
+    from xlsgen.read.grid import sheet_xml
 
     out: dict[str, dict[tuple[int, int], object]] = {}
     with zipfile.ZipFile(path) as zf:
-        for name, part in sheet_parts(zf).items():
-            try:
-                xml = zf.read(part)
-            except KeyError:
-                continue
+        for name, xml in sheet_xml(zf):
             values = out[name] = {}
             if not _HAS_F.search(xml):
                 continue

@@ -277,17 +277,22 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
+def sheet_xml(zf: zipfile.ZipFile):
+    """(name, XML bytes) of each worksheet present in the package, in workbook order."""
+    for name, part in sheet_parts(zf).items():
+        try:
+            yield name, zf.read(part)
+        except KeyError:
+            continue
+
+
 def uncached_formulas(path: str | Path) -> dict[str, set[str]]:
     """Formula cells without a saved result (no `<v>`, or an empty one) by sheet name, as
     A1 addresses: the book was written by a program and never calculated, so every reader
     sees those cells empty."""
     out: dict[str, set[str]] = {}
     with zipfile.ZipFile(path) as zf:
-        for name, part in sheet_parts(zf).items():
-            try:
-                xml = zf.read(part)
-            except KeyError:
-                continue
+        for name, xml in sheet_xml(zf):
             if not _HAS_F.search(xml):
                 continue
             cells = set()
