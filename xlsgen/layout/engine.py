@@ -97,14 +97,9 @@ def _value_cell(grid: Grid, spec_field: dict, region: range, labels: Labels):
         for row in range(b, grid.n_rows):
             if row > b and grid.value(row, c) is not None and not grid.merge_at(row, c):
                 break
-            for col in range(c, grid.n_cols):
-                mm = grid.merge_at(row, col)
-                if mm and (mm[0], mm[1]) != (row, col):
-                    continue
-                v = grid.value(row, col)
-                if v is not None:
-                    texts.append(str(v))
-                    first = first or (row, col)
+            for col, text in _row_texts(grid, row, c, grid.n_cols):
+                texts.append(text)
+                first = first or (row, col)
             if row >= b and not texts and row > b + 1:
                 break
         return (first[0], first[1], "\n".join(texts)) if first else (b, c, None)
@@ -239,6 +234,20 @@ def apply_sheet_fields(sheet: ProgressSheet, values: dict) -> None:
             sheet.cells[key] = cell
 
 
+def _row_texts(grid: Grid, row: int, c0: int, c1: int) -> list[tuple[int, str]]:
+    """(column, text) of the cells of `row` from `c0` to before `c1` that hold a value,
+    each merged range once (at its top-left cell)."""
+    out = []
+    for col in range(c0, c1):
+        m = grid.merge_at(row, col)
+        if m and (m[0], m[1]) != (row, col):
+            continue
+        v = grid.value(row, col)
+        if v is not None:
+            out.append((col, str(v)))
+    return out
+
+
 def read_text_blocks(grid: Grid, spec: Spec, sheet: ProgressSheet, region: range,
                      trace: Trace, findings: list[Finding] | None = None) -> None:
     """`text_blocks`: a heading, then the text below it up to the next heading."""
@@ -268,14 +277,9 @@ def read_text_blocks(grid: Grid, spec: Spec, sheet: ProgressSheet, region: range
         c1 = same_row[0] if same_row else grid.n_cols
         texts, first = [], None
         for row in range(grid.below(r, c), stop):
-            for col in range(c, c1):
-                m = grid.merge_at(row, col)
-                if m and (m[0], m[1]) != (row, col):
-                    continue
-                v = grid.value(row, col)
-                if v is not None:
-                    texts.append(str(v))
-                    first = first or grid.addr(row, col)
+            for col, text in _row_texts(grid, row, c, c1):
+                texts.append(text)
+                first = first or grid.addr(row, col)
         text = "\n".join(texts)
         value = parsers.department_texts(text) if b.get("split", "department") == "department" \
             else text
