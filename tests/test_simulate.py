@@ -13,8 +13,8 @@ from xlsgen.errors import XlsgenError
 from xlsgen.simulation import ALLOWED_CONSTANTS, evaluate, load_simulation
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL_A = ROOT / "templates" / "simulations" / "mitaka_model_a.yaml"
-MODEL_B = ROOT / "templates" / "simulations" / "mitaka_model_b.yaml"
+MODEL_A = ROOT / "xlsgen" / "templates" / "simulations" / "mitaka_model_a.yaml"
+MODEL_B = ROOT / "xlsgen" / "templates" / "simulations" / "mitaka_model_b.yaml"
 
 # 表-2 and 資料9/10 as published: (value, tolerance)
 PUBLISHED = {

@@ -12,7 +12,7 @@ from xlsgen.errors import XlsgenError
 from xlsgen.survey import load_survey
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "templates" / "reports" / "setagaya_forum_survey.yaml"
+TEMPLATE = ROOT / "xlsgen" / "templates" / "reports" / "setagaya_forum_survey.yaml"
 PUBLISHED = [0.458, 0.545, 0.455, 0.818, 0.545, 0.364, 0.545]  # 回答率, then Q1 and Q2 in order
 
 

@@ -232,7 +232,7 @@ def test_simulation_with_changed_driver(client, tmp_path):
     _, wb = open_download(client, body["download"], tmp_path)
     sheet, ref = next(iter(wb.defined_names["販売単価"].destinations))
     assert wb[sheet][ref.replace("$", "")].value == 12000
-    assert (ROOT / "templates/simulations/mitaka_model_a.yaml").read_text(encoding="utf-8").count("value: 10000")
+    assert (ROOT / "xlsgen/templates/simulations/mitaka_model_a.yaml").read_text(encoding="utf-8").count("value: 10000")
 
 
 def test_simulation_errors_are_japanese(client):
@@ -245,7 +245,7 @@ def test_simulation_errors_are_japanese(client):
 
 
 def test_uploaded_template(client, tmp_path):
-    src = (ROOT / "templates/simulations/mitaka_model_b.yaml").read_bytes()
+    src = (ROOT / "xlsgen/templates/simulations/mitaka_model_b.yaml").read_bytes()
     r = client.post("/api/templates", data={"file": (io.BytesIO(src), "my.yaml")})
     body = r.get_json()
     assert r.status_code == 200 and body["drivers"]

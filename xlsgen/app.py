@@ -191,9 +191,12 @@ def bundled_templates() -> list[dict]:
     """The templates shipped with xlsgen: id (file stem), title, kind and path."""
     from xlsgen import simulation as S
 
-    root = Path(__file__).resolve().parent.parent / "templates"
+    from xlsgen.resources import templates_dir
+
     out = []
-    for path in sorted(root.glob("*/*.yaml")):
+    # layouts/ holds layout files, not simulations: only simulations and reports are offered
+    paths = [p for kind in ("simulations", "reports") for p in templates_dir(kind).glob("*.yaml")]
+    for path in sorted(paths, key=lambda p: p.name):
         kind = S.template_kind(path)
         title = path.stem
         try:

@@ -51,7 +51,7 @@ def _layout_help() -> str:
     from xlsgen import app
 
     names = "、".join(app.layout_names())
-    return (f"入力ブックの様式の名前（templates/layouts/ とブックと同じフォルダの layouts/ にある"
+    return (f"入力ブックの様式の名前（xlsgen/templates/layouts/ とブックと同じフォルダの layouts/ にある"
             f"様式ファイル。同梱: {names}）。auto は内容から判定します。")
 
 
@@ -203,10 +203,10 @@ def simulate(templates, output):
 
     \b
     Example:
-        xlsgen simulate templates/simulations/mitaka_model_a.yaml -o outputs/model_a.xlsx
-        xlsgen simulate templates/simulations/mitaka_model_a.yaml \\
-            templates/simulations/mitaka_model_b.yaml -o outputs/mitaka.xlsx
-        xlsgen simulate templates/reports/setagaya_forum_survey.yaml -o outputs/survey.xlsx
+        xlsgen simulate xlsgen/templates/simulations/mitaka_model_a.yaml -o outputs/model_a.xlsx
+        xlsgen simulate xlsgen/templates/simulations/mitaka_model_a.yaml \\
+            xlsgen/templates/simulations/mitaka_model_b.yaml -o outputs/mitaka.xlsx
+        xlsgen simulate xlsgen/templates/reports/setagaya_forum_survey.yaml -o outputs/survey.xlsx
     """
     from xlsgen import app
 
@@ -323,11 +323,11 @@ def serve(port, host, no_browser):
 
 @cli.group()
 def layout():
-    """様式ファイル（templates/layouts/*.yaml）を確かめます。書き方は docs/layouts.md。
+    """様式ファイル（xlsgen/templates/layouts/*.yaml）を確かめます。書き方は docs/layouts.md。
 
     Example:
 
-        xlsgen layout check templates/layouts/kpi_list.yaml 総合戦略KPI一覧.xlsx
+        xlsgen layout check xlsgen/templates/layouts/kpi_list.yaml 総合戦略KPI一覧.xlsx
     """
 
 
@@ -341,7 +341,7 @@ def layout_check(spec, book):
 
     Example:
 
-        xlsgen layout check templates/layouts/ojiya.yaml inputs/ojiya_進行管理シート_R3.xlsx
+        xlsgen layout check xlsgen/templates/layouts/ojiya.yaml inputs/ojiya_進行管理シート_R3.xlsx
     """
     from xlsgen import app
 

@@ -1,6 +1,6 @@
 """Business-model simulations: a YAML template of drivers → a validated model → its values.
 
-A template (schema in templates/README.md) holds inputs (drivers with units and the
+A template (schema in xlsgen/templates/README.md) holds inputs (drivers with units and the
 source's notes), derived quantities and cost lines whose `formula` is a small expression
 over input names (`作付面積 * 単収 * 1000`). The same parsed expression gives the Python
 value here and the Excel formula text in `xlsgen.formulas.simulation`, so the cached values

@@ -1,6 +1,6 @@
 """Layouts as data: find layout files, match one against a workbook, read it.
 
-Layout files come from `templates/layouts/` (shipped), a `layouts/` folder beside the input
+Layout files come from `xlsgen/templates/layouts/` (shipped with the package), a `layouts/` folder beside the input
 workbook (a city keeps its file with its workbooks; same name overrides the shipped one)
 and an explicit `--layout-file`. A layout matches only when all its `detect` anchors are
 found; otherwise it is refused with the anchors that are missing.
@@ -20,7 +20,9 @@ __all__ = ["LayoutSpecError", "Spec", "load_spec", "builtin_dir", "find_specs", 
 
 
 def builtin_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "templates" / "layouts"
+    from xlsgen.resources import templates_dir
+
+    return templates_dir("layouts")
 
 
 def _files(folder: Path) -> list[Path]:
@@ -65,7 +67,7 @@ def _refusal(path, results: list[MatchResult], forced: bool) -> LayoutError:
                            f"{r.missing_text()}。このブックはこの様式ではありません", str(path))
     near = "；".join(f"{r.spec.title}（{r.spec.name}）は {r.missing_text()} がありません"
                      for r in ranked[:3])
-    return LayoutError(f"様式を判定できません（{near}）。様式ファイル（templates/layouts/ や "
+    return LayoutError(f"様式を判定できません（{near}）。様式ファイル（xlsgen/templates/layouts/ や "
                        "ブックと同じフォルダの layouts/）を用意するか --layout-file で指定してください",
                        str(path))
 

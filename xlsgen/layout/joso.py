@@ -21,7 +21,7 @@ from xlsgen.read.grid import Grid, WorkbookGrids, squash
 from xlsgen.wareki import find_years
 
 # Every label this parser looks for, by key; a layout file's `labels:` replaces any of them
-# (see templates/layouts/joso.yaml and docs/layouts.md).
+# (see xlsgen/templates/layouts/joso.yaml and docs/layouts.md).
 LABELS = {
     "do": r"^【Do】", "check": r"^【Check】", "action": r"^【Action】", "plan": r"^【Plan】",
     "name": r"^事業名$", "department": r"^担当(課|部署)?$", "purpose": r"^事業の目的",

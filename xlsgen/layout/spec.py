@@ -1,4 +1,4 @@
-"""Layout files (`templates/layouts/*.yaml`): loading, checking and matching labels.
+"""Layout files (`xlsgen/templates/layouts/*.yaml`): loading, checking and matching labels.
 
 A spec is checked when it is loaded: bad YAML, an unknown key, a wrong type or a bad
 pattern raises `LayoutSpecError` naming the file and line. The schema is documented for
