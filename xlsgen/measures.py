@@ -39,6 +39,13 @@ class ReportKpi:
     history: list[Quantity] = field(default_factory=list)  # past values (西東京 現状値)
     year_targets: bool = False  # 常総: each year's target is its budget line's 成果目標
     department: str | None = None  # 担当課 (or 事業主体) of this KPI when the source names one
+    # --- one model (schema 2): what the source holds per KPI beyond the numbers ---------
+    targets: dict[int, Quantity] = field(default_factory=dict)  # per-year targets as read
+    texts: dict[int, str] = field(default_factory=dict)  # per-year texts (実績の分析・要因)
+    text_label: str = ""  # what the source calls those texts
+    note: str = ""  # 備考 of the KPI
+    own_rates: dict[int, Quantity] = field(default_factory=dict)  # the city's own 達成率
+    own_grades: dict[int, Quantity] = field(default_factory=dict)  # the city's own 評価
 
 
 @dataclass
@@ -48,6 +55,43 @@ class BudgetLine:
     amount: Quantity
     specific_revenue: Quantity
     target: Quantity  # 成果目標 of the year
+
+
+@dataclass
+class ReportProjectLine:
+    """A line of a record's second table (事務事業): name, department, content and its
+    amounts by year and kind (決算額 / 予算額), in `unit` (千円 or 円)."""
+
+    name: str
+    department: str | None = None
+    content: str = ""
+    tags: list[str] = field(default_factory=list)
+    amounts: list[tuple[int, str, Quantity]] = field(default_factory=list)  # (FY, kind, value)
+    unit: str | None = None
+
+
+@dataclass
+class ReportCostLine:
+    key: str  # project_cost, national, prefectural, bond, other, general, specific, staff,
+    #           staff_unit_cost, personnel, total, or the layout's own key
+    label: str  # as the source names it (事業費, 国庫支出金, 職員人工 …)
+    values: dict[int, Quantity] = field(default_factory=dict)  # fiscal year → value as read
+
+
+@dataclass
+class ReportCost:
+    """A record's cost block by year (事業費, 財源内訳, 人件費, 総事業費), in `unit`.
+    `unit_cost_kpi` names the KPI (of the same measure) whose actual divides 総事業費 into
+    単位コスト, when the layout names one."""
+
+    unit: str  # 千円 or 円
+    years: list[int]
+    lines: list[ReportCostLine]
+    year_kinds: dict[int, str] = field(default_factory=dict)  # 決算額 / 予算額 / 計画
+    unit_cost_kpi: str | None = None
+
+    def line(self, key: str) -> ReportCostLine | None:
+        return next((ln for ln in self.lines if ln.key == key), None)
 
 
 @dataclass
@@ -65,6 +109,10 @@ class ReportMeasure:
     policy: str = ""
     budget: list[BudgetLine] = field(default_factory=list)
     sheet_no: str | None = None
+    # --- one model (schema 2) -------------------------------------------------------
+    project_lines: list[ReportProjectLine] = field(default_factory=list)
+    cost: ReportCost | None = None
+    evaluations: list[tuple[str, str]] = field(default_factory=list)  # the city's own (有効性 …)
 
 
 @dataclass
@@ -78,6 +126,10 @@ class ReportBook:
     source_title: str = ""  # the source workbook's own title (出典)
     measure_label: str = "施策"  # what one measure sheet is called in the source
     category_label: str = "区分"  # what a KPI's category is called in the source
+    city: str = ""  # the city (layout `city`), for titles: 常総市
+    plan_years: list[int] = field(default_factory=list)  # the plan's years (layout or table)
+    achievement_rule: str | None = None  # the city's own rule (layout `achievement.rule`)
+    grade_scale: list[dict] = field(default_factory=list)  # the city's own scale (layout `grades`)
 
 
 def _level(label: str, level) -> tuple[str, str] | None:
