@@ -122,10 +122,27 @@ def layout_names() -> list[str]:
 
 
 def check_layout(spec, book) -> tuple[bool, list[str]]:
-    """`xlsgen layout check`: whether SPEC reads BOOK, and what came from which cell."""
+    """`xlsgen layout check`: whether SPEC reads BOOK, and what came from which cell.
+    SPEC is a layout file, or the name of a shipped layout (or of one in `layouts/` beside
+    BOOK), so an installed xlsgen checks its own layouts by name."""
     from xlsgen.layout.check import check_layout as check
 
-    return check(spec, book)
+    return check(layout_path(spec, book), book)
+
+
+def layout_path(name_or_path, book=None) -> Path:
+    """A layout file: the path as given when it exists, else the layout of that name
+    (shipped, or in `layouts/` beside `book`). A bare name that is neither is refused."""
+    from xlsgen.layout import find_specs
+
+    path = Path(name_or_path)
+    if path.exists() or len(path.parts) != 1 or path.suffix:
+        return path
+    specs = find_specs(book if book and Path(book).exists() else None)
+    if str(name_or_path) in specs:
+        return Path(specs[str(name_or_path)].path)
+    raise XlsgenError("様式ファイルが見つかりません（ファイルでも様式の名前でもありません。"
+                      f"使える様式: {'、'.join(sorted(specs))}）", str(name_or_path))
 
 
 def findings_workbook(results: list[dict], output) -> None:
@@ -153,7 +170,7 @@ def simulate_templates(paths: list, output) -> list[str]:
     from xlsgen import simulation as S
     from xlsgen.atomic import refuse_overwrite
 
-    paths = [str(p) for p in paths]
+    paths = [str(template_path(p)) for p in paths]
     output = str(output)
     refuse_overwrite(output, paths)
     if "survey" in {S.template_kind(p) for p in paths}:
@@ -185,6 +202,25 @@ def simulate_survey(path, output) -> list[str]:
              f"参加団体 {len(survey.participants)} / 回答 {survey.respondents} / "
              f"回答率 {survey.response_rate:.1%}"]
     return lines + [f"警告: {w}" for w in survey.warnings()]
+
+
+def template_path(name_or_path) -> Path:
+    """A template file: the path as given when it exists, else the bundled template of that
+    name (`mitaka_model_a`, with or without `.yaml`), so an installed xlsgen runs its own
+    templates from any folder. A missing file with a suffix is returned as given (the
+    loader reports it); a bare name that is no bundled template is refused here."""
+    path = Path(name_or_path)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    stem = path.stem if path.suffix.lower() in (".yaml", ".yml") else path.name
+    bundled = bundled_templates()
+    for t in bundled:
+        if t["id"] == stem:
+            return t["path"]
+    if not path.suffix:
+        raise XlsgenError("テンプレートが見つかりません（ファイルでも同梱のテンプレートの名前でもありません。"
+                          f"同梱: {'、'.join(t['id'] for t in bundled)}）", str(name_or_path))
+    return path
 
 
 def bundled_templates() -> list[dict]:
