@@ -2,6 +2,11 @@
 audit, simulate, run a folder, process an uploaded book). The command line (`xlsgen.cli`)
 and the web page (`xlsgen.web`) call only these and print or show what they return; the
 work itself happens in the stage modules they call.
+
+A book is read once per request: `extract_book` returns the Book, and `build_file`,
+`rollforward_file`, `audit_file` and `validate_book` take that Book (or a path, which they
+read). `progress(n, m, sheet)`, where a function takes it, is called as sheet n of the
+book's m sheets is read, so a front end can show a big book's read moving.
 """
 
 from __future__ import annotations
@@ -33,11 +38,18 @@ def sigterm_as_interrupt() -> None:
     install()
 
 
-def extract_book(book, layout: str = "auto", layout_file=None):
+def extract_book(book, layout: str = "auto", layout_file=None, progress=None):
     """Read a workbook into the model (`xlsgen.model.Book`)."""
     from xlsgen.layout import read_book
 
-    return read_book(book, layout, layout_file)
+    return read_book(book, layout, layout_file, progress)
+
+
+def validate_book(book) -> list:
+    """The findings of a Book already read (its reader's own, then every rule)."""
+    from xlsgen.validate import validate_book as validate
+
+    return validate(book)
 
 
 def validate_files(paths, layout: str = "auto", layout_file=None, skipped: list | None = None) -> list:
@@ -48,15 +60,17 @@ def validate_files(paths, layout: str = "auto", layout_file=None, skipped: list 
 
 
 def audit_file(book, output=None):
-    """Audit every formula of `book`; with `output`, also write the audit workbook there.
-    Returns the `AuditResult`."""
+    """Audit every formula of `book` (a path, or a Book read from it: its file is audited);
+    with `output`, also write the audit workbook there. Returns the `AuditResult`."""
     from xlsgen.audit import audit_workbook
 
+    checked = hasattr(book, "path")  # a Book: its reader ran the safety checks on the file
+    book = getattr(book, "path", book)
     if output:
         from xlsgen.atomic import refuse_overwrite
 
         refuse_overwrite(output, [book])
-    result = audit_workbook(book)
+    result = audit_workbook(book, checked)
     if output:
         from xlsgen.render.audit_report import write_audit_report
 
@@ -68,19 +82,22 @@ def audit_file(book, output=None):
 
 
 def build_file(book, output, protect: bool = True, layout: str = "auto",
-               layout_file=None) -> dict:
-    """Write the report workbook of `book`; returns counts (sheets, kpis), layout and the
-    model (`book`)."""
+               layout_file=None, progress=None) -> dict:
+    """Write the report workbook of `book` (a path, or the Book read from it); returns
+    counts (sheets, kpis), layout and the model (`book`)."""
     from xlsgen import batch
 
-    return batch.build_file(book, output, protect=protect, layout=layout, layout_file=layout_file)
+    return batch.build_file(book, output, protect=protect, layout=layout, layout_file=layout_file,
+                            progress=progress)
 
 
-def rollforward_file(book, to, output, extend_to=None, layout: str = "auto", layout_file=None):
-    """Roll `book` to the edition of fiscal year `to`; returns the `RollResult`."""
+def rollforward_file(book, to, output, extend_to=None, layout: str = "auto", layout_file=None,
+                     progress=None):
+    """Roll `book` (a path, or the Book read from it) to the edition of fiscal year `to`;
+    returns the `RollResult`."""
     from xlsgen import rollforward
 
-    return rollforward.rollforward_file(book, to, output, extend_to, layout, layout_file)
+    return rollforward.rollforward_file(book, to, output, extend_to, layout, layout_file, progress)
 
 
 def rollforward_lines(result, limit: int = 10) -> list[str]:
@@ -297,14 +314,18 @@ def simulate_with_drivers(path, drivers: dict[str, Any], output, work_dir) -> li
 # --- one uploaded book (the web page) ---------------------------------------------------
 
 
-def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = True) -> dict:
+def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = True,
+                 progress=None) -> dict:
     """Everything the page offers for one workbook: report, findings, roll-forward edition
     and audit workbook, written in `out_dir` under fixed names. `name` is the file's name
-    as the user knows it: messages show it instead of `path`. Never raises."""
+    as the user knows it: messages show it instead of `path`. The book is read once (the
+    Book goes on to validation, report and roll-forward); `progress(n, m, sheet)` follows
+    that read. Never raises."""
     from xlsgen import batch
 
     path, out_dir = Path(path), Path(out_dir)
-    res = batch.process_file(path, out_dir, {"protect": protect})
+    res = batch.process_file(path, out_dir, {"protect": protect}, progress, keep_book=True)
+    book = res.pop("book", None)
     res = _renamed(res, str(path), name)
     res.update(name=name, file=name, outputs={}, notes=[])
     if res.get("output"):
@@ -313,10 +334,9 @@ def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = 
         edition = out_dir / "edition.xlsx"
         try:
             if not rollforward_to:
-                book_year = extract_book(path).fiscal_year
-                rollforward_to = book_year + 1 if book_year else None
+                rollforward_to = book.fiscal_year + 1 if book.fiscal_year else None
             if rollforward_to:
-                roll = rollforward_file(path, rollforward_to, edition)
+                roll = rollforward_file(book, rollforward_to, edition)
                 res["outputs"]["edition"] = str(edition)
                 res["edition_year"] = roll.to_year
                 res["findings"] += [f.to_dict() for f in roll.findings]
@@ -327,7 +347,7 @@ def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = 
             res["notes"].append("翌年度版: " + error_text(exc).replace(str(path), name))
     audit_out = out_dir / "audit.xlsx"
     try:
-        audit = audit_file(path, audit_out)
+        audit = audit_file(book if book is not None else path, audit_out)
         res["outputs"]["audit"] = str(audit_out)
         res["audit_findings"] = len(audit.findings)
     except Exception as exc:  # noqa: BLE001

@@ -129,16 +129,20 @@ def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
     return removed
 
 
-def check_well_formed(path: str | os.PathLike, target: str | os.PathLike | None = None) -> None:
-    """Raise XlsgenError unless `path` is a zip whose XML parts all parse (expat, no DTDs)."""
+def check_well_formed(path: str | os.PathLike, target: str | os.PathLike | None = None,
+                      copied: Iterable[str] = ()) -> None:
+    """Raise XlsgenError unless `path` is a zip whose XML parts all parse (expat, no DTDs).
+    `copied` names parts the writer copied unopened from an input (a large sheet a roll
+    leaves as it is): they are not parsed here either."""
     name = str(target or path)
+    copied = set(copied)
     try:
         with zipfile.ZipFile(path) as zf:
             parts = zf.namelist()
             if "[Content_Types].xml" not in parts:
                 raise OutputError("書き出したブックに必要な部品がありません。出力を中止しました", name)
             for part in parts:
-                if not part.endswith(_XML_PARTS) and part != "[Content_Types].xml":
+                if not part.endswith(_XML_PARTS) and part != "[Content_Types].xml" or part in copied:
                     continue
                 parser = expat.ParserCreate()
                 try:
@@ -185,9 +189,10 @@ def output_error(target: str | os.PathLike, exc: BaseException) -> OutputError |
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (),
+                copied: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success check it and rename it
-    to `target`.
+    to `target` (`copied`: see `check_well_formed`).
 
     `inputs` are refused as the target (see `refuse_overwrite`). On any exception the
     temporary file is removed and the target is left untouched, so a reader never sees a
@@ -216,7 +221,7 @@ def atomic_path(target: str | os.PathLike, inputs: Iterable[str | os.PathLike] =
             raise OSError(errno.EEXIST, "temporary name", str(target))
         yield tmp_path
         if target.suffix.lower() in (".xlsx", ".xlsm"):
-            check_well_formed(tmp_path, target)
+            check_well_formed(tmp_path, target, copied)
         os.chmod(tmp_path, file_mode())
         os.replace(tmp_path, target)
     except XlsgenError:

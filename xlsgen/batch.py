@@ -27,23 +27,32 @@ from xlsgen.folders import (  # noqa: F401  (re-exported for callers of the batc
 
 
 def build_file(src, out, protect: bool = True, layout: str = "auto",
-               layout_file: str | None = None) -> dict:
-    """Read `src` (any layout), write its report to `out` atomically; returns counts.
-    A read with an error (or nothing read) writes no report: XlsgenError."""
-    from xlsgen.layout import read_book
+               layout_file: str | None = None, progress=None) -> dict:
+    """Write the report of `src` (a path, read with any layout, or the Book already read
+    from it) to `out` atomically; returns counts. A read with an error (or nothing read)
+    writes no report: XlsgenError."""
+    from xlsgen.layout import as_book
     from xlsgen.measures import report_book
+    from xlsgen.model import Book
     from xlsgen.read.refuse import refuse_failed_read
     from xlsgen.render.report import write_report
 
-    refuse_overwrite(out, [src])
-    book = refuse_failed_read(read_book(src, layout, layout_file), "報告書")
+    if not isinstance(src, Book):
+        refuse_overwrite(out, [src])
+    book = refuse_failed_read(as_book(src, layout, layout_file, progress), "報告書")
+    src = book.path
     with atomic_path(out, [src]) as tmp:
         counts = write_report(report_book(book), tmp, protect=protect)
     return {**counts, "layout": book.layout, "layout_title": book.layout_title, "book": book}
 
 
-def process_file(path, out_dir, options: dict | None = None) -> dict:
-    """Read, validate and build one workbook. Never raises: a failure is in the result."""
+def process_file(path, out_dir, options: dict | None = None, progress=None,
+                 keep_book: bool = False) -> dict:
+    """Read, validate and build one workbook (and roll it forward with `rollforward_to`),
+    reading it once: the Book travels to each step. Never raises: a failure is in the
+    result. With `keep_book` (callers in this process), the result carries the Book as
+    `book`; workbooks never travel between processes."""
+    from xlsgen.layout import read_book
     from xlsgen.validate import validate_book
 
     options = options or {}
@@ -52,9 +61,12 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
               "layout": None, "sheets": 0, "kpis": 0, "findings": []}
     try:
         out = Path(out_dir) / output_name(path)
-        built = build_file(path, out, protect=options.get("protect", True),
-                           layout=options.get("layout", "auto"), layout_file=options.get("layout_file"))
-        book = built.pop("book")
+        refuse_overwrite(out, [path])
+        book = read_book(path, options.get("layout", "auto"), options.get("layout_file"), progress)
+        if keep_book:
+            result["book"] = book
+        built = build_file(book, out, protect=options.get("protect", True))
+        built.pop("book")
         result["findings"] = [f.to_dict() for f in validate_book(book)]
         result.update(built, output=str(out))
         if options.get("rollforward_to") and book.rollforward.get("supported"):
@@ -63,8 +75,7 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
 
             to = options["rollforward_to"]
             rolled = Path(out_dir) / f"{path.stem}_{FiscalYear.parse(to).short}{path.suffix.lower()}"
-            roll = rollforward_file(path, to, rolled, layout=options.get("layout", "auto"),
-                                    layout_file=options.get("layout_file"))
+            roll = rollforward_file(book, to, rolled)
             result["rollforward"] = str(rolled)
             result["findings"] += [f.to_dict() for f in roll.findings]
         result["ok"] = True

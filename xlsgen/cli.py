@@ -95,9 +95,9 @@ def dump_json(data, output, inputs=()) -> None:
 def _print_version(ctx, _param, value) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from xlsgen import version
+    from xlsgen import __version__
 
-    click.echo(f"xlsgen {version()}")
+    click.echo(f"xlsgen {__version__}")
     ctx.exit()
 
 

@@ -9,7 +9,7 @@ other part keeps its bytes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from xlsgen.formulas import quote_sheet
@@ -18,6 +18,7 @@ from xlsgen.package.listsheet import list_sheet_xml
 from xlsgen.package.notes import add_notes
 from xlsgen.package.ooxml import CT_SHEET, Package
 from xlsgen.package.sheet import (
+    SharedStrings,
     SheetText,
     cell_xml,
     col_letters,
@@ -25,7 +26,6 @@ from xlsgen.package.sheet import (
     merges,
     read_cells,
     set_dimension,
-    shared_strings,
     split_addr,
 )
 from xlsgen.package.styles import INPUT_RGB, Styles, _set_attr
@@ -37,6 +37,34 @@ MAP_HEADERS = ("シート", "セル", "数式（例）", "説明")
 MAP_WIDTHS = (16, 18, 40, 70)
 RECALC_REASON = ("数式が読むセルを変更したため、Excel で開いたときに全体を再計算する設定"
                  "（fullCalcOnLoad）にしました。数式のキャッシュ値は再計算まで前の値です")
+RECALC_UNREAD = ("値を変更し、読み取っていない大きなシート（{sheets}）に数式があるかもしれないため、"
+                 "Excel で開いたときに全体を再計算する設定（fullCalcOnLoad）にしました")
+LARGE_PART_BYTES = 2 * 1024 * 1024  # a sheet part this large is not opened unless planned
+
+
+class LazySnapshot(Mapping):
+    """Sheet name → its cells (value, number format), each sheet parsed when first asked
+    for: a roll reads only the sheets it plans."""
+
+    def __init__(self, wb: Workbook):
+        self._wb = wb
+        self._sheets: dict[str, dict] = {}
+
+    def __getitem__(self, name: str) -> dict:
+        if name not in self._sheets:
+            pkg = self._wb.pkg
+            part = pkg.sheets.get(name)
+            if part is None or part not in pkg.parts:
+                raise KeyError(name)
+            self._sheets[name] = read_cells(pkg.text(part), self._wb.sst, self._wb.styles.number_format)
+        return self._sheets[name]
+
+    def __iter__(self) -> Iterator[str]:
+        pkg = self._wb.pkg
+        return (name for name, part in pkg.sheets.items() if part in pkg.parts)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class Workbook:
@@ -54,21 +82,30 @@ class Workbook:
         rels = pkg.rels(pkg.workbook_part)
         self.sst_part = next((t for _, typ, t, _ in rels if typ.endswith("/sharedStrings")), None)
         self.styles_part = next((t for _, typ, t, _ in rels if typ.endswith("/styles")), None)
-        self.sst = shared_strings(pkg.parts.get(self.sst_part)) if self.sst_part else []
+        self.sst = SharedStrings(pkg.parts.get(self.sst_part)) if self.sst_part else []
         self.styles = Styles(pkg.text(self.styles_part)) if self.styles_part else Styles(
             "<styleSheet><cellXfs count=\"1\"><xf/></cellXfs></styleSheet>")
 
-    def snapshot(self) -> Snapshot:
-        """Every cell with a value or a number format of every worksheet (cached values of
-        formula cells)."""
-        return {name: read_cells(self.pkg.text(part), self.sst, self.styles.number_format)
-                for name, part in self.pkg.sheets.items() if part in self.pkg.parts}
+    def snapshot(self) -> LazySnapshot:
+        """Every cell with a value or a number format of a worksheet (cached values of
+        formula cells), by sheet name; a sheet is parsed when first asked for."""
+        return LazySnapshot(self)
+
+    def unread(self) -> list[str]:
+        """Large sheets the roll has not opened (a pasted data sheet): left as they are,
+        never searched for formulas."""
+        pkg = self.pkg
+        return [name for name, part in pkg.sheets.items()
+                if part in pkg.parts and part not in pkg.parts.loaded
+                and pkg.part_size(part) > LARGE_PART_BYTES]
 
     def formulas(self) -> bool:
-        """Any formula in the input's sheets (the roll never writes one)."""
+        """Any formula in the input's sheets the roll opens (the roll never writes one);
+        the large sheets it leaves unread are not searched."""
         if self._formulas is None:
-            self._formulas = any(has_formulas(self.pkg.text(p)) for p in self.pkg.sheets.values()
-                                 if p in self.pkg.parts)
+            unread = set(self.unread())
+            self._formulas = any(has_formulas(self.pkg.text(p)) for n, p in self.pkg.sheets.items()
+                                 if p in self.pkg.parts and n not in unread)
         return self._formulas
 
 
@@ -200,7 +237,8 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
     values_changed = False
     for name, edits in by_sheet.items():
         values_changed |= _apply_sheet(wb, name, edits, snap.get(name, {}), changes)
-    recalc = values_changed and wb.formulas()
+    unread = wb.unread() if values_changed else []
+    recalc = values_changed and (wb.formulas() or bool(unread))
     lists = wb.styles.list_styles()
     new_sheets: list[tuple[str, str]] = []
 
@@ -220,7 +258,8 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
         put_sheet(name, list_sheet_xml(headers, widths, old + list(rows), lists))
     log = [(c.sheet, c.cell, _display(c.before), c.what or _display(c.after), c.reason) for c in changes]
     if recalc:
-        log.append(("（ブック全体）", "", "", "fullCalcOnLoad=1", RECALC_REASON))
+        log.append(("（ブック全体）", "", "", "fullCalcOnLoad=1", RECALC_REASON if wb.formulas()
+                    else RECALC_UNREAD.format(sheets="、".join(unread))))
     put_sheet(CHANGE_LOG_SHEET, list_sheet_xml(LOG_HEADERS, LOG_WIDTHS, log, lists))
     notes = formula_notes() if formula_notes and wb.formulas() else []
     links = {(r, 2): n.location for r, n in enumerate(notes, start=2)}

@@ -90,13 +90,47 @@ def shared_strings(data: bytes | None) -> list[str]:
         t = f"{{{NS_MAIN}}}t"
         return [unescape_text("".join(x.text or "" for x in si.iter(t) if x.getparent().tag != f"{{{NS_MAIN}}}rPh"))
                 for si in parse(data).iter(f"{{{NS_MAIN}}}si")]
-    out = []
-    for si in _SI.finditer(text):
-        body = si.group(2) or ""
-        if "<rPh" in body:
-            body = _RPH.sub("", body)
-        out.append(_xml_text("".join(_TEXT.findall(body))))
-    return out
+    return [_si_text(si) for si in _SI.finditer(text)]
+
+
+def _si_text(si) -> str:
+    body = si.group(2) or ""
+    if "<rPh" in body:
+        body = _RPH.sub("", body)
+    return _xml_text("".join(_TEXT.findall(body)))
+
+
+class SharedStrings:
+    """The shared string table, parsed only as far as the cells asked for need: a pasted
+    data sheet can add hundreds of thousands of strings that no sheet the roll plans uses.
+    Indexes and `len` as for the list `shared_strings` gives."""
+
+    def __init__(self, data: bytes | None):
+        text = data.decode("utf-8") if data else ""
+        self._items: list[str] = []
+        if re.search(r"<\w+:sst\b", text[:4096]):  # a prefixed table: parsed whole
+            self._items, self._rest, self._len = shared_strings(data), None, None
+            return
+        self._text = text
+        self._rest = _SI.finditer(text)
+        self._len: int | None = None
+
+    def __len__(self) -> int:
+        if self._rest is None:
+            return len(self._items)
+        if self._len is None:
+            t = self._text
+            self._len = t.count("<si>") + t.count("<si ") + t.count("<si/>")
+        return self._len
+
+    def __getitem__(self, i: int) -> str:
+        while self._rest is not None and i >= len(self._items):
+            si = next(self._rest, None)
+            if si is None:
+                self._rest = None
+                break
+            self._items.append(_si_text(si))
+        return self._items[i]
 
 
 _T = re.compile(r'\st="([^"]*)"')

@@ -44,8 +44,9 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
             return notes_from_workbook(Path(source)) if source else []
 
     changes = apply_plan(pkg, plan, snap, formula_notes)
+    unread = {pkg.sheets[n] for n in Workbook(pkg).unread()} & pkg.untouched()
     try:
-        with atomic_path(output, [source]) as tmp:
+        with atomic_path(output, [source], copied=unread) as tmp:
             pkg.write(tmp)
     except OutputError as exc:
         part = getattr(exc, "part", None)

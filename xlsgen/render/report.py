@@ -12,9 +12,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from xlsgen.audit.inventory import compress_cells
 from xlsgen.formulas import achievement as ach
-from xlsgen.formulas import area, cell, cell_fixed_col, quote_sheet, running_area
+from xlsgen.formulas import area, cell, cell_fixed_col, compress_cells, quote_sheet, running_area
 from xlsgen.formulas import report as rf
 from xlsgen.formulas.achievement import NA as NA_MARK
 from xlsgen.measures import POLICIES, ReportBook, ReportKpi, ReportMeasure
