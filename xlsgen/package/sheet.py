@@ -105,31 +105,28 @@ class SharedStrings:
     data sheet can add hundreds of thousands of strings that no sheet the roll plans uses.
     Indexes and `len` as for the list `shared_strings` gives."""
 
+    _CHUNK = 1 << 16  # bytes decoded and parsed at a time
+
     def __init__(self, data: bytes | None):
-        text = data.decode("utf-8") if data else ""
+        data = data or b""
         self._items: list[str] = []
-        if re.search(r"<\w+:sst\b", text[:4096]):  # a prefixed table: parsed whole
-            self._items, self._rest, self._len = shared_strings(data), None, None
-            return
-        self._text = text
-        self._rest = _SI.finditer(text)
-        self._len: int | None = None
+        self._data, self._pos = data, 0
+        if re.search(rb"<\w+:sst\b", data[:4096]):  # a prefixed table: parsed whole
+            self._items, self._pos = shared_strings(data), len(data)
+            self._len = len(self._items)
+        else:
+            self._len = data.count(b"<si")  # <si>, <si …> and <si/>: no other tag starts so
 
     def __len__(self) -> int:
-        if self._rest is None:
-            return len(self._items)
-        if self._len is None:
-            t = self._text
-            self._len = t.count("<si>") + t.count("<si ") + t.count("<si/>")
         return self._len
 
     def __getitem__(self, i: int) -> str:
-        while self._rest is not None and i >= len(self._items):
-            si = next(self._rest, None)
-            if si is None:
-                self._rest = None
-                break
-            self._items.append(_si_text(si))
+        while i >= len(self._items) and self._pos < len(self._data):
+            end = self._data.find(b"</si>", self._pos + self._CHUNK)
+            end = len(self._data) if end < 0 else end + len(b"</si>")
+            chunk = self._data[self._pos:end].decode("utf-8")
+            self._items.extend(_si_text(si) for si in _SI.finditer(chunk))
+            self._pos = end
         return self._items[i]
 
 

@@ -10,8 +10,6 @@ import math
 import re
 from pathlib import Path
 
-import xlsxwriter
-
 from xlsgen.formulas import achievement as ach
 from xlsgen.formulas import area, cell, cell_fixed_col, compress_cells, quote_sheet, running_area
 from xlsgen.formulas import report as rf
@@ -37,6 +35,7 @@ from xlsgen.render.report_sheets import (
 )
 from xlsgen.render.styles import sheet_names
 from xlsgen.render.theme import GRADE_COLORS, Styles, page_setup, text_height
+from xlsgen.render.workbook import Workbook
 
 PERCENT = "%"  # values held in percent (17.8 for 17.8 %), shown with the sign
 _TRAILING_MARK = re.compile(r"\s+[-－—―‐–−‒]+$")
@@ -86,8 +85,8 @@ class Notes:
 class ReportWriter:
     def __init__(self, rb: ReportBook, path: Path, protect: bool = True):
         self.rb, self.protect = rb, protect
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "in_memory": True,
-                                                  "strings_to_urls": False})
+        self.wb = Workbook(str(path), {"strings_to_formulas": False, "in_memory": True,
+                                       "strings_to_urls": False})
         self.wb.set_properties({"title": f"{rb.title} 進行管理報告書", "author": "xlsgen",
                                 "created": rb.created})
         self.st = Styles(self.wb)

@@ -9,6 +9,7 @@ needs in its column (or merged range) width.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 
@@ -170,6 +171,12 @@ def char_em(ch: str) -> float:
     return 0.6
 
 
+def text_em(text: str) -> float:
+    """Advance of a line of text in em."""
+    return sum(char_em(ch) for ch in text)
+
+
+@functools.lru_cache(maxsize=65536)  # the same labels recur on every sheet
 def text_lines(text: str, width_px: float, font_size: float = FONT_SIZE, wrap: bool = True) -> int:
     """Lines `text` takes in a cell `width_px` pixels wide (full-width characters count
     double a half-width one)."""
@@ -180,7 +187,7 @@ def text_lines(text: str, width_px: float, font_size: float = FONT_SIZE, wrap: b
     avail = max(width_px - CELL_PAD_PX, em_px) * 0.95
     lines = 0
     for para in paras:
-        px = sum(char_em(ch) for ch in para) * em_px
+        px = text_em(para) * em_px
         lines += max(1, math.ceil(px / avail))
     return lines
 
