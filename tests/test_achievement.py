@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
+from tests.conftest import need_libreoffice
+from xlsgen import libreoffice
 from xlsgen.formulas import achievement as ach
 from xlsgen.measures import BudgetLine, ReportBook, ReportKpi, ReportMeasure
 from xlsgen.model import Direction, Quantity, TargetKind
@@ -121,11 +123,28 @@ def test_python_values_hand_computed():
     assert ach.rule_for(TargetKind.CUMULATIVE, Direction.UP, 2018, 2023, (2019, 2023)) is None
 
 
-def test_rules_in_workbook_and_recalculated(tmp_path, recalc):
-    out = tmp_path / "rules.xlsx"
+@pytest.fixture(scope="module")
+def rules_books(tmp_path_factory):
+    """The rules workbook, and a copy with 基準近接 0.01 and 評価年度 2020 typed into 設定,
+    recalculated by one LibreOffice process: (workbook, recalculated, edited, recalculated)."""
+    need_libreoffice()
+    d = tmp_path_factory.mktemp("rules")
+    out = d / "rules.xlsx"
     write_report(report(CASES), out)
+    wb = openpyxl.load_workbook(out)
+    rows = {r[0].value: r for r in wb["設定"].iter_rows()}
+    rows["基準近接"][1].value = 0.01
+    rows["評価年度"][1].value = 2020
+    edited = d / "settings.xlsx"
+    wb.save(edited)
+    back, edited_back = libreoffice.recalculate_many([out, edited], d / "recalc")
+    return out, back, edited, edited_back
+
+
+def test_rules_in_workbook_and_recalculated(rules_books):
+    out, back, _, _ = rules_books
     cached_wb = openpyxl.load_workbook(out, data_only=True)
-    fresh_wb = openpyxl.load_workbook(recalc(out), data_only=True)
+    fresh_wb = openpyxl.load_workbook(back, data_only=True)
     cached, fresh = check_rows(cached_wb["01 テスト施策"]), check_rows(fresh_wb["01 テスト施策"])
     for wb in (cached_wb, fresh_wb):
         got = check_rows(wb["02 常総型"])["年度別目標"]
@@ -143,10 +162,9 @@ def test_rules_in_workbook_and_recalculated(tmp_path, recalc):
             assert got["評価年度の\n達成率"] == (pytest.approx(rate) if rate != NA else NA), name
 
 
-def test_settings_move_results_and_year_label_follows(tmp_path, recalc):
+def test_settings_move_results_and_year_label_follows(rules_books):
     """基準近接 and 評価年度 are live inputs: changing them moves rates, pace, grade, label."""
-    out = tmp_path / "settings.xlsx"
-    write_report(report(CASES), out)
+    out, _, edited, edited_back = rules_books
     wb = openpyxl.load_workbook(out)
     settings = wb["設定"]
     rows = {r[0].value: r for r in settings.iter_rows()}
@@ -156,10 +174,9 @@ def test_settings_move_results_and_year_label_follows(tmp_path, recalc):
     assert dv and dv[0].type == "list" and "2020" in dv[0].formula1 and "2024" in dv[0].formula1
     assert openpyxl.load_workbook(out, data_only=True)["設定"][
         rows["評価年度（和暦）"][1].coordinate].value == "令和3年度"
-    rows["基準近接"][1].value = 0.01
-    year.value = 2020
-    wb.save(out)
-    fresh = openpyxl.load_workbook(recalc(out), data_only=True)
+    typed = {r[0].value: r[1].value for r in openpyxl.load_workbook(edited)["設定"].iter_rows()}
+    assert typed["基準近接"] == 0.01 and typed["評価年度"] == 2020  # what the fixture typed
+    fresh = openpyxl.load_workbook(edited_back, data_only=True)
     assert fresh["設定"][rows["評価年度（和暦）"][1].coordinate].value == "令和2年度"
     got = check_rows(fresh["01 テスト施策"])
     near = got["基準が目標に近い"]
