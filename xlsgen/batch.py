@@ -255,8 +255,16 @@ class Interrupted(XlsgenError):
 
 def _import_for_workers() -> None:
     """Import the heavy modules once in the parent, so forked workers start warm (the
-    layout engine included: a worker reads through it)."""
-    import xlsgen.layout  # noqa: F401
+    layout engine included: a worker reads through it), and load the shipped layout files
+    with their anchors compiled, which every worker would otherwise do again."""
+    import xlsgen.layout
     import xlsgen.measures  # noqa: F401
     import xlsgen.render.report  # noqa: F401
     import xlsgen.validate  # noqa: F401
+    from xlsgen.layout.detect import anchors
+
+    try:
+        for spec in xlsgen.layout.find_specs().values():
+            anchors(spec)
+    except XlsgenError:  # a broken layout file is reported with the book that meets it
+        pass
