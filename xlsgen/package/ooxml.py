@@ -9,15 +9,13 @@ DTD), the same protection defusedxml gives.
 
 from __future__ import annotations
 
-import io
+import functools
 import posixpath
 import re
 import struct
 import zipfile
 from collections.abc import MutableMapping
 from pathlib import Path
-
-from lxml import etree
 
 from xlsgen.errors import XlsgenError
 
@@ -38,15 +36,21 @@ MAIN_TYPES = {
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 MAX_UNPACKED = 512 * 1024 * 1024
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                          huge_tree=False, remove_blank_text=False)
+@functools.cache
+def _parser():
+    from lxml import etree  # imported when a part is first parsed, not by every reader
+
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                           huge_tree=False, remove_blank_text=False)
 
 
 def parse(data: bytes):
     """Parse untrusted XML without entity expansion or network access."""
     if b"<!DOCTYPE" in data[:2048] or b"<!ENTITY" in data:
         raise ValueError("DTD in a package part")
-    return etree.fromstring(data, _PARSER)
+    from lxml import etree
+
+    return etree.fromstring(data, _parser())
 
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
@@ -303,8 +307,7 @@ class Package:
         stored in the input, not compressed again), changed and new parts compressed."""
         self._flush_overrides()
         old = {i.filename: i for i in self.infos}
-        buf = io.BytesIO()  # built in memory: zipfile seeks back over every entry
-        with zipfile.ZipFile(buf, "w") as z, open(self.path, "rb") as src:
+        with open(path, "wb") as out, zipfile.ZipFile(out, "w") as z, open(self.path, "rb") as src:
             for name in self.order:
                 if name in old and name not in self.changed and _copy_stored(z, src, old[name]):
                     continue
@@ -315,7 +318,6 @@ class Package:
                 info._compresslevel = 1  # fast; the parts are small XML
                 info.external_attr = 0o644 << 16
                 z.writestr(info, self.parts[name])
-        Path(path).write_bytes(buf.getvalue())
 
 
 def _copy_stored(z: zipfile.ZipFile, src, info: zipfile.ZipInfo) -> bool:

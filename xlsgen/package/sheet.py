@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 
 from xlsgen.formulas import col_index, col_letters  # noqa: F401  (re-exported)
 from xlsgen.package.ooxml import NS_MAIN, escape_attr, escape_text, parse, unescape_text
@@ -103,27 +104,55 @@ def _si_text(si) -> str:
 class SharedStrings:
     """The shared string table, parsed only as far as the cells asked for need: a pasted
     data sheet can add hundreds of thousands of strings that no sheet the roll plans uses.
-    Indexes and `len` as for the list `shared_strings` gives."""
+    Indexes and `len` as for the list `shared_strings` gives, except that an index past
+    the end gives None (what a reader takes a missing string for).
+
+    From `data` (the part's bytes), or from `stream` (the part opened in the zip): then
+    only as much of the part is decompressed as the strings asked for need, and `len` is
+    unknown (sys.maxsize)."""
 
     _CHUNK = 1 << 16  # bytes decoded and parsed at a time
 
-    def __init__(self, data: bytes | None):
+    def __init__(self, data: bytes | None = None, stream=None):
+        self._stream = stream
         data = data or b""
+        if stream is not None:
+            data = stream.read(self._CHUNK)
         self._items: list[str] = []
         self._data, self._pos = data, 0
         if re.search(rb"<\w+:sst\b", data[:4096]):  # a prefixed table: parsed whole
+            if stream is not None:
+                data += stream.read()
+                self._stream = None
             self._items, self._pos = shared_strings(data), len(data)
             self._len = len(self._items)
+        elif stream is not None:
+            self._len = sys.maxsize
         else:
             self._len = data.count(b"<si")  # <si>, <si …> and <si/>: no other tag starts so
 
     def __len__(self) -> int:
         return self._len
 
-    def __getitem__(self, i: int) -> str:
-        while i >= len(self._items) and self._pos < len(self._data):
+    def _more(self) -> bool:
+        chunk = self._stream.read(self._CHUNK) if self._stream is not None else b""
+        if not chunk:
+            self._stream = None
+            return False
+        self._data += chunk
+        return True
+
+    def __getitem__(self, i: int) -> str | None:
+        while i >= len(self._items):
             end = self._data.find(b"</si>", self._pos + self._CHUNK)
-            end = len(self._data) if end < 0 else end + len(b"</si>")
+            if end >= 0:
+                end += len(b"</si>")
+            elif self._more():
+                continue
+            else:
+                end = len(self._data)
+                if self._pos >= end:
+                    return None
             chunk = self._data[self._pos:end].decode("utf-8")
             self._items.extend(_si_text(si) for si in _SI.finditer(chunk))
             self._pos = end

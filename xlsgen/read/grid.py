@@ -205,7 +205,6 @@ class WorkbookGrids:
         self._cache: dict[str, Grid] = {}
         self._lazy: dict[str, _SheetGrid] = {}
         self._progress = progress
-        self._sst = None
 
     def close(self) -> None:
         self._zip.close()
@@ -281,9 +280,10 @@ class WorkbookGrids:
         data = b"".join(chunks)
         cut = data.rfind(b"row>")
         text = data[: cut + 4 if cut >= 0 else 0].decode("utf-8", "replace")
-        if self._sst is None:
-            self._sst = SharedStrings(self._read_part(self._shared_strings_part()))
-        cells = read_cells(text, self._sst, lambda _s: "General")
+        part = self._shared_strings_part()
+        with (self._zip.open(part) if part and part in self._zip.NameToInfo else _empty()) as sst:
+            # streamed: the table is decompressed only as far as the strings on top need
+            cells = read_cells(text, SharedStrings(stream=sst), lambda _s: "General")
         rows: list[list] = []
         for addr, (value, _fmt) in cells.items():
             r, c = split_addr(addr)
@@ -295,12 +295,6 @@ class WorkbookGrids:
             row.extend([""] * (c - len(row)))
             row[c - 1] = value
         return Grid(name, rows)
-
-    def _read_part(self, part: str | None) -> bytes | None:
-        try:
-            return self._zip.read(part) if part else None
-        except KeyError:
-            return None
 
     def _shared_strings_part(self) -> str | None:
         try:
@@ -379,6 +373,12 @@ class WorkbookGrids:
                                           _col_index(r.group(1)) + 1 == far_col):
                 far = r.group(1).decode() + r.group(2).decode()
         return far
+
+
+def _empty():
+    import io
+
+    return io.BytesIO(b"")
 
 
 _FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)>(.*?)</(?:\w+:)?c>", re.S)
