@@ -188,3 +188,23 @@ def test_app_functions_take_the_book_read(tmp_path, monkeypatch):
 
     with pytest.raises(XlsgenError):  # the book's own file is still refused as the output
         app.build_file(book, OJIYA)
+
+
+def test_a_forbidden_character_in_a_large_copied_part_names_the_input(big, tmp_path, monkeypatch):
+    """The shared strings of a pasted sheet are copied as stored and, being large, scanned
+    for the characters XML forbids rather than parsed: a raw BEL from a paste is still found
+    and reported as the input's fault, and nothing is written."""
+    from tests.hostile_corpus import first_string, replace_text
+    from xlsgen import atomic
+    from xlsgen.errors import XlsgenError
+
+    monkeypatch.setattr(atomic, "LARGE_COPIED_BYTES", 100_000)
+    with zipfile.ZipFile(big) as z:
+        assert z.getinfo("xl/sharedStrings.xml").file_size > atomic.LARGE_COPIED_BYTES
+    title = first_string(big)
+    src = replace_text(tmp_path / "ctrl.xlsx", title, title + "\x07", src=big)
+    out = tmp_path / "ctrl_R4.xlsx"
+    with pytest.raises(XlsgenError, match="XML で使えない文字") as e:
+        app.rollforward_file(src, "R4", out)
+    assert "ctrl.xlsx" in str(e.value) and "保存し直して" in str(e.value)
+    assert not out.exists()

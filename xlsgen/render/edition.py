@@ -45,8 +45,9 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
 
     changes = apply_plan(pkg, plan, snap, formula_notes)
     unread = {pkg.sheets[n] for n in Workbook(pkg).unread()} & pkg.untouched()
+    copied = {i.filename for i in pkg.infos} - pkg.changed
     try:
-        with atomic_path(output, [source], copied=unread) as tmp:
+        with atomic_path(output, [source], skip=unread, copied=copied) as tmp:
             pkg.write(tmp)
     except OutputError as exc:
         part = getattr(exc, "part", None)
