@@ -208,3 +208,47 @@ def test_a_forbidden_character_in_a_large_copied_part_names_the_input(big, tmp_p
         app.rollforward_file(src, "R4", out)
     assert "ctrl.xlsx" in str(e.value) and "保存し直して" in str(e.value)
     assert not out.exists()
+
+
+def test_roll_lists_the_inputs_formulas_from_its_package_as_openpyxl_reads_them(tmp_path, monkeypatch):
+    """数式一覧 of an edition comes from the package the roll holds, never from an openpyxl
+    load of the book, and says the same as openpyxl's reading would: plain, shared (the
+    followers translated), array formulas and defined names, sheet-scoped ones included."""
+    import warnings
+
+    import openpyxl.reader.excel
+
+    from tests.fidelity_corpus import S1, _cell, _workbook_child, build
+    from xlsgen.package import Package
+    from xlsgen.package.formulas import FormulaBook
+    from xlsgen.render.formula_map import notes_from_workbook
+
+    def shared_and_array(parts):
+        _cell(parts, S1, 17, '<c r="M17"><f t="shared" ref="M17:M19" si="0">D17*2+$E$17</f><v>1</v></c>'
+                             '<c r="N17"><f t="array" ref="N17">SUM(D17:H17*2)</f><v>3</v></c>')
+        _cell(parts, S1, 18, '<c r="M18"><f t="shared" si="0"/><v>2</v></c>')
+        _cell(parts, S1, 19, '<c r="M19"><f t="shared" si="0"/><v>2</v></c>')
+        _workbook_child(parts, "<definedName name=\"局所\" localSheetId=\"1\">'02'!$B$2</definedName>")
+        _cell(parts, "xl/worksheets/sheet2.xml", 2, '<c r="M2"><f>局所*2&amp;"円"</f><v>1</v></c>')
+
+    from tests import fidelity_corpus
+
+    monkeypatch.setitem(fidelity_corpus.FEATURES, "shared", shared_and_array)
+    src = build("formulas", tmp_path, extra=("shared", "defined_names"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = [(n.sheet, n.cells, n.formula, n.explanation) for n in notes_from_workbook(src)]
+    got = [(n.sheet, n.cells, n.formula, n.explanation) for n in notes_from_workbook(FormulaBook(Package(src)))]
+    assert got == want
+    assert any(c.startswith("M17:M19") for _, c, _, _ in got) and any("局所" in e for *_, e in got)
+    monkeypatch.setattr(openpyxl.reader.excel, "load_workbook",
+                        lambda *a, **k: pytest.fail("the roll loaded the book with openpyxl"))
+    monkeypatch.setattr(openpyxl, "load_workbook",
+                        lambda *a, **k: pytest.fail("the roll loaded the book with openpyxl"))
+    out = tmp_path / "R4.xlsm" if src.suffix == ".xlsm" else tmp_path / "R4.xlsx"
+    app.rollforward_file(src, "R4", out)
+    monkeypatch.undo()
+    from xlsgen.model import FORMULA_MAP_SHEET
+
+    listed = [r for r in openpyxl.load_workbook(out)[FORMULA_MAP_SHEET].iter_rows(min_row=2, values_only=True)]
+    assert [(r[0], r[2]) for r in listed if r[0]] == [(s, f) for s, _, f, _ in want]

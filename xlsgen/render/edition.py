@@ -11,6 +11,7 @@ from xlsgen.atomic import atomic_path
 from xlsgen.errors import InputFileError, OutputError, XlsgenError
 from xlsgen.model import Change, Plan, Snapshot
 from xlsgen.package import Package, Workbook, apply_plan
+from xlsgen.package.formulas import FormulaBook
 from xlsgen.package.styles import INPUT_RGB
 
 INPUT_FILL_RGB = INPUT_RGB  # light yellow: a cell left for the clerk
@@ -38,11 +39,15 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
     check_extension(pkg, output)
 
     def formula_notes() -> list:
+        """The input's formulas, from the package the roll holds (no second load of the
+        book): the sheets as they were before the edits, large unread sheets left out."""
         from xlsgen.render.formula_map import notes_from_workbook
         with warnings.catch_warnings():  # openpyxl's English warnings are not for the clerk
             warnings.simplefilter("ignore")
-            return notes_from_workbook(Path(source)) if source else []
+            return notes_from_workbook(book) if book is not None else []
 
+    wb = Workbook(pkg)  # read before any edit is applied
+    book = FormulaBook(pkg, skip=set(wb.unread())) if wb.formulas() else None
     changes = apply_plan(pkg, plan, snap, formula_notes)
     unread = {pkg.sheets[n] for n in Workbook(pkg).unread()} & pkg.untouched()
     copied = {i.filename for i in pkg.infos} - pkg.changed
