@@ -172,6 +172,7 @@ def in_process(rounds: int, tmp: Path, big: Path, f40k: Path, in10: Path, cells_
         floor_out.mkdir(exist_ok=True)
         inputs = [str(p) for p in sorted(in10.glob("*.xlsx"))]
         out["floor"] = timed(lambda: floor_main(str(cells_pickle), str(floor_out), inputs))
+        out["run"] = timed(lambda: app.run_folder(in10, tmp / "ip_out10", 1))
     return out
 
 
