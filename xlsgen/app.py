@@ -389,7 +389,8 @@ def collect_forms(master, forms, output, layout: str = "auto", layout_file=None)
 
 
 def collect_lines(result, limit: int = 20) -> list[str]:
-    """The status table and problems as text (problems start with 指摘)."""
+    """The status table and problems as text (未記入 is counted per owner, listed in the
+    回収の指摘 sheet and the JSON)."""
     from xlsgen.roundtrip.collect import SEVERITY_JA
 
     d = result.to_dict()["summary"]
@@ -401,7 +402,7 @@ def collect_lines(result, limit: int = 20) -> list[str]:
             f"  記入 {o.filled}/{o.inputs}、反映 {o.applied}、指摘 {o.problems}  {o.file}（{o.saved}）{extra}"
             if o.file else ""))
     lines += [f"  不受理: {r.file}: {r.reason}" for r in result.rejected]
-    shown = [p for p in result.problems if p.severity != "info"]
+    shown = [p for p in result.problems if p.severity != "info" and p.code != "empty"]
     for p in shown[:limit]:
         lines.append(f"指摘: [{SEVERITY_JA[p.severity]}] {p.owner} {p.file} {p.form_cell}"
                      f"{' → ' + p.master_cell if p.master_cell else ''}: {p.message}")

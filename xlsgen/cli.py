@@ -375,7 +375,7 @@ def collect(master, forms, output, fmt, status_out, layout, layout_file):
         dump_json(result.to_dict(), None)
         return
     for line in app.collect_lines(result):
-        click.echo(line, err=line.startswith("指摘"))
+        click.echo(line)
 
 
 @cli.command()

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from xlsgen.errors import InputFileError, XlsgenError
+from xlsgen.model import COLLECTION_PROBLEMS_SHEET as PROBLEM_SHEET
+from xlsgen.model import COLLECTION_STATUS_SHEET as STATUS_SHEET
 from xlsgen.roundtrip import form as F
 from xlsgen.roundtrip import segments
 from xlsgen.roundtrip import values as V
@@ -30,8 +32,7 @@ from xlsgen.roundtrip.assignment import NUMBER, Assignment, fingerprint
 from xlsgen.roundtrip.distribute import master_value
 from xlsgen.wareki import FiscalYear
 
-STATUS_SHEET = "回収状況"
-PROBLEM_SHEET = "回収の指摘"
+
 STATUS_HEADERS = ("課・施策", "状況", "入力欄", "記入", "未記入", "反映", "指摘", "ファイル", "保存日時",
                   "差し替えた提出")
 STATUS_WIDTHS = (22, 10, 8, 8, 8, 8, 8, 40, 17, 40)
@@ -206,15 +207,11 @@ def collect(master: str | Path, forms: list, output: str | Path, layout: str = "
         else:
             accepted.append((n, f))
 
-    # owners: the distribution's roster as the forms recorded it, then the master's
-    owners: dict[str, OwnerStatus] = {}
+    # owners: the master's, then any other the distribution's roster recorded
+    owners: dict[str, OwnerStatus] = {o.name: OwnerStatus(o.name, o.kind) for o in roster.owners}
     for _, f in accepted:
-        for name in f.identity.get("roster") or {}:
+        for name in sorted(f.identity.get("roster") or {}):
             owners.setdefault(name, OwnerStatus(name, "department"))
-    for o in roster.owners:
-        owners.setdefault(o.name, OwnerStatus(o.name, o.kind))
-    for o in roster.owners:
-        owners[o.name].kind = o.kind
 
     # the last saved form of each owner replaces the earlier ones
     latest: dict[str, tuple[int, F.ReturnedForm]] = {}

@@ -218,13 +218,20 @@ def formula_cells(xml: str) -> set[str]:
 
 def custom_properties(pkg) -> dict[str, str]:
     """Custom document properties (docProps/custom.xml) with text values."""
+    from xlsgen.package.ooxml import parse
+
     data = pkg.parts.get("docProps/custom.xml")
     if not data:
         return {}
-    text = data.decode("utf-8", "replace")
+    try:
+        root = parse(data)
+    except Exception:  # noqa: BLE001 - damaged properties: no identity
+        return {}
     out = {}
-    for m in re.finditer(r'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:\w+>([^<]*)</vt:\w+>', text):
-        out[m.group(1)] = m.group(2)
+    for prop in root:
+        name = prop.get("name")
+        if name is not None and len(prop):
+            out[name] = prop[0].text or ""
     return out
 
 
