@@ -361,8 +361,8 @@ def _same(now: Any, answer: Any, a: Assignment) -> bool:
             and not isinstance(now, bool) and not isinstance(answer, bool):
         return abs(now - answer) <= 1e-9 * max(1.0, abs(now), abs(answer))
     if isinstance(now, str) and isinstance(answer, (int, float)) and a.value_type == NUMBER:
-        parsed = V.check(a, now)
-        return parsed.status == V.OK and _same(parsed.value, answer, a) and not isinstance(parsed.value, str)
+        parsed = V.check(a, now)  # a number the sheet keeps as text (17件)
+        return parsed.status == V.OK and not isinstance(parsed.value, str) and _same(parsed.value, answer, a)
     return (now if now not in (None, "") else None) == (answer if answer not in (None, "") else None)
 
 

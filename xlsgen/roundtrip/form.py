@@ -208,8 +208,8 @@ def locked_edits(snap: dict, locked: dict[str, dict[str, str]], inputs: set[tupl
     return sorted(out, key=lambda e: (e[0], split_addr(e[1]) if e[1] else (0, 0)))
 
 
-_FORMULA_CELL = re.compile(r'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]+[0-9]+)"[^>]*?>(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f\b',
-                           re.S)
+_FORMULA_CELL = re.compile(r'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]+[0-9]+)"[^>]*?(?<!/)>(?:(?!</(?:\w+:)?c>).)*?'
+                           r'<(?:\w+:)?f\b', re.S)
 
 
 def formula_cells(xml: str) -> set[str]:

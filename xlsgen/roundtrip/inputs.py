@@ -161,6 +161,9 @@ def roster(book, to: int | None = None, previous=None) -> Roster:
         prev = {p.sheet: p for p in previous.projects} if previous is not None else {}
         for p in book.projects:
             _project_sheet(r, p, fy, opts, prev.get(p.sheet), by_measure)
+    else:
+        r.notes.append(f"様式「{r.layout_title}」のブックには、年度ごとの実績値や評価を書き込むセルがありません"
+                       "（計画の一覧表です）")
     _owners(r, by_measure)
     return r
 
