@@ -7,6 +7,9 @@ python3): `python3 tests/uno_calc.py JOB.json` prints a JSON result. The job:
      "type": [["数値の入力", "C2", "書き換え"], ...],   # typed into the cell like a user (dispatcher):
                                                          # protection applies
      "api": [["数値の入力", "G3", -5], ...],           # set through the API (no protection check)
+     "insert_rows": [["01", 1, 2]], "insert_cols": [["01", 0, 1]],   # zero-based index, count
+     "move_row": [["02", 17, 16]],                    # row 17 moved above row 16 (one-based)
+     "move_sheet": [["33", 0]],                        # tab order
      "show_invalid": ["数値の入力"],                   # Tools > Detective > Mark Invalid Data
      "probe": [["数値の入力", "G2"], ...],             # lock flag, text and validation of cells
      "save_as": "out.xlsx"}                            # store as .xlsx (Calc MS Excel 2007 XML)
@@ -91,6 +94,19 @@ def run(ctx, job: dict) -> dict:
             disp.executeDispatch(frame, ".uno:GoToCell", "", 0, (prop("ToPoint", f"$'{sheet}'.{cell}"),))
             disp.executeDispatch(frame, ".uno:EnterString", "", 0, (prop("StringName", text),))
             out["typed"][f"{sheet}!{cell}"] = {"before": before, "after": c.getString()}
+        for sheet, index, count in job.get("insert_rows", []):  # zero-based row index
+            sheets.getByName(sheet).Rows.insertByIndex(index, count)
+        for sheet, index, count in job.get("insert_cols", []):
+            sheets.getByName(sheet).Columns.insertByIndex(index, count)
+        for sheet, src, dst in job.get("move_row", []):  # one-based rows: row src goes above row dst
+            ws = sheets.getByName(sheet)
+            ws.Rows.insertByIndex(dst - 1, 1)
+            src = src + 1 if src >= dst else src
+            source = ws.getCellRangeByName(f"A{src}:Z{src}").RangeAddress
+            ws.moveRange(ws.getCellRangeByName(f"A{dst}").CellAddress, source)
+            ws.Rows.removeByIndex(src - 1, 1)
+        for name, position in job.get("move_sheet", []):
+            sheets.moveByName(name, position)
         for sheet, cell, value in job.get("api", []):
             c = sheets.getByName(sheet).getCellRangeByName(cell)
             if isinstance(value, (int, float)):
