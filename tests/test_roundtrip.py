@@ -75,9 +75,10 @@ def trip(tmp_path_factory):
                 answers[key] = value
                 rejected[key] = code
                 expected.pop(key)
-        if owner == "観光交流課":  # the KPI name of one row and the cover changed (protection taken off)
-            row = next(i for i in mine if i.assignment.group == KPI)
-            locked = {(row.sheet, f"C{row.cell[1:]}"): "書き換えた指標名", ("表紙", "B3"): "別の課"}
+        if owner == "観光交流課":  # the KPI name of one row, a reference and the cover changed
+            row, other = [i for i in mine if i.assignment.group == KPI][:2]
+            locked = {(row.sheet, f"C{row.cell[1:]}"): "書き換えた指標名", ("表紙", "B3"): "別の課",
+                      (other.sheet, f"F{other.cell[1:]}"): "参考を消した"}  # only reported: still taken
             rejected[row.assignment.key] = "row-changed"
             expected.pop(row.assignment.key)
         if owner == "農林課":  # v1 on 5/20, corrected v2 on 5/25, given first on the command line
@@ -192,7 +193,8 @@ def test_every_rejected_input_is_reported_with_department_and_cells(trip):
         assert {p["owner"] for p in conflict} == set(a.departments[:2])
         assert all(a.departments[0] in p["message"] and a.departments[1] in p["message"] for p in conflict)
     locked = [p for p in problems if p["code"] == "locked-edit"]
-    assert {p["form_cell"] for p in locked} >= {"表紙!B3"} and all(p["owner"] == "観光交流課" for p in locked)
+    assert len(locked) == 3 and all(p["owner"] == "観光交流課" for p in locked)
+    assert "表紙!B3" in {p["form_cell"] for p in locked}
     reasons = {r["file"]: r["reason"] for r in trip["status"]["rejected"]}
     assert "令和3年度版の照会様式です" in reasons[f"学校教育課_{BOOK}_R3.xlsx"]
     assert "別のブック" in next(v for k, v in reasons.items() if k.startswith("企画課_"))
@@ -262,3 +264,21 @@ def test_diff_against_the_distributed_master_lists_exactly_the_answers(trip):
     applied = {(f"{a['sheet']}!{a['cell']}", a["segment"]) for a in trip["status"]["applied"]}
     assert changed == applied
     assert all(c.kind in ("value", "text") for c in result.changes)
+
+
+def test_one_folder_for_master_forms_and_output(trip, tmp_path):
+    """The master, the returned forms and the output in one folder: the master and the
+    output are not taken for forms, and collecting again gives the same bytes."""
+    folder = tmp_path / "回収"
+    folder.mkdir()
+    master = folder / trip["master"].name
+    shutil.copy(trip["master"], master)
+    for f in trip["files"]:
+        if f.parent.name != "v1":  # the earlier 農林課 form has the same name as the corrected one
+            shutil.copy(f, folder / f.name)
+    out = folder / "回収結果.xlsx"
+    first = app.collect_forms(master, [folder], out)
+    data = out.read_bytes()
+    again = app.collect_forms(master, [folder], out)
+    assert out.read_bytes() == data and len(first.rejected) == len(again.rejected) == 3
+    assert {a.cell for a in first.applied} == {a["cell"] for a in trip["status"]["applied"]}

@@ -36,6 +36,9 @@ def _a(**kw) -> Assignment:
     (_a(), "▲3", "General", REJECTED, None, "out-of-range"),
     (_a(), 500, "General", OK, 500, "jump"),                # over ten times last year: a warning
     (_a(), True, "General", REJECTED, None, "not-a-number"),
+    (_a(), 44682, "yyyy/m/d", REJECTED, None, "date"),       # 5/1 typed and taken as a date by Excel
+    (_a(value_type=TEXT, group=WRITING, unit=None, segment="商工振興課", max_length=99),
+     "増えた。\n【学校教育課】\n減った。", "General", REJECTED, None, "heading"),  # another department's heading
     (_a(), None, "General", EMPTY, None, "empty"),
     (_a(), "  ", "General", EMPTY, None, "empty"),
     (_a(unit="%", previous=17.8), 0.178, "0.0%", OK, 17.8, None),   # typed as 17.8% in Excel

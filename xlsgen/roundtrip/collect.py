@@ -148,13 +148,16 @@ class _Candidate:
         return self.input.assignment
 
 
-def form_paths(paths) -> list[Path]:
-    """The files named, with folders expanded to their workbooks (sorted by name)."""
+def form_paths(paths, skip=()) -> list[Path]:
+    """The files named, with folders expanded to their workbooks (sorted by name; the files
+    in `skip`, such as the master and the output, left out of a folder's)."""
+    from xlsgen.atomic import is_same_file
+
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out += sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() in (".xlsx", ".xlsm")
-                          and not x.name.startswith(("~$", ".")))
+                          and not x.name.startswith(("~$", ".")) and not any(is_same_file(x, s) for s in skip))
         else:
             out.append(p)
     seen, unique = set(), []
@@ -176,7 +179,7 @@ def collect(master: str | Path, forms: list, output: str | Path, layout: str = "
     from xlsgen.roundtrip import inputs as I
 
     master, output = Path(master), Path(output)
-    paths = [p for p in form_paths(forms) if not is_same_file(p, master)]
+    paths = [p for p in form_paths(forms, [master, output]) if not is_same_file(p, master)]
     refuse_overwrite(output, [master, *paths])
     book = refuse_failed_read(read_book(master, layout, layout_file), "回収結果")
     pkg, snap = open_package(master)
@@ -294,17 +297,18 @@ def _identity_problem(f: F.ReturnedForm, book, roster, by_key: dict, sha: str) -
 
 def _answers(f: F.ReturnedForm, problems: list[Problem]) -> list[tuple[F.FormInput, V.Answer]]:
     """Every input of `f` checked; problems (with both cells) appended."""
-    edited_rows = {}
     from xlsgen.package.sheet import split_addr
 
+    edited_rows: dict[str, set] = {}
     for sheet, addr, what in f.edits:
         problems.append(Problem(f.owner, f.path.name, f"{sheet}!{addr}" if addr else sheet, "", "warning",
                                 "locked-edit", f"入力欄ではないセルが{what}（取り込みません）"
                                 if what.endswith("ています") else f"{what}（取り込みません）"))
-        if addr:
-            edited_rows.setdefault(sheet, set()).add(split_addr(addr)[0])
-        else:
+        column = addr.rstrip("0123456789") if addr else None
+        if not addr:
             edited_rows.setdefault(sheet, set()).add(None)
+        elif column in F.LABEL_COLUMNS.get(sheet, ()):
+            edited_rows.setdefault(sheet, set()).add(split_addr(addr)[0])
     out = []
     for i in f.inputs:
         a = i.assignment

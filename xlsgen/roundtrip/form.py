@@ -260,6 +260,9 @@ TEXT_COLUMNS = (("№", 5), ("施策", 20), ("項目", 16), ("参考（前年度
                 ("文字数", 8))
 NUMBER_INPUT_COL = 6
 TEXT_INPUT_COL = 4
+# the columns that say what a row's input is (施策, 指標・項目, 記入する値, 単位 / 施策, 項目): a
+# changed one makes the row's input unusable; other locked cells changed are only reported
+LABEL_COLUMNS = {NUMBER_SHEET: ("B", "C", "D", "E"), TEXT_SHEET: ("B", "C")}
 FIRST_ROW = 1  # zero-based: row 2, under the heading row
 
 

@@ -50,6 +50,8 @@ def check(a: Assignment, raw: Any, number_format: str = "General", formula: bool
         return ans
     if a.value_type == NUMBER:
         ans = _number(a, raw, number_format)
+        if ans.status == OK and isinstance(raw, (int, float)) and is_date_format(number_format):
+            ans = _reject("date", "日付として入力されています（数値だけを入力してください）")
     elif a.value_type == CHOICE:
         text = _plain(str(raw))
         ans = Answer(OK, text) if text in a.choices else _reject(
@@ -57,13 +59,33 @@ def check(a: Assignment, raw: Any, number_format: str = "General", formula: bool
     else:
         text = _number_text(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else str(raw)
         text = text.replace("\r\n", "\n").strip()
+        heading = _department_heading(text) if a.segment else None
         if a.max_length and len(text) > a.max_length:
             ans = _reject("too-long", f"文字数が上限（{a.max_length}字）を超えています（{len(text)}字）")
+        elif heading:
+            ans = _reject("heading", f"文中に課の見出し「{heading}」があります（ほかの課の欄と区別できなくなるため、"
+                          "見出しを消してください）")
         else:
             ans = Answer(OK, text)
     if formula and ans.status == OK:
         ans.warn("formula", "数式が入っています。計算結果の値を取り込みました")
     return ans
+
+
+def _department_heading(text: str) -> str | None:
+    """The first line of `text` that reads as a department heading (【…課】), or None."""
+    from xlsgen.roundtrip.segments import split
+
+    return next((p.heading for p in split(text) if p.department), None)
+
+
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def is_date_format(fmt: str | None) -> bool:
+    """A number format that shows a date or time (yyyy/m/d, ggge年m月d日, h:mm)."""
+    bare = _QUOTED.sub("", fmt or "").lower()
+    return bare not in ("", "general") and bool(re.search(r"[ymdhsge]", bare)) and not re.search(r"[0#?]", bare)
 
 
 def _cut(text: str, n: int = 30) -> str:
