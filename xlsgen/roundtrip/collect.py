@@ -32,7 +32,6 @@ from xlsgen.roundtrip.assignment import NUMBER, Assignment, fingerprint
 from xlsgen.roundtrip.distribute import master_value
 from xlsgen.wareki import FiscalYear
 
-
 STATUS_HEADERS = ("課・施策", "状況", "入力欄", "記入", "未記入", "反映", "指摘", "ファイル", "保存日時",
                   "差し替えた提出")
 STATUS_WIDTHS = (22, 10, 8, 8, 8, 8, 8, 40, 17, 40)
