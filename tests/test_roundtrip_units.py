@@ -4,6 +4,7 @@ workbook at all."""
 
 from __future__ import annotations
 
+import json
 import zipfile
 
 import pytest
@@ -116,3 +117,16 @@ def test_a_tampered_identity_is_refused(distributed, tmp_path):
     assert not result.applied
     ok = app.collect_forms(distributed.master, [good], tmp_path / "ok.xlsx")
     assert [a.after for a in ok.applied] == [3]
+
+
+def test_forms_are_shown_by_the_names_their_senders_gave_them(distributed, tmp_path):
+    """The page keeps uploads under names it makes up; the status shows the real names."""
+    form = next(f.path for f in distributed.forms if f.owner == "企画政策課")
+    upload = fill(form, tmp_path / "upload_1.xlsx", {}, jst(20))
+    stray = tmp_path / "upload_2.xlsx"
+    stray.write_bytes(b"not a workbook")
+    result = app.collect_forms(distributed.master, [upload, stray], tmp_path / "new.xlsx",
+                               names={str(upload): form.name, str(stray): "メモ.xlsx"})
+    owner = next(o for o in result.owners if o.owner == "企画政策課")
+    assert owner.file == form.name and [r.file for r in result.rejected] == ["メモ.xlsx"]
+    assert "upload_" not in json.dumps(result.to_dict(), ensure_ascii=False).replace(str(tmp_path), "")

@@ -379,12 +379,15 @@ def distribute_lines(result) -> list[str]:
     return lines
 
 
-def collect_forms(master, forms, output, layout: str = "auto", layout_file=None):
+def collect_forms(master, forms, output, layout: str = "auto", layout_file=None,
+                  names: dict[str, str] | None = None):
     """`xlsgen collect`: check the returned `forms` (files or folders) and write `master`
-    with the accepted answers to `output`; returns the `Collection`."""
+    with the accepted answers to `output`; returns the `Collection`. `names` ({path: name})
+    shows each form by the name its sender gave it (the page keeps uploads under names it
+    makes up)."""
     from xlsgen.roundtrip.collect import collect
 
-    return collect(master, list(forms), output, layout, layout_file)
+    return collect(master, list(forms), output, layout, layout_file, names)
 
 
 def collect_lines(result, limit: int = 20) -> list[str]:

@@ -169,8 +169,10 @@ def form_paths(paths, skip=()) -> list[Path]:
 
 
 def collect(master: str | Path, forms: list, output: str | Path, layout: str = "auto",
-            layout_file: str | None = None) -> Collection:
-    """Collect `forms` (files or folders) into a copy of `master` written to `output`."""
+            layout_file: str | None = None, names: dict[str, str] | None = None) -> Collection:
+    """Collect `forms` (files or folders) into a copy of `master` written to `output`.
+    `names` ({path: name}) shows a file by the name its sender gave it (uploads kept under
+    names the server made up)."""
     from xlsgen.atomic import is_same_file, refuse_overwrite
     from xlsgen.layout import read_book
     from xlsgen.read.refuse import refuse_failed_read
@@ -188,13 +190,18 @@ def collect(master: str | Path, forms: list, output: str | Path, layout: str = "
     rejected: list[Rejected] = []
     problems: list[Problem] = []
     returned: list[tuple[int, F.ReturnedForm]] = []
+    def shown(p: Path) -> str:
+        return (names or {}).get(str(p), p.name)
+
     for n, p in enumerate(paths):
         try:
-            returned.append((n, F.read_form(p)))
+            form = F.read_form(p)
+            form.name = shown(p)
+            returned.append((n, form))
         except F.NotAForm as exc:
-            rejected.append(Rejected(p.name, "", str(exc)))
+            rejected.append(Rejected(shown(p), "", str(exc)))
         except InputFileError as exc:
-            rejected.append(Rejected(p.name, "", str(exc).replace(f"{p}: ", "")))
+            rejected.append(Rejected(shown(p), "", str(exc).replace(f"{p}: ", "")))
     editions = {f.identity.get("edition") for _, f in returned}
     edition = book.fiscal_year or (editions.pop() if len(editions) == 1 else None)
     if edition is None:
@@ -205,7 +212,7 @@ def collect(master: str | Path, forms: list, output: str | Path, layout: str = "
     for n, f in returned:
         why = _identity_problem(f, book, roster, by_key, sha)
         if why:
-            rejected.append(Rejected(f.path.name, f.owner, why))
+            rejected.append(Rejected(f.name, f.owner, why))
         else:
             accepted.append((n, f))
 
@@ -226,8 +233,8 @@ def collect(master: str | Path, forms: list, output: str | Path, layout: str = "
     candidates: list[_Candidate] = []
     for owner, (_, f) in sorted(latest.items(), key=lambda x: x[1][0]):
         st = owners.setdefault(owner, OwnerStatus(owner, f.identity.get("owner_kind", "department")))
-        st.status, st.file, st.saved, st.inputs = SUBMITTED, f.path.name, f.saved_text, len(f.inputs)
-        st.replaced = [g.path.name for g in earlier.get(owner, [])]
+        st.status, st.file, st.saved, st.inputs = SUBMITTED, f.name, f.saved_text, len(f.inputs)
+        st.replaced = [g.name for g in earlier.get(owner, [])]
         before = len(problems)
         answers = _answers(f, problems)
         for i, ans in answers:
@@ -300,7 +307,7 @@ def _answers(f: F.ReturnedForm, problems: list[Problem]) -> list[tuple[F.FormInp
 
     edited_rows: dict[str, set] = {}
     for sheet, addr, what in f.edits:
-        problems.append(Problem(f.owner, f.path.name, f"{sheet}!{addr}" if addr else sheet, "", "warning",
+        problems.append(Problem(f.owner, f.name, f"{sheet}!{addr}" if addr else sheet, "", "warning",
                                 "locked-edit", f"入力欄ではないセルが{what}（取り込みません）"
                                 if what.endswith("ています") else f"{what}（取り込みません）"))
         column = addr.rstrip("0123456789") if addr else None
@@ -314,14 +321,14 @@ def _answers(f: F.ReturnedForm, problems: list[Problem]) -> list[tuple[F.FormInp
         where = f"{i.sheet}!{i.cell}"
         rows = edited_rows.get(i.sheet, set())
         if None in rows or split_addr(i.cell)[0] in rows:
-            problems.append(Problem(f.owner, f.path.name, where, a.where, "error", "row-changed",
+            problems.append(Problem(f.owner, f.name, where, a.where, "error", "row-changed",
                                     f"「{a.label}」の行の見出しが書き換えられているため、この入力は取り込みません"))
             out.append((i, V.Answer(V.REJECTED)))
             continue
         raw, fmt, formula = f.values[(i.sheet, i.cell)]
         ans = V.check(a, raw, fmt, formula)
         for severity, code, message in ans.problems:
-            problems.append(Problem(f.owner, f.path.name, where, a.where, severity, code,
+            problems.append(Problem(f.owner, f.name, where, a.where, severity, code,
                                     f"「{a.label}」{a.item}: {message}"))
         out.append((i, ans))
     return out
@@ -337,9 +344,9 @@ def _resubmission_notes(old: F.ReturnedForm, new: F.ReturnedForm, answers, probl
         if now is None or was.status == V.EMPTY and now.status == V.EMPTY:
             continue
         if was.value != now.value:
-            problems.append(Problem(new.owner, new.path.name, f"{i.sheet}!{i.cell}", i.assignment.where, "info",
-                                    "resubmitted", f"再提出で差し替え（{old.path.name}: {_show(was.value)} → "
-                                    f"{new.path.name}: {_show(now.value)}）"))
+            problems.append(Problem(new.owner, new.name, f"{i.sheet}!{i.cell}", i.assignment.where, "info",
+                                    "resubmitted", f"再提出で差し替え（{old.name}: {_show(was.value)} → "
+                                    f"{new.name}: {_show(now.value)}）"))
 
 
 def _show(v: Any) -> str:
@@ -381,9 +388,9 @@ def _without_conflicts(candidates: list[_Candidate], problems: list[Problem]) ->
         if len(distinct) == 1:
             out.append(cs[0])
             continue
-        who = "、".join(f"{c.owner}（{c.form.path.name}: {_show(c.value)}）" for c in cs)
+        who = "、".join(f"{c.owner}（{c.form.name}: {_show(c.value)}）" for c in cs)
         for c in cs:
-            problems.append(Problem(c.owner, c.form.path.name, f"{c.input.sheet}!{c.input.cell}", c.a.where,
+            problems.append(Problem(c.owner, c.form.name, f"{c.input.sheet}!{c.input.cell}", c.a.where,
                                     "error", "conflict", f"「{c.a.label}」{c.a.item}: 複数の回答が食い違うため、"
                                     f"どれも反映していません（{who}）"))
     return out
@@ -398,7 +405,7 @@ def _plan(candidates: list[_Candidate], snap: dict, roster):
     texts: dict[tuple[str, str], Any] = {}
     for c in sorted(candidates, key=lambda c: (order.get(c.a.key, len(order)), c.owner)):
         a = c.a
-        reason = f"{c.owner}の回答（{c.form.path.name}）: {a.label} {a.item}"
+        reason = f"{c.owner}の回答（{c.form.name}）: {a.label} {a.item}"
         sheet_snap = snap.get(a.sheet, {})
         if a.segment:
             before = texts.get((a.sheet, a.cell), sheet_snap.get(a.cell, (None, ""))[0])
@@ -406,13 +413,13 @@ def _plan(candidates: list[_Candidate], snap: dict, roster):
                                      str(c.value), a.segment_order)
             texts[(a.sheet, a.cell)] = after
             plan.edits.append(Edit(a.sheet, a.cell, after, reason))
-            applied.append(Applied(c.owner, c.form.path.name, a.sheet, a.cell, a.segment, a.label,
+            applied.append(Applied(c.owner, c.form.name, a.sheet, a.cell, a.segment, a.label,
                                    segments.body(before if isinstance(before, str) else None, a.segment),
                                    c.value))
             continue
         value, fmt = _to_master(a, c.value, sheet_snap)
         plan.edits.append(Edit(a.sheet, a.cell, value, reason, number_format=fmt))
-        applied.append(Applied(c.owner, c.form.path.name, a.sheet, a.cell, None, a.label,
+        applied.append(Applied(c.owner, c.form.name, a.sheet, a.cell, None, a.label,
                                sheet_snap.get(a.cell, (None, ""))[0], value))
     return plan, applied
 

@@ -105,6 +105,10 @@ class ReturnedForm:
     values: dict[tuple[str, str], tuple[Any, str, bool]]  # (sheet, cell) → (value, format, formula)
     edits: list[tuple[str, str, str]] = field(default_factory=list)  # (sheet, cell, what)
     saved: datetime | None = None
+    name: str = ""  # the file's name as its sender knows it
+
+    def __post_init__(self):
+        self.name = self.name or self.path.name
 
     @property
     def owner(self) -> str:
