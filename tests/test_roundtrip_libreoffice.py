@@ -36,8 +36,12 @@ def uno_python():
 def calc(uno_python, tmp_path, job: dict) -> dict:
     path = tmp_path / "job.json"
     path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-    out = subprocess.run([uno_python, str(SCRIPT), str(path)], capture_output=True, text=True, timeout=300,
-                         env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    for _ in range(2):  # LibreOffice 7.4 headless now and then dies on a refused keystroke: once more
+        out = subprocess.run([uno_python, str(SCRIPT), str(path)], capture_output=True, text=True,
+                             timeout=300, env=env)
+        if out.returncode == 0 or "DisposedException" not in out.stderr:
+            break
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -42,9 +42,7 @@ from xlsgen.wareki import FiscalYear
 DEFAULT_TEXT_LIMIT = 1000
 _TAG_SEPARATORS = re.compile(r"[･・、,，/／\s]+")
 # names of the text blocks as a form shows them (the model keys are xlsgen's own)
-TEXT_LABELS = {"check_analysis": "現状分析（評価）", "check_next": "今後の取組（改善）",
-               "check_evaluation": "評価", "check_analysis_joso": "分析",
-               "plan_content": "実施内容（計画）"}
+TEXT_LABELS = {"check_analysis": "現状分析（評価）", "check_next": "今後の取組（改善）"}
 
 
 @dataclass
