@@ -106,3 +106,24 @@ def test_choice_lists_are_lists_in_libreoffice(uno_python, tmp_path):
     assert (v["type"], v["alert"]) == ("LIST", "STOP")
     assert all(c in v["formula1"] for c in choice.assignment.choices)
     assert got["invalid"] == [f"{choice.sheet}!{choice.cell}"]
+
+
+def test_forms_and_the_diff_workbook_print_on_a4_without_cut_or_overprinted_text(tmp_path):
+    from tests import printcheck
+    from xlsgen import libreoffice
+
+    if not libreoffice.soffice() or not shutil.which("pdftotext"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("LibreOffice and pdftotext are required under CI=true")
+        pytest.skip("LibreOffice or pdftotext not installed")
+    dist = app.distribute_book(OJIYA, tmp_path / "照会", "R4", due="2022年5月31日", contact="企画政策課")
+    form = next(f.path for f in dist.forms if f.owner == "商工振興課")
+    diff = tmp_path / "変更点.xlsx"
+    app.diff_workbook(app.diff_files(OJIYA, dist.master), diff)
+    for xlsx in (form, diff):
+        pdf = libreoffice.to_pdf(xlsx, tmp_path / "pdf")
+        assert not printcheck.overprints(pdf), xlsx.name
+        missing, total = printcheck.clipped(xlsx, pdf)
+        assert total > 50 and not missing, (xlsx.name, missing[:5])
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        assert "(A4)" in info, info
