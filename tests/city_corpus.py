@@ -13,8 +13,12 @@ with, where they apply: `fiscal_year`, `kind` (決算額/予算額), `unit` (千
 measure the fact belongs to), `none` (a none-mark such as 「－」), `percent` (a % cell: the
 value is stored as a fraction), `also` (other spellings of the same fact: 2019 for 「R元」).
 
+The books are valid: `findings_due` lists the only finding codes `validate` may give on
+one (e.g. `sheet-skipped` for a cover sheet); any other finding is a false one.
+
 Cells that hold something but are not facts (legends, totals of a column, a heading
-repeated on a continuation sheet) are listed under `not_facts` with the reason.
+repeated on a continuation sheet) are listed under `not_facts` with the reason, and input
+cells left blank (years not reported yet) under `blanks`.
 
 The facts are generated from the same data as the workbook and pinned in
 `tests/corpus_facts/<book>.json` (`python tests/city_corpus.py --pin` rewrites them;
@@ -72,6 +76,8 @@ class Book:
         self.wb = xlsxwriter.Workbook(str(self.path))
         self.facts: list[dict] = []
         self.not_facts: list[dict] = []
+        self.blanks: list[dict] = []
+        self.findings_due: list[str] = []  # a valid book: `validate` owes no finding but these codes
         self.meta = {"book": name, "kind": kind, "layout": layout}
         self._formats: dict[tuple, object] = {}
 
@@ -101,7 +107,8 @@ class Book:
     def close(self) -> dict:
         self.wb.close()
         return {**self.meta, "fact_count": len(self.facts), "facts": self.facts,
-                "not_facts": self.not_facts}
+                "not_facts": self.not_facts, "blanks": self.blanks,
+                "findings_due": self.findings_due}
 
 
 class Sheet:
@@ -130,8 +137,10 @@ class Sheet:
         self._write(ref, text, style, None, merge, None)
 
     def blank(self, ref: str, num: str | None = None, merge: str | None = None) -> None:
-        """An input cell left empty (a year not reported yet)."""
+        """An input cell left empty (a year not reported yet): not a fact, but a reader may
+        record it (as the cell next year's value goes to)."""
         self._write(ref, None, "value", num, merge, None)
+        self.book.blanks.append({"sheet": self.name, "cell": ref})
 
     def other(self, ref: str, value, why: str, merge: str | None = None, num: str | None = None,
               formula: str | None = None, style: str = "value") -> None:
@@ -343,6 +352,7 @@ def write_project_sheets(path) -> dict:
     """a. 事務事業評価シート, one sheet per project (a cover sheet first)."""
     book = Book(path, Path(path).name, "事務事業評価シート（事業ごとに1シート、コスト表つき）",
                 "project_cost_sheets")
+    book.findings_due = ["sheet-skipped"]  # the cover sheet, skipped by the layout
     cover = book.sheet("表紙")
     cover.other("A2", "令和4年度　事務事業評価シート", "cover title", style="title")
     cover.other("A4", "（令和3年度実施事業）", "cover", style="plain")
@@ -536,7 +546,7 @@ B_SCALE = ("S：100%より大きい　A：80%以上100%以下　B：50%以上80%
            "C：0%より大きく50%未満　D：0以下　－：当該年度の目標値なし")
 
 B_KPIS = [
-    {"sheet": "KPI1-1", "goal": ("1", "安定した雇用を創出する"), "measure": ("1-(1)", "創業・起業の支援"),
+    {"sheet": "KPI1-1", "final_on_actual_row": True, "goal": ("1", "安定した雇用を創出する"), "measure": ("1-(1)", "創業・起業の支援"),
      "name": "新規創業者数（累計）", "unit": "件", "dept": "商工観光課", "num": N0, "down": False,
      "baseline": 4, "actuals": [3, 7, 12, 18, 25, 31], "targets": ["－", "－", "－", "－", 32, 40],
      "final": 40, "basis": ("H26年度", 2014, "R2年度", 2020),
@@ -544,7 +554,7 @@ B_KPIS = [
      "grade": "B",
      "comment": "創業件数は着実に増えているが、目標には届かなかった。第2期では女性・若者の創業支援を強化すべきである。",
      "note": "従前値はH26年度単年の創業件数"},
-    {"sheet": "KPI1-2", "goal": ("1", "安定した雇用を創出する"), "measure": ("1-(2)", "若者の地元就職の促進"),
+    {"sheet": "KPI1-2", "final_on_actual_row": False, "goal": ("1", "安定した雇用を創出する"), "measure": ("1-(2)", "若者の地元就職の促進"),
      "name": "市内高校卒業者の市内就職率", "unit": "%", "dept": "商工観光課", "num": PCT, "down": False,
      "baseline": 0.185, "actuals": [0.179, 0.192, 0.204, 0.210, 0.201, 0.223],
      "targets": ["－", "－", "－", "－", 0.24, 0.25], "final": 0.25,
@@ -552,7 +562,7 @@ B_KPIS = [
      "method": "市内の高等学校を卒業し就職した者のうち、市内の事業所に就職した者の割合（各年3月卒業者）",
      "grade": "A", "comment": "企業説明会の開催により地元就職率は上昇傾向にある。",
      "note": "ハローワーク調べ"},
-    {"sheet": "KPI2-1", "goal": ("2", "新しいひとの流れをつくる"), "measure": ("2-(1)", "観光交流の推進"),
+    {"sheet": "KPI2-1", "final_on_actual_row": True, "goal": ("2", "新しいひとの流れをつくる"), "measure": ("2-(1)", "観光交流の推進"),
      "name": "観光入込客数", "unit": "千人", "dept": "観光交流課", "num": N0, "down": False,
      "baseline": 1250, "actuals": [1281, 1302, 1344, 1360, 1388, 812],
      "targets": [1300, 1350, 1400, 1430, 1470, 1500], "final": 1500,
@@ -561,7 +571,7 @@ B_KPIS = [
      "grade": "C",
      "comment": "R元年度までは概ね順調であったが、R2年度は新型コロナウイルス感染症の影響で大きく減少した。",
      "note": "R2年度は緊急事態宣言による施設休館を含む"},
-    {"sheet": "KPI2-2", "goal": ("2", "新しいひとの流れをつくる"), "measure": ("2-(2)", "移住・定住の促進"),
+    {"sheet": "KPI2-2", "final_on_actual_row": False, "goal": ("2", "新しいひとの流れをつくる"), "measure": ("2-(2)", "移住・定住の促進"),
      "name": "転出超過数", "unit": "人", "dept": "企画政策課", "num": N0, "down": True,
      "baseline": 312, "actuals": [298, 275, 301, 264, 240, 226],
      "targets": ["－", "－", "－", 200, 180, 150], "final": 150,
@@ -613,14 +623,17 @@ def write_kpi_sheets(path) -> dict:
             s.label(f"{col('C', j)}8", h)
         s.label("I8", "目標値(R2)")
         num = k["num"]
+        # the final target under 目標値(R2): on the 実績値 row beside the 従前値 (as most sheets
+        # have it), or on the 目標値 row
+        final_row, other_row = (10, 9) if k["final_on_actual_row"] else (9, 10)
         s.label("A9", "目標値")
         s.blank("B9", num)
         s.row_facts(9, "C", k["targets"], "kpi.target", B_YEARS, num=num)
-        s.fact("I9", k["final"], "kpi.final_target", num=num, fiscal_year=2020)
         s.label("A10", "実績値")
         s.fact("B10", k["baseline"], "kpi.baseline", num=num, fiscal_year=2014)
         s.row_facts(10, "C", k["actuals"], "kpi.actual", B_YEARS, num=num)
-        s.blank("I10", num)
+        s.fact(f"I{final_row}", k["final"], "kpi.final_target", num=num, fiscal_year=2020)
+        s.blank(f"I{other_row}", num)
         s.label("A11", "達成率")
         s.blank("B11", PCT)
         s.label("A12", "評価")
@@ -860,6 +873,7 @@ def _measure_sheet_2(book: Book, m: dict) -> None:
 # =========================================================================================
 # d. KPI 一覧, one row per KPI: 基本目標 and 施策 (「1-(1)　地域産業の振興」) merged down, No.,
 #    KPI, 単位, 基準値/基準年度, per year 目標値/実績値 (「－」 where no target was set), 最終目標値,
+#    達成度 and 評価 of the latest year (columns without a year; typed for a qualitative KPI),
 #    担当課 (the measure's departments come from it) and 備考.
 # =========================================================================================
 
@@ -891,30 +905,47 @@ D_GOALS = [
              None),
             (8, "空き家バンク成約件数", "件", 5, "R元", 2019, [(8, 11), (10, 9), (12, None)], 15, "都市計画課",
              "R4から担当課変更（旧：建築課）"),
+            (9, "移住・定住ポータルサイトの開設", "－", "－", "－", None,
+             [("開設", "完了"), ("運用", "運用中"), ("運用", None)], "運用", "企画政策課", "定性指標"),
         ]),
     ]),
     ("基本目標３\n結婚・出産・子育ての希望をかなえる", "3", "結婚・出産・子育ての希望をかなえる", [
         ("3-(1)　子育て支援の充実", "3-(1)", "子育て支援の充実", [
-            (9, "保育所等待機児童数", "人", 14, "R2", 2020, [("－", 14), (7, 3), (0, None)], 0, "保育課",
+            (10, "保育所等待機児童数", "人", 14, "R2", 2020, [("－", 14), (7, 3), (0, None)], 0, "保育課",
              "各年4月1日現在"),
-            (10, "子育て支援センター利用者数", "人", 24500, "R元", 2019,
+            (11, "子育て支援センター利用者数", "人", 24500, "R元", 2019,
              [(25000, 11230), (25000, 15860), (25000, None)], 26000, "子育て支援課", None),
+        ]),
+        ("3-(2)　結婚・出産の希望の実現", "3-(2)", "結婚・出産の希望の実現", [
+            (12, "合計特殊出生率", "－", 1.41, "H30", 2018, [(1.45, 1.38), (1.47, 1.35), (1.49, None)], 1.55,
+             "子育て支援課", "人口動態統計（暦年）"),
+            (13, "婚活イベントによる成婚数（累計）", "組", 0, "R元", 2019, [(3, 2), (6, 5), (9, None)], 15,
+             "企画政策課", None),
         ]),
     ]),
 ]
+
+
+def _dnum(v) -> str | None:
+    return None if isinstance(v, str) else N2 if isinstance(v, float) else N0
+
+
+def _grade_d(r: float) -> str:
+    return "◎" if r >= 1 else "○" if r >= 0.8 else "△"
 
 
 def write_kpi_list(path) -> dict:
     """d. A KPI 一覧 with a 担当課 column per KPI."""
     book = Book(path, Path(path).name, "KPI一覧（1行1指標、担当課の列つき）", "kpi_list_departments")
     s = book.sheet("KPI一覧")
-    s.widths(A=16, B=18, C=5, D=26, E=7, F=9, G=8, H=8, I=8, J=8, K=8, L=8, M=8, N=10, O=12, P=26)
-    s.fact("A1", "第2期まち・ひと・しごと創生総合戦略　重要業績評価指標（KPI）一覧", "title", merge="P1",
+    s.widths(A=16, B=18, C=5, D=26, E=7, F=9, G=8, H=8, I=8, J=8, K=8, L=8, M=8, N=10, O=8, P=6, Q=12,
+             R=26)
+    s.fact("A1", "第2期まち・ひと・しごと創生総合戦略　重要業績評価指標（KPI）一覧", "title", merge="R1",
            style="title", owner=None)
-    s.other("N2", "令和4年9月現在", "date of the list", merge="P2", style="plain")
+    s.other("P2", "令和4年9月現在", "date of the list", merge="R2", style="plain")
     for c, text in (("A", "基本目標"), ("B", "施策"), ("C", "No."), ("D", "重要業績評価指標（KPI）"),
                     ("E", "単位"), ("F", "基準値"), ("G", "基準年度"), ("N", "最終目標値(R6)"),
-                    ("O", "担当課"), ("P", "備考")):
+                    ("O", "達成度"), ("P", "評価"), ("Q", "担当課"), ("R", "備考")):
         s.label(f"{c}3", text, merge=f"{c}4")
     for j, y in enumerate(["R2年度", "R3年度", "R4年度"]):
         c = col("H", 2 * j)
@@ -941,25 +972,37 @@ def write_kpi_list(path) -> dict:
                 if isinstance(base, tuple):
                     s.fact(f"F{r}", base[0], "kpi.baseline", means=base[1], fiscal_year=by_fy)
                 else:
-                    s.fact(f"F{r}", base, "kpi.baseline", num=N0, fiscal_year=by_fy)
-                s.fact(f"G{r}", by, "kpi.baseline_year", also=[by_fy])
+                    s.fact(f"F{r}", base, "kpi.baseline", num=_dnum(base), fiscal_year=by_fy)
+                s.fact(f"G{r}", by, "kpi.baseline_year", also=[by_fy] if by_fy else None)
                 for j, (fy, (t, a)) in enumerate(zip(D_YEARS, years)):
                     c = col("H", 2 * j)
-                    s.fact(f"{c}{r}", t, "kpi.target", num=None if isinstance(t, str) else N0, fiscal_year=fy)
+                    s.fact(f"{c}{r}", t, "kpi.target", num=_dnum(t), fiscal_year=fy)
                     if a is None:
                         s.blank(f"{col(c, 1)}{r}", N0)
                     else:
-                        s.fact(f"{col(c, 1)}{r}", a, "kpi.actual", num=None if isinstance(a, str) else N0,
-                               fiscal_year=fy)
-                s.fact(f"N{r}", final, "kpi.final_target", num=N0, fiscal_year=2024)
-                s.fact(f"O{r}", dept, "kpi.department")
-                if note:
-                    s.fact(f"P{r}", note, "kpi.note")
+                        s.fact(f"{col(c, 1)}{r}", a, "kpi.actual", num=_dnum(a), fiscal_year=fy)
+                s.fact(f"N{r}", final, "kpi.final_target", num=_dnum(final), fiscal_year=2024)
+                t3, a3 = years[1]  # 達成度 and 評価 are of R3, the latest year with actuals
+                got = rate(a3, t3, down=name.endswith("待機児童数"))
+                if got is not None:
+                    formula = f"=J{r}/K{r}" if name.endswith("待機児童数") else f"=K{r}/J{r}"
+                    s.fact(f"O{r}", got, "kpi.achievement", num=PCT, formula=formula, fiscal_year=2021)
+                    s.fact(f"P{r}", _grade_d(got), "kpi.grade", fiscal_year=2021)
+                elif isinstance(a3, str) and a3 not in ("－", "集計中"):
+                    s.fact(f"O{r}", "達成", "kpi.achievement", fiscal_year=2021)
+                    s.fact(f"P{r}", "◎", "kpi.grade", fiscal_year=2021)
                 else:
-                    s.blank(f"P{r}")
+                    s.fact(f"O{r}", "－", "kpi.achievement", fiscal_year=2021)
+                    s.fact(f"P{r}", "－", "kpi.grade", fiscal_year=2021)
+                s.fact(f"Q{r}", dept, "kpi.department")
+                if note:
+                    s.fact(f"R{r}", note, "kpi.note")
+                else:
+                    s.blank(f"R{r}")
                 r += 1
-    s.other(f"A{r + 1}", "※ 「－」は目標値を設定していない年度。実績値は各年度末現在（待機児童数は4月1日現在）。",
-            "footnote", merge=f"P{r + 1}", style="plain")
+    s.other(f"A{r + 1}", "※ 「－」は目標値を設定していない年度。実績値は各年度末現在（待機児童数は4月1日現在）。"
+            "達成度・評価はR3年度の実績値による（◎：100%以上　○：80%以上100%未満　△：80%未満）。",
+            "footnote", merge=f"R{r + 1}", style="plain")
     return book.close()
 
 
@@ -1056,7 +1099,10 @@ def write_kpi_blocks_years_rows(path) -> dict:
             s.label(f"A{r + 1}", "単位")
             s.fact(f"B{r + 1}", b["unit"], "kpi.unit")
             s.label(f"C{r + 1}", "方向")
-            s.fact(f"D{r + 1}", b["dir"], "kpi.direction")
+            if b["dir"] == "－":
+                s.other(f"D{r + 1}", b["dir"], "no direction: a qualitative KPI")
+            else:
+                s.fact(f"D{r + 1}", b["dir"], "kpi.direction", also=["up" if b["dir"] == "↑" else "down"])
             s.label(f"A{r + 2}", "基準値")
             s.fact(f"B{r + 2}", b["base"], "kpi.baseline", num=N0, fiscal_year=b["base_y"][1])
             s.label(f"C{r + 2}", "基準年度")
@@ -1193,7 +1239,6 @@ def write_package_quirks(path) -> dict:
     facts = book.close()
     _excel_empty_string_results(plain, path)
     plain.unlink()
-    facts["no_findings"] = ["uncalculated-formula"]
     return facts
 
 
@@ -1309,14 +1354,12 @@ def write_project_management(path) -> dict:
             s.label(f"{col('C', j)}9", h.split("\n")[0])
         s.ws.set_row(8, 16)
         r = 10
-        for kind, name, unit, targets, actuals in p["indicators"]:
+        for _kind, name, unit, targets, actuals in p["indicators"]:
             s.owner = name
             num = PCT if unit == "%" else N0
             s.fact(f"A{r}", f"{name}（{unit}）", "kpi.name", merge=f"A{r + 1}", also=[name])
             s.book.facts.append({"sheet": s.name, "cell": f"A{r}", "what": "kpi.unit", "text": unit,
                                  "owner": name, "part_of": f"{name}（{unit}）"})
-            s.book.facts.append({"sheet": s.name, "cell": f"A{r}", "what": "kpi.category", "text": kind,
-                                 "owner": name, "part_of": "row order: 活動指標 first, then 成果指標"})
             s.label(f"B{r}", "目標")
             s.label(f"B{r + 1}", "実績")
             s.row_facts(r, "C", targets, "kpi.target", G_YEARS, num=num)
@@ -1452,7 +1495,7 @@ def cell_problems(path, facts: dict, values_only_from=None) -> list[str]:
         if v is None:
             out.append(f"{where}: empty, expected {f.get('text')!r}")
         elif "part_of" in f:
-            if f["text"] not in str(v) and f["part_of"] != str(v) and not f["part_of"].startswith("row order"):
+            if f["text"] not in str(v) and f["part_of"] != str(v):
                 out.append(f"{where}: {v!r} does not hold {f['text']!r}")
         elif isinstance(v, (int, float)):
             if "value" not in f or abs(v - f["value"]) > 1e-6 * max(1, abs(f["value"])):
