@@ -420,7 +420,7 @@ def _project_sheet(book: Book, p: dict) -> None:
         first_of_kind = kinds.index(kind) == n
         if first_of_kind:
             span = kinds.count(kind) * 3
-            s.fact(f"A{r}", kind, "kpi.category", merge=f"A{r + span - 1}", owner=None)
+            s.fact(f"A{r}", kind, "kpi.category", merge=f"A{r + span - 1}")
         s.fact(f"B{r}", name, "kpi.name", merge=f"C{r + 2}")
         s.fact(f"D{r}", kunit, "kpi.unit", merge=f"D{r + 2}")
         s.label(f"E{r}", "目標値")

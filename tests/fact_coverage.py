@@ -429,8 +429,12 @@ def run_corpus(next_syntax: bool = False, out: Path | None = None) -> list[Resul
 
     from click.testing import CliRunner
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.city_corpus import LAYOUTS_DIR, write_corpus
+    here = Path(__file__).resolve().parent
+    for p in (str(here), str(here.parent)):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    from city_corpus import LAYOUTS_DIR, write_corpus
+
     from xlsgen.cli import cli
 
     tmp = None
