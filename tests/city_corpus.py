@@ -8,7 +8,7 @@ value, evaluation, level number and name and department it holds, as
 
     {"sheet", "cell", "what", "value" (a number) | "text" (as typed), ...}
 
-with, where they apply: `fiscal_year`, `kind` (決算額/予算額), `unit` (千円/円 of an amount),
+The fact list also gives the book's edition (`fiscal_year`). With, where they apply: `fiscal_year`, `kind` (決算額/予算額), `unit` (千円/円 of an amount),
 `key` (the cost line, evaluation or level key), `department`, `owner` (the KPI, project or
 measure the fact belongs to), `none` (a none-mark such as 「－」), `percent` (a % cell: the
 value is stored as a fraction), `also` (other spellings of the same fact: 2019 for 「R元」).
@@ -70,7 +70,7 @@ def _display(value, num: str | None) -> str:
 class Book:
     """One workbook being written, with its facts."""
 
-    def __init__(self, path: Path, name: str, kind: str, layout: str):
+    def __init__(self, path: Path, name: str, kind: str, layout: str, fiscal_year: int):
         self.path = Path(path)
         self.name = name
         self.wb = xlsxwriter.Workbook(str(self.path))
@@ -78,7 +78,8 @@ class Book:
         self.not_facts: list[dict] = []
         self.blanks: list[dict] = []
         self.findings_due: list[str] = []  # a valid book: `validate` owes no finding but these codes
-        self.meta = {"book": name, "kind": kind, "layout": layout}
+        # fiscal_year: the edition (the year being reported on and filled in, as the title says)
+        self.meta = {"book": name, "kind": kind, "layout": layout, "fiscal_year": fiscal_year}
         self._formats: dict[tuple, object] = {}
 
     def fmt(self, style: str = "value", num: str | None = None):
@@ -101,7 +102,7 @@ class Book:
             self._formats[key] = self.wb.add_format(props)
         return self._formats[key]
 
-    def sheet(self, name: str) -> "Sheet":
+    def sheet(self, name: str) -> Sheet:
         return Sheet(self, self.wb.add_worksheet(name), name)
 
     def close(self) -> dict:
@@ -351,7 +352,7 @@ def _num(v) -> float:
 def write_project_sheets(path) -> dict:
     """a. 事務事業評価シート, one sheet per project (a cover sheet first)."""
     book = Book(path, Path(path).name, "事務事業評価シート（事業ごとに1シート、コスト表つき）",
-                "project_cost_sheets")
+                "project_cost_sheets", 2022)
     book.findings_due = ["sheet-skipped"]  # the cover sheet, skipped by the layout
     cover = book.sheet("表紙")
     cover.other("A2", "令和4年度　事務事業評価シート", "cover title", style="title")
@@ -472,7 +473,7 @@ def _project_sheet(book: Book, p: dict) -> None:
         else:
             s.label(f"A{r}", lab, merge=f"E{r}")
         r += 1
-    for lab, key in A_COST_LINES:
+    for _lab, key in A_COST_LINES:
         rr = rows[key]
         for j, fy in enumerate(A_YEARS):
             c = col("F", j)
@@ -598,7 +599,7 @@ def _grade_b(r: float) -> str:
 
 def write_kpi_sheets(path) -> dict:
     """b. One KPI per sheet, years as columns (a 第1期総合戦略 KPI検証シート)."""
-    book = Book(path, Path(path).name, "KPI検証シート（1指標1シート、年度は列）", "kpi_sheet_year_columns")
+    book = Book(path, Path(path).name, "KPI検証シート（1指標1シート、年度は列）", "kpi_sheet_year_columns", 2021)
     for k in B_KPIS:
         s = book.sheet(k["sheet"])
         s.widths(A=16, B=11, C=9, D=9, E=9, F=9, G=12, H=9, I=11)
@@ -744,7 +745,7 @@ C_MEASURES = [
 def write_measure_two_sheets(path) -> dict:
     """c. 施策評価シート split over 「施策Nその1」「施策Nその2」."""
     book = Book(path, Path(path).name, "施策評価シート（1施策を2シートに分割、事務事業の表つき）",
-                "measure_two_sheets")
+                "measure_two_sheets", 2021)
     for m in C_MEASURES:
         _measure_sheet_1(book, m)
         _measure_sheet_2(book, m)
@@ -936,7 +937,7 @@ def _grade_d(r: float) -> str:
 
 def write_kpi_list(path) -> dict:
     """d. A KPI 一覧 with a 担当課 column per KPI."""
-    book = Book(path, Path(path).name, "KPI一覧（1行1指標、担当課の列つき）", "kpi_list_departments")
+    book = Book(path, Path(path).name, "KPI一覧（1行1指標、担当課の列つき）", "kpi_list_departments", 2022)
     s = book.sheet("KPI一覧")
     s.widths(A=16, B=18, C=5, D=26, E=7, F=9, G=8, H=8, I=8, J=8, K=8, L=8, M=8, N=10, O=8, P=6, Q=12,
              R=26)
@@ -1076,7 +1077,7 @@ E_MEASURES = [
 def write_kpi_blocks_years_rows(path) -> dict:
     """e. KPI blocks with years as rows, qualitative KPIs among them."""
     book = Book(path, Path(path).name, "施策の進捗評価シート（KPIブロック、年度は行、定性指標つき）",
-                "kpi_blocks_qualitative")
+                "kpi_blocks_qualitative", 2022)
     for m in E_MEASURES:
         s = book.sheet(m["sheet"])
         s.widths(A=12, B=14, C=12, D=10, E=8, F=30, G=10)
@@ -1195,7 +1196,7 @@ def write_package_quirks(path) -> dict:
     path = Path(path)
     plain = path.with_name(path.stem + ".plain.xlsx")
     book = Book(plain, path.name, "施策進捗状況調書（空セルの自己終了タグと空文字の数式結果）",
-                "measure_progress_formulas")
+                "measure_progress_formulas", 2022)
     for m in F_MEASURES:
         s = book.sheet(m["sheet"])
         s.widths(A=30, B=12, C=12, D=12, E=12, F=9, G=12, H=14)
@@ -1326,7 +1327,7 @@ G_LINES = [("事業費計（A）", "project_cost", N0), ("国・県支出金", "
 def write_project_management(path) -> dict:
     """g. 事務事業マネジメントシート (another city's project sheet)."""
     book = Book(path, Path(path).name, "事務事業マネジメントシート（別の市の様式、計画年度・チェック欄つき）",
-                "project_management_sheets")
+                "project_management_sheets", 2022)
     for p in G_PROJECTS:
         s = book.sheet(p["sheet"])
         s.widths(A=22, B=12, C=12, D=12, E=12, F=12)
@@ -1395,7 +1396,7 @@ def write_project_management(path) -> dict:
                        kind=G_KINDS[j], unit=unit, key=key)
         r = first + len(G_LINES)
         act = p["indicators"][0]
-        s.label(f"A{r}", f"活動指標1件あたりコスト（円）")
+        s.label(f"A{r}", "活動指標1件あたりコスト（円）")
         for j, fy in enumerate(G_YEARS):
             c = col("B", j)
             v = p["per_unit"][j]

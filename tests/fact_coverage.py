@@ -16,8 +16,8 @@ tests/city_corpus.py), every fact is looked for in the extract:
 
 A fact is found, or missing with a reason: `year` (found without its fiscal year, or with
 another), `role` (found under another role: a label row read as baselines), `value` (its
-cell was read, to another value), `absent` (not in the extract). Also reported: nodes read
-from a cell that holds no fact (a label, a legend, or a cell that is neither a fact nor an input
+cell was read, to another value), `absent` (not in the extract). Also reported: the edition (the
+book's `fiscal_year`) when it differs from the fact list's, nodes read from a cell that holds no fact (a label, a legend, or a cell that is neither a fact nor an input
 left blank, read as a value: the reads that make silent wrong values) and none-marks read as
 units.
 
@@ -88,6 +88,7 @@ class Result:
     bad_findings: list = field(default_factory=list)
     errors: int = 0
     note: str = ""
+    edition: tuple = ()  # (read, expected) fiscal year of the edition
 
     @property
     def n_found(self) -> int:
@@ -104,7 +105,8 @@ class Result:
                 "by_what": {k: dict(v) for k, v in sorted(self.by_what.items())},
                 "missing_facts": self.missing_facts, "stray_reads": self.stray,
                 "none_mark_units": self.none_units, "false_findings": self.bad_findings,
-                "errors": self.errors, "note": self.note}
+                "errors": self.errors, "note": self.note,
+                "edition": {"read": self.edition[0], "expected": self.edition[1]} if self.edition else None}
 
 
 # --- walking the extract -------------------------------------------------------------------
@@ -175,7 +177,7 @@ def walk(node, path: str = "", sheet=None, sheets=(), year=None, unit=None, dept
                 continue
             s, r = _split_ref(ref.split(":")[0], sheet)
             extra = node.get("extra") if isinstance(node.get("extra"), dict) else {}
-            here = k in node or k not in extra
+            here = k not in extra  # a field the layout named: its own value, not a derived one
             entries.append(Entry(s, r, None, _scalars(node.get(k) if here else extra[k], k),
                                  f"{path}.{k}" if here else f"{path}.extra.{k}", year))
     if isinstance(node.get("row"), int) and isinstance(node.get("name"), str):
@@ -327,6 +329,8 @@ def check(extract: dict, facts: dict) -> Result:
     for e in entries:
         if e.ref and (e.sheet, e.ref) in fact_cells and e.unit and e.unit.strip() in NONE_MARKS:
             res.none_units.append({"sheet": e.sheet, "cell": e.ref, "path": e.path, "unit": e.unit})
+    if "fiscal_year" in facts and isinstance(extract, dict) and "fiscal_year" in extract:
+        res.edition = (extract["fiscal_year"], facts["fiscal_year"])
     due = set(facts.get("findings_due", []))
     for f in extract.get("findings", []) if isinstance(extract, dict) else []:
         if f.get("code") not in due:
@@ -380,7 +384,8 @@ def _find(fact, by_cell, by_row, scopes) -> tuple[str | None, str]:
                 if fact.get("fiscal_year") and year != fact["fiscal_year"]:
                     why = miss("year") if _same(fact, v, contains=True) else why
                     continue
-                if _same(fact, v, contains=True) and (not isinstance(v, (int, float)) or
+                numeric = "value" in fact or isinstance(v, (int, float))
+                if _same(fact, v, contains=True) and (not numeric or
                                                       path.endswith(fact["what"].split(".")[-1])):
                     if not _role_ok(fact, path):
                         why = miss("role")
@@ -394,6 +399,8 @@ def _find(fact, by_cell, by_row, scopes) -> tuple[str | None, str]:
 def report(res: Result, missing: bool = False) -> str:
     lines = [f"{res.book}: {res.n_found}/{res.total} facts read ({res.ratio:.1%})"
              + (f"  [{res.note}]" if res.note else "")]
+    if res.edition and res.edition[0] != res.edition[1]:
+        lines.append(f"  edition read as {res.edition[0]}, the book is {res.edition[1]}'s")
     if res.found:
         lines.append("  found by " + ", ".join(f"{k} {v}" for k, v in res.found.most_common()))
     if res.missing:

@@ -223,7 +223,7 @@ def model_extract(facts: dict) -> dict:
         m["projects"] = list(m["projects"].values())
         if m["cost"]:
             m["cost"]["lines"] = list(m["cost"]["lines"].values())
-    return {"schema_version": "2.0", "layout": facts["layout"], "fiscal_year": None,
+    return {"schema_version": "2.0", "layout": facts["layout"], "fiscal_year": facts["fiscal_year"],
             "measures": list(measures.values()), "findings": []}
 
 
@@ -249,6 +249,7 @@ def test_phase_two_reads_95_percent_of_every_book_with_no_false_finding():
         assert r.ratio >= 0.95, (r.book, r.ratio, r.note)
         assert r.bad_findings == [], (r.book, Counter(f["code"] for f in r.bad_findings))
         assert r.none_units == [], r.book
+        assert r.edition[0] == r.edition[1], r.book
 
 
 @pytest.mark.xfail(strict=True, reason="issue 17: one package cell scanner; today a self-closing "
