@@ -103,7 +103,11 @@ class Book:
         return self._formats[key]
 
     def sheet(self, name: str) -> Sheet:
-        return Sheet(self, self.wb.add_worksheet(name), name)
+        ws = self.wb.add_worksheet(name)
+        ws.set_paper(9)  # A4 landscape, one page wide, as cities print them
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        return Sheet(self, ws, name)
 
     def close(self) -> dict:
         self.wb.close()
