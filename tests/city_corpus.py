@@ -1460,7 +1460,19 @@ def write_corpus(out: Path) -> dict[str, dict]:
 
 
 def dump(facts: dict) -> str:
-    return json.dumps(facts, ensure_ascii=False, indent=1) + "\n"
+    """The fact list as pinned: its header keys, then one fact (one cell) per line."""
+    lines = ["{"]
+    items = list(facts.items())
+    for i, (k, v) in enumerate(items):
+        end = "," if i < len(items) - 1 else ""
+        if isinstance(v, list):
+            rows = [json.dumps(x, ensure_ascii=False, sort_keys=True) for x in v]
+            body = ",\n".join(f"  {r}" for r in rows)
+            lines.append(f' "{k}": [\n{body}\n ]{end}' if rows else f' "{k}": []{end}')
+        else:
+            lines.append(f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}{end}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str]) -> int:

@@ -273,3 +273,29 @@ def test_todays_coverage_is_measured_for_every_book():
         for why, n in r.missing.items():
             by_why[why] += n
     assert set(by_why) <= {"absent", "value", "role", "year"}
+
+
+def test_every_corpus_book_is_refused_by_every_layout_not_its_own(corpus):
+    """The wrong-layout matrix over the corpus, today's corpus layouts and the shipped ones:
+    a layout reads only its own book, and the shipped books are refused by the corpus layouts."""
+    from click.testing import CliRunner
+    from conftest import JOSO, NISHITOKYO, OJIYA
+
+    from xlsgen.cli import cli
+    from xlsgen.layout import builtin_dir
+
+    d, facts = corpus
+    own = {d / name: f["layout"] for name, f in facts.items()}
+    own.update({OJIYA: "ojiya", JOSO: "joso", NISHITOKYO: "nishitokyo"})
+    specs = sorted(p for p in LAYOUTS_DIR.glob("*.yaml") if not p.name.endswith(".next.yaml"))
+    specs += sorted(builtin_dir().glob("*.yaml"))
+    runner = CliRunner()
+    for book, name in own.items():
+        for spec in specs:
+            if load_spec(spec).name == name:
+                continue
+            if spec.parent != LAYOUTS_DIR and book.parent != d:
+                continue  # shipped books × shipped layouts: test_layout_variants
+            r = runner.invoke(cli, ["extract", str(book), "--layout-file", str(spec)])
+            assert r.exit_code == 1, (book.name, spec.name, r.output[:200])
+            assert "Traceback" not in r.output
