@@ -130,3 +130,31 @@ def test_forms_are_shown_by_the_names_their_senders_gave_them(distributed, tmp_p
     owner = next(o for o in result.owners if o.owner == "企画政策課")
     assert owner.file == form.name and [r.file for r in result.rejected] == ["メモ.xlsx"]
     assert "upload_" not in json.dumps(result.to_dict(), ensure_ascii=False).replace(str(tmp_path), "")
+
+
+def test_a_forged_form_cannot_write_other_cells_or_loosen_its_checks(distributed, tmp_path):
+    """The seal has no secret: a form rebuilt with another target cell and a new seal is
+    still checked against the master's own assignments."""
+    from xlsgen.render.form import write_form
+    from xlsgen.roundtrip.form import read_form
+
+    form = next(f.path for f in distributed.forms if f.owner == "企画政策課")
+    real = read_form(form)
+    text = next(i for i in real.inputs if i.assignment.segment)
+    text.assignment.max_length = 100_000          # looser than the master's
+    forged_inputs = [text]
+    number = next(i for i in real.inputs if i.assignment.group == KPI)
+    number.assignment.cell = "A1"                 # the title cell of the master
+    forged_inputs.append(number)
+    for n, inputs_ in enumerate(([text], forged_inputs)):
+        out = tmp_path / f"forged{n}.xlsx"
+        write_form(out, real.identity, inputs_)
+        answers = {text.assignment.key: "あ" * 2000, number.assignment.key: 1}
+        filled = fill(out, tmp_path / "back" / out.name,
+                      {i.assignment.key: answers[i.assignment.key] for i in inputs_}, jst(20 + n))
+        result = app.collect_forms(distributed.master, [filled], tmp_path / f"new{n}.xlsx")
+        if n == 0:  # the master's limit applies
+            assert [p.code for p in result.problems if p.severity == "error"] == ["too-long"]
+        else:       # a cell the master never asked for: the whole form is refused
+            assert "一致しません" in result.rejected[0].reason and f"{number.assignment.sheet}!A1" in result.rejected[0].reason
+        assert not result.applied

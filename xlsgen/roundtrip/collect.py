@@ -279,6 +279,9 @@ def collect(master: str | Path, forms: list, output: str | Path, layout: str = "
 
 
 def _identity_problem(f: F.ReturnedForm, book, roster, by_key: dict, sha: str) -> str | None:
+    """Why `f` cannot be collected into this master, or None. An accepted form's inputs are
+    the master's own assignments (what the form says about them is never trusted: a form
+    can only answer the cells its department answers, with the master's checks)."""
     ident = f.identity
     b = ident.get("book") or {}
     if b.get("layout") != roster.layout or (b.get("title") or "") != (roster.title or ""):
@@ -287,17 +290,21 @@ def _identity_problem(f: F.ReturnedForm, book, roster, by_key: dict, sha: str) -
     if ident.get("edition") != roster.edition:
         got = FiscalYear(ident["edition"]).kanji if isinstance(ident.get("edition"), int) else "不明"
         return f"{got}版の照会様式です（このマスターは{FiscalYear(roster.edition).kanji}版）"
-    if ident.get("master_sha256") == sha:
-        return None
     wrong = []
     for i in f.inputs:
         a, m = i.assignment, by_key.get(i.assignment.key)
-        if m is None or (m.measure_no, m.label, m.item, m.segment) != (a.measure_no, a.label, a.item, a.segment):
+        if m is None or (m.sheet, m.cell, m.segment, m.measure_no, m.label, m.item) != (
+                a.sheet, a.cell, a.segment, a.measure_no, a.label, a.item) or f.owner not in m.departments:
             wrong.append(a.where)
     if wrong:
         more = f" ほか {len(wrong) - 3} か所" if len(wrong) > 3 else ""
+        if ident.get("master_sha256") == sha:
+            return (f"照会様式の入力欄がマスターと一致しません（{', '.join(wrong[:3])}{more}）。"
+                    "配布したままの様式で回答してもらってください")
         return (f"このマスターから配布した様式ではありません（{', '.join(wrong[:3])}{more} の項目が"
                 "マスターと一致しません）")
+    for i in f.inputs:
+        i.assignment = by_key[i.assignment.key]
     return None
 
 
