@@ -130,7 +130,7 @@ class ReportBook:
     source_title: str = ""  # the source workbook's own title (出典)
     measure_label: str = "施策"  # what one measure sheet is called in the source
     category_label: str = "区分"  # what a KPI's category is called in the source
-    city: str = ""  # the city (layout `city`), for titles: 常総市
+    city: str = ""  # the city (layout `city`), for titles
     plan_years: list[int] = field(default_factory=list)  # the plan's years (layout or table)
     achievement_rule: str | None = None  # the city's own rule (layout `achievement.rule`)
     grade_scale: list[dict] = field(default_factory=list)  # the city's own scale (layout `grades`)

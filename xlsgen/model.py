@@ -490,7 +490,7 @@ class Book:
     measures: list[Measure] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     kind: str = "sheet"
-    layout_title: str | None = None  # the layout's display name (小千谷市 進行管理シート)
+    layout_title: str | None = None  # the layout's display name (its `title`)
     document_title: str | None = None  # the plan these workbooks belong to (layout `document_title`)
     layout_file: str | None = None  # the layout file the book was read with
     city: str = ""  # layout `city`
