@@ -51,8 +51,9 @@ def _layout_help() -> str:
     from xlsgen import app
 
     names = "、".join(app.layout_names())
+    shipped = f"同梱: {names}" if names else f"同梱の様式ファイルが見つかりません（探した場所: {app.layouts_folder()}）"
     return (f"入力ブックの様式の名前（xlsgen/templates/layouts/ とブックと同じフォルダの layouts/ にある"
-            f"様式ファイル。同梱: {names}）。auto は内容から判定します。")
+            f"様式ファイル。{shipped}）。auto は内容から判定します。")
 
 
 def layout_option(func):

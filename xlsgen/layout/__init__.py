@@ -16,6 +16,7 @@ from xlsgen.layout.engine import Trace
 from xlsgen.layout.spec import LayoutSpecError, Spec, load_spec
 
 __all__ = ["LayoutSpecError", "Spec", "load_spec", "builtin_dir", "find_specs", "layout_names",
+           "search_folders",
            "choose", "read_with_spec", "MatchResult"]
 
 
@@ -32,15 +33,20 @@ def _files(folder: Path) -> list[Path]:
                   and not p.name.startswith((".", "~")))
 
 
-def find_specs(book_path: str | Path | None = None) -> dict[str, Spec]:
-    """Every layout known for a workbook: shipped ones, then `layouts/` beside it."""
-    specs: dict[str, Spec] = {}
+def search_folders(book_path: str | Path | None = None) -> list[Path]:
+    """Where layout files are looked for: the shipped folder, then `layouts/` beside the book."""
     folders = [builtin_dir()]
     if book_path is not None:
         local = Path(book_path).resolve().parent / "layouts"
         if local != builtin_dir():
             folders.append(local)
-    for folder in folders:
+    return folders
+
+
+def find_specs(book_path: str | Path | None = None) -> dict[str, Spec]:
+    """Every layout known for a workbook: shipped ones, then `layouts/` beside it."""
+    specs: dict[str, Spec] = {}
+    for folder in search_folders(book_path):
         for f in _files(folder):
             spec = load_spec(f)
             specs[spec.name] = spec
@@ -59,7 +65,15 @@ def layout_names() -> list[str]:
     return names
 
 
+def _where(folders: list[Path]) -> str:
+    return "、".join(f"{f}{'' if f.is_dir() else '（フォルダがありません）'}" for f in folders)
+
+
 def _refusal(path, results: list[MatchResult], forced: bool) -> LayoutError:
+    if not results:  # not one layout file to try
+        return LayoutError(f"様式ファイルが1つも見つからないため様式を判定できません（探した場所: "
+                           f"{_where(search_folders(path))}）。様式ファイルを置くか --layout-file で"
+                           "指定してください", str(path))
     ranked = sorted(results, key=lambda r: (len(r.missing), r.spec.name))
     if forced:
         r = ranked[0]
@@ -67,9 +81,10 @@ def _refusal(path, results: list[MatchResult], forced: bool) -> LayoutError:
                            f"{r.missing_text()}。このブックはこの様式ではありません", str(path))
     near = "；".join(f"{r.spec.title}（{r.spec.name}）は {r.missing_text()} がありません"
                      for r in ranked[:3])
-    return LayoutError(f"様式を判定できません（{near}）。様式ファイル（xlsgen/templates/layouts/ や "
-                       "ブックと同じフォルダの layouts/）を用意するか --layout-file で指定してください",
-                       str(path))
+    more = f"；ほか {len(ranked) - 3} 様式" if len(ranked) > 3 else ""
+    return LayoutError(f"様式を判定できません（試した様式 {len(ranked)} 件: {near}{more}）。"
+                       f"様式ファイル（探した場所: {_where(search_folders(path))}）を用意するか "
+                       "--layout-file で指定してください", str(path))
 
 
 def choose(path, grids, layout: str = "auto", layout_file: str | None = None,
