@@ -502,9 +502,10 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
             unit = money_unit(t.header_text(c))
             if unit and q.value is not None and q.unit is None:
                 q.unit = unit
-    # a 達成率 / 評価 column without a year: of the latest year with an actual
-    latest = max((q.fiscal_year for q in kpi.actuals if q.fiscal_year and q.value is not None),
-                 default=None)
+    # a 達成率 / 評価 column without a year: of the latest year with an actual (a number or,
+    # for a qualitative KPI, a text such as 完了)
+    latest = max((q.fiscal_year for q in kpi.actuals if q.fiscal_year
+                  and (q.value is not None or q.is_qualitative)), default=None)
     for key, bucket in (("achievement", kpi.achievements), ("grade", kpi.grades)):
         c = cols.get(key)
         if c is not None and c not in {yc for yc, _, _ in t.years}:
