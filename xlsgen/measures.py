@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from xlsgen.model import Book, Direction, Kpi, Level, Measure, ProjectLine, Quantity, TargetKind, Text
+from xlsgen.model import (
+    Book,
+    Direction,
+    Kpi,
+    Level,
+    Measure,
+    ProjectLine,
+    Quantity,
+    TargetKind,
+    Text,
+)
 from xlsgen.wareki import FiscalYear
 
 POLICIES = ("拡充", "継続", "改善", "縮小", "統合", "廃止", "完了")

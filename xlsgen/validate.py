@@ -35,7 +35,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsgen.errors import XlsgenError
-from xlsgen.model import FUNDING_KEYS, Book, Direction, Finding, Kpi, Measure, Quantity, Severity, TargetKind
+from xlsgen.model import (
+    FUNDING_KEYS,
+    Book,
+    Direction,
+    Finding,
+    Kpi,
+    Measure,
+    Quantity,
+    Severity,
+    TargetKind,
+)
 
 EXCEL_CELL_LIMIT = 32_767
 FORMULA_PREFIXES = ("=", "+", "-", "@")

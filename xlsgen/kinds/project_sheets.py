@@ -316,7 +316,7 @@ def _read_do(grid: Grid, m: Measure, kpi: Kpi, cost: CostBlock, findings: list[F
         m.cells[f"do_year_{r + 1}"] = grid.addr(r, cols["year"])
         if "kind" in cols:
             m.cells[f"do_kind_{r + 1}"] = grid.addr(r, cols["kind"])
-    for fy, amount, specific, target, result in sorted(found, key=lambda x: x[0]):
+    for _fy, amount, specific, target, result in sorted(found, key=lambda x: x[0]):
         if "amount" in lines:
             lines["amount"].values.append(amount)
         if "specific" in lines:
