@@ -239,3 +239,23 @@ def test_layout_help_without_shipped_files_says_where(monkeypatch):
     monkeypatch.setattr(app, "layout_names", lambda: [])
     text = _layout_help()
     assert "同梱: ）" not in text and "見つかりません" in text and str(builtin_dir()) in text
+
+
+def test_level_parser_on_a_field(tmp_path):
+    """`parser: level` on a field gives the same level as `type: level`: code, name, label."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["B2"], ws["A3"], ws["B3"] = "施策シート", "施策", "1-(2) 観光の振興", "方向", "Ⅱ 誘客"
+    ws["A5"], ws["B5"], ws["A6"], ws["B6"] = "指標名", "R2年度", "来客数", 10
+    wb.save(tmp_path / "b.xlsx")
+    (tmp_path / "s.yaml").write_text("""name: lv
+detect: [{labels: [施策シート]}]
+fields:
+  measure: {label: [施策], parser: level}
+  direction: {label: [方向], type: level}
+table: {header: [指標名]}
+""", encoding="utf-8")
+    m = extract(tmp_path / "b.xlsx", tmp_path / "s.yaml")["measures"][0]
+    assert {k: m["measure"][k] for k in ("key", "label", "code", "name", "cell")} == \
+        {"key": "measure", "label": "施策", "code": "1-(2)", "name": "観光の振興", "cell": "B2"}
+    assert [(lv["key"], lv["code"], lv["no"], lv["name"]) for lv in m["levels"]] == [("direction", "Ⅱ", 2, "誘客")]

@@ -210,9 +210,10 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
             value = ys[0][0].year if ys else None
         elif kind == "level":
             value = _level(grid, r, c, raw)
-            value.key, value.label = key, squash(label) or None
         else:
             value = _text(raw)
+        if isinstance(value, Level):
+            value.key, value.label, value.cell = key, squash(label) or None, value.cell or cell
         out[key] = (value, cell)
     return out
 

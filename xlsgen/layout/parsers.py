@@ -159,7 +159,7 @@ def level(text: str) -> Level:
 
 
 VALUE_PARSERS = {
-    "level": lambda text: level(text).to_dict(),
+    "level": level,
     "normalized": normalized,
     "number_code": number_code,
     "departments": departments,
