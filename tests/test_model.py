@@ -259,3 +259,22 @@ table: {header: [指標名]}
     assert {k: m["measure"][k] for k in ("key", "label", "code", "name", "cell")} == \
         {"key": "measure", "label": "施策", "code": "1-(2)", "name": "観光の振興", "cell": "B2"}
     assert [(lv["key"], lv["code"], lv["no"], lv["name"]) for lv in m["levels"]] == [("direction", "Ⅱ", 2, "誘客")]
+
+
+def test_missing_target_only_where_the_layout_reads_a_target(tmp_path):
+    """A KPI whose target cell is empty or 「-」 is warned about; a layout that reads no target
+    at all (no target column) gives no finding."""
+    found = {(f.sheet, f.cell) for f in validate_book(read_book(OJIYA)) if f.code == "missing-target"}
+    assert found == {("01", "I18"), ("07", "I17")}
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["実績シート"])
+    ws.append(["施策", "観光"])
+    ws.append(["指標名", "R2年度(実績値)", "R3年度(実績値)"])
+    ws.append(["来客数", 10, 12])
+    wb.save(tmp_path / "n.xlsx")
+    (tmp_path / "n.yaml").write_text("name: n\ndetect: [{labels: [実績シート]}]\nfields: {measure: {label: [施策]}}\n"
+                                     "table: {header: [指標名]}\n", encoding="utf-8")
+    book = read_book(tmp_path / "n.xlsx", layout_file=str(tmp_path / "n.yaml"))
+    assert book.measures[0].kpis[0].target_kind.value == "none"
+    assert not [f for f in validate_book(book) if f.code == "missing-target"]

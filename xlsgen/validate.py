@@ -20,7 +20,7 @@ with the file, sheet, cell and a plain Japanese message.
 | actual-far-past-target | warning | an actual far past its target (columns may be swapped) |
 | target-below-baseline | warning | a growth KPI whose target is below its baseline |
 | formula-like-text | warning | text starting with =, +, -, @ |
-| missing-target | warning | a KPI without a target (empty or a none-mark) |
+| missing-target | warning | a KPI whose target cell is empty or a none-mark (and no per-year target) |
 | sheet-skipped, missing-check | warning | from the reader |
 | carried-down | warning | a blank grouped cell read as the value above it (layout `carry_down`) |
 | achievement-differs, grade-differs | warning | the city's own 達成率 / 評価 disagrees with its layout's rule and scale |
@@ -233,8 +233,12 @@ def _check_kpi(sheet: str, k: Kpi) -> Iterator[Finding]:
                 odd[0] if odd else None)
     elif t.value is not None and t.unit and before and _per_unit(t.unit) not in before:
         yield f("unit-mismatch", f"目標値の単位（{t.unit}）が基準値・実績値（{'、'.join(sorted(before))}）と違います", t)
-    if k.target_kind is TargetKind.NONE:
-        yield f("missing-target", "目標値がありません", None, cell=t.cell or k.cells.get("target"))
+    # a target the layout reads (its cell is known) that is empty or a none-mark, and no
+    # per-year target either (a layout that reads no target at all gives no finding)
+    target_cell = t.cell or k.cells.get("target")
+    if k.target_kind is TargetKind.NONE and target_cell and not any(
+            q.value is not None or q.is_qualitative for q in k.targets):
+        yield f("missing-target", "目標値がありません", None, cell=target_cell)
     yield from _cost_of_kpi(k, f)
     series = sorted((q for q in actuals if q.value is not None and q.fiscal_year is not None),
                     key=lambda q: q.fiscal_year)
