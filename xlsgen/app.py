@@ -121,6 +121,13 @@ def layout_names() -> list[str]:
     return names()
 
 
+def layouts_folder() -> str:
+    """The folder of the shipped layout files (for messages)."""
+    from xlsgen.layout import builtin_dir
+
+    return str(builtin_dir())
+
+
 def check_layout(spec, book) -> tuple[bool, list[str]]:
     """`xlsgen layout check`: whether SPEC reads BOOK, and what came from which cell."""
     from xlsgen.layout.check import check_layout as check

@@ -51,8 +51,9 @@ def _layout_help() -> str:
     from xlsgen import app
 
     names = "、".join(app.layout_names())
+    shipped = f"同梱: {names}" if names else f"同梱の様式ファイルが見つかりません（探した場所: {app.layouts_folder()}）"
     return (f"入力ブックの様式の名前（xlsgen/templates/layouts/ とブックと同じフォルダの layouts/ にある"
-            f"様式ファイル。同梱: {names}）。auto は内容から判定します。")
+            f"様式ファイル。{shipped}）。auto は内容から判定します。")
 
 
 def layout_option(func):
@@ -109,7 +110,7 @@ def extract(book, layout, layout_file, output):
 
     Example:
 
-        xlsgen extract inputs/ojiya_進行管理シート_R3.xlsx -o outputs/ojiya.json
+        xlsgen extract inputs/進行管理シート_R3.xlsx -o outputs/進行管理シート_R3.json
     """
     from xlsgen import app
 
@@ -223,13 +224,13 @@ def simulate(templates, output):
 @layout_file_option
 @handles_errors
 def rollforward(book, to, output, extend_to, layout, layout_file):
-    """ブックを翌年度版へ繰り越し、同じ様式で書き出します（小千谷・常総の様式）。
+    """ブックを翌年度版へ繰り越し、同じ様式で書き出します（様式ファイルに rollforward: supported: true がある様式）。
 
     前年度の値はすべて残し、変更はセルごとに「変更履歴」シートに記録します。
 
     Example:
 
-        xlsgen rollforward inputs/ojiya_進行管理シート_R3.xlsx --to R4 -o outputs/ojiya_R4.xlsx
+        xlsgen rollforward inputs/進行管理シート_R3.xlsx --to R4 -o outputs/進行管理シート_R4.xlsx
     """
     from xlsgen import app
 
@@ -251,7 +252,7 @@ def build(book, output, no_protect, layout, layout_file):
 
     Example:
 
-        xlsgen build inputs/ojiya_進行管理シート_R3.xlsx -o outputs/ojiya_報告書.xlsx
+        xlsgen build inputs/進行管理シート_R3.xlsx -o outputs/進行管理シート_R3_報告書.xlsx
     """
     from xlsgen import app
 
@@ -465,7 +466,7 @@ def layout_check(spec, book):
 
     Example:
 
-        xlsgen layout check xlsgen/templates/layouts/ojiya.yaml inputs/ojiya_進行管理シート_R3.xlsx
+        xlsgen layout check layouts/my_city.yaml inputs/進行管理シート_R3.xlsx
     """
     from xlsgen import app
 
