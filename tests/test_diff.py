@@ -26,7 +26,7 @@ def test_r3_to_r4_changes_only_the_emptied_check_texts(tmp_path):
     app.rollforward_file(OJIYA, "R4", r4)
     result = app.diff_files(OJIYA, r4)
     book = read_book(OJIYA)
-    texts = [(s.sheet_no, t.department) for s in book.sheets for t in s.check_analysis + s.check_next]
+    texts = [(m.number, t.key, t.department) for m in book.measures for t in m.texts]
     assert len(result.changes) == len(texts) > 80
     assert all(c.kind == "text" and c.new is None and c.old for c in result.changes)
     assert (result.old_edition, result.new_edition) == (2021, 2022)
@@ -40,12 +40,12 @@ def test_inserted_rows_and_moved_blocks_are_not_changes(uno_python, tmp_path):  
                                 "insert_cols": [["03", 0, 1]], "move_row": [["04", 17, 16]],
                                 "move_sheet": [["33", 0]], "save_as": str(moved)})
     a, b = read_book(OJIYA), read_book(moved)
-    cells = lambda book, no: [q.cell for s in book.sheets if s.sheet_no == no for k in s.kpis  # noqa: E731
+    cells = lambda book, no: [q.cell for m in book.measures if m.number == no for k in m.kpis  # noqa: E731
                               for q in k.actuals]
     assert cells(a, "01") != cells(b, "01") and cells(a, "03") != cells(b, "03")
-    names = lambda book: [k.name for s in book.sheets if s.sheet_no == "04" for k in s.kpis]  # noqa: E731
+    names = lambda book: [k.name for m in book.measures if m.number == "04" for k in m.kpis]  # noqa: E731
     assert names(a) != names(b) and sorted(names(a)) == sorted(names(b))  # two KPI rows swapped
-    assert b.sheets[0].sheet_no == "33"
+    assert b.measures[0].number == "33"
     assert app.diff_files(OJIYA, moved).changes == []
 
 
@@ -71,7 +71,7 @@ def edited(tmp_path_factory):
 def test_each_change_is_reported_once_by_label(edited):
     result = app.diff_files(OJIYA, edited)
     got = {(c.kind, c.kpi, c.item, c.fiscal_year, c.old, c.new, c.flag) for c in result.changes}
-    old_name = next(k.name for s in read_book(OJIYA).sheets if s.sheet == "02" for k in s.kpis if k.row == 16)
+    old_name = next(k.name for m in read_book(OJIYA).measures if m.sheet == "02" for k in m.kpis if k.row == 16)
     assert got == {
         ("value", "インターンシップ実施支援件数/年", "actual", 2020, 17, 18, None),
         ("target", "インターンシップ実施支援件数/年", "final_target", None, 50, 40, "target-lowered"),

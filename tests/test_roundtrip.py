@@ -123,8 +123,8 @@ def _assignments(trip) -> dict:
 
 def test_one_form_per_department(trip):
     book = read_book(OJIYA)
-    departments = {d for s in book.sheets for d in s.departments} | {
-        t.department for s in book.sheets for t in s.check_analysis + s.check_next if t.department}
+    departments = {d for m in book.measures for d in m.departments} | {
+        t.department for m in book.measures for t in m.texts if t.department}
     assert set(trip["forms"]) == departments and len(departments) == 9
     for owner, path in trip["forms"].items():
         assert path.name == f"{owner}_{BOOK}_R4.xlsx"
@@ -138,15 +138,14 @@ def test_one_form_per_department(trip):
 def test_every_accepted_answer_lands_in_the_master(trip):
     new = read_book(trip["new"])
     values, texts = {}, {}
-    for s in new.sheets:
-        for k in s.kpis:
+    for m in new.measures:
+        for k in m.kpis:
             q = k.actual(FY)
-            values[f"{k.sheet or s.sheet}!{q.cell}"] = q
-            if k.cost_thousand_yen is not None:
-                values[f"{s.sheet}!{k.cost_thousand_yen.cell}"] = k.cost_thousand_yen
-        for key in ("check_analysis", "check_next"):
-            for t in getattr(s, key):
-                texts[f"{s.sheet}!{s.cells[key]}#{t.department}"] = t.text
+            values[f"{k.sheet or m.sheet}!{q.cell}"] = q
+            if k.cost is not None:
+                values[f"{m.sheet}!{k.cost.cell}"] = k.cost
+        for t in m.texts:
+            texts[f"{m.sheet}!{t.cell}#{t.department}"] = t.text
     assignments = _assignments(trip)
     checked = 0
     for key, value in trip["expected"].items():

@@ -39,7 +39,8 @@ def test_joso_projects_round_trip(tmp_path):
     assert dist.rolled_from == JOSO and dist.master.name == "joso_事務事業評価シート_R4.xlsx"
     book = read_book(JOSO)
     forms = _forms(out, dist.master)
-    assert set(forms) == {p.department for p in book.projects}  # one form per 担当 of a project sheet
+    # one form per 担当 of a project sheet (the 施策 sheet asks nothing of anyone)
+    assert set(forms) == {d for m in book.measures for d in m.departments}
     filled, expected = [], {}
     for n, (owner, form) in enumerate(sorted(forms.items())):
         answers = {}
@@ -59,18 +60,21 @@ def test_joso_projects_round_trip(tmp_path):
     assert [p.code for p in result.problems if p.severity == "error"] == ["not-in-list"]
     assert compare(dist.master, new, _changed(result), Package(dist.master).sheets) == []
     got = read_book(new)
-    for p in got.projects:
-        row = next(d for d in p.do_years if d.fiscal_year == 2021)
-        assert row.kind == "決算額"
-        assert row.amount.value == expected[f"{p.sheet}!{row.amount.cell}"]
-        assert row.specific_revenue.value == expected[f"{p.sheet}!{row.specific_revenue.cell}"]
-        result_q = row.result.value if row.result.value is not None else row.result.text
-        assert result_q == expected[f"{p.sheet}!{row.result.cell}"]
-        assert row.content == f"{p.department}のR3年度 実施内容と改善点"
-        assert p.check_evaluation == f"{p.department}のR3年度実績の評価"
-        assert p.plan_budget.value == expected[f"{p.sheet}!{p.plan_budget.cell}"]
-    policies = sorted(p.action_policy for p in got.projects)
-    assert policies == ["", "継続"]  # the answer outside the list is reported, not applied
+    projects = [m for m in got.measures if m.cost is not None]
+    assert len(projects) == 2
+    for m in projects:
+        assert m.cost.year_kinds[2021] == "決算額"
+        for line in m.cost.lines:
+            for year in (2021, 2023):  # the year closed and the plan year after the edition
+                q = line.value(year)
+                assert q.value == expected[f"{m.sheet}!{q.cell}"], (m.sheet, line.key, year)
+        result = m.kpis[0].actual(2021)
+        got_result = result.value if result.value is not None else result.text
+        assert got_result == expected[f"{m.sheet}!{result.cell}"]
+        content = next(t for t in m.kpis[0].texts if t.fiscal_year == 2021)
+        assert content.text == f"{m.departments[0]}のR3年度 {content.label}"
+        assert m.text("check_evaluation") == f"{m.departments[0]}のR3年度 評価"
+    assert sorted(m.policy for m in projects) == ["", "継続"]  # the answer outside the list is reported
 
 
 def test_kpi_blocks_shared_kpis_and_department_texts(tmp_path):
@@ -94,10 +98,11 @@ def test_kpi_blocks_shared_kpis_and_department_texts(tmp_path):
     assert not [p for p in result.problems if p.severity == "error"]
     assert compare(src, new, _changed(result), Package(src).sheets) == []
     got = read_book(new)
-    for s in got.sheets:
-        assert all(k.actual(2021).value == 11 for k in s.kpis)
-        texts = {t.department: t.text for t in s.check_analysis}
-        assert texts == {d: f"{d}の現状分析（評価）" for d in s.departments}
+    for m in got.measures:
+        assert all(k.actual(2021).value == 11 for k in m.kpis)
+        texts = {t.department: t.text for t in m.texts_of("check_analysis")}
+        label = m.texts_of("check_analysis")[0].label
+        assert texts == {d: f"{d}の{label}" for d in m.departments}
     raw = next(c.after for c in result.changes if c.sheet == "施策2" and isinstance(c.after, str))
     assert raw.startswith("〔企画課〕\n")  # the department's own heading style is kept
 
@@ -108,20 +113,22 @@ def test_kpi_list_without_departments_gives_one_form_per_measure(tmp_path):
     out = tmp_path / "照会"
     dist = app.distribute_book(src, out)
     book = read_book(src)
-    assert len(dist.forms) == len(book.sheets) and all(f.kind == "measure" for f in dist.forms)
-    assert {f.owner for f in dist.forms} == {f"施策{s.sheet_no}_{s.measure.name}" for s in book.sheets}
+    from xlsgen.roundtrip.inputs import _measure_owner
+
+    assert len(dist.forms) == len(book.measures) and all(f.kind == "measure" for f in dist.forms)
+    assert {f.owner for f in dist.forms} == {_measure_owner(m.number or "", m.measure.name) for m in book.measures}
     filled = [fill(f.path, tmp_path / "回答" / f.path.name,
                    {k: 40 + n for n, k in enumerate(inputs(f.path))}, jst(21)) for f in dist.forms]
     new = tmp_path / "new.xlsx"
     result = app.collect_forms(src, filled, new)
     assert result.applied and compare(src, new, _changed(result), Package(src).sheets) == []
-    values = {q.cell: q.value for s in read_book(new).sheets for k in s.kpis for q in [k.actual(2022)]}
+    values = {q.cell: q.value for m in read_book(new).measures for k in m.kpis for q in [k.actual(2022)]}
     assert all(values[a.cell] == a.after for a in result.applied)
 
 
 def test_plan_table_without_year_cells_is_refused(tmp_path):
     out = tmp_path / "照会"
-    res = CliRunner().invoke(cli, ["distribute", str(NISHITOKYO), "--to", "R4", "-o", str(out)])
+    res = CliRunner().invoke(cli, ["distribute", str(NISHITOKYO), "-o", str(out)])
     assert res.exit_code == 1 and "書き込むセルがありません" in res.output
     assert len(res.output.strip().splitlines()) == 1 and not out.exists()
 

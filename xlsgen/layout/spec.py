@@ -56,7 +56,7 @@ SCHEMA: dict[str, Any] = {
     "labels": {"*": _LABELS},
     # the round trip (xlsgen distribute / collect): tags such as 区分 商工 → 商工振興課
     "departments": {"aliases": {"*": str}},
-    "distribute": {"text_limit": int, "choices": {"*": _LABELS}},
+    "distribute": {"text_limit": int, "choices": {"*": _LABELS}, "texts": _LABELS},
 }
 ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),

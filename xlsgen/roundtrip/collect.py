@@ -28,7 +28,7 @@ from xlsgen.model import COLLECTION_STATUS_SHEET as STATUS_SHEET
 from xlsgen.roundtrip import form as F
 from xlsgen.roundtrip import segments
 from xlsgen.roundtrip import values as V
-from xlsgen.roundtrip.assignment import NUMBER, Assignment, fingerprint
+from xlsgen.roundtrip.assignment import KPI, NUMBER, Assignment, fingerprint
 from xlsgen.roundtrip.distribute import master_value
 from xlsgen.wareki import FiscalYear
 
@@ -293,8 +293,9 @@ def _identity_problem(f: F.ReturnedForm, book, roster, by_key: dict, sha: str) -
     wrong = []
     for i in f.inputs:
         a, m = i.assignment, by_key.get(i.assignment.key)
-        if m is None or (m.sheet, m.cell, m.segment, m.measure_no, m.label, m.item) != (
-                a.sheet, a.cell, a.segment, a.measure_no, a.label, a.item) or f.owner not in m.departments:
+        if m is None or (m.sheet, m.cell, m.segment, m.group, m.measure_no) != (
+                a.sheet, a.cell, a.segment, a.group, a.measure_no) or f.owner not in m.departments \
+                or (a.group == KPI and (m.label, m.item) != (a.label, a.item)):
             wrong.append(a.where)
     if wrong:
         more = f" ほか {len(wrong) - 3} か所" if len(wrong) > 3 else ""

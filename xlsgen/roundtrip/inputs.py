@@ -1,5 +1,5 @@
 """The adapter between the model and the round trip: the only module of `xlsgen.roundtrip`
-that reads a `Book`.
+that reads a `Book` (the one model, `xlsgen.model`, for every kind).
 
 - `roster(book, to, previous)`: who answers for what in the edition `to` (the book's own
   edition when None): one `Assignment` per input cell of the year the edition reports
@@ -7,13 +7,20 @@ that reads a `Book`.
 - `facts(book)`: every fact of a book keyed by labels (measure number/name, KPI name,
   fiscal year, text block and department), for `diff`.
 
+What a form asks, per measure, for the year the edition reports (FY = edition − 1):
+each KPI's actual of FY (a cell of its own: a cell holding a series of years is never
+written) and its 事業費; the measure's Check/Action texts (roles check and action, or the
+keys the layout lists in `distribute.texts`) and each KPI's texts of FY; the cost block's
+lines of FY and of the plan years after the edition; the project lines' amounts of FY;
+方針 (`policy`) and the city's own evaluations, from a list when the layout gives one.
+
 Which department answers for what comes from the layout and the book, in this order:
-a KPI's own department tag (a 区分 column such as 商工 or 学教, mapped through the layout's
-`departments: {aliases: {商工: 商工振興課}}`, or a name that is itself a department); else
-the departments of its measure (担当課). A tag naming several departments (健康･建設･生涯)
-gives the KPI to each of them. Text blocks split by `【…課】` headings give each
-department its own part. A measure without any department is answered by the measure
-itself (one form per measure).
+a KPI's own department (a 担当課 column) or its tag (a 区分 column such as 商工 or 学教,
+mapped through the layout's `departments: {aliases: {商工: 商工振興課}}`, or a name that is
+itself a department); else the departments of its measure (担当課). A tag naming several
+departments (健康･建設･生涯) gives the KPI to each of them. Text blocks split by `【…課】`
+headings give each department its own part. A measure without any department is answered
+by the measure itself (one form per measure).
 """
 
 from __future__ import annotations
@@ -41,8 +48,7 @@ from xlsgen.wareki import FiscalYear
 
 DEFAULT_TEXT_LIMIT = 1000
 _TAG_SEPARATORS = re.compile(r"[･・、,，/／\s]+")
-# names of the text blocks as a form shows them (the model keys are xlsgen's own)
-TEXT_LABELS = {"check_analysis": "現状分析（評価）", "check_next": "今後の取組（改善）"}
+ASKED_ROLES = ("check", "action")  # text roles a form asks for (unless the layout lists keys)
 
 
 @dataclass
@@ -55,6 +61,8 @@ class Options:
     statuses: list[str]
     none_marks: list[str]
     split: dict[str, bool]  # text block → split by department
+    texts: list[str]        # text keys asked (empty: every text of role check or action)
+    labels: dict[str, str]  # text block → its label as the layout names it
 
 
 def options(book) -> Options:
@@ -74,7 +82,15 @@ def options(book) -> Options:
         statuses=[str(x) for x in values.get("status") or []],
         none_marks=[str(x) for x in values.get("none_marks") or []],
         split={k: (b or {}).get("split", "department") == "department" for k, b in blocks.items()},
+        texts=[str(x) for x in ([dist["texts"]] if isinstance(dist.get("texts"), str) else dist.get("texts") or [])],
+        labels={k: _plain((b or {}).get("label")) for k, b in blocks.items() if (b or {}).get("label")},
     )
+
+
+def _plain(label) -> str:
+    from xlsgen.layout.spec import plain_label
+
+    return plain_label(label)
 
 
 def tag_departments(tag: str | None, named: list[str], opts: Options) -> tuple[list[str], bool]:
@@ -145,23 +161,19 @@ def roster(book, to: int | None = None, previous=None) -> Roster:
     if edition is None:
         raise XlsgenError("ブックの年度版を判定できません。--to で照会する年度版（例: R4）を指定してください",
                           book.path)
-    fy = edition - 1
     opts = options(book)
     r = Roster(layout=book.layout, layout_title=book.layout_title or book.layout,
-               title=book.document_title or book.title or "", edition=edition, fiscal_year=fy,
+               title=book.document_title or book.title or "", edition=edition, fiscal_year=edition - 1,
                owners=[], assignments=[])
+    prev = {m.sheet: m for m in previous.measures} if previous is not None else {}
     by_measure: set[str] = set()  # owners that are measures (no department named)
-    if book.kind == "progress":
-        prev = {s.sheet: s for s in previous.sheets} if previous is not None else {}
-        for s in book.sheets:
-            _progress_sheet(r, s, fy, opts, prev.get(s.sheet), by_measure)
-    elif book.kind == "projects":
-        prev = {p.sheet: p for p in previous.projects} if previous is not None else {}
-        for p in book.projects:
-            _project_sheet(r, p, fy, opts, prev.get(p.sheet), by_measure)
-    else:
-        r.notes.append(f"様式「{r.layout_title}」のブックには、年度ごとの実績値や評価を書き込むセルがありません"
-                       "（計画の一覧表です）")
+    units = [k.cost.unit for m in book.measures for k in m.kpis if k.cost is not None and k.cost.unit]
+    cost_unit = max(set(units), key=units.count) if units else None
+    for m in book.measures:
+        _Measure(r, m, opts, prev.get(m.sheet), by_measure, cost_unit).ask()
+    if not r.assignments:
+        r.notes.insert(0, f"{FiscalYear(r.fiscal_year).kanji}の実績値や評価を書き込むセルがありません"
+                          f"（様式「{r.layout_title}」）")
     _owners(r, by_measure)
     return r
 
@@ -187,133 +199,201 @@ def _measure_owner(no: str, name: str) -> str:
     return f"施策{no}_{name[:20]}" if no else name[:24]
 
 
-def _progress_sheet(r: Roster, s, fy: int, opts: Options, prev, by_measure: set[str]) -> None:
-    no = s.sheet_no or ""
-    name = s.measure.name if s.measure else (s.title or s.sheet)
-    named = list(s.departments)
-    fallback = named or [_measure_owner(no, name)]
-    if not named:
-        by_measure.add(fallback[0])
-    for k in s.kpis:
-        q = k.actual(fy)
-        sheet = k.sheet or s.sheet
-        depts, understood = tag_departments(k.category, named, opts)
-        if not understood:
-            r.notes.append(f"{sheet}: 指標「{k.name}」の区分「{k.category}」を課に対応づけられません"
-                           "（様式ファイルの departments: aliases に書くと、その課の様式に入ります）")
-        owners = depts or fallback
+def _name(m) -> str:
+    return m.measure.name if m.measure else (m.title or m.sheet)
+
+
+class _Measure:
+    """The assignments of one measure."""
+
+    def __init__(self, r: Roster, m, opts: Options, prev, by_measure: set[str], cost_unit: str | None):
+        self.r, self.m, self.opts, self.prev, self.cost_unit = r, m, opts, prev, cost_unit
+        self.fy = r.fiscal_year
+        self.no = m.number or ""
+        self.name = _name(m)
+        # a name gathered from a KPI column (事業主体: 行政・JA・農業者) is a department only when
+        # it reads as one or the layout's aliases name it
+        from_kpis = {k.department for k in m.kpis if k.department}
+        self.named = [d for d in m.departments if d not in from_kpis or d in opts.aliases.values()
+                      or tag_departments(d, [], opts) == ([d], True)]
+        self.fallback = self.named or [_measure_owner(self.no, self.name)]
+        if not self.named:
+            by_measure.add(self.fallback[0])
+        self.series = _shared_cells(m)
+
+    def add(self, sheet, cell, owners, group, label, item, value_type, **kw) -> None:
+        self.r.assignments.append(Assignment(
+            key=f"{sheet}!{cell}" + (f"#{kw['segment']}" if kw.get("segment") else ""), sheet=sheet,
+            cell=cell, departments=owners, measure_no=self.no, measure=self.name, group=group,
+            label=label, item=item, value_type=value_type, **kw))
+
+    def ask(self) -> None:
+        for k in self.m.kpis:
+            self.kpi(k)
+        self.texts()
+        self.costs()
+        self.choices()
+
+    # a KPI: its actual of the year, its 事業費, its texts of the year
+    def kpi(self, k) -> None:
+        m, fy, opts = self.m, self.fy, self.opts
+        sheet = k.sheet or m.sheet
+        depts, understood = [], True
+        for tag in (k.department, k.category):
+            found, ok = tag_departments(tag, self.named, opts)
+            if found:
+                depts, understood = found, True
+                break
+            understood = understood and ok
+        if not understood and not depts:
+            tag = k.department or k.category
+            self.r.notes.append(f"{sheet}: 指標「{k.name}」の「{tag}」を課に対応づけられません"
+                                "（様式ファイルの departments: aliases に書くと、その課の様式に入ります）")
+        owners = depts or self.fallback
         shared = f"共同: {'・'.join(owners)}" if len(owners) > 1 else ""
+        q = k.actual(fy)
         known = [k.baseline, *k.actuals, k.target, *k.targets]
         if q is None or not q.cell:
-            r.notes.append(f"{sheet}: 指標「{k.name}」に{_short(fy)}年度の実績値のセルがありません")
-        else:
+            if any(a.fiscal_year and a.fiscal_year < fy for a in k.actuals if a.cell):
+                self.r.notes.append(f"{sheet}: 指標「{k.name}」に{_short(fy)}年度の実績値のセルがありません")
+        elif (sheet, q.cell) in self.series:
+            self.r.notes.append(f"{sheet}!{q.cell}: 指標「{k.name}」の実績値のセルにはほかの値（基準値・目標値や"
+                                "ほかの年度）も書かれているため、照会しません")
+        elif not q.formula:
             last = k.actual(fy - 1)
+            if last is not None and (sheet, last.cell) in self.series:
+                last = None
             refs = [Reference(f"基準値（{_short(k.baseline_year)}）" if k.baseline_year else "基準値",
                               _shown(k.baseline))]
             if last is not None:
                 refs.append(Reference(f"{_short(fy - 1)}年度実績", _shown(last)))
-            target = next((t for t in k.targets if t.fiscal_year == fy), None)
-            if target is not None:
+            target = k.target_of(fy) if hasattr(k, "target_of") else None
+            if target is not None and target is not k.target:
                 refs.append(Reference(f"{_short(fy)}年度目標", _shown(target)))
             refs.append(Reference(f"目標（{_short(k.target_year)}）" if k.target_year else "目標",
                                   _shown(k.target)))
             like = next((c.cell for c in (last, k.baseline) if c is not None and c.cell
                          and c.value is not None), None)
-            r.assignments.append(Assignment(
-                key=f"{sheet}!{q.cell}", sheet=sheet, cell=q.cell, departments=owners,
-                measure_no=no, measure=name, group=KPI, label=k.name,
-                item=f"{_short(fy)}年度 実績値", value_type=NUMBER, fiscal_year=fy,
-                unit=k.unit, minimum=_lowest(known), required=True,
-                free_text=_qualitative(known), allowed_texts=_allowed(opts),
-                current=_current(q), references=[x for x in refs if x.text], like=like,
-                previous=last.value if last is not None else None,
-                note=shared))
-        c = k.cost_thousand_yen
-        if c is not None and c.cell:
-            r.assignments.append(Assignment(
-                key=f"{sheet}!{c.cell}", sheet=sheet, cell=c.cell, departments=owners,
-                measure_no=no, measure=name, group=AMOUNT, label=k.name, item="事業費（千円）",
-                value_type=NUMBER, fiscal_year=None, unit="千円", minimum=0, current=_current(c),
-                note=shared))
-    for key in ("check_analysis", "check_next"):
-        addr = s.cells.get(key)
-        if not addr:
-            continue
-        texts = getattr(s, key)
-        label = TEXT_LABELS[key]
-        old = {t.department: t.text for t in getattr(prev, key)} if prev is not None else {}
-        if opts.split.get(key, True) and (named or any(t.department for t in texts)):
-            order = list(dict.fromkeys(named + [t.department for t in texts if t.department]))
-            for d in order:
-                refs = [Reference("前年度版の記述", old[d])] if old.get(d) else []
-                r.assignments.append(Assignment(
-                    key=f"{s.sheet}!{addr}#{d}", sheet=s.sheet, cell=addr, departments=[d],
-                    measure_no=no, measure=name, group=WRITING, label=label, item=label,
-                    value_type=TEXT, segment=d, segment_order=order, max_length=opts.text_limit,
-                    required=True, references=refs))
-        else:
-            whole = "\n".join(t.text for t in texts)
-            refs = [Reference("前年度版の記述", "\n".join(old.values()))] if old else []
-            r.assignments.append(Assignment(
-                key=f"{s.sheet}!{addr}", sheet=s.sheet, cell=addr, departments=fallback,
-                measure_no=no, measure=name, group=WRITING, label=label, item=label,
-                value_type=TEXT, max_length=opts.text_limit, required=True, current=whole or None,
-                references=refs))
+            self.add(sheet, q.cell, owners, KPI, k.name, f"{_short(fy)}年度 実績値", NUMBER, fiscal_year=fy,
+                     unit=k.unit, minimum=_lowest(known), required=True, free_text=_qualitative(known),
+                     allowed_texts=_allowed(opts), current=_current(q),
+                     references=[x for x in refs if x.text], like=like,
+                     previous=last.value if last is not None else None, note=shared)
+        c = k.cost
+        if c is not None and c.cell and not c.formula:
+            unit = c.unit or self.cost_unit
+            self.add(sheet, c.cell, owners, AMOUNT, k.name, f"事業費（{unit}）" if unit else "事業費", NUMBER,
+                     unit=unit, minimum=0, current=_current(c), note=shared)
+        for t in k.texts:
+            if t.cell and t.fiscal_year == fy and self._asked(t, kpi_text=True):
+                old = next((x.text for x in (self._prev_kpi(k) or []) if x.key == t.key
+                            and x.fiscal_year == fy - 1), None) or next(
+                    (x.text for x in k.texts if x.key == t.key and x.fiscal_year == fy - 1), None)
+                self.add(sheet, t.cell, owners, WRITING, f"{k.name}", f"{_short(fy)}年度 {t.label or t.key}",
+                         TEXT, fiscal_year=fy, max_length=opts.text_limit, required=True,
+                         current=t.text or None,
+                         references=[Reference(f"{_short(fy - 1)}年度", old)] if old else [], note=shared)
+
+    def _prev_kpi(self, k):
+        if self.prev is None:
+            return None
+        other = next((x for x in self.prev.kpis if x.name == k.name), None)
+        return other.texts if other is not None else None
+
+    def _asked(self, t, kpi_text: bool = False) -> bool:
+        if self.opts.texts:
+            return t.key in self.opts.texts
+        return kpi_text or t.role in ASKED_ROLES
+
+    # the measure's texts: one per block, or one per department of a split block
+    def texts(self) -> None:
+        m, opts, fy = self.m, self.opts, self.fy
+        blocks: dict[tuple[str, str], list] = {}
+        for t in m.texts:
+            if t.cell and (t.fiscal_year is None or t.fiscal_year >= fy) and self._asked(t):
+                blocks.setdefault((t.key, t.cell), []).append(t)
+        for key in opts.split:  # blocks the layout declares, read empty (a new edition)
+            cell = m.cells.get(key)
+            if cell and (key, cell) not in blocks and (not opts.texts or key in opts.texts):
+                blocks[(key, cell)] = []
+        old = {}
+        if self.prev is not None:
+            for t in self.prev.texts:
+                old.setdefault(t.key, []).append(t)
+        for (key, cell), texts in blocks.items():
+            label = next((t.label for t in texts if t.label), None) or next(
+                (t.label for t in old.get(key, []) if t.label), None) or opts.labels.get(key) or key
+            fy_text = next((t.fiscal_year for t in texts if t.fiscal_year), None)
+            item = f"{_short(fy_text)}年度 {label}" if fy_text else label
+            split = opts.split.get(key, False) and (self.named or any(t.department for t in texts))
+            if split:
+                order = list(dict.fromkeys(self.named + [t.department for t in texts if t.department]))
+                for d in order:
+                    before = "\n".join(t.text for t in old.get(key, []) if t.department == d)
+                    self.add(m.sheet, cell, [d], WRITING, label, item, TEXT, segment=d, segment_order=order,
+                             max_length=opts.text_limit, required=True, fiscal_year=fy_text,
+                             references=[Reference("前年度版の記述", before)] if before else [])
+            else:
+                before = "\n".join(t.text for t in old.get(key, []) if t.text)
+                self.add(m.sheet, cell, self.fallback, WRITING, label, item, TEXT, max_length=opts.text_limit,
+                         required=True, fiscal_year=fy_text,
+                         current="\n".join(t.text for t in texts if t.text) or None,
+                         references=[Reference("前年度版の記述", before)] if before else [])
+
+    # money: the cost block's lines and the project lines' amounts
+    def costs(self) -> None:
+        m, fy = self.m, self.fy
+        cost = m.cost
+        if cost is not None:
+            for line in cost.lines:
+                for q in line.values:
+                    year = q.fiscal_year
+                    if not q.cell or q.formula or year is None or not (year == fy or year > self.r.edition):
+                        continue
+                    kind = cost.year_kinds.get(year, "")
+                    last = line.value(year - 1)
+                    refs = [Reference(f"{_short(year - 1)}年度", _shown(last))] if last is not None else []
+                    self.add(m.sheet, q.cell, self.fallback, AMOUNT, f"{_short(year)}年度 {kind}".strip(),
+                             f"{line.label or line.key}", NUMBER, fiscal_year=year, unit=cost.unit,
+                             minimum=0, required=year == fy, current=_current(q),
+                             references=[x for x in refs if x.text])
+        for p in m.projects:
+            owners, _ = tag_departments(p.department, self.named, self.opts)
+            for a in p.amounts:
+                q = a.value
+                if q is None or not q.cell or q.formula or a.fiscal_year != fy:
+                    continue
+                self.add(m.sheet, q.cell, owners or self.fallback, AMOUNT, p.name,
+                         f"{_short(fy)}年度 {a.kind or '金額'}（{q.unit or ''}）".replace("（）", ""), NUMBER,
+                         fiscal_year=fy, unit=q.unit, minimum=0, required=True, current=_current(q))
+
+    # 方針 and the city's own evaluations
+    def choices(self) -> None:
+        m = self.m
+        cell = m.cells.get("policy") or m.cells.get("action_policy")
+        if cell:
+            self._choice(cell, "policy", "方針", m.policy)
+        for e in m.evaluations:
+            if e.cell:
+                self._choice(e.cell, e.key, e.label or e.key, e.value)
+
+    def _choice(self, cell: str, key: str, label: str, current) -> None:
+        choices = self.opts.choices.get(key) or []
+        self.add(self.m.sheet, cell, self.fallback, POLICY if choices else WRITING, label, label,
+                 CHOICE if choices else TEXT, choices=choices, current=current or None,
+                 max_length=None if choices else self.opts.text_limit)
 
 
-def _project_sheet(r: Roster, p, fy: int, opts: Options, prev, by_measure: set[str]) -> None:
-    owner = p.department or p.name[:24]
-    if not p.department:
-        by_measure.add(owner)
-    row = next((d for d in p.do_years if d.fiscal_year == fy), None)
-    last = next((d for d in p.do_years if d.fiscal_year == fy - 1), None)
-    if prev is not None and last is None:
-        last = next((d for d in prev.do_years if d.fiscal_year == fy - 1), None)
-
-    def add(cell, group, label, item, value_type, unit=None, current=None, refs=(), **kw):
-        if not cell:
-            return
-        r.assignments.append(Assignment(
-            key=f"{p.sheet}!{cell}", sheet=p.sheet, cell=cell, departments=[owner], measure_no="",
-            measure=p.name, group=group, label=label, item=item, value_type=value_type,
-            unit=unit, current=current, references=[x for x in refs if x.text], **kw))
-
-    if row is None:
-        r.notes.append(f"{p.sheet}: {_short(fy)}年度の【Do】の行がありません")
-    else:
-        kind = row.kind or ""
-        for q, what in ((row.amount, "金額"), (row.specific_revenue, "うち特定財源")):
-            old = getattr(last, "amount" if what == "金額" else "specific_revenue", None) if last else None
-            add(q.cell, AMOUNT, f"{_short(fy)}年度 {kind}", f"{what}（千円）", NUMBER, "千円",
-                _current(q), [Reference(f"{_short(fy - 1)}年度", _shown(old))] if old else [],
-                fiscal_year=fy, minimum=0, required=True)
-        unit = None if p.action_unit in (None, "", "-", "－") else p.action_unit
-        known = [d.result for d in p.do_years] + [d.target for d in p.do_years]
-        add(row.result.cell, KPI, p.action_indicator or "成果実績", f"{_short(fy)}年度 成果実績",
-            NUMBER, unit, _current(row.result),
-            [Reference(f"{_short(fy)}年度 成果目標", _shown(row.target)),
-             *([Reference(f"{_short(fy - 1)}年度 成果実績", _shown(last.result))] if last else [])],
-            fiscal_year=fy, free_text=_qualitative(known), required=True,
-            allowed_texts=_allowed(opts),
-            like=last.result.cell if last and last.result.value is not None else None)
-        add(p.cells.get(f"content_{fy}"), WRITING, "実施内容と改善点", f"{_short(fy)}年度 実施内容と改善点",
-            TEXT, current=row.content or None, fiscal_year=fy, max_length=opts.text_limit,
-            required=True, refs=[Reference(f"{_short(fy - 1)}年度", last.content)] if last else [])
-    for attr, label in (("check_evaluation", "評価"), ("check_analysis", "分析")):
-        add(p.cells.get(attr), WRITING, label, f"{_short(fy)}年度実績の{label}", TEXT,
-            current=getattr(p, attr) or None, fiscal_year=fy, max_length=opts.text_limit,
-            required=True, refs=[Reference("前年度版の記述", getattr(prev, attr))]
-            if prev is not None and getattr(prev, attr) else [])
-    choices = opts.choices.get("action_policy")
-    add(p.cells.get("action_policy"), POLICY if choices else WRITING, "方針", "今後の方針",
-        CHOICE if choices else TEXT, current=p.action_policy or None, choices=choices or [],
-        max_length=None if choices else opts.text_limit)
-    plan_fy = p.plan_year
-    for q, what in ((p.plan_budget, "予算額"), (p.plan_specific_revenue, "うち特定財源")):
-        add(q.cell, AMOUNT, f"{_short(plan_fy)}年度 計画", f"{what}（千円）", NUMBER, "千円",
-            _current(q), fiscal_year=plan_fy, minimum=0)
-    add(p.cells.get("plan_content"), WRITING, "実施内容（計画）", f"{_short(plan_fy)}年度 実施内容",
-        TEXT, current=p.plan_content or None, fiscal_year=plan_fy, max_length=opts.text_limit)
+def _shared_cells(m) -> set[tuple[str, str]]:
+    """Cells that hold more than one fact: the actuals of several years (`700人(H26)、600人
+    (H27)`), or an actual that is also the baseline or a target. Never written."""
+    seen: dict[tuple[str, str], int] = {}
+    for k in m.kpis:
+        for q in [k.baseline, k.target, *k.actuals, *k.targets]:
+            if q is not None and q.cell:
+                key = (k.sheet or m.sheet, q.cell)
+                seen[key] = seen.get(key, 0) + 1
+    return {c for c, n in seen.items() if n > 1}
 
 
 # --- facts by label, for diff -------------------------------------------------------------
@@ -349,91 +429,55 @@ def _value(q) -> Any:
 def facts(book) -> list[Fact]:
     """Every fact of `book` keyed by labels (see Fact)."""
     out: list[Fact] = []
-    if book.kind == "progress":
-        for s in book.sheets:
-            no = s.sheet_no or ""
-            name = s.measure.name if s.measure else (s.title or s.sheet)
-            for k in s.kpis:
-                sh = k.sheet or s.sheet
-                d = k.direction.value
-                base = dict(measure_no=no, measure=name, kpi=k.name, sheet=sh, direction=d)
-                out.append(Fact(**base, item="kpi", fiscal_year=None, value=k.name, unit=k.unit,
-                                cell=_cell_of(k)))
-                out.append(Fact(**base, item="unit", fiscal_year=None, value=k.unit, cell=_cell_of(k)))
-                for q in k.actuals:
-                    out.append(Fact(**base, item="actual", fiscal_year=q.fiscal_year, value=_value(q),
-                                    unit=q.unit or k.unit, cell=q.cell))
-                for q in k.targets:
-                    out.append(Fact(**base, item="target", fiscal_year=q.fiscal_year, value=_value(q),
-                                    unit=q.unit or k.unit, cell=q.cell))
-                out.append(Fact(**base, item="final_target", fiscal_year=None, value=_value(k.target),
-                                unit=k.target.unit or k.unit, cell=k.target.cell))
-                out.append(Fact(**base, item="baseline", fiscal_year=None, value=_value(k.baseline),
-                                unit=k.baseline.unit or k.unit, cell=k.baseline.cell))
-                out.append(Fact(**base, item="baseline_year", fiscal_year=None, value=k.baseline_year,
-                                cell=k.baseline.cell))
-                out.append(Fact(**base, item="target_year", fiscal_year=None, value=k.target_year,
-                                cell=k.target.cell))
-                if k.cost_thousand_yen is not None:
-                    out.append(Fact(**base, item="cost", fiscal_year=None,
-                                    value=_value(k.cost_thousand_yen), unit="千円",
-                                    cell=k.cost_thousand_yen.cell))
-            for key in ("check_analysis", "check_next"):
-                for t in getattr(s, key):
-                    out.append(Fact(no, name, None, "text", None, t.text.strip() or None,
-                                    department=t.department, label=TEXT_LABELS[key], sheet=s.sheet,
-                                    cell=s.cells.get(key)))
-    elif book.kind == "projects":
-        for p in book.projects:
-            base = dict(measure_no="", measure=p.name, sheet=p.sheet)
-            indicator = p.action_indicator or "成果実績"
-            for d in p.do_years:
-                for q, label in ((d.amount, "金額"), (d.specific_revenue, "うち特定財源")):
-                    out.append(Fact(**base, kpi=None, item="amount", fiscal_year=d.fiscal_year,
-                                    value=_value(q), unit="千円", label=f"{d.kind} {label}", cell=q.cell))
-                out.append(Fact(**base, kpi=indicator, item="target", fiscal_year=d.fiscal_year,
-                                value=_value(d.target), cell=d.target.cell))
-                out.append(Fact(**base, kpi=indicator, item="actual", fiscal_year=d.fiscal_year,
-                                value=_value(d.result), cell=d.result.cell))
-                out.append(Fact(**base, kpi=None, item="text", fiscal_year=d.fiscal_year,
-                                value=d.content or None, label="実施内容と改善点",
-                                cell=p.cells.get(f"content_{d.fiscal_year}")))
-            for attr, label in (("check_evaluation", "評価"), ("check_analysis", "分析"),
-                                ("action_policy", "方針"), ("plan_content", "実施内容（計画）")):
-                out.append(Fact(**base, kpi=None, item="text", fiscal_year=None,
-                                value=getattr(p, attr) or None, label=label, cell=p.cells.get(attr)))
-            for q in [p.plan_target, *p.future_targets]:
-                out.append(Fact(**base, kpi=indicator, item="target", fiscal_year=q.fiscal_year,
-                                value=_value(q), cell=q.cell))
-            for q, label in ((p.plan_budget, "計画 金額"), (p.plan_specific_revenue, "計画 うち特定財源")):
-                out.append(Fact(**base, kpi=None, item="amount", fiscal_year=q.fiscal_year,
-                                value=_value(q), unit="千円", label=label, cell=q.cell))
-    elif book.kind == "plan_rows":
-        for row in book.plan_rows:
-            base = dict(measure_no="", measure=row.direction or row.measure, sheet=row.sheet)
-            out.append(Fact(**base, kpi=row.indicator, item="kpi", fiscal_year=None, value=row.indicator,
-                            cell=row.cells.get("indicator")))
-            for q in row.current_values:
-                out.append(Fact(**base, kpi=row.indicator, item="actual", fiscal_year=q.fiscal_year,
-                                value=_value(q), unit=q.unit, cell=q.cell))
-            if row.target is not None:
-                out.append(Fact(**base, kpi=row.indicator, item="final_target", fiscal_year=None,
-                                value=row.target.value if row.target.value is not None else row.target.text,
-                                unit=row.target.unit, cell=row.target.cell))
-                out.append(Fact(**base, kpi=row.indicator, item="target_year", fiscal_year=None,
-                                value=row.target.period_end, cell=row.target.cell))
+    for m in book.measures:
+        no, name = m.number or "", _name(m)
+        for k in m.kpis:
+            sh = k.sheet or m.sheet
+            base = dict(measure_no=no, measure=name, kpi=k.name, sheet=sh, direction=k.direction.value)
+            out.append(Fact(**base, item="kpi", fiscal_year=None, value=k.name, unit=k.unit, cell=_cell_of(k)))
+            out.append(Fact(**base, item="unit", fiscal_year=None, value=k.unit, cell=_cell_of(k)))
+            for q in k.actuals:
+                out.append(Fact(**base, item="actual", fiscal_year=q.fiscal_year, value=_value(q),
+                                unit=q.unit or k.unit, cell=q.cell))
+            for q in k.targets:
+                out.append(Fact(**base, item="target", fiscal_year=q.fiscal_year, value=_value(q),
+                                unit=q.unit or k.unit, cell=q.cell))
+            out.append(Fact(**base, item="final_target", fiscal_year=None, value=_value(k.target),
+                            unit=k.target.unit or k.unit, cell=k.target.cell))
+            out.append(Fact(**base, item="baseline", fiscal_year=None, value=_value(k.baseline),
+                            unit=k.baseline.unit or k.unit, cell=k.baseline.cell))
+            out.append(Fact(**base, item="baseline_year", fiscal_year=None, value=k.baseline_year,
+                            cell=k.baseline.cell))
+            out.append(Fact(**base, item="target_year", fiscal_year=None, value=k.target_year,
+                            cell=k.target.cell))
+            if k.cost is not None:
+                out.append(Fact(**base, item="cost", fiscal_year=None, value=_value(k.cost),
+                                unit=k.cost.unit, cell=k.cost.cell))
+            for t in k.texts:
+                out.append(Fact(**base, item="text", fiscal_year=t.fiscal_year, value=t.text.strip() or None,
+                                label=t.label or t.key, cell=t.cell))
+        for t in m.texts:
+            out.append(Fact(no, name, None, "text", t.fiscal_year, (t.text or "").strip() or None,
+                            department=t.department, label=t.label or t.key, sheet=m.sheet, cell=t.cell))
+        if m.cost is not None:
+            for line in m.cost.lines:
+                for q in line.values:
+                    kind = m.cost.year_kinds.get(q.fiscal_year, "")
+                    out.append(Fact(no, name, None, "amount", q.fiscal_year, _value(q), unit=m.cost.unit,
+                                    label=f"{kind} {line.label or line.key}".strip(), sheet=m.sheet, cell=q.cell))
+        for p in m.projects:
+            for a in p.amounts:
+                out.append(Fact(no, name, None, "amount", a.fiscal_year, _value(a.value), unit=a.value.unit,
+                                department=p.department, label=f"{p.name} {a.kind or ''}".strip(),
+                                sheet=m.sheet, cell=a.value.cell))
+        if m.policy or m.cells.get("policy") or m.cells.get("action_policy"):
+            out.append(Fact(no, name, None, "text", None, m.policy or None, label="方針", sheet=m.sheet,
+                            cell=m.cells.get("policy") or m.cells.get("action_policy")))
+        for e in m.evaluations:
+            out.append(Fact(no, name, None, "text", None, e.value or None, label=e.label or e.key,
+                            sheet=m.sheet, cell=e.cell))
     return out
 
 
 def _cell_of(k) -> str | None:
     return k.target.cell or k.baseline.cell or next((q.cell for q in k.actuals if q.cell), None)
-
-
-def edition_of(book) -> int | None:
-    return book.fiscal_year
-
-
-def describe(book) -> dict[str, Any]:
-    """The identity of a book as forms record it."""
-    return {"layout": book.layout, "layout_title": book.layout_title or book.layout,
-            "title": book.document_title or book.title or "", "edition": book.fiscal_year}
