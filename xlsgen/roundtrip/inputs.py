@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xlsgen.errors import XlsgenError
+from xlsgen.layout.engine import DEFAULT_ROLES
 from xlsgen.layout.parsers import DEPT_SUFFIX
 from xlsgen.roundtrip.assignment import (
     AMOUNT,
@@ -63,6 +64,7 @@ class Options:
     split: dict[str, bool]  # text block → split by department
     texts: list[str]        # text keys asked (empty: every text of role check or action)
     labels: dict[str, str]  # text block → its label as the layout names it
+    roles: dict[str, str]   # text block → its role (plan | do | check | action | other)
 
 
 def options(book) -> Options:
@@ -84,6 +86,7 @@ def options(book) -> Options:
         split={k: (b or {}).get("split", "department") == "department" for k, b in blocks.items()},
         texts=[str(x) for x in ([dist["texts"]] if isinstance(dist.get("texts"), str) else dist.get("texts") or [])],
         labels={k: _plain((b or {}).get("label")) for k, b in blocks.items() if (b or {}).get("label")},
+        roles={k: (b or {}).get("role") or DEFAULT_ROLES.get(k, "other") for k, b in blocks.items()},
     )
 
 
@@ -301,9 +304,12 @@ class _Measure:
         return other.texts if other is not None else None
 
     def _asked(self, t, kpi_text: bool = False) -> bool:
+        return self._asks(t.key, t.role, kpi_text)
+
+    def _asks(self, key: str, role: str, kpi_text: bool = False) -> bool:
         if self.opts.texts:
-            return t.key in self.opts.texts
-        return kpi_text or t.role in ASKED_ROLES
+            return key in self.opts.texts
+        return kpi_text or role in ASKED_ROLES
 
     # the measure's texts: one per block, or one per department of a split block
     def texts(self) -> None:
@@ -312,9 +318,10 @@ class _Measure:
         for t in m.texts:
             if t.cell and (t.fiscal_year is None or t.fiscal_year >= fy) and self._asked(t):
                 blocks.setdefault((t.key, t.cell), []).append(t)
+        present = {t.key for t in m.texts}
         for key in opts.split:  # blocks the layout declares, read empty (a new edition)
             cell = m.cells.get(key)
-            if cell and (key, cell) not in blocks and (not opts.texts or key in opts.texts):
+            if cell and key not in present and self._asks(key, opts.roles.get(key, "other")):
                 blocks[(key, cell)] = []
         old = {}
         if self.prev is not None:
