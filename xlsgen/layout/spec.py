@@ -54,6 +54,9 @@ SCHEMA: dict[str, Any] = {
     "grades": {"scale": [{"grade": str, "min": float}]},
     "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
     "labels": {"*": _LABELS},
+    # the round trip (xlsgen distribute / collect): tags such as 区分 商工 → 商工振興課
+    "departments": {"aliases": {"*": str}},
+    "distribute": {"text_limit": int, "choices": {"*": _LABELS}, "texts": _LABELS},
 }
 ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),
