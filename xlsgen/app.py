@@ -138,6 +138,13 @@ def layout_names() -> list[str]:
     return names()
 
 
+def layouts_folder() -> str:
+    """The folder of the shipped layout files (for messages)."""
+    from xlsgen.layout import builtin_dir
+
+    return str(builtin_dir())
+
+
 def check_layout(spec, book) -> tuple[bool, list[str]]:
     """`xlsgen layout check`: whether SPEC reads BOOK, and what came from which cell.
     SPEC is a layout file, or the name of a shipped layout (or of one in `layouts/` beside
@@ -243,7 +250,6 @@ def template_path(name_or_path) -> Path:
 def bundled_templates() -> list[dict]:
     """The templates shipped with xlsgen: id (file stem), title, kind and path."""
     from xlsgen import simulation as S
-
     from xlsgen.resources import templates_dir
 
     out = []
@@ -370,3 +376,123 @@ def _renamed(value, old: str, new: str):
     if isinstance(value, list):
         return [_renamed(v, old, new) for v in value]
     return value
+
+
+# --- the yearly round trip: distribute / collect / diff ----------------------------------
+
+
+def distribute_book(book, out_dir, to=None, extend_to=None, due: str | None = None,
+                    contact: str | None = None, layout: str = "auto", layout_file=None):
+    """`xlsgen distribute`: one input form per department for an edition of `book`,
+    written into `out_dir`. When `to` names the edition after the book's, the book is
+    rolled forward first (`rollforward_file`) and the new edition, written into `out_dir`,
+    is the master to collect into; otherwise the book itself is. Returns the
+    `Distribution` (master, forms, notes). Nothing is written when it refuses."""
+    import shutil
+    import tempfile
+
+    from xlsgen.atomic import atomic_path, refuse_overwrite
+    from xlsgen.layout import read_book
+    from xlsgen.read.refuse import refuse_failed_read
+    from xlsgen.rollforward import parse_year
+    from xlsgen.roundtrip import distribute as D
+    from xlsgen.roundtrip import inputs as I
+    from xlsgen.wareki import FiscalYear
+
+    book, out_dir = Path(book), Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise XlsgenError("出力先（-o）には様式を書き出すフォルダを指定してください", str(out_dir))
+    model = refuse_failed_read(read_book(book, layout, layout_file), "照会様式")
+    to_year = parse_year(to, "--to") if to else None
+    edition = model.fiscal_year
+    if to_year and edition and to_year not in (edition, edition + 1):
+        raise XlsgenError(f"--to には、このブックの年度版（{FiscalYear(edition).short}）か翌年度版"
+                          f"（{FiscalYear(edition + 1).short}）を指定してください", str(book))
+    if not (to_year and edition and to_year == edition + 1):
+        roster = I.roster(model, to_year)
+        return D.write_forms(book, out_dir, roster, due=due, contact=contact)
+    with tempfile.TemporaryDirectory(prefix="xlsgen-distribute-") as tmp:
+        name = f"{D.book_name(book)}_{FiscalYear(to_year).short}{book.suffix}"
+        final = out_dir / name
+        refuse_overwrite(final, [book])
+        rolled = Path(tmp) / name
+        rollforward_file(book, to_year, rolled, extend_to, layout, layout_file)
+        master = refuse_failed_read(read_book(rolled, layout, layout_file), "照会様式")
+        roster = I.roster(master, to_year, previous=model)
+        result = D.write_forms(rolled, out_dir, roster, due=due, contact=contact, protect_inputs=[book])
+        with atomic_path(final, [book]) as out:
+            shutil.copyfile(rolled, out)
+    result.master, result.rolled_from = final, book
+    return result
+
+
+def distribute_lines(result) -> list[str]:
+    """What to tell the user after `distribute` (notes start with 注意)."""
+    from xlsgen.wareki import FiscalYear
+
+    lines = []
+    if result.rolled_from:
+        lines.append(f"{result.rolled_from} を{FiscalYear(result.edition).kanji}版に繰り越し、回収先のマスター "
+                     f"{result.master} を書き出しました")
+    else:
+        lines.append(f"回収先のマスター: {result.master}（このブックに回収します。配布後は変更しないでください）")
+    lines.append(f"照会様式 {len(result.forms)} 件（{FiscalYear(result.fiscal_year).kanji}の実績・評価）:")
+    lines += [f"  {f.path.name}  入力欄 {f.inputs}（数値 {f.numbers}、文章・選択 {f.texts}）" for f in result.forms]
+    lines += [f"注意: {n}" for n in result.notes]
+    return lines
+
+
+def collect_forms(master, forms, output, layout: str = "auto", layout_file=None,
+                  names: dict[str, str] | None = None):
+    """`xlsgen collect`: check the returned `forms` (files or folders) and write `master`
+    with the accepted answers to `output`; returns the `Collection`. `names` ({path: name})
+    shows each form by the name its sender gave it (the page keeps uploads under names it
+    makes up)."""
+    from xlsgen.roundtrip.collect import collect
+
+    return collect(master, list(forms), output, layout, layout_file, names)
+
+
+def collect_lines(result, limit: int = 20) -> list[str]:
+    """The status table and problems as text (未記入 is counted per owner, listed in the
+    回収の指摘 sheet and the JSON)."""
+    from xlsgen.roundtrip.collect import SEVERITY_JA
+
+    d = result.to_dict()["summary"]
+    lines = [f"{result.output}: 提出 {d['submitted']} / {d['owners']}（未提出 {d['missing']}、不受理のファイル "
+             f"{d['rejected_files']}）、反映 {d['applied']} セル、エラー {d['errors']}、警告 {d['warnings']}"]
+    for o in result.owners:
+        extra = f"  差し替え: {'、'.join(o.replaced)}" if o.replaced else ""
+        lines.append(f"  {o.owner}: {o.status}" + (
+            f"  記入 {o.filled}/{o.inputs}、反映 {o.applied}、指摘 {o.problems}  {o.file}（{o.saved}）{extra}"
+            if o.file else ""))
+    lines += [f"  不受理: {r.file}: {r.reason}" for r in result.rejected]
+    shown = [p for p in result.problems if p.severity != "info" and p.code != "empty"]
+    for p in shown[:limit]:
+        lines.append(f"指摘: [{SEVERITY_JA[p.severity]}] {p.owner} {p.file} {p.form_cell}"
+                     f"{' → ' + p.master_cell if p.master_cell else ''}: {p.message}")
+    if len(shown) > limit:
+        lines.append(f"指摘: …ほか {len(shown) - limit} 件（「回収の指摘」シートを確認してください）")
+    return lines
+
+
+def diff_files(old, new, layout: str = "auto", layout_file=None):
+    """`xlsgen diff`: compare two books by label; returns the `DiffResult`."""
+    from xlsgen.roundtrip.diff import diff_books
+
+    return diff_books(old, new, layout, layout_file)
+
+
+def diff_lines(result, limit: int | None = None) -> list[str]:
+    from xlsgen.roundtrip.diff import lines
+
+    return lines(result, limit)
+
+
+def diff_workbook(result, output) -> None:
+    """The diff as a workbook whose rows link to both books' cells."""
+    from xlsgen.atomic import refuse_overwrite
+    from xlsgen.render.diff_report import write_diff
+
+    refuse_overwrite(output, [result.old, result.new])
+    write_diff(result, output)

@@ -213,10 +213,10 @@ class ReportWriter:
             for p in m.projects:
                 name_text = p.name + "".join(f"【{t}】" for t in p.tags)
                 for c1, c2, v in ((0, 2, name_text), (3, 4, p.department or ""),
-                                  (5, last, p.description)):
+                                  (5, last, p.content)):
                     ws.merge_range(r, c1, r, c2, "", text)
                     ws.write_string(r, c1, v[:32767], text)
-                ws.set_row(r, max(text_height(p.description, sum(widths[5:last + 1])),
+                ws.set_row(r, max(text_height(p.content, sum(widths[5:last + 1])),
                                   text_height(name_text, sum(widths[0:3]))))
                 r += 1
         # Do
