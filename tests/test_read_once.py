@@ -88,7 +88,7 @@ def test_layout_sheet_rules_skip_a_sheet_by_name_without_loading_it(tmp_path, lo
     small = with_data_sheet(OJIYA, tmp_path / "small.xlsx", 50)  # not large: named, not sized
     book = read_book(small, layout_file=str(layout))
     assert DATA not in loads["full"] + loads["head"]
-    assert len(book.sheets) == 33
+    assert len(book.measures) == 33
 
 
 def _stored(path: Path, name: str) -> tuple[int, bytes]:
@@ -144,7 +144,7 @@ def test_progress_reports_each_sheet_as_it_is_read(big, tmp_path):
     seen = []
     book = app.extract_book(OJIYA, progress=lambda n, m, sheet: seen.append((n, m, sheet)))
     assert [n for n, _, _ in seen] == list(range(1, 34)) and {m for _, m, _ in seen} == {33}
-    assert [s for _, _, s in seen] == [s.sheet for s in book.sheets]
+    assert [s for _, _, s in seen] == [m.sheet for m in book.measures]
     seen.clear()
     res = app.process_book(big, tmp_path, "big.xlsx", progress=lambda *a: seen.append(a))
     assert res["ok"]
