@@ -304,6 +304,15 @@ def warning_state(condition: Expr) -> Expr:
 # --- loading -------------------------------------------------------------------------
 
 
+def input_value(raw: Any, errors: list[str]) -> float | None:
+    """One input value as typed on a form ("12,000", "20%", "１２"), checked as a template
+    value is; the reason is appended to `errors` without any place."""
+    found: list[str] = []
+    value = _number(raw, "", found)
+    errors += [e.lstrip(": ") for e in found]
+    return value
+
+
 def _number(raw: Any, where: str, errors: list[str]) -> float | None:
     """A number from YAML: 0.4, 10000, "10,000", "20%" (→ 0.2)."""
     if isinstance(raw, bool) or raw is None:
@@ -591,8 +600,8 @@ def warning_lines(ev: Evaluation) -> list[str]:
     """The warnings to print on the terminal for one evaluated model."""
     sim = ev.sim
     out = [f"[{sim.id}] {w.message}" for w in sim.warnings if ev.warning_active(w)]
-    out += [f"[{sim.id}] 公表値と一致しません: {p.name} 計算値 {ev[p.name]:,.4g} / 公表値 {p.value:,}"
-            for p in sim.published if not ev.published_ok(p)]
+    out += [f"[{sim.id}] 公表値と一致しません: {p.name} 計算値 {figure(ev[p.name], p.digits)} / "
+            f"公表値 {figure(p.value, p.digits)}" for p in sim.published if not ev.published_ok(p)]
     out += [f"[{sim.id}] {n}" for n in sim.notices]
     return out
 
@@ -605,6 +614,13 @@ def template_kind(path: str | Path) -> str:
         return "simulation"  # load_simulation reports the problem in Japanese
     return str(raw.get("kind", "simulation")) if isinstance(raw, dict) else "simulation"
 
+
+
+def figure(value: float, digits: int = 0) -> str:
+    """A number for a message: separators, never an exponent (28,800,000,000,000 rather
+    than 2.88e+13); `digits` decimals at most, trailing zeros dropped."""
+    text = f"{value:,.{max(int(digits), 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def summary_line(ev: Evaluation) -> str:
