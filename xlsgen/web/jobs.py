@@ -212,18 +212,18 @@ class JobStore:
     """Every job of this server run, the queue of files to process and the budgets."""
 
     def __init__(self, parent: str | Path | None = None, *, workers: int = 1,
-                 max_file_mb: int = 50, upload_inflated_mb: int = 200,
-                 server_inflated_mb: int = 400, stored_mb: int = 2048):
+                 max_file_mb: float = 50, upload_inflated_mb: float = 200,
+                 server_inflated_mb: float = 400, stored_mb: float = 2048):
         self.root = make_run_folder(parent)
         self.jobs: dict[str, Job] = {}
         self.queue: collections.deque[tuple[str, int]] = collections.deque()
         self.cv = threading.Condition()
         self.workers = max(1, workers)
         self.threads: list[threading.Thread] = []
-        self.max_file = max_file_mb * MB
-        self.upload_inflated = upload_inflated_mb * MB
-        self.server_inflated = max(server_inflated_mb, upload_inflated_mb) * MB
-        self.stored_budget = stored_mb * MB
+        self.max_file = int(max_file_mb * MB)
+        self.upload_inflated = int(upload_inflated_mb * MB)
+        self.server_inflated = int(max(server_inflated_mb, upload_inflated_mb) * MB)
+        self.stored_budget = int(stored_mb * MB)
         self.in_flight = 0  # inflated bytes of the books being processed now
         self.stopping = False
         self.started = time.time()
@@ -257,7 +257,7 @@ class JobStore:
         return entry
 
     def too_large_text(self) -> str:
-        return (f"ファイルが大きすぎます（1ファイル {self.max_file // MB} MB まで）。"
+        return (f"ファイルが大きすぎます（1ファイル {round(self.max_file / MB, 2):g} MB まで）。"
                 "使っていないシートを削除して保存し直すか、ブックを分けてください")
 
     def get(self, owner: str, job_id: str) -> Job:
@@ -356,7 +356,7 @@ class JobStore:
             if job is keep or job.status != "active" or job.busy:
                 continue
             job.status = "expired"
-            job.reason = (f"サーバーに保存できる量（{self.stored_budget // MB} MB）を超えたため、"
+            job.reason = (f"サーバーに保存できる量の上限（{round(self.stored_budget / MB, 2):g} MB）を超えたため、"
                           "古い結果から削除しました。必要ならもう一度ファイルを送ってください")
             shutil.rmtree(job.folder, ignore_errors=True)
 

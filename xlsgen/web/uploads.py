@@ -55,7 +55,7 @@ def inflated_size(path: Path, budget: int, cancelled: Callable[[], bool] = lambd
             part = _member_size(zf, info, budget - total, cancelled)
             total += part
             if total > budget:
-                raise UploadRefused(f"展開後のサイズが上限（{budget // 1024 // 1024} MB）を超えるため"
+                raise UploadRefused(f"展開後のサイズが上限（{round(budget / 1024 / 1024, 2):g} MB）を超えるため"
                                     f"読み込みを中止しました{BOMB}")
             if part > 1024 * 1024 and part > PART_RATIO * max(info.compress_size, 1):
                 raise UploadRefused(f"部品 {info.filename} の圧縮率が異常に高いため"

@@ -451,6 +451,7 @@ function findingRow(g) {
       const li = el("li");
       li.appendChild(el("span", "ref", i.sheet ? `${i.sheet}!${i.cell}` : i.cell));
       li.appendChild(copyButton(i.sheet, i.cell));
+      if (i.message) li.appendChild(el("span", "item-message", i.message));  // the odd one's own words
       list.appendChild(li);
     });
     b.addEventListener("click", () => {
