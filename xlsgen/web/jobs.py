@@ -147,6 +147,12 @@ def run_book(conn, src: str, folder: str, name: str, year) -> None:
 
 
 _CONTEXT = None
+# what processing a book imports, loaded once in the forkserver (a missing name is skipped)
+PRELOAD = ["xlsgen.web.jobs", "xlsgen.app", "xlsgen.batch", "xlsgen.clerk", "xlsgen.layout",
+           "xlsgen.validate", "xlsgen.rollforward", "xlsgen.audit", "xlsgen.audit.rules",
+           "xlsgen.read.refuse", "xlsgen.render.report", "xlsgen.render.edition",
+           "xlsgen.render.audit_report", "xlsgen.render.findings", "xlsgen.package.apply",
+           "xlsgen.package.listsheet", "xlsgen.package.notes"]
 
 
 def mp_context():
@@ -157,13 +163,22 @@ def mp_context():
         methods = multiprocessing.get_all_start_methods()
         if "forkserver" in methods:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["xlsgen.web.jobs", "xlsgen.app", "xlsgen.batch",
-                                        "xlsgen.layout", "xlsgen.validate", "xlsgen.rollforward",
-                                        "xlsgen.audit", "xlsgen.render.report"])
+            ctx.set_forkserver_preload(PRELOAD)
         else:
             ctx = multiprocessing.get_context("spawn")
         _CONTEXT = ctx
     return _CONTEXT
+
+
+def warm_up() -> None:
+    """Start the forkserver (and load its modules) ahead of the first book."""
+    if mp_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        try:
+            forkserver.ensure_running()
+        except OSError:
+            pass  # the first book starts it instead
 
 
 # --- jobs ------------------------------------------------------------------------------
@@ -228,6 +243,7 @@ class JobStore:
         self.stopping = False
         self.started = time.time()
         atexit.register(shutil.rmtree, self.root, True)  # also when the server is not stopped
+        threading.Thread(target=warm_up, daemon=True).start()  # the first book need not wait
 
     # --- jobs ----------------------------------------------------------------------
 
