@@ -41,10 +41,10 @@ def main() -> None:
         tmp = Path(tmp)
         for path in sorted(INPUTS.glob("*.xlsx")):
             data = path.read_bytes()
-            build = best(lambda: app.build_file(path, tmp / "r.xlsx"))
-            page = best(lambda: app.process_book(path, tmp, path.name))
+            build = best(lambda path=path: app.build_file(path, tmp / "r.xlsx"))
+            page = best(lambda path=path: app.process_book(path, tmp, path.name))
 
-            def http():
+            def http(path=path, data=data):
                 job = client.post("/api/jobs").get_json()["job"]
                 client.post(f"/api/jobs/{job}/books", data={"file": (io.BytesIO(data), path.name)})
                 while True:

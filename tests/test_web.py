@@ -21,8 +21,8 @@ from conftest import JOSO, NISHITOKYO, OJIYA, ROOT
 from web_books import bigger_book
 
 from xlsgen import app as A
-from xlsgen.cli import cli
 from xlsgen.clerk import cell_key, finding_groups, for_clerk, natural_key
+from xlsgen.cli import cli
 from xlsgen.web import create_app, display_name
 
 TOKEN = "test-token-1234567890abcdef"

@@ -338,7 +338,8 @@ def serve(port, host, no_browser, install_shortcut, add_user, remove_user, list_
     from xlsgen.web import config
 
     if install_shortcut:
-        from xlsgen.web.launchers import DEFAULT_PORT, install_shortcut as install
+        from xlsgen.web.launchers import DEFAULT_PORT
+        from xlsgen.web.launchers import install_shortcut as install
 
         for path in install(port or DEFAULT_PORT):
             click.echo(f"作成しました: {path}")
