@@ -167,6 +167,16 @@ def _axe(driver, what):
     assert not bad, f"{what}: {bad}"
 
 
+def _body_text(driver) -> str:
+    """The page's text, or "" while a navigation replaces the page."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    try:
+        return driver.find_element(_by().TAG_NAME, "body").text
+    except (StaleElementReferenceException, NoSuchElementException):
+        return ""
+
+
 def _no_sideways_scroll(driver, what):
     width = driver.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1], f"{what}: scrolls sideways ({width[0]} > {width[1]})"
@@ -379,7 +389,7 @@ def test_browser_reload_mid_job_gets_the_results_back_and_back_restores_the_view
     browser.find_element(By.CSS_SELECTOR, "input#book-input").send_keys(f"{big}\n{NISHITOKYO}")
     job_id = _wait(lambda: re.search(r"#job=([0-9a-f]{16})", browser.current_url), what="the job in the address").group(1)
     # wait until both files are on the server and the big one is being processed, then reload
-    _wait(lambda: "処理中" in browser.find_element(By.CSS_SELECTOR, f"section[data-job='{job_id}'] article.file .status").text
+    _wait(lambda: browser.find_elements(By.CSS_SELECTOR, f"section[data-job='{job_id}'] article.file[data-state=running]")
           and browser.find_element(By.CSS_SELECTOR, f"section[data-job='{job_id}'] article.file .bar").get_attribute("aria-valuenow") != "0",
           what="processing")
     moving = browser.find_element(By.CSS_SELECTOR, f"section[data-job='{job_id}'] .progress-text").text
@@ -418,9 +428,9 @@ def test_browser_cancel_a_running_book_and_remove_a_job(browser, server, tmp_pat
     browser.get(f"{base}/?token={token}")
     big = bigger_book(OJIYA, tmp_path / "big.xlsx", 10)
     browser.find_element(By.CSS_SELECTOR, "input#book-input").send_keys(str(big))
-    card = _wait(lambda: [c for c in browser.find_elements(By.CSS_SELECTOR, "#jobs article.file")
-                          if "処理中" in c.find_element(By.CSS_SELECTOR, ".status").text
-                          and "作成中" in c.find_element(By.CSS_SELECTOR, ".progress-text").text], what="running")[0]
+    card = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#jobs article.file[data-state=running]"),
+                 what="running")[0]
+    assert "処理中" in card.find_element(By.CSS_SELECTOR, ".status").text
     button = card.find_element(By.CSS_SELECTOR, "button.cancel-file")
     assert button.is_displayed() and button.get_attribute("aria-label") == "big.xlsx の処理を中止"
     browser.execute_script("arguments[0].focus()", button)
@@ -585,13 +595,12 @@ def test_browser_a_page_from_another_origin_cannot_act_with_the_clerks_cookie(br
     _wait(lambda: browser.title == "sent", 30, "the attack's fetches")
     browser.get(evil_site + "/")  # now with the form posted as a top-level navigation
     _wait(lambda: browser.current_url.startswith(base), 30, "the form post")
-    body = browser.find_element(By.TAG_NAME, "body").text
-    assert "このページ以外からの操作は受け付けません" in body
+    _wait(lambda: "このページ以外からの操作は受け付けません" in _body_text(browser), 30, "the refusal")
     assert jobs() == []  # nothing was created
     # the cookie does go along from the other port (same site): only the Origin check stopped it
     browser.get(evil_site + "/#nosubmit")
     browser.execute_script(f"location.href = '{base}/'")
-    _wait(lambda: "ドロップ" in browser.find_element(By.TAG_NAME, "body").text, 30, "the app with the cookie")
+    _wait(lambda: "ドロップ" in _body_text(browser), 30, "the app with the cookie")
     # and the server still runs (the quit was refused)
     with urllib.request.urlopen(f"{base}/?token={token}", timeout=10) as r:
         assert r.status == 200
@@ -619,12 +628,14 @@ def test_browser_shared_mode_sign_in(browser, tmp_path):
         browser.find_element(By.ID, "user").send_keys("企画政策課")
         browser.find_element(By.ID, "password").send_keys("wrong-password-x")
         browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
+        _wait(lambda: browser.find_elements(By.ID, "login-error"), 30, "the sign-in error")
         assert "パスワードが違います" in browser.find_element(By.ID, "login-error").text
         _axe(browser, "the sign-in page with an error")
         browser.find_element(By.ID, "user").send_keys("企画政策課")
         browser.find_element(By.ID, "password").send_keys("kikaku-password-1")
         browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
-        _wait(lambda: "企画政策課 でサインイン中" in browser.find_element(By.TAG_NAME, "body").text, 30, "signed in")
+        _wait(lambda: "企画政策課 でサインイン中" in _body_text(browser), 30, "signed in")
+        _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "input#book-input"), 30, "the page")
         job = _send(browser, NISHITOKYO)
         assert _cards(job)[0].get_attribute("data-status") == "done"
         assert not browser.find_elements(By.ID, "quit")
