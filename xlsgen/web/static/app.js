@@ -597,7 +597,7 @@ function showDrivers(data) {
     inputEl.setAttribute("aria-describedby", `${err.id} ${unit.id} ${note.id}`);
     inputEl.addEventListener("change", () => markField(inputEl, fieldProblem(inputEl.value)));
     inputEl.addEventListener("input", () => { if (inputEl.getAttribute("aria-invalid") === "true") markField(inputEl, fieldProblem(inputEl.value)); });
-    row.append(label, inputEl, unit, err, note);
+    row.append(label, inputEl, unit, note, err);
     fieldset.appendChild(row);
   });
   if (!data.drivers.length) box.appendChild(el("p", null, "このテンプレートには変えられる前提条件がありません（そのままブックを作ります）。"));
