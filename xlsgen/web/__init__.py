@@ -288,7 +288,8 @@ def create_app(token: str | None = None, parent: str | None = None,
                 "created_text": f"{datetime.fromtimestamp(job.created):%H:%M}",
                 "status": job.status, "reason": job.reason, "busy": job.busy,
                 "files": [file_json(job, f) for f in job.files] if job.status == "active" else
-                         [{"index": f.index, "name": f.name, "state": "expired"} for f in job.files],
+                         [{"index": f.index, "name": f.name, "state": "expired", "state_label": "削除済み"}
+                          for f in job.files],
                 "summary_url": f"{base}/{'検証結果.xlsx'}" if done and job.status == "active" else None,
                 "zip_url": f"{base}/all.zip" if len(done) > 1 and job.status == "active" else None}
 

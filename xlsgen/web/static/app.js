@@ -261,7 +261,8 @@ function setBar(card, fraction, words) {
 
 function poll() {
   if (polling) return;
-  const busyIds = () => Array.from(jobs.values()).filter((j) => j.status === "active" && (j.busy || j.files.some((f) => f.state === "pending"))).map((j) => j.id);
+  const busyIds = () => Array.from(jobs.values()).filter((j) => j.status === "active"
+    && (j.busy || j.files.some((f) => f.state === "pending" && sending.has(`${j.id}:${f.index}`)))).map((j) => j.id);
   const tick = async () => {
     const ids = busyIds();
     if (!ids.length) { polling = null; return; }
