@@ -50,11 +50,11 @@ def printed(tmp_path_factory):
     res = runner.invoke(cli, ["audit", str(report["ojiya"]), "-o", str(books["audit"])])
     assert books["audit"].exists(), res.output
     books["simulation"] = out / "simulation.xlsx"
-    sims = sorted(str(p) for p in (ROOT / "templates" / "simulations").glob("mitaka_model_*.yaml"))
+    sims = sorted(str(p) for p in (ROOT / "xlsgen" / "templates" / "simulations").glob("mitaka_model_*.yaml"))
     res = runner.invoke(cli, ["simulate", *sims, "-o", str(books["simulation"])])
     assert books["simulation"].exists(), res.output
     books["survey"] = out / "survey.xlsx"
-    res = runner.invoke(cli, ["simulate", str(ROOT / "templates" / "reports" / "setagaya_forum_survey.yaml"),
+    res = runner.invoke(cli, ["simulate", str(ROOT / "xlsgen" / "templates" / "reports" / "setagaya_forum_survey.yaml"),
                               "-o", str(books["survey"])])
     assert books["survey"].exists(), res.output
     return {k: (v, libreoffice.to_pdf(v, out / "pdf")) for k, v in books.items()}
