@@ -334,11 +334,18 @@ def test_progress_moves_through_the_stages(client, tmp_path):
 def test_progress_callback_words():
     from xlsgen.web.jobs import progress_event
 
-    assert progress_event((3, 33), {}) == {"stage": "read", "text": "読み取り中（シート 3 / 33）",
-                                           "done": 3, "total": 33, "fraction": round(0.05 + 0.45 * 3 / 33, 3)}
+    # the reader's callback: progress(n, m, sheet)
+    assert progress_event((3, 33, "03"), {}) == {"stage": "read", "text": "読み取り中（シート 3 / 33：03）",
+                                                 "done": 3, "total": 33, "fraction": round(0.05 + 0.45 * 3 / 33, 3)}
+    assert progress_event((33, 33, "33"), {})["text"] == "読み取り完了（シート 33）・報告書の作成中"
+    assert progress_event((3, 33), {})["text"] == "読み取り中（シート 3 / 33）"
+    # process_book's on_stage(stage)
     assert progress_event(("edition",), {})["text"] == "翌年度版の作成中"
-    assert progress_event(({"stage": "read", "done": 1, "total": 2},), {})["text"].endswith("（シート 1 / 2）")
+    assert progress_event(({"stage": "read", "done": 1, "total": 2},), {})["text"].startswith("読み取り中（シート 1 / 2")
     assert progress_event((), {"stage": "audit"})["fraction"] == 0.85
+    seen = []
+    A.process_book(NISHITOKYO, Path(__import__("tempfile").mkdtemp()), NISHITOKYO.name, on_stage=seen.append)
+    assert seen == ["report", "audit"]  # no edition for this layout
 
 
 def test_cancel_a_running_book(client, tmp_path):

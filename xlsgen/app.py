@@ -268,16 +268,16 @@ def simulate_with_drivers(path, drivers: dict[str, Any], output, work_dir) -> li
 
 
 def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = True,
-                 progress=None) -> dict:
+                 on_stage=None) -> dict:
     """Everything the page offers for one workbook: report, findings, roll-forward edition
     and audit workbook, written in `out_dir` under fixed names. `name` is the file's name
     as the user knows it: messages show it instead of `path`; findings of the edition name
-    the edition's file (`edition_name`). `progress(stage)` is told each stage as it starts
+    the edition's file (`edition_name`). `on_stage(stage)` is told each stage as it starts
     (report, edition, audit). Never raises."""
     from xlsgen import batch
     from xlsgen.clerk import finding_sort_key
 
-    tell = progress or (lambda *_args, **_kw: None)
+    tell = on_stage or (lambda _stage: None)
     path, out_dir = Path(path), Path(out_dir)
     tell("report")
     res = batch.process_file(path, out_dir, {"protect": protect})

@@ -92,11 +92,12 @@ def _owner_alive(folder: Path, mtime: float) -> bool:
 
 
 def progress_event(args: tuple, kwargs: dict) -> dict:
-    """What a progress callback said, whichever way it said it: `(stage)`, `(done, total)`
-    (sheets read), `(stage, done, total)`, keywords stage/done/total, or one dict."""
+    """What a progress callback said, whichever way it said it: `(stage)` (a stage
+    starts), `(done, total[, sheet])` (sheet `done` of `total` read), keywords
+    stage/done/total/sheet, or one dict of them."""
     if len(args) == 1 and isinstance(args[0], dict):
         kwargs, args = {**args[0], **kwargs}, ()
-    stage, numbers, text = kwargs.get("stage"), [], kwargs.get("text")
+    stage, numbers, sheet = kwargs.get("stage"), [], kwargs.get("sheet")
     for a in args:
         if isinstance(a, bool):
             continue
@@ -105,22 +106,24 @@ def progress_event(args: tuple, kwargs: dict) -> dict:
         elif isinstance(a, str) and stage is None and a in STAGES:
             stage = a
         elif isinstance(a, str):
-            text = a
+            sheet = a
     done = kwargs.get("done", numbers[0] if len(numbers) > 0 else None)
     total = kwargs.get("total", numbers[1] if len(numbers) > 1 else None)
     if stage is None:
         stage = "read" if total else None
-    return describe_progress(stage, done, total, text)
+    return describe_progress(stage, done, total, sheet)
 
 
-def describe_progress(stage, done=None, total=None, text=None) -> dict:
+def describe_progress(stage, done=None, total=None, sheet=None) -> dict:
     """The page's words and bar position for a stage (and sheet n of m while reading)."""
-    words = text if isinstance(text, str) and text else STAGES.get(stage, "処理中")
+    words = STAGES.get(stage, "処理中")
     lo, hi = STAGE_SPAN.get(stage, (0.05, 0.95))
     fraction = lo
     if isinstance(done, int) and isinstance(total, int) and total > 0:
         done = max(0, min(done, total))
-        words = f"{words}（シート {done} / {total}）"
+        where = f"：{sheet}" if isinstance(sheet, str) and sheet and done < total else ""
+        words = (f"{words}（シート {done} / {total}{where}）" if done < total or stage != "read"
+                 else f"読み取り完了（シート {total}）・報告書の作成中")
         fraction = lo + (hi - lo) * done / total
     return {"stage": stage, "text": words, "done": done, "total": total,
             "fraction": round(fraction, 3)}
@@ -138,7 +141,9 @@ def run_book(conn, src: str, folder: str, name: str, year) -> None:
         except (OSError, ValueError):
             pass
 
-    extra = {"progress": progress} if "progress" in inspect.signature(A.process_book).parameters else {}
+    # stages as they start (on_stage), and sheet n of m while the book is read (progress)
+    accepts = inspect.signature(A.process_book).parameters
+    extra = {key: progress for key in ("on_stage", "progress") if key in accepts}
     try:
         result = A.process_book(src, folder, name, rollforward_to=year, **extra)
         conn.send(("result", result))

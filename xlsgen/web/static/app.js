@@ -359,6 +359,12 @@ async function sendBooks(files) {
     const sent = await request("POST", `/api/jobs/${job.id}/books/${i}`, form,
       (fr) => setBar(card, fr * 0.05, fr < 1 ? `送信中…（${Math.round(fr * 100)}%）` : "受け取り済み（順番待ち）"), handle);
     sending.delete(key);
+    const known = jobs.get(job.id);
+    if (known && !sent.data.error) {  // the file's state as the server took it: keep polling
+      known.files[i] = sent.data;
+      known.busy = true;
+      poll();
+    }
     if (sent.data.error) {
       const j = jobs.get(job.id);
       if (j) j.files[i] = { ...j.files[i], state: sent.status === -1 ? "cancelled" : "refused", state_label: sent.status === -1 ? "中止" : "受け付けられません", message: `${files[i].name}: ${sent.data.error}` };
