@@ -331,6 +331,7 @@ def serve(port, host, no_browser, install_shortcut, add_user, remove_user, list_
 
     Example:
 
+    \b
         xlsgen serve --install-shortcut
         xlsgen serve --add-user 企画政策課
         xlsgen serve --host 0.0.0.0 --port 8765
