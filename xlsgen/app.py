@@ -297,9 +297,11 @@ def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = 
     if res["ok"]:
         edition = out_dir / f"edition{path.suffix.lower() or '.xlsx'}"
         try:
-            if not rollforward_to:
-                book_year = extract_book(path).fiscal_year
-                rollforward_to = book_year + 1 if book_year else None
+            model = extract_book(path)
+            if not model.rollforward.get("supported"):
+                rollforward_to = None
+            elif not rollforward_to:
+                rollforward_to = model.fiscal_year + 1 if model.fiscal_year else None
             if rollforward_to:
                 tell("edition")
                 roll = rollforward_file(path, rollforward_to, edition)

@@ -19,8 +19,10 @@ _DIGITS = re.compile(r"(\d+)")
 _CELL = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
 # sentences that only make sense on a terminal, with what the page says instead
 _CLI_SENTENCES = (
+    # where the layout files were searched (paths of this computer): not for the page
+    (re.compile(r"（探した場所: (?:[^（）]|（[^（）]*）)*）"), ""),
     (re.compile(r"xlsgen validate で確認してください"), "Excel で直してから、もう一度送ってください"),
-    (re.compile(r"様式ファイル（[^（）]*）を用意するか --layout-file で指定してください"),
+    (re.compile(r"様式ファイル(?:（[^（）]*）)?を(?:用意する|置く)か --layout-file で指定してください"),
      "この様式にはまだ対応していません。情報システムの担当者に様式ファイルの追加を相談してください"),
     (re.compile(r"--layout か --layout-file でどちらかを指定してください"),
      "情報システムの担当者に相談してください"),
