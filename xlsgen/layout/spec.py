@@ -28,11 +28,31 @@ _YEAR = "year"  # a fiscal year: 2019, H31 or R1
 _FIELD = {"label": _LABELS, "at": str, "nth": int, "parser": str, "required": bool,
           "type": str}
 _COLUMN = {"label": _LABELS, "role": str, "carry_down": bool, "warn_blank": bool, "required": bool,
-           "parser": str}
+           "parser": str, "holds": str, "under": _LABELS, "nth": int}
+
+
+class Either:
+    """A key that takes one of two shapes: a mapping (checked against `mapping`) or the
+    `other` schema (labels, a string)."""
+
+    def __init__(self, mapping: dict, other):
+        self.mapping, self.other = mapping, other
+
+
+# where a table ends: labels (as before), or {labels, blank_rows}
+_END = Either({"labels": _LABELS, "blank_rows": int}, _LABELS)
+_UNIT = {"label": _LABELS, "default": str}  # a cell near the table saying 千円 / 円
 _TABLE = {"header": _LABELS, "header_rows": int, "years": str, "group_roles": dict,
-          "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _LABELS,
+          "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
           "row_roles": {"column": str, "roles": dict}, "text_rows": {"labels": _LABELS, "field": str},
           "section": {"column": str, "labels": _LABELS, "field": str}}
+# a further table of a record (`tables:`): project lines or a cost block
+_TABLES = {"holds": str, "header": _LABELS, "header_rows": int, "after": _LABELS,
+           "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
+           "amounts": {"unit": _UNIT, "kinds": _LABELS},
+           "unit": _UNIT, "kinds": _LABELS,
+           "lines": {"*": Either({"label": _LABELS, "unit": str}, _LABELS)},
+           "unit_cost": {"label": _LABELS, "indicator": _LABELS}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
 SCHEMA: dict[str, Any] = {
     "name": str, "title": str, "document_title": str, "description": str, "record": str, "parser": str,
@@ -46,6 +66,7 @@ SCHEMA: dict[str, Any] = {
     "group_by": str,
     "fields": {"*": _FIELD},
     "table": _TABLE,
+    "tables": {"*": _TABLES},
     "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS, "role": str}},
     "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "down_marks": _LABELS,
                "baseline_cumulative": bool},
@@ -55,6 +76,9 @@ SCHEMA: dict[str, Any] = {
     "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
     "labels": {"*": _LABELS},
 }
+# what a column holds (besides values) and what a further table holds
+COLUMN_HOLDS = ("text", "note")
+TABLE_HOLDS = ("projects", "cost")
 ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),
          "percent": ("fraction", "points"), "split": ("department", "none"),
@@ -234,6 +258,18 @@ def _load(path: Path, text: str) -> Spec:
     if (data.get("rollforward") or {}).get("supported") and data.get("record", "sheet") != "sheet":
         errors.append((lines.get("rollforward.supported", 1),
                        "rollforward.supported: true は record: sheet（年度が列の表）の様式だけに使えます"))
+    for name, t in (data.get("tables") or {}).items() if isinstance(data.get("tables"), dict) else ():
+        where = lines.get(f"tables.{name}", 1)
+        if not isinstance(t, dict):
+            continue
+        if not t.get("holds"):
+            errors.append((where, f"tables.{name} に holds（projects か cost）がありません"))
+        if not t.get("header"):
+            errors.append((where, f"tables.{name} に header（表の見出し）がありません"))
+        if t.get("holds") == "cost" and not t.get("lines"):
+            errors.append((where, f"tables.{name}（holds: cost）に lines（行の見出し）がありません"))
+        if t.get("holds") == "projects" and "name" not in (t.get("columns") or {}):
+            errors.append((where, f"tables.{name}（holds: projects）に columns.name（事業名の列）がありません"))
     if not errors:
         errors.extend(_check_patterns(data, lines))
         errors.extend(_check_parsers(data, lines))
@@ -246,6 +282,8 @@ def _load(path: Path, text: str) -> Spec:
 
 def _check(value, schema, path: str, lines: dict, errors: list) -> None:
     line = lines.get(path, 1)
+    if isinstance(schema, Either):
+        schema = schema.mapping if isinstance(value, dict) else schema.other
     if schema is _YEAR:
         from xlsgen.wareki import FiscalYear
 
@@ -274,7 +312,12 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
             else:
                 known = "、".join(x for x in schema if x != "*")
                 errors.append((lines.get(sub, line), f"知らないキー「{k}」があります（{path or '最上位'} に書けるキー: {known}）"))
-            allowed = TEXT_ROLES if (k == "role" and path.startswith("text_blocks")) else ENUMS.get(k)
+            allowed = TEXT_ROLES if (k == "role" and (path.startswith("text_blocks")
+                                                      or value.get("holds") == "text")) else ENUMS.get(k)
+            if k == "holds" and ".columns." in f".{path}":
+                allowed = COLUMN_HOLDS
+            elif k == "holds" and path.startswith("tables."):
+                allowed = TABLE_HOLDS
             if allowed and isinstance(v, str) and v not in allowed and schema.get(k) is str \
                     and not (k == "role" and path.startswith("sheets")):  # sheet roles are free
                 errors.append((lines.get(sub, line),
