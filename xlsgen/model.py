@@ -263,11 +263,12 @@ class ProjectLine:
     tags: list[str] = field(default_factory=list)
     amounts: list[Amount] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # a table's other columns (No. …)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "department": self.department, "content": self.content,
                 "tags": list(self.tags), "amounts": [a.to_dict() for a in self.amounts],
-                "cells": dict(self.cells)}
+                "cells": dict(self.cells), "extra": dict(self.extra)}
 
 
 @dataclass
@@ -408,6 +409,10 @@ class Measure:
     actual_years: list[int] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # the geometry of every table read (name → {"holds", "sheet", "header_row", "first_row",
+    # "last_row", "year_columns", "year_roles", "years", …}; `kpi` is the KPI table): what a
+    # roll-forward planner needs to find next year's cells without searching labels again
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     # what a roll-forward changes, as the layout declares it: {"year": FY, "next_input":
     # [cells that become next year's input], "history": {text block: cell}}
     rollforward: dict[str, Any] = field(default_factory=dict)
@@ -452,6 +457,7 @@ class Measure:
             "actual_years": list(self.actual_years),
             "cells": dict(self.cells),
             "extra": self.extra,
+            "tables": {k: dict(v) for k, v in self.tables.items()},
             "rollforward": self.rollforward,
         }
 
@@ -495,10 +501,13 @@ def gather_departments(m: Measure) -> None:
 
 def derive_unit_cost(m: Measure) -> None:
     """単位コスト: the cost block's total (else 事業費) ÷ the named indicator's actual, per
-    year. A block in 千円 gives 円 per unit (value × 1000 ÷ actual, unit 円/<KPI unit>)."""
+    year. A block in 千円 gives 円 per unit (value × 1000 ÷ actual, unit 円/<KPI unit>).
+    A sheet that has its own 単位コスト line keeps it as read."""
     cost = m.cost
     if cost is None or not cost.unit_cost or not cost.unit_cost.get("indicator"):
         return
+    if any(q.cell for q in cost.unit_cost.get("values") or []):
+        return  # the sheet's own 単位コスト line, read as typed
     kpi = next((k for k in m.kpis if k.name == cost.unit_cost["indicator"]), None)
     line = cost.line("total") or cost.line("project_cost")
     if kpi is None or line is None:

@@ -14,11 +14,14 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 import xlsgen.layout.parsers as parsers
-from xlsgen.formulas import col_name
-from xlsgen.layout.spec import TEXT_ROLES, Labels, Spec, compile_labels, plain_label
+from xlsgen.formulas import col_name, on_sheet
+from xlsgen.layout.spec import Labels, Spec, compile_labels, plain_label
 from xlsgen.model import (
     NONE_MARKS,
+    Amount,
     Book,
+    CostBlock,
+    CostLine,
     Direction,
     Evaluation,
     Finding,
@@ -530,6 +533,48 @@ def _header_depth(grid: Grid, r: int) -> int:
     return min(depth, 3)
 
 
+# a header that names the target first and its year in brackets: 目標値(R2), 最終目標(R6年度)
+_FINAL_HEADER = re.compile(r"^[^()]*目標[^()]*\([^()]*\)$")
+
+
+def _as_list(value) -> list:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def table_end(table: dict) -> tuple[list, int | None]:
+    """A table's `end`: (labels, blank rows that end it). `end: [label, …]` or
+    `end: {labels: […], blank_rows: N}`."""
+    end = table.get("end")
+    if isinstance(end, dict):
+        return _as_list(end.get("labels")), end.get("blank_rows")
+    return _as_list(end), None
+
+
+def find_column(grid: Grid, col: dict, key: str, header_rows: range) -> tuple[int, int] | None:
+    """(row, col) of a column's header cell: its label at the start of a header cell, on
+    the first header row that has one (leftmost); `under`: only below a group header
+    matching those labels (merged over it, or directly above); `nth`: the n-th match, left
+    to right."""
+    labels = _labels(col.get("label", key), "start")
+    under = _labels(col["under"], "start") if col.get("under") else None
+    hits = []
+    for r in header_rows:
+        for c in range(grid.n_cols):
+            if not labels.match(grid.label(r, c)):
+                continue
+            if under and not any(under.match(squash(grid.anchor_text(rr, c)))
+                                 for rr in range(header_rows.start, r)):
+                continue
+            hits.append((r, c))
+    if not hits:
+        return None
+    if col.get("nth"):
+        hits.sort(key=lambda h: (h[1], h[0]))
+        n = col["nth"]
+        return hits[n - 1] if len(hits) >= n else None
+    return hits[0]
+
+
 class ColumnsTable:
     """A KPI table whose header (one or two rows, merged group headers) gives the columns."""
 
@@ -544,21 +589,39 @@ class ColumnsTable:
         self.last_row = self.row + n - 1
         header_rows = range(self.row, self.last_row + 1)
         self.cols: dict[str, int] = {}
+        # text columns (`holds: text`): key → [(col, fiscal year or None)], one per year
+        # sub-column under the column's (merged) header
+        self.text_cols: dict[str, list[tuple[int, int | None]]] = {}
+        self.text_labels: dict[str, str | None] = {}
+        taken: set[int] = set()
         for key, col in (table.get("columns") or {}).items():
-            labels = _labels(col.get("label", key), "start")
-            for r in header_rows:
-                hit = next((c for c in range(grid.n_cols) if labels.match(grid.label(r, c))), None)
-                if hit is not None:
-                    self.cols[key] = hit
-                    break
+            hit = find_column(grid, col, key, header_rows)
+            if hit is None:
+                continue
+            r, c = hit
+            self.cols[key] = c
+            taken.add(c)
+            if col.get("holds") == "text":
+                m = grid.merge_at(r, c)
+                span = range(m[1], m[3] + 1) if m else range(c, c + 1)
+                subs = []
+                for cc in span:
+                    below = [squash(grid.anchor_text(rr, cc)) for rr in header_rows if rr > r]
+                    ys = next((find_years(t) for t in below if t and len(t) <= 24 and find_years(t)), None)
+                    subs.append((cc, ys[0][0].year if ys else None))
+                self.text_cols[key] = subs
+                self.text_labels[key] = squash(grid.anchor_text(r, c)) or None
+                taken.update(cc for cc, _ in subs)
         self.cols.setdefault("name", self.name_col)
         self.name_col = self.cols["name"]
+        taken.add(self.name_col)
         group_roles = {squash(k): v for k, v in (table.get("group_roles") or {}).items()}
         # (col, fiscal year, role, header row of the year label)
         self.years: list[tuple[int, int, str]] = []
         self.year_rows: dict[int, int] = {}
         self.reported: list[int] = []
-        taken = set(self.cols.values())
+        # target columns headed 目標値(R2): the final target, even in a year with an actual
+        self.final_cols: set[int] = set()
         for c in range(grid.n_cols):
             if c in taken:
                 continue
@@ -589,11 +652,13 @@ class ColumnsTable:
                     break
             self.years.append((c, fy.year, role or "actual"))
             self.year_rows[c] = r
+            if role == "target" and _FINAL_HEADER.match(squash(grid.anchor_text(r, c))):
+                self.final_cols.add(c)
             own = "".join(t for rr, t in texts if rr >= r and not (rr > r and find_years(t)))
             if "実績" in own:  # the year's own header says 実績値: a reported year
                 self.reported.append(fy.year)
         self.years.sort()
-        pairs = {(fy, role) for _, fy, role in self.years}
+        pairs = {(fy, role) for c, fy, role in self.years if c not in self.final_cols}
         self.per_year_targets = {fy for fy, role in pairs if role == "target" and (fy, "actual") in pairs}
 
 
@@ -624,6 +689,33 @@ class ColumnsTable:
         return next(h for h in hits if score(h) == best)
 
 
+def _columns_geometry(grid: Grid, t: ColumnsTable, first: int, last: int,
+                      holds: str = "kpis") -> dict:
+    """Where a years-across-columns table is (Measure.tables): rows 1-based, `year_columns`
+    one column per year (its actual column when the year has several), `role_columns`
+    every year column by role, `columns` the named columns (and `final_target`),
+    `text_columns` the year sub-columns of each text column."""
+    main: dict[str, str] = {}
+    roles: dict[str, str] = {}
+    by_role: dict[str, dict[str, str]] = {}
+    for c, fy, role in t.years:
+        if c in t.final_cols:
+            continue
+        by_role.setdefault(role, {})[str(fy)] = _col(c)
+        if str(fy) not in main or role == "actual":
+            main[str(fy)], roles[str(fy)] = _col(c), role
+    columns = {k: _col(c) for k, c in t.cols.items()
+               if k not in t.text_cols or not any(fy for _, fy in t.text_cols[k])}
+    for c in sorted(t.final_cols):
+        columns.setdefault("final_target", _col(c))
+    return {"holds": holds, "sheet": grid.name, "header_row": t.row + 1,
+            "first_row": first + 1, "last_row": last + 1, "years": "columns",
+            "year_columns": dict(sorted(main.items())), "year_roles": dict(sorted(roles.items())),
+            "role_columns": by_role, "columns": columns,
+            "text_columns": {k: {str(fy): _col(c) for c, fy in subs if fy}
+                             for k, subs in t.text_cols.items() if any(fy for _, fy in subs)}}
+
+
 def _skip_labels(table: dict) -> Labels:
     return _labels(table.get("skip_rows", DEFAULT_SKIP), "start")
 
@@ -643,12 +735,21 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         if text_of(key):
             kpi.category = text_of(key)
     kpi.department = text_of("department") or None
-    kpi.notes = text_of("notes")
     columns = t.table.get("columns") or {}
     kpi.cells["name"] = grid.addr(*_origin(grid, r, t.name_col))
-    for key in ("department", "notes"):
-        if cols.get(key) is not None and text_of(key):
-            kpi.cells[key] = grid.addr(r, cols[key])
+    if cols.get("department") is not None and kpi.department:
+        kpi.cells["department"] = grid.addr(r, cols["department"])
+    notes = [k for k, col in columns.items() if k in cols and (k == "notes" or col.get("holds") == "note")]
+    kpi.notes = "\n".join(x for x in (text_of(k) for k in notes) if x)
+    if kpi.notes:
+        kpi.cells["notes"] = grid.addr(r, cols[notes[0]])
+    for key, subs in t.text_cols.items():
+        role = columns[key].get("role") or DEFAULT_ROLES.get(key, "other")
+        for c, fy in subs:
+            text = grid.anchor_text(r, c)
+            if text:
+                kpi.texts.append(Text(key, text, t.text_labels.get(key), role, None, fy,
+                                      grid.addr(r, c)))
     for key in _extra_columns(t):  # the layout's own columns (No. …): kept with their cells
         c = cols[key]
         kpi.extra[key] = _cell_text(grid, r, c)
@@ -796,6 +897,11 @@ def fill_years(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int,
     """The year cells of row r into the KPI, by the role of each column (or of the row,
     for a plain year column under a row that says 目標値 / 実績値 / 達成率)."""
     for c, fy, role in t.years:
+        if c in t.final_cols:  # 目標値(R2): the final target, from whichever row holds it
+            q = quantity(grid, spec, r, c, fy)
+            if kpi.target.cell is None or (kpi.target.is_empty and not q.is_empty):
+                kpi.target, kpi.target_year = q, fy
+            continue
         own = role
         if row_role and role == "actual":
             role = row_role
@@ -828,7 +934,9 @@ def kpi_has(kpi: Kpi, role: str, fy: int) -> bool:
     return False
 
 
-def _row_role(grid: Grid, t: ColumnsTable, r: int) -> str | None:
+def _row_role(grid: Grid, t: ColumnsTable, r: int, exact: bool = False) -> str | None:
+    """The role a row says it holds (`row_roles`): its cell contains one of the labels, or
+    (`exact`) is one of them, whole (decorations such as ■ or (1) aside)."""
     rr = t.table.get("row_roles")
     if not rr:
         return None
@@ -836,7 +944,9 @@ def _row_role(grid: Grid, t: ColumnsTable, r: int) -> str | None:
     text = squash(grid.anchor_text(r, c))
     for label, role in (rr.get("roles") or {"目標": "target", "実績": "actual", "達成": "achievement",
                                             "評価": "grade"}).items():
-        if squash(str(label)) in text and text:
+        if not text:
+            continue
+        if (_labels([str(label)]).match(text) if exact else squash(str(label)) in text):
             return role
     return None
 
@@ -945,10 +1055,11 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     for c, fy, role in t.years:
         trace.add(grid.name, f"year {fy} ({role})", grid.addr(t.year_rows.get(c, t.row), c))
     skip = _skip_labels(table)
-    ends = list(table.get("end") or []) if not isinstance(table.get("end"), str) else [table["end"]]
+    ends, blank_rows = table_end(table)
     for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends the table
-        lab = b.get("label")
-        ends.extend([lab] if isinstance(lab, str) else lab or [])
+        ends.extend(_as_list(b.get("label")))
+    for other in (spec.get("tables") or {}).values():  # so does a further table's start
+        ends.extend(_as_list(other.get("after")) + _as_list(other.get("header")))
     end = _labels(ends, "start") if ends else None
     # a sheet field's label below the table (備考, 担当課) ends it too
     field_labels = []
@@ -964,12 +1075,21 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     context: dict = {}
     carried: dict[str, str] = {}
     out = []
+    blanks = 0
+    t.stop = region.stop
+    t.rows_read = []
     for r in range(t.last_row + 1, region.stop):
         texts = [grid.text(r, c) for c in range(grid.n_cols)]
         if not any(texts):
+            blanks += 1
+            if blank_rows and blanks >= blank_rows and out:
+                t.stop = r - blanks + 1
+                break
             continue
+        blanks = 0
         first_text = next((squash(x) for x in texts if x), "")
         if (end and end.match(first_text)) or (field_end and field_end.match(first_text)):
+            t.stop = r
             break
         name = grid.anchor_text(r, t.name_col)
         sec_text = squash(grid.anchor_text(r, sec_col) or first_text)
@@ -981,6 +1101,7 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
             carried.clear()
             continue
         if out and _text_row(grid, t, r, texts, first_text, out[-1][0]):
+            t.rows_read.append(r)
             continue
         if skip.match(squash(name)) or (not name and skip.match(first_text)):
             continue
@@ -988,6 +1109,7 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         row_role = _row_role(grid, t, r)
         if row_role and out and _continues(grid, t, r, name, out[-1][0]):
             fill_years(out[-1][0], grid, spec, t, r, row_role)
+            t.rows_read.append(r)
             continue
         if not name:
             if any(v is not None for v in values):
@@ -1025,6 +1147,7 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         row_ctx.pop("_row_role")
         if kpi is not None:
             out.append((kpi, row_ctx))
+            t.rows_read.append(r)
     return t, out
 
 
@@ -1047,8 +1170,15 @@ def _kpi_held(kpi: Kpi, key: str, held: Held, cell: str | None) -> None:
         kpi.department = kpi.department or (held.value[0] if held.value else None)
 
 
+def _col(c: int) -> str:
+    """A column letter (0-based index)."""
+    return col_name(c)
+
+
 def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
-                   trace: Trace) -> Kpi | None:
+                   trace: Trace, geometry: dict | None = None) -> Kpi | None:
+    """One KPI block: its fields, then its small table (years as rows, or across columns);
+    `geometry` (when given) receives the table's place (see Measure.tables)."""
     block = spec.get("block") or {}
     values = read_fields(grid, spec, block.get("fields") or {}, rows, trace, findings)
     name = values.get("name", ("", None))[0]
@@ -1096,7 +1226,7 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
         kpi.target.fiscal_year = kpi.target_year
     table = spec.get("table") or {}
     if table.get("years") == "columns":
-        _block_columns(grid, spec, table, rows, kpi, findings, trace)
+        _block_columns(grid, spec, table, rows, kpi, findings, trace, geometry)
         _finish_kpi(kpi, spec, {})
         return kpi
     head = _find(grid, _labels(table.get("header", "年度"), "start"), rows)
@@ -1108,38 +1238,41 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
     hr, ycol = head
     trace.add(grid.name, "table header", grid.addr(hr, ycol))
     cols = {}
-    text_cols: dict[str, tuple[int, dict]] = {}  # `holds: text` / `note` columns: one per year row
+    text_cols: dict[str, tuple[int, str, str | None]] = {}  # key → (col, text role, label)
     for key, col in (table.get("columns") or {}).items():
-        labels = _labels(col.get("label", key), "start")
-        hit = next((c for c in range(grid.n_cols) if labels.match(grid.label(hr, c))), None)
-        trace.add(grid.name, f"column {key}", grid.addr(hr, hit) if hit is not None else None)
-        if hit is not None and col.get("holds"):
-            text_cols[key] = (hit, col)
-        elif hit is not None:
-            cols[col.get("role", key)] = hit
-    seen = False
+        hit = find_column(grid, col, key, range(hr, hr + 1))
+        trace.add(grid.name, f"column {key}", grid.addr(*hit) if hit is not None else None)
+        if hit is None:
+            continue
+        if col.get("holds") == "text":
+            text_cols[key] = (hit[1], col.get("role") or DEFAULT_ROLES.get(key, "other"),
+                              squash(grid.text(*hit)) or None)
+        elif col.get("holds") == "note":
+            text_cols[key] = (hit[1], "note", None)
+        else:
+            cols[col.get("role", key)] = hit[1]
+    ends, blank_rows = table_end(table)
+    end = _labels(ends, "start") if ends else None
+    seen, blanks = False, 0
+    year_rows: dict[int, int] = {}
     for r in range(hr + 1, rows.stop):
         label = grid.text(r, ycol)
         ys = find_years(label) if len(label) <= 12 else []
+        row_texts = [grid.text(r, c) for c in range(grid.n_cols)]
+        if end and end.match(next((squash(x) for x in row_texts if x), "")):
+            break
         if not ys:
-            if seen and not any(grid.text(r, c) for c in range(grid.n_cols)):
-                break
+            if not any(row_texts):
+                blanks += 1
+                if seen and blanks >= (blank_rows or 1):
+                    break
             continue
-        seen = True
+        seen, blanks = True, 0
         fy, warn = ys[0]
+        year_rows[fy.year] = r
         if warn:
             findings.append(Finding(Severity.WARNING, "era-normalised", warn, None, grid.name,
                                     grid.addr(r, ycol)))
-        for key, (c, col) in text_cols.items():
-            text = grid.anchor_text(r, c)
-            if not text:
-                continue
-            if col["holds"] == "note":
-                kpi.notes = f"{kpi.notes}\n{text}" if kpi.notes else text
-                continue
-            kpi.texts.append(Text(key, text, label=squash(grid.text(hr, c)) or None,
-                                  role=col.get("role") if col.get("role") in TEXT_ROLES else "other",
-                                  fiscal_year=fy.year, cell=grid.addr(r, c)))
         for role, c in cols.items():
             q = quantity(grid, spec, r, c, fy.year)
             if role == "actual":
@@ -1150,14 +1283,36 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
                 kpi.achievements.append(q)
             elif role == "grade":
                 kpi.grades.append(q)
+        for key, (c, role, text_label) in text_cols.items():
+            text = grid.anchor_text(r, c)
+            if not text:
+                continue
+            if role == "note":
+                kpi.notes = f"{kpi.notes}\n{text}" if kpi.notes else text
+                kpi.cells.setdefault("notes", grid.addr(r, c))
+            else:
+                kpi.texts.append(Text(key, text, text_label, role, None, fy.year, grid.addr(r, c)))
+    if geometry is not None and year_rows:
+        letters = {role: _col(c) for role, c in cols.items()}
+        geometry.update({
+            "holds": "kpis", "sheet": grid.name, "header_row": hr + 1,
+            "first_row": min(year_rows.values()) + 1, "last_row": max(year_rows.values()) + 1,
+            "years": "rows", "year_columns": {}, "year_roles": {},
+            "year_rows": {str(y): r + 1 for y, r in sorted(year_rows.items())},
+            "columns": letters,
+            "text_columns": {k: {str(y): _col(c) for y in sorted(year_rows)}
+                             for k, (c, _, _) in text_cols.items()},
+            "kpis": [kpi.name]})
     _finish_kpi(kpi, spec, {})
     return kpi
 
 
 def _block_columns(grid: Grid, spec: Spec, table: dict, rows: range, kpi: Kpi,
-                   findings: list[Finding], trace: Trace) -> None:
+                   findings: list[Finding], trace: Trace, geometry: dict | None = None) -> None:
     """A block's small table with years across columns: each row is one role of the KPI
-    (a 目標値 row, a 実績値 row, a 達成率 row), said by its first cell or `row_roles`."""
+    (a 目標値 row, a 実績値 row, a 達成率 row), said by its first cell or `row_roles`
+    (then only rows whose cell is one of its labels, matched whole, are read). The table
+    ends at `end` (a label, or blank rows)."""
     t = ColumnsTable(grid, spec, table, rows, findings)
     if not t.ok:
         trace.add(grid.name, "table header", None)
@@ -1167,12 +1322,291 @@ def _block_columns(grid: Grid, spec: Spec, table: dict, rows: range, kpi: Kpi,
     trace.add(grid.name, "table header", grid.addr(t.row, t.name_col))
     for c, fy, role in t.years:
         trace.add(grid.name, f"year {fy} ({role})", grid.addr(t.year_rows.get(c, t.row), c))
+    ends, blank_rows = table_end(table)
+    end = _labels(ends, "start") if ends else None
+    declared = bool(table.get("row_roles"))
+    blanks, read_rows = 0, []
     # a header-row cell with its own role (従前値(H26), 目標値(R6)) holds its value below
     for r in range(t.last_row + 1, rows.stop):
-        role = _row_role(grid, t, r) or _role_of(squash(grid.anchor_text(r, t.name_col)))
+        texts = [grid.text(r, c) for c in range(grid.n_cols)]
+        if not any(texts):
+            blanks += 1
+            if blank_rows and blanks >= blank_rows and read_rows:
+                break
+            continue
+        blanks = 0
+        if end and end.match(next(squash(x) for x in texts if x)):
+            break
+        if declared:
+            role = _row_role(grid, t, r, exact=True)
+        else:
+            role = _role_of(squash(grid.anchor_text(r, t.name_col)))
         if role is None:
             continue
         fill_years(kpi, grid, spec, t, r, role)
+        read_rows.append(r)
+        for key in ("baseline", "target"):  # a column the layout names: one value below it
+            c = t.cols.get(key)
+            if c is None or c == t.name_col:
+                continue
+            q = quantity(grid, spec, r, c)
+            current = getattr(kpi, key)
+            if current.cell is None or (current.is_empty and not q.is_empty):
+                setattr(kpi, key, q)
+    if geometry is not None and read_rows:
+        geometry.update(_columns_geometry(grid, t, read_rows[0], read_rows[-1]))
+        geometry["kpis"] = [kpi.name]
+
+
+# --- further tables of a record (`tables:`): project lines and a cost block ----------------
+
+DEFAULT_KINDS = ["決算額", "予算額", "決算", "予算", "計画", "見込"]
+# what a planner does with a year of a money table: 決算 is settled (an actual), 予算 the
+# budget of the year being run, 計画 / 見込 a plan
+KIND_ROLES = (("決算", "actual"), ("実績", "actual"), ("予算", "budget"), ("計画", "plan"),
+              ("見込", "plan"))
+
+
+def _ref(grid: Grid, m: Measure, r: int, c: int) -> str:
+    """A cell of the record: `H8`, or `その2!H8` when it is on another sheet than the
+    record's first (a record grouped over several sheets)."""
+    a = grid.addr(r, c)  # a grouped record's other sheet already names itself
+    return a if grid.name == m.sheet or grid.ref_sheet else on_sheet(grid.name, a)
+
+
+def _year_kinds(grid: Grid, t: ColumnsTable, kinds: list) -> dict[int, str]:
+    """Each year column's kind (決算額 / 予算額 / 計画 …): the longest `kinds` word in its
+    header texts (a 決算額 merged over two years gives both)."""
+    words = sorted((squash(k) for k in kinds), key=len, reverse=True)
+    out = {}
+    for c, fy, _ in t.years:
+        text = "".join(squash(grid.anchor_text(r, c)) for r in range(t.row, t.last_row + 1))
+        word = next((w for w in words if w and w in text), None)
+        if word:
+            out[fy] = next(k for k in kinds if squash(k) == word)
+    return out
+
+
+def _table_unit(grid: Grid, t: ColumnsTable, unit_spec: dict | None, first_row: int,
+                m: Measure) -> tuple[str | None, str | None]:
+    """(千円 | 円, the cell saying it): a cell matching `unit.label` between the table's
+    heading (`after`, else two rows above the header) and its header, else a header cell
+    (`決算額（千円）`), else `unit.default`."""
+    unit_spec = unit_spec or {}
+    if unit_spec.get("label"):
+        labels = _labels(unit_spec["label"], "start")
+        for r, c, text in grid.labels():
+            if first_row <= r <= t.last_row and labels.match(text) and money_unit(text):
+                return money_unit(text), _ref(grid, m, r, c)
+    for r in range(t.row, t.last_row + 1):
+        for c in range(grid.n_cols):
+            u = money_unit(grid.label(r, c)) if grid.label(r, c) else None
+            if u:
+                return u, _ref(grid, m, r, c)
+    return unit_spec.get("default"), None
+
+
+def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, region: range):
+    """The rows of a further table (0-based), up to where it ends: an `end` label, blank
+    rows (`end.blank_rows`, default 1), another table's start, a text block heading or a
+    field's label."""
+    ends, blank_rows = table_end(ts)
+    for other_name, other in (spec.get("tables") or {}).items():
+        if other_name != name:
+            ends.extend(_as_list(other.get("after")) + _as_list(other.get("header")))
+    for b in (spec.get("text_blocks") or {}).values():
+        ends.extend(_as_list(b.get("label")))
+    end = _labels(ends, "start") if ends else None
+    field_labels = [x for f in (spec.get("fields") or {}).values() for x in _as_list(f.get("label"))]
+    field_end = _labels(field_labels, "exact") if field_labels else None
+    blanks, seen = 0, False
+    for r in range(t.last_row + 1, region.stop):
+        texts = [grid.text(r, c) for c in range(grid.n_cols)]
+        if not any(texts):
+            blanks += 1
+            if seen and blanks >= (blank_rows or 1):
+                return
+            continue
+        blanks = 0
+        first = next(squash(x) for x in texts if x)
+        if (end and end.match(first)) or (field_end and field_end.match(first)):
+            return
+        seen = True
+        yield r
+
+
+def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: list[Finding],
+                trace: Trace) -> None:
+    """`tables:`: each further table of the record found on this sheet — project lines
+    (`holds: projects` → m.projects) or a cost block (`holds: cost` → m.cost) — and its
+    place (m.tables)."""
+    for name, ts in (spec.get("tables") or {}).items():
+        if name in m.tables:  # found on an earlier sheet of the record
+            continue
+        start = region.start
+        if ts.get("after"):
+            pos = _find(grid, _labels(ts["after"], "start"), region)
+            if pos is None:
+                trace.add(grid.name, f"table {name}", None)
+                continue
+            start = pos[0]
+        t = ColumnsTable(grid, spec, ts, range(start, region.stop), findings)
+        if not t.ok:
+            trace.add(grid.name, f"table {name}", None)
+            continue
+        trace.add(grid.name, f"table {name}", grid.addr(t.row, t.name_col))
+        for c, fy, _ in t.years:
+            trace.add(grid.name, f"table {name} year {fy}", grid.addr(t.year_rows.get(c, t.row), c))
+        money = (ts.get("amounts") or {}) if ts.get("holds") == "projects" else ts
+        kinds = _year_kinds(grid, t, _as_list(money.get("kinds")) or DEFAULT_KINDS)
+        unit, unit_cell = _table_unit(grid, t, money.get("unit"),
+                                      start if ts.get("after") else max(region.start, t.row - 2), m)
+        rows = list(_table_rows(grid, spec, t, name, ts, region))
+        if ts.get("holds") == "projects":
+            used = _read_project_rows(grid, spec, t, ts, rows, m, kinds, unit)
+        else:
+            used = _read_cost_rows(grid, spec, t, ts, rows, m, kinds, unit, unit_cell)
+        if not used:
+            continue
+        geometry = _columns_geometry(grid, t, min(used.values()), max(used.values()),
+                                     ts.get("holds", "cost"))
+        geometry.pop("role_columns", None)
+        geometry.pop("text_columns", None)
+        geometry["year_kinds"] = {str(y): k for y, k in sorted(kinds.items())}
+        geometry["year_roles"] = {str(y): next((role for w, role in KIND_ROLES if w in k), "actual")
+                                  for y, k in sorted(kinds.items())} or geometry["year_roles"]
+        geometry["unit"] = unit
+        if unit_cell:
+            geometry["cells"] = {"unit": unit_cell}
+        if ts.get("holds") != "projects":
+            geometry["line_rows"] = {key: r + 1 for key, r in used.items()}
+        m.tables[name] = geometry
+
+
+def _read_project_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: list[int],
+                       m: Measure, kinds: dict[int, str], unit: str | None) -> dict[int, int]:
+    """Each row with a name → a ProjectLine with its amounts by year (and kind)."""
+    skip = _skip_labels(ts)
+    used = {}
+    for r in rows:
+        name = grid.anchor_text(r, t.cols["name"])
+        first = next((squash(grid.text(r, c)) for c in range(grid.n_cols) if grid.text(r, c)), "")
+        if not name or skip.match(squash(name)) or skip.match(first):
+            continue
+        line = ProjectLine(name=name, tags=re.findall(r"【([^】]+)】", name))
+        line.cells["name"] = _ref(grid, m, r, t.cols["name"])
+        for key, c in t.cols.items():
+            if key == "name":
+                continue
+            value = grid.anchor_text(r, c)
+            line.cells[key] = _ref(grid, m, r, c)
+            if key == "department":
+                line.department = value or None
+            elif key == "content":
+                line.content = value
+            else:
+                line.extra[key] = grid.value(r, c) if grid.value(r, c) is not None else value
+        for c, fy, _ in t.years:
+            q = quantity(grid, spec, r, c, fy)
+            if q.unit is None and unit:
+                q.unit = unit
+            q.cell = _ref(grid, m, r, c)
+            line.amounts.append(Amount(fy, q, kinds.get(fy)))
+        m.projects.append(line)
+        used[r] = r
+    return used
+
+
+def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: list[int],
+                    m: Measure, kinds: dict[int, str], unit: str | None,
+                    unit_cell: str | None) -> dict[str, int]:
+    """Rows whose label (any text cell left of the first year column) is one of `lines`
+    → CostLines, one value per year; the `unit_cost` line → 単位コスト as typed."""
+    first_year = min((c for c, _, _ in t.years), default=grid.n_cols)
+    specs = []
+    for key, line in (ts.get("lines") or {}).items():
+        line = line if isinstance(line, dict) else {"label": line}
+        specs.append((key, _labels(line.get("label", key), "start"), line.get("unit")))
+    uc = ts.get("unit_cost") or {}
+    uc_labels = _labels(uc["label"], "start") if uc.get("label") else None
+    block = m.cost or CostBlock(unit=unit)
+    block.unit = block.unit or unit
+    block.years = sorted({fy for _, fy, _ in t.years} | set(block.years))
+    block.year_kinds.update(kinds)
+    block.cells.setdefault("header", _ref(grid, m, t.row, t.name_col))
+    if unit_cell:
+        block.cells.setdefault("unit", unit_cell)
+    taken = {ln.key for ln in block.lines}
+    used: dict[str, int] = {}
+    uc_values = None
+    for r in rows:
+        cells = [(c, grid.anchor_text(r, c)) for c in range(first_year)]
+        cells = [(c, x) for c, x in cells if x]
+        if uc_labels is not None and uc_values is None:
+            hit = next(((c, x) for c, x in cells if uc_labels.match(squash(x))), None)
+            if hit:
+                uc_values = (hit[1], [_cost_value(grid, spec, m, r, c, fy, None)
+                                      for c, fy, _ in t.years])
+                used["unit_cost"] = r
+                continue
+        for key, labels, line_unit in specs:
+            if key in taken:
+                continue
+            hit = next(((c, x) for c, x in cells if labels.match(squash(x))), None)
+            if hit is None:
+                continue
+            values = [_cost_value(grid, spec, m, r, c, fy, line_unit or unit) for c, fy, _ in t.years]
+            block.lines.append(CostLine(key, hit[1], values))
+            block.cells.setdefault(key, values[0].cell if values else _ref(grid, m, r, hit[0]))
+            taken.add(key)
+            used[key] = r
+            break
+    if uc:
+        kpi = _unit_cost_indicator(m, uc, uc_values[0] if uc_values else "")
+        block.unit_cost = {"indicator": kpi.name if kpi else None, "values": []}
+        if uc_values:
+            per = _per_unit(uc_values[0], kpi)
+            for q in uc_values[1]:
+                q.unit = per
+            block.unit_cost["values"] = uc_values[1]
+            block.cells.setdefault("unit_cost", uc_values[1][0].cell if uc_values[1] else "")
+    if block.lines or uc_values:
+        m.cost = block
+    return used
+
+
+def _cost_value(grid: Grid, spec: Spec, m: Measure, r: int, c: int, fy: int,
+                unit: str | None) -> Quantity:
+    q = quantity(grid, spec, r, c, fy)
+    if q.unit is None and unit:
+        q.unit = unit
+    q.cell = _ref(grid, m, r, c)
+    return q
+
+
+def _unit_cost_indicator(m: Measure, uc: dict, label: str) -> Kpi | None:
+    """The KPI a 単位コスト divides by: `indicator: in_label` (its name is written in the
+    line's label), `first_kpi`, or labels matched against the KPI names."""
+    ind = uc.get("indicator")
+    if ind in (None, "first_kpi"):
+        return m.kpis[0] if m.kpis else None
+    if ind == "in_label":
+        text = squash(label)
+        named = [k for k in m.kpis if squash(k.name) and squash(k.name) in text]
+        if not named:  # a name written with its unit 「…数（件）」: without the unit
+            named = [k for k in m.kpis if re.sub(r"\([^()]*\)$", "", squash(k.name)) in text
+                     and re.sub(r"\([^()]*\)$", "", squash(k.name))]
+        return max(named, key=lambda k: len(k.name)) if named else None
+    labels = _labels(ind, "start")
+    return next((k for k in m.kpis if labels.match(squash(k.name))), None)
+
+
+def _per_unit(label: str, kpi: Kpi | None) -> str:
+    """The unit of a 単位コスト: 円/<the KPI's unit> (or as the label says: （円／人）)."""
+    got = re.search(r"円/([^()/]+?)\)", squash(label))
+    if kpi is not None and kpi.unit:
+        return f"円/{kpi.unit}"
+    return f"円/{got.group(1)}" if got else "円"
 
 
 # --- the city's own 達成率 and 評価, checked against the declared rule --------------------
@@ -1230,10 +1664,6 @@ def check_achievement(kpi: Kpi, spec: Spec, sheet: str, findings: list[Finding])
                     Severity.WARNING, "grade-differs",
                     f"指標「{kpi.name}」の評価「{grade.text}」は、達成率 {points:g}% と評価の基準から"
                     f"求まる「{expected}」と一致しません", None, sheet, grade.cell))
-
-
-def _as_list(v) -> list:
-    return [] if v is None else ([v] if isinstance(v, str) else list(v))
 
 
 def _rate(rule: str, kpi: Kpi, actual: Quantity | None, target: Quantity | None,
@@ -1359,9 +1789,9 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
     m = Measure(sheet=grid.name, sheets=[g.name for g in sheets])
     values, labels = _grouped_fields(sheets, spec, spec.get("fields") or {}, trace, findings)
     apply_sheet_fields(m, values, labels)
-    t = None
-    for g in sheets:
-        t, rows = read_columns_table(g, spec, range(0, g.n_rows), findings, trace)
+    t, tg = None, grid
+    for tg in sheets:
+        t, rows = read_columns_table(tg, spec, range(0, tg.n_rows), findings, trace)
         if t is not None:
             break
     if t is None:
@@ -1374,10 +1804,14 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
         m.kpi_header_row = t.row + 1
         m.extra["reported_years"] = sorted(set(t.reported))
         m.year_columns = {fy: col_name(c) for c, fy, _ in t.years}
+        if t.rows_read:
+            m.tables["kpi"] = _columns_geometry(tg, t, min(t.rows_read), max(t.rows_read))
         for kpi, ctx in rows:
             if "category" in ctx and not kpi.category:
                 kpi.category = ctx["category"][0] or None
             m.kpis.append(kpi)
+    for g in sheets:
+        read_tables(g, spec, m, range(0, g.n_rows), findings, trace)
     _grouped_texts(sheets, spec, m, trace, findings)
     finish_measure(m, spec, findings, grid)
     return [m]
@@ -1409,9 +1843,15 @@ def read_block_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
     apply_sheet_fields(m, values, labels)
     for g in sheets:
         for rows in _blocks(g, spec):
-            kpi = read_block_kpi(g, spec, rows, findings, trace)
+            geometry: dict = {}
+            kpi = read_block_kpi(g, spec, rows, findings, trace, geometry)
             if kpi is not None:
                 m.kpis.append(kpi)
+                if geometry:  # one table per block: kpi, kpi.2, kpi.3 …
+                    n = sum(1 for x in m.tables.values() if x.get("holds") == "kpis")
+                    m.tables["kpi" if n == 0 else f"kpi.{n + 1}"] = geometry
+    for g in sheets:
+        read_tables(g, spec, m, range(0, g.n_rows), findings, trace)
     _grouped_texts(sheets, spec, m, trace, findings)
     finish_measure(m, spec, findings, grid)
     return [m]
@@ -1492,6 +1932,8 @@ def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding])
                     m.cells[k] = cell
             m.kpi_header_row = t.row + 1
             m.year_columns = {fy: col_name(c) for c, fy, _ in t.years}
+            if t.rows_read:
+                m.tables["kpi"] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
             measures[key] = m
         if "category" in ctx and not kpi.category:
             kpi.category = ctx["category"][0] or None

@@ -30,11 +30,32 @@ _FIELD = {"label": _LABELS, "at": str, "nth": int, "parser": str, "required": bo
           "type": str, "holds": str, "role": str, "reason": str, "code": _CODE_CELL,
           "fiscal_year": str, "unit_in_name": bool}
 _COLUMN = {"label": _LABELS, "role": str, "carry_down": bool, "warn_blank": bool, "required": bool,
-           "parser": str, "type": str, "holds": str, "unit_in_name": bool}
+           "parser": str, "type": str, "holds": str, "unit_in_name": bool, "under": _LABELS,
+           "nth": int}
+
+
+class Either:
+    """A key that takes one of two shapes: a mapping (checked against `mapping`) or the
+    `other` schema (labels, a string)."""
+
+    def __init__(self, mapping: dict, other):
+        self.mapping, self.other = mapping, other
+
+
+# where a table ends: labels (as before), or {labels, blank_rows}
+_END = Either({"labels": _LABELS, "blank_rows": int}, _LABELS)
+_UNIT = {"label": _LABELS, "default": str}  # a cell near the table saying 千円 / 円
 _TABLE = {"header": _LABELS, "header_rows": int, "years": str, "group_roles": dict,
-          "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _LABELS,
+          "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
           "row_roles": {"column": str, "roles": dict}, "text_rows": {"labels": _LABELS, "field": str},
           "section": {"column": str, "labels": _LABELS, "field": str}}
+# a further table of a record (`tables:`): project lines or a cost block
+_TABLES = {"holds": str, "header": _LABELS, "header_rows": int, "after": _LABELS,
+           "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
+           "amounts": {"unit": _UNIT, "kinds": _LABELS},
+           "unit": _UNIT, "kinds": _LABELS,
+           "lines": {"*": Either({"label": _LABELS, "unit": str}, _LABELS)},
+           "unit_cost": {"label": _LABELS, "indicator": _LABELS}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
 SCHEMA: dict[str, Any] = {
     "name": str, "title": str, "document_title": str, "description": str, "record": str, "parser": str,
@@ -48,6 +69,7 @@ SCHEMA: dict[str, Any] = {
     "group_by": str,
     "fields": {"*": _FIELD},
     "table": _TABLE,
+    "tables": {"*": _TABLES},
     "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS, "role": str,
                           "by_year": str, "fiscal_year": str, "at": str}},
     "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "down_marks": _LABELS,
@@ -60,6 +82,9 @@ SCHEMA: dict[str, Any] = {
     "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
     "labels": {"*": _LABELS},
 }
+# what a column holds (besides values) and what a further table holds
+COLUMN_HOLDS = ("text", "note")
+TABLE_HOLDS = ("projects", "cost")
 ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),
          "percent": ("fraction", "points"), "split": ("department", "none"),
@@ -68,9 +93,8 @@ ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "role": ("baseline", "actual", "target", "achievement", "grade"),
          "reason": ("right", "below"), "by_year": ("rows",), "fiscal_year": ("from_label",),
          "basis": ("per_year", "final", "per_year_else_final")}
-# what a field, or a table column, holds when it is not a value of the model's own
+# what a field holds when it is not a value of the model's own
 FIELD_HOLDS = ("evaluation", "text", "departments", "note")
-COLUMN_HOLDS = ("text", "note")
 GRADE_BOUNDS = ("min", "above", "max", "at_most")
 
 
@@ -250,6 +274,18 @@ def _load(path: Path, text: str) -> Spec:
     if (data.get("rollforward") or {}).get("supported") and data.get("record", "sheet") != "sheet":
         errors.append((lines.get("rollforward.supported", 1),
                        "rollforward.supported: true は record: sheet（年度が列の表）の様式だけに使えます"))
+    for name, t in (data.get("tables") or {}).items() if isinstance(data.get("tables"), dict) else ():
+        where = lines.get(f"tables.{name}", 1)
+        if not isinstance(t, dict):
+            continue
+        if not t.get("holds"):
+            errors.append((where, f"tables.{name} に holds（projects か cost）がありません"))
+        if not t.get("header"):
+            errors.append((where, f"tables.{name} に header（表の見出し）がありません"))
+        if t.get("holds") == "cost" and not t.get("lines"):
+            errors.append((where, f"tables.{name}（holds: cost）に lines（行の見出し）がありません"))
+        if t.get("holds") == "projects" and "name" not in (t.get("columns") or {}):
+            errors.append((where, f"tables.{name}（holds: projects）に columns.name（事業名の列）がありません"))
     if not errors:
         errors.extend(_check_patterns(data, lines))
         errors.extend(_check_parsers(data, lines))
@@ -262,6 +298,8 @@ def _load(path: Path, text: str) -> Spec:
 
 def _check(value, schema, path: str, lines: dict, errors: list) -> None:
     line = lines.get(path, 1)
+    if isinstance(schema, Either):
+        schema = schema.mapping if isinstance(value, dict) else schema.other
     if schema is _YEAR:
         from xlsgen.wareki import FiscalYear
 
@@ -290,7 +328,7 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
             else:
                 known = "、".join(x for x in schema if x != "*")
                 errors.append((lines.get(sub, line), f"知らないキー「{k}」があります（{path or '最上位'} に書けるキー: {known}）"))
-            allowed = _allowed(k, path)
+            allowed = _allowed(k, path, value)
             if allowed and isinstance(v, str) and v not in allowed and schema.get(k) is str \
                     and not (k == "role" and path.startswith("sheets")):  # sheet roles are free
                 errors.append((lines.get(sub, line),
@@ -317,17 +355,19 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
         errors.append((line, f"{path} は{names.get(schema, schema.__name__)}で書いてください"))
 
 
-def _allowed(key: str, path: str) -> tuple | None:
+def _allowed(key: str, path: str, value: dict) -> tuple | None:
     """The values a key may take where it is: `role` is a text's place in the PDCA cycle in
-    text blocks and fields, a value role (or, for a text column, a PDCA place) in columns."""
-    if key == "role" and path.startswith(("text_blocks", "fields", "block.fields")):
+    text blocks, fields and text columns (`holds: text`), a value role in other columns;
+    `holds` is what a field, a column or a further table holds."""
+    if key == "role" and (path.startswith(("text_blocks", "fields", "block.fields"))
+                          or value.get("holds") == "text"):
         return TEXT_ROLES
-    if key == "role" and ".columns" in f".{path}":
-        return ENUMS["role"] + TEXT_ROLES
     if key == "holds" and path.startswith(("fields", "block.fields")):
         return FIELD_HOLDS
-    if key == "holds" and ".columns" in f".{path}":
+    if key == "holds" and ".columns." in f".{path}":
         return COLUMN_HOLDS
+    if key == "holds" and path.startswith("tables."):
+        return TABLE_HOLDS
     return ENUMS.get(key)
 
 

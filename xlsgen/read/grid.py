@@ -38,11 +38,16 @@ _ATTR_S = re.compile(rb'\bs="(\d+)"')
 _SPACES = re.compile(r"[\s\u3000]+")
 
 
+# a clerk's numbering ①…⑳ is a decoration, like (1): NFKC would make 「⑤総事業費」 「5総事業費」
+_CIRCLED = {0x2460 + i: f"({i + 1})" for i in range(20)}
+
+
 def squash(text) -> str:
-    """Normalised label text for matching: NFKC, no spaces or line breaks."""
+    """Normalised label text for matching: NFKC, no spaces or line breaks; ①…⑳ become
+    (1)…(20), a numbering label matching passes over."""
     if text is None:
         return ""
-    return _SPACES.sub("", normalize_text(str(text)))
+    return _SPACES.sub("", normalize_text(str(text).translate(_CIRCLED)))
 
 
 def _col_index(letters: bytes) -> int:
