@@ -1973,6 +1973,10 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     and what a roll-forward changes. `years`: the record's actual year columns when its
     KPIs also hold past values (a series); else the years of the KPIs' actuals."""
     for k in m.kpis:
+        if k.unit:  # values read after the KPI row (a 実績 row under its 目標 row) take its unit
+            for q in (k.baseline, *k.actuals, k.target, *k.targets):
+                if q.value is not None and q.unit is None:
+                    q.unit = k.unit
         check_achievement(k, spec, m.sheet, findings)
     bys = [k.baseline_year for k in m.kpis if k.baseline_year]
     tys = [k.target_year for k in m.kpis if k.target_year]
