@@ -16,10 +16,12 @@ of or below them, the tick-box 方向性, a numbered heading 「５　年度ご�
 per year.
 
 Each `LAYOUT_*` is the layout file for it (YAML text, as a city would write it from
-docs/layouts.md).
+docs/layouts.md; `LAYOUT_TWO_SHEETS` is taken from the docs' Example 4 itself).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import openpyxl
 from openpyxl.styles import Alignment
@@ -56,34 +58,10 @@ TWO_SHEETS = {
     },
 }
 
-LAYOUT_TWO_SHEETS = """\
-name: two_sheets
-title: 施策評価シート（その1・その2）
-record: sheet
-detect:
-  - {id: title, labels: [施策評価シート], match: contains}
-  - {id: kpi, labels: [指標名]}
-sheets:
-  group: "re:^(施策\\\\d+)その\\\\d+$"      # 施策1その1 + 施策1その2 → one measure
-fields:
-  title: {label: ["re:施策評価シート"], at: same}
-  basic_goal: {label: [政策], type: level}
-  measure: {label: [施策], type: level, required: true}
-  departments: {label: [主担当課], parser: departments}
-  related: {label: [関係課], parser: departments, holds: departments}
-  overall: {label: [総合評価], holds: evaluation, reason: right}
-  policy: {label: [今後の方向性], parser: checked_choice}
-table:
-  header: [指標名]
-  columns:
-    name: {label: [指標名]}
-    unit: {label: [単位]}
-    department: {label: [担当課]}
-text_blocks:
-  issue: {label: [課題], split: none, role: check, until: ["re:^※"]}
-values:
-  percent: fraction
-"""
+# the layout is Example 4 of docs/layouts.md, as printed there
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "layouts.md"
+LAYOUT_TWO_SHEETS = DOCS.read_text(encoding="utf-8").split("## Example 4", 1)[1].split(
+    "```yaml\n", 1)[1].split("```", 1)[0]
 
 
 def write_two_sheets(path, formula_on_second: bool = False, group: bool = True) -> None:
