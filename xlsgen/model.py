@@ -33,6 +33,17 @@ COST_KEYS = ("project_cost", "national", "prefectural", "bond", "other", "genera
 FUNDING_KEYS = ("national", "prefectural", "bond", "other", "general", "specific")
 
 
+def split_ref(ref: str, sheet: str | None = None) -> tuple[str | None, str]:
+    """A recorded cell → (sheet, A1): `'施策1その2'!H8` names its own sheet (a cell on another
+    sheet of a record grouped over several sheets); a plain `H8` is on `sheet`."""
+    if "!" not in ref:
+        return sheet, ref
+    name, a1 = ref.rsplit("!", 1)
+    if len(name) >= 2 and name[0] == name[-1] == "'":
+        name = name[1:-1].replace("''", "'")
+    return name, a1
+
+
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
@@ -48,6 +59,11 @@ class Finding:
     file: str | None = None
     sheet: str | None = None
     cell: str | None = None
+
+    def __post_init__(self):
+        # a cell on another sheet of a grouped record is written `'Sheet'!A1`: name that sheet
+        if self.cell and "!" in self.cell:
+            self.sheet, self.cell = split_ref(self.cell, self.sheet)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -173,7 +189,9 @@ class Level:
 
     `key` is the layout's name for it, `label` what the sheet calls it, `code` its number
     as written (normalised: "1", "1-1", "1-(1)", "Ⅰ", "(1)") and `no` that number as an
-    integer when it is one."""
+    integer when it is one (`(1)` → 1, `Ⅱ` → 2; a code with a dash has none). `cell` is where
+    the name is; `cells` says where the code and the name are (`{"code": "B4", "name":
+    "C4"}`; one cell for both when they share it)."""
 
     no: int | None
     name: str
@@ -181,10 +199,11 @@ class Level:
     key: str | None = None
     label: str | None = None
     code: str | None = None
+    cells: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "label": self.label, "no": self.no, "code": self.code,
-                "name": self.name, "cell": self.cell}
+                "name": self.name, "cell": self.cell, "cells": dict(self.cells)}
 
 
 @dataclass
@@ -444,6 +463,32 @@ class Measure:
 
 
 # --- derived facts (pure) --------------------------------------------------------------
+
+
+def grade_for(scale: list[dict], points: float) -> str | None:
+    """The grade a rate (in points: 85 for 85%) gets on a city's scale (layout `grades.scale`).
+
+    Each grade has bounds: `min` (以上, ≥), `above` (より大きい, >), `max` (未満, <), `at_most`
+    (以下, ≤); the first grade, in the order written, whose bounds all hold is given (None
+    when none does). A scale of `min` only is read highest first, its last grade taking
+    anything below (as before bounds existed)."""
+    items = [g for g in scale if isinstance(g, dict) and g.get("grade") is not None]
+    if not items:
+        return None
+    if all(set(g) <= {"grade", "min"} and "min" in g for g in items):
+        items = sorted(items, key=lambda g: -float(g["min"]))
+        return next((g["grade"] for g in items if points >= float(g["min"])), items[-1]["grade"])
+    for g in items:
+        if "min" in g and not points >= float(g["min"]):
+            continue
+        if "above" in g and not points > float(g["above"]):
+            continue
+        if "max" in g and not points < float(g["max"]):
+            continue
+        if "at_most" in g and not points <= float(g["at_most"]):
+            continue
+        return g["grade"]
+    return None
 
 
 def gather_departments(m: Measure) -> None:

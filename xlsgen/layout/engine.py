@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import xlsgen.layout.parsers as parsers
+from xlsgen.formulas import col_name, on_sheet
 from xlsgen.layout.spec import Labels, Spec, compile_labels, plain_label
 from xlsgen.model import (
     NONE_MARKS,
@@ -22,6 +23,7 @@ from xlsgen.model import (
     CostBlock,
     CostLine,
     Direction,
+    Evaluation,
     Finding,
     Kpi,
     Level,
@@ -34,6 +36,7 @@ from xlsgen.model import (
     Text,
     derive_unit_cost,
     gather_departments,
+    grade_for,
 )
 from xlsgen.quantities import parse_quantity, parse_series, parse_target
 from xlsgen.read.grid import Grid, squash
@@ -66,8 +69,25 @@ def _labels(value, mode="exact") -> Labels:
     return compile_labels(value, mode)
 
 
+# a clerk's numbering before a heading, kept apart from it by a space: 「５　年度ごとの取組実績」
+_NUMBERED = re.compile(r"^[\s\u3000]*[0-9０-９]{1,2}[\s\u3000]+(?=\S)")
+
+
+def _matches(grid: Grid, labels: Labels, r: int, c: int, t: str) -> bool:
+    """A cell's text matches, also without a leading number set off by a space (the text is
+    squashed first, so 「５　年度…」 would otherwise read 「5年度…」)."""
+    if labels.match(t):
+        return True
+    if t[:1].isdigit():
+        raw = grid.value(r, c)
+        if isinstance(raw, str) and _NUMBERED.match(raw):
+            return labels.match(squash(_NUMBERED.sub("", raw, count=1)))
+    return False
+
+
 def _find(grid: Grid, labels: Labels, rows: range | None = None, nth: int = 1):
-    hits = [(r, c) for r, c, t in grid.labels() if (rows is None or r in rows) and labels.match(t)]
+    hits = [(r, c) for r, c, t in grid.labels()
+            if (rows is None or r in rows) and _matches(grid, labels, r, c, t)]
     return hits[nth - 1] if len(hits) >= nth else None
 
 
@@ -179,6 +199,38 @@ def _text(v) -> str:
     return "" if v is None else str(v).strip()
 
 
+def is_none_text(text: str, spec: Spec) -> bool:
+    """A cell text that says "nothing here": 「－」 and similar, or the layout's `none_marks`."""
+    t = squash(text)
+    if not t:
+        return True
+    marks = (spec.get("values") or {}).get("none_marks")
+    return t in NONE_MARKS or normalize_text(text).strip() in NONE_MARKS or \
+        bool(marks and _labels(marks).match(t))
+
+
+_UNIT_IN_NAME = re.compile(r"^(.*?)\s*[（(]([^（）()]{1,12})[）)]\s*$", re.S)
+
+
+def unit_in_name(name: str) -> str | None:
+    """The unit written at the end of a KPI name: 「補助件数（件）」 → 件, 「結成率（%）」 → %."""
+    m = _UNIT_IN_NAME.match(normalize_text(name or ""))
+    if not m or not m.group(1) or re.search(r"\d", m.group(2)) or find_years(m.group(2)):
+        return None
+    unit = m.group(2).strip()
+    return unit if len(unit) <= 6 and not re.search(r"累計|延べ|暦年|年度|見込", unit) else None
+
+
+@dataclass
+class Held:
+    """A field that holds something other than a measure's own attribute (`holds:`): an
+    evaluation (with its reason), a text, departments or a note."""
+
+    holds: str
+    value: object
+    reason: Text | None = None
+
+
 # --- fields ------------------------------------------------------------------------------
 
 def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trace,
@@ -203,8 +255,10 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
         if labels_out is not None:
             labels_out[key] = squash(label)
         trace.add(grid.name, f"field {key}", cell)
-        kind = f.get("type", "level" if key in LEVEL_FIELDS else "text")
-        if f.get("parser"):
+        kind = f.get("type", "level" if key in LEVEL_FIELDS and not f.get("holds") else "text")
+        if f.get("holds"):
+            value = _held(grid, spec, key, f, r, c, raw, squash(label) or None)
+        elif f.get("parser"):
             value = parsers.value_parser(f["parser"])(_text(raw))
         elif kind == "quantity":
             value = quantity(grid, spec, r, c)
@@ -217,8 +271,54 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
             value = _text(raw)
         if isinstance(value, Level):
             value.key, value.label, value.cell = key, squash(label) or None, value.cell or cell
+            if f.get("code"):
+                _level_code_from(grid, f["code"], region, value)
         out[key] = (value, cell)
     return out
+
+
+def _held(grid: Grid, spec: Spec, key: str, f: dict, r: int, c: int, raw, label: str | None) -> Held:
+    """A field with `holds:`: the city's evaluation (and its reason right of or below it), a
+    text (its role in the PDCA cycle), departments, or a note."""
+    holds, cell, text = f["holds"], grid.addr(r, c), _text(raw)
+    if f.get("parser"):
+        parsed = parsers.value_parser(f["parser"])(text)
+        text = parsed if isinstance(parsed, str) else text
+    if holds == "evaluation":
+        held = Held(holds, Evaluation(key, text, label, cell))
+        where = f.get("reason")
+        if where:
+            pos = _right_value(grid, r, c) if where == "right" else \
+                ((grid.below(r, c), c) if grid.value(grid.below(r, c), c) is not None else None)
+            if pos is not None:
+                held.reason = Text(key, grid.text(*pos), label=label, role=f.get("role") or "check",
+                                   cell=grid.addr(*pos))
+        return held
+    if holds == "departments":
+        value = parsed if f.get("parser") and isinstance(parsed, list) else parsers.departments(text)
+        return Held(holds, value)
+    if holds == "note":
+        return Held(holds, text)
+    year = None
+    if f.get("fiscal_year") == "from_label":
+        ys = find_years(label or "")
+        year = ys[0][0].year if ys else None
+    return Held(holds, Text(key, text, label=label, role=f.get("role") or DEFAULT_ROLES.get(key, "other"),
+                            fiscal_year=year, cell=cell))
+
+
+def _level_code_from(grid: Grid, code: dict, region: range, level: Level) -> None:
+    """`code: {label: [施策番号]}`: the level's number is in a cell of its own, found by its label."""
+    labels = _labels(code.get("label", []), "exact")
+    got = _value_cell(grid, code, region, labels)
+    if got is None or got[2] is None:
+        return
+    r, c, raw, _ = got
+    text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else _text(raw)
+    parsed, no, rest = parsers.level_code(text)
+    level.code = parsed if parsed is not None and not rest else parsers.normalized(text)
+    level.no = no if parsed is not None and not rest else None
+    level.cells["code"] = grid.addr(r, c)
 
 
 def _plain(label) -> str:
@@ -228,6 +328,7 @@ def _plain(label) -> str:
 def _level(grid: Grid, r: int, c: int, raw) -> Level:
     """`1` (or `1-1`, `(1)`, `Ⅰ`) then a name right of it, or `1-1 name` / `（１）name` /
     `基本目標1 name` in one cell; the number is kept as written (`code`)."""
+    here = grid.addr(r, c)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         whole = float(raw).is_integer()
         code, no, name = (str(int(raw)) if whole else str(raw)), (int(raw) if whole else None), ""
@@ -236,18 +337,20 @@ def _level(grid: Grid, r: int, c: int, raw) -> Level:
     if code is not None and not name:
         nxt = _right_value(grid, r, c)
         name = grid.text(*nxt) if nxt else ""
-        return Level(no, name, grid.addr(*nxt) if nxt else grid.addr(r, c), code=code)
+        cell = grid.addr(*nxt) if nxt else here
+        return Level(no, name, cell, code=code, cells={"code": here, **({"name": cell} if nxt else {})})
     if code is None:
-        return Level(None, normalize_text(_text(raw)), grid.addr(r, c))
-    return Level(no, name, grid.addr(r, c), code=code)
+        return Level(None, normalize_text(_text(raw)), here, cells={"name": here})
+    return Level(no, name, here, code=code, cells={"code": here, "name": here})
 
 
 def level_of_text(text: str, cell: str | None, key: str | None = None,
                   label: str | None = None) -> Level:
     """A level from one cell's text (a grouping column, a section row): code and name."""
     code, no, name = parsers.level_code(text)
+    cells = ({"code": cell} if code is not None else {}) | {"name": cell} if cell else {}
     return Level(no, name if code is not None else normalize_text(text).strip(), cell,
-                 key=key, label=label, code=code)
+                 key=key, label=label, code=code, cells=cells)
 
 
 def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> None:
@@ -255,6 +358,16 @@ def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> 
     (`type: level`), texts (check_analysis, check_next) and the layout's own (`extra`)."""
     labels = labels or {}
     for key, (value, cell) in values.items():
+        if isinstance(value, Held):
+            _apply_held(m, key, value, cell)
+            continue
+        if key == "fiscal_year":  # the edition, when the sheet says it (評価年度)
+            year = value if isinstance(value, int) else next(
+                (y.year for y, _ in find_years(str(value or ""))), None)
+            if year:
+                m.extra["fiscal_year"] = year
+                m.cells["fiscal_year"] = cell
+            continue
         if key in ("check_analysis", "check_next"):
             texts = parsers.department_texts(value, key) if isinstance(value, str) else value
             for t in texts:
@@ -281,6 +394,22 @@ def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> 
             m.cells[key] = cell
 
 
+def _apply_held(m: Measure, key: str, held: Held, cell: str | None) -> None:
+    """A `holds:` field into the measure: evaluations, texts, departments (and `extra`)."""
+    m.cells[key] = cell
+    if held.holds == "evaluation":
+        m.evaluations.append(held.value)
+        if held.reason is not None:
+            m.texts.append(held.reason)
+    elif held.holds == "departments":
+        m.departments.extend(d for d in held.value if d not in m.departments)
+        m.extra[key] = list(held.value)
+    elif held.holds == "note":
+        m.texts.append(Text(key, str(held.value), role="other", cell=cell))
+    else:
+        m.texts.append(held.value)
+
+
 def _row_texts(grid: Grid, row: int, c0: int, c1: int) -> list[tuple[int, str]]:
     """(column, text) of the cells of `row` from `c0` to before `c1` that hold a value,
     each merged range once (at its top-left cell)."""
@@ -296,23 +425,31 @@ def _row_texts(grid: Grid, row: int, c0: int, c1: int) -> list[tuple[int, str]]:
 
 
 def read_text_blocks(grid: Grid, spec: Spec, sheet: Measure, region: range,
-                     trace: Trace, findings: list[Finding] | None = None) -> None:
-    """`text_blocks`: a heading, then the text below it up to the next heading."""
+                     trace: Trace, findings: list[Finding] | None = None,
+                     done: set[str] | None = None) -> set[str]:
+    """`text_blocks`: a heading, then the text below it up to the next heading (`at: right`:
+    the text right of the heading, on the rows the heading covers). `by_year: rows` gives one
+    text per row that starts with a year (「R1年度 | …」), `fiscal_year: from_label` the year
+    the heading names (「R3年度の取組状況」). Blocks in `done` (read on an earlier sheet of the
+    record) are not read again; returns the keys read here."""
     blocks = spec.get("text_blocks") or {}
+    done = done or set()
     heads = {}
     for key, b in blocks.items():
         pos = _find(grid, _labels(b.get("label", key), "start"), region)
         heads[key] = pos
-        if pos is None:
+        if pos is None and key not in done:
             trace.add(grid.name, f"text {key}", None)
     starts = sorted(p[0] for p in heads.values() if p)
     if blocks and not starts and findings is not None:
         names = "・".join(f"「{_plain(b.get('label', k))}」" for k, b in blocks.items())
         findings.append(Finding(Severity.WARNING, "missing-check", f"文章欄（{names}）が見つかりません",
                                 None, grid.name))
+    read = set()
     for key, pos in heads.items():
-        if pos is None:
+        if pos is None or key in done:
             continue
+        read.add(key)
         b = blocks[key]
         r, c = pos
         stop = min([s for s in starts if s > r] + [region.stop])
@@ -322,25 +459,52 @@ def read_text_blocks(grid: Grid, spec: Spec, sheet: Measure, region: range,
         # side-by-side headings on one row: a block ends where the next one begins
         same_row = sorted(p[1] for p in heads.values() if p and p[0] == r and p[1] > c)
         c1 = same_row[0] if same_row else grid.n_cols
-        texts, first = [], None
-        for row in range(grid.below(r, c), stop):
-            for col, text in _row_texts(grid, row, c, c1):
-                texts.append(text)
-                first = first or grid.addr(row, col)
-        text = "\n".join(texts)
-        cell = first or grid.addr(grid.below(r, c), c)
-        parts = parsers.department_texts(text, key) if b.get("split", "department") == "department" \
-            else ([Text(key, text)] if text else [])
+        top, left = grid.below(r, c), c
+        if b.get("at") == "right":  # the text beside the heading, on the rows it covers
+            m = grid.merge_at(r, c)
+            top, left, stop = r, grid.right_of(r, c), (m[2] if m else r) + 1
         label = squash(grid.text(r, c)) or None
-        for part in parts:
-            part.label, part.cell = label, cell
-            part.role = b.get("role") or DEFAULT_ROLES.get(key, "other")
-        sheet.texts.extend(parts)
+        year = None
+        if b.get("fiscal_year") == "from_label":
+            ys = find_years(grid.text(r, c))
+            year = ys[0][0].year if ys else None
+        rows = []  # (year, [(row, col, text)])
+        for row in range(top, stop):
+            cells = [(row, col, text) for col, text in _row_texts(grid, row, left, c1)]
+            if not cells:
+                continue
+            if b.get("by_year") == "rows":
+                head = cells[0][2].strip()
+                ys = find_years(head) if len(squash(head)) <= 12 else []
+                if ys:
+                    rows.append((ys[0][0].year, cells[1:]))
+                    continue
+                if rows:
+                    rows[-1][1].extend(cells)
+                    continue
+            if rows and rows[-1][0] == year:
+                rows[-1][1].extend(cells)
+            else:
+                rows.append((year, list(cells)))
+        first_cell = None
+        for fy, cells in rows:
+            if not cells:
+                continue
+            text = "\n".join(t for _, _, t in cells)
+            cell = grid.addr(cells[0][0], cells[0][1])
+            first_cell = first_cell or cell
+            parts = parsers.department_texts(text, key) if b.get("split", "department") == "department" \
+                else ([Text(key, text)] if text else [])
+            for part in parts:
+                part.label, part.cell, part.fiscal_year = label, cell, fy
+                part.role = b.get("role") or DEFAULT_ROLES.get(key, "other")
+            sheet.texts.extend(parts)
+        cell = first_cell or grid.addr(top, left)
         sheet.cells[key] = cell
         trace.add(grid.name, f"text {key}", sheet.cells[key])
-        top = grid.below(r, c)
-        if stop > top and c1 > c:  # the range a roll-forward empties and moves to history
-            sheet.cells[f"{key}_block"] = f"{grid.addr(top, c)}:{grid.addr(stop - 1, c1 - 1)}"
+        if stop > top and c1 > left:  # the range a roll-forward empties and moves to history
+            sheet.cells[f"{key}_block"] = grid.area(top, left, stop - 1, c1 - 1)
+    return read
 
 
 # --- tables with years across columns ----------------------------------------------------
@@ -572,6 +736,9 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
             kpi.category = text_of(key)
     kpi.department = text_of("department") or None
     columns = t.table.get("columns") or {}
+    kpi.cells["name"] = grid.addr(*_origin(grid, r, t.name_col))
+    if cols.get("department") is not None and kpi.department:
+        kpi.cells["department"] = grid.addr(r, cols["department"])
     notes = [k for k, col in columns.items() if k in cols and (k == "notes" or col.get("holds") == "note")]
     kpi.notes = "\n".join(x for x in (text_of(k) for k in notes) if x)
     if kpi.notes:
@@ -583,6 +750,10 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
             if text:
                 kpi.texts.append(Text(key, text, t.text_labels.get(key), role, None, fy,
                                       grid.addr(r, c)))
+    for key in _extra_columns(t):  # the layout's own columns (No. …): kept with their cells
+        c = cols[key]
+        kpi.extra[key] = _cell_text(grid, r, c)
+        kpi.cells[key] = grid.addr(r, c)
     fill_years(kpi, grid, spec, t, r, context.get("_row_role"))
     for key in ("baseline", "target", "cost"):
         c = cols.get(key)
@@ -618,6 +789,8 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         if c is None:
             continue
         raw = grid.text(r, c)
+        if raw:
+            kpi.cells[key] = grid.addr(r, c)
         ys = find_years(raw)
         if ys:
             setattr(kpi, key, ys[0][0].year)
@@ -629,14 +802,51 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         kpi.target.fiscal_year = kpi.target_year
     unit_col = cols.get("unit")
     if unit_col is not None:
-        unit = grid.text(r, unit_col)
-        kpi.unit = None if not unit or unit in NONE_MARKS else unit
+        unit = grid.anchor_text(r, unit_col)
+        kpi.unit = None if is_none_text(unit, spec) else unit
+        if unit:
+            kpi.cells["unit"] = grid.addr(r, unit_col)
+    if (columns.get("name") or {}).get("unit_in_name") and not kpi.unit and unit_in_name(name):
+        kpi.unit, kpi.cells["unit"] = unit_in_name(name), grid.addr(r, t.name_col)
     if cols.get("direction") is not None:
         kpi.direction = _direction(grid.text(r, cols["direction"]), name, spec)
     else:
         kpi.direction = _direction("", name, spec)
     _finish_kpi(kpi, spec, context)
     return kpi
+
+
+# table columns the model reads itself; any other column a layout names is kept in the KPI's
+# `extra` with its cell, unless another part of the layout uses it (grouping, row roles,
+# sections, project lines, levels) or it holds a text or a note
+MODEL_COLUMNS = {"name", "category", "unit", "baseline", "baseline_year", "target", "target_year",
+                 "cost", "direction", "department", "notes", "achievement", "grade", "actual"}
+
+
+def _extra_columns(t: ColumnsTable) -> list[str]:
+    spec, table = t.spec, t.table
+    used = {spec.get("group_by") or "measure", (table.get("row_roles") or {}).get("column"),
+            (table.get("section") or {}).get("column")}
+    for v in (spec.get("project_lines") or {}).values():
+        used.update([v] if isinstance(v, str) else v)
+    return [k for k, col in (table.get("columns") or {}).items()
+            if k in t.cols and k not in MODEL_COLUMNS | used | LEVEL_FIELDS
+            and not col.get("holds") and col.get("type") != "level"]
+
+
+def _origin(grid: Grid, r: int, c: int) -> tuple[int, int]:
+    """The cell a value is typed in: the top-left of its merged range."""
+    m = grid.merge_at(r, c)
+    return (m[0], m[1]) if m else (r, c)
+
+
+def _cell_text(grid: Grid, r: int, c: int) -> str:
+    """A cell as typed, a whole number without `.0` (`1`, not `1.0`)."""
+    m = grid.merge_at(r, c)
+    v = grid.value(*(m[:2] if m else (r, c)))
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return _text(v)
 
 
 def money_unit(header: str) -> str | None:
@@ -913,19 +1123,25 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
             if c is None:
                 continue
             v = grid.anchor_text(r, c)
+            merged = grid.merge_at(r, c)
+            origin = grid.addr(*(merged[:2] if merged else (r, c)))  # where the value is typed
             if v:
-                carried[key] = v
+                carried[key] = (v, origin)
             elif key in carried:
-                v = carried[key]
-                if key in warn_blank and not grid.merge_at(r, c):
+                v, origin = carried[key]
+                if key in warn_blank and not merged:
                     findings.append(Finding(
                         Severity.WARNING, "carried-down",
                         f"「{_plain(table['columns'][key].get('label', key))}」が空欄のため、"
                         f"上の行の「{v}」として読みました", None, grid.name, grid.addr(r, c)))
-            row_ctx[key] = (v, grid.addr(r, c))
+            row_ctx[key] = (v, origin)
         for key in (table.get("columns") or {}):
             if key not in carry and key not in ("name",) and t.cols.get(key) is not None:
                 row_ctx.setdefault(key, (grid.anchor_text(r, t.cols[key]), grid.addr(r, t.cols[key])))
+        for key, col in (table.get("columns") or {}).items():  # `type: level`: code and name
+            if col.get("type") == "level" and row_ctx.get(key, ("", None))[0]:
+                v, cell = row_ctx[key]
+                row_ctx[key] = (level_of_text(v, cell, key, t.header_text(t.cols[key]) or None), cell)
         row_ctx["_row_role"] = row_role
         kpi = _row_kpi(grid, spec, t, r, row_ctx, findings)
         row_ctx.pop("_row_role")
@@ -937,9 +1153,26 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
 
 # --- blocks with years as rows -----------------------------------------------------------
 
+def _kpi_held(kpi: Kpi, key: str, held: Held, cell: str | None) -> None:
+    """A block field with `holds:` into its KPI: a note (備考), a text (実績値の計算方法), the
+    city's evaluation (in `extra`, its reason a text), departments (in `extra`)."""
+    kpi.cells["notes" if held.holds == "note" else key] = cell
+    if held.holds == "note":
+        kpi.notes = f"{kpi.notes}\n{held.value}" if kpi.notes else str(held.value)
+    elif held.holds == "text":
+        kpi.texts.append(held.value)
+    elif held.holds == "evaluation":
+        kpi.extra[key] = held.value.value
+        if held.reason is not None:
+            kpi.texts.append(held.reason)
+    else:
+        kpi.extra[key] = list(held.value)
+        kpi.department = kpi.department or (held.value[0] if held.value else None)
+
+
 def _col(c: int) -> str:
     """A column letter (0-based index)."""
-    return Grid.addr(0, c).rstrip("0123456789")
+    return col_name(c)
 
 
 def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
@@ -955,9 +1188,20 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
                                 None, grid.name, grid.addr(*start) if start else None))
         return None
     kpi = Kpi(name=str(name), row=(rows.start + 1), sheet=grid.name)
+    fields = block.get("fields") or {}
     for key, (value, cell) in values.items():
-        if key == "unit":
-            kpi.unit = str(value) or None
+        if isinstance(value, Held):
+            _kpi_held(kpi, key, value, cell)
+        elif key == "name":
+            kpi.cells["name"] = cell
+            if (fields.get("name") or {}).get("unit_in_name") and unit_in_name(str(value)):
+                kpi.unit, kpi.cells["unit"] = unit_in_name(str(value)), cell
+        elif key == "unit":
+            kpi.unit = None if is_none_text(str(value), spec) else str(value).strip()
+            kpi.cells["unit"] = cell
+        elif key == "department":
+            kpi.department = str(value).strip() or None
+            kpi.cells["department"] = cell
         elif key == "category":
             kpi.category = str(value)
         elif key in ("baseline", "target"):
@@ -971,8 +1215,9 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
                 kpi.tags.append("毎年度")
         elif key == "direction":
             kpi.direction = _direction(str(value), kpi.name, spec)
-        elif key != "name":
+        else:
             kpi.extra[key] = value.to_dict() if hasattr(value, "to_dict") else value
+            kpi.cells[key] = cell
     if "direction" not in values:
         kpi.direction = _direction("", kpi.name, spec)
     if kpi.baseline_year:
@@ -1125,8 +1370,8 @@ KIND_ROLES = (("決算", "actual"), ("実績", "actual"), ("予算", "budget"), 
 def _ref(grid: Grid, m: Measure, r: int, c: int) -> str:
     """A cell of the record: `H8`, or `その2!H8` when it is on another sheet than the
     record's first (a record grouped over several sheets)."""
-    a = grid.addr(r, c)
-    return a if grid.name == m.sheet else f"{grid.name}!{a}"
+    a = grid.addr(r, c)  # a grouped record's other sheet already names itself
+    return a if grid.name == m.sheet or grid.ref_sheet else on_sheet(grid.name, a)
 
 
 def _year_kinds(grid: Grid, t: ColumnsTable, kinds: list) -> dict[int, str]:
@@ -1376,34 +1621,74 @@ def _per_unit(label: str, kpi: Kpi | None) -> str:
 # --- the city's own 達成率 and 評価, checked against the declared rule --------------------
 
 def check_achievement(kpi: Kpi, spec: Spec, sheet: str, findings: list[Finding]) -> None:
-    rule = (spec.get("achievement") or {}).get("rule", "none")
-    tol = (spec.get("achievement") or {}).get("tolerance", 0.5)
-    scale = sorted((spec.get("grades") or {}).get("scale") or [], key=lambda g: -g["min"])
+    """The city's typed 達成率 and 評価 of each year against the layout's rule and scale.
+
+    `achievement.basis`: `per_year` (each year against its own target; a year whose target
+    is empty or a none-mark has no target and its 達成率 / 評価 cells must hold `no_target`, a
+    none-mark, or nothing: else `grade-without-target`), `final` (against the final target),
+    `per_year_else_final` (default). A typed 達成率 or 評価 that is a none-mark (or the
+    declared `no_target`) means "not rated" and is never compared. A qualitative actual in
+    `values.qualitative` counts 100 (`met`) or 0 (`unmet`)."""
+    ach = spec.get("achievement") or {}
+    rule = ach.get("rule", "none")
+    tol = ach.get("tolerance", 0.5)
+    basis = ach.get("basis", "per_year_else_final")
+    scale = (spec.get("grades") or {}).get("scale") or []
+    no_target = _labels([*_as_list(ach.get("no_target")), *_as_list((spec.get("grades") or {}).get(
+        "no_target"))] or ["re:(?!x)x"])
     targets = {q.fiscal_year: q for q in kpi.targets}
     rates = {q.fiscal_year: q for q in kpi.achievements}
     grades = {q.fiscal_year: q for q in kpi.grades}
+    qualitative = (spec.get("values") or {}).get("qualitative") or {}
+
+    def unrated(q: Quantity | None) -> bool:
+        return q is None or q.is_empty or q.is_none_mark or no_target.match(squash(q.text or ""))
+
     for fy in sorted(set(rates) | set(grades), key=lambda y: y or 0):
-        a = rates.get(fy)
-        read = _percent_points(a, spec) if a is not None else None
-        ours = _rate(rule, kpi, kpi.actual(fy), targets.get(fy))
+        a, grade = rates.get(fy), grades.get(fy)
+        target = targets.get(fy)
+        if basis == "final":
+            target = None
+        elif basis == "per_year" and (target is None or target.value is None and
+                                      (target.is_empty or target.is_none_mark)):
+            for q in (a, grade):
+                if not unrated(q):
+                    findings.append(Finding(
+                        Severity.WARNING, "grade-without-target",
+                        f"指標「{kpi.name}」の{fy or ''}年度は目標値がないのに、達成率・評価に"
+                        f"「{q.text}」があります", None, sheet, q.cell))
+            continue
+        read = _percent_points(a, spec) if a is not None and not unrated(a) else None
+        ours = _rate(rule, kpi, kpi.actual(fy), target, qualitative, basis)
         if read is not None and ours is not None and abs(read - ours) > tol:
             findings.append(Finding(
                 Severity.WARNING, "achievement-differs",
                 f"指標「{kpi.name}」の達成率 {read:g}% は、様式の定義（{rule}）による "
                 f"{ours:.1f}% と一致しません", None, sheet, a.cell))
-        grade = grades.get(fy)
-        basis = read if read is not None else ours
-        if scale and grade is not None and grade.text and basis is not None:
-            expected = next((g["grade"] for g in scale if basis >= g["min"]), scale[-1]["grade"])
-            if squash(grade.text) != squash(expected):
+        points = read if read is not None else ours
+        if scale and grade is not None and grade.text and not unrated(grade) and points is not None:
+            expected = grade_for(scale, points)
+            if expected is not None and squash(grade.text) != squash(str(expected)):
                 findings.append(Finding(
                     Severity.WARNING, "grade-differs",
-                    f"指標「{kpi.name}」の評価「{grade.text}」は、達成率 {basis:g}% と評価の基準から"
+                    f"指標「{kpi.name}」の評価「{grade.text}」は、達成率 {points:g}% と評価の基準から"
                     f"求まる「{expected}」と一致しません", None, sheet, grade.cell))
 
 
-def _rate(rule: str, kpi: Kpi, actual: Quantity | None, target: Quantity | None) -> float | None:
-    if actual is None or actual.value is None:
+def _rate(rule: str, kpi: Kpi, actual: Quantity | None, target: Quantity | None,
+          qualitative: dict | None = None, basis: str = "per_year_else_final") -> float | None:
+    if actual is None:
+        return None
+    if actual.value is None and qualitative and actual.text and rule != "none":
+        text = squash(actual.text)  # 完了 / 未着手: met counts 100%, unmet 0%
+        if qualitative.get("met") and _labels(qualitative["met"]).match(text):
+            return 100.0
+        if qualitative.get("unmet") and _labels(qualitative["unmet"]).match(text):
+            return 0.0
+        return None
+    if actual.value is None:
+        return None
+    if basis == "per_year" and (target is None or target.value is None):
         return None
     t = target if target is not None and target.value is not None else kpi.target
     a = float(actual.value)
@@ -1452,11 +1737,13 @@ def record_rollforward(sheet: Measure, spec: Spec) -> None:
 def read_generic(path: str, grids: list[tuple[Grid, dict]], spec: Spec, trace: Trace,
                  read_grid) -> Book:
     """Read the selected sheets (grid, role) with a record unit's `read_grid(grid, spec,
-    trace, findings) -> [Measure]` (one of the three below, chosen by the kind module)."""
+    trace, findings, more) -> [Measure]` (one of the three below, chosen by the kind
+    module); `more` are the further sheets grouped with `grid` into one record
+    (`sheets.group`)."""
     book = Book(layout=spec.name, path=str(path))
-    for grid, _role in grids:
+    for group in sheet_groups([g for g, _role in grids], spec):
         findings: list[Finding] = []
-        book.measures.extend(read_grid(grid, spec, trace, findings))
+        book.measures.extend(read_grid(group[0], spec, trace, findings, group[1:]))
         for f in findings:
             f.file = str(path)
         book.findings.extend(findings)
@@ -1464,14 +1751,58 @@ def read_generic(path: str, grids: list[tuple[Grid, dict]], spec: Spec, trace: T
     return book
 
 
-def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> list[Measure]:
-    """record: sheet: one measure per sheet, its fields, one KPI table and text blocks."""
-    region = range(0, grid.n_rows)
-    m = Measure(sheet=grid.name)
+def sheet_groups(grids: list[Grid], spec: Spec) -> list[list[Grid]]:
+    """`sheets.group`: sheets whose names give the same key (the first group of the regex,
+    else the whole match) make one record, in workbook order (「施策1その1」「施策1その2」 →
+    施策1). A sheet whose name does not match is a record of its own."""
+    pattern = (spec.get("sheets") or {}).get("group")
+    if not pattern:
+        return [[g] for g in grids]
+    labels = compile_labels(pattern, "contains", "sheets.group")
+    groups: dict[str, list[Grid]] = {}
+    for g in grids:
+        m = labels.regex.search(g.name) or labels.regex.search(squash(g.name))
+        key = next((x for x in m.groups() if x), m.group(0)) if m else f"\0{g.name}"
+        groups.setdefault(key, []).append(g)
+    return list(groups.values())
+
+
+def _grouped_fields(sheets: list[Grid], spec: Spec, fields: dict, trace: Trace,
+                    findings: list[Finding]) -> tuple[dict, dict]:
+    """Fields of a record over one or more sheets: each from the first sheet that has it
+    (a heading repeated on a continuation sheet is not read twice)."""
+    values: dict = {}
     labels: dict = {}
-    apply_sheet_fields(m, read_fields(grid, spec, spec.get("fields") or {}, region, trace,
-                                      findings, labels), labels)
-    t, rows = read_columns_table(grid, spec, region, findings, trace)
+    if len(sheets) == 1:
+        g = sheets[0]
+        return read_fields(g, spec, fields, range(0, g.n_rows), trace, findings, labels), labels
+    quiet = {k: {**f, "required": False} for k, f in (fields or {}).items()}
+    for g in sheets:
+        todo = {k: f for k, f in quiet.items() if k not in values}
+        if not todo:
+            break
+        values.update(read_fields(g, spec, todo, range(0, g.n_rows), trace, findings, labels))
+    for key, f in (fields or {}).items():
+        if f.get("required") and key not in values:
+            findings.append(Finding(Severity.ERROR, "missing-field",
+                                    f"「{_plain(f.get('label', key))}」が見つかりません", None,
+                                    sheets[0].name))
+    return values, labels
+
+
+def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding],
+                      more: list[Grid] = ()) -> list[Measure]:
+    """record: sheet: one measure per sheet (or per group of sheets), its fields, one KPI
+    table and text blocks."""
+    sheets = [grid, *(g.qualified() for g in more)]
+    m = Measure(sheet=grid.name, sheets=[g.name for g in sheets])
+    values, labels = _grouped_fields(sheets, spec, spec.get("fields") or {}, trace, findings)
+    apply_sheet_fields(m, values, labels)
+    t, tg = None, grid
+    for tg in sheets:
+        t, rows = read_columns_table(tg, spec, range(0, tg.n_rows), findings, trace)
+        if t is not None:
+            break
     if t is None:
         header = (spec.get("table") or {}).get("header", ["指標名", "KPI"])
         findings.append(Finding(
@@ -1481,36 +1812,56 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
     else:
         m.kpi_header_row = t.row + 1
         m.extra["reported_years"] = sorted(set(t.reported))
-        m.year_columns = {fy: grid.addr(0, c).rstrip("0123456789") for c, fy, _ in t.years}
+        m.year_columns = {fy: col_name(c) for c, fy, _ in t.years}
         if t.rows_read:
-            m.tables["kpi"] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
-    for kpi, ctx in rows:
-        if "category" in ctx and not kpi.category:
-            kpi.category = ctx["category"][0] or None
-        m.kpis.append(kpi)
-    read_tables(grid, spec, m, region, findings, trace)
-    read_text_blocks(grid, spec, m, region, trace, findings)
+            m.tables["kpi"] = _columns_geometry(tg, t, min(t.rows_read), max(t.rows_read))
+        for kpi, ctx in rows:
+            if "category" in ctx and not kpi.category:
+                kpi.category = ctx["category"][0] or None
+            m.kpis.append(kpi)
+    for g in sheets:
+        read_tables(g, spec, m, range(0, g.n_rows), findings, trace)
+    _grouped_texts(sheets, spec, m, trace, findings)
     finish_measure(m, spec, findings, grid)
     return [m]
 
 
-def read_block_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> list[Measure]:
-    """record: block: one measure per sheet, its fields and KPI blocks stacked below."""
-    region = range(0, grid.n_rows)
-    m = Measure(sheet=grid.name)
-    labels: dict = {}
-    apply_sheet_fields(m, read_fields(grid, spec, spec.get("fields") or {}, region, trace,
-                                      findings, labels), labels)
-    for rows in _blocks(grid, spec):
-        geometry: dict = {}
-        kpi = read_block_kpi(grid, spec, rows, findings, trace, geometry)
-        if kpi is not None:
-            m.kpis.append(kpi)
-            if geometry:  # one table per block: kpi, kpi.2, kpi.3 …
-                n = sum(1 for g in m.tables.values() if g.get("holds") == "kpis")
-                m.tables["kpi" if n == 0 else f"kpi.{n + 1}"] = geometry
-    read_tables(grid, spec, m, region, findings, trace)
-    read_text_blocks(grid, spec, m, region, trace, findings)
+def _grouped_texts(sheets: list[Grid], spec: Spec, m: Measure, trace: Trace,
+                   findings: list[Finding]) -> None:
+    """Text blocks of a record over one or more sheets, each from the first sheet with it."""
+    if len(sheets) == 1:
+        read_text_blocks(sheets[0], spec, m, range(0, sheets[0].n_rows), trace, findings)
+        return
+    done: set[str] = set()
+    for g in sheets:
+        done |= read_text_blocks(g, spec, m, range(0, g.n_rows), trace, None, done)
+    blocks = spec.get("text_blocks") or {}
+    if blocks and not done:
+        names = "・".join(f"「{_plain(b.get('label', k))}」" for k, b in blocks.items())
+        findings.append(Finding(Severity.WARNING, "missing-check", f"文章欄（{names}）が見つかりません",
+                                None, sheets[0].name))
+
+
+def read_block_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding],
+                      more: list[Grid] = ()) -> list[Measure]:
+    """record: block: one measure per sheet (or group of sheets), its fields and KPI blocks
+    stacked below."""
+    sheets = [grid, *(g.qualified() for g in more)]
+    m = Measure(sheet=grid.name, sheets=[g.name for g in sheets])
+    values, labels = _grouped_fields(sheets, spec, spec.get("fields") or {}, trace, findings)
+    apply_sheet_fields(m, values, labels)
+    for g in sheets:
+        for rows in _blocks(g, spec):
+            geometry: dict = {}
+            kpi = read_block_kpi(g, spec, rows, findings, trace, geometry)
+            if kpi is not None:
+                m.kpis.append(kpi)
+                if geometry:  # one table per block: kpi, kpi.2, kpi.3 …
+                    n = sum(1 for x in m.tables.values() if x.get("holds") == "kpis")
+                    m.tables["kpi" if n == 0 else f"kpi.{n + 1}"] = geometry
+    for g in sheets:
+        read_tables(g, spec, m, range(0, g.n_rows), findings, trace)
+    _grouped_texts(sheets, spec, m, trace, findings)
     finish_measure(m, spec, findings, grid)
     return [m]
 
@@ -1534,17 +1885,34 @@ def _blocks(grid: Grid, spec: Spec) -> list[range]:
     return out
 
 
-def read_row_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> list[Measure]:
+def read_row_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding],
+                     more: list[Grid] = ()) -> list[Measure]:
     """record: row: one KPI per table row, grouped into measures by the `group_by` column
     (its text a level: `1-1 name`); `project_lines` names the columns of each row's project
-    line (name, department, content, tags)."""
+    line (name, department, content, tags). A list continued on further sheets (`sheets.group`)
+    adds their rows to the measures of the same name."""
+    measures: dict[str, Measure] = {}
+    for g in [grid, *(x.qualified() for x in more)]:
+        for key, m in _row_measures(g, spec, trace, findings).items():
+            if key in measures:
+                first = measures[key]
+                first.kpis.extend(m.kpis)
+                first.projects.extend(m.projects)
+                first.sheets.extend(s for s in m.sheets if s not in first.sheets)
+                first.actual_years = sorted(set(first.actual_years) | set(m.actual_years))
+            else:
+                measures[key] = m
+    return list(measures.values())
+
+
+def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> dict[str, Measure]:
     region = range(0, grid.n_rows)
     labels: dict = {}
     header_fields = read_fields(grid, spec, spec.get("fields") or {}, region, trace, findings,
                                 labels)
     t, rows = read_columns_table(grid, spec, region, findings, trace)
     if t is None:
-        return []
+        return {}
     group = spec.get("group_by") or "measure"
     group_label = t.header_text(t.cols[group]) if group in t.cols else None
     lines = spec.get("project_lines") or {}
@@ -1568,8 +1936,11 @@ def read_row_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Findin
                 if isinstance(v, Level) and k in LEVEL_FIELDS and k != "measure":
                     setattr(m, k, v)
                     m.cells[k] = cell
+                elif isinstance(v, Level) and k != group:  # a further level column
+                    m.levels.append(v)
+                    m.cells[k] = cell
             m.kpi_header_row = t.row + 1
-            m.year_columns = {fy: grid.addr(0, c).rstrip("0123456789") for c, fy, _ in t.years}
+            m.year_columns = {fy: col_name(c) for c, fy, _ in t.years}
             if t.rows_read:
                 m.tables["kpi"] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
             measures[key] = m
@@ -1581,7 +1952,7 @@ def read_row_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Findin
             m.projects.append(line)
     for m in measures.values():
         finish_measure(m, spec, findings, grid, years)
-    return list(measures.values())
+    return measures
 
 
 def _project_line(ctx: dict, lines: dict) -> ProjectLine | None:
@@ -1622,9 +1993,16 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     filled = [q.fiscal_year for k in m.kpis for q in k.actuals
               if q.fiscal_year in m.actual_years and not q.is_empty and not q.is_none_mark
               and not q.status]
-    # the edition: the year after the last year headed 実績値, else after the last filled one
+    # the edition: the year the sheet says (a `fiscal_year` field: 評価年度; else the year its
+    # title names: 「令和4年度 施策進捗状況調書」), else the year after the last year headed
+    # 実績値, else after the last filled one
     reported = m.extra.get("reported_years")
-    if reported:
+    said = m.extra.get("fiscal_year") or _title_year(m.title)
+    if said:
+        m.extra["edition"] = said
+        if reported:  # a 実績値 column of the edition's own year (or later) still to be filled
+            m.extra["reported_years"] = [y for y in reported if y < said or y in filled]
+    elif reported:
         m.extra["edition"] = max(reported) + 1
     elif filled:
         m.extra["edition"] = max(filled) + 1
@@ -1636,6 +2014,12 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     gather_departments(m)
     derive_unit_cost(m)
     record_rollforward(m, spec)
+
+
+def _title_year(title: str | None) -> int | None:
+    """The fiscal year a title names first (「令和3年度　施策評価シート（令和2年度実績）」 → 2021)."""
+    ys = find_years(normalize_text(title or "")) if title else []
+    return ys[0][0].year if ys else None
 
 
 def _finish_book(book: Book) -> None:

@@ -25,10 +25,13 @@ COLUMN_PARSERS = ("series", "target_expression")
 # of each item. `str|list` keys take one string or a list of strings.
 _LABELS = "labels"  # str or list of str (label variants)
 _YEAR = "year"  # a fiscal year: 2019, H31 or R1
+_CODE_CELL = {"label": _LABELS, "at": str, "nth": int}
 _FIELD = {"label": _LABELS, "at": str, "nth": int, "parser": str, "required": bool,
-          "type": str}
+          "type": str, "holds": str, "role": str, "reason": str, "code": _CODE_CELL,
+          "fiscal_year": str, "unit_in_name": bool}
 _COLUMN = {"label": _LABELS, "role": str, "carry_down": bool, "warn_blank": bool, "required": bool,
-           "parser": str, "holds": str, "under": _LABELS, "nth": int}
+           "parser": str, "type": str, "holds": str, "unit_in_name": bool, "under": _LABELS,
+           "nth": int}
 
 
 class Either:
@@ -60,19 +63,22 @@ SCHEMA: dict[str, Any] = {
     "report": {"measure_label": str, "category_label": str},
     "project_lines": {"name": str, "department": str, "content": str, "tags": _LABELS},
     "detect": [_ANCHOR],
-    "sheets": {"read": _LABELS, "skip": _LABELS, "roles": [{"role": str, "name": _LABELS,
-                                                             "when": _LABELS, "when_any": _LABELS}]},
+    "sheets": {"read": _LABELS, "skip": _LABELS, "group": _LABELS,
+               "roles": [{"role": str, "name": _LABELS, "when": _LABELS, "when_any": _LABELS}]},
     "block": {"start": _LABELS, "end": _LABELS, "fields": {"*": _FIELD}},
     "group_by": str,
     "fields": {"*": _FIELD},
     "table": _TABLE,
     "tables": {"*": _TABLES},
-    "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS, "role": str}},
+    "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS, "role": str,
+                          "by_year": str, "fiscal_year": str, "at": str}},
     "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "down_marks": _LABELS,
-               "baseline_cumulative": bool},
+               "baseline_cumulative": bool, "qualitative": {"met": _LABELS, "unmet": _LABELS}},
     "direction": {"down_words": _LABELS},
-    "achievement": {"rule": str, "tolerance": float},
-    "grades": {"scale": [{"grade": str, "min": float}]},
+    "achievement": {"rule": str, "tolerance": float, "basis": str, "no_target": _LABELS},
+    "grades": {"scale": [{"grade": str, "min": float, "above": float, "max": float,
+                          "at_most": float}],
+               "no_target": _LABELS},
     "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
     "labels": {"*": _LABELS},
 }
@@ -84,7 +90,12 @@ ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "percent": ("fraction", "points"), "split": ("department", "none"),
          "rule": ("ratio", "ratio_inverse_when_down", "progress", "prorated", "none"),
          "next_input": ("first_empty_actual", "none"), "type": ("text", "quantity", "year", "level"),
-         "role": ("baseline", "actual", "target", "achievement", "grade")}
+         "role": ("baseline", "actual", "target", "achievement", "grade"),
+         "reason": ("right", "below"), "by_year": ("rows",), "fiscal_year": ("from_label",),
+         "basis": ("per_year", "final", "per_year_else_final")}
+# what a field holds when it is not a value of the model's own
+FIELD_HOLDS = ("evaluation", "text", "departments", "note")
+GRADE_BOUNDS = ("min", "above", "max", "at_most")
 
 
 class LayoutSpecError(XlsgenError):
@@ -256,6 +267,11 @@ def _load(path: Path, text: str) -> Spec:
         errors.append((lines.get("record", 1), "table（指標の表）がありません"))
     if data.get("record") == "block" and not (data.get("block") or {}).get("start"):
         errors.append((lines.get("record", 1), "record: block には block.start が必要です"))
+    for i, g in enumerate((data.get("grades") or {}).get("scale") or []):
+        if isinstance(g, dict) and not any(k in g for k in GRADE_BOUNDS):
+            errors.append((lines.get(f"grades.scale[{i}]", 1),
+                           f"grades.scale[{i}]（{g.get('grade', '')}）に範囲（min 以上・above より大きい・"
+                           "max 未満・at_most 以下）がありません"))
     if (data.get("rollforward") or {}).get("supported") and data.get("record", "sheet") != "sheet":
         errors.append((lines.get("rollforward.supported", 1),
                        "rollforward.supported: true は record: sheet（年度が列の表）の様式だけに使えます"))
@@ -313,12 +329,7 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
             else:
                 known = "、".join(x for x in schema if x != "*")
                 errors.append((lines.get(sub, line), f"知らないキー「{k}」があります（{path or '最上位'} に書けるキー: {known}）"))
-            allowed = TEXT_ROLES if (k == "role" and (path.startswith("text_blocks")
-                                                      or value.get("holds") == "text")) else ENUMS.get(k)
-            if k == "holds" and ".columns." in f".{path}":
-                allowed = COLUMN_HOLDS
-            elif k == "holds" and path.startswith("tables."):
-                allowed = TABLE_HOLDS
+            allowed = _allowed(k, path, value)
             if allowed and isinstance(v, str) and v not in allowed and schema.get(k) is str \
                     and not (k == "role" and path.startswith("sheets")):  # sheet roles are free
                 errors.append((lines.get(sub, line),
@@ -343,6 +354,22 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
     if not isinstance(value, schema) or (schema is int and isinstance(value, bool)):
         names = {str: "文字列", int: "整数", bool: "true / false", float: "数値", dict: "「キー: 値」"}
         errors.append((line, f"{path} は{names.get(schema, schema.__name__)}で書いてください"))
+
+
+def _allowed(key: str, path: str, value: dict) -> tuple | None:
+    """The values a key may take where it is: `role` is a text's place in the PDCA cycle in
+    text blocks, fields and text columns (`holds: text`), a value role in other columns;
+    `holds` is what a field, a column or a further table holds."""
+    if key == "role" and (path.startswith(("text_blocks", "fields", "block.fields"))
+                          or value.get("holds") == "text"):
+        return TEXT_ROLES
+    if key == "holds" and path.startswith(("fields", "block.fields")):
+        return FIELD_HOLDS
+    if key == "holds" and ".columns." in f".{path}":
+        return COLUMN_HOLDS
+    if key == "holds" and path.startswith("tables."):
+        return TABLE_HOLDS
+    return ENUMS.get(key)
 
 
 def _check_patterns(data, lines: dict, path: str = "") -> list[tuple[int, str]]:
