@@ -1059,8 +1059,8 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends the table
         ends.extend(_as_list(b.get("label")))
     for other in (spec.get("tables") or {}).values():  # so does a further table's start
-        ends.extend(_as_list(other.get("after")) + _as_list(other.get("header")))
-    end = _labels(ends, "start") if ends else None
+        ends.extend(_as_list(other.get("header")))
+    end = _further_tables_end(spec, None, ends)
     # a sheet field's label below the table (備考, 担当課) ends it too
     field_labels = []
     for f in (spec.get("fields") or {}).values():
@@ -1406,6 +1406,17 @@ def _table_unit(grid: Grid, t: ColumnsTable, unit_spec: dict | None, first_row: 
     return unit_spec.get("default"), None
 
 
+def _further_tables_end(spec: Spec, name: str | None, ends: list) -> Labels | None:
+    """The labels that end a table: `ends` (at the start of a cell), and the heading
+    (`after`) of every further table but `name` (after a heading's number too)."""
+    heads = [x for other_name, other in (spec.get("tables") or {}).items() if other_name != name
+             for x in _as_list(other.get("after"))]
+    parts = [_labels(ends, "start").pattern] if ends else []
+    if heads:
+        parts.append(_labels(heads, "heading").pattern)
+    return Labels(ends + heads, re.compile("|".join(parts))) if parts else None
+
+
 def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, region: range):
     """The rows of a further table (0-based), up to where it ends: an `end` label, blank
     rows (`end.blank_rows`, default 1), another table's start, a text block heading or a
@@ -1413,10 +1424,10 @@ def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, re
     ends, blank_rows = table_end(ts)
     for other_name, other in (spec.get("tables") or {}).items():
         if other_name != name:
-            ends.extend(_as_list(other.get("after")) + _as_list(other.get("header")))
+            ends.extend(_as_list(other.get("header")))
     for b in (spec.get("text_blocks") or {}).values():
         ends.extend(_as_list(b.get("label")))
-    end = _labels(ends, "start") if ends else None
+    end = _further_tables_end(spec, name, ends)
     field_labels = [x for f in (spec.get("fields") or {}).values() for x in _as_list(f.get("label"))]
     field_end = _labels(field_labels, "exact") if field_labels else None
     blanks, seen = 0, False
@@ -1445,7 +1456,7 @@ def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: lis
             continue
         start = region.start
         if ts.get("after"):
-            pos = _find(grid, _labels(ts["after"], "start"), region)
+            pos = _find(grid, _labels(ts["after"], "heading"), region)
             if pos is None:
                 trace.add(grid.name, f"table {name}", None)
                 continue
@@ -1505,13 +1516,11 @@ def _read_project_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: 
             elif key == "content":
                 line.content = value
             else:
-                line.extra[key] = grid.value(r, c) if grid.value(r, c) is not None else value
+                raw = grid.value(r, c)
+                line.extra[key] = int(raw) if isinstance(raw, float) and raw.is_integer() else (
+                    raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else value)
         for c, fy, _ in t.years:
-            q = quantity(grid, spec, r, c, fy)
-            if q.unit is None and unit:
-                q.unit = unit
-            q.cell = _ref(grid, m, r, c)
-            line.amounts.append(Amount(fy, q, kinds.get(fy)))
+            line.amounts.append(Amount(fy, _cost_value(grid, spec, m, r, c, fy, unit), kinds.get(fy)))
         m.projects.append(line)
         used[r] = r
     return used
@@ -1567,7 +1576,7 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
         if uc_values:
             per = _per_unit(uc_values[0], kpi)
             for q in uc_values[1]:
-                q.unit = per
+                q.unit = per if not q.is_empty else None
             block.unit_cost["values"] = uc_values[1]
             block.cells.setdefault("unit_cost", uc_values[1][0].cell if uc_values[1] else "")
     if block.lines or uc_values:
@@ -1578,7 +1587,7 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
 def _cost_value(grid: Grid, spec: Spec, m: Measure, r: int, c: int, fy: int,
                 unit: str | None) -> Quantity:
     q = quantity(grid, spec, r, c, fy)
-    if q.unit is None and unit:
+    if q.unit is None and unit and not q.is_empty:
         q.unit = unit
     q.cell = _ref(grid, m, r, c)
     return q
@@ -1860,7 +1869,7 @@ def read_block_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
 def _blocks(grid: Grid, spec: Spec) -> list[range]:
     block = spec.get("block") or {}
     start = _labels(block["start"], "exact")
-    starts = sorted({r for r, c, t in grid.labels() if start.match(t)})
+    starts = sorted({r for r, c, t in grid.labels() if _matches(grid, start, r, c, t)})
     ends = [block["end"]] if isinstance(block.get("end"), str) else list(block.get("end") or [])
     for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends a block
         lab = b.get("label")

@@ -125,7 +125,8 @@ class Labels:
 
 def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
     """`["区分", "re:^区\\s*分"]` → one regex. Plain text is squashed and matched whole
-    (mode exact), at the start (start) or anywhere (contains); `re:` entries are regexes."""
+    (mode exact), at the start (start), at the start after a heading's number too
+    (heading: 「２　事業費の推移」) or anywhere (contains); `re:` entries are regexes."""
     items = [items] if isinstance(items, str) else list(items or [])
     parts = []
     for it in items:
@@ -140,7 +141,7 @@ def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
         else:
             s = re.escape(squash(it))
             parts.append({"exact": f"{_DECOR}{s}{_TAIL}", "start": f"{_DECOR}{s}",
-                          "contains": s}[mode])
+                          "heading": f"{_DECOR}(?:\\d{{1,2}})?{s}", "contains": s}[mode])
     return Labels(items, re.compile("|".join(parts) if parts else r"(?!x)x"))
 
 
