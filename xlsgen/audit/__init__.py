@@ -39,7 +39,6 @@ Finding codes (stable; severity in brackets):
 from __future__ import annotations
 
 import contextlib
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,50 +116,27 @@ def load_inventory(path: str | Path) -> Inventory:
     return Inventory(wb, cached)
 
 
-_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_HAS_F = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-_R = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
-_T = re.compile(rb'\bt="(\w+)"')
-
-
 def cached_formula_values(path) -> dict[str, dict[tuple[int, int], object]]:
-    """Saved results of formula cells by sheet and (row, col), from one regex pass over each
-    sheet's XML (a second openpyxl load would cost as much as the first). Numbers, text,
-    booleans and error values (#REF! …) as openpyxl gives them; no `<v>`: absent."""
-    import html
+    """Saved results of formula cells by sheet and (row, col), from the cell scanner's pass
+    over each sheet's XML (`xlsgen.read.cells`; a second openpyxl load would cost as much as
+    the first). Numbers, text, booleans and error values (#REF! …) as openpyxl gives them; a
+    formula without a saved result is absent (an empty text result is "")."""
     import zipfile
 
-    from openpyxl.utils.cell import column_index_from_string
-
+    from xlsgen.read.cells import cell_value, iter_cells, may_hold_formulas
     from xlsgen.read.grid import sheet_xml
 
     out: dict[str, dict[tuple[int, int], object]] = {}
     with zipfile.ZipFile(path) as zf:
         for name, xml in sheet_xml(zf):
             values = out[name] = {}
-            if not _HAS_F.search(xml):
+            if not may_hold_formulas(xml):
                 continue
-            for m in _CELL.finditer(xml):
-                body = m.group(2)
-                if not body or not _HAS_F.search(body):
+            for c in iter_cells(xml):
+                if c.f is None or not c.calculated:
                     continue
-                v, r = _V.search(body), _R.search(m.group(1))
-                if v is None or r is None or not v.group(1):
-                    continue  # no saved result (an empty <v> too, as openpyxl reads it)
-                t = _T.search(m.group(1))
-                kind = t.group(1) if t else b"n"
-                text = html.unescape(v.group(1).decode("utf-8"))
-                if kind in (b"str", b"e", b"inlineStr"):
-                    value = text
-                elif kind == b"b":
-                    value = text.strip() in ("1", "true")
-                else:
-                    try:
-                        value = float(text) if any(ch in text for ch in ".eE") else int(text)
-                    except ValueError:
-                        value = text
-                values[(int(r.group(2)), column_index_from_string(r.group(1).decode()))] = value
+                value = cell_value(c, [])
+                values[(c.row, c.col)] = "" if value is None else value
     return out
 
 
@@ -197,8 +173,10 @@ def _saved_results():
         store = getattr(self, "_xlsgen_saved", None)
         if store is not None and cell["data_type"] == "f":
             text = element.findtext(VALUE_TAG)
-            if text:
-                kind = element.get("t", "n")
+            kind = element.get("t", "n")
+            if text == "" and kind == "str":  # the formula returned "": a saved result
+                store[(cell["row"], cell["column"])] = ""
+            elif text:
                 if kind == "b":
                     value = text.strip() in ("1", "true")
                 elif kind in ("str", "e", "inlineStr"):

@@ -71,6 +71,31 @@ def unescape_text(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
+_TOKEN = re.compile(r"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>"""
+                    r"""|<([^\s/>!?]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)(\s*/?)>""", re.S)
+_ATTR = re.compile(r"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ODD_TAGS = re.compile(r"""=\s*'|\s=|=\s|="[^"<]*>""")
+
+
+def normalize_tags(xml: str) -> str:
+    """`xml` with every start tag in the one shape the package code reads: attributes in
+    double quotes, no spaces around `=`, no `>` inside a value (`&gt;`). The same document
+    for any XML reader; text, comments and CDATA are left as they are."""
+    if not _ODD_TAGS.search(xml):
+        return xml
+
+    def tag(m: re.Match) -> str:
+        if m.group(1) is None or not m.group(2):
+            return m.group(0)
+        attrs = []
+        for a in _ATTR.finditer(m.group(2)):
+            value = a.group(2) if a.group(2) is not None else a.group(3).replace('"', "&quot;")
+            attrs.append(f' {a.group(1)}="{value.replace(">", "&gt;")}"')
+        return f"<{m.group(1)}{''.join(attrs)}{m.group(3).strip() and '/'}>"
+
+    return _TOKEN.sub(tag, xml)
+
+
 def _relative(target: str, base: str) -> str:
     """`target` (a part name) relative to the folder `base`: ('xl/comments1.xml', 'xl/worksheets')
     → '../comments1.xml'."""
@@ -81,6 +106,24 @@ def _relative(target: str, base: str) -> str:
     return "/".join([".."] * (len(b) - n) + t[n:])
 
 
+def _unique_entries(infos: list, z: zipfile.ZipFile, path: str) -> list:
+    """The zip entries, each name once: a repeated entry with the same bytes is dropped (a
+    writer's slip); two different entries of one name are refused (which one Excel would
+    take is unknown)."""
+    seen: dict[str, zipfile.ZipInfo] = {}
+    out = []
+    for i in infos:
+        first = seen.get(i.filename)
+        if first is None:
+            seen[i.filename] = i
+            out.append(i)
+            continue
+        if first.CRC != i.CRC or first.file_size != i.file_size or z.open(first).read() != z.open(i).read():
+            raise XlsgenError(f"部品 {i.filename} が2つあり内容が違います（壊れたファイルの可能性）。"
+                              "Excel で開いて保存し直してください", path)
+    return out
+
+
 class Package:
     """The parts of an .xlsx/.xlsm file, in zip order."""
 
@@ -88,11 +131,11 @@ class Package:
         self.path = Path(path)
         try:
             with zipfile.ZipFile(self.path) as z:
-                self.infos = z.infolist()
+                self.infos = _unique_entries(z.infolist(), z, str(path))
                 if sum(i.file_size for i in self.infos) > MAX_UNPACKED:
                     raise XlsgenError("展開後のサイズが大きすぎるため開きません（壊れたファイルか圧縮爆弾の可能性）",
                                       str(path))
-                self.parts = {i.filename: z.read(i.filename) for i in self.infos}
+                self.parts = {i.filename: z.open(i).read() for i in self.infos}
         except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
             raise XlsgenError(f"Excel ブックとして開けません（{exc}）", str(path)) from exc
         if "[Content_Types].xml" not in self.parts:
@@ -176,9 +219,11 @@ class Package:
         return out
 
     def text(self, part: str) -> str:
+        """A part as text, its tags in the one shape the package code reads
+        (`normalize_tags`): what is put back is the same document."""
         if part == "[Content_Types].xml":
             self._flush_overrides()
-        return self.parts[part].decode("utf-8")
+        return normalize_tags(self.parts[part].decode("utf-8"))
 
     # --- change -------------------------------------------------------------------
 
