@@ -140,7 +140,7 @@ def check_well_formed(path: str | os.PathLike, target: str | os.PathLike | None 
             for part in parts:
                 if not part.endswith(_XML_PARTS) and part != "[Content_Types].xml":
                     continue
-                parser = expat.ParserCreate()
+                parser = expat.ParserCreate(namespace_separator=" ")  # undeclared prefixes too
                 try:
                     parser.Parse(zf.read(part), True)
                 except expat.ExpatError as exc:

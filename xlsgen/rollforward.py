@@ -237,10 +237,13 @@ def _plan_extend(plan: Plan, s: ProgressSheet, cells: dict, cols: dict, at: int,
 
 
 def _block_cells(cells: dict, rows: range, cols: range) -> list[str]:
+    """The cells of a block holding a value, without the city's own formulas (a helper
+    formula beside a text is neither cleared nor taken into last year's text)."""
+    formulas = getattr(cells, "formulas", ())
     out = []
     for addr, (v, _) in cells.items():
         c, r = _split(addr)
-        if v not in (None, "") and r in rows and column_index_from_string(c) in cols:
+        if v not in (None, "") and r in rows and column_index_from_string(c) in cols and addr not in formulas:
             out.append(addr)
     return sorted(out, key=lambda a: (_split(a)[1], column_index_from_string(_split(a)[0])))
 

@@ -212,7 +212,7 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
         rows = [split_addr(a) for a in cells]
         xml = set_dimension(xml, max(r for r, _ in rows), max(c for _, c in rows))
     xml = add_notes(pkg, part, xml, notes)
-    if xml != pkg.text(part):
+    if cells or notes or st.normalised:
         pkg.put(part, xml)
     return value_changed
 

@@ -141,7 +141,9 @@ class Package:
         if "[Content_Types].xml" not in self.parts:
             raise XlsgenError("Excel ブックとして開けません（[Content_Types].xml がありません）", str(path))
         self.order = [i.filename for i in self.infos]
+        self.original = dict(self.parts)  # the input's parts (for checks against the edit)
         self.changed: set[str] = set()
+        self._texts: dict[str, tuple[bytes, str]] = {}
         self._names = {p.lower() for p in self.parts}
         self._rels: dict[str, list] = {}
         self._ct = None
@@ -223,7 +225,11 @@ class Package:
         (`normalize_tags`): what is put back is the same document."""
         if part == "[Content_Types].xml":
             self._flush_overrides()
-        return normalize_tags(self.parts[part].decode("utf-8"))
+        data = self.parts[part]
+        hit = self._texts.get(part)
+        if hit is None or hit[0] is not data:
+            hit = self._texts[part] = (data, normalize_tags(data.decode("utf-8")))
+        return hit[1]
 
     # --- change -------------------------------------------------------------------
 

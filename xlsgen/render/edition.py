@@ -11,6 +11,7 @@ from xlsgen.atomic import atomic_path
 from xlsgen.errors import InputFileError, OutputError, XlsgenError
 from xlsgen.model import Change, Plan, Snapshot
 from xlsgen.package import Package, Workbook, apply_plan
+from xlsgen.package.check import problems
 from xlsgen.package.styles import INPUT_RGB
 
 INPUT_FILL_RGB = INPUT_RGB  # light yellow: a cell left for the clerk
@@ -44,6 +45,11 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
             return notes_from_workbook(Path(source)) if source else []
 
     changes = apply_plan(pkg, plan, snap, formula_notes)
+    faults = problems(pkg)
+    if faults:
+        more = f"、ほか {len(faults) - 1} 件" if len(faults) > 1 else ""
+        raise OutputError(f"書き出すブックが Excel の要件を満たさないため出力を中止しました（{faults[0]}{more}）。"
+                          "何も書き出していません", str(output))
     try:
         with atomic_path(output, [source]) as tmp:
             pkg.write(tmp)
