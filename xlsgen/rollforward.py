@@ -34,6 +34,7 @@ from typing import Any
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from xlsgen.errors import XlsgenError
+from xlsgen.model import CHANGE_LOG_SHEET
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.model import PAST_YEARS_SHEET as PAST_SHEET
 from xlsgen.model import (
@@ -71,6 +72,8 @@ class RollResult:
     to_year: int
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the clerk must know (sheets renamed, formulas kept)
+    change_log: str = CHANGE_LOG_SHEET  # the sheet the change log went to
 
 
 def _token(fy: int, kanji: bool) -> str:
@@ -435,19 +438,23 @@ def _plan_joso_measure(plan: Plan, book: Book, cells: dict, to: int) -> None:
 
 def rollforward_file(src: str | Path, to: str | int, output: str | Path,
                      extend_to: str | int | None = None, layout: str = "auto",
-                     layout_file: str | None = None) -> RollResult:
+                     layout_file: str | None = None, force: bool = False) -> RollResult:
     """Roll the workbook `src` to the edition of fiscal year `to`, written to `output`.
 
     The output is the input's package with only the planned cells and the added sheets
-    changed (`xlsgen.render.edition`)."""
-    from xlsgen.atomic import refuse_overwrite
+    changed (`xlsgen.render.edition`). An existing `output` (an edition the clerk may
+    have filled in) is refused unless `force`."""
+    from xlsgen.atomic import exists_error, refuse_overwrite
     from xlsgen.layout import read_book
     from xlsgen.render.edition import check_extension, open_package, write_edition
 
     src, output = Path(src), Path(output)
     refuse_overwrite(output, [src])
+    if not force and output.exists():
+        raise exists_error(output)
     to_year = parse_year(to, "--to")
     extend_year = parse_year(extend_to, "--extend-to") if extend_to is not None else None
+    from xlsgen.package.apply import KEPT_FORMULA
     from xlsgen.read.refuse import refuse_failed_read
 
     # the reader's safety checks come first
@@ -455,5 +462,15 @@ def rollforward_file(src: str | Path, to: str | int, output: str | Path,
     pkg, snap = open_package(src)
     check_extension(pkg, output)
     plan = plan_rollforward(book, snap, to_year, extend_year)
-    changes = write_edition(pkg, snap, output, plan, src)
-    return RollResult(output, book.layout, book.fiscal_year, to_year, changes, plan.findings)
+    changes = write_edition(pkg, snap, output, plan, src, force=force)
+    from xlsgen.package import Workbook
+
+    renamed = Workbook(pkg).renamed
+    notes = [f"ブックに xlsgen のものではない「{old}」シートがあるため、そのシートは変更せず「{new}」に書きました"
+             for old, new in renamed.items()]
+    kept = sorted({f"{c.sheet}!{c.cell}" for c in changes if c.what == KEPT_FORMULA})
+    if kept:
+        notes.append(f"数式のセル {len(kept)} か所は変更していません（{'、'.join(kept[:5])}"
+                     f"{' ほか' if len(kept) > 5 else ''}。「{renamed.get(CHANGE_LOG_SHEET, CHANGE_LOG_SHEET)}」シート参照）")
+    return RollResult(output, book.layout, book.fiscal_year, to_year, changes, plan.findings, notes,
+                      renamed.get(CHANGE_LOG_SHEET, CHANGE_LOG_SHEET))

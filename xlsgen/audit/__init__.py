@@ -113,7 +113,38 @@ def load_inventory(path: str | Path) -> Inventory:
             if saved is not None else cached_formula_values(path)
     except Exception as exc:  # noqa: BLE001 - any parser failure is a broken input
         raise InputFileError(f"ブックを読み取れませんでした（{type(exc).__name__}）", str(path)) from None
-    return Inventory(wb, cached)
+    inv = Inventory(wb, cached)
+    inv.raw_names = defined_names(path)
+    return inv
+
+
+def defined_names(path) -> list[tuple[str, str | None, str]]:
+    """(name, the sheet of a local name or None, reference text) of every defined name as
+    workbook.xml stores it, print areas and print titles included (openpyxl turns those into
+    sheet settings and drops what it cannot parse, such as `Sheet1!#REF!`)."""
+    import posixpath
+    import zipfile
+
+    from defusedxml import ElementTree as DET
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            target = "xl/workbook.xml"
+            for r in DET.fromstring(zf.read("_rels/.rels")).iter(f"{rel}Relationship"):
+                if r.get("Type", "").endswith("/officeDocument"):
+                    target = posixpath.normpath(r.get("Target", target).lstrip("/"))
+            root = DET.fromstring(zf.read(target))
+    except Exception:  # noqa: BLE001 - openpyxl already read the book; nothing more to say
+        return []
+    sheets = [s.get("name") for s in root.iter(f"{main}sheet")]
+    out = []
+    for dn in root.iter(f"{main}definedName"):
+        local = dn.get("localSheetId")
+        scope = sheets[int(local)] if local is not None and local.isdigit() and int(local) < len(sheets) else None
+        out.append((dn.get("name") or "", scope, dn.text or ""))
+    return out
 
 
 def cached_formula_values(path) -> dict[str, dict[tuple[int, int], object]]:

@@ -34,8 +34,10 @@ def check_extension(pkg: Package, output: str | Path) -> None:
 
 
 def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
-                  source: str | Path | None = None) -> list[Change]:
-    """Apply `plan` to `pkg` and write it to `output` atomically; returns the change log."""
+                  source: str | Path | None = None, force: bool = False) -> list[Change]:
+    """Apply `plan` to `pkg` and write it to `output` atomically; returns the change log.
+    An existing file at `output` (an edition the clerk may have filled in) is never
+    replaced unless `force`."""
     check_extension(pkg, output)
 
     def formula_notes() -> list:
@@ -51,7 +53,7 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
         raise OutputError(f"書き出すブックが Excel の要件を満たさないため出力を中止しました（{faults[0]}{more}）。"
                           "何も書き出していません", str(output))
     try:
-        with atomic_path(output, [source]) as tmp:
+        with atomic_path(output, [source], replace=force) as tmp:
             pkg.write(tmp)
     except OutputError as exc:
         part = getattr(exc, "part", None)
