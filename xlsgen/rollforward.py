@@ -34,10 +34,8 @@ from typing import Any
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from xlsgen.errors import XlsgenError
-from xlsgen.model import CHANGE_LOG_SHEET
-from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
-from xlsgen.model import PAST_YEARS_SHEET as PAST_SHEET
 from xlsgen.model import (
+    CHANGE_LOG_SHEET,
     Book,
     Change,
     Edit,
@@ -49,6 +47,8 @@ from xlsgen.model import (
     Severity,
     Snapshot,
 )
+from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
+from xlsgen.model import PAST_YEARS_SHEET as PAST_SHEET
 from xlsgen.wareki import FiscalYear
 
 CHECK_HEADERS = {

@@ -3,8 +3,6 @@ with 【Do】 (three years), 【Check】, 【Action】 and 【Plan】 blocks, fo
 
 from __future__ import annotations
 
-import re
-
 from xlsgen.model import (
     Book,
     BudgetAccount,
@@ -16,6 +14,7 @@ from xlsgen.model import (
     Quantity,
     Severity,
 )
+from xlsgen.patterns import search
 from xlsgen.quantities import parse_quantity
 from xlsgen.read.grid import Grid, WorkbookGrids, squash
 from xlsgen.wareki import find_years
@@ -175,7 +174,7 @@ def _read_do(grid: Grid, p: ProjectSheet, findings: list[Finding], lab: dict[str
         t = grid.label(hr, col)
         for key in ("year", "kind", "specific", "amount", "target", "result", "content"):
             pattern = lab[f"do_{key}"]
-            if re.search(pattern, t) and key not in cols:
+            if search(pattern, t) and key not in cols:
                 cols[key] = col
                 break
     thousand = {key for key in ("amount", "specific")
@@ -248,7 +247,7 @@ def read_measure(grid: Grid, lab: dict[str, str] | None = None) -> MeasureSheet:
     head = grid.first(lab["measure_projects"])
     if head:
         r0 = head[0]
-        cols = {key: next((c for c in range(grid.n_cols) if re.search(lab[f"project_{key}"],
+        cols = {key: next((c for c in range(grid.n_cols) if search(lab[f"project_{key}"],
                                                                         grid.label(r0, c))), None)
                 for key in ("direction", "name", "department")}
         for r in range(r0 + 1, grid.n_rows):
@@ -262,9 +261,9 @@ def read_measure(grid: Grid, lab: dict[str, str] | None = None) -> MeasureSheet:
         year_cols = [(c, find_years(grid.text(r0, c))[0][0].year) for c in range(grid.n_cols)
                      if find_years(grid.text(r0, c))]
         idea = next((c for c in range(grid.n_cols)
-                     if re.search(lab["indicator_idea"], grid.label(r0, c))), None)
+                     if search(lab["indicator_idea"], grid.label(r0, c))), None)
         direction = next((c for c in range(grid.n_cols)
-                          if re.search(lab["indicator_direction"], grid.label(r0, c))), None)
+                          if search(lab["indicator_direction"], grid.label(r0, c))), None)
         for r in range(r0 + 1, grid.n_rows):
             name = grid.text(r, ind[1])
             if not name:

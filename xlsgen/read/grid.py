@@ -19,6 +19,7 @@ from defusedxml import ElementTree as DET
 from xlsgen.errors import InputFileError
 from xlsgen.formulas import cell as a1
 from xlsgen.model import XLSGEN_SHEETS
+from xlsgen.patterns import compile_user
 from xlsgen.read.cells import SheetXmlError, cell_styles, iter_cells, may_hold_formulas
 from xlsgen.read.safety import check_workbook_file
 from xlsgen.wareki import normalize_text
@@ -119,8 +120,9 @@ class Grid:
         return self._labels
 
     def find(self, *patterns: str, rows: range | None = None) -> list[tuple[int, int]]:
-        """Cells whose squashed text matches any regex pattern (search), top-left first."""
-        regs = [re.compile(p) for p in patterns]
+        """Cells whose squashed text matches any regex pattern (search), top-left first.
+        Patterns may come from layout files: they run with a time budget."""
+        regs = [compile_user(p) for p in patterns]
         return [(r, c) for r, c, text in self.labels()
                 if (rows is None or r in rows) and any(rg.search(text) for rg in regs)]
 
