@@ -466,7 +466,8 @@ def rollforward_file(src: str | Path, to: str | int, output: str | Path,
     from xlsgen.package import Workbook
 
     renamed = Workbook(pkg).renamed
-    notes = [f"ブックに xlsgen のものではない「{old}」シートがあるため、そのシートは変更せず「{new}」に書きました"
+    notes = [f.message for f in book.findings if f.code == "layout-file-ignored"]
+    notes += [f"ブックに xlsgen のものではない「{old}」シートがあるため、そのシートは変更せず「{new}」に書きました"
              for old, new in renamed.items()]
     kept = sorted({f"{c.sheet}!{c.cell}" for c in changes if c.what == KEPT_FORMULA})
     if kept:
