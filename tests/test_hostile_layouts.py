@@ -286,7 +286,7 @@ def test_layout_files_in_windows_encodings(tmp_path, encoding):
 
 def test_a_layout_file_in_an_unknown_encoding_gets_a_japanese_message(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_bytes("name: x\n".encode("utf-8") + b"\x81\x7f\xfd\xfe\x80\n")
+    path.write_bytes(b"name: x\n" + b"\x81\x7f\xfd\xfe\x80\n")
     res = invoke("extract", OJIYA, "--layout-file", path)
     assert res.exit_code == 1 and "文字コード" in res.output and "bad.yaml" in res.output
     assert_clean(res)

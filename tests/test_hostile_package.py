@@ -310,7 +310,7 @@ def test_a_city_sheet_named_like_ours_is_never_replaced(tmp_path, own):
     assert result.change_log == (f"{CHANGE_LOG_SHEET}(2)" if own == CHANGE_LOG_SHEET else CHANGE_LOG_SHEET)
     assert any(r[0].value == moved and own in str(r[3].value) for r in log.iter_rows(min_row=2))
     lines = invoke("rollforward", src, "--to", "R4", "-o", tmp_path / "cli.xlsx")
-    assert lines.exit_code == 0 and f"注意: " in lines.output and moved in lines.output
+    assert lines.exit_code == 0 and "注意: " in lines.output and moved in lines.output
     if own == CHECK_HISTORY_SHEET:  # the reasons name the sheet the texts went to
         assert any(f"「{moved}」シートへ" in c.reason for c in result.changes)
 
