@@ -721,3 +721,30 @@ def test_libreoffice_opens_the_odd_shaped_outputs(tmp_path, recalc):
         back = openpyxl.load_workbook(recalc(out), read_only=True)
         assert {"01", "33", CHECK_HISTORY_SHEET, CHANGE_LOG_SHEET} <= set(back.sheetnames), shape
         back.close()
+
+
+def test_a_repeated_formula_cell_drops_the_stale_calc_chain(tmp_path):
+    """A repeated cell whose first copy holds a formula: the last copy is kept (as readers
+    take it), so the formula is gone and calcChain.xml goes with its relationship and type."""
+    src = C.edit_sheets(tmp_path / "dup.xlsx", lambda x: x.replace(
+        '<c r="F17" s="10"/>', '<c r="F17" s="10"><f>D17*2</f><v>96</v></c><c r="F17" s="10"/>'))
+    src = _with_calc_chain(src, tmp_path / "dupchain.xlsx", ["F17"])
+    out = tmp_path / "dup_R4.xlsx"
+    result = rollforward_file(src, "R4", out)
+    names = zipfile.ZipFile(out).namelist()
+    assert "xl/calcChain.xml" not in names
+    assert "calcChain" not in part(out, "xl/_rels/workbook.xml.rels")
+    assert "calcChain" not in part(out, "[Content_Types].xml")
+    assert any(c.what == "calcChain.xml を削除" for c in result.changes)
+    assert_excel_order(out)
+
+
+def test_an_input_part_with_an_undeclared_prefix_is_named(tmp_path):
+    """A part the roll copies as it is, with an undeclared prefix: the input is at fault and
+    the message says what is wrong with which part (nothing written)."""
+    src = C.edit_parts(OJIYA, tmp_path / "app.xlsx", lambda name, t: t.replace(
+        "</Properties>", "<q:extra>1</q:extra></Properties>") if name == "docProps/app.xml" else t)
+    out = tmp_path / "app_R4.xlsx"
+    res = invoke("rollforward", src, "--to", "R4", "-o", out)
+    assert res.exit_code == 1 and "docProps/app.xml" in res.output and "XML として正しくありません" in res.output
+    assert "Traceback" not in res.output and not out.exists()

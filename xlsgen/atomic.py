@@ -148,6 +148,7 @@ def check_well_formed(path: str | os.PathLike, target: str | os.PathLike | None 
                         f"書き出したブックの部品 {part} が壊れています（{expat.ErrorString(exc.code)}、"
                         f"{exc.lineno} 行 {exc.offset} 文字目）。出力を中止しました", name)
                     err.part = part
+                    err.why = expat.ErrorString(exc.code)
                     raise err from None
     except zipfile.BadZipFile:
         raise OutputError("書き出したブックが zip として読めません。出力を中止しました", name) from None

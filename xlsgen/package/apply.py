@@ -39,6 +39,8 @@ LOG_HEADERS = ("シート", "セル", "変更前", "変更後", "理由")
 LOG_WIDTHS = (12, 8, 40, 40, 50)
 MAP_HEADERS = ("シート", "セル", "数式（例）", "説明")
 MAP_WIDTHS = (16, 18, 40, 70)
+CHAIN_REASON = ("同じセルが2つあったため後のものを残し、消えた数式を含む計算チェーンを削除しました"
+                "（Excel が開くときに作り直します）")
 KEPT_FORMULA = "数式のセルのため変更しませんでした（元の数式をそのまま残しています）"
 DATE_FORMAT = "yyyy/m/d"
 RECALC_REASON = ("数式が読むセルを変更したため、Excel で開いたときに全体を再計算する設定"
@@ -59,6 +61,7 @@ class Workbook:
         self._formulas: bool | None = None
         self._scans: dict[str, tuple[bytes, bytes, Any]] = {}  # part → (raw, text, scan)
         self.renamed: dict[str, str] = {}  # xlsgen sheet → the free name used instead
+        self.stale_chain = False  # a formula cell is gone: calcChain.xml must go too
         rels = pkg.rels(pkg.workbook_part)
         self.sst_part = next((t for _, typ, t, _ in rels if typ.endswith("/sharedStrings")), None)
         self.styles_part = next((t for _, typ, t, _ in rels if typ.endswith("/styles")), None)
@@ -151,6 +154,7 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
     except (SheetXmlError, ValueError) as exc:
         raise XlsgenError(f"シート「{name}」を書き換えられません（{exc}）", str(pkg.path)) from None
     formulas = st.formula_cells()
+    wb.stale_chain |= st.dropped_formula
     wanted = {split_addr(_top_left(a, ranges))[0] for e in edits for a in (e.cell, e.unshade_like) if a}
     row_s, col_s = st.styles(wanted)
     found = st.cells(wanted)
@@ -291,6 +295,11 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
         values_changed |= _apply_sheet(wb, name, edits, snap.get(name, {}), changes)
     if wb.renamed:  # reasons name the sheet the old texts went to
         changes[:] = [_renamed_reason(c, wb.renamed) for c in changes]
+    if wb.stale_chain:  # Excel rebuilds the chain; one that names a cell without formula is repaired
+        for _, typ, target, _ in list(pkg.rels(pkg.workbook_part)):
+            if typ.endswith("/calcChain") and target in pkg.parts:
+                pkg.remove(target)
+                changes.append(Change("（ブック全体）", "", None, None, CHAIN_REASON, "calcChain.xml を削除"))
     recalc = values_changed and wb.formulas()
     lists = wb.styles.list_styles()
     new_sheets: list[tuple[str, str]] = []

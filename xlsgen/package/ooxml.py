@@ -245,6 +245,28 @@ class Package:
         if part == "[Content_Types].xml":
             self._ct = None
 
+    def remove(self, part: str) -> None:
+        """Drop `part` with the relationships to it and its content-type override."""
+        if part not in self.parts:
+            return
+        del self.parts[part]
+        self.order.remove(part)
+        self._names.discard(part.lower())
+        self.changed.discard(part)
+        for rels_path in [p for p in self.parts if p.endswith(".rels")]:
+            source = rels_path.replace("_rels/", "").removesuffix(".rels")
+            xml = self.text(rels_path)
+            ids = [rid for rid, _, target, mode in self.rels(source) if target == part and mode != "External"]
+            for rid in ids:
+                xml = re.sub(rf'<(?:\w+:)?Relationship\b[^>]*\sId="{re.escape(rid)}"[^>]*/>', "", xml)
+            if ids:
+                self.put(rels_path, xml)
+                self._rels.pop(rels_path, None)
+        ct = self.text("[Content_Types].xml")
+        new = re.sub(rf'<(?:\w+:)?Override\b[^>]*\sPartName="/{re.escape(part)}"[^>]*/>', "", ct)
+        if new != ct:
+            self.put("[Content_Types].xml", new)
+
     def free_name(self, pattern: str) -> str:
         """The first part name `pattern.format(n)` (n = 1, 2, ...) not in the package."""
         n = 1

@@ -164,8 +164,9 @@ class SheetText:
         if scan.data_start < 0:
             raise ValueError("no sheetData")
         self.normalised = _out_of_order(scan)
+        self.dropped_formula = False  # a repeated formula cell left out by the normalisation
         if self.normalised:
-            data = _in_order(data, scan)
+            data, self.dropped_formula = _in_order(data, scan)
             scan = scan_sheet(data, positions=True)
         self.data, self.scan = data, scan
         self.prefix = scan.prefix
@@ -288,10 +289,13 @@ def _out_of_order(scan: SheetScan) -> bool:
     return scan.implicit_cells
 
 
-def _in_order(data: bytes, scan: SheetScan) -> bytes:
+def _in_order(data: bytes, scan: SheetScan) -> tuple[bytes, bool]:
     """The part with its sheetData rows in order, one per number, each with its cells in
-    column order and explicit `r` (a repeated cell: the last one, as readers take it)."""
+    column order and explicit `r` (a repeated cell: the last one, as readers take it); and
+    whether a formula cell was left out that way."""
     rows: dict[int, tuple[bytes, bytes, dict[tuple[int, int], bytes]]] = {}
+    formulas: dict[tuple[int, int], bool] = {}
+    dropped = False
     for row in scan.rows:
         q = _qname(data, row.start)
         open_tag = data[row.start: row.open_end]
@@ -304,15 +308,17 @@ def _in_order(data: bytes, scan: SheetScan) -> bytes:
             text = data[c.start: c.end]
             if not _HAS_R.match(text):
                 text = _with_ref(text, c.ref)
+            dropped |= formulas.get((c.row, c.col), False)
+            formulas[(c.row, c.col)] = c.f is not None
             entry[2][(c.row, c.col)] = text
     if scan.data_end == scan.data_open_end:  # <sheetData/>
-        return data
+        return data, False
     body = []
     for r in sorted(rows):
         open_tag, q, cells = rows[r]
         body.append(open_tag + b"".join(cells[k] for k in sorted(cells)) + b"</" + q + b">")
     close = data.rindex(b"</", scan.data_start, scan.data_end)
-    return data[: scan.data_open_end] + b"".join(body) + data[close:]
+    return data[: scan.data_open_end] + b"".join(body) + data[close:], dropped
 
 
 class _Cols:

@@ -59,7 +59,10 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
         part = getattr(exc, "part", None)
         if part and source and _input_part(source, part) == pkg.parts.get(part):
             # a part copied as it was: the input itself is not well-formed there
-            raise InputFileError(f"ブックの部品 {part} に XML で使えない文字があります。Excel で開いて"
+            why = getattr(exc, "why", "") or ""
+            what = ("に XML で使えない文字があります" if "invalid token" in why or not why else
+                    f"が XML として正しくありません（{why}）")
+            raise InputFileError(f"ブックの部品 {part} {what}。Excel で開いて"
                                  "保存し直してから繰り越してください（出力は書き出していません）",
                                  str(source)) from None
         raise
