@@ -93,8 +93,8 @@ def read_template(path: str | Path) -> Any:
     default of Windows editors), with the checks every user YAML file gets
     (`xlsgen.yamlfile`: size, alias bombs, duplicate keys, depth). Raises XlsgenError
     naming the file and the line."""
-    from xlsgen import yamlfile
+    from xlsgen.yamlfile import load, read_bytes
 
     path = str(path)
-    data = yamlfile.read_bytes(path, XlsgenError, "テンプレート")
-    return yamlfile.load(data, path, XlsgenError, loader=_LineLoader, what="テンプレート")[0]
+    data = read_bytes(path, XlsgenError, "テンプレート")
+    return load(data, path, XlsgenError, loader=_LineLoader, what="テンプレート")[0]

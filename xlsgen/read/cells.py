@@ -1,10 +1,13 @@
-"""The one reader of worksheet cells in a package: a streaming expat pass over a sheet's XML.
+"""The one reader of worksheet cells in a package.
 
 Every place that looks at cells in the sheet XML uses it: the grid (number formats and the
-real extent), the uncached-formula check, the audit's saved results and the package edit
-(snapshot and the positions of rows and cells it rewrites). expat is namespace-aware, so
-`<x:c>` bound to the main namespace is a cell and an undeclared prefix is an error; it never
-loads a DTD or expands an external entity (the read layer refuses DTDs before this).
+real extent, `cell_styles`), the uncached-formula check and the audit's saved results
+(`iter_cells`), and the package edit (`scan_sheet`: the snapshot and the positions of the
+rows and cells it rewrites). The reading is a streaming expat pass: namespace-aware, so
+`<x:c>` bound to the main namespace is a cell and an undeclared prefix is an error, and it
+never loads a DTD or fetches anything (the read layer refuses DTDs before this). For the
+exact shapes Excel and LibreOffice write, a token-by-token pass over sheetData gives the same
+result faster and hands anything else to expat (the tests prove both equal a tree reader).
 
 What a cell is, as Excel reads it:
 - `r` may be missing on a row (the row after the previous one) or on a cell (the column after
