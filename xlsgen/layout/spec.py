@@ -94,12 +94,13 @@ def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
     items = [items] if isinstance(items, str) else list(items or [])
     parts = []
     user = False
+    simple = True  # xlsgen's own parts (escaped text, decorations) are; user parts are checked
     for it in items:
         it = str(it)
         if it.startswith("re:"):
             body = it[3:]
             try:
-                compile_user(body)
+                simple &= compile_user(body)._fast is not None
             except PatternError as exc:
                 raise ValueError(f"{where}の{exc}") from None
             parts.append(f"(?:{body})")
@@ -109,7 +110,7 @@ def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
             parts.append({"exact": f"{_DECOR}{s}{_TAIL}", "start": f"{_DECOR}{s}",
                           "contains": s}[mode])
     pattern = "|".join(parts) if parts else r"(?!x)x"
-    return Labels(items, compile_user(pattern) if user else _compiled(pattern))
+    return Labels(items, compile_user(pattern, simple) if user else _compiled(pattern))
 
 
 @functools.lru_cache(maxsize=4096)

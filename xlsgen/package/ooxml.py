@@ -74,14 +74,20 @@ def unescape_text(text: str) -> str:
 _TOKEN = re.compile(r"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>"""
                     r"""|<([^\s/>!?]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)(\s*/?)>""", re.S)
 _ATTR = re.compile(r"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_ODD_TAGS = re.compile(r"""=\s*'|\s=|=\s|="[^"<]*>""")
+_ODD_AFTER_EQ = re.compile(r"""=(?:[\s']|"[^"<]*>)""")  # a space or ' after =, or > in a value
+
+
+def _odd(xml: str) -> bool:
+    """Whether a start tag may have another shape (cheap: `\s=` by plain finds)."""
+    return (_ODD_AFTER_EQ.search(xml) is not None or " =" in xml or "\t=" in xml or "\n=" in xml
+            or "\r=" in xml)
 
 
 def normalize_tags(xml: str) -> str:
     """`xml` with every start tag in the one shape the package code reads: attributes in
     double quotes, no spaces around `=`, no `>` inside a value (`&gt;`). The same document
     for any XML reader; text, comments and CDATA are left as they are."""
-    if not _ODD_TAGS.search(xml):
+    if not _odd(xml):
         return xml
 
     def tag(m: re.Match) -> str:
@@ -234,12 +240,17 @@ class Package:
     # --- change -------------------------------------------------------------------
 
     def put(self, part: str, data: bytes | str) -> None:
+        """Set a part. Text put here is what `text()` gives back (xlsgen writes its XML in
+        the one attribute shape `normalize_tags` makes)."""
+        text = None
         if isinstance(data, str):
-            data = data.encode("utf-8")
+            text, data = data, data.encode("utf-8")
         if part not in self.parts:
             self.order.append(part)
             self._names.add(part.lower())
         self.parts[part] = data
+        if text is not None:
+            self._texts[part] = (data, text)
         self.changed.add(part)
         self._rels.pop(part, None)
         if part == "[Content_Types].xml":

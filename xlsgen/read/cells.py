@@ -166,7 +166,8 @@ _SHEETDATA = re.compile(rb"<sheetData(/?)>")
 _ROW_OPEN = re.compile(rb'<row r="([1-9][0-9]{0,6})"((?: [A-Za-z0-9:]+="[^"<]*")*)(/?)>')
 _CELL = re.compile(
     rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"((?: [A-Za-z]+="[^"<]*")*)'
-    rb'(?:/>|>(<f(?: [A-Za-z]+="[^"<]*")*(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>|(<v/>))?</c>)')
+    rb'(?:/>|>(<f(?: [A-Za-z]+="[^"<]*")*(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>|(<v/>))?'
+    rb'(?:<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)')
 _WS = re.compile(rb"[ \t\r\n]*")
 _ATTRS = re.compile(rb' ([A-Za-z0-9:]+)="([^"<]*)"')
 _ENTITY = re.compile(rb"&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));")
@@ -248,6 +249,7 @@ def _ref_b(ref: bytes) -> tuple[int, int]:
 def _tokens(data: bytes, sd: re.Match) -> SheetScan | None:
     rows: list[Row] = []
     ws, row_open, cells_in = _WS.match, _ROW_OPEN.match, _CELL.finditer
+    new, ref_of, style_of = tuple.__new__, _ref_b, _style_type
     if sd.group(1):  # <sheetData/>
         return SheetScan(rows, "", sd.start(), sd.end(), sd.end(), False)
     pos = ws(data, sd.end()).end()
@@ -274,11 +276,12 @@ def _tokens(data: bytes, sd: re.Match) -> SheetScan | None:
         if close < 0:
             raise _NotCanonical
         for c in cells_in(data, pos, close):
-            if c.start() != pos and data[pos: c.start()].strip(b" \t\r\n"):
+            c_start, c_end = c.span()
+            if c_start != pos and data[pos: c_start].strip(b" \t\r\n"):
                 raise _NotCanonical
-            ref, c_attrs, f, f_text, v, v_empty = c.groups()
-            rr, col = _ref_b(ref)
-            s, t, ok = _style_type(c_attrs) if c_attrs else (0, "n", True)
+            ref, c_attrs, f, f_text, v, v_empty, inline = c.groups()
+            rr, col = ref_of(ref)
+            s, t, ok = style_of(c_attrs) if c_attrs else (0, "n", True)
             if not ok:
                 raise _NotCanonical
             if f is not None:
@@ -288,8 +291,11 @@ def _tokens(data: bytes, sd: re.Match) -> SheetScan | None:
                 v = v.decode("utf-8") if b"&" not in v and b"\r" not in v else _text(v)
             elif v_empty:
                 v = ""
-            pos = c.end()
-            cells.append(Cell(rr, col, s, t, v, f, None, c.start(), pos))
+            if inline is not None:
+                inline = unescape(inline.decode("utf-8") if b"&" not in inline and b"\r" not in inline
+                                  else _text(inline))
+            pos = c_end
+            cells.append(new(Cell, (rr, col, s, t, v, f, inline, c_start, c_end)))
         if data[pos: close].strip(b" \t\r\n"):
             raise _NotCanonical
         pos = close + 6
@@ -506,11 +512,70 @@ def iter_cells(data: bytes | str):
     return scan_sheet(data).cells()
 
 
+_SI_T = re.compile(rb'<t(?: xml:space="preserve")?>([^<]*)</t>')
+_SI_RUN = re.compile(rb'<r>(?:<rPr>(?:<[A-Za-z]+(?: [A-Za-z]+="[^"<]*")*/>)*</rPr>)?'
+                     rb'<t(?: xml:space="preserve")?>([^<]*)</t></r>')
+_SI_SKIP = re.compile(rb'<rPh(?: [A-Za-z]+="[^"<]*")*><t(?: xml:space="preserve")?>[^<]*</t></rPh>'
+                      rb'|<phoneticPr(?: [A-Za-z]+="[^"<]*")*/>')
+
+
+def _plain_item(body: bytes, end: int) -> str | None:
+    """The text of one `<si>` body in Excel's usual shapes (one `<t>`, or runs with their
+    formatting, then phonetic runs), or None."""
+    m = _SI_T.match(body, 0, end)
+    pos, parts = 0, []
+    if m is not None:
+        parts.append(m.group(1))
+        pos = m.end()
+    else:
+        while (m := _SI_RUN.match(body, pos, end)) is not None:
+            parts.append(m.group(1))
+            pos = m.end()
+        if not parts:
+            return None
+    while pos < end and (m := _SI_SKIP.match(body, pos, end)) is not None:
+        pos = m.end()
+    if pos != end:
+        return None
+    return unescape("".join(_text(x) for x in parts))
+
+
 def shared_strings(data: bytes | None) -> list[str]:
     """The shared string table as plain text: rich-text runs joined, phonetic runs (`rPh`)
-    left out, an empty run `<t/>` empty, `_xHHHH_` decoded."""
+    left out, an empty run `<t/>` empty, `_xHHHH_` decoded. Items written as one plain
+    `<t>` (what Excel writes for text without formatting) are read directly; a table with
+    any other item, a prefix or markup in comments is read by expat."""
     if not data:
         return []
+    fast = _plain_strings(data)
+    if fast is not None:
+        return fast
+    return _expat_strings(data)
+
+
+def _plain_strings(data: bytes) -> list[str] | None:
+    if b"<!" in data or data.find(b"<?", 1) >= 0 or b"<si " in data:
+        return None
+    root = re.match(rb'(?:<\?xml [^<>]*\?>\s*)?<sst((?: [A-Za-z0-9:]+="[^"<]*")*)\s*>', data)
+    if root is None or b' xmlns="' + _MAIN + b'"' not in root.group(1):
+        return None
+    pieces = data.split(b"<si>")
+    last = len(pieces) - 2
+    out = []
+    try:
+        for i, body in enumerate(pieces[1:]):
+            end = body.find(b"</si>")
+            text = _plain_item(body, end) if end >= 0 else None
+            rest = body[end + 5:].strip() if end >= 0 else b"?"
+            if text is None or (rest if i < last else rest.replace(b"</sst>", b"")):
+                return None
+            out.append(text)
+    except (_NotCanonical, UnicodeDecodeError):
+        return None
+    return out
+
+
+def _expat_strings(data: bytes) -> list[str]:
     p = _parser()
     out: list[str] = []
     st = {"ns": None, "si": None, "rph": 0, "cap": False}
