@@ -78,7 +78,7 @@ _ODD_AFTER_EQ = re.compile(r"""=(?:[\s']|"[^"<]*>)""")  # a space or ' after =, 
 
 
 def _odd(xml: str) -> bool:
-    """Whether a start tag may have another shape (cheap: `\s=` by plain finds)."""
+    r"""Whether a start tag may have another shape (cheap: `\s=` by plain finds)."""
     return (_ODD_AFTER_EQ.search(xml) is not None or " =" in xml or "\t=" in xml or "\n=" in xml
             or "\r=" in xml)
 
