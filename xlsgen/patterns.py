@@ -158,5 +158,8 @@ def new_budget() -> None:
         p._spent = 0.0
 
 
-def search(pattern: str, text: str):
+def search(pattern, text: str):
+    """`pattern.search(text)` for a compiled pattern, else the user pattern's (time-limited)."""
+    if hasattr(pattern, "search"):
+        return pattern.search(text)
     return compile_user(pattern).search(text)

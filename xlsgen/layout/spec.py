@@ -150,11 +150,13 @@ class Spec:
         items = self.data.get("labels", {}).get(key, default)
         return compile_labels(items, mode, f"labels.{key}")
 
-    def pattern(self, key: str, default: str) -> str:
-        """A `labels:` entry as one regex string (the readers' label patterns)."""
+    def pattern(self, key: str, default: str):
+        """A `labels:` entry as one compiled pattern (the readers' label patterns): the
+        layout's own, time-limited when it holds user regexes (`xlsgen.patterns`), or
+        xlsgen's `default`."""
         if key not in self.data.get("labels", {}):
-            return default
-        return self.labels(key).pattern
+            return _compiled(default)
+        return self.labels(key).regex
 
     def line(self, path: str) -> int | None:
         return self.lines.get(path)

@@ -119,14 +119,14 @@ class Grid:
             self._labels = [(r, c, squash(v)) for r, c, v in self.cells() if isinstance(v, str)]
         return self._labels
 
-    def find(self, *patterns: str, rows: range | None = None) -> list[tuple[int, int]]:
-        """Cells whose squashed text matches any regex pattern (search), top-left first.
-        Patterns may come from layout files: they run with a time budget."""
-        regs = [compile_user(p) for p in patterns]
+    def find(self, *patterns, rows: range | None = None) -> list[tuple[int, int]]:
+        """Cells whose squashed text matches any pattern (search), top-left first: compiled
+        patterns, or strings, which may come from layout files and run with a time budget."""
+        regs = [p if hasattr(p, "search") else compile_user(p) for p in patterns]
         return [(r, c) for r, c, text in self.labels()
                 if (rows is None or r in rows) and any(rg.search(text) for rg in regs)]
 
-    def first(self, *patterns: str, rows: range | None = None) -> tuple[int, int] | None:
+    def first(self, *patterns, rows: range | None = None) -> tuple[int, int] | None:
         found = self.find(*patterns, rows=rows)
         return found[0] if found else None
 
