@@ -25,7 +25,7 @@ from xlsgen.model import CHANGE_LOG_SHEET, CHECK_HISTORY_SHEET, FORMULA_MAP_SHEE
 from xlsgen.package import Package
 from xlsgen.package.apply import KEPT_FORMULA
 from xlsgen.package.check import problems
-from xlsgen.read.cells import scan_sheet
+from xlsgen.read.cells import _scan_canonical, _scan_expat, scan_sheet
 from xlsgen.rollforward import rollforward_file
 from xlsgen.validate import validate_book
 
@@ -284,8 +284,25 @@ def test_scanner_equals_a_tree_reader_on_generated_sheets():
                      for r, cells in enumerate(rows, start=1)]
         data = _sheet_xml(data_rows, prefix, quote, drop_r, ws, comment)
         assert _scanned(data) == _lxml_cells(data)
+        canonical = _scan_canonical(data)  # both passes, positions included, when both apply
+        if canonical is not None:
+            assert canonical == _scan_expat(data, True)
 
     check()
+
+
+def test_the_canonical_passes_agree_with_expat_on_the_city_books():
+    from xlsgen.read.cells import _expat_strings, _plain_strings
+
+    for book in (OJIYA, JOSO):
+        with zipfile.ZipFile(book) as z:
+            sst = z.read("xl/sharedStrings.xml")
+            assert _plain_strings(sst) == _expat_strings(sst)
+            for name in z.namelist():
+                if name.startswith("xl/worksheets/sheet"):
+                    data = z.read(name)
+                    fast = _scan_canonical(data)
+                    assert fast is not None and fast.rows == _scan_expat(data, True).rows, name
 
 
 # --- 2. roll-forward never destroys -----------------------------------------------------------

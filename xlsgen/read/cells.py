@@ -70,7 +70,7 @@ class Cell(NamedTuple):
 
 class Row(NamedTuple):
     r: int
-    attrs: dict
+    attrs: dict       # the row's own attributes (r, s, customFormat …), not namespaced ones
     cells: list
     start: int = -1   # byte offsets of the <row> element
     end: int = -1
@@ -238,7 +238,9 @@ def _scan_canonical(data: bytes) -> SheetScan | None:
 
 @functools.lru_cache(maxsize=4096)
 def _row_attrs(raw: bytes) -> dict[str, str]:
-    return _attrs(raw)
+    """A row's own attributes (namespaced ones such as x14ac:dyDescent left out, as in the
+    expat pass)."""
+    return {k: v for k, v in _attrs(raw).items() if ":" not in k}
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -378,7 +380,8 @@ def _scan_expat(data: bytes, positions: bool) -> SheetScan:
                 open_end = m.end()
                 end_i = open_end if m.group(1) else -1
             cells = []
-            row = [n, attrs, cells, start_i, end_i, open_end, explicit]
+            own = {k: v for k, v in attrs.items() if " " not in k}  # namespaced ones left out
+            row = [n, own, cells, start_i, end_i, open_end, explicit]
         elif cell is None:
             if local == "sheetData":
                 in_data = True
