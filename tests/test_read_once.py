@@ -4,6 +4,7 @@ copied as stored), and reading reports progress sheet by sheet."""
 
 from __future__ import annotations
 
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -146,10 +147,15 @@ def test_progress_reports_each_sheet_as_it_is_read(big, tmp_path):
     assert [n for n, _, _ in seen] == list(range(1, 34)) and {m for _, m, _ in seen} == {33}
     assert [s for _, _, s in seen] == [m.sheet for m in book.measures]
     seen.clear()
-    res = app.process_book(big, tmp_path, "big.xlsx", progress=lambda *a: seen.append(a))
+    events = []
+    res = app.process_book(big, tmp_path, "big.xlsx", progress=lambda *a: seen.append(a) or events.append("read"),
+                           on_stage=events.append)
     assert res["ok"]
     assert [n for n, _, _ in seen] == list(range(1, 35)) and {m for _, m, _ in seen} == {34}
     assert seen[-1] == (34, 34, DATA)  # looked at (its top rows), never read
+    # the stages as they start, the read's sheets inside the first one (read once)
+    assert [e for i, e in enumerate(events) if e != "read" or events[i - 1] != "read"] == \
+        ["report", "read", "edition", "audit"]
 
 
 def test_one_upload_reads_its_book_once(tmp_path, monkeypatch):
@@ -252,3 +258,140 @@ def test_roll_lists_the_inputs_formulas_from_its_package_as_openpyxl_reads_them(
 
     listed = [r for r in openpyxl.load_workbook(out)[FORMULA_MAP_SHEET].iter_rows(min_row=2, values_only=True)]
     assert [(r[0], r[2]) for r in listed if r[0]] == [(s, f) for s, _, f, _ in want]
+
+
+# --- the lazy pieces are the one scanner's reading, in any shape ------------------------------
+
+SST_ITEMS = [
+    "<si><t>plain {i}</t></si>",
+    '<si><r><rPr><b/><sz val="11"/></rPr><t>rich {i}</t></r><r><t xml:space="preserve"> run</t></r></si>',
+    '<si><t>ふりがな{i}</t><rPh sb="0" eb="1"><t>フ</t></rPh><phoneticPr fontId="1"/></si>',
+    "<si><t>a_x000D_b &amp; &lt;c&gt; {i}</t></si>",
+    "<si><t/></si>",
+    "<si/>",
+]
+
+
+def _sst(n: int, comment: bool = False, prefix: str = "") -> bytes:
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    items = [SST_ITEMS[i % len(SST_ITEMS)].format(i=i) for i in range(n)]
+    if comment:
+        items.insert(n // 2, "<!-- a note </si><si><t>not an item</t></si> -->")
+    body = "".join(items)
+    if prefix:
+        body = re.sub(r"<(/?)(si|t|r|rPr|b|sz|rPh|phoneticPr)\b", rf"<\1{prefix}:\2", body)
+        root = f'<{prefix}:sst xmlns:{prefix}="{ns}" count="{n}">{body}</{prefix}:sst>'
+    else:
+        root = f'<sst xmlns="{ns}" count="{n}" uniqueCount="{n}">{body}</sst>'
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + root).encode("utf-8")
+
+
+@pytest.mark.parametrize("shape", ["plain", "comment between items", "prefix"])
+@pytest.mark.parametrize("source", ["data", "stream"])
+def test_shared_strings_read_lazily_say_what_the_whole_table_says(monkeypatch, shape, source):
+    """The lazy table reads runs of whole items with `shared_strings` (the scanner's table
+    reader): every index gives the same text as the whole table read at once, in any order,
+    whatever the run size; past the end, None."""
+    import io
+
+    from xlsgen.read.cells import SharedStrings, shared_strings
+
+    data = _sst(3000, comment=shape.startswith("comment"), prefix="x" if shape == "prefix" else "")
+    whole = shared_strings(data)
+    assert len(whole) == 3000 and whole[1] == "rich 1 run" and whole[2] == "ふりがな2"
+    assert whole[3] == "a\rb & <c> 3" and whole[4] == whole[5] == ""
+    for chunk in (97, 1000, 1 << 16):
+        monkeypatch.setattr(SharedStrings, "_CHUNK", chunk)
+        lazy = SharedStrings(data) if source == "data" else SharedStrings(stream=io.BytesIO(data))
+        assert lazy[2999] == whole[2999]  # the far end first, then every index
+        assert [lazy[i] for i in range(3000)] == whole
+        assert lazy[3000] is None
+        if source == "data":
+            assert len(lazy) == 3000 or shape.startswith("comment")
+        first = SharedStrings(stream=io.BytesIO(data))
+        assert first[0] == whole[0]
+
+
+def test_a_broken_shared_string_table_is_the_books_fault(tmp_path):
+    """A table that does not read stops the roll's package with one line naming the part."""
+    from tests.hostile_corpus import edit_parts
+    from xlsgen.errors import XlsgenError
+    from xlsgen.package import Package, Workbook
+
+    src = edit_parts(OJIYA, tmp_path / "sst.xlsx",
+                     lambda name, text: text.replace("</si>", "</sx>", 1) if name == "xl/sharedStrings.xml" else text)
+    with pytest.raises(XlsgenError, match="xl/sharedStrings.xml（共有文字列）を読めません") as e:
+        Workbook(Package(src)).snapshot()["01"]
+    assert "sst.xlsx" in str(e.value)
+
+
+def _trimmed(rows) -> list[list]:
+    out = []
+    for row in rows:
+        row = list(row)
+        while row and row[-1] in ("", None):
+            row.pop()
+        out.append(row)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+@pytest.mark.parametrize("shape", ["as written", "prefix", "single quotes", "rows and cells without r"])
+def test_the_top_of_a_large_sheet_reads_as_its_full_grid(big, tmp_path, shape, loads):
+    """Detection's view of a large sheet (its first rows, from the start of the part, through
+    the cell scanner and the streamed shared strings) holds what the full read holds there,
+    in every shape the scanner reads."""
+    from tests import hostile_corpus as C
+
+    edits = {"as written": lambda x: x, "prefix": C.prefixed, "single quotes": C.single_quoted,
+             "rows and cells without r": C.without_refs}
+    part = ooxml.Package(big).sheets[DATA]
+    parts = (part, "xl/sharedStrings.xml") if shape == "prefix" else (part,)
+    src = C.edit_sheets(tmp_path / "odd.xlsx", edits[shape], parts, src=big)
+    with grid_mod.WorkbookGrids(src) as wb:
+        assert wb.is_large(DATA)
+        head = wb._head(DATA)
+        assert loads["full"] == []  # the head did not fall back to the whole sheet
+        full = wb.grid(DATA)
+    assert len(head.rows) == grid_mod.HEAD_ROWS
+    assert _trimmed(head.rows) == _trimmed(full.rows[: grid_mod.HEAD_ROWS])
+    assert head.rows[0][:3] == ["番号", "日付", "区分"]
+
+
+@pytest.mark.parametrize("shape", ["prefix", "single quotes"])
+def test_the_formula_list_from_the_package_in_odd_shapes(tmp_path, shape):
+    """The roll's formula list comes from the cell scanner's reading of each sheet, so a
+    book written with a namespace prefix or single quotes lists the same formulas as
+    openpyxl reads there (shared formulas translated, array formulas kept)."""
+    import warnings
+
+    from tests import hostile_corpus as C
+    from tests.fidelity_corpus import S1, _cell, build
+    from xlsgen.package import Package
+    from xlsgen.package.formulas import FormulaBook
+    from xlsgen.render.formula_map import notes_from_workbook
+
+    def shared_and_array(parts):
+        _cell(parts, S1, 17, '<c r="M17"><f t="shared" ref="M17:M19" si="0">D17*2+$E$17</f><v>1</v></c>'
+                             '<c r="N17"><f t="array" ref="N17">SUM(D17:H17*2)</f><v>3</v></c>')
+        _cell(parts, S1, 18, '<c r="M18"><f t="shared" si="0"/><v>2</v></c>')
+        _cell(parts, S1, 19, '<c r="M19"><f t="shared" si="0"/><v>2</v></c>')
+
+    from tests import fidelity_corpus
+
+    fidelity_corpus.FEATURES["shared_odd"] = shared_and_array
+    try:
+        plain = build("formulas", tmp_path, extra=("shared_odd",))
+    finally:
+        fidelity_corpus.FEATURES.pop("shared_odd")
+    edit = C.prefixed if shape == "prefix" else C.single_quoted
+    with zipfile.ZipFile(plain) as z:
+        sheets = tuple(n for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
+    src = C.edit_sheets(tmp_path / f"odd{plain.suffix}", edit, sheets, src=plain)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = [(n.sheet, n.cells, n.formula) for n in notes_from_workbook(src)]
+    got = [(n.sheet, n.cells, n.formula) for n in notes_from_workbook(FormulaBook(Package(src)))]
+    assert got == want
+    assert ("01", "M17:M19", "=D17*2+$E$17") in got and any(f == "=SUM(D17:H17*2)" for *_, f in got)

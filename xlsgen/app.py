@@ -59,9 +59,10 @@ def validate_files(paths, layout: str = "auto", layout_file=None, skipped: list 
     return validate_paths(paths, layout, layout_file, skipped)
 
 
-def audit_file(book, output=None):
+def audit_file(book, output=None, name: str | None = None):
     """Audit every formula of `book` (a path, or a Book read from it: its file is audited);
-    with `output`, also write the audit workbook there. Returns the `AuditResult`."""
+    with `output`, also write the audit workbook there (its header naming `name`, the file
+    as the user knows it, when given). Returns the `AuditResult`."""
     from xlsgen.audit import audit_workbook
 
     checked = hasattr(book, "path")  # a Book: its reader ran the safety checks on the file
@@ -72,9 +73,12 @@ def audit_file(book, output=None):
         refuse_overwrite(output, [book])
     result = audit_workbook(book, checked)
     if output:
+        import dataclasses
+
         from xlsgen.render.audit_report import write_audit_report
 
-        write_audit_report(result, output)
+        shown = dataclasses.replace(result, file=str(Path(book).with_name(name))) if name else result
+        write_audit_report(shown, output)
     return result
 
 
@@ -92,20 +96,23 @@ def build_file(book, output, protect: bool = True, layout: str = "auto",
 
 
 def rollforward_file(book, to, output, extend_to=None, layout: str = "auto", layout_file=None,
-                     progress=None):
+                     force: bool = False, progress=None):
     """Roll `book` (a path, or the Book read from it) to the edition of fiscal year `to`;
-    returns the `RollResult`."""
+    returns the `RollResult`. An existing `output` is refused unless `force`."""
     from xlsgen import rollforward
 
-    return rollforward.rollforward_file(book, to, output, extend_to, layout, layout_file, progress)
+    return rollforward.rollforward_file(book, to, output, extend_to, layout, layout_file,
+                                        progress=progress, force=force)
 
 
 def rollforward_lines(result, limit: int = 10) -> list[str]:
     """What to tell the user about a roll-forward (warnings start with 警告)."""
     from xlsgen.wareki import FiscalYear
 
+    log = getattr(result, "change_log", "変更履歴")
     lines = [f"{FiscalYear(result.from_year).kanji}版 → {FiscalYear(result.to_year).kanji}版: "
-             f"{result.output}（変更 {len(result.changes)} セル、「変更履歴」シートを確認してください）"]
+             f"{result.output}（変更 {len(result.changes)} セル、「{log}」シートを確認してください）"]
+    lines += [f"注意: {n}" for n in getattr(result, "notes", [])]
     reasons = Counter(re.sub(r"（指標「.*」）$", "", c.reason) for c in result.changes)
     lines += [f"  {n:4d}  {reason}" for reason, n in reasons.most_common()]
     lines += [f"  {c.sheet}!{c.cell}: " + (getattr(c, "what", "") or f"{_short(c.before)} → {_short(c.after)}")
@@ -179,7 +186,10 @@ def findings_workbook(results: list[dict], output) -> None:
     rows = []
     for r in results:
         file = str(base / r["name"])
-        rows.append({**r, "file": file, "findings": [{**f, "file": file} for f in r["findings"]],
+        edition = r.get("edition_name")
+        rows.append({**r, "file": file,
+                     "findings": [{**f, "file": str(base / edition) if edition and f.get("file") == edition
+                                   else file} for f in r["findings"]],
                      "output": str(base / r["report_name"]) if r.get("report_name") else None})
     with atomic_path(output) as tmp:
         write_findings(rows, tmp, base)
@@ -321,50 +331,68 @@ def simulate_with_drivers(path, drivers: dict[str, Any], output, work_dir) -> li
 
 
 def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = True,
-                 progress=None) -> dict:
+                 on_stage=None, progress=None) -> dict:
     """Everything the page offers for one workbook: report, findings, roll-forward edition
     and audit workbook, written in `out_dir` under fixed names. `name` is the file's name
-    as the user knows it: messages show it instead of `path`. The book is read once (the
-    Book goes on to validation, report and roll-forward); `progress(n, m, sheet)` follows
-    that read. Never raises."""
+    as the user knows it: messages show it instead of `path`; findings of the edition name
+    the edition's file (`edition_name`). The book is read once (the Book goes on to
+    validation, report, roll-forward and audit). `on_stage(stage)` is told each stage as it
+    starts (report, edition, audit); `progress(n, m, sheet)` follows the read of the book.
+    Never raises."""
     from xlsgen import batch
+    from xlsgen.clerk import finding_sort_key
 
+    tell = on_stage or (lambda _stage: None)
     path, out_dir = Path(path), Path(out_dir)
+    tell("report")
     res = batch.process_file(path, out_dir, {"protect": protect}, progress, keep_book=True)
     book = res.pop("book", None)
     res = _renamed(res, str(path), name)
     res.update(name=name, file=name, outputs={}, notes=[])
+    for f in res["findings"]:
+        f["file"] = name
     if res.get("output"):
         res["outputs"]["report"] = res.pop("output")
     if res["ok"]:
-        edition = out_dir / "edition.xlsx"
+        edition = out_dir / f"edition{path.suffix.lower() or '.xlsx'}"
         try:
-            if not rollforward_to:
+            if not book.rollforward.get("supported"):
+                rollforward_to = None
+            elif not rollforward_to:
                 rollforward_to = book.fiscal_year + 1 if book.fiscal_year else None
             if rollforward_to:
+                tell("edition")
                 roll = rollforward_file(book, rollforward_to, edition)
                 res["outputs"]["edition"] = str(edition)
                 res["edition_year"] = roll.to_year
-                res["findings"] += [f.to_dict() for f in roll.findings]
+                res["edition_name"] = edition_file_name(name, roll.to_year, edition.suffix)
+                res["findings"] += [{**f.to_dict(), "file": res["edition_name"]} for f in roll.findings]
+                res["notes"] += [f"翌年度版: {n}" for n in roll.notes]
             else:
                 res["notes"].append(f"翌年度版: {name}: ブックの年度を判定できないため作れません"
                                     "（この様式の繰り越しには対応していません）")
         except Exception as exc:  # noqa: BLE001 - the report stays usable
             res["notes"].append("翌年度版: " + error_text(exc).replace(str(path), name))
     audit_out = out_dir / "audit.xlsx"
+    tell("audit")
     try:
-        audit = audit_file(book if book is not None else path, audit_out)
+        audit = audit_file(book if book is not None else path, audit_out, name=name)
         res["outputs"]["audit"] = str(audit_out)
         res["audit_findings"] = len(audit.findings)
     except Exception as exc:  # noqa: BLE001
         message = error_text(exc).replace(str(path), name)
         if message != res["reason"]:
             res["notes"].append("監査: " + message)
-    for f in res["findings"]:
-        f["file"] = name
-    res["findings"].sort(key=lambda f: (f["severity"] != "error", f.get("sheet") or "",
-                                        f.get("cell") or ""))
+    parts = {name: "input", res.get("edition_name"): "edition"}
+    res["findings"].sort(key=lambda f: finding_sort_key({**f, "part": parts.get(f["file"])}))
     return res
+
+
+def edition_file_name(name: str, year: int, suffix: str = ".xlsx") -> str:
+    """The download name of the edition of fiscal year `year` made from the book `name`."""
+    from xlsgen.wareki import FiscalYear
+
+    return f"{Path(name).stem}_{FiscalYear(year).short}{suffix}"
 
 
 def _renamed(value, old: str, new: str):
@@ -496,3 +524,64 @@ def diff_workbook(result, output) -> None:
 
     refuse_overwrite(output, [result.old, result.new])
     write_diff(result, output)
+
+
+# --- the page's words (findings, editions, simulation fields) ---------------------------
+
+
+def page_findings(result: dict) -> list[dict]:
+    """The findings of a `process_book` result as the page lists them: repeated notices
+    grouped with their cells, natural order, which file each cell is in, no CLI hints."""
+    from xlsgen.clerk import finding_groups
+
+    parts = {result.get("name"): "input"}
+    if result.get("edition_name"):
+        parts[result["edition_name"]] = "edition"
+    return finding_groups(result.get("findings") or [], parts)
+
+
+def for_clerk(message: str | None) -> str:
+    """A message for the page: the same text without command-line hints."""
+    from xlsgen.clerk import for_clerk as plain
+
+    return plain(message)
+
+
+def edition_label(year: int | None) -> str | None:
+    """「令和4年度版」 for the edition of fiscal year 2022."""
+    from xlsgen.clerk import edition_label as label
+
+    return label(year)
+
+
+def driver_problems(path, drivers: dict[str, Any]) -> dict[str, str]:
+    """For each changed simulation input that is not a usable value, the reason in
+    Japanese (`{name: reason}`); empty when every value is fine."""
+    from xlsgen import simulation as S
+
+    known = {d["name"]: d for d in template_drivers(path)}
+    problems = {}
+    for name, value in drivers.items():
+        if name not in known:
+            problems[name] = "この前提条件はテンプレートにありません"
+            continue
+        if not str(value).strip():
+            problems[name] = "値を入れてください"
+            continue
+        errors: list[str] = []
+        S.input_value(value, errors)
+        if errors:
+            problems[name] = errors[0]
+    return problems
+
+
+def is_layout_file(path) -> bool:
+    """Whether a YAML file is a layout file (how to read a city's book: `detect` anchors),
+    not a simulation or report template."""
+    from xlsgen.template_values import read_template
+
+    try:
+        raw = read_template(path)
+    except XlsgenError:
+        return False
+    return isinstance(raw, dict) and "detect" in raw and raw.get("kind") not in ("simulation", "survey")

@@ -249,10 +249,12 @@ def simulate(templates, output, list_):
 @click.option("--to", "to", required=True, help="繰り越し先の年度（R4 / 2022 / 令和4年度）。翌年度だけを指定できます。")
 @click.option("-o", "--output", required=True, type=click.Path(), help="新しい年度版の出力先（.xlsx）")
 @click.option("--extend-to", help="計画の目標年度を過ぎる場合の新しい目標年度（例: R8）")
+@click.option("--force", is_flag=True,
+              help="出力先に同じ名前のファイル（記入済みかもしれない年度版）があっても上書きします。")
 @layout_option
 @layout_file_option
 @handles_errors
-def rollforward(book, to, output, extend_to, layout, layout_file):
+def rollforward(book, to, output, extend_to, force, layout, layout_file):
     """ブックを翌年度版へ繰り越し、同じ様式で書き出します（様式ファイルに rollforward: supported: true がある様式）。
 
     前年度の値はすべて残し、変更はセルごとに「変更履歴」シートに記録します。
@@ -263,7 +265,7 @@ def rollforward(book, to, output, extend_to, layout, layout_file):
     """
     from xlsgen import app
 
-    result = app.rollforward_file(book, to, output, extend_to, layout, layout_file)
+    result = app.rollforward_file(book, to, output, extend_to, layout, layout_file, force)
     for line in app.rollforward_lines(result):
         click.echo(line, err=line.startswith("警告"))
 
@@ -298,10 +300,12 @@ def build(book, output, no_protect, layout, layout_file):
               help="同時に処理するファイル数（省略時は CPU コア数）")
 @click.option("--no-protect", is_flag=True, help="報告書のシートを保護しません。")
 @click.option("--rollforward-to", help="各ブックをこの年度版へ繰り越し <名前>_R4.xlsx を書き出します（例: R4）")
+@click.option("--force", is_flag=True,
+              help="--rollforward-to の年度版が出力先に既にあっても作り直して上書きします（既定では残します）。")
 @layout_option
 @layout_file_option
 @handles_errors
-def run(in_dir, out_dir, jobs, no_protect, rollforward_to, layout, layout_file):
+def run(in_dir, out_dir, jobs, no_protect, rollforward_to, force, layout, layout_file):
     """フォルダ内のブックをすべて読み取り・検証し、報告書を作ります（年次処理）。
 
     失敗したファイルは理由を表示して次へ進みます。1 つでも失敗すると終了コードは 1 です。
@@ -316,10 +320,16 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to, layout, layout_file):
         return click.progressbar(stream, length=length, label="処理中", file=sys.stderr)
 
     s = app.run_folder(in_dir, out_dir, jobs, {"protect": not no_protect, "rollforward_to": rollforward_to,
-                                               "layout": layout, "layout_file": layout_file},
+                                               "layout": layout, "layout_file": layout_file, "force": force},
                        progress)
     for r in s["failed"]:
         click.echo(f"失敗: {r['reason']}", err=True)
+    for r in s["results"]:
+        for f in r["findings"]:
+            if f.get("code") == "edition-exists":
+                click.echo(f"警告: {r['name']}: {f['message']}", err=True)
+        for note in r.get("notes") or []:
+            click.echo(f"注意: {r['name']}: {note}", err=True)
     for k in s["skipped"]:
         click.echo(f"対象外: {k['name']}（{k['reason']}）", err=True)
     click.echo(f"ファイル {s['files']}（失敗 {len(s['failed'])}）、シート {s['sheets']}、"
@@ -455,24 +465,69 @@ def diff(old, new, fmt, output, layout, layout_file):
 
 @cli.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=0,
-              help="待ち受けるポート番号（省略または 0 で空いている番号）")
+              help="待ち受けるポート番号（省略または 0 で空いている番号）。番号を決めるとアドレスが"
+                   "毎回同じになり、ブックマークが使えます（デスクトップのアイコンは 8765）。")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="待ち受けるアドレス。127.0.0.1 以外にするとネットワーク上の他の PC からも使えます。")
+              help="待ち受けるアドレス。127.0.0.1 以外（例: 0.0.0.0）にすると共有モードになり、"
+                   "ネットワーク上の他の PC から、登録した課だけがサインインして使えます。")
 @click.option("--no-browser", is_flag=True, help="ブラウザを自動で開きません。")
+@click.option("--install-shortcut", is_flag=True,
+              help="デスクトップ（とアプリの一覧・スタートメニュー）に「xlsgen」アイコンを作って終了します。"
+                   "アイコンから起動すると、端末なしでこの画面が開きます。")
+@click.option("--add-user", metavar="課名",
+              help="共有モードでサインインできる課を登録します（パスワードを2回たずねます。"
+                   "保存するのはハッシュだけです）。登録済みの課ならパスワードを変えます。")
+@click.option("--remove-user", metavar="課名", help="共有モードの課の登録を消します。")
+@click.option("--list-users", is_flag=True, help="共有モードで登録済みの課を表示します。")
+@click.option("--new-token", is_flag=True,
+              help="アクセス用の鍵（token）を作り直します。これまでのブックマークは使えなくなります。")
+@click.option("--allow-host", multiple=True, metavar="NAME",
+              help="共有モードで、このサーバーを開くときに使う名前（DNS 名）を追加で許可します。")
+@click.option("--from-shortcut", is_flag=True, hidden=True)
 @handles_errors
-def serve(port, host, no_browser):
-    """ブラウザで使う画面を起動します（このパソコンの中だけ・インターネット不要）。
+def serve(port, host, no_browser, install_shortcut, add_user, remove_user, list_users,
+          new_token, allow_host, from_shortcut):
+    """ブラウザで使う画面を起動します（インターネット不要）。
 
-    表示された URL（token 付き）を開き、ブックをドロップすると、指摘事項・報告書・
-    翌年度版・検証結果.xlsx・監査をその画面で受け取れます。Ctrl+C で終了します。
+    起動するとブラウザが開き、ブックをドロップすると、指摘事項・報告書・翌年度版・
+    検証結果.xlsx・監査をその画面で受け取れます。終了は画面下の「xlsgen を終了」です。
+    端末を使わない人のためには --install-shortcut でデスクトップにアイコンを作ります。
 
     Example:
 
-        xlsgen serve
+    \b
+        xlsgen serve --install-shortcut
+        xlsgen serve --add-user 企画政策課
+        xlsgen serve --host 0.0.0.0 --port 8765
     """
+    from xlsgen.web import config
+
+    if install_shortcut:
+        from xlsgen.web.launchers import DEFAULT_PORT
+        from xlsgen.web.launchers import install_shortcut as install
+
+        for path in install(port or DEFAULT_PORT):
+            click.echo(f"作成しました: {path}")
+        return
+    if add_user:
+        name = config.check_user_name(add_user)
+        password = click.prompt(f"{name} のパスワード（{config.MIN_PASSWORD} 文字以上）",
+                                hide_input=True, confirmation_prompt="もう一度入力してください")
+        click.echo(f"登録しました: {config.add_user(name, password)}（{config.config_dir() / config.USERS_FILE}）")
+        return
+    if remove_user:
+        if not config.remove_user(remove_user):
+            raise XlsgenError(f"課「{remove_user}」は登録されていません")
+        click.echo(f"登録を消しました: {remove_user}")
+        return
+    if list_users:
+        for name in sorted(config.users()):
+            click.echo(name)
+        return
     from xlsgen.web.server import serve as run_server
 
-    run_server(host, port, open_browser=not no_browser)
+    run_server(host, port, open_browser=not no_browser, new_token=new_token,
+               from_shortcut=from_shortcut, allow_hosts=tuple(allow_host))
 
 
 @cli.group()

@@ -7,6 +7,7 @@ users in `docs/layouts.md`; `SCHEMA` below is the same list of keys, as data.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,9 @@ from typing import Any
 
 import yaml
 
+from xlsgen import yamlfile
 from xlsgen.errors import XlsgenError
+from xlsgen.patterns import PatternError, compile_user
 from xlsgen.read.grid import squash
 
 RECORDS = ("sheet", "block", "row")
@@ -25,14 +28,37 @@ COLUMN_PARSERS = ("series", "target_expression")
 # of each item. `str|list` keys take one string or a list of strings.
 _LABELS = "labels"  # str or list of str (label variants)
 _YEAR = "year"  # a fiscal year: 2019, H31 or R1
+_CODE_CELL = {"label": _LABELS, "at": str, "nth": int}
 _FIELD = {"label": _LABELS, "at": str, "nth": int, "parser": str, "required": bool,
-          "type": str}
+          "type": str, "holds": str, "role": str, "reason": str, "code": _CODE_CELL,
+          "fiscal_year": str, "unit_in_name": bool}
 _COLUMN = {"label": _LABELS, "role": str, "carry_down": bool, "warn_blank": bool, "required": bool,
-           "parser": str}
+           "parser": str, "type": str, "holds": str, "unit_in_name": bool, "under": _LABELS,
+           "nth": int}
+
+
+class Either:
+    """A key that takes one of two shapes: a mapping (checked against `mapping`) or the
+    `other` schema (labels, a string)."""
+
+    def __init__(self, mapping: dict, other):
+        self.mapping, self.other = mapping, other
+
+
+# where a table ends: labels (as before), or {labels, blank_rows}
+_END = Either({"labels": _LABELS, "blank_rows": int}, _LABELS)
+_UNIT = {"label": _LABELS, "default": str}  # a cell near the table saying 千円 / 円
 _TABLE = {"header": _LABELS, "header_rows": int, "years": str, "group_roles": dict,
-          "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _LABELS,
+          "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
           "row_roles": {"column": str, "roles": dict}, "text_rows": {"labels": _LABELS, "field": str},
           "section": {"column": str, "labels": _LABELS, "field": str}}
+# a further table of a record (`tables:`): project lines or a cost block
+_TABLES = {"holds": str, "header": _LABELS, "header_rows": int, "after": _LABELS,
+           "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
+           "amounts": {"unit": _UNIT, "kinds": _LABELS},
+           "unit": _UNIT, "kinds": _LABELS,
+           "lines": {"*": Either({"label": _LABELS, "unit": str}, _LABELS)},
+           "unit_cost": {"label": _LABELS, "indicator": _LABELS}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
 SCHEMA: dict[str, Any] = {
     "name": str, "title": str, "document_title": str, "description": str, "record": str, "parser": str,
@@ -40,30 +66,42 @@ SCHEMA: dict[str, Any] = {
     "report": {"measure_label": str, "category_label": str},
     "project_lines": {"name": str, "department": str, "content": str, "tags": _LABELS},
     "detect": [_ANCHOR],
-    "sheets": {"read": _LABELS, "skip": _LABELS, "roles": [{"role": str, "name": _LABELS,
-                                                             "when": _LABELS, "when_any": _LABELS}]},
+    "sheets": {"read": _LABELS, "skip": _LABELS, "group": _LABELS,
+               "roles": [{"role": str, "name": _LABELS, "when": _LABELS, "when_any": _LABELS}]},
     "block": {"start": _LABELS, "end": _LABELS, "fields": {"*": _FIELD}},
     "group_by": str,
     "fields": {"*": _FIELD},
     "table": _TABLE,
-    "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS, "role": str}},
+    "tables": {"*": _TABLES},
+    "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS, "role": str,
+                          "by_year": str, "fiscal_year": str, "at": str}},
     "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "down_marks": _LABELS,
-               "baseline_cumulative": bool},
+               "baseline_cumulative": bool, "qualitative": {"met": _LABELS, "unmet": _LABELS}},
     "direction": {"down_words": _LABELS},
-    "achievement": {"rule": str, "tolerance": float},
-    "grades": {"scale": [{"grade": str, "min": float}]},
+    "achievement": {"rule": str, "tolerance": float, "basis": str, "no_target": _LABELS},
+    "grades": {"scale": [{"grade": str, "min": float, "above": float, "max": float,
+                          "at_most": float}],
+               "no_target": _LABELS},
     "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
     "labels": {"*": _LABELS},
     # the round trip (xlsgen distribute / collect): tags such as 区分 商工 → 商工振興課
     "departments": {"aliases": {"*": str}},
     "distribute": {"text_limit": int, "choices": {"*": _LABELS}, "texts": _LABELS},
 }
+# what a column holds (besides values) and what a further table holds
+COLUMN_HOLDS = ("text", "note")
+TABLE_HOLDS = ("projects", "cost")
 ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),
          "percent": ("fraction", "points"), "split": ("department", "none"),
          "rule": ("ratio", "ratio_inverse_when_down", "progress", "prorated", "none"),
          "next_input": ("first_empty_actual", "none"), "type": ("text", "quantity", "year", "level"),
-         "role": ("baseline", "actual", "target", "achievement", "grade")}
+         "role": ("baseline", "actual", "target", "achievement", "grade"),
+         "reason": ("right", "below"), "by_year": ("rows",), "fiscal_year": ("from_label",),
+         "basis": ("per_year", "final", "per_year_else_final")}
+# what a field holds when it is not a value of the model's own
+FIELD_HOLDS = ("evaluation", "text", "departments", "note")
+GRADE_BOUNDS = ("min", "above", "max", "at_most")
 
 
 class LayoutSpecError(XlsgenError):
@@ -78,10 +116,12 @@ _TAIL = r"(?:[】〕\]]|:)*$"
 
 @dataclass
 class Labels:
-    """Label variants matched against squashed cell text (spaces gone, NFKC)."""
+    """Label variants matched against squashed cell text (spaces gone, NFKC). `regex` is a
+    compiled `re` pattern, or for user regexes a time-limited `xlsgen.patterns.Pattern`
+    with the same methods."""
 
     source: list[str]
-    regex: re.Pattern
+    regex: Any
 
     def match(self, text: str) -> bool:
         return bool(self.regex.search(text))
@@ -93,23 +133,35 @@ class Labels:
 
 def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
     """`["区分", "re:^区\\s*分"]` → one regex. Plain text is squashed and matched whole
-    (mode exact), at the start (start) or anywhere (contains); `re:` entries are regexes."""
+    (mode exact), at the start (start), at the start after a heading's number too
+    (heading: 「２　事業費の推移」) or anywhere (contains); `re:` entries are regexes,
+    run with a time budget (`xlsgen.patterns`): a label list with one is compiled by the
+    `regex` module, one without stays with `re` (its pattern is escaped text)."""
     items = [items] if isinstance(items, str) else list(items or [])
     parts = []
+    user = False
+    simple = True  # xlsgen's own parts (escaped text, decorations) are; user parts are checked
     for it in items:
         it = str(it)
         if it.startswith("re:"):
             body = it[3:]
             try:
-                re.compile(body)
-            except re.error as exc:
-                raise ValueError(f"{where}の正規表現「{body}」が正しくありません（{exc}）") from None
+                simple &= compile_user(body)._fast is not None
+            except PatternError as exc:
+                raise ValueError(f"{where}の{exc}") from None
             parts.append(f"(?:{body})")
+            user = True
         else:
             s = re.escape(squash(it))
             parts.append({"exact": f"{_DECOR}{s}{_TAIL}", "start": f"{_DECOR}{s}",
-                          "contains": s}[mode])
-    return Labels(items, re.compile("|".join(parts) if parts else r"(?!x)x"))
+                          "heading": f"{_DECOR}(?:\\d{{1,2}})?{s}", "contains": s}[mode])
+    pattern = "|".join(parts) if parts else r"(?!x)x"
+    return Labels(items, compile_user(pattern, simple) if user else _compiled(pattern))
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
 
 
 @dataclass
@@ -150,11 +202,13 @@ class Spec:
         items = self.data.get("labels", {}).get(key, default)
         return compile_labels(items, mode, f"labels.{key}")
 
-    def pattern(self, key: str, default: str) -> str:
-        """A `labels:` entry as one regex string (the readers' label patterns)."""
+    def pattern(self, key: str, default: str):
+        """A `labels:` entry as one compiled pattern (the readers' label patterns): the
+        layout's own, time-limited when it holds user regexes (`xlsgen.patterns`), or
+        xlsgen's `default`."""
         if key not in self.data.get("labels", {}):
-            return default
-        return self.labels(key).pattern
+            return _compiled(default)
+        return self.labels(key).regex
 
     def line(self, path: str) -> int | None:
         return self.lines.get(path)
@@ -179,36 +233,41 @@ def _lines(node, path: str, out: dict[str, int], bool_keys: list | None = None) 
             _lines(v, f"{path}[{i}]", out, bool_keys)
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CACHE: dict[tuple[str, int, int], Spec] = {}
+_CACHE: dict[tuple[str, int, int], Spec | LayoutSpecError] = {}
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Load and check one layout file (cached while the file is unchanged); raises
-    LayoutSpecError (file and line)."""
+    """Load and check one layout file (cached while the file is unchanged, a refusal too);
+    raises LayoutSpecError (file and line). The file is input like any other: size,
+    encoding (UTF-8 or Shift_JIS), alias bombs and duplicate keys are checked
+    (`xlsgen.yamlfile`) before anything is built from it."""
     path = Path(path)
     try:
         st = path.stat()
         key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-        if key in _CACHE:
-            return _CACHE[key]
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LayoutSpecError(f"様式ファイルを読めません（{exc}）", str(path)) from None
-    spec = _load(path, text)
-    _CACHE[key] = spec
+    except OSError:
+        key = None
+    hit = _CACHE.get(key) if key else None
+    if isinstance(hit, Spec):
+        return hit
+    if isinstance(hit, LayoutSpecError):  # the same refusal, a fresh exception
+        err = LayoutSpecError.__new__(LayoutSpecError)
+        err.args, err.path = hit.args, hit.path
+        raise err
+    try:
+        data = yamlfile.read_bytes(path, LayoutSpecError, "様式ファイル")
+        spec = _load(path, data)
+    except LayoutSpecError as exc:
+        if key:
+            _CACHE[key] = exc
+        raise
+    if key:
+        _CACHE[key] = spec
     return spec
 
 
-def _load(path: Path, text: str) -> Spec:
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{mark.line + 1}行目: " if mark else ""
-        raise LayoutSpecError(f"{where}YAML の書き方が正しくありません（{getattr(exc, 'problem', exc)}）",
-                              str(path)) from None
+def _load(path: Path, raw: bytes | str) -> Spec:
+    data, node = yamlfile.load(raw, path, LayoutSpecError, what="様式ファイル")
     if not isinstance(data, dict):
         raise LayoutSpecError("1行目: 様式ファイルの中身が「キー: 値」の形ではありません", str(path))
     lines: dict[str, int] = {}
@@ -217,7 +276,7 @@ def _load(path: Path, text: str) -> Spec:
     spec = Spec(data, str(path), lines)
     errors: list[tuple[int, str]] = []
     for line, where, written in bool_keys:
-        value = "true" if yaml.load(written, Loader=_LOADER) else "false"
+        value = "true" if yaml.safe_load(written) else "false"
         errors.append((line, f"キー「{written}」は YAML では {value}（真偽値）と読まれます。"
                              f"{where or '最上位'} の名前にするには \"{written}\" のように引用符で囲んでください"))
     _check(data, SCHEMA, "", lines, errors)
@@ -234,12 +293,31 @@ def _load(path: Path, text: str) -> Spec:
         errors.append((lines.get("record", 1), "table（指標の表）がありません"))
     if data.get("record") == "block" and not (data.get("block") or {}).get("start"):
         errors.append((lines.get("record", 1), "record: block には block.start が必要です"))
+    for i, g in enumerate((data.get("grades") or {}).get("scale") or []):
+        if isinstance(g, dict) and not any(k in g for k in GRADE_BOUNDS):
+            errors.append((lines.get(f"grades.scale[{i}]", 1),
+                           f"grades.scale[{i}]（{g.get('grade', '')}）に範囲（min 以上・above より大きい・"
+                           "max 未満・at_most 以下）がありません"))
     if (data.get("rollforward") or {}).get("supported") and data.get("record", "sheet") != "sheet":
         errors.append((lines.get("rollforward.supported", 1),
                        "rollforward.supported: true は record: sheet（年度が列の表）の様式だけに使えます"))
+    for name, t in (data.get("tables") or {}).items() if isinstance(data.get("tables"), dict) else ():
+        where = lines.get(f"tables.{name}", 1)
+        if not isinstance(t, dict):
+            continue
+        if not t.get("holds"):
+            errors.append((where, f"tables.{name} に holds（projects か cost）がありません"))
+        if not t.get("header"):
+            errors.append((where, f"tables.{name} に header（表の見出し）がありません"))
+        if t.get("holds") == "cost" and not t.get("lines"):
+            errors.append((where, f"tables.{name}（holds: cost）に lines（行の見出し）がありません"))
+        if t.get("holds") == "projects" and "name" not in (t.get("columns") or {}):
+            errors.append((where, f"tables.{name}（holds: projects）に columns.name（事業名の列）がありません"))
     if not errors:
         errors.extend(_check_patterns(data, lines))
         errors.extend(_check_parsers(data, lines))
+    if not errors:
+        errors.extend(_check_anchors(data, lines))
     if errors:
         line, msg = min(errors)
         more = f"（ほか {len(errors) - 1} 件）" if len(errors) > 1 else ""
@@ -249,6 +327,8 @@ def _load(path: Path, text: str) -> Spec:
 
 def _check(value, schema, path: str, lines: dict, errors: list) -> None:
     line = lines.get(path, 1)
+    if isinstance(schema, Either):
+        schema = schema.mapping if isinstance(value, dict) else schema.other
     if schema is _YEAR:
         from xlsgen.wareki import FiscalYear
 
@@ -277,7 +357,7 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
             else:
                 known = "、".join(x for x in schema if x != "*")
                 errors.append((lines.get(sub, line), f"知らないキー「{k}」があります（{path or '最上位'} に書けるキー: {known}）"))
-            allowed = TEXT_ROLES if (k == "role" and path.startswith("text_blocks")) else ENUMS.get(k)
+            allowed = _allowed(k, path, value)
             if allowed and isinstance(v, str) and v not in allowed and schema.get(k) is str \
                     and not (k == "role" and path.startswith("sheets")):  # sheet roles are free
                 errors.append((lines.get(sub, line),
@@ -304,6 +384,22 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
         errors.append((line, f"{path} は{names.get(schema, schema.__name__)}で書いてください"))
 
 
+def _allowed(key: str, path: str, value: dict) -> tuple | None:
+    """The values a key may take where it is: `role` is a text's place in the PDCA cycle in
+    text blocks, fields and text columns (`holds: text`), a value role in other columns;
+    `holds` is what a field, a column or a further table holds."""
+    if key == "role" and (path.startswith(("text_blocks", "fields", "block.fields"))
+                          or value.get("holds") == "text"):
+        return TEXT_ROLES
+    if key == "holds" and path.startswith(("fields", "block.fields")):
+        return FIELD_HOLDS
+    if key == "holds" and ".columns." in f".{path}":
+        return COLUMN_HOLDS
+    if key == "holds" and path.startswith("tables."):
+        return TABLE_HOLDS
+    return ENUMS.get(key)
+
+
 def _check_patterns(data, lines: dict, path: str = "") -> list[tuple[int, str]]:
     """Every `re:` label compiles."""
     out = []
@@ -315,9 +411,45 @@ def _check_patterns(data, lines: dict, path: str = "") -> list[tuple[int, str]]:
             out.extend(_check_patterns(v, lines, f"{path}[{i}]"))
     elif isinstance(data, str) and data.startswith("re:"):
         try:
-            re.compile(data[3:])
-        except re.error as exc:
-            out.append((lines.get(path, 1), f"{path} の正規表現「{data[3:]}」が正しくありません（{exc}）"))
+            p = compile_user(data[3:])
+            empty = p.search("") is not None
+        except PatternError as exc:
+            out.append((lines.get(path, 1), f"{path} の{exc}"))
+            return out
+        if empty:
+            out.append((lines.get(path, 1), f"{path} の正規表現「{data[3:]}」は空の文字列にも当てはまるため、"
+                        "どのセルにも当てはまります（見出しの文字を書いてください）"))
+    return out
+
+
+# unrelated texts a heading never is: an anchor that matches them all matches every cell
+_PROBES = ("あ", "1", "A", "x", "テスト", "合計", "2021", "-", "①", "令和3年度", "備考", "〇〇課", "12.5%", "Total")
+
+
+def _check_anchors(data: dict, lines: dict) -> list[tuple[int, str]]:
+    """Refuse anchors that would match (nearly) any cell: a workbook of another kind would
+    pass for this layout."""
+    out = []
+    for i, a in enumerate(data.get("detect") or []):
+        if not isinstance(a, dict):
+            continue
+        mode = a.get("match", "exact")
+        labels = a.get("labels")
+        items = [labels] if isinstance(labels, str) else list(labels or [])
+        where = lines.get(f"detect[{i}].labels", lines.get(f"detect[{i}]", 1))
+        short = [x for x in items if not str(x).startswith("re:") and len(squash(str(x))) < 2]
+        if short and mode in ("start", "contains"):
+            out.append((where, f"detect[{i}] の見出し「{short[0]}」は短すぎます（match: {mode} では2文字以上"
+                        "にしてください。どのブックにも当てはまってしまいます）"))
+            continue
+        try:
+            labels = compile_labels(items, mode)
+            hits = sum(labels.match(squash(t)) for t in _PROBES)
+        except (ValueError, PatternError):
+            continue  # reported by _check_patterns
+        if hits >= len(_PROBES) - 1:
+            out.append((where, f"detect[{i}] の見出しはどのセルにも当てはまります（{'／'.join(map(str, items[:3]))}）。"
+                        "その様式にしかない見出しの文字を書いてください"))
     return out
 
 

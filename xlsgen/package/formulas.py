@@ -5,8 +5,9 @@ package it already holds.
 `FormulaBook(pkg, skip)` looks like the part of openpyxl's Workbook that
 `xlsgen.audit.inventory.Inventory` uses: `worksheets` (title, `_cells` with `value` and
 `data_type`, `max_row`, `max_column`, sheet-scoped `defined_names`), `defined_names`,
-`sheetnames` and `wb[title]`. Cells are read as openpyxl reads them: a formula cell's value
-is `=` + its text (a shared formula's followers translated from the first cell of the
+`sheetnames` and `wb[title]`. Cells come from the one cell scanner (`xlsgen.read.cells`,
+the roll's own scan of each sheet) and are read as openpyxl reads them: a formula cell's
+value is `=` + its text (a shared formula's followers translated from the first cell of the
 group, an array formula as an ArrayFormula), every `<c>` element is a cell (so a sheet's
 extent is openpyxl's), defined names reserved by Excel (`_xlnm.…`) are left out.
 """
@@ -17,21 +18,11 @@ import re
 from dataclasses import dataclass, field
 
 from xlsgen.package.ooxml import NS_MAIN, Package, parse
-from xlsgen.package.sheet import _CELL, _R, SharedStrings, _value, split_addr
+from xlsgen.read.cells import Cell, SheetScan, cell_value
 
-_F = re.compile(r"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
-_ATTR = re.compile(r'\s(\w+)="([^"]*)"')
-_ENTITY = re.compile(r"&(?:#(x?)([0-9A-Fa-f]+)|(lt|gt|quot|apos|amp));")
-_NAMED = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&"}
-
-
-def _unxml(text: str) -> str:
-    """XML character references and entities decoded (the formula text as a parser gives
-    it; `_xHHHH_` stays as written, as openpyxl leaves it)."""
-    if "&" not in text:
-        return text
-    return _ENTITY.sub(lambda m: _NAMED[m.group(3)] if m.group(3) else
-                       chr(int(m.group(2), 16 if m.group(1) else 10)), text)
+# the `<f>` start tag inside one `<c>` element the scanner located (its attributes only)
+_F_TAG = re.compile(rb"""<(?:[^\s/>:]+:)?f((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*/?>""")
+_ATTR = re.compile(r"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 @dataclass
@@ -69,7 +60,6 @@ class FormulaBook:
         from xlsgen.package.apply import Workbook
 
         wb = Workbook(pkg)
-        sst = wb.sst
         kinds = {t: typ for _, typ, t, _ in pkg.rels(pkg.workbook_part)}
         self.worksheets: list[FormulaSheet] = []
         order: list[str] = []  # every sheet (chartsheets too), for localSheetId
@@ -77,7 +67,8 @@ class FormulaBook:
             order.append(name)
             if not kinds.get(part, "").endswith("/worksheet") or name in skip or part not in pkg.parts:
                 continue
-            self.worksheets.append(_read_sheet(name, pkg.text(part), sst))
+            data, scan = wb.scan(name)
+            self.worksheets.append(_read_sheet(name, data, scan, wb.sst))
         self._by_title = {ws.title: ws for ws in self.worksheets}
         self.defined_names: dict[str, _Name] = {}
         for dn in parse(pkg.parts[pkg.workbook_part]).iter(f"{{{NS_MAIN}}}definedName"):
@@ -97,34 +88,35 @@ class FormulaBook:
         return self._by_title[title]
 
 
-def _read_sheet(title: str, xml: str, sst: SharedStrings) -> FormulaSheet:
+def _f_attrs(data: bytes, c: Cell) -> dict[str, str]:
+    """The attributes of the `<f>` of a formula cell (t="shared" si, t="array" ref …)."""
+    m = _F_TAG.search(data, c.start, c.end) if c.start >= 0 else None
+    if m is None or not m.group(1):
+        return {}
+    return {a.group(1): a.group(2) if a.group(2) is not None else a.group(3)
+            for a in _ATTR.finditer(m.group(1).decode("utf-8"))}
+
+
+def _read_sheet(title: str, data: bytes, scan: SheetScan, sst) -> FormulaSheet:
     from openpyxl.formula.translate import Translator
     from openpyxl.worksheet.formula import ArrayFormula
 
     ws = FormulaSheet(title)
     shared: dict[str, Translator] = {}
-    start = max(xml.find("sheetData"), 0)
-    for m in _CELL.finditer(xml, start):
-        attrs, body = m.group(1), m.group(2)
-        r = _R.search(attrs)
-        if r is None:
+    for c in scan.cells():
+        if c.f is None:
+            ws._cells[(c.row, c.col)] = _Cell(cell_value(c, sst))
             continue
-        addr = r.group(1)
-        row, col = split_addr(addr)
-        f = _F.search(body) if body and "f" in body else None
-        if f is None:
-            ws._cells[(row, col)] = _Cell(_value(attrs, body, sst))
-            continue
-        fattrs = dict(_ATTR.findall(f.group(1)))
-        value = "=" + _unxml(f.group(2) or "")
+        fattrs = _f_attrs(data, c)
+        value = "=" + c.f
         kind = fattrs.get("t")
         if kind == "array":
             value = ArrayFormula(ref=fattrs.get("ref"), text=value)
         elif kind == "shared":
             si = fattrs.get("si")
             if si in shared:
-                value = shared[si].translate_formula(addr)
+                value = shared[si].translate_formula(c.ref)
             elif value != "=":
-                shared[si] = Translator(value, addr)
-        ws._cells[(row, col)] = _Cell(value, "f")
+                shared[si] = Translator(value, c.ref)
+        ws._cells[(c.row, c.col)] = _Cell(value, "f")
     return ws

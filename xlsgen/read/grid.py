@@ -1,7 +1,7 @@
 """A worksheet as a grid of cached values, number formats and merged ranges.
 
 Values and merges come from python-calamine (fast, cached formula results); number formats
-come from one regex pass over the sheet XML plus styles.xml, which is all the reader needs
+come from the cell scanner's pass over the sheet XML (`xlsgen.read.cells`) plus styles.xml, which is all the reader needs
 of styles (units such as 件, and % cells). Every input goes through `safety` first.
 """
 
@@ -18,7 +18,18 @@ from defusedxml import ElementTree as DET
 
 from xlsgen.errors import InputFileError
 from xlsgen.formulas import cell as a1
+from xlsgen.formulas import on_sheet
 from xlsgen.model import XLSGEN_SHEETS
+from xlsgen.patterns import compile_user
+from xlsgen.read.cells import (
+    SharedStrings,
+    SheetXmlError,
+    cell_styles,
+    cell_value,
+    iter_cells,
+    may_hold_formulas,
+    scan_sheet,
+)
 from xlsgen.read.safety import check_workbook_file
 from xlsgen.wareki import normalize_text
 
@@ -30,27 +41,22 @@ _BUILTIN_FORMATS = {
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
-_CELL_TAG = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(/?)>")
 MAX_GRID_CELLS = 4_000_000  # rows × columns from A1 to the farthest cell holding something
 LARGE_SHEET_BYTES = 2 * 1024 * 1024  # a sheet part this large (uncompressed) is read lazily
 HEAD_ROWS = 200  # rows of a large sheet that layout detection looks at
-_ATTR_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
-_ATTR_S = re.compile(rb'\bs="(\d+)"')
 _SPACES = re.compile(r"[\s\u3000]+")
 
 
+# a clerk's numbering ①…⑳ is a decoration, like (1): NFKC would make 「⑤総事業費」 「5総事業費」
+_CIRCLED = {0x2460 + i: f"({i + 1})" for i in range(20)}
+
+
 def squash(text) -> str:
-    """Normalised label text for matching: NFKC, no spaces or line breaks."""
+    """Normalised label text for matching: NFKC, no spaces or line breaks; ①…⑳ become
+    (1)…(20), a numbering label matching passes over."""
     if text is None:
         return ""
-    return _SPACES.sub("", normalize_text(str(text)))
-
-
-def _col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ch - 64)
-    return n - 1
+    return _SPACES.sub("", normalize_text(str(text).translate(_CIRCLED)))
 
 
 @dataclass
@@ -62,6 +68,13 @@ class Grid:
     formats: dict[tuple[int, int], str] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     _labels: list[tuple[int, int, str]] | None = field(default=None, repr=False, compare=False)
+    # set on the second (third …) sheet of a record grouped over several sheets: every
+    # address read from it names its sheet (`'施策1その2'!H8`)
+    ref_sheet: str | None = field(default=None, repr=False, compare=False)
+
+    def qualified(self) -> Grid:
+        """The same sheet, its addresses written with its name (`'Sheet'!A1`)."""
+        return Grid(self.name, self.rows, self.formats, self.merges, self._labels, self.name)
 
     @property
     def n_rows(self) -> int:
@@ -92,9 +105,13 @@ class Grid:
     def fmt(self, r: int, c: int) -> str | None:
         return self.formats.get((r, c))
 
-    @staticmethod
-    def addr(r: int, c: int) -> str:
-        return a1(r, c)
+    def addr(self, r: int, c: int) -> str:
+        return on_sheet(self.ref_sheet, a1(r, c)) if self.ref_sheet else a1(r, c)
+
+    def area(self, r0: int, c0: int, r1: int, c1: int) -> str:
+        """A range (`A5:J9`), qualified like `addr` on a grouped record's other sheet."""
+        rng = f"{a1(r0, c0)}:{a1(r1, c1)}"
+        return on_sheet(self.ref_sheet, rng) if self.ref_sheet else rng
 
     def merge_at(self, r: int, c: int) -> tuple[int, int, int, int] | None:
         for m in self.merges:
@@ -129,13 +146,14 @@ class Grid:
             self._labels = [(r, c, squash(v)) for r, c, v in self.cells() if isinstance(v, str)]
         return self._labels
 
-    def find(self, *patterns: str, rows: range | None = None) -> list[tuple[int, int]]:
-        """Cells whose squashed text matches any regex pattern (search), top-left first."""
-        regs = [re.compile(p) for p in patterns]
+    def find(self, *patterns, rows: range | None = None) -> list[tuple[int, int]]:
+        """Cells whose squashed text matches any pattern (search), top-left first: compiled
+        patterns, or strings, which may come from layout files and run with a time budget."""
+        regs = [p if hasattr(p, "search") else compile_user(p) for p in patterns]
         return [(r, c) for r, c, text in self.labels()
                 if (rows is None or r in rows) and any(rg.search(text) for rg in regs)]
 
-    def first(self, *patterns: str, rows: range | None = None) -> tuple[int, int] | None:
+    def first(self, *patterns, rows: range | None = None) -> tuple[int, int] | None:
         found = self.find(*patterns, rows=rows)
         return found[0] if found else None
 
@@ -265,9 +283,9 @@ class WorkbookGrids:
 
     def _head(self, name: str) -> Grid:
         """The first HEAD_ROWS rows of a large sheet, values only, from the start of its XML
-        (the rest of the part is never decompressed)."""
-        from xlsgen.package.sheet import SharedStrings, read_cells, split_addr
-
+        (the rest of the part is never decompressed): the XML up to the end of row
+        HEAD_ROWS, closed where it was cut, read by the cell scanner. A start that does not
+        read that way (a comment or CDATA cut open) gives the whole sheet."""
         self._report(name)
         chunks, ends = [], 0
         with self._zip.open(self._parts[name]) as fh:
@@ -276,24 +294,31 @@ class WorkbookGrids:
                 if not chunk:
                     break
                 chunks.append(chunk)
-                ends += chunk.count(b"row>")  # </row> and </x:row>
+                ends += chunk.count(b"row>")  # </row>, </x:row> (and <row>: read on)
         data = b"".join(chunks)
-        cut = data.rfind(b"row>")
-        text = data[: cut + 4 if cut >= 0 else 0].decode("utf-8", "replace")
+        head = _closed_head(data)
+        if head is None:
+            return self._full(name)
         part = self._shared_strings_part()
-        with (self._zip.open(part) if part and part in self._zip.NameToInfo else _empty()) as sst:
-            # streamed: the table is decompressed only as far as the strings on top need
-            cells = read_cells(text, SharedStrings(stream=sst), lambda _s: "General")
-        rows: list[list] = []
-        for addr, (value, _fmt) in cells.items():
-            r, c = split_addr(addr)
-            if r > HEAD_ROWS or value is None:
-                continue
-            while len(rows) < r:
-                rows.append([])
-            row = rows[r - 1]
-            row.extend([""] * (c - len(row)))
-            row[c - 1] = value
+        try:
+            with (self._zip.open(part) if part and part in self._zip.NameToInfo else _empty()) as fh:
+                # streamed: the table is decompressed only as far as the strings on top need
+                sst = SharedStrings(stream=fh)
+                rows: list[list] = []
+                for c in scan_sheet(head).cells():
+                    if c.row > HEAD_ROWS:
+                        continue
+                    value = cell_value(c, sst)
+                    if value is None or value == "":
+                        continue
+                    while len(rows) < c.row:
+                        rows.append([])
+                    row = rows[c.row - 1]
+                    if len(row) < c.col:
+                        row.extend([""] * (c.col - len(row)))
+                    row[c.col - 1] = value
+        except SheetXmlError:
+            return self._full(name)  # the full read names what is wrong
         return Grid(name, rows)
 
     def _shared_strings_part(self) -> str | None:
@@ -329,9 +354,10 @@ class WorkbookGrids:
         return sheet_parts(self._zip)
 
     def _formats(self, name: str) -> dict[tuple[int, int], str]:
-        """Number formats per cell, from one regex pass over the sheet XML; the same pass
-        finds the farthest cell holding something (the `<dimension>` may lie) and refuses
-        a sheet whose grid from A1 to it exceeds MAX_GRID_CELLS, before any allocation."""
+        """Number formats per cell, from one pass of the cell scanner over the sheet XML
+        (`xlsgen.read.cells`); the same pass finds the farthest cell holding something (the
+        `<dimension>` may lie) and refuses a sheet whose grid from A1 to it exceeds
+        MAX_GRID_CELLS, before any allocation."""
         part = self._parts.get(name)
         if not part:
             return {}
@@ -339,40 +365,30 @@ class WorkbookGrids:
             xml = self._zip.read(part)
         except KeyError:
             return {}
+        try:
+            cells = cell_styles(xml)
+        except SheetXmlError as exc:
+            raise InputFileError(f"シート「{name}」を読めません（{exc}）", str(self.path)) from None
         out = {}
         far_row = far_col = 0
-        for m in _CELL_TAG.finditer(xml):
-            attrs = m.group(1)
-            r = _ATTR_R.search(attrs)
-            if r is None:
-                continue
-            row, col = int(r.group(2)), _col_index(r.group(1)) + 1
-            if not m.group(2):  # <c …>…</c>: may hold a value
-                far_row, far_col = max(far_row, row), max(far_col, col)
-            s = _ATTR_S.search(attrs)
-            if not s or not self._xf_formats:
-                continue
-            idx = int(s.group(1))
-            if idx >= len(self._xf_formats) or self._xf_formats[idx] == "General":
-                continue
-            out[(row - 1, col - 1)] = self._xf_formats[idx]
+        formats, n = self._xf_formats, len(self._xf_formats)
+        for row, col, s, held in cells:
+            if held:
+                if row > far_row:
+                    far_row = row
+                if col > far_col:
+                    far_col = col
+            if s and s < n and formats[s] != "General":
+                out[(row - 1, col - 1)] = formats[s]
         if far_row * far_col > MAX_GRID_CELLS:
-            far = self._farthest(xml, far_row, far_col)
+            far = next(a1(r - 1, c - 1) for r, c, _, held in cells
+                       if held and (r == far_row or c == far_col))
             raise InputFileError(
                 f"シート「{name}」の {far} に値があり、読み取る範囲（{far_row:,} 行 × {far_col:,} 列）が"
                 f"上限（{MAX_GRID_CELLS:,} セル）を超えます。離れたセルの値を削除して保存し直してください",
                 str(self.path))
         return out
 
-    @staticmethod
-    def _farthest(xml: bytes, far_row: int, far_col: int) -> str:
-        """The cell that makes the extent large: the last row's or last column's cell."""
-        for m in _CELL_TAG.finditer(xml):
-            r = _ATTR_R.search(m.group(1))
-            if r and not m.group(2) and (int(r.group(2)) == far_row or
-                                          _col_index(r.group(1)) + 1 == far_col):
-                far = r.group(1).decode() + r.group(2).decode()
-        return far
 
 
 def _empty():
@@ -381,9 +397,24 @@ def _empty():
     return io.BytesIO(b"")
 
 
-_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)>(.*?)</(?:\w+:)?c>", re.S)
-_HAS_F = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_ROW_END = re.compile(rb"</(?:[^\s/>:]+:)?row\s*>|<(?:[^\s/>:]+:)?row\b[^<>]*/>")
+_OPEN = re.compile(rb"<((?:[^\s/>:!?]+:)?)(worksheet|sheetData)\b")
+
+
+def _closed_head(data: bytes) -> bytes | None:
+    """The start of a sheet part up to its last complete row, with its `sheetData` and
+    root element closed again (a well-formed part of the rows it holds), or None when the
+    start holds no sheetData."""
+    opened = {m.group(2): m.group(1) for m in _OPEN.finditer(data[: 1 << 20])}
+    if b"worksheet" not in opened or b"sheetData" not in opened:
+        return None
+    cut = None
+    for m in _ROW_END.finditer(data):
+        cut = m
+    if cut is None:
+        return None
+    return (data[: cut.end()] + b"</" + opened[b"sheetData"] + b"sheetData></" +
+            opened[b"worksheet"] + b"worksheet>")
 
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -416,24 +447,19 @@ def sheet_xml(zf: zipfile.ZipFile, sheets=None):
 
 
 def uncached_formulas(path: str | Path, sheets=None) -> dict[str, set[str]]:
-    """Formula cells without a saved result (no `<v>`, or an empty one) by sheet name, as
-    A1 addresses: the book was written by a program and never calculated, so every reader
-    sees those cells empty. `sheets`: only these sheets are opened."""
+    """Formula cells without a saved result by sheet name, as A1 addresses: the book was
+    written by a program and never calculated, so every reader sees those cells empty.
+    A saved empty text (`t="str"`, the formula returned "") is a result (`Cell.calculated`).
+    `sheets`: only these sheets are opened."""
     out: dict[str, set[str]] = {}
     with zipfile.ZipFile(path) as zf:
         for name, xml in sheet_xml(zf, sheets):
-            if not _HAS_F.search(xml):
+            if not may_hold_formulas(xml):
                 continue
-            cells = set()
-            for m in _FORMULA_CELL.finditer(xml):
-                body = m.group(2)
-                if not _HAS_F.search(body):
-                    continue
-                v = _V.search(body)
-                if v is None or not v.group(1).strip():
-                    r = _ATTR_R.search(m.group(1))
-                    if r:
-                        cells.add((r.group(1) + r.group(2)).decode())
+            try:
+                cells = {c.ref for c in iter_cells(xml) if c.f is not None and not c.calculated}
+            except SheetXmlError:
+                continue  # the grid reports a broken sheet by name
             if cells:
                 out[name] = cells
     return out
