@@ -272,6 +272,7 @@ def test_a_wrong_master_is_refused_and_says_why(web, client, distributed, tmp_pa
     j = drop(client, j["id"], [(fill(forms["農林課"], tmp_path / "f" / forms["農林課"].name, farm, jst(20)), None)])
     col = j["collection"]
     assert col["state"] == "failed" and "配布後に変更されています" in col["message"] and kpi.where in col["message"]
+    assert "新しい照会を始め" in col["message"]  # what to do, in the page's words
     assert col.get("result") is None and client.get(f"/download/round/{j['id']}/merged").status_code == 404
     # forms of another book are not taken, with the reason
     from layout_workbooks import write_kpi_blocks

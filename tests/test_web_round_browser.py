@@ -197,6 +197,13 @@ def test_browser_round_trip(browser, server, tmp_path):
     assert browser.current_url.endswith(f"#round={round_id}")
     _wait(lambda: _status_rows(browser).get("農林課", [""])[0] == "提出", 60, "the round after reload")
     assert browser.find_element(By.ID, "tab-round").get_attribute("aria-selected") == "true"
+    # another tab, then back: the round again
+    browser.find_element(By.ID, "tab-books").click()
+    assert not browser.find_element(By.ID, "round").is_displayed()
+    browser.back()
+    _wait(lambda: browser.current_url.endswith(f"#round={round_id}"), 30, "back")
+    _wait(lambda: browser.find_element(By.ID, "round").is_displayed()
+          and _status_rows(browser).get("農林課", [""])[0] == "提出", 30, "the round after back")
 
     # 3. the merged master and its diff
     result = browser.find_element(By.CSS_SELECTOR, ".step-result")
@@ -229,3 +236,63 @@ def test_browser_round_trip(browser, server, tmp_path):
         _no_sideways_scroll(browser, "the 照会と回収 tab at 200%")
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def _master_with_a_lowered_target(tmp_path):
+    """The R4 edition of the book, with one target lowered by hand (as a clerk might when
+    making the edition); returns (master, KPI name)."""
+    from xlsgen import app as A
+    from xlsgen.model import Edit, Plan
+    from xlsgen.package import Package, apply_plan
+
+    rolled = tmp_path / "rolled" / "ojiya_進行管理シート_R4.xlsx"
+    rolled.parent.mkdir()
+    A.rollforward_file(OJIYA, "R4", rolled)
+    book = read_book(rolled)
+    m, k = next((m, k) for m in book.measures for k in m.kpis
+                if k.target is not None and isinstance(k.target.value, (int, float)) and k.target.value > 10
+                and k.target.cell and k.direction.value != "down")
+    pkg = Package(rolled)
+    apply_plan(pkg, Plan(edits=[Edit(k.sheet or m.sheet, k.target.cell, k.target.value / 2, "目標を下げた")]))
+    master = tmp_path / "ojiya_進行管理シート_R4.xlsx"
+    pkg.write(master)
+    return master, k.name
+
+
+def test_browser_compared_with_last_years_book_a_lowered_target_is_called_out(browser, server, tmp_path):
+    from selenium.webdriver.support.ui import Select
+
+    By = _by()
+    base, token = server
+    master, kpi = _master_with_a_lowered_target(tmp_path)
+    browser.get(f"{base}/?token={token}#round")
+    _wait(lambda: browser.find_element(By.ID, "round").is_displayed(), 30, "the tab from the address")
+    browser.find_element(By.CSS_SELECTOR, "input#master-input").send_keys(str(master))
+    same = _wait(lambda: [b for b in browser.find_elements(By.CSS_SELECTOR, ".choices button")
+                          if b.text == "令和4年度版のまま照会する"], 120, "the edition buttons")[0]
+    assert "primary" in same.get_attribute("class")  # an edition still to be filled
+    same.click()
+    link = _wait(lambda: [a for a in browser.find_elements(By.CSS_SELECTOR, "a.forms-zip") if a.is_displayed()],
+                 120, "the forms zip")[0]
+    bundle = _download(browser, link, ".zip")
+    zipfile.ZipFile(bundle).extractall(tmp_path / "zip")
+    form = next((tmp_path / "zip" / "各課に送る様式").glob("商工振興課_*.xlsx"))
+    back = fill(form, tmp_path / "back" / form.name, _answers(form), jst(20))
+    browser.find_element(By.CSS_SELECTOR, "input.forms-input").send_keys(str(back))
+    _collected(browser, 1)
+    result = browser.find_element(By.CSS_SELECTOR, ".step-result")
+    assert not result.find_element(By.CSS_SELECTOR, ".flagged").is_displayed()
+    assert "配ったときのマスターと比べています" in result.find_element(By.CSS_SELECTOR, ".compare-line").text
+    # last year's book to compare with: the lowered target is called out above the list
+    result.find_element(By.CSS_SELECTOR, "input.base-input").send_keys(str(OJIYA))
+    callout = _wait(lambda: [c for c in browser.find_elements(By.CSS_SELECTOR, ".step-result .flagged") if c.is_displayed()],
+                    120, "the callout")[0]
+    lowered = [li.text for li in callout.find_elements(By.CSS_SELECTOR, "li.lowered")]
+    assert any(t.startswith("【目標の引き下げ】") and kpi in t for t in lowered), lowered
+    title = browser.find_element(By.CSS_SELECTOR, ".step-result .diff-title").text
+    assert title.startswith(f"変更点: {OJIYA.name}（令和3年度版）→ ")
+    Select(browser.find_element(By.CSS_SELECTOR, ".diff-kind")).select_by_visible_text("監査の注意だけ")
+    rows = browser.find_elements(By.CSS_SELECTOR, ".diff-table tbody tr")
+    assert rows and all("【目標" in r.text or "【基準値" in r.text for r in rows)
+    _shot(browser, "serve_round_4_lowered.png", browser.find_element(By.CSS_SELECTOR, ".step-result"))
+    _axe(browser, "the diff with a lowered target called out")

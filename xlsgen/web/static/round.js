@@ -470,6 +470,9 @@
     const res = await request("POST", `/api/rounds/${state.id}/distribute`, body);
     if (res.data.error) { text($(".master-error", root), res.data.error); return; }
     render(res.data);
+    const heading = $(".step-master h2", root);  // the pressed button goes away: keep the focus in the step
+    heading.tabIndex = -1;
+    heading.focus();
     announce("照会様式を作っています");
   }
 
@@ -536,7 +539,9 @@
     const root = $(".round", view);
     if (root && state.data && state.data.info) sendForms(files);
     else if (!root) sendMaster(files);
-    else text($("#round-note"), "ブックの読み取りが終わってから様式を送ってください");
+    else if (state.data && state.data.read && ["failed", "cancelled"].includes(state.data.read.state)) {
+      text($("#round-note"), "このブックは読み取れなかったため、様式を回収できません。「新しい照会を始める」から回収先のブックを送ってください");
+    } else text($("#round-note"), "ブックの読み取りが終わってから様式を送ってください");
   }
 
   $("#choose-master").addEventListener("click", () => $("#master-input").click());
