@@ -105,6 +105,7 @@ class Round:
     drops: int = 0
     collections: int = 0
     again: bool = False  # forms arrived while a collection ran: collect once more after it
+    working: bool = False  # a worker is on this round (one step of a round at a time)
     # the book the result is compared with, when the clerk sends one (last year's edition)
     base_name: str | None = None
     base_path: Path | None = None
@@ -168,7 +169,7 @@ class RoundStore:
         self.cv = jobs.cv
         self.rounds: dict[str, Round] = {}
         self.queue: collections.deque[tuple[str, str, int | None]] = collections.deque()
-        self.thread: threading.Thread | None = None
+        self.threads: list[threading.Thread] = []
         jobs.extra_stored = self.stored_bytes  # one disk budget for both tabs
 
     # --- rounds --------------------------------------------------------------------
@@ -389,9 +390,10 @@ class RoundStore:
                 return
             rnd.collection = Step("collect", progress=describe("wait"), result=_keep_result(current))
         self.queue.append(item)
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._work, name="xlsgen-rounds", daemon=True)
-            self.thread.start()
+        while len(self.threads) < self.jobs.workers:  # as many at once as books (2 when shared)
+            t = threading.Thread(target=self._work, name="xlsgen-rounds", daemon=True)
+            self.threads.append(t)
+            t.start()
         self.cv.notify_all()
 
     def _next(self):
@@ -402,9 +404,12 @@ class RoundStore:
                     if rnd is None or rnd.status != "active":
                         del self.queue[n]
                         break
+                    if rnd.working:
+                        continue
                     if action == "collect" and any(q[0] == rid and q[1] in ("check", "base") for q in self.queue):
                         continue  # the forms of the drop first, then one collection of them all
                     del self.queue[n]
+                    rnd.working = True
                     return rnd, action, index
                 else:
                     self.cv.wait()
@@ -434,6 +439,7 @@ class RoundStore:
                         self._end(step, "failed", f"予期しない問題が発生しました（{type(exc).__name__}）")
             finally:
                 with self.cv:
+                    rnd.working = False
                     if rnd.status != "active" and not rnd.busy:
                         shutil.rmtree(rnd.folder, ignore_errors=True)
                     self.cv.notify_all()
