@@ -197,7 +197,12 @@ class RoundStore:
             rnd = self.rounds[rid] = Round(rid, owner, time.time(), folder, name)
         (folder / "master").mkdir(mode=0o700)
         rnd.master_path = folder / "master" / f"input{_suffix(name)}"
-        save(rnd.master_path)
+        try:
+            save(rnd.master_path)
+        except BaseException:
+            with self.cv:
+                self._remove(rnd, "ブックを受け取れませんでした")
+            raise
         rnd.master_size = rnd.master_path.stat().st_size
         with self.cv:
             why = self._too_much(rnd.master_size, rnd.master_path)
@@ -299,7 +304,12 @@ class RoundStore:
         folder = rnd.folder / "forms" / str(f.index)
         folder.mkdir(parents=True, mode=0o700, exist_ok=True)
         f.path = folder / f"input{_suffix(name)}"
-        save(f.path)
+        try:
+            save(f.path)
+        except BaseException:
+            with self.cv:
+                self._form_end(f, "refused", "ファイルを受け取れませんでした。もう一度送ってください")
+            raise
         f.size, f.received = f.path.stat().st_size, time.time()
         with self.cv:
             if rnd.status != "active":

@@ -6,7 +6,6 @@
 "use strict";
 
 (() => {
-  const FORM_DONE = ["received", "refused", "duplicate", "cancelled"];
   const state = { id: null, data: null, timer: null, sending: 0, open: new Set(), shown: {} };
   const view = $("#round-view");
 
@@ -212,7 +211,9 @@
     text($(".collect-hint", card), `回収先: ${data.collect_into}。1ファイル ${MAX_MB} MB まで、何ファイルでも、届いた順に何回でも送れます。`
       + "同じ課の様式がもう一度届いたときは、後から保存された方に差し替えます。送るたびに、受け取ったすべての様式でマスターを作り直します。");
     const col = data.collection;
-    const inFlight = data.forms.filter((f) => !FORM_DONE.includes(f.state)).length;
+    // forms on their way: those the server is checking, and those this page is still sending
+    const inFlight = data.forms.filter((f) => ["queued", "checking"].includes(f.state)
+      || (f.state === "pending" && state.sending > 0)).length;
     const box = $(".collect-progress", card);
     const busy = col && ["queued", "running"].includes(col.state);
     if (inFlight && !busy) {
