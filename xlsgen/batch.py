@@ -10,6 +10,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -126,6 +127,7 @@ def _child(conn, path, out_dir, options) -> None:
     worker with both signals blocked; they are let through once the handlers are in."""
     signal.signal(signal.SIGTERM, _interrupt_once)
     signal.signal(signal.SIGINT, _interrupt_once)
+    sys.unraisablehook = _unraisable
     try:
         try:
             _set_mask(signal.SIG_UNBLOCK, _STOP)
@@ -151,11 +153,60 @@ _STOPPED = [False]
 def _interrupt_once(signum, frame):
     """Raise KeyboardInterrupt for the first signal only; the handler stays installed and
     does nothing afterwards (switching to SIG_IGN here would race with a signal already on
-    its way, and Python reports that race as an OSError at a random line)."""
+    its way, and Python reports that race as an OSError at a random line). A signal that
+    comes while a finalizer runs (a ZipFile collected just then) or while an unraisable
+    exception is reported would be lost there and printed as "Exception ignored": it is
+    taken again a moment later (SIGALRM), outside."""
     if _STOPPED[0]:
         return
+    if _REPORTING[0] or (_in_finalizer(frame) and hasattr(signal, "setitimer")):
+        _DEFERRED[:] = _DEFERRED or [signum]
+        if not _REPORTING[0]:
+            _retry_soon()
+        return
     _STOPPED[0] = True
+    _DEFERRED.clear()
     raise KeyboardInterrupt(signum)
+
+
+_REPORTING = [False]
+_DEFERRED: list = []
+
+
+def _in_finalizer(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _retry_soon() -> None:
+    signal.signal(signal.SIGALRM, _retry)
+    signal.setitimer(signal.ITIMER_REAL, 0.01)
+
+
+def _retry(_signum, frame) -> None:
+    if _DEFERRED and not _STOPPED[0]:
+        _interrupt_once(_DEFERRED.pop(), frame)
+
+
+def _unraisable(unraisable) -> None:
+    """A worker's `sys.unraisablehook`: an interrupt raised where Python cannot raise it is
+    taken again outside, never printed; anything else is reported as usual, with signals
+    held until it is."""
+    _REPORTING[0] = True
+    try:
+        exc = unraisable.exc_value
+        if isinstance(exc, KeyboardInterrupt):
+            _STOPPED[0] = False
+            _DEFERRED[:] = [exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT]
+        else:
+            sys.__unraisablehook__(unraisable)
+    finally:
+        _REPORTING[0] = False
+    if _DEFERRED and not _STOPPED[0] and hasattr(signal, "setitimer"):
+        _retry_soon()
 
 
 def _raise_interrupt(signum, frame):

@@ -316,6 +316,8 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to, force, layout, layout
     """
     from xlsgen import app
 
+    _quiet_shutdown()
+
     def progress(stream, length):
         return click.progressbar(stream, length=length, label="処理中", file=sys.stderr)
 
@@ -337,6 +339,21 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to, force, layout, layout
                f"{s['seconds']:.1f} 秒、対象外 {len(s['skipped'])}。検証結果: {s['summary']}")
     if s["failed"]:
         sys.exit(1)
+
+
+_QUIET = []
+
+
+def _quiet_shutdown() -> None:
+    """Once the process is shutting down, Ctrl-C and SIGTERM change nothing: they are
+    ignored from the exit handlers on (Python restores the default action for its own
+    handlers while it finalizes, so a signal then would end a finished run by the signal)."""
+    import atexit
+    import signal
+
+    if not _QUIET:
+        _QUIET.append(True)
+        atexit.register(lambda: [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)])
 
 
 @cli.command()
