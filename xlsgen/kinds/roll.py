@@ -1,5 +1,6 @@
 """Helpers the kinds' roll-forward planners share: era labels of a year, A1 pieces, the
-values a snapshot holds. Pure (no I/O)."""
+values a snapshot holds, input cells, text blocks moved to history, year tables
+(`Measure.tables`) and amounts archived to 過年度実績. Pure (no I/O)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from typing import Any
 
 from xlsgen.errors import XlsgenError
 from xlsgen.formulas import col_index, col_letters
-from xlsgen.model import Book, Quantity
-from xlsgen.wareki import FiscalYear
+from xlsgen.model import CHECK_HISTORY_SHEET, PAST_YEARS_SHEET, Book, Edit, Figure, Finding, Measure, \
+    Plan, Quantity, Severity
+from xlsgen.wareki import FiscalYear, find_years
 
 _YEAR_TOKEN = re.compile(r"(平成|令和|昭和|[HRShrs])\s*(元|[0-9０-９]{1,2})(?=\s*年)")
+# a year written without 年 (`R4`, `H30`) when the text has no `…年` one
+_BARE_YEAR = re.compile(r"(?<![A-Za-z])(平成|令和|昭和|[HRS])\s*(元|[0-9０-９]{1,2})(?![0-9０-９])")
 
 
 def _token(fy: int, kanji: bool) -> str:
@@ -26,7 +30,7 @@ def year_label_like(text: str, fy: int) -> str:
 
     `R2年度\\n(実績値)` → `R3年度\\n(実績値)`; `【Check】令和2年度実績…` → `…令和3年度実績…`.
     """
-    m = _YEAR_TOKEN.search(text)
+    m = _YEAR_TOKEN.search(text) or _BARE_YEAR.search(text)
     if m is None:
         short = FiscalYear(fy).short
         return f"{short}年度\n{text}" if text else f"{short}年度"
@@ -86,3 +90,297 @@ def not_supported(book: Book, what: str) -> XlsgenError:
     """The refusal of a kind that has no planner yet."""
     return XlsgenError(f"様式「{book.layout_title or book.layout}」（{what}）の繰り越しにはまだ対応していません",
                        book.path)
+
+
+# --- input cells -------------------------------------------------------------------------
+
+GENERAL = "General"
+
+
+def formula_cells(cells: dict) -> frozenset:
+    """The formula cells of one sheet of a snapshot (the package layer records them in
+    `.formulas`): a roll never plans over the city's own formulas."""
+    return getattr(cells, "formulas", None) or frozenset()
+
+
+def like_format(cells: dict, addrs) -> str | None:
+    """The first number format other than General among `addrs` (earlier cells of a row or
+    column: what the new input cell should look like)."""
+    for a in addrs:
+        f = cells.get(a, (None, GENERAL))[1] if a else None
+        if f and f != GENERAL:
+            return f
+    return None
+
+
+def wants_input(value: Any, q: Quantity | None = None) -> bool:
+    """A cell the clerk still has to fill: empty, or a status such as 集計中."""
+    return value in (None, "") or bool(q is not None and q.status)
+
+
+def input_edit(sheet: str, addr: str, cells: dict, like, reason: str,
+               q: Quantity | None = None) -> Edit | None:
+    """The cell `addr` as an input cell: its value kept, shaded when it is still to be filled,
+    and given the number format of the cells `like` (the previous year's) when it has none.
+    None for a formula cell (the city's own formula is left as it is)."""
+    if addr in formula_cells(cells):
+        return None
+    v, f = raw(cells, addr)
+    shade = wants_input(v, q)
+    fmt = like_format(cells, like) if shade and (f or GENERAL) == GENERAL else None
+    return Edit(sheet, addr, v, reason, number_format=fmt, shade=shade)
+
+
+def dedupe(plan: Plan) -> Plan:
+    """The plan without repeated edits (measures sharing one table or one text block)."""
+    seen, out = set(), []
+    for e in plan.edits:
+        key = (e.sheet, e.cell, repr(e.value), e.reason, e.number_format, e.shade, e.comment, e.unshade_like)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    plan.edits = out
+    return plan
+
+
+def plan_actual_inputs(plan: Plan, book: Book, m: Measure, cells: dict, reported: int,
+                       kpis=None, moved=lambda a: a) -> None:
+    """Each KPI's actual cell of `reported` becomes an input cell (value kept, shaded while
+    empty, the number format of its earlier actuals); the previous year's actual, once an
+    input cell, loses its shading when filled and is warned about when still empty. The
+    city's own 達成率 / 評価 cells are not touched. `moved(addr)`: the cell's address after
+    the columns the plan inserts."""
+    short = FiscalYear(reported).short
+    for k in kpis if kpis is not None else m.kpis:
+        q = k.actual(reported)
+        earlier = sorted((a for a in k.actuals if a.cell and a.fiscal_year and a.fiscal_year < reported),
+                         key=lambda a: -a.fiscal_year)
+        e = input_edit(m.sheet, q.cell, cells, [a.cell for a in earlier],
+                       f"{short}年度の実績値の入力欄（指標「{k.name}」）", q) if q is not None and q.cell else None
+        if e is not None:
+            plan.edits.append(Edit(e.sheet, moved(e.cell), e.value, e.reason, e.number_format, e.shade))
+        for t in k.texts:  # the year's own text (実績の説明): written with the value
+            if t.fiscal_year == reported and t.cell and t.cell not in formula_cells(cells):
+                v = raw(cells, t.cell)[0]
+                plan.edits.append(Edit(m.sheet, moved(t.cell), v, f"{short}年度の{t.label or '説明'}の入力欄"
+                                       f"（指標「{k.name}」）", shade=v in (None, "")))
+        if not earlier:
+            continue
+        p = earlier[0]
+        if (p.is_empty and not p.is_none_mark) or p.status:
+            plan.findings.append(Finding(
+                Severity.WARNING, "missing-actual",
+                f"{FiscalYear(p.fiscal_year).short}年度の実績値が"
+                f"{'「' + p.status + '」のままです' if p.status else '空です'}（指標「{k.name}」）",
+                book.path, m.sheet, moved(p.cell)))
+            e = input_edit(m.sheet, p.cell, cells, [a.cell for a in earlier[1:]],
+                           f"{FiscalYear(p.fiscal_year).short}年度の実績値（未入力）の入力欄（指標「{k.name}」）", p)
+            if e is not None:  # the cell the warning asks for is an input cell too
+                plan.edits.append(Edit(e.sheet, moved(e.cell), e.value, e.reason, e.number_format, e.shade))
+        elif len(earlier) > 1 and p.cell not in formula_cells(cells):
+            plan.edits.append(Edit(
+                m.sheet, moved(p.cell), raw(cells, p.cell)[0],
+                f"{FiscalYear(p.fiscal_year).short}年度の実績値は入力済みのため入力欄の網掛けを外しました",
+                unshade_like=moved(earlier[1].cell)))
+
+
+def relabel_like(plan: Plan, sheet: str, cells: dict, rows, col: str, prev_col: str, fy: int,
+                 reason: str, moved=lambda a: a) -> None:
+    """Header cells of column `col` in `rows` that read differently from the same rows of
+    the previous year's column `prev_col` are rewritten like them (`R3年度\n(見込値)` →
+    `R3年度\n(実績値)`, `予算額` → `決算額`). Only cells holding a header are rewritten."""
+    for r in rows:
+        like, own = raw(cells, f"{prev_col}{r}")[0], raw(cells, f"{col}{r}")[0]
+        if not isinstance(like, str) or not isinstance(own, str) or not like.strip():
+            continue
+        want = year_label_like(like, fy) if find_years(like) else like
+        if want != own:
+            plan.edits.append(Edit(sheet, moved(f"{col}{r}"), want, reason))
+
+
+def plan_title_year(plan: Plan, book: Book, m: Measure, cells: dict, to: int,
+                    done: set | None = None) -> None:
+    """A title that names the edition's year (`令和4年度　施策の進捗評価シート`) names the new one."""
+    addr = m.cells.get("title")
+    done = set() if done is None else done
+    if not addr or (m.sheet, addr) in done or book.fiscal_year is None:
+        return
+    text = raw(cells, addr)[0]
+    if isinstance(text, str) and any(fy.year == book.fiscal_year for fy, _ in find_years(text)[:1]):
+        done.add((m.sheet, addr))
+        plan.edits.append(Edit(m.sheet, addr, year_label_like(text, to),
+                               f"表題の年度を{FiscalYear(to).kanji}版に"))
+
+
+# --- text blocks moved to 前年度評価 -----------------------------------------------------
+
+TEXT_HISTORY_HEADERS = ("年度版", "シート", "番号", "名称", "欄", "前年度の内容", "元のセル")
+TEXT_HISTORY_WIDTHS = (9, 10, 6, 18, 14, 52, 10)
+
+
+def plan_text_history(plan: Plan, book: Book, m: Measure, cells: dict, to: int,
+                      moved=lambda a: a, done: set | None = None, name: str | None = None) -> None:
+    """The text blocks the layout names in `rollforward.history` are emptied (the first cell
+    of each shaded for the new text) and their old text goes to `前年度評価`, one row per
+    block, with the cells it came from. The old text of the last block (今後の方針: what this
+    year is checked against) is also shown as a note on the first block's cell."""
+    keys = book.rollforward.get("history") or []
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    edition = FiscalYear(to - 1).short + "年度版"
+    formulas = formula_cells(cells)
+    found = []
+    for key in keys:
+        rng = m.cells.get(f"{key}_block")
+        if rng:
+            a, b = rng.split(":")
+            (c1, r1), (c2, r2) = split_cell(a), split_cell(b)
+            addrs = [x for x in block_cells(cells, range(r1, r2 + 1), range(col_index(c1), col_index(c2) + 1))
+                     if x not in formulas]
+        else:
+            home = m.cells.get(key)
+            addrs = [home] if home and raw(cells, home)[0] not in (None, "") and home not in formulas else []
+        home = addrs[0] if addrs else m.cells.get(key)
+        if home is None or (done is not None and (m.sheet, home) in done):
+            continue
+        if done is not None:
+            done.add((m.sheet, home))
+        texts = m.texts_of(key)
+        label = next((t.label for t in texts if t.label), None) or key
+        found.append((key, label, home, addrs, "\n".join(str(cells[a][0]) for a in addrs)))
+    if not found:
+        return
+    name = name if name is not None else (m.measure.name if m.measure else (m.title or ""))
+    for key, label, home, addrs, text in found:
+        plan.history.setdefault(CHECK_HISTORY_SHEET, []).append(
+            (edition, m.sheet, m.number or "", name, label, text, ",".join(addrs)))
+    last = found[-1]
+    for i, (key, label, home, addrs, _) in enumerate(found):
+        for addr in addrs or [home]:
+            comment = None
+            if i == 0 and addr == home and len(found) > 1 and last[4]:
+                comment = f"前年度（{edition}）の{last[1]}:\n{last[4]}"
+            plan.edits.append(Edit(m.sheet, moved(addr), None,
+                                   f"{FiscalYear(to).short}年度版の評価欄を空けました（前の文は「{CHECK_HISTORY_SHEET}」シートへ）",
+                                   shade=addr == home, comment=comment))
+    plan.history_headers.setdefault(CHECK_HISTORY_SHEET, (TEXT_HISTORY_HEADERS, TEXT_HISTORY_WIDTHS))
+
+
+# --- amounts archived to 過年度実績 ------------------------------------------------------
+
+PAST_HEADERS = ("年度版", "シート", "名称", "項目", "年度", "区分", "値", "元のセル")
+PAST_WIDTHS = (9, 10, 18, 26, 11, 9, 12, 9)
+
+
+def figure(cells: dict, addr: str | None) -> Any:
+    """A cell's value for a list sheet: a number as a Figure with its number format."""
+    v, f = raw(cells, addr)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return v
+    return Figure(v, f if f and f != GENERAL else "#,##0")
+
+
+def archive(plan: Plan, m: Measure, cells: dict, to: int, what: str, addr: str,
+            fiscal_year: int | None, kind: str | None) -> None:
+    """One cell's old value to `過年度実績` (the generic kinds' columns)."""
+    name = m.measure.name if m.measure else (m.title or "")
+    plan.history.setdefault(PAST_YEARS_SHEET, []).append((
+        FiscalYear(to - 1).short + "年度版", m.sheet, name, what,
+        FiscalYear(fiscal_year).kanji if fiscal_year else "（見出しに年度なし）", kind or "",
+        figure(cells, addr), addr))
+    plan.history_headers.setdefault(PAST_YEARS_SHEET, (PAST_HEADERS, PAST_WIDTHS))
+
+
+# --- year tables recorded by the reader (Measure.tables) ---------------------------------
+
+SETTLED = re.compile(r"actual|settled|決算|実績")
+
+
+def tables_of(m: Measure) -> dict[str, dict]:
+    """The tables with year columns or year rows the reader recorded on the measure
+    (`Measure.tables`, see docs/layouts.md): name → geometry."""
+    return dict(getattr(m, "tables", None) or {})
+
+
+def _years(d: dict | None) -> dict[int, Any]:
+    return {int(k): v for k, v in (d or {}).items()}
+
+
+def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int) -> None:
+    """Every year-columned table recorded in `Measure.tables` other than the KPI table (a
+    cost block, project amounts, per-year texts) closes the year `to - 1` the same way:
+
+    - its header cells read like the previous year's (`R3年度\n予算額` → `R3年度\n決算額`);
+    - when that year was not settled yet (its role is a budget or plan: 予算額, 計画), its
+      values go to `過年度実績` (year, kind, value with its number format) and its cells are
+      emptied for the settled amounts; settled values are kept;
+    - its empty cells are shaded input cells with the number format of the year before;
+    - the new year's column (`to`), when the table has one, gets its empty cells shaded;
+    - formula cells (人件費 = 人工 × 平均職員費, 総事業費, 一般財源 …) are never touched.
+    Tables whose years are rows are left as they are."""
+    fy = to - 1
+    short = FiscalYear(fy).short
+    kinds = m.cost.year_kinds if m.cost else {}
+    for name, t in tables_of(m).items():
+        if t.get("holds") == "kpis" or t.get("years", "columns") != "columns":
+            continue
+        sheet = t.get("sheet") or m.sheet
+        cells = snap.get(sheet, {})
+        formulas = formula_cells(cells)
+        cols = _years(t.get("year_columns"))
+        roles = _years(t.get("year_roles"))
+        first, last = t.get("first_row"), t.get("last_row")
+        if not cols or first is None or last is None:
+            continue
+        if fy not in cols:
+            plan.findings.append(Finding(
+                Severity.WARNING, "table-not-rolled",
+                f"表「{name}」に{short}年度の列がないため、この表は繰り越していません", book.path, sheet))
+            continue
+        col = cols[fy]
+        before = sorted((y for y in cols if y < fy), reverse=True)
+        prev_col = cols[before[0]] if before else None
+        role = str(roles.get(fy) or kinds.get(fy) or "")
+        settled = bool(SETTLED.search(role)) or not role
+        header = t.get("header_row")
+        rows = range(header, first) if header else range(0)
+        if prev_col:
+            relabel_like(plan, sheet, cells, rows, col, prev_col, fy,
+                         f"表「{name}」の{short}年度を前年度と同じ区分の列に")
+        what = "金額" if t.get("holds") in ("cost", "projects") else "内容"
+        for r in range(first, last + 1):
+            addr = f"{col}{r}"
+            if addr in formulas:
+                continue
+            v, f = raw(cells, addr)
+            like = [f"{cols[y]}{r}" for y in before]
+            fmt = like_format(cells, like) if (f or GENERAL) == GENERAL else None
+            if v not in (None, "") and not settled:
+                label = _row_label(cells, r, col) or f"{r}行"
+                archive(plan, m, cells, to, f"{name}: {label}", addr, fy, role)
+                plan.edits.append(Edit(sheet, addr, None,
+                                       f"{short}年度の{what}の入力欄（{role}は「{PAST_YEARS_SHEET}」シートへ）",
+                                       number_format=fmt, shade=True))
+            elif v in (None, ""):
+                plan.edits.append(Edit(sheet, addr, None, f"{short}年度の{what}の入力欄（表「{name}」）",
+                                       number_format=fmt, shade=True))
+        if to in cols:
+            nxt = cols[to]
+            for r in range(first, last + 1):
+                addr = f"{nxt}{r}"
+                v, f = raw(cells, addr)
+                if addr in formulas or v not in (None, ""):
+                    continue
+                fmt = like_format(cells, [f"{col}{r}", *(f"{cols[y]}{r}" for y in before)]) \
+                    if (f or GENERAL) == GENERAL else None
+                plan.edits.append(Edit(sheet, addr, None,
+                                       f"{FiscalYear(to).short}年度の{what}の入力欄（表「{name}」）",
+                                       number_format=fmt, shade=True))
+
+
+def _row_label(cells: dict, r: int, before_col: str) -> str | None:
+    """The text nearest to the left of a table cell in its row (the line's label)."""
+    for c in range(col_index(before_col) - 1, 0, -1):
+        v = raw(cells, f"{col_letters(c)}{r}")[0]
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    return None

@@ -18,11 +18,24 @@ from collections.abc import Iterator
 
 from xlsgen.errors import XlsgenError
 from xlsgen.formulas import col_index, col_letters
-from xlsgen.kinds.roll import block_cells, rewrite_heisei, shift_col, split_cell, year_label_like
+from xlsgen.kinds.roll import (
+    GENERAL,
+    archive,
+    block_cells,
+    formula_cells,
+    input_edit,
+    like_format,
+    plan_title_year,
+    plan_year_tables,
+    rewrite_heisei,
+    shift_col,
+    split_cell,
+    year_label_like,
+)
 from xlsgen.layout.engine import read_generic, read_sheet_record
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.model import Book, Edit, Finding, Measure, Plan, Severity, Snapshot
-from xlsgen.wareki import FiscalYear
+from xlsgen.wareki import FiscalYear, find_years
 
 NAME = "sheet"
 # the columns of 前年度評価 (xlsgen's own history sheet) for this kind
@@ -42,14 +55,15 @@ def rules(book: Book) -> Iterator[Finding]:
 
 def plan_roll(book: Book, snap: Snapshot, to: int, extend_to: int | None) -> Plan:
     plan = Plan()
-    for m in book.measures:
-        _plan_sheet(plan, book, m, snap.get(m.sheet, {}), to, extend_to)
     plan.history_headers = {CHECK_SHEET: (CHECK_HEADERS, CHECK_WIDTHS)}
+    for m in book.measures:
+        _plan_sheet(plan, book, m, snap, to, extend_to)
     return plan
 
 
-def _plan_sheet(plan: Plan, book: Book, s: Measure, cells: dict, to: int,
+def _plan_sheet(plan: Plan, book: Book, s: Measure, snap: Snapshot, to: int,
                 extend_to: int | None) -> None:
+    cells = snap.get(s.sheet, {})
     reported = to - 1
     short = FiscalYear(reported).short
     hr = s.kpi_header_row
@@ -101,11 +115,53 @@ def _plan_sheet(plan: Plan, book: Book, s: Measure, cells: dict, to: int,
                                    f"{FiscalYear(prev).short}年度の実績値は入力済みのため入力欄の網掛けを外しました",
                                    unshade_like=f"{before[-1]}{k.row}"))
         if p is not None and p.is_empty:
+            here = f"{shift_col(split_cell(p.cell)[0], at, n)}{k.row}"
             plan.findings.append(Finding(
                 Severity.WARNING, "missing-actual",
                 f"{FiscalYear(prev).short}年度の実績値が空です（指標「{k.name}」）",
-                book.path, s.sheet, f"{shift_col(split_cell(p.cell)[0], at, n)}{k.row}"))
+                book.path, s.sheet, here))
+            e = input_edit(s.sheet, p.cell, cells, [f"{c}{k.row}" for c in reversed(before)],
+                           f"{FiscalYear(prev).short}年度の実績値（未入力）の入力欄（指標「{k.name}」）", p)
+            if e is not None:  # the cell the warning asks for is shaded as an input cell
+                plan.edits.append(Edit(s.sheet, here, e.value, e.reason, e.number_format, e.shade))
+    _plan_cost(plan, s, cells, to, hr, at, n)
     _plan_check(plan, book, s, cells, to, at, n)
+    plan_title_year(plan, book, s, cells, to)
+    plan_year_tables(plan, book, s, snap, to)
+
+
+def _plan_cost(plan: Plan, s: Measure, cells: dict, to: int, hr: int, at: int, n: int) -> None:
+    """The KPI table's cost column (事業費(千円), one value per KPI, no year of its own) is
+    the cost of the year closed: its header names that year (`事業費(千円)\n(R3年度)`), the
+    old values go to `過年度実績` (with the year the header named, if any) and its cells
+    become shaded input cells for the new year's amounts."""
+    costs = [(k, k.cost) for k in s.kpis if k.cost is not None and k.cost.cell]
+    if not costs:
+        return
+    fy = to - 1
+    short = FiscalYear(fy).short
+    col = split_cell(costs[0][1].cell)[0]
+    where = shift_col(col, at, n)
+    head = cells.get(f"{col}{hr}", (None, ""))[0]
+    text = head if isinstance(head, str) else ""
+    named = find_years(text)
+    old_year = named[0][0].year if named else None
+    one_line = re.sub(r"\s*\n\s*", "", text) or "事業費"
+    label = year_label_like(text, fy) if named else f"{one_line}\n({short}年度)"
+    if label != head:
+        plan.edits.append(Edit(s.sheet, f"{where}{hr}", label, f"事業費の列を{short}年度の事業費に（年度を見出しに）"))
+    what = re.sub(r"\s+", "", re.sub(r"[(（]?[RHS令平]\S*年度[)）]?", "", text)) or "事業費"
+    formulas = formula_cells(cells)
+    for k, q in costs:
+        if q.cell in formulas:
+            continue
+        v, f = cells.get(q.cell, (None, GENERAL))
+        if v not in (None, ""):
+            archive(plan, s, cells, to, f"{k.name}: {what}", q.cell, old_year, None)
+        fmt = like_format(cells, [q.cell, *(c.cell for _, c in costs if c.cell)])
+        plan.edits.append(Edit(s.sheet, f"{where}{split_cell(q.cell)[1]}", None,
+                               f"{short}年度の事業費の入力欄（指標「{k.name}」）",
+                               number_format=fmt if (f or GENERAL) == GENERAL else None, shade=True))
 
 
 def _plan_extend(plan: Plan, s: Measure, cells: dict, cols: dict, at: int, n: int,

@@ -231,9 +231,6 @@ def _load(path: Path, text: str) -> Spec:
         errors.append((lines.get("record", 1), "table（指標の表）がありません"))
     if data.get("record") == "block" and not (data.get("block") or {}).get("start"):
         errors.append((lines.get("record", 1), "record: block には block.start が必要です"))
-    if (data.get("rollforward") or {}).get("supported") and data.get("record", "sheet") != "sheet":
-        errors.append((lines.get("rollforward.supported", 1),
-                       "rollforward.supported: true は record: sheet（年度が列の表）の様式だけに使えます"))
     if not errors:
         errors.extend(_check_patterns(data, lines))
         errors.extend(_check_parsers(data, lines))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from xlsgen.formulas import quote_sheet
-from xlsgen.model import CHANGE_LOG_SHEET, FORMULA_MAP_SHEET, Change, Plan, Snapshot
+from xlsgen.model import CHANGE_LOG_SHEET, FORMULA_MAP_SHEET, Change, Figure, Plan, Snapshot
 from xlsgen.package.listsheet import list_sheet_xml
 from xlsgen.package.notes import add_notes
 from xlsgen.package.ooxml import CT_SHEET, Package
@@ -35,6 +35,7 @@ LOG_HEADERS = ("シート", "セル", "変更前", "変更後", "理由")
 LOG_WIDTHS = (12, 8, 40, 40, 50)
 MAP_HEADERS = ("シート", "セル", "数式（例）", "説明")
 MAP_WIDTHS = (16, 18, 40, 70)
+NO_FORMULAS = ("（ブック全体）", "", "", "このブックには数式がありません（前の版の一覧を置き換えました）")
 RECALC_REASON = ("数式が読むセルを変更したため、Excel で開いたときに全体を再計算する設定"
                  "（fullCalcOnLoad）にしました。数式のキャッシュ値は再計算まで前の値です")
 
@@ -167,11 +168,14 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
 
 
 def _history_rows(snap: dict, width: int) -> list[tuple]:
-    """The data rows (below the header) of one of xlsgen's list sheets, from a snapshot."""
+    """The data rows (below the header) of one of xlsgen's list sheets, from a snapshot
+    (numbers keep their number format)."""
     by_row: dict[int, dict[int, Any]] = {}
-    for addr, (v, _) in snap.items():
+    for addr, (v, f) in snap.items():
         r, c = split_addr(addr)
         if r > 1 and c <= width:
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and f not in (None, "General", "@"):
+                v = Figure(v, f)
             by_row.setdefault(r, {})[c] = v
     return [tuple(by_row[r].get(c) for c in range(1, width + 1)) for r in sorted(by_row)]
 
@@ -187,12 +191,21 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
     snap = snap if snap is not None else wb.snapshot()
     changes: list[Change] = []
     if plan.insert_cols:
-        from xlsgen.package.columns import insert_columns
+        from xlsgen.package.columns import insert_columns, repeat_header_merges
+        groups = {(g[0], g[1]): g for g in plan.column_groups}
         for sheet, idx, n in plan.insert_cols:
             shifted = insert_columns(wb, sheet, idx, n)
             cols = f"{col_letters(idx)}:{col_letters(idx + n - 1)}"
-            changes.append(Change(sheet, cols, None, None, "計画延長（--extend-to）: 目標年度の列の前に列を挿入",
+            group = groups.get((sheet, idx))
+            where = (f"{col_letters(group[3])}:{col_letters(group[4])}列と同じ年度の列を後ろに挿入" if group
+                     else "目標年度の列の前に列を挿入")
+            changes.append(Change(sheet, cols, None, None, f"計画延長（--extend-to）: {where}",
                                   f"{n}列を挿入（右の列を参照する数式・名前・リンク {shifted} か所をずらしました）"))
+            if group:
+                merged = repeat_header_merges(wb, sheet, idx, n, group[3], group[4], group[5])
+                if merged:
+                    changes.append(Change(sheet, cols, None, None, "計画延長（--extend-to）: 見出しのセル結合",
+                                          f"見出しの結合セル {merged} か所を新しい列にも設定しました"))
         snap = wb.snapshot()
     by_sheet: dict[str, list] = {}
     for e in plan.edits:
@@ -214,18 +227,22 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
             new_sheets.append((name, part))
             pkg.sheets[name] = part
 
+    def list_xml(headers, widths, rows, links=None) -> str:
+        return list_sheet_xml(headers, widths, rows, lists, links, plan.print_header, wb.styles.list_number)
+
     for name, rows in plan.history.items():
         headers, widths = plan.history_headers[name]
         old = _history_rows(snap.get(name, {}), len(headers)) if name in pkg.sheets else []
-        put_sheet(name, list_sheet_xml(headers, widths, old + list(rows), lists))
+        put_sheet(name, list_xml(headers, widths, old + list(rows)))
     log = [(c.sheet, c.cell, _display(c.before), c.what or _display(c.after), c.reason) for c in changes]
     if recalc:
         log.append(("（ブック全体）", "", "", "fullCalcOnLoad=1", RECALC_REASON))
-    put_sheet(CHANGE_LOG_SHEET, list_sheet_xml(LOG_HEADERS, LOG_WIDTHS, log, lists))
+    put_sheet(CHANGE_LOG_SHEET, list_xml(LOG_HEADERS, LOG_WIDTHS, log))
     notes = formula_notes() if formula_notes and wb.formulas() else []
     links = {(r, 2): n.location for r, n in enumerate(notes, start=2)}
-    put_sheet(FORMULA_MAP_SHEET, list_sheet_xml(
-        MAP_HEADERS, MAP_WIDTHS, [(n.sheet, n.cells, n.formula, n.explanation) for n in notes], lists, links))
+    rows = [(n.sheet, n.cells, n.formula, n.explanation) for n in notes]
+    if rows or FORMULA_MAP_SHEET in pkg.sheets:  # no empty page: a book without formulas gets none
+        put_sheet(FORMULA_MAP_SHEET, list_xml(MAP_HEADERS, MAP_WIDTHS, rows or [NO_FORMULAS], links))
     _workbook_xml(wb, new_sheets, recalc)
     styles_xml = wb.styles.render()
     if styles_xml is not None:

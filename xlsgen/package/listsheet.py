@@ -1,6 +1,9 @@
 """xlsgen's list sheets added to a package (前年度評価, 過年度実績, 変更履歴, 数式一覧):
-header row repeated on every printed page, frozen, A4 landscape fitted to the page width,
-explicit row heights from the text so nothing is cut or overprinted."""
+header row repeated on every printed page, frozen, A4 landscape at full size (the widest
+columns narrowed and wrapped until the sheet fits the page width: no shrinking to fit),
+explicit row heights from the text so nothing is cut or overprinted, a running header
+naming the book and its edition, the sheet and the date printed, and page n / m below.
+Numbers (`Figure`) are right-aligned in their own number format."""
 
 from __future__ import annotations
 
@@ -9,10 +12,15 @@ import math
 import re
 import unicodedata
 
-from xlsgen.package.ooxml import NS_MAIN, NS_R, escape_attr
+from xlsgen.model import Figure
+from xlsgen.package.ooxml import NS_MAIN, NS_R, escape_attr, escape_text
 from xlsgen.package.sheet import cell_xml, col_letters
 
 FONT_PT = 10.0
+# A4 landscape, 0.4" side margins: 10.89" = 1045 px at 96 dpi; a column `w` wide is about
+# 7w + 5 px (the width unit is the default font's digit, about 7 px at 11 pt)
+PAGE_PX = 1045
+MIN_WIDTH = 6
 
 
 @functools.cache
@@ -47,36 +55,75 @@ def row_height(values, widths, font_pt: float = FONT_PT) -> float:
     return round(lines * font_pt * 1.45 + 4, 2)
 
 
-def list_sheet_xml(headers, widths, rows, styles: dict[str, int], links=None) -> str:
-    """The worksheet part of a list sheet; `links` maps (row, col) → internal location."""
-    links = links or {}
+def page_width(widths) -> int:
+    """Pixels a row of columns takes (at 100 %)."""
+    return sum(round(w * 7 + 5) for w in widths)
+
+
+def fit_widths(widths, page_px: int = PAGE_PX) -> list[float]:
+    """The widths narrowed, widest first, until they fit the page at full size (text
+    wraps in the narrowed columns; never below MIN_WIDTH)."""
     widths = list(widths)
+    while page_width(widths) > page_px and max(widths) > MIN_WIDTH:
+        i = widths.index(max(widths))
+        widths[i] -= 1
+    return widths
+
+
+def _header_text(text: str) -> str:
+    """A header/footer section's text: `&` doubled, at most 120 characters."""
+    text = " ".join(text.split())
+    return (text[:119] + "…" if len(text) > 120 else text).replace("&", "&&")
+
+
+def _number(v) -> tuple[object, str | None]:
+    if isinstance(v, Figure):
+        return v.value, v.number_format
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v, "#,##0" if isinstance(v, int) or float(v).is_integer() else "General"
+    return v, None
+
+
+def list_sheet_xml(headers, widths, rows, styles: dict[str, int], links=None,
+                   header: str = "", number_style=None) -> str:
+    """The worksheet part of a list sheet; `links` maps (row, col) → internal location;
+    `header`: the book and edition printed at the top left of every page;
+    `number_style(format)`: the cell style of a number in that format."""
+    links = links or {}
+    widths = fit_widths(widths)
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                    for i, w in enumerate(widths, start=1))
     out = []
     for r, values in enumerate([tuple(headers), *rows], start=1):
         style = styles["head"] if r == 1 else styles["body"]
-        ht = row_height(values, widths)
-        cells = "".join(cell_xml("", f"{col_letters(c)}{r}", v,
-                                 styles["link"] if (r, c) in links else style)
-                        for c, v in enumerate(values, start=1))
-        out.append(f'<row r="{r}" ht="{ht}" customHeight="1">{cells}</row>')
+        shown = [f"{x.value:,}" if isinstance(x, Figure) else x for x in values]
+        ht = row_height(shown, widths)
+        cells = []
+        for c, v in enumerate(values, start=1):
+            v, fmt = _number(v) if r > 1 else (v, None)
+            s = styles["link"] if (r, c) in links else (
+                number_style(fmt) if fmt and number_style else style)
+            cells.append(cell_xml("", f"{col_letters(c)}{r}", v, s))
+        out.append(f'<row r="{r}" ht="{ht}" customHeight="1">{"".join(cells)}</row>')
     last = f"{col_letters(len(widths))}{len(rows) + 1}"
     hyper = ""
     if links:
         hyper = "<hyperlinks>" + "".join(
             f'<hyperlink ref="{col_letters(c)}{r}" location="{escape_attr(loc)}"/>'
             for (r, c), loc in sorted(links.items())) + "</hyperlinks>"
+    scale = max(10, min(100, PAGE_PX * 100 // max(page_width(widths), 1)))
+    head = (f"&L{_header_text(header)}" if header else "") + "&C&A&R&D"
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}">'
-        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+        "<sheetPr/>"
         f'<dimension ref="A1:{last}"/>'
         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
         ' state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
         f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>'
         f'<sheetData>{"".join(out)}</sheetData>{hyper}'
         '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
-        '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
-        '<headerFooter><oddFooter>&amp;P / &amp;N</oddFooter></headerFooter>'
+        f'<pageSetup paperSize="9" orientation="landscape" scale="{scale}"/>'
+        f"<headerFooter><oddHeader>{escape_text(head)}</oddHeader>"
+        f"<oddFooter>{escape_text('&C&P / &N')}</oddFooter></headerFooter>"
         "</worksheet>")
