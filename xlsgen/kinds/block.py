@@ -34,6 +34,7 @@ from xlsgen.kinds.roll import (
     like_format,
     plan_actual_inputs,
     plan_text_history,
+    plan_text_columns,
     plan_title_year,
     plan_year_tables,
     raw,
@@ -78,6 +79,7 @@ def plan_roll(book: Book, snap: Snapshot, to: int, extend_to: int | None) -> Pla
         plan_title_year(plan, book, m, cells, to, titles)
         plan_text_history(plan, book, m, cells, to, moved)
         plan_year_tables(plan, book, m, snap, to)
+        plan_text_columns(plan, m, snap, reported, moved)
     return plan
 
 

@@ -276,7 +276,9 @@ def figure(cells: dict, addr: str | None) -> Any:
     v, f = raw(cells, addr)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return v
-    return Figure(v, f if f and f != GENERAL else "#,##0")
+    if f and f not in (GENERAL, "@"):
+        return Figure(v, f)
+    return Figure(v, "#,##0" if float(v).is_integer() else "#,##0.0##")
 
 
 def archive(plan: Plan, m: Measure, cells: dict, to: int, what: str, addr: str,
@@ -341,6 +343,7 @@ def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int) ->
         prev_col = cols[before[0]] if before else None
         role = str(roles.get(fy) or kinds.get(fy) or "")
         settled = bool(SETTLED.search(role)) or not role
+        kind = str(_years(t.get("year_kinds")).get(fy) or kinds.get(fy) or role)
         header = t.get("header_row")
         rows = range(header, first) if header else range(0)
         if prev_col:
@@ -349,16 +352,16 @@ def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int) ->
         what = "金額" if t.get("holds") in ("cost", "projects") else "内容"
         for r in range(first, last + 1):
             addr = f"{col}{r}"
-            if addr in formulas:
+            like = [f"{cols[y]}{r}" for y in before]
+            if addr in formulas or any(a in formulas for a in like):  # a computed line
                 continue
             v, f = raw(cells, addr)
-            like = [f"{cols[y]}{r}" for y in before]
             fmt = like_format(cells, like) if (f or GENERAL) == GENERAL else None
             if v not in (None, "") and not settled:
                 label = _row_label(cells, r, col) or f"{r}行"
-                archive(plan, m, cells, to, f"{name}: {label}", addr, fy, role)
+                archive(plan, m, cells, to, label, addr, fy, kind)
                 plan.edits.append(Edit(sheet, addr, None,
-                                       f"{short}年度の{what}の入力欄（{role}は「{PAST_YEARS_SHEET}」シートへ）",
+                                       f"{short}年度の{what}の入力欄（{kind}は「{PAST_YEARS_SHEET}」シートへ）",
                                        number_format=fmt, shade=True))
             elif v in (None, ""):
                 plan.edits.append(Edit(sheet, addr, None, f"{short}年度の{what}の入力欄（表「{name}」）",
@@ -368,13 +371,48 @@ def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int) ->
             for r in range(first, last + 1):
                 addr = f"{nxt}{r}"
                 v, f = raw(cells, addr)
-                if addr in formulas or v not in (None, ""):
+                if addr in formulas or v not in (None, "") or any(
+                        f"{cols[y]}{r}" in formulas for y in cols if y < to):
                     continue
                 fmt = like_format(cells, [f"{col}{r}", *(f"{cols[y]}{r}" for y in before)]) \
                     if (f or GENERAL) == GENERAL else None
                 plan.edits.append(Edit(sheet, addr, None,
                                        f"{FiscalYear(to).short}年度の{what}の入力欄（表「{name}」）",
                                        number_format=fmt, shade=True))
+
+
+def plan_text_columns(plan: Plan, m: Measure, snap: dict, reported: int, moved=lambda a: a) -> None:
+    """The KPI tables' per-year text columns (実績の説明, 備考 by year: `text_columns` of
+    `Measure.tables`): the closed year's cells of each KPI are shaded input cells."""
+    short = FiscalYear(reported).short
+    for t in tables_of(m).values():
+        if t.get("holds") != "kpis" or not t.get("text_columns"):
+            continue
+        sheet = t.get("sheet") or m.sheet
+        cells = snap.get(sheet, {})
+        if t.get("years") == "rows":
+            row = _years(t.get("year_rows")).get(reported)
+            rows = [row] if row else []
+        else:
+            first, last = t.get("first_row"), t.get("last_row")
+            rows = sorted({_actual_row_of(k) for k in m.kpis
+                           if k.sheet in (None, sheet) and first <= _actual_row_of(k) <= last})
+        head = t.get("header_row")
+        for key, by_year in t["text_columns"].items():
+            col = _years(by_year).get(reported)
+            label = raw(cells, f"{col}{head}")[0] if col and head else None
+            label = " ".join(label.split()) if isinstance(label, str) and label.strip() else key
+            for r in rows if col else []:
+                addr = f"{col}{r}"
+                v = raw(cells, addr)[0]
+                if addr in formula_cells(cells) or v not in (None, ""):
+                    continue
+                plan.edits.append(Edit(sheet, moved(addr), None, f"{short}年度の「{label}」の入力欄", shade=True))
+
+
+def _actual_row_of(k) -> int:
+    q = next((q for q in k.actuals if q.cell), None)
+    return split_cell(q.cell.rsplit("!", 1)[-1])[1] if q is not None else (k.row or 0)
 
 
 def _row_label(cells: dict, r: int, before_col: str) -> str | None:

@@ -25,6 +25,7 @@ from xlsgen.kinds.roll import (
     formula_cells,
     input_edit,
     like_format,
+    plan_text_columns,
     plan_title_year,
     plan_year_tables,
     rewrite_heisei,
@@ -87,7 +88,8 @@ def _plan_sheet(plan: Plan, book: Book, s: Measure, snap: Snapshot, to: int,
                           book.path)
     col = cols[reported]
     original = col if s.year_columns.get(reported) == col and reported != s.target_year else None
-    prev = max(s.extra.get("reported_years") or [0])
+    marked = s.extra.get("reported_years") or []  # years whose header says 実績値
+    prev = max(marked) if marked else max((fy for fy in s.year_columns if fy < reported), default=0)
     prev_col = s.year_columns.get(prev)
 
     for fy, c in sorted(s.year_columns.items()):  # era labels past 平成31
@@ -97,30 +99,36 @@ def _plan_sheet(plan: Plan, book: Book, s: Measure, snap: Snapshot, to: int,
             plan.edits.append(Edit(s.sheet, f"{shift_col(c, at, n)}{hr}", new,
                                    "平成32年度以降の表記を令和に書き換え"))
     header = cells.get(f"{original}{hr}", (None, ""))[0] if original else None
-    like = cells.get(f"{prev_col}{hr}", (None, ""))[0] if prev_col else None
+    like = cells.get(f"{prev_col}{hr}", (None, ""))[0] if prev_col and marked else None
     label = year_label_like(like, reported) if isinstance(like, str) else f"{short}年度\n(実績値)"
-    if label != header:
+    if (marked or not original) and label != header:  # headers that say which years are reported
         plan.edits.append(Edit(s.sheet, f"{col}{hr}", label, f"{short}年度を実績値の列にしました"))
+    before = [c for fy, c in sorted(s.year_columns.items()) if fy < prev]
     for k in s.kpis:
-        value = cells.get(f"{original}{k.row}", (None, None))[0] if original else None
-        fmt = cells.get(f"{prev_col}{k.row}", (None, "General"))[1] if prev_col else "General"
-        plan.edits.append(Edit(s.sheet, f"{col}{k.row}", value,
+        row = _actual_row(k)
+        value = cells.get(f"{original}{row}", (None, None))[0] if original else None
+        q = k.actual(reported) if original else None
+        if f"{original}{row}" in formula_cells(cells):
+            continue
+        need = value in (None, "") or bool(q is not None and q.status)
+        fmt = like_format(cells, [f"{c}{row}" for c in reversed([*before, prev_col]) if c]) \
+            if need and cells.get(f"{original}{row}", (None, GENERAL))[1] in (None, GENERAL) else None
+        plan.edits.append(Edit(s.sheet, f"{col}{row}", value,
                                f"{short}年度の実績値の入力欄（指標「{k.name}」）",
-                               number_format=fmt if value is None and fmt != "General" else None,
-                               shade=value is None))
+                               number_format=fmt, shade=need))
         p = k.actual(prev) if prev else None
-        before = [c for fy, c in sorted(s.year_columns.items()) if fy < prev]
         if p is not None and not p.is_empty and before:
-            plan.edits.append(Edit(s.sheet, p.cell, cells.get(p.cell, (None, None))[0],
+            plan.edits.append(Edit(s.sheet, f"{shift_col(split_cell(p.cell)[0], at, n)}{row}",
+                                   cells.get(p.cell, (None, None))[0],
                                    f"{FiscalYear(prev).short}年度の実績値は入力済みのため入力欄の網掛けを外しました",
-                                   unshade_like=f"{before[-1]}{k.row}"))
+                                   unshade_like=f"{shift_col(before[-1], at, n)}{row}"))
         if p is not None and p.is_empty:
-            here = f"{shift_col(split_cell(p.cell)[0], at, n)}{k.row}"
+            here = f"{shift_col(split_cell(p.cell)[0], at, n)}{row}"
             plan.findings.append(Finding(
                 Severity.WARNING, "missing-actual",
                 f"{FiscalYear(prev).short}年度の実績値が空です（指標「{k.name}」）",
                 book.path, s.sheet, here))
-            e = input_edit(s.sheet, p.cell, cells, [f"{c}{k.row}" for c in reversed(before)],
+            e = input_edit(s.sheet, p.cell, cells, [f"{c}{row}" for c in reversed(before)],
                            f"{FiscalYear(prev).short}年度の実績値（未入力）の入力欄（指標「{k.name}」）", p)
             if e is not None:  # the cell the warning asks for is shaded as an input cell
                 plan.edits.append(Edit(s.sheet, here, e.value, e.reason, e.number_format, e.shade))
@@ -128,6 +136,7 @@ def _plan_sheet(plan: Plan, book: Book, s: Measure, snap: Snapshot, to: int,
     _plan_check(plan, book, s, cells, to, at, n)
     plan_title_year(plan, book, s, cells, to)
     plan_year_tables(plan, book, s, snap, to)
+    plan_text_columns(plan, s, snap, reported, lambda a: f"{shift_col(split_cell(a)[0], at, n)}{split_cell(a)[1]}")
 
 
 def _plan_cost(plan: Plan, s: Measure, cells: dict, to: int, hr: int, at: int, n: int) -> None:
@@ -162,6 +171,13 @@ def _plan_cost(plan: Plan, s: Measure, cells: dict, to: int, hr: int, at: int, n
         plan.edits.append(Edit(s.sheet, f"{where}{split_cell(q.cell)[1]}", None,
                                f"{short}年度の事業費の入力欄（指標「{k.name}」）",
                                number_format=fmt if (f or GENERAL) == GENERAL else None, shade=True))
+
+
+def _actual_row(k) -> int:
+    """The row of a KPI's actuals: its own row, or its 実績値 row (a table whose rows say
+    目標値 / 実績値)."""
+    q = next((q for q in k.actuals if q.cell), None)
+    return split_cell(q.cell)[1] if q is not None else k.row
 
 
 def _plan_extend(plan: Plan, s: Measure, cells: dict, cols: dict, at: int, n: int,

@@ -61,9 +61,18 @@ class Workbook:
 
     def snapshot(self) -> Snapshot:
         """Every cell with a value or a number format of every worksheet (cached values of
-        formula cells)."""
-        return {name: read_cells(self.pkg.text(part), self.sst, self.styles.number_format)
-                for name, part in self.pkg.sheets.items() if part in self.pkg.parts}
+        formula cells); each sheet's formula cells in `.formulas` (a roll never plans over
+        the city's own formulas)."""
+        out = {}
+        for name, part in self.pkg.sheets.items():
+            if part not in self.pkg.parts:
+                continue
+            xml = self.pkg.text(part)
+            cells = SheetCells(read_cells(xml, self.sst, self.styles.number_format))
+            if has_formulas(xml):
+                cells.formulas = frozenset(_FORMULA_CELL.findall(xml))
+            out[name] = cells
+        return out
 
     def formulas(self) -> bool:
         """Any formula in the input's sheets (the roll never writes one)."""
@@ -71,6 +80,17 @@ class Workbook:
             self._formulas = any(has_formulas(self.pkg.text(p)) for p in self.pkg.sheets.values()
                                  if p in self.pkg.parts)
         return self._formulas
+
+
+class SheetCells(dict):
+    """One sheet of a snapshot: address → (value, number format); `formulas` holds the
+    addresses of its formula cells."""
+
+    formulas: frozenset = frozenset()
+
+
+# a cell whose first child is a formula (CT_Cell: f?, v?, is?)
+_FORMULA_CELL = re.compile(r'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]+[0-9]+)"[^>]*?(?<!/)>\s*<(?:\w+:)?f\b')
 
 
 def _style_of(addr: str, cells: dict, rows: dict, cols: list) -> int:
@@ -198,7 +218,7 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
             cols = f"{col_letters(idx)}:{col_letters(idx + n - 1)}"
             group = groups.get((sheet, idx))
             where = (f"{col_letters(group[3])}:{col_letters(group[4])}列と同じ年度の列を後ろに挿入" if group
-                     else "目標年度の列の前に列を挿入")
+                     else "年度の列を挿入")
             changes.append(Change(sheet, cols, None, None, f"計画延長（--extend-to）: {where}",
                                   f"{n}列を挿入（右の列を参照する数式・名前・リンク {shifted} か所をずらしました）"))
             if group:

@@ -80,7 +80,7 @@ def _number(v) -> tuple[object, str | None]:
     if isinstance(v, Figure):
         return v.value, v.number_format
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return v, "#,##0" if isinstance(v, int) or float(v).is_integer() else "General"
+        return v, "#,##0" if isinstance(v, int) or float(v).is_integer() else "#,##0.0##"
     return v, None
 
 
