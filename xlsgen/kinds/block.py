@@ -30,20 +30,21 @@ from collections.abc import Iterator
 from xlsgen.errors import XlsgenError
 from xlsgen.formulas import col_index, col_letters
 from xlsgen.kinds.roll import (
+    Moves,
+    dedupe,
     formula_cells,
     like_format,
     plan_actual_inputs,
-    plan_text_history,
     plan_text_columns,
+    plan_text_history,
     plan_title_year,
     plan_year_tables,
     raw,
-    shift_col,
     split_cell,
     year_label_like,
 )
 from xlsgen.layout.engine import read_block_record, read_generic
-from xlsgen.model import Book, Edit, Finding, Kpi, Measure, Plan, Severity, Snapshot
+from xlsgen.model import Book, Edit, Finding, Kpi, Measure, Plan, Severity, Snapshot, split_ref
 from xlsgen.wareki import FiscalYear, find_years
 
 NAME = "block"
@@ -68,19 +69,19 @@ def plan_roll(book: Book, snap: Snapshot, to: int, extend_to: int | None) -> Pla
     plan = Plan()
     reported = to - 1
     titles: set = set()
+    moves = Moves()
     for m in book.measures:
-        cells = snap.get(m.sheet, {})
-        moved = _plan_columns(plan, book, m, cells, reported, extend_to)
+        _plan_columns(plan, book, m, snap.get(m.sheet, {}), reported, extend_to, moves)
         for k in m.kpis:
             if not years_are_columns(k) and k.actual(reported) is None:
                 raise _no_year(book, m, k, reported, "行", extend_to,
                                "年度が行の表には行を足せないため、Excel で行を加えてから繰り越してください")
-        plan_actual_inputs(plan, book, m, cells, reported, moved=moved)
-        plan_title_year(plan, book, m, cells, to, titles)
-        plan_text_history(plan, book, m, cells, to, moved)
-        plan_year_tables(plan, book, m, snap, to)
-        plan_text_columns(plan, m, snap, reported, moved)
-    return plan
+        plan_actual_inputs(plan, book, m, snap, reported, moves=moves)
+        plan_title_year(plan, book, m, snap, to, titles, moves)
+        plan_text_history(plan, book, m, snap, to, moves)
+        plan_year_tables(plan, book, m, snap, to, moves)
+        plan_text_columns(plan, m, snap, reported, moves)
+    return dedupe(plan)
 
 
 def _no_year(book: Book, m: Measure, k: Kpi, fy: int, what: str, extend_to, how: str) -> XlsgenError:
@@ -90,17 +91,14 @@ def _no_year(book: Book, m: Measure, k: Kpi, fy: int, what: str, extend_to, how:
 
 
 def _plan_columns(plan: Plan, book: Book, m: Measure, cells: dict, reported: int,
-                  extend_to: int | None):
+                  extend_to: int | None, moves: Moves) -> None:
     """Blocks whose years are columns and have no column for the closed year: with
     --extend-to, year columns are inserted after the last one (every block of the sheet
-    must end its years in the same column). Returns the address mapping after insertion."""
-    def same(a):
-        return a
-
+    must end its years in the same column); `moves` learns where cells go."""
     short = FiscalYear(reported).short
     missing = [k for k in m.kpis if years_are_columns(k) and k.actual(reported) is None]
     if not missing:
-        return same
+        return
     k0 = missing[0]
     if extend_to is None:
         raise _no_year(book, m, k0, reported, "列", None,
@@ -108,23 +106,23 @@ def _plan_columns(plan: Plan, book: Book, m: Measure, cells: dict, reported: int
     if extend_to < reported:
         raise XlsgenError(f"--extend-to {FiscalYear(extend_to).short} は繰り越しで閉じる年度（{short}）"
                           "以降でなければなりません", book.path)
-    lasts = {}
+    lasts = set()
     for k in missing:
         last = max(q.fiscal_year for q in k.actuals if q.cell and q.fiscal_year)
-        lasts[k.name] = (last, split_cell(k.actual(last).cell)[0])
-    if len({v for v in lasts.values()}) != 1:
+        sheet, a1 = split_ref(k.actual(last).cell, m.sheet)
+        if (sheet or m.sheet) != m.sheet:
+            raise XlsgenError(f"シート「{sheet}」の指標「{k.name}」の表には列を加えられません"
+                              "（Excel で年度の列を加えてから繰り越してください）", book.path)
+        lasts.add((last, split_cell(a1)[0]))
+    if len(lasts) != 1:
         raise XlsgenError(f"シート「{m.sheet}」の指標の表ごとに最後の年度の列が違うため、列を加えられません"
                           "（Excel で年度の列を加えてから繰り越してください）", book.path)
-    last, last_col = next(iter(lasts.values()))
+    last, last_col = lasts.pop()
     at = col_index(last_col) + 1
     years = list(range(last + 1, max(extend_to, reported) + 1))
     n = len(years)
     plan.insert_cols.append((m.sheet, at, n))
-
-    def moved(a):
-        c, r = split_cell(a)
-        return f"{shift_col(c, at, n)}{r}"
-
+    moves.add(m.sheet, at, n)
     heads = set()
     formulas = formula_cells(cells)
     for k in missing:
@@ -152,7 +150,6 @@ def _plan_columns(plan: Plan, book: Book, m: Measure, cells: dict, reported: int
         Severity.WARNING, "columns-added",
         f"{'・'.join(FiscalYear(y).short for y in years)}年度の列を{col_letters(at)}列から加えました"
         "（目標値・達成率の数式は加えていません。必要なら入力してください）", book.path, m.sheet, f"{col_letters(at)}1"))
-    return moved
 
 
 def _header_row(cells: dict, k: Kpi, col: str, fy: int) -> int | None:

@@ -10,8 +10,19 @@ from typing import Any
 
 from xlsgen.errors import XlsgenError
 from xlsgen.formulas import col_index, col_letters
-from xlsgen.model import CHECK_HISTORY_SHEET, PAST_YEARS_SHEET, Book, Edit, Figure, Finding, Measure, \
-    Plan, Quantity, Severity
+from xlsgen.model import (
+    CHECK_HISTORY_SHEET,
+    PAST_YEARS_SHEET,
+    Book,
+    Edit,
+    Figure,
+    Finding,
+    Measure,
+    Plan,
+    Quantity,
+    Severity,
+    split_ref,
+)
 from xlsgen.wareki import FiscalYear, find_years
 
 _YEAR_TOKEN = re.compile(r"(平成|令和|昭和|[HRShrs])\s*(元|[0-9０-９]{1,2})(?=\s*年)")
@@ -143,73 +154,122 @@ def dedupe(plan: Plan) -> Plan:
     return plan
 
 
-def plan_actual_inputs(plan: Plan, book: Book, m: Measure, cells: dict, reported: int,
-                       kpis=None, moved=lambda a: a) -> None:
+class Moves:
+    """Where cells end up once the plan's columns are inserted: sheet → [(at, n)]; called
+    as `moves(sheet, "H12")` → the address after the insertion."""
+
+    def __init__(self):
+        self.by_sheet: dict[str, list[tuple[int, int]]] = {}
+
+    def add(self, sheet: str, at: int, n: int) -> None:
+        self.by_sheet.setdefault(sheet, []).append((at, n))
+
+    def __call__(self, sheet: str, addr: str) -> str:
+        c, r = split_cell(addr)
+        for at, n in self.by_sheet.get(sheet, ()):
+            c = shift_col(c, at, n)
+        return f"{c}{r}"
+
+
+def _ref(m: Measure, ref: str) -> tuple[str, str]:
+    """(sheet, A1) of a recorded cell (`'その2'!H8` on another sheet of a grouped record)."""
+    sheet, a1 = split_ref(ref, m.sheet)
+    return sheet or m.sheet, a1
+
+
+def plan_actual_inputs(plan: Plan, book: Book, m: Measure, snap: dict, reported: int,
+                       kpis=None, moves: Moves | None = None) -> None:
     """Each KPI's actual cell of `reported` becomes an input cell (value kept, shaded while
-    empty, the number format of its earlier actuals); the previous year's actual, once an
-    input cell, loses its shading when filled and is warned about when still empty. The
-    city's own 達成率 / 評価 cells are not touched. `moved(addr)`: the cell's address after
-    the columns the plan inserts."""
+    empty, the number format of its earlier actuals), with the year's own text (実績の説明);
+    the previous year's actual, once an input cell, loses its shading when filled, and is
+    warned about (and shaded) when still empty. The city's own 達成率 / 評価 cells are not
+    touched. `moves`: the columns the plan inserts."""
+    moves = moves or Moves()
     short = FiscalYear(reported).short
+
+    def put(e: Edit | None, unshade: str | None = None) -> None:
+        if e is not None:
+            plan.edits.append(Edit(e.sheet, moves(e.sheet, e.cell), e.value, e.reason, e.number_format,
+                                   e.shade, unshade_like=moves(e.sheet, unshade) if unshade else None))
+
     for k in kpis if kpis is not None else m.kpis:
         q = k.actual(reported)
         earlier = sorted((a for a in k.actuals if a.cell and a.fiscal_year and a.fiscal_year < reported),
                          key=lambda a: -a.fiscal_year)
-        e = input_edit(m.sheet, q.cell, cells, [a.cell for a in earlier],
-                       f"{short}年度の実績値の入力欄（指標「{k.name}」）", q) if q is not None and q.cell else None
-        if e is not None:
-            plan.edits.append(Edit(e.sheet, moved(e.cell), e.value, e.reason, e.number_format, e.shade))
+
+        def like(qs, sheet):
+            return [a1 for s, a1 in (_ref(m, a.cell) for a in qs) if s == sheet]
+        if q is not None and q.cell:
+            sheet, a1 = _ref(m, q.cell)
+            put(input_edit(sheet, a1, snap.get(sheet, {}), like(earlier, sheet),
+                           f"{short}年度の実績値の入力欄（指標「{k.name}」）", q))
         for t in k.texts:  # the year's own text (実績の説明): written with the value
-            if t.fiscal_year == reported and t.cell and t.cell not in formula_cells(cells):
-                v = raw(cells, t.cell)[0]
-                plan.edits.append(Edit(m.sheet, moved(t.cell), v, f"{short}年度の{t.label or '説明'}の入力欄"
-                                       f"（指標「{k.name}」）", shade=v in (None, "")))
+            if t.fiscal_year == reported and t.cell:
+                sheet, a1 = _ref(m, t.cell)
+                cells = snap.get(sheet, {})
+                if a1 not in formula_cells(cells):
+                    v = raw(cells, a1)[0]
+                    put(Edit(sheet, a1, v, f"{short}年度の{t.label or '説明'}の入力欄（指標「{k.name}」）",
+                             shade=v in (None, "")))
         if not earlier:
             continue
         p = earlier[0]
+        sheet, a1 = _ref(m, p.cell)
+        cells = snap.get(sheet, {})
         if (p.is_empty and not p.is_none_mark) or p.status:
             plan.findings.append(Finding(
                 Severity.WARNING, "missing-actual",
                 f"{FiscalYear(p.fiscal_year).short}年度の実績値が"
                 f"{'「' + p.status + '」のままです' if p.status else '空です'}（指標「{k.name}」）",
-                book.path, m.sheet, moved(p.cell)))
-            e = input_edit(m.sheet, p.cell, cells, [a.cell for a in earlier[1:]],
-                           f"{FiscalYear(p.fiscal_year).short}年度の実績値（未入力）の入力欄（指標「{k.name}」）", p)
-            if e is not None:  # the cell the warning asks for is an input cell too
-                plan.edits.append(Edit(e.sheet, moved(e.cell), e.value, e.reason, e.number_format, e.shade))
-        elif len(earlier) > 1 and p.cell not in formula_cells(cells):
-            plan.edits.append(Edit(
-                m.sheet, moved(p.cell), raw(cells, p.cell)[0],
-                f"{FiscalYear(p.fiscal_year).short}年度の実績値は入力済みのため入力欄の網掛けを外しました",
-                unshade_like=moved(earlier[1].cell)))
+                book.path, sheet, moves(sheet, a1)))
+            # the cell the warning asks for is an input cell too
+            put(input_edit(sheet, a1, cells, like(earlier[1:], sheet),
+                           f"{FiscalYear(p.fiscal_year).short}年度の実績値（未入力）の入力欄（指標「{k.name}」）", p))
+        elif len(earlier) > 1 and a1 not in formula_cells(cells) and _ref(m, earlier[1].cell)[0] == sheet:
+            put(Edit(sheet, a1, raw(cells, a1)[0],
+                     f"{FiscalYear(p.fiscal_year).short}年度の実績値は入力済みのため入力欄の網掛けを外しました"),
+                unshade=_ref(m, earlier[1].cell)[1])
 
 
 def relabel_like(plan: Plan, sheet: str, cells: dict, rows, col: str, prev_col: str, fy: int,
-                 reason: str, moved=lambda a: a) -> None:
+                 reason: str, moves: Moves | None = None) -> None:
     """Header cells of column `col` in `rows` that read differently from the same rows of
     the previous year's column `prev_col` are rewritten like them (`R3年度\n(見込値)` →
     `R3年度\n(実績値)`, `予算額` → `決算額`). Only cells holding a header are rewritten."""
+    moves = moves or Moves()
     for r in rows:
         like, own = raw(cells, f"{prev_col}{r}")[0], raw(cells, f"{col}{r}")[0]
         if not isinstance(like, str) or not isinstance(own, str) or not like.strip():
             continue
         want = year_label_like(like, fy) if find_years(like) else like
         if want != own:
-            plan.edits.append(Edit(sheet, moved(f"{col}{r}"), want, reason))
+            plan.edits.append(Edit(sheet, moves(sheet, f"{col}{r}"), want, reason))
 
 
-def plan_title_year(plan: Plan, book: Book, m: Measure, cells: dict, to: int,
-                    done: set | None = None) -> None:
-    """A title that names the edition's year (`令和4年度　施策の進捗評価シート`) names the new one."""
-    addr = m.cells.get("title")
+def plan_title_year(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
+                    done: set | None = None, moves: Moves | None = None) -> None:
+    """A title that names the edition's year (`令和4年度　施策の進捗評価シート`) and the
+    `fiscal_year` field (評価年度: the edition, as the reader takes it) name the new one."""
     done = set() if done is None else done
-    if not addr or (m.sheet, addr) in done or book.fiscal_year is None:
-        return
-    text = raw(cells, addr)[0]
-    if isinstance(text, str) and any(fy.year == book.fiscal_year for fy, _ in find_years(text)[:1]):
-        done.add((m.sheet, addr))
-        plan.edits.append(Edit(m.sheet, addr, year_label_like(text, to),
-                               f"表題の年度を{FiscalYear(to).kanji}版に"))
+    moves = moves or Moves()
+    edition = book.fiscal_year
+    for key in ("title", "fiscal_year"):
+        ref = m.cells.get(key)
+        if not ref or edition is None:
+            continue
+        sheet, a1 = _ref(m, ref)
+        if (sheet, a1) in done:
+            continue
+        text = raw(snap.get(sheet, {}), a1)[0]
+        if key == "fiscal_year" and isinstance(text, int) and text == edition:
+            new = to
+        elif isinstance(text, str) and any(fy.year == edition for fy, _ in find_years(text)[:1]):
+            new = year_label_like(text, to)
+        else:
+            continue
+        done.add((sheet, a1))
+        plan.edits.append(Edit(sheet, moves(sheet, a1), new,
+                               f"{'表題' if key == 'title' else '年度'}を{FiscalYear(to).kanji}版に"))
 
 
 # --- text blocks moved to 前年度評価 -----------------------------------------------------
@@ -218,48 +278,53 @@ TEXT_HISTORY_HEADERS = ("年度版", "シート", "番号", "名称", "欄", "�
 TEXT_HISTORY_WIDTHS = (9, 10, 6, 18, 14, 52, 10)
 
 
-def plan_text_history(plan: Plan, book: Book, m: Measure, cells: dict, to: int,
-                      moved=lambda a: a, done: set | None = None, name: str | None = None) -> None:
+def plan_text_history(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
+                      moves: Moves | None = None, done: set | None = None,
+                      name: str | None = None) -> None:
     """The text blocks the layout names in `rollforward.history` are emptied (the first cell
     of each shaded for the new text) and their old text goes to `前年度評価`, one row per
     block, with the cells it came from. The old text of the last block (今後の方針: what this
     year is checked against) is also shown as a note on the first block's cell."""
+    moves = moves or Moves()
     keys = book.rollforward.get("history") or []
     keys = [keys] if isinstance(keys, str) else list(keys)
     edition = FiscalYear(to - 1).short + "年度版"
-    formulas = formula_cells(cells)
     found = []
     for key in keys:
-        rng = m.cells.get(f"{key}_block")
-        if rng:
+        ref = m.cells.get(f"{key}_block") or m.cells.get(key)
+        if not ref:
+            continue
+        sheet, rng = _ref(m, ref)
+        cells = snap.get(sheet, {})
+        formulas = formula_cells(cells)
+        if ":" in rng:
             a, b = rng.split(":")
             (c1, r1), (c2, r2) = split_cell(a), split_cell(b)
             addrs = [x for x in block_cells(cells, range(r1, r2 + 1), range(col_index(c1), col_index(c2) + 1))
                      if x not in formulas]
         else:
-            home = m.cells.get(key)
-            addrs = [home] if home and raw(cells, home)[0] not in (None, "") and home not in formulas else []
-        home = addrs[0] if addrs else m.cells.get(key)
-        if home is None or (done is not None and (m.sheet, home) in done):
+            addrs = [rng] if raw(cells, rng)[0] not in (None, "") and rng not in formulas else []
+        home = addrs[0] if addrs else (_ref(m, m.cells[key])[1] if m.cells.get(key) else None)
+        if home is None or (done is not None and (sheet, home) in done):
             continue
         if done is not None:
-            done.add((m.sheet, home))
+            done.add((sheet, home))
         texts = m.texts_of(key)
         label = next((t.label for t in texts if t.label), None) or key
-        found.append((key, label, home, addrs, "\n".join(str(cells[a][0]) for a in addrs)))
+        found.append((sheet, label, home, addrs, "\n".join(str(cells[a][0]) for a in addrs)))
     if not found:
         return
     name = name if name is not None else (m.measure.name if m.measure else (m.title or ""))
-    for key, label, home, addrs, text in found:
+    for sheet, label, _home, addrs, text in found:
         plan.history.setdefault(CHECK_HISTORY_SHEET, []).append(
-            (edition, m.sheet, m.number or "", name, label, text, ",".join(addrs)))
+            (edition, sheet, m.number or "", name, label, text, ",".join(addrs)))
     last = found[-1]
-    for i, (key, label, home, addrs, _) in enumerate(found):
+    for i, (sheet, _label, home, addrs, _) in enumerate(found):
         for addr in addrs or [home]:
             comment = None
             if i == 0 and addr == home and len(found) > 1 and last[4]:
                 comment = f"前年度（{edition}）の{last[1]}:\n{last[4]}"
-            plan.edits.append(Edit(m.sheet, moved(addr), None,
+            plan.edits.append(Edit(sheet, moves(sheet, addr), None,
                                    f"{FiscalYear(to).short}年度版の評価欄を空けました（前の文は「{CHECK_HISTORY_SHEET}」シートへ）",
                                    shade=addr == home, comment=comment))
     plan.history_headers.setdefault(CHECK_HISTORY_SHEET, (TEXT_HISTORY_HEADERS, TEXT_HISTORY_WIDTHS))
@@ -307,7 +372,8 @@ def _years(d: dict | None) -> dict[int, Any]:
     return {int(k): v for k, v in (d or {}).items()}
 
 
-def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int) -> None:
+def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
+                     moves: Moves | None = None) -> None:
     """Every year-columned table recorded in `Measure.tables` other than the KPI table (a
     cost block, project amounts, per-year texts) closes the year `to - 1` the same way:
 
@@ -319,6 +385,7 @@ def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int) ->
     - the new year's column (`to`), when the table has one, gets its empty cells shaded;
     - formula cells (人件費 = 人工 × 平均職員費, 総事業費, 一般財源 …) are never touched.
     Tables whose years are rows are left as they are."""
+    moves = moves or Moves()
     fy = to - 1
     short = FiscalYear(fy).short
     kinds = m.cost.year_kinds if m.cost else {}
@@ -348,7 +415,7 @@ def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int) ->
         rows = range(header, first) if header else range(0)
         if prev_col:
             relabel_like(plan, sheet, cells, rows, col, prev_col, fy,
-                         f"表「{name}」の{short}年度を前年度と同じ区分の列に")
+                         f"表「{name}」の{short}年度を前年度と同じ区分の列に", moves)
         what = "金額" if t.get("holds") in ("cost", "projects") else "内容"
         for r in range(first, last + 1):
             addr = f"{col}{r}"
@@ -360,11 +427,11 @@ def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int) ->
             if v not in (None, "") and not settled:
                 label = _row_label(cells, r, col) or f"{r}行"
                 archive(plan, m, cells, to, label, addr, fy, kind)
-                plan.edits.append(Edit(sheet, addr, None,
+                plan.edits.append(Edit(sheet, moves(sheet, addr), None,
                                        f"{short}年度の{what}の入力欄（{kind}は「{PAST_YEARS_SHEET}」シートへ）",
                                        number_format=fmt, shade=True))
             elif v in (None, ""):
-                plan.edits.append(Edit(sheet, addr, None, f"{short}年度の{what}の入力欄（表「{name}」）",
+                plan.edits.append(Edit(sheet, moves(sheet, addr), None, f"{short}年度の{what}の入力欄（表「{name}」）",
                                        number_format=fmt, shade=True))
         if to in cols:
             nxt = cols[to]
@@ -376,15 +443,16 @@ def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int) ->
                     continue
                 fmt = like_format(cells, [f"{col}{r}", *(f"{cols[y]}{r}" for y in before)]) \
                     if (f or GENERAL) == GENERAL else None
-                plan.edits.append(Edit(sheet, addr, None,
+                plan.edits.append(Edit(sheet, moves(sheet, addr), None,
                                        f"{FiscalYear(to).short}年度の{what}の入力欄（表「{name}」）",
                                        number_format=fmt, shade=True))
 
 
-def plan_text_columns(plan: Plan, m: Measure, snap: dict, reported: int, moved=lambda a: a) -> None:
+def plan_text_columns(plan: Plan, m: Measure, snap: dict, reported: int, moves: Moves | None = None) -> None:
     """The KPI tables' per-year text columns (実績の説明, 備考 by year: `text_columns` of
     `Measure.tables`): the closed year's cells of each KPI are shaded input cells."""
     short = FiscalYear(reported).short
+    moves = moves or Moves()
     for t in tables_of(m).values():
         if t.get("holds") != "kpis" or not t.get("text_columns"):
             continue
@@ -395,8 +463,8 @@ def plan_text_columns(plan: Plan, m: Measure, snap: dict, reported: int, moved=l
             rows = [row] if row else []
         else:
             first, last = t.get("first_row"), t.get("last_row")
-            rows = sorted({_actual_row_of(k) for k in m.kpis
-                           if k.sheet in (None, sheet) and first <= _actual_row_of(k) <= last})
+            rows = sorted({_actual_row_of(m, k) for k in m.kpis
+                           if _actual_sheet_of(m, k) == sheet and first <= _actual_row_of(m, k) <= last})
         head = t.get("header_row")
         for key, by_year in t["text_columns"].items():
             col = _years(by_year).get(reported)
@@ -407,12 +475,17 @@ def plan_text_columns(plan: Plan, m: Measure, snap: dict, reported: int, moved=l
                 v = raw(cells, addr)[0]
                 if addr in formula_cells(cells) or v not in (None, ""):
                     continue
-                plan.edits.append(Edit(sheet, moved(addr), None, f"{short}年度の「{label}」の入力欄", shade=True))
+                plan.edits.append(Edit(sheet, moves(sheet, addr), None, f"{short}年度の「{label}」の入力欄", shade=True))
 
 
-def _actual_row_of(k) -> int:
+def _actual_row_of(m: Measure, k) -> int:
     q = next((q for q in k.actuals if q.cell), None)
-    return split_cell(q.cell.rsplit("!", 1)[-1])[1] if q is not None else (k.row or 0)
+    return split_cell(_ref(m, q.cell)[1])[1] if q is not None else (k.row or 0)
+
+
+def _actual_sheet_of(m: Measure, k) -> str:
+    q = next((q for q in k.actuals if q.cell), None)
+    return _ref(m, q.cell)[0] if q is not None else (k.sheet or m.sheet)
 
 
 def _row_label(cells: dict, r: int, before_col: str) -> str | None:

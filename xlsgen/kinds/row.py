@@ -29,17 +29,17 @@ from collections.abc import Iterator
 from xlsgen.errors import XlsgenError
 from xlsgen.formulas import col_index, col_letters
 from xlsgen.kinds.roll import (
+    Moves,
     dedupe,
     formula_cells,
     like_format,
     plan_actual_inputs,
-    plan_text_history,
     plan_text_columns,
+    plan_text_history,
     plan_title_year,
     plan_year_tables,
     raw,
     relabel_like,
-    shift_col,
     split_cell,
     year_label_like,
 )
@@ -66,15 +66,15 @@ def plan_roll(book: Book, snap: Snapshot, to: int, extend_to: int | None) -> Pla
         by_sheet.setdefault(m.sheet, []).append(m)
     titles: set = set()
     texts: set = set()
+    moves = Moves()
     for sheet, ms in by_sheet.items():
-        cells = snap.get(sheet, {})
-        moved = _plan_sheet(plan, book, sheet, ms, cells, to, extend_to)
+        _plan_sheet(plan, book, sheet, ms, snap.get(sheet, {}), to, extend_to, moves)
         for m in ms:
-            plan_actual_inputs(plan, book, m, cells, to - 1, moved=moved)
-            plan_title_year(plan, book, m, cells, to, titles)
-            plan_text_history(plan, book, m, cells, to, moved, texts, name="")
-            plan_year_tables(plan, book, m, snap, to)
-            plan_text_columns(plan, m, snap, to - 1, moved)
+            plan_actual_inputs(plan, book, m, snap, to - 1, moves=moves)
+            plan_title_year(plan, book, m, snap, to, titles, moves)
+            plan_text_history(plan, book, m, snap, to, moves, texts, name="")
+            plan_year_tables(plan, book, m, snap, to, moves)
+            plan_text_columns(plan, m, snap, to - 1, moves)
     return dedupe(plan)
 
 
@@ -89,9 +89,9 @@ def _columns(kpis: list[Kpi], attr: str = "actuals") -> dict[int, str]:
 
 
 def _plan_sheet(plan: Plan, book: Book, sheet: str, ms: list[Measure], cells: dict, to: int,
-                extend_to: int | None):
+                extend_to: int | None, moves: Moves) -> None:
     """The actual column of the closed year: relabelled like the previous one, or inserted
-    (--extend-to). Returns the address mapping after any insertion."""
+    (--extend-to; `moves` learns where cells go)."""
     reported = to - 1
     short = FiscalYear(reported).short
     kpis = [k for m in ms for k in m.kpis]
@@ -106,7 +106,7 @@ def _plan_sheet(plan: Plan, book: Book, sheet: str, ms: list[Measure], cells: di
         if before:
             relabel_like(plan, sheet, cells, header_rows, actual_cols[reported], actual_cols[before[-1]],
                          reported, f"{short}年度を実績値の列に（前年度の列と同じ見出し）")
-        return lambda a: a
+        return
     last = max(actual_cols)
     if reported < last or reported < min(actual_cols):
         raise XlsgenError(f"シート「{sheet}」の指標の表に{short}年度の実績値の列がないため繰り越せません", book.path)
@@ -117,11 +117,11 @@ def _plan_sheet(plan: Plan, book: Book, sheet: str, ms: list[Measure], cells: di
     if extend_to < reported:
         raise XlsgenError(f"--extend-to {FiscalYear(extend_to).short} は繰り越しで閉じる年度（{short}）"
                           "以降でなければなりません", book.path)
-    return _extend(plan, book, sheet, kpis, cells, last, reported, extend_to, header_rows)
+    _extend(plan, book, sheet, kpis, cells, last, reported, extend_to, header_rows, moves)
 
 
 def _extend(plan: Plan, book: Book, sheet: str, kpis: list[Kpi], cells: dict, last: int,
-            reported: int, extend_to: int, header_rows: range):
+            reported: int, extend_to: int, header_rows: range, moves: Moves) -> None:
     """Repeat the last year's columns for each year after it up to `extend_to`."""
     group = {}  # column letter → role of the last year's columns
     for attr, role in (("targets", "target"), ("actuals", "actual"), ("achievements", "achievement"),
@@ -138,6 +138,7 @@ def _extend(plan: Plan, book: Book, sheet: str, kpis: list[Kpi], cells: dict, la
     w = hi - lo + 1
     at, n = hi + 1, w * len(years)
     plan.insert_cols.append((sheet, at, n))
+    moves.add(sheet, at, n)
     if header_rows:
         plan.column_groups.append((sheet, at, n, lo, hi, (header_rows.start, header_rows.stop - 1)))
     formulas = formula_cells(cells)
@@ -169,8 +170,3 @@ def _extend(plan: Plan, book: Book, sheet: str, kpis: list[Kpi], cells: dict, la
         f"{'・'.join(FiscalYear(y).short for y in years)}年度の列を{col_letters(at)}列から{n}列加えました"
         "（目標値・達成度の数式は加えていません。必要なら入力してください）", book.path, sheet,
         f"{col_letters(at)}{header_rows.start or 1}"))
-
-    def moved(a):
-        c, r = split_cell(a)
-        return f"{shift_col(c, at, n)}{r}"
-    return moved

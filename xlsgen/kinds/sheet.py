@@ -20,6 +20,7 @@ from xlsgen.errors import XlsgenError
 from xlsgen.formulas import col_index, col_letters
 from xlsgen.kinds.roll import (
     GENERAL,
+    Moves,
     archive,
     block_cells,
     formula_cells,
@@ -134,9 +135,12 @@ def _plan_sheet(plan: Plan, book: Book, s: Measure, snap: Snapshot, to: int,
                 plan.edits.append(Edit(s.sheet, here, e.value, e.reason, e.number_format, e.shade))
     _plan_cost(plan, s, cells, to, hr, at, n)
     _plan_check(plan, book, s, cells, to, at, n)
-    plan_title_year(plan, book, s, cells, to)
-    plan_year_tables(plan, book, s, snap, to)
-    plan_text_columns(plan, s, snap, reported, lambda a: f"{shift_col(split_cell(a)[0], at, n)}{split_cell(a)[1]}")
+    moves = Moves()
+    if n:
+        moves.add(s.sheet, at, n)
+    plan_title_year(plan, book, s, snap, to, moves=moves)
+    plan_year_tables(plan, book, s, snap, to, moves)
+    plan_text_columns(plan, s, snap, reported, moves)
 
 
 def _plan_cost(plan: Plan, s: Measure, cells: dict, to: int, hr: int, at: int, n: int) -> None:
