@@ -433,6 +433,15 @@ def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
             elif v in (None, ""):
                 plan.edits.append(Edit(sheet, moves(sheet, addr), None, f"{short}年度の{what}の入力欄（表「{name}」）",
                                        number_format=fmt, shade=True))
+        if prev_col:  # last year's input cells, filled: no longer shaded
+            for r in range(first, last + 1):
+                addr = f"{prev_col}{r}"
+                v = raw(cells, addr)[0]
+                if addr in formulas or v in (None, ""):
+                    continue
+                plan.edits.append(Edit(sheet, moves(sheet, addr), v,
+                                       f"{FiscalYear(before[0]).short}年度の{what}は入力済みのため入力欄の網掛けを外しました",
+                                       unshade_like=moves(sheet, f"{cols[before[1]] if len(before) > 1 else prev_col}{r}")))
         if to in cols:
             nxt = cols[to]
             for r in range(first, last + 1):

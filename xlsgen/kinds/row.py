@@ -39,6 +39,7 @@ from xlsgen.kinds.roll import (
     plan_title_year,
     plan_year_tables,
     raw,
+    tables_of,
     relabel_like,
     split_cell,
     year_label_like,
@@ -96,8 +97,10 @@ def _plan_sheet(plan: Plan, book: Book, sheet: str, ms: list[Measure], cells: di
     short = FiscalYear(reported).short
     kpis = [k for m in ms for k in m.kpis]
     actual_cols = _columns(kpis)
-    first = min((k.row for k in kpis if k.row), default=None)
-    head = min((m.kpi_header_row for m in ms if m.kpi_header_row), default=None)
+    geometry = next((t for m in ms for t in tables_of(m).values()
+                     if t.get("holds") == "kpis" and t.get("sheet") == sheet), {})
+    first = geometry.get("first_row") or min((k.row for k in kpis if k.row), default=None)
+    head = geometry.get("header_row") or min((m.kpi_header_row for m in ms if m.kpi_header_row), default=None)
     header_rows = range(head, first) if head and first else range(0)
     if not actual_cols:
         raise XlsgenError(f"シート「{sheet}」の指標の表に年度ごとの実績値の列がないため繰り越せません", book.path)
@@ -117,18 +120,26 @@ def _plan_sheet(plan: Plan, book: Book, sheet: str, ms: list[Measure], cells: di
     if extend_to < reported:
         raise XlsgenError(f"--extend-to {FiscalYear(extend_to).short} は繰り越しで閉じる年度（{short}）"
                           "以降でなければなりません", book.path)
-    _extend(plan, book, sheet, kpis, cells, last, reported, extend_to, header_rows, moves)
+    _extend(plan, book, sheet, kpis, cells, last, reported, extend_to, header_rows, moves,
+            [t for m in ms for t in tables_of(m).values()])
 
 
 def _extend(plan: Plan, book: Book, sheet: str, kpis: list[Kpi], cells: dict, last: int,
-            reported: int, extend_to: int, header_rows: range, moves: Moves) -> None:
+            reported: int, extend_to: int, header_rows: range, moves: Moves, tables: list[dict]) -> None:
     """Repeat the last year's columns for each year after it up to `extend_to`."""
     group = {}  # column letter → role of the last year's columns
-    for attr, role in (("targets", "target"), ("actuals", "actual"), ("achievements", "achievement"),
-                       ("grades", "grade")):
-        col = _columns(kpis, attr).get(last)
-        if col is not None:
-            group.setdefault(col, role)
+    geometry = next((t for t in tables if t.get("holds") == "kpis" and t.get("sheet") == sheet), {})
+    for role, by_year in (geometry.get("role_columns") or {}).items():
+        if str(last) in by_year:
+            group.setdefault(by_year[str(last)], role)
+    for key, by_year in (geometry.get("text_columns") or {}).items():
+        if str(last) in by_year:
+            group.setdefault(by_year[str(last)], "text")
+    if not group:  # a reader that records no geometry: the KPIs' own cells
+        for attr, role in (("targets", "target"), ("actuals", "actual")):
+            col = _columns(kpis, attr).get(last)
+            if col is not None:
+                group.setdefault(col, role)
     idx = sorted(col_index(c) for c in group)
     lo, hi = idx[0], idx[-1]
     if hi - lo + 1 != len(idx):
@@ -147,6 +158,8 @@ def _extend(plan: Plan, book: Book, sheet: str, kpis: list[Kpi], cells: dict, la
         for j in range(w):
             src, dst = col_letters(lo + j), col_letters(at + i * w + j)
             role = group.get(src)
+            quantities = {"target": "targets", "actual": "actuals", "achievement": "achievements",
+                          "grade": "grades"}.get(role)
             for r in header_rows:
                 text = raw(cells, f"{src}{r}")[0]
                 if isinstance(text, str) and text.strip():
@@ -156,7 +169,7 @@ def _extend(plan: Plan, book: Book, sheet: str, kpis: list[Kpi], cells: dict, la
                 if not k.row or f"{src}{k.row}" in formulas:
                     continue
                 fmt = like_format(cells, [f"{src}{k.row}"] + [
-                    q.cell for q in sorted(getattr(k, role + "s") if role else [],
+                    q.cell for q in sorted(getattr(k, quantities) if quantities else [],
                                            key=lambda q: -(q.fiscal_year or 0)) if q.cell])
                 shade = fy == reported and role in ("actual", "target")
                 if not (shade or fmt):

@@ -43,7 +43,7 @@ NAME = "sheet"
 # the columns of 前年度評価 (xlsgen's own history sheet) for this kind
 CHECK_HEADERS = ("年度版", "シート", "シート№", "施策項目", "（１）現状分析", "元のセル",
                  "（２）今後の取組", "元のセル")
-CHECK_WIDTHS = (10, 8, 8, 24, 60, 12, 60, 12)
+CHECK_WIDTHS = (9, 6, 6, 16, 34, 8, 34, 8)
 
 
 def read(path, wb, spec, roles, trace) -> Book:

@@ -152,7 +152,8 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
         unshade = e.unshade_like is not None and styles.is_input_fill(s)
         if unshade:
             like = _style_of(_top_left(e.unshade_like, ranges), cell_s, row_s, col_s)
-            new_s = styles.derive(new_s, fill_id=styles.fill_id(like))
+            # the fill of the cell it is like, unless that one is an input cell too: none
+            new_s = styles.derive(new_s, fill_id=0 if styles.is_input_fill(like) else styles.fill_id(like))
         changed = not _same(before, e.value)
         if not changed and new_s == s and not e.comment:
             continue
@@ -261,7 +262,9 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
     notes = formula_notes() if formula_notes and wb.formulas() else []
     links = {(r, 2): n.location for r, n in enumerate(notes, start=2)}
     rows = [(n.sheet, n.cells, n.formula, n.explanation) for n in notes]
-    if rows or FORMULA_MAP_SHEET in pkg.sheets:  # no empty page: a book without formulas gets none
+    # no empty page: a book without formulas gets no 数式一覧 (one that an earlier roll wrote
+    # says there are none now); without `formula_notes` the sheet is left as it is
+    if formula_notes is not None and (rows or FORMULA_MAP_SHEET in pkg.sheets):
         put_sheet(FORMULA_MAP_SHEET, list_xml(MAP_HEADERS, MAP_WIDTHS, rows or [NO_FORMULAS], links))
     _workbook_xml(wb, new_sheets, recalc)
     styles_xml = wb.styles.render()

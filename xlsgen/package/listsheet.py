@@ -17,10 +17,12 @@ from xlsgen.package.ooxml import NS_MAIN, NS_R, escape_attr, escape_text
 from xlsgen.package.sheet import cell_xml, col_letters
 
 FONT_PT = 10.0
-# A4 landscape, 0.4" side margins: 10.89" = 1045 px at 96 dpi; a column `w` wide is about
-# 7w + 5 px (the width unit is the default font's digit, about 7 px at 11 pt)
-PAGE_PX = 1045
+# A4 landscape, 0.4" side margins: 784 pt to print on. A column `w` wide takes up to 7 pt
+# per unit (LibreOffice with the usual default fonts; Excel with Calibri 11 about 5.3), so
+# the columns of one page add up to at most 112 units
+PAGE_UNITS = 112
 MIN_WIDTH = 6
+NARROW = 12  # columns this narrow (年度, シート, セル) keep their width
 
 
 @functools.cache
@@ -55,16 +57,18 @@ def row_height(values, widths, font_pt: float = FONT_PT) -> float:
     return round(lines * font_pt * 1.45 + 4, 2)
 
 
-def page_width(widths) -> int:
-    """Pixels a row of columns takes (at 100 %)."""
-    return sum(round(w * 7 + 5) for w in widths)
-
-
-def fit_widths(widths, page_px: int = PAGE_PX) -> list[float]:
-    """The widths narrowed, widest first, until they fit the page at full size (text
-    wraps in the narrowed columns; never below MIN_WIDTH)."""
+def fit_widths(widths, page: int = PAGE_UNITS) -> list[float]:
+    """The widths narrowed, widest first, until they fit the page width at full size (text
+    wraps in the narrowed columns; never below MIN_WIDTH): no shrinking to fit."""
     widths = list(widths)
-    while page_width(widths) > page_px and max(widths) > MIN_WIDTH:
+    if sum(widths) <= page:
+        return widths
+    small = sum(w for w in widths if w <= NARROW)
+    wide = sum(w for w in widths if w > NARROW)
+    if wide and page > small:  # the text columns give up their width in proportion
+        factor = (page - small) / wide
+        widths = [w if w <= NARROW else max(NARROW, int(w * factor)) for w in widths]
+    while sum(widths) > page and max(widths) > MIN_WIDTH:
         i = widths.index(max(widths))
         widths[i] -= 1
     return widths
@@ -111,7 +115,6 @@ def list_sheet_xml(headers, widths, rows, styles: dict[str, int], links=None,
         hyper = "<hyperlinks>" + "".join(
             f'<hyperlink ref="{col_letters(c)}{r}" location="{escape_attr(loc)}"/>'
             for (r, c), loc in sorted(links.items())) + "</hyperlinks>"
-    scale = max(10, min(100, PAGE_PX * 100 // max(page_width(widths), 1)))
     head = (f"&L{_header_text(header)}" if header else "") + "&C&A&R&D"
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -123,7 +126,7 @@ def list_sheet_xml(headers, widths, rows, styles: dict[str, int], links=None,
         f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>'
         f'<sheetData>{"".join(out)}</sheetData>{hyper}'
         '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
-        f'<pageSetup paperSize="9" orientation="landscape" scale="{scale}"/>'
+        '<pageSetup paperSize="9" orientation="landscape" scale="100"/>'
         f"<headerFooter><oddHeader>{escape_text(head)}</oddHeader>"
         f"<oddFooter>{escape_text('&C&P / &N')}</oddFooter></headerFooter>"
         "</worksheet>")
