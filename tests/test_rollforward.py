@@ -130,6 +130,7 @@ def test_fill_r3_then_roll_to_r5_loses_nothing(r4, tmp_path):
             percent = "%" in wb[s.sheet][cell].number_format  # Excel stores 3% as 0.03
             wb[s.sheet][cell] = v / 100 if percent else v
     wb["01"]["A22"] = "【企画政策課】\nR3の分析"
+    wb["02"]["J16"] = 1234  # the R3 事業費, typed where the R4 edition asks for it
     wb.save(filled)
     back = read_book(filled)
     for s in back.measures:
@@ -146,6 +147,10 @@ def test_fill_r3_then_roll_to_r5_loses_nothing(r4, tmp_path):
     assert ws5["F17"].value == typed[("01", "F17")]
     assert ws5["F17"].fill.fgColor.rgb == ws5["E17"].fill.fgColor.rgb  # filled: no longer yellow
     assert ws5["G17"].fill.fgColor.rgb == "FFFFF2CC"  # R4 now the year to fill
+    # 事業費 now names R4; the R3 amount typed in the R4 edition is archived with its year
+    assert ws5["J15"].value == "事業費(千円)\n(R4年度)" and ws5["J16"].fill.fgColor.rgb == "FFFFF2CC"
+    past = [r for r in history(r5, PAST_SHEET) if r[0] == "R4年度版"]
+    assert [(r[1], r[4], r[6], r[7]) for r in past] == [("02", "令和3年度", 1234, "J16")]
     editions = [r[0] for r in history(r5) if r[1] == "01"]
     assert editions == ["R3年度版", "R4年度版"]
     assert any("R3の分析" in (r[4] or "") for r in history(r5))

@@ -507,26 +507,25 @@ def header_of(path, sheet: str) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def editions(tmp_path_factory, blocks_e, list_d):
-    """One edition of each kind, as the CLI writes it."""
+    """One edition of each kind, as the CLI writes it: kind → (path, RollResult)."""
     d = tmp_path_factory.mktemp("editions")
     out = {}
-    out["sheet"] = d / "ojiya_R4.xlsx"
-    rollforward_file(ROOT / "inputs" / "ojiya_進行管理シート_R3.xlsx", "R4", out["sheet"])
-    out["project_sheets"] = d / "joso_R4.xlsx"
-    rollforward_file(JOSO, "R4", out["project_sheets"])
+
+    def roll(kind, src, to, name, **kw):
+        out[kind] = (d / name, rollforward_file(src, to, d / name, **kw))
+
+    roll("sheet", ROOT / "inputs" / "ojiya_進行管理シート_R3.xlsx", "R4", "ojiya_R4.xlsx")
+    roll("project_sheets", JOSO, "R4", "joso_R4.xlsx")
     e = d / "e.xlsx"
     city_corpus.write_kpi_blocks_years_rows(e)
-    out["block"] = d / "e_R5.xlsx"
-    rollforward_file(e, "R5", out["block"], layout_file=blocks_e[1])
-    out["row"] = d / "list_R6.xlsx"
+    roll("block", e, "R5", "e_R5.xlsx", layout_file=blocks_e[1])
     src = d / "list.xlsx"
     layout_workbooks.write_kpi_list(src)
-    rollforward_file(src, "R6", out["row"], extend_to="R6")
-    out["cost"] = d / "cost_R5.xlsx"
+    roll("row", src, "R6", "list_R6.xlsx", extend_to="R6")
     cost = d / "management_cost.xlsx"
     table_workbooks.write_management_cost(cost)
-    rollforward_file(cost, "R5", out["cost"], layout_file=with_roll(d, LAYOUTS / "tables" / "management_cost.yaml",
-                                                                    history=()))
+    roll("cost", cost, "R5", "cost_R5.xlsx",
+         layout_file=with_roll(d, LAYOUTS / "tables" / "management_cost.yaml", history=()))
     return out
 
 
@@ -536,7 +535,7 @@ def test_added_sheets_carry_a_print_header_naming_the_book_and_edition(editions)
                 "block": ("令和5年度 施策の進捗評価シート", "令和5年度版"),
                 "row": ("第2期総合戦略 KPI一覧", "令和6年度版"),
                 "cost": ("事務事業", "令和5年度版")}
-    for kind, path in editions.items():
+    for kind, (path, _) in editions.items():
         names = openpyxl.load_workbook(path, read_only=True).sheetnames
         added = [s for s in names if s in ADDED]
         assert CHANGE_LOG_SHEET in added, kind
@@ -550,7 +549,7 @@ def test_added_sheets_carry_a_print_header_naming_the_book_and_edition(editions)
 
 
 def test_formula_map_only_when_the_book_has_formulas(editions):
-    for kind, path in editions.items():
+    for kind, (path, _) in editions.items():
         names = openpyxl.load_workbook(path, read_only=True).sheetnames
         has = any(re.search(rb"<f[ >]", part(path, p)) for s, p in Package(path).sheets.items() if s not in ADDED)
         assert (FORMULA_MAP_SHEET in names) == has, kind
@@ -603,7 +602,7 @@ def test_added_sheets_print_readably(editions, tmp_path):
     from xlsgen import libreoffice
 
     _need_tools()
-    for kind, path in editions.items():
+    for kind, (path, _) in editions.items():
         copy = only_added(path, tmp_path / f"{kind}.xlsx")
         pdf = libreoffice.to_pdf(copy, tmp_path / "pdf")
         assert not printcheck.overprints(pdf), kind
@@ -613,3 +612,41 @@ def test_added_sheets_print_readably(editions, tmp_path):
         assert sizes and all(med >= 6.8 and p5 >= 5.8 for med, p5 in sizes), (kind, sizes)
         for top, bottom in printcheck.edges(pdf):
             assert "年度版" in top and "/" in bottom, (kind, top, bottom)
+
+
+def test_every_cell_asked_for_is_shaded(editions):
+    """Each cell the change log calls an input cell (入力欄), and each cell a warning asks
+    the clerk to fill, is shaded in the edition."""
+    for kind, (path, result) in editions.items():
+        wb = openpyxl.load_workbook(path)
+        rows = list(wb[CHANGE_LOG_SHEET].iter_rows(min_row=2, values_only=True))
+        asked = {(r[0], r[1]) for r in rows if "入力欄" in (r[4] or "")}
+        warned = {(f.sheet, f.cell) for f in result.findings if f.cell and f.code.startswith("missing-")}
+        assert asked or warned, kind
+        asked |= warned
+        for sheet, cell in asked:
+            assert wb[sheet][cell].fill.fgColor.rgb == INPUT_FILL_RGB, (kind, sheet, cell)
+
+
+def test_validate_finds_the_same_in_the_rolled_edition(tmp_path, blocks_e):
+    """A roll adds no finding: `validate` on the new edition says what it said before."""
+    from xlsgen.validate import validate_book
+
+    def codes(path, layout=None):
+        book = read_book(path, layout_file=layout)
+        return sorted((f.code, f.sheet, f.cell) for f in [*book.findings, *validate_book(book)])
+
+    e = tmp_path / "e.xlsx"
+    city_corpus.write_kpi_blocks_years_rows(e)
+    layout = blocks_e[1]
+    rollforward_file(e, "R5", tmp_path / "e5.xlsx", layout_file=layout)
+    assert codes(tmp_path / "e5.xlsx", layout) == codes(e, layout) == []
+    lst = tmp_path / "list.xlsx"
+    layout_workbooks.write_kpi_list(lst)
+    rollforward_file(lst, "R6", tmp_path / "l6.xlsx", extend_to="R6")
+    assert codes(tmp_path / "l6.xlsx") == codes(lst)
+    cost = tmp_path / "cost.xlsx"
+    table_workbooks.write_management_cost(cost)
+    layout = with_roll(tmp_path, LAYOUTS / "tables" / "management_cost.yaml", history=())
+    rollforward_file(cost, "R5", tmp_path / "c5.xlsx", layout_file=layout)
+    assert codes(tmp_path / "c5.xlsx", layout) == codes(cost, layout) == []
