@@ -21,7 +21,14 @@ from tests.fidelity_corpus import build, compare
 from xlsgen.cli import cli
 from xlsgen.errors import XlsgenError
 from xlsgen.layout import read_book
-from xlsgen.model import CHANGE_LOG_SHEET, CHECK_HISTORY_SHEET, FORMULA_MAP_SHEET, PAST_YEARS_SHEET, Edit, Plan
+from xlsgen.model import (
+    CHANGE_LOG_SHEET,
+    CHECK_HISTORY_SHEET,
+    FORMULA_MAP_SHEET,
+    PAST_YEARS_SHEET,
+    Edit,
+    Plan,
+)
 from xlsgen.package import Package, apply_plan
 from xlsgen.render.edition import INPUT_FILL_RGB
 from xlsgen.rollforward import rollforward_file

@@ -39,9 +39,9 @@ from xlsgen.kinds.roll import (
     plan_title_year,
     plan_year_tables,
     raw,
-    tables_of,
     relabel_like,
     split_cell,
+    tables_of,
     year_label_like,
 )
 from xlsgen.layout.engine import read_generic, read_row_records
@@ -132,7 +132,7 @@ def _extend(plan: Plan, book: Book, sheet: str, kpis: list[Kpi], cells: dict, la
     for role, by_year in (geometry.get("role_columns") or {}).items():
         if str(last) in by_year:
             group.setdefault(by_year[str(last)], role)
-    for key, by_year in (geometry.get("text_columns") or {}).items():
+    for by_year in (geometry.get("text_columns") or {}).values():
         if str(last) in by_year:
             group.setdefault(by_year[str(last)], "text")
     if not group:  # a reader that records no geometry: the KPIs' own cells
