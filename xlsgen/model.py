@@ -23,7 +23,10 @@ CHECK_HISTORY_SHEET = "前年度評価"
 PAST_YEARS_SHEET = "過年度実績"
 CHANGE_LOG_SHEET = "変更履歴"
 FORMULA_MAP_SHEET = "数式一覧"
-XLSGEN_SHEETS = (CHECK_HISTORY_SHEET, PAST_YEARS_SHEET, CHANGE_LOG_SHEET, FORMULA_MAP_SHEET)
+COLLECTION_STATUS_SHEET = "回収状況"  # xlsgen collect: one row per department
+COLLECTION_PROBLEMS_SHEET = "回収の指摘"  # xlsgen collect: every problem of the returned forms
+XLSGEN_SHEETS = (CHECK_HISTORY_SHEET, PAST_YEARS_SHEET, CHANGE_LOG_SHEET, FORMULA_MAP_SHEET,
+                 COLLECTION_STATUS_SHEET, COLLECTION_PROBLEMS_SHEET)
 
 TEXT_ROLES = ("plan", "do", "check", "action", "other")
 # the standard keys of a cost block's lines (a layout may add its own)

@@ -81,6 +81,9 @@ SCHEMA: dict[str, Any] = {
                "no_target": _LABELS},
     "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
     "labels": {"*": _LABELS},
+    # the round trip (xlsgen distribute / collect): tags such as 区分 商工 → 商工振興課
+    "departments": {"aliases": {"*": str}},
+    "distribute": {"text_limit": int, "choices": {"*": _LABELS}, "texts": _LABELS},
 }
 # what a column holds (besides values) and what a further table holds
 COLUMN_HOLDS = ("text", "note")
