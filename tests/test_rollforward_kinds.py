@@ -129,7 +129,7 @@ def blocks_e(tmp_path_factory):
     return src, with_roll(d, LAYOUTS / "corpus" / "kpi_blocks_qualitative.yaml")
 
 
-def test_blocks_rows_round_trip_keeps_every_fact_and_feature(blocks_e, tmp_path):
+def test_blocks_rows_round_trip_keeps_every_fact_and_feature(blocks_e, tmp_path, recalc):
     src, layout = blocks_e
     old = read_book(src, layout_file=layout)
     assert old.fiscal_year == 2022 and not old.findings
@@ -190,6 +190,13 @@ def test_blocks_rows_round_trip_keeps_every_fact_and_feature(blocks_e, tmp_path)
         assert part(r6, name) == part(src, name), name
     editions = [r[0] for r in openpyxl.load_workbook(r6)[CHECK_HISTORY_SHEET].iter_rows(min_row=2, values_only=True)]
     assert editions == ["R4年度版"] * 4 + ["R5年度版"] * 4
+    # LibreOffice opens the edition and recalculates the city's 達成率 on the typed actuals
+    back = openpyxl.load_workbook(recalc(r6), data_only=True)
+    assert {"施策1-1", "施策1-2", CHECK_HISTORY_SHEET, CHANGE_LOG_SHEET, FORMULA_MAP_SHEET} <= set(back.sheetnames)
+    ws = back["施策1-2"]
+    assert ws["D12"].value is None or isinstance(ws["D12"].value, (int, float))
+    for r in (10, 11, 22):  # typed R2/R3 rates are the formulas' results
+        assert isinstance(ws[f"D{r}"].value, float)
 
 
 def test_blocks_shipped_layout_from_the_cli(tmp_path):
@@ -294,7 +301,7 @@ def list_d(tmp_path_factory):
     return plain, with_roll(d, LAYOUTS / "corpus" / "kpi_list_departments.yaml", history=())
 
 
-def test_rows_round_trip_keeps_every_fact_and_feature(list_d, tmp_path):
+def test_rows_round_trip_keeps_every_fact_and_feature(list_d, tmp_path, recalc):
     plain, layout = list_d
     src = build(MOVABLE[0], tmp_path, src=plain, extra=MOVABLE[1:])
     old = read_book(src, layout_file=layout)
@@ -347,6 +354,9 @@ def test_rows_round_trip_keeps_every_fact_and_feature(list_d, tmp_path):
     wb6 = openpyxl.load_workbook(r6)
     assert wb6["KPI一覧"].data_validations.dataValidation  # kept
     assert "職員のメモ C5" in part(r6, "xl/comments1.xml").decode()
+    # LibreOffice opens it; the moved 達成度 formula still reads the R3 columns
+    back = openpyxl.load_workbook(recalc(r6), data_only=True)["KPI一覧"]
+    assert back["Q6"].value == pytest.approx(151 / 140)
 
 
 def test_rows_extend_refuses_what_it_cannot_move(list_d, tmp_path):
@@ -633,6 +643,8 @@ def test_every_cell_asked_for_is_shaded(editions):
         asked |= warned
         for sheet, cell in asked:
             assert wb[sheet][cell].fill.fgColor.rgb == INPUT_FILL_RGB, (kind, sheet, cell)
+        # the change log lists real changes only: a value changed, or what else did
+        assert all(r[2] != r[3] for r in rows), (kind, [r for r in rows if r[2] == r[3]][:3])
 
 
 def test_validate_finds_the_same_in_the_rolled_edition(tmp_path, blocks_e):
