@@ -61,7 +61,7 @@ def rules(book: Book) -> Iterator[Finding]:
 
 def years_are_columns(k: Kpi) -> bool:
     """The KPI's table runs its years across columns (its actuals share one row)."""
-    cells = [split_cell(q.cell) for q in k.actuals if q.cell]
+    cells = [split_cell(split_ref(q.cell)[1]) for q in k.actuals if q.cell]
     return len({r for _, r in cells}) == 1 and len({c for c, _ in cells}) > 1
 
 
@@ -154,7 +154,7 @@ def _plan_columns(plan: Plan, book: Book, m: Measure, cells: dict, reported: int
 
 def _header_row(cells: dict, k: Kpi, col: str, fy: int) -> int | None:
     """The row above the KPI's values whose cell in `col` names the year `fy`."""
-    rows = [split_cell(q.cell)[1] for q in k.actuals if q.cell]
+    rows = [split_cell(split_ref(q.cell)[1])[1] for q in k.actuals if q.cell]
     for r in range(min(rows) - 1, max(k.row or 1, 1) - 1, -1):
         v = raw(cells, f"{col}{r}")[0]
         if isinstance(v, str) and any(y.year == fy for y, _ in find_years(v)):

@@ -45,7 +45,7 @@ from xlsgen.kinds.roll import (
     year_label_like,
 )
 from xlsgen.layout.engine import read_generic, read_row_records
-from xlsgen.model import Book, Edit, Finding, Kpi, Measure, Plan, Severity, Snapshot
+from xlsgen.model import Book, Edit, Finding, Kpi, Measure, Plan, Severity, Snapshot, split_ref
 from xlsgen.wareki import FiscalYear, find_years
 
 NAME = "row"
@@ -85,7 +85,7 @@ def _columns(kpis: list[Kpi], attr: str = "actuals") -> dict[int, str]:
     for k in kpis:
         for q in getattr(k, attr):
             if q.cell and q.fiscal_year:
-                seen.setdefault(q.fiscal_year, Counter())[split_cell(q.cell)[0]] += 1
+                seen.setdefault(q.fiscal_year, Counter())[split_cell(split_ref(q.cell)[1])[0]] += 1
     return {fy: c.most_common(1)[0][0] for fy, c in sorted(seen.items())}
 
 
