@@ -669,3 +669,40 @@ def test_validate_finds_the_same_in_the_rolled_edition(tmp_path, blocks_e):
     layout = with_roll(tmp_path, LAYOUTS / "tables" / "management_cost.yaml", history=())
     rollforward_file(cost, "R5", tmp_path / "c5.xlsx", layout_file=layout)
     assert codes(tmp_path / "c5.xlsx", layout) == codes(cost, layout) == []
+
+
+def test_project_amounts_table_closes_the_year(tmp_path):
+    """The planner of year tables on a project-lines table (`holds: projects`: 決算額 R2–R3
+    under one merged heading, 予算額 R4): R4's budget goes to 過年度実績, its cells become
+    input for the settled amounts, its heading says 決算額; the total line (formulas) stays."""
+    from xlsgen.kinds.roll import plan_year_tables
+    from xlsgen.package import Workbook
+
+    src = tmp_path / "measure_projects.xlsx"
+    table_workbooks.write_measure_projects(src)
+    book = read_book(src, layout_file=LAYOUTS / "tables" / "measure_projects.yaml")
+    m = book.measures[0]
+    t = m.tables["projects"]
+    assert (t["holds"], t["year_roles"]["2022"], t["year_kinds"]["2022"]) == ("projects", "budget", "予算額")
+    snap = Workbook(Package(src)).snapshot()
+    plan = Plan()
+    plan_year_tables(plan, book, m, snap, 2023)
+    col = t["year_columns"]["2022"]
+    edits = {e.cell: e for e in plan.edits}
+    head = edits[f"{col}{t['header_row']}"]
+    assert head.value == "決算額"  # like R2–R3's merged heading
+    lines = range(t["first_row"], t["last_row"] + 1)
+    assert {f"{col}{r}" for r in lines} <= set(edits)
+    assert all(edits[f"{col}{r}"].value is None and edits[f"{col}{r}"].shade for r in lines)
+    archived = plan.history[PAST_YEARS_SHEET]
+    assert [(r[3], r[4], r[5], r[6].value, r[7]) for r in archived] == [
+        (line.name, "令和4年度", "予算額", a.value.value, a.value.cell)
+        for line in m.projects for a in line.amounts if a.fiscal_year == 2022]
+    assert not [e for e in plan.edits if e.cell == f"{col}{t['last_row'] + 1}"]  # 合計: the city's formula
+    out = tmp_path / "out.xlsx"
+    pkg = Package(src)
+    apply_plan(pkg, plan)
+    pkg.write(out)
+    ws = openpyxl.load_workbook(out).worksheets[0]
+    assert ws[f"{col}{t['last_row'] + 1}"].value.startswith("=SUM(")
+    assert all(shaded(out, m.sheet, f"{col}{r}") for r in lines)

@@ -231,14 +231,18 @@ def plan_actual_inputs(plan: Plan, book: Book, m: Measure, snap: dict, reported:
                 unshade=_ref(m, earlier[1].cell)[1])
 
 
-def relabel_like(plan: Plan, sheet: str, cells: dict, rows, col: str, prev_col: str, fy: int,
+def relabel_like(plan: Plan, sheet: str, cells: dict, rows, col: str, prev_col, fy: int,
                  reason: str, moves: Moves | None = None) -> None:
     """Header cells of column `col` in `rows` that read differently from the same rows of
-    the previous year's column `prev_col` are rewritten like them (`R3年度\n(見込値)` →
-    `R3年度\n(実績値)`, `予算額` → `決算額`). Only cells holding a header are rewritten."""
+    the previous year's column are rewritten like them (`R3年度\n(見込値)` →
+    `R3年度\n(実績値)`, `予算額` → `決算額`). Only cells holding a header are rewritten.
+    `prev_col`: the previous year's column, or the earlier years' columns nearest first (a
+    heading merged over several of them is written in the first: 決算額 over R2:R3)."""
     moves = moves or Moves()
+    earlier = [prev_col] if isinstance(prev_col, str) else list(prev_col)
     for r in rows:
-        like, own = raw(cells, f"{prev_col}{r}")[0], raw(cells, f"{col}{r}")[0]
+        own = raw(cells, f"{col}{r}")[0]
+        like = next((v for v in (raw(cells, f"{c}{r}")[0] for c in earlier) if v not in (None, "")), None)
         if not isinstance(like, str) or not isinstance(own, str) or not like.strip():
             continue
         want = year_label_like(like, fy) if find_years(like) else like
@@ -414,7 +418,7 @@ def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
         header = t.get("header_row")
         rows = range(header, first) if header else range(0)
         if prev_col:
-            relabel_like(plan, sheet, cells, rows, col, prev_col, fy,
+            relabel_like(plan, sheet, cells, rows, col, [cols[y] for y in before], fy,
                          f"表「{name}」の{short}年度を前年度と同じ区分の列に", moves)
         what = "金額" if t.get("holds") in ("cost", "projects") else "内容"
         for r in range(first, last + 1):
@@ -425,7 +429,10 @@ def plan_year_tables(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
             v, f = raw(cells, addr)
             fmt = like_format(cells, like) if (f or GENERAL) == GENERAL else None
             if v not in (None, "") and not settled:
-                label = _row_label(cells, r, col) or f"{r}行"
+                name_col = (t.get("columns") or {}).get("name") if t.get("holds") == "projects" else None
+                own = raw(cells, f"{name_col}{r}")[0] if name_col else None
+                label = (own.strip() if isinstance(own, str) and own.strip() else None) or \
+                    _row_label(cells, r, col) or f"{r}行"
                 archive(plan, m, cells, to, label, addr, fy, kind)
                 plan.edits.append(Edit(sheet, moves(sheet, addr), None,
                                        f"{short}年度の{what}の入力欄（{kind}は「{PAST_YEARS_SHEET}」シートへ）",

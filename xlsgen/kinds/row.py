@@ -107,7 +107,8 @@ def _plan_sheet(plan: Plan, book: Book, sheet: str, ms: list[Measure], cells: di
     if reported in actual_cols:
         before = [fy for fy in actual_cols if fy < reported]
         if before:
-            relabel_like(plan, sheet, cells, header_rows, actual_cols[reported], actual_cols[before[-1]],
+            relabel_like(plan, sheet, cells, header_rows, actual_cols[reported],
+                         [actual_cols[y] for y in reversed(before)],
                          reported, f"{short}年度を実績値の列に（前年度の列と同じ見出し）")
         return
     last = max(actual_cols)
