@@ -2,13 +2,20 @@
 text blocks) — read by the generic engine; rolled forward one year column at a time.
 
 Roll-forward (R3 → R4): the year that was being planned (R3) becomes the reported year: its
-header reads like the previous reported one (`R3年度\\n(実績値)`) and its KPI cells become
-shaded input cells (empty, with the number format of the previous actual). Every other KPI
-cell is untouched. The Check text blocks the layout names in `rollforward.history` are
-emptied and shaded for the new year; the old texts go to the sheet `前年度評価` (one row per
-sheet, with the cells they came from), and the old action text is also shown as a comment
-on the new check cell: it is what this year is checked against. `--extend-to` inserts year
-columns when the plan's target year is reached.
+header reads like the previous reported one (`R3年度\n(実績値)`, when the headers say which
+years are reported) and each KPI's actual cell (its own row, or its 実績値 row when the
+table's rows say 目標値 / 実績値) becomes a shaded input cell (its value kept, the number
+format of the KPI's earlier actuals). Every other KPI cell is untouched; last year's input
+cells lose their shading once filled, and are warned about and shaded again while empty.
+The Check text blocks (`check_analysis`, `check_next`) are emptied and shaded for the new
+year; the old texts go to the sheet `前年度評価` (one row per sheet, with the cells they
+came from), and the old action text is also shown as a note on the new check cell: it is
+what this year is checked against. The KPI table's cost column (事業費, no year of its own)
+is the closed year's: its header names R3, its old values go to `過年度実績`, its cells
+become input. A title or 評価年度 naming the edition names the new one; the other year
+tables of `Measure.tables` (a cost block, project amounts) close R3 as
+`xlsgen.kinds.roll.plan_year_tables` says. `--extend-to` inserts year columns when the
+plan's target year is reached.
 """
 
 from __future__ import annotations
