@@ -370,3 +370,26 @@ def test_wrong_table_keys_are_refused_with_their_line(tmp_path, change, message)
 def test_the_layouts_of_this_module_load():
     for f in LAYOUT.values():
         assert load_spec(f).get("tables") is not None or load_spec(f).get("table")
+
+
+def test_every_table_of_the_shipped_books_has_its_geometry():
+    """The KPI table of a one-sheet-per-measure book, a KPI list and the 【Do】 table of the
+    project sheets: where next year's cells are, the same cells the values were read from."""
+    from conftest import JOSO, NISHITOKYO, OJIYA
+
+    for path in (OJIYA, NISHITOKYO):
+        for m in read_book(path).measures:
+            t = m.tables["kpi"]
+            assert t["year_columns"] == {str(y): c for y, c in m.year_columns.items()}
+            assert t["header_row"] == m.kpi_header_row
+            assert t["first_row"] <= min(k.row for k in m.kpis) <= max(k.row for k in m.kpis) <= t["last_row"]
+    projects = [m for m in read_book(JOSO).measures if m.extra.get("sheet_role") == "project"]
+    assert projects
+    for m in projects:
+        t = m.tables["kpi"]
+        assert t["years"] == "rows" and t["kpis"] == [m.kpis[0].name]
+        for q in m.kpis[0].actuals:
+            assert q.cell == f"{t['columns']['result']}{t['year_rows'][str(q.fiscal_year)]}"
+        for q in m.cost.line("project_cost").values:
+            if str(q.fiscal_year) in t["year_rows"]:
+                assert q.cell == f"{t['columns']['amount']}{t['year_rows'][str(q.fiscal_year)]}"

@@ -481,17 +481,33 @@ def grade_for(scale: list[dict], points: float) -> str | None:
     if all(set(g) <= {"grade", "min"} and "min" in g for g in items):
         items = sorted(items, key=lambda g: -float(g["min"]))
         return next((g["grade"] for g in items if points >= float(g["min"])), items[-1]["grade"])
-    for g in items:
-        if "min" in g and not points >= float(g["min"]):
-            continue
-        if "above" in g and not points > float(g["above"]):
-            continue
-        if "max" in g and not points < float(g["max"]):
-            continue
-        if "at_most" in g and not points <= float(g["at_most"]):
-            continue
-        return g["grade"]
-    return None
+    return next((g["grade"] for g in items if _holds(g, points)), None)
+
+
+def _holds(g: dict, points: float) -> bool:
+    return not (("min" in g and not points >= float(g["min"]))
+                or ("above" in g and not points > float(g["above"]))
+                or ("max" in g and not points < float(g["max"]))
+                or ("at_most" in g and not points <= float(g["at_most"])))
+
+
+def grade_scale_problems(scale: list[dict]) -> list[str]:
+    """Gaps and overlaps of a scale with bounds, in Japanese (for `layout check`): a rate no
+    grade takes, or one that two grades take (the first written wins)."""
+    items = [g for g in scale if isinstance(g, dict) and g.get("grade") is not None]
+    if not items or all(set(g) <= {"grade", "min"} for g in items):
+        return []
+    bounds = sorted({float(g[k]) for g in items for k in ("min", "above", "max", "at_most") if k in g})
+    probes = [bounds[0] - 1, *bounds, bounds[-1] + 1]
+    probes += [(a + b) / 2 for a, b in zip(bounds, bounds[1:])]
+    out = []
+    for p in sorted(set(probes)):
+        hit = [str(g["grade"]) for g in items if _holds(g, p)]
+        if not hit:
+            out.append(f"達成率 {p:g}% に当たる評価がありません")
+        elif len(hit) > 1:
+            out.append(f"達成率 {p:g}% は {'・'.join(hit)} のどれにも当たります（先に書いた {hit[0]} になります）")
+    return out
 
 
 def gather_departments(m: Measure) -> None:

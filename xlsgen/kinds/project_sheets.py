@@ -54,6 +54,7 @@ from xlsgen.model import (
     Text,
     gather_departments,
 )
+from xlsgen.patterns import search
 from xlsgen.quantities import parse_quantity
 from xlsgen.read.grid import Grid, squash
 from xlsgen.wareki import FiscalYear, find_years
@@ -140,7 +141,7 @@ def read(path, wb, spec, roles, trace=None) -> Book:
     book.measures = measure_sheets[-1:] + projects  # one measure sheet (the last, as read)
     if spec is not None:
         _record_rollforward(book, spec.get("rollforward") or {}, lab)
-    budget = re.compile(lab["budget_kind"])
+    budget = lab["budget_kind"]
     budget_years = [fy for m in projects if m.cost for fy, kind in m.cost.year_kinds.items()
                     if budget.search(squash(kind))]
     book.fiscal_year = max(budget_years) if budget_years else None
@@ -277,7 +278,7 @@ def _read_do(grid: Grid, m: Measure, kpi: Kpi, cost: CostBlock, findings: list[F
         t = grid.label(hr, col)
         for key in ("year", "kind", "specific", "amount", "target", "result", "content"):
             pattern = lab[f"do_{key}"]
-            if re.search(pattern, t) and key not in cols:
+            if search(pattern, t) and key not in cols:
                 cols[key] = col
                 break
     thousand = {key for key in ("amount", "specific")
@@ -326,6 +327,17 @@ def _read_do(grid: Grid, m: Measure, kpi: Kpi, cost: CostBlock, findings: list[F
     kpi.texts.sort(key=lambda t: t.fiscal_year or 0)
     cost.lines = list(lines.values())
     m.cells["do_header"] = grid.addr(hr, cols.get("year", header[1]))
+    year_rows = {fy: int(re.sub(r"\D", "", (amount.cell or target.cell or result.cell or "0")))
+                 for fy, amount, _s, target, result in found}
+    if year_rows:  # the 【Do】 table: years as rows, the KPI's and the cost block's values
+        letters = {key: re.sub(r"\d", "", grid.addr(0, c)) for key, c in cols.items()}
+        m.tables["kpi"] = {
+            "holds": "kpis", "sheet": grid.name, "header_row": hr + 1,
+            "first_row": min(year_rows.values()), "last_row": max(year_rows.values()),
+            "years": "rows", "year_columns": {}, "year_roles": {},
+            "year_rows": {str(fy): r for fy, r in sorted(year_rows.items())},
+            "year_kinds": {str(fy): k for fy, k in sorted(kinds.items()) if k},
+            "columns": letters}
     return kinds
 
 
@@ -394,6 +406,8 @@ def _finish_project(m: Measure, kpi: Kpi, cost: CostBlock, do_kinds: dict[int, s
     kpi.target_detail = Target(t.value, t.unit, kpi.target_kind, None, t.fiscal_year, t.text,
                                t.qualifier, t.cell)
     m.kpis = [kpi]
+    if "kpi" in m.tables and kpi.name:
+        m.tables["kpi"]["kpis"] = [kpi.name]
     m.cost = cost if cost.years else None
     m.actual_years = do_years
     m.target_year = kpi.target_year
@@ -423,7 +437,7 @@ def read_measure(grid: Grid, lab: dict[str, str] | None = None) -> Measure:
     head = grid.first(lab["measure_projects"])
     if head:
         r0 = head[0]
-        cols = {key: next((c for c in range(grid.n_cols) if re.search(lab[f"project_{key}"],
+        cols = {key: next((c for c in range(grid.n_cols) if search(lab[f"project_{key}"],
                                                                         grid.label(r0, c))), None)
                 for key in ("direction", "name", "department")}
         for r in range(r0 + 1, grid.n_rows):
@@ -440,9 +454,9 @@ def read_measure(grid: Grid, lab: dict[str, str] | None = None) -> Measure:
         year_cols = [(c, find_years(grid.text(r0, c))[0][0].year) for c in range(grid.n_cols)
                      if find_years(grid.text(r0, c))]
         idea = next((c for c in range(grid.n_cols)
-                     if re.search(lab["indicator_idea"], grid.label(r0, c))), None)
+                     if search(lab["indicator_idea"], grid.label(r0, c))), None)
         direction = next((c for c in range(grid.n_cols)
-                          if re.search(lab["indicator_direction"], grid.label(r0, c))), None)
+                          if search(lab["indicator_direction"], grid.label(r0, c))), None)
         for r in range(r0 + 1, grid.n_rows):
             name = grid.text(r, ind[1])
             if not name:
@@ -499,7 +513,7 @@ def _record_rollforward(book: Book, decl: dict, lab: dict[str, str]) -> None:
         return
     hist = decl.get("history") or []
     hist = [hist] if isinstance(hist, str) else hist
-    budget = re.compile(lab["budget_kind"])
+    budget = lab["budget_kind"]
     for m in book.measures:
         if m.extra.get("sheet_role") != "project":
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from xlsgen.layout.detect import anchors, match, sheet_role
 from xlsgen.layout.engine import Trace
 from xlsgen.layout.spec import load_spec
+from xlsgen.model import grade_scale_problems
 from xlsgen.read.grid import WorkbookGrids
 
 
@@ -28,7 +29,9 @@ def check_layout(spec_path, book_path) -> tuple[bool, list[str]]:
                 tag = "見つかりません" if aid in required else "見つかりません（必須ではない）"
                 lines.append(f"  ✗ {aid}: {tag}")
         if not res.ok:
-            lines.append(f"結果: 当てはまりません（見つからない見出し: {res.missing_text()}）")
+            why = (f"見つからない見出し: {res.missing_text()}" if res.missing else
+                   f"見出しがほとんどどのセルにも当てはまります: {res.too_general[0]}")
+            lines.append(f"結果: 当てはまりません（{why}）")
             return False, lines
         trace = Trace()
         book = read_with_spec(book_path, wb, spec, res, trace)
@@ -53,6 +56,8 @@ def check_layout(spec_path, book_path) -> tuple[bool, list[str]]:
                                      for q in k.actuals)
                     lines.append(f"       指標「{k.name}」 行 {k.row} 基準 {k.baseline.text}@"
                                  f"{k.baseline.cell} 目標 {k.target.text}@{k.target.cell} 実績 {vals}")
+        for problem in grade_scale_problems((spec.get("grades") or {}).get("scale") or []):
+            lines.append(f"  [評価の基準] {problem}")
         errors = [f for f in book.findings if f.severity.value == "error"]
         for f in book.findings:
             label = "エラー" if f.severity.value == "error" else "警告"

@@ -3,8 +3,10 @@
 Record units (each wrapped by a kind module of xlsgen.kinds): `sheet` (one measure per
 sheet: fields + one KPI table), `block` (KPI blocks stacked on a measure sheet, each with
 fields above a small table whose years are rows) and `row` (one KPI per table row, grouped
-into measures by a column). Every value keeps the cell it came from; `trace` lists which
-field came from which cell, and what is missing.
+into measures by a column). A record may span several sheets (`sheets.group`): its other
+sheets are read through `Grid.qualified()`, so their cells name their sheet (`'S2'!B5`).
+Every value keeps the cell it came from; `trace` lists which field came from which cell,
+and what is missing.
 """
 
 from __future__ import annotations
@@ -237,7 +239,8 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
                 findings: list[Finding], labels_out: dict | None = None,
                 ) -> dict[str, tuple[object, str | None]]:
     """Each declared field → (value, cell). Parsers and types applied; `labels_out` gets
-    the label each field has on the sheet (squashed), a level gets its key and label."""
+    the label each field has on the sheet (squashed), a level gets its key and label (and
+    its code from a cell of its own: `code: {label}`); a `holds:` field gives a `Held`."""
     out = {}
     for key, f in (fields or {}).items():
         labels = _labels(f.get("label", key), "start" if f.get("at") == "inside" else "exact")
@@ -355,7 +358,9 @@ def level_of_text(text: str, cell: str | None, key: str | None = None,
 
 def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> None:
     """Fields read by `read_fields` into the measure: its own attributes, further levels
-    (`type: level`), texts (check_analysis, check_next) and the layout's own (`extra`)."""
+    (`type: level`), texts (check_analysis, check_next), `holds:` fields (evaluations, texts,
+    departments, notes), the edition a `fiscal_year` field says, and the layout's own
+    (`extra`)."""
     labels = labels or {}
     for key, (value, cell) in values.items():
         if isinstance(value, Held):
@@ -1869,7 +1874,7 @@ def read_block_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
 def _blocks(grid: Grid, spec: Spec) -> list[range]:
     block = spec.get("block") or {}
     start = _labels(block["start"], "exact")
-    starts = sorted({r for r, c, t in grid.labels() if start.match(t)})
+    starts = sorted({r for r, c, t in grid.labels() if _matches(grid, start, r, c, t)})
     ends = [block["end"]] if isinstance(block.get("end"), str) else list(block.get("end") or [])
     for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends a block
         lab = b.get("label")
@@ -1982,6 +1987,10 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     and what a roll-forward changes. `years`: the record's actual year columns when its
     KPIs also hold past values (a series); else the years of the KPIs' actuals."""
     for k in m.kpis:
+        if k.unit:  # values read after the KPI row (a 実績 row under its 目標 row) take its unit
+            for q in (k.baseline, *k.actuals, k.target, *k.targets):
+                if q.value is not None and q.unit is None:
+                    q.unit = k.unit
         check_achievement(k, spec, m.sheet, findings)
     bys = [k.baseline_year for k in m.kpis if k.baseline_year]
     tys = [k.target_year for k in m.kpis if k.target_year]

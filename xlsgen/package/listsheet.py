@@ -7,6 +7,7 @@ Numbers (`Figure`) are right-aligned in their own number format."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import math
 import re
@@ -14,7 +15,7 @@ import unicodedata
 
 from xlsgen.model import Figure
 from xlsgen.package.ooxml import NS_MAIN, NS_R, escape_attr, escape_text
-from xlsgen.package.sheet import cell_xml, col_letters
+from xlsgen.package.sheet import cell_xml, col_letters, to_serial
 
 FONT_PT = 10.0
 # A4 landscape, 0.4" side margins: 784 pt to print on. A column `w` wide takes up to 7 pt
@@ -57,6 +58,12 @@ def row_height(values, widths, font_pt: float = FONT_PT) -> float:
     return round(lines * font_pt * 1.45 + 4, 2)
 
 
+def _cell(ref: str, value, style: int, styles: dict[str, int], date1904: bool) -> str:
+    if isinstance(value, (_dt.date, _dt.datetime)):  # a date shown as a date, in the book's system
+        return cell_xml("", ref, to_serial(value, date1904), styles.get("date", style))
+    return cell_xml("", ref, value, style)
+
+
 def fit_widths(widths, page: int = PAGE_UNITS) -> list[float]:
     """The widths narrowed, widest first, until they fit the page width at full size (text
     wraps in the narrowed columns; never below MIN_WIDTH): no shrinking to fit."""
@@ -89,10 +96,11 @@ def _number(v) -> tuple[object, str | None]:
 
 
 def list_sheet_xml(headers, widths, rows, styles: dict[str, int], links=None,
-                   header: str = "", number_style=None) -> str:
+                   date1904: bool = False, header: str = "", number_style=None) -> str:
     """The worksheet part of a list sheet; `links` maps (row, col) → internal location;
-    `header`: the book and edition printed at the top left of every page;
-    `number_style(format)`: the cell style of a number in that format."""
+    dates are written as date serials of the book's date system (`date1904`); `header`:
+    the book and edition printed at the top left of every page; `number_style(format)`:
+    the cell style of a number in that format."""
     links = links or {}
     widths = fit_widths(widths)
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
@@ -107,7 +115,7 @@ def list_sheet_xml(headers, widths, rows, styles: dict[str, int], links=None,
             v, fmt = _number(v) if r > 1 else (v, None)
             s = styles["link"] if (r, c) in links else (
                 number_style(fmt) if fmt and number_style else style)
-            cells.append(cell_xml("", f"{col_letters(c)}{r}", v, s))
+            cells.append(_cell(f"{col_letters(c)}{r}", v, s, styles, date1904))
         out.append(f'<row r="{r}" ht="{ht}" customHeight="1">{"".join(cells)}</row>')
     last = f"{col_letters(len(widths))}{len(rows) + 1}"
     hyper = ""
