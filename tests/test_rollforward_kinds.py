@@ -41,6 +41,9 @@ FEATURES = ("vba", "notes", "chart", "databars", "validation", "conditional", "h
 # those whose references the column insertion of --extend-to moves (drawings and extension
 # lists are refused by name: xlsgen.package.columns)
 MOVABLE = tuple(f for f in FEATURES if f not in ("chart", "databars"))
+# (the corpus's named_styles puts a cell at L2, after the list's own cells up to R2: out of
+# order, which the package edit puts right; not a feature of the row book)
+ROW_BOOK = tuple(f for f in MOVABLE if f != "named_styles")
 
 
 def with_roll(tmp: Path, layout: Path, history=("check_analysis", "check_next")) -> Path:
@@ -303,7 +306,7 @@ def list_d(tmp_path_factory):
 
 def test_rows_round_trip_keeps_every_fact_and_feature(list_d, tmp_path, recalc):
     plain, layout = list_d
-    src = build(MOVABLE[0], tmp_path, src=plain, extra=MOVABLE[1:])
+    src = build(ROW_BOOK[0], tmp_path, src=plain, extra=ROW_BOOK[1:])
     old = read_book(src, layout_file=layout)
     assert old.fiscal_year == 2022
     r5 = tmp_path / "d_R5.xlsm"
@@ -581,8 +584,9 @@ def test_an_old_formula_map_says_there_are_none_now(tmp_path):
     src = tmp_path / "blocks.xlsx"
     layout_workbooks.write_kpi_blocks(src)
     wb = openpyxl.load_workbook(src)
-    wb.create_sheet(FORMULA_MAP_SHEET)["A1"] = "シート"
-    wb[FORMULA_MAP_SHEET]["A2"] = "古い一覧"
+    ws = wb.create_sheet(FORMULA_MAP_SHEET)  # xlsgen's own list of an earlier edition
+    ws.append(["シート", "セル", "数式（例）", "説明"])
+    ws.append(["施策1", "D10", "C10/B10", "古い一覧"])
     wb.save(src)
     out = tmp_path / "out.xlsx"
     rollforward_file(src, "R5", out)

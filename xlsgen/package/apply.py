@@ -295,7 +295,12 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
     names = {name: _list_sheet_name(pkg, snap, name, plan.history_headers[name][0])
              for name in plan.history if name in plan.history_headers}
     names[CHANGE_LOG_SHEET] = _list_sheet_name(pkg, snap, CHANGE_LOG_SHEET, LOG_HEADERS)
-    names[FORMULA_MAP_SHEET] = _list_sheet_name(pkg, snap, FORMULA_MAP_SHEET, MAP_HEADERS)
+    # no empty page: a book without formulas gets no 数式一覧 (one that an earlier roll wrote
+    # says there are none now); without `formula_notes` the sheet is left as it is
+    notes = formula_notes() if formula_notes and wb.formulas() else []
+    map_name = _list_sheet_name(pkg, snap, FORMULA_MAP_SHEET, MAP_HEADERS)
+    if formula_notes is not None and (notes or map_name in pkg.sheets):
+        names[FORMULA_MAP_SHEET] = map_name
     wb.renamed = {name: new for name, new in names.items() if new != name}
     for name, new in wb.renamed.items():
         changes.append(Change(new, "", None, None,
@@ -341,12 +346,9 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
     if recalc:
         log.append(("（ブック全体）", "", "", "fullCalcOnLoad=1", RECALC_REASON))
     put_sheet(names[CHANGE_LOG_SHEET], list_xml(LOG_HEADERS, LOG_WIDTHS, log))
-    notes = formula_notes() if formula_notes and wb.formulas() else []
     links = {(r, 2): n.location for r, n in enumerate(notes, start=2)}
     rows = [(n.sheet, n.cells, n.formula, n.explanation) for n in notes]
-    # no empty page: a book without formulas gets no 数式一覧 (one that an earlier roll wrote
-    # says there are none now); without `formula_notes` the sheet is left as it is
-    if formula_notes is not None and (rows or names[FORMULA_MAP_SHEET] in pkg.sheets):
+    if FORMULA_MAP_SHEET in names:
         put_sheet(names[FORMULA_MAP_SHEET], list_xml(MAP_HEADERS, MAP_WIDTHS, rows or [NO_FORMULAS], links))
     _workbook_xml(wb, new_sheets, recalc)
     styles_xml = wb.styles.render()
