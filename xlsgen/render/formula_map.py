@@ -25,6 +25,8 @@ from xlsgen.render import theme
 from xlsgen.render.theme import FONT, Styles, list_sheet
 
 SHEET_NAME = FORMULA_MAP_SHEET
+SAME = "〃"  # the same formula as the row above, in R1C1 terms
+SAME_TEXT = "上と同じ数式です（R1C1 形式で同じ: 相対参照を移しただけ）。"
 HEADERS = ("シート", "セル", "数式（例）", "説明")
 WIDTHS = (20, 22, 40, 70)
 
@@ -63,28 +65,38 @@ class FormulaNote:
         return f"{quote_sheet(self.sheet)}!{self.first_cell}"
 
 
-def write_formula_map(workbook, notes: list[FormulaNote], sheet_name: str = SHEET_NAME):
-    """Add the sheet to an xlsxwriter Workbook; returns the worksheet."""
+def write_formula_map(workbook, notes: list[FormulaNote], sheet_name: str = SHEET_NAME,
+                      title: str | None = None, year: str = ""):
+    """Add the sheet to an xlsxwriter Workbook; returns the worksheet. Its pages are headed
+    `title` (default: the workbook's title) and `year`, as 参考資料 (a reference sheet)."""
     ws = workbook.add_worksheet(sheet_name)
+    ws.set_tab_color(theme.NA_FILL)
     st = Styles(workbook)
     head, text, link = st.head(align="left", valign="top"), st.text(), st.link()
-    book = (getattr(workbook, "doc_properties", None) or {}).get("title") or ""
-    list_sheet(ws, f"{book}　{sheet_name}" if book else sheet_name, list(zip(HEADERS, WIDTHS)), head)
+    book = title if title is not None else \
+        (getattr(workbook, "doc_properties", None) or {}).get("title") or ""
+    list_sheet(ws, book or sheet_name, list(zip(HEADERS, WIDTHS)), head, year=year,
+               label=f"参考資料　{sheet_name}")
     if not notes:
         ws.merge_range(1, 0, 1, len(HEADERS) - 1, "このブックには数式がありません。", text)
     r = 1
     for note in notes:
-        # a link cell does not wrap in LibreOffice: a long cell list goes on as one line a row
-        for i, line in enumerate(theme.chunk_line(note.cells.replace(" ", "").split(","), WIDTHS[1])):
+        # the formula belongs to the first cell of its line: a head line names one range, the
+        # others follow on 〃 lines (a link cell does not wrap: one line a row)
+        parts = note.cells.replace(" ", "").split(",")
+        lines = parts[:1]
+        lines += theme.chunk_line(parts[1:], WIDTHS[1]) if len(parts) > 1 else []
+        for i, line in enumerate(lines):
             first = line.split(",")[0].split(":")[0]
             ws.write_url(r, 1, f"internal:{quote_sheet(note.sheet)}!{first}", link, string=line)
+            # a line of its own names its sheet; 〃: the same formula in R1C1 terms
+            ws.write_string(r, 0, note.sheet, text)
             if i == 0:
-                ws.write_string(r, 0, note.sheet, text)
                 ws.write_string(r, 2, note.formula, text)
                 ws.write_string(r, 3, note.explanation, text)
             else:
-                for c in (0, 2, 3):
-                    ws.write_blank(r, c, None, text)
+                ws.write_string(r, 2, SAME, text)
+                ws.write_blank(r, 3, None, text)
             r += 1
     return ws
 
@@ -131,9 +143,23 @@ def notes_from_workbook(source) -> list[FormulaNote]:
         else Inventory(source)
     notes = []
     for g in inv.groups:
-        first = inv.formulas[(g.sheet, *g.cells[0])]
-        notes.append(FormulaNote(g.sheet, g.ranges, g.formula, explain(first, len(g.cells))))
+        first = inv.formulas[g.members[0]]
+        notes += group_notes(g, explain(first, len(g.cells)))
     return notes
+
+
+def group_notes(group, explanation: str) -> list[FormulaNote]:
+    """The notes of one formula group: a row per sheet, the formula and its explanation on
+    the first, 「〃」 on the others (the same formula in R1C1 terms: the group's very
+    meaning)."""
+    from xlsgen.audit.inventory import compress_cells
+
+    sheets = group.by_sheet
+    if len(sheets) > 1:
+        explanation += f"（同じ数式が {len(sheets)} シートの {len(group.cells)} セルにあります）"
+    return [FormulaNote(sheet, compress_cells(cells), group.formula if i == 0 else SAME,
+                        explanation if i == 0 else SAME_TEXT)
+            for i, (sheet, cells) in enumerate(sheets.items())]
 
 
 def explain(f, count: int = 1) -> str:

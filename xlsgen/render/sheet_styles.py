@@ -18,7 +18,7 @@ class Styles:
     def __init__(self, wb: xlsxwriter.Workbook):
         self.wb = wb
         self._cache: dict[tuple, object] = {}
-        wb.formats[0].set_font_name(FONT)
+        theme.standard_font(wb)
 
     def __call__(self, kind: str, num: str | None = None):
         key = (kind, num)
