@@ -190,7 +190,6 @@ def simulate_survey(path, output) -> list[str]:
 def bundled_templates() -> list[dict]:
     """The templates shipped with xlsgen: id (file stem), title, kind and path."""
     from xlsgen import simulation as S
-
     from xlsgen.resources import templates_dir
 
     out = []

@@ -126,26 +126,30 @@ def ratio(t: Table, r: int, method: str, comp, target) -> tuple[str, object]:
     return f, (num / den if den != 0 else NA)
 
 
-def progress(t: Table, r: int, uses: bool, comp, baseline, target) -> tuple[str, object]:
+def progress(t: Table, r: int, method: str, uses: bool, comp, baseline, target) -> tuple[str, object]:
     """進捗率: (actual − baseline) ÷ (target − baseline), the same share both ways; 「悪化」
-    when the actual moved away from the target."""
-    u, c, b, tg = (t.at(k, r) for k in ("uses_baseline", "compared", "baseline", "target"))
-    f = (f'=IF(AND({u},ISNUMBER({c})),IF(({c}-{b})*({tg}-{b})<0,{_WORSE},'
-         f'({c}-{b})/({tg}-{b})),{_NA})')
-    if not (uses and is_num(comp)):
+    when the actual moved away from the target since the baseline (also when the baseline
+    is too near the target to measure progress from); 「−」 when not measured from it."""
+    m, u, c, b, tg = (t.at(k, r) for k in ("method", "uses_baseline", "compared", "baseline",
+                                           "target"))
+    f = (f'=IF(AND(OR({m}={text_literal(PROGRESS)},{m}={text_literal(REDUCTION)}),'
+         f'ISNUMBER({b}),ISNUMBER({c}),ISNUMBER({tg})),IF(({c}-{b})*({tg}-{b})<0,{_WORSE},'
+         f'IF({u},({c}-{b})/({tg}-{b}),{_NA})),{_NA})')
+    if not (method in FROM_BASELINE and is_num(baseline) and is_num(comp) and is_num(target)):
         return f, NA
     if (comp - baseline) * (target - baseline) < 0:
         return f, WORSE
-    return f, (comp - baseline) / (target - baseline)
+    return f, ((comp - baseline) / (target - baseline) if uses else NA)
 
 
 def rate(t: Table, r: int, method: str, uses: bool, prog, rat) -> tuple[str, object]:
-    """The rate of the year: 進捗率 when measured from the baseline, else 達成率."""
+    """The rate of the year: 進捗率 when measured from the baseline, else 達成率; 「悪化」
+    whenever the actual moved away from the target."""
     m, u, p, q = (t.at(k, r) for k in ("method", "uses_baseline", "progress", "ratio"))
-    f = f'=IF({m}={_NA},{_NA},IF({u},{p},{q}))'
+    f = f'=IF({m}={_NA},{_NA},IF(OR({u},{p}={_WORSE}),{p},{q}))'
     if method == NO_RATE:
         return f, NA
-    return f, (prog if uses else rat)
+    return f, (prog if uses or prog == WORSE else rat)
 
 
 def measure_label(t: Table, r: int, method: str, uses: bool) -> tuple[str, str]:
@@ -159,13 +163,17 @@ def measure_label(t: Table, r: int, method: str, uses: bool) -> tuple[str, str]:
     return f, PROGRESS_LABEL if uses else CUMULATIVE_LABEL if method == CUMULATIVE else RATE_LABEL
 
 
-def pace(t: Table, r: int, year, p0, p1) -> tuple[str, object]:
+def pace(t: Table, r: int, method: str, uses: bool, year, p0, p1) -> tuple[str, object]:
     """期待水準 of the row's year: the share of the way from the expectation's start (the
     baseline year, or the year before a cumulative period) to its end (the target year),
-    within 0–100 %; 「−」 for a target that is the same every year."""
+    within 0–100 %. Only for a rate that is such a share (進捗率, or a cumulative target's
+    累計達成率); 「−」 for actual ÷ target, which has no pace to keep."""
     y, a, b = t.at("year", r), t.at("pace_from", r), t.at("pace_to", r)
-    f = (f'=IF(AND(ISNUMBER({y}),ISNUMBER({a}),ISNUMBER({b})),'
-         f'IFERROR(MAX(0,MIN(1,({y}-{a})/({b}-{a}))),{_NA}),{_NA})')
+    u, m = t.at("uses_baseline", r), t.at("method", r)
+    f = (f'=IF(AND(OR({u},{m}={text_literal(CUMULATIVE)}),ISNUMBER({y}),ISNUMBER({a}),'
+         f'ISNUMBER({b})),IFERROR(MAX(0,MIN(1,({y}-{a})/({b}-{a}))),{_NA}),{_NA})')
+    if not (uses or method == CUMULATIVE):
+        return f, NA
     if not (is_num(year) and is_num(p0) and is_num(p1)) or p1 == p0:
         return f, NA
     return f, max(0.0, min(1.0, (year - p0) / (p1 - p0)))
@@ -365,13 +373,13 @@ EXPLANATIONS = {
     "uses_baseline": "基準値から測るか: 方式が「進捗」「減少」で、基準値と目標値が数値で、その差が目標値の 基準近接"
                      "（設定シート）より大きいとき TRUE。差がわずかだと進捗率が極端な値になるため、そのときは達成率で測ります。",
     "ratio": "達成率: 比べる実績 ÷ 目標値（方式が「逆比率」「減少」なら 目標値 ÷ 実績）。数値でなければ「−」。",
-    "progress": "進捗率（基準からの進み）: (実績 − 基準値) ÷ (目標値 − 基準値)。実績が基準値から目標と逆の向きに"
-                "動いたときは「悪化」。基準値から測らない指標は「−」。",
+    "progress": "進捗率（基準からの進み）: (実績 − 基準値) ÷ (目標値 − 基準値)。方式が「進捗」「減少」で実績が基準値から"
+                "目標と逆の向きに動いたときは「悪化」（基準値が目標値に近くても）。基準値から測らない指標は「−」。",
     "rate": "この年度の率: 基準値から測る指標は進捗率、それ以外は達成率（定性・目標なしは「−」）。"
-            "指標ごとにすべての年度で同じ計算方法です。",
+            "基準値から目標と逆に動いたときは「悪化」。指標ごとにすべての年度で同じ計算方法です。",
     "measure_label": "率の名前: 進捗率（基準からの進み）、達成率（実績 ÷ 目標）、累計達成率（期間の合計 ÷ 目標）。",
     "pace": "期待水準: 起点年度（基準年度、期間累計は期間の前年度）から終点年度（目標年度）まで一定の速さで進んだ場合の、"
-            "この年度までの割合（0〜100%）。毎年同じ目標（単年度）は「−」。",
+            "この年度までの割合（0〜100%）。進捗率と累計達成率だけに出します（実績 ÷ 目標の達成率は「−」）。",
     "basis": "評価に使う値: 評価の基準（設定シート）が「期待水準比」なら 率 ÷ 期待水準（期待水準が 0 や「−」なら率のまま）、"
              "「率」なら率そのもの。",
     "grade": "評価: 評価に使う値を設定シートのしきい値と比べます（上の段階から順に）。「悪化」は最も低い評価、"

@@ -20,6 +20,7 @@ import xlsxwriter
 from xlsgen.audit.inventory import pattern_groups
 from xlsgen.formulas import calc as fc
 from xlsgen.formulas import cell_fixed_col
+from xlsgen.formulas.achievement import DEFAULT_NEAR
 from xlsgen.formulas.achievement import NA as NA_MARK
 from xlsgen.measures import ReportBook, ReportKpi, ReportMeasure
 from xlsgen.model import FORMULA_MAP_SHEET, Quantity
@@ -37,10 +38,12 @@ from xlsgen.render.report_calc import (
 from xlsgen.render.report_sheets import (
     COMMENTS,
     DATA,
+    DISTRIBUTION,
     OVERVIEW,
     SETTINGS,
     kind_label,
     write_data,
+    write_distribution,
     write_overview,
     write_settings,
     year_head,
@@ -121,7 +124,7 @@ class ReportWriter:
                                 "author": "xlsgen", "created": rb.created})
         self.st = Styles(self.wb)
         self.written: list[tuple[str, int, int, str, str, str]] = []
-        self.near = __import__("xlsgen.formulas.achievement", fromlist=["x"]).DEFAULT_NEAR
+        self.near = DEFAULT_NEAR
         self._cf: dict = {}
         self.calc = CalcSheet(rb, self.near)
         self.era_cells: list[tuple[str, str]] = []
@@ -177,8 +180,9 @@ class ReportWriter:
     def write(self) -> dict:
         rb = self.rb
         overview = self.wb.add_worksheet(OVERVIEW)
+        distribution = self.wb.add_worksheet(DISTRIBUTION)
         names = sheet_names([f"{m.key} {m.title}" for m in rb.measures],
-                            {OVERVIEW, DATA, SETTINGS, FORMULA_MAP_SHEET, CALC})
+                            {OVERVIEW, DISTRIBUTION, DATA, SETTINGS, FORMULA_MAP_SHEET, CALC})
         self.sheet_of = {id(m): name for m, name in zip(rb.measures, names)}
         pages = [self.wb.add_worksheet(name) for name in names]
         calc = self.wb.add_worksheet(CALC)
@@ -192,6 +196,7 @@ class ReportWriter:
             self.measure_sheet(m, ws)
             kpis += len(m.kpis)
         write_overview(self, overview)
+        write_distribution(self, distribution)
         self.calc.write(self, calc)
         write_data(self, data, names)
         write_formula_map(self.wb, self.formula_notes(), title=self.document,

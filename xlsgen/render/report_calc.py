@@ -299,10 +299,12 @@ class CalcSheet:
                                                   row["target"], self.near)
             uses = f["uses_baseline"][1]
             f["ratio"] = fc.ratio(t, r, row["method"], comp, row["target"])
-            f["progress"] = fc.progress(t, r, uses, comp, row["baseline"], row["target"])
+            f["progress"] = fc.progress(t, r, row["method"], uses, comp, row["baseline"],
+                                        row["target"])
             f["rate"] = fc.rate(t, r, row["method"], uses, f["progress"][1], f["ratio"][1])
             f["label"] = fc.measure_label(t, r, row["method"], uses)
-            f["pace"] = fc.pace(t, r, row["year"], row["pace_from"], row["pace_to"])
+            f["pace"] = fc.pace(t, r, row["method"], uses, row["year"], row["pace_from"],
+                                row["pace_to"])
             f["basis"] = fc.basis(t, r, f["rate"][1], f["pace"][1], self.on_pace)
             f["grade"] = fc.grade(t, r, f["basis"][1], self.scale)
             f["measure_total"] = fc.measure_total(t, r, totals.get(row["measure"], 0))

@@ -1,4 +1,4 @@
-"""The report's 一覧 (KPI overview with the grade distribution), データ (machine-readable)
+"""The report's 一覧 (KPI overview), 評価の分布 (grade counts and chart), データ (machine-readable)
 and 設定 (named inputs and the rules) sheets, and the labels the sheets share. Each
 function takes the ReportWriter `w` of xlsgen.render.report; 一覧 only looks values up on
 the calculation sheet (xlsgen.render.report_calc)."""
@@ -16,7 +16,7 @@ from xlsgen.render.report_calc import CALC, COST_LABELS, cost_of, year_targets
 from xlsgen.render.theme import GRADE_COLORS
 from xlsgen.wareki import ERAS, FiscalYear
 
-OVERVIEW, DATA, SETTINGS = "一覧", "データ", "設定"
+OVERVIEW, DISTRIBUTION, DATA, SETTINGS = "一覧", "評価の分布", "データ", "設定"
 KIND_LABELS = {
     TargetKind.CUMULATIVE: "期間累計", TargetKind.RUNNING_TOTAL: "累計",
     TargetKind.PER_YEAR: "単年度", TargetKind.AT_YEAR: "時点", TargetKind.QUALITATIVE: "定性",
@@ -139,51 +139,64 @@ def write_overview(w, ws) -> None:
         w.grade_format(ws, 2, GRADE_COL, r - 1, GRADE_COL)
     ws.autofilter(1, 0, max(r - 1, 2), last)
     ws.freeze_panes(2, 0)
-    dist = write_grade_counts(w, ws, last + 2)
-    how = theme.print_sheet(ws, w.document, last, (0, 1), year=w.year_text, label="KPI一覧",
-                            ranges=[(0, 0, max(r - 1, 2), last), dist])
-    del how
+    theme.print_sheet(ws, w.document, last, (0, 1), year=w.year_text, label="KPI一覧")
     if w.protect:
         ws.protect("", {"autofilter": True, "sort": True, "format_columns": True,
                         "format_rows": True})
 
 
-def write_grade_counts(w, ws, c) -> tuple[int, int, int, int]:
-    """評価の分布: the counts of the calculation sheet and a chart; returns its print range."""
+def write_distribution(w, ws) -> None:
+    """評価の分布: how many KPIs got each grade in the evaluated year (the calculation sheet's
+    counts, 再掲 KPIs counted once) and a chart; one page after 一覧."""
     st, calc = w.st, w.calc
-    ws.set_column(c - 1, c - 1, 2)
-    ws.set_column(c, c + 1, 9)
-    ws.merge_range(0, c, 0, c + 1, "", st(bold=True, font_size=12, border=0))
-    ws.write_string(0, c, "評価の分布", st(bold=True, font_size=12, border=0))
-    ws.write_string(1, c, "評価", st.head())
-    ws.write_string(1, c + 1, "指標数", st.head())
-    ws.write_comment(1, c + 1, fc.EXPLANATIONS["grade_count"])
+    ws.set_column(0, 0, 12)
+    ws.set_column(1, 2, 12)
+    ws.set_column(3, 7, 9)
+    big = st(bold=True, font_size=14, border=0, valign="vcenter")
+    ws.merge_range(0, 0, 0, 5, "", big)
+    ws.write_string(0, 0, f"{w.document}　評価の分布", big)
+    ws.merge_range(0, 6, 0, 7, "", st(bold=True, font_size=14, border=0, align="right"))
+    w.formula(ws, 0, 6, fc.link(CALC, cell(*calc.heading_cell), f"{calc.eval_label}実績"),
+              st(bold=True, font_size=14, border=0, align="right"), "link")
+    ws.set_row(0, 24)
+    ws.write_string(2, 0, "評価", st.head())
+    ws.write_string(2, 1, "指標数", st.head())
+    ws.write_comment(2, 1, fc.EXPLANATIONS["grade_count"])
     letters = [g.letter for g in calc.scale] + [fc.NA]
     for i, letter in enumerate(letters):
-        ws.write_string(2 + i, c, letter, st(align="center", bold=True))
-        w.formula(ws, 2 + i, c + 1, fc.link(CALC, cell(*calc.count_cell(i)),
-                                            calc.counts.get(letter, 0)), st.number(), "link")
-    end = 2 + len(letters)
+        ws.write_string(3 + i, 0, letter, st(align="center", bold=True))
+        w.formula(ws, 3 + i, 1, fc.link(CALC, cell(*calc.count_cell(i)),
+                                        calc.counts.get(letter, 0)), st.number(), "link")
+    end = 3 + len(letters)
+    note = st(border=0, font_size=9, text_wrap=True)
     repeated = sum(1 for o in w.overview_rows if fc.is_repeat(o["kpi"].name))
+    lines = ["評価年度の評価ごとの指標の数です（計算シートで数えています）。「−」は評価のない指標"
+             "（定性・目標なし・未入力）です。"]
     if repeated:
-        ws.merge_range(end, c, end, c + 1, "", st(border=0, font_size=9, text_wrap=True))
-        ws.write_string(end, c, f"再掲 {repeated} 指標は数えていません。",
-                        st(border=0, font_size=9, text_wrap=True))
+        lines.append(f"再掲 {repeated} 指標は数えていません。")
+    for i, text in enumerate(lines):
+        ws.merge_range(end + 1 + i, 0, end + 1 + i, 7, "", note)
+        ws.write_string(end + 1 + i, 0, text, note)
     chart = w.wb.add_chart({"type": "column"})
     chart.add_series({"name": "指標数",
-                      "categories": [OVERVIEW, 2, c, end - 1, c],
-                      "values": [OVERVIEW, 2, c + 1, end - 1, c + 1],
+                      "categories": [ws.name, 3, 0, end - 1, 0],
+                      "values": [ws.name, 3, 1, end - 1, 1],
                       "points": [{"fill": {"color": GRADE_COLORS.get(g, theme.NA_FILL)}}
                                  for g in letters],
                       "border": {"color": theme.MUTED_FONT},
-                      "data_labels": {"value": True, "font": theme.font(9)}})
-    chart.set_title({"name": "評価の分布", "name_font": theme.font(11)})
+                      "data_labels": {"value": True, "font": theme.font(10)}})
+    chart.set_title({"name": "評価の分布", "name_font": theme.font(12)})
     chart.set_legend({"none": True})
-    chart.set_x_axis({"num_font": theme.font(9)})
-    chart.set_y_axis({"num_font": theme.font(9)})
-    chart.set_size({"width": 380, "height": 260})
-    ws.insert_chart(end + 2, c, chart)
-    return (0, c, end + 2 + 14, c + 4)
+    chart.set_x_axis({"num_font": theme.font(10)})
+    chart.set_y_axis({"num_font": theme.font(10)})
+    chart.set_size({"width": 520, "height": 300})
+    top = end + 2 + len(lines)
+    ws.insert_chart(top, 0, chart, {"object_position": 3})
+    last_row = top + 22
+    ws.print_area(0, 0, last_row, 7)
+    theme.print_sheet(ws, w.document, 7, None, year=w.year_text, label=DISTRIBUTION)
+    if w.protect:
+        ws.protect("")
 
 
 def write_data(w, ws, names: list[str]) -> None:

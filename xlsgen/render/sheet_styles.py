@@ -26,18 +26,21 @@ class Styles:
             props = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
             props.update({
                 "title": {"bold": True, "font_size": 14},
-                "sub": {"font_color": theme.MUTED_FONT, "font_size": 9},
+                # labels and notes wrap in their column (their row gets the height): a
+                # label running over into the next cell is cut where that cell has a value
+                "sub": {"font_color": theme.MUTED_FONT, "font_size": 9, "text_wrap": True},
                 "unit": {"align": "right", "font_size": 9},
                 "head": {"bold": True, "bg_color": HEAD_FILL, "border": 1, "align": "center",
                          "text_wrap": True},
-                "section": {"bold": True, "bg_color": SECTION_FILL, "border": 1},
+                "section": {"bold": True, "bg_color": SECTION_FILL, "border": 1, "text_wrap": True},
                 "text": {"border": 1, "text_wrap": True},
                 "note": {"border": 1, "text_wrap": True, "font_size": 9, "font_color": theme.NOTE_FONT},
                 "input": {"border": 1, "font_color": theme.INPUT_FONT, "bg_color": INPUT_FILL,
                           "locked": False},
                 "num": {"border": 1},
-                "total": {"border": 1, "bold": True, "top": 6},
-                "result": {"border": 1, "bold": True, "bg_color": theme.RESULT_FILL},
+                "total": {"border": 1, "bold": True, "top": 6, "text_wrap": True},
+                "result": {"border": 1, "bold": True, "bg_color": theme.RESULT_FILL,
+                           "text_wrap": True},
                 "center": {"border": 1, "align": "center"},
             }[kind])
             if num:

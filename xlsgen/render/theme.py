@@ -10,6 +10,7 @@ needs in its column (or merged range) width.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 
 from xlsgen import text as legal
@@ -129,7 +130,7 @@ class Styles:
 A4_PT = (595.3, 841.9)
 MARGINS = {"left": 0.5, "right": 0.5, "top": 0.75, "bottom": 0.6}
 HEADER_MARGIN = 0.3
-MIN_SCALE = 0.76
+MIN_SCALE = 0.75
 
 
 def printable_pt(landscape: bool) -> tuple[float, float]:
@@ -308,8 +309,33 @@ def text_lines(text: str, width_px: float, font_size: float = FONT_SIZE, wrap: b
     avail = max(width_px - CELL_PAD_PX, em_px) * 0.95
     lines = 0
     for para in paras:
-        px = sum(char_em(ch) for ch in para) * em_px
-        lines += max(1, math.ceil(px / avail))
+        lines += _wrapped(para, avail, em_px)
+    return lines
+
+
+_UNITS = re.compile(r"[!-~]+|.", re.S)  # a run of ASCII without a space is kept whole
+
+
+def _wrapped(para: str, avail: float, em_px: float) -> int:
+    """Lines of one paragraph wrapped the way a spreadsheet does: a line breaks between
+    full-width characters or at a space, not inside a run of ASCII (`$A$3:$A$290,0))`),
+    which goes to the next line whole unless it is longer than a line."""
+    lines, used = 1, 0.0
+    for unit in _UNITS.findall(para):
+        px = sum(char_em(ch) for ch in unit) * em_px
+        if used + px <= avail:
+            used += px
+            continue
+        if unit.isspace():
+            continue  # a space at the end of a line takes no room
+        if px <= avail:
+            lines, used = lines + 1, px
+            continue
+        if used:  # longer than a line: starts a line of its own and runs over several
+            lines += 1
+        full, rest = divmod(px, avail)
+        lines += int(full) - (1 if rest == 0 else 0)
+        used = rest if rest else avail
     return lines
 
 
