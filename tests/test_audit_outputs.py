@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OJIYA = ROOT / "inputs" / "ojiya_進行管理シート_R3.xlsx"
 
 CASES = [
-    ("simulate", [str(ROOT / "templates" / "simulations" / "mitaka_model_a.yaml")]),
+    ("simulate", [str(ROOT / "xlsgen" / "templates" / "simulations" / "mitaka_model_a.yaml")]),
     ("build", [str(OJIYA)]),
     ("rollforward", [str(OJIYA), "--to", "R4"]),
 ]

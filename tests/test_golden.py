@@ -85,10 +85,10 @@ def outputs(tmp_path_factory):
     books["audit"] = out / "audit.xlsx"
     write_audit_report(audit_workbook(books["report_ojiya"]), books["audit"], when=date(2021, 4, 1))
     books["simulation"] = out / "simulation.xlsx"
-    sims = sorted(str(p) for p in (ROOT / "templates" / "simulations").glob("mitaka_model_*.yaml"))
+    sims = sorted(str(p) for p in (ROOT / "xlsgen" / "templates" / "simulations").glob("mitaka_model_*.yaml"))
     runner.invoke(cli, ["simulate", *sims, "-o", str(books["simulation"])])
     books["survey"] = out / "survey.xlsx"
-    runner.invoke(cli, ["simulate", str(ROOT / "templates" / "reports" / "setagaya_forum_survey.yaml"),
+    runner.invoke(cli, ["simulate", str(ROOT / "xlsgen" / "templates" / "reports" / "setagaya_forum_survey.yaml"),
                         "-o", str(books["survey"])])
     return books
 

@@ -21,7 +21,7 @@ from tests import hostile_corpus as corpus
 from tests.conftest import JOSO, OJIYA, ROOT
 from xlsgen.cli import cli
 
-MODEL_A = ROOT / "templates" / "simulations" / "mitaka_model_a.yaml"
+MODEL_A = ROOT / "xlsgen" / "templates" / "simulations" / "mitaka_model_a.yaml"
 
 
 def invoke(*args):
