@@ -94,7 +94,7 @@ def calc_rows(wb) -> dict:
     for row in ws.iter_rows(min_row=3, max_col=end, values_only=True):
         d = dict(zip(heads[:end], row))
         if d.get("指標名"):
-            out[(d["指標名"], d["年度"])] = d
+            out[(d["指標名"], d["年度\n（西暦）"])] = d
     return out
 
 

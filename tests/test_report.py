@@ -131,7 +131,7 @@ def test_changed_actual_moves_rate_grade_and_overview(built, tmp_path, recalc):
     col = {h: i + 1 for i, h in enumerate(heads) if h}
     row = next(r for r in range(3, calc.max_row + 1)
                if calc.cell(r, col["指標名"]).value == "鉄工電子組合技能士合格者数（累計）"
-               and calc.cell(r, col["年度"]).value == 2020)
+               and calc.cell(r, col["年度\n（西暦）"]).value == 2020)
     assert calc.cell(row, col["実績値\n（入力）"]).value == 176  # baseline 163, target 220
     page = next(ws for ws in wb.worksheets if ws.title.startswith("02 "))
     kpi_row = next(r for r in range(1, page.max_row + 1)

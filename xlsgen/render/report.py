@@ -483,7 +483,8 @@ class ReportWriter:
             if "general_diff" in shown and not has("general"):
                 shown.remove("general_diff")
             columns.append(shown)
-        room = last - 3 + 1
+        first = 5  # the lines from column F on: A measure ID, B year, C:E 区分
+        room = last - first + 1
         for group in columns:
             for i in range(0, len(group), room):
                 chunk = group[i:i + room]
@@ -491,31 +492,30 @@ class ReportWriter:
                     continue
                 b = lay.block(head=1)
                 h = b.row(30)
-                h.put(0, 1, "年度", st.head()).put(2, 2, f"区分（金額: {cost.unit}）", st.head())
+                h.put(0, 1, "年度", st.head()).put(2, 4, f"区分（金額: {cost.unit}）", st.head())
                 for j, key in enumerate(chunk):
                     name = COST_LABELS[key]
                     if key == "unit_cost":
                         name += "\n（円）" if cost.unit == "千円" else f"\n（{cost.unit}）"
-                    h.put(3 + j, 3 + j, name, st.head())
-                if 3 + len(chunk) <= last:
-                    h.put(3 + len(chunk), last, "", st.head())
+                    h.put(first + j, first + j, name, st.head())
+                if first + len(chunk) <= last:
+                    h.put(first + len(chunk), last, "", st.head())
                 for row in rows:
                     y = row["year"]
                     line = b.row()
                     line.put(0, 0, measure_id(m), st(align="center", font_color=theme.MUTED_FONT))
                     line.put(1, 1, y, st.year_short(y))
-                    line.put(2, 2, row["kind"] or "", st.text())
+                    line.put(2, 4, row["kind"] or "", st.text())
                     for j, key in enumerate(chunk):
                         v = calc.value(row, key)
                         fmt = st.number(1.5 if key in ("unit_cost", "staff") and fc.is_num(v)
                                         and not float(v).is_integer() else None)
-
-                        line.put(3 + j, 3 + j, self.lookup(
+                        line.put(first + j, first + j, self.lookup(
                             lay.ws, lambda r, c, key=key, v=v: fc.of_year(
                                 t, key, cell_fixed_col(r, 0), cell_fixed_col(r, 1), v),
                             fmt, "of_year_cost"), fmt, shown=str(v))
-                    if 3 + len(chunk) <= last:
-                        line.put(3 + len(chunk), last, None, st.text())
+                    if first + len(chunk) <= last:
+                        line.put(first + len(chunk), last, None, st.text())
         own = cost.unit_cost_kpi
         if own:
             lay.block().row().put(0, last, f"単位コストの成果指標: {own}",

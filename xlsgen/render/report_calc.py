@@ -32,7 +32,7 @@ GAP = 1  # empty columns between two tables
 # "f" a formula column
 KPI_COLS = [
     ("id", "指標ID", 7, "in"), ("measure", "施策", 6, "in"), ("name", "指標名", 24, "in"),
-    ("year", "年度", 8, "in"), ("actual", "実績値\n（入力）", 9, "input"),
+    ("year", "年度\n（西暦）", 7, "in"), ("actual", "実績値\n（入力）", 9, "input"),
     ("target", "目標値\n（この年度）", 9, "in"), ("final", "最終\n目標値", 9, "in"),
     ("baseline", "基準値", 9, "in"), ("method", "方式", 6, "in"),
     ("start", "累計の\n初年度", 7, "in"), ("pace_from", "期待の\n起点年度", 7, "in"),
@@ -55,7 +55,7 @@ COST_LABELS = {
     "total_calc": "総事業費\n（計算）", "total_diff": "総事業費の差", "output": "成果指標の実績",
     "unit_cost": "単位コスト",
 }
-COST_COLS = ([("id", "施策", 6, "in"), ("year", "年度", 8, "in"), ("kind", "区分", 7, "in")]
+COST_COLS = ([("id", "施策", 6, "in"), ("year", "年度\n（西暦）", 7, "in"), ("kind", "区分", 7, "in")]
              + [(k, COST_LABELS[k], 9, "in") for k in COST_LINES]
              + [("indicator", "成果指標\nの指標ID", 8, "in"), ("yen", "円換算", 6, "in"),
                 ("key", "検索キー", 11, "f")]
@@ -467,9 +467,7 @@ class CalcSheet:
                     continue
                 value = row[key]
                 base = input_fmt[kind]
-                if key == "year" and fc.is_num(value):
-                    ws.write_number(r, c, value, st.year(value, bg_color=theme.LABEL_FILL))
-                elif key in ("start", "pace_from", "pace_to") and fc.is_num(value):
+                if key in ("year", "start", "pace_from", "pace_to") and fc.is_num(value):
                     ws.write_number(r, c, value, st(num_format="0", bg_color=theme.LABEL_FILL,
                                                     align="center"))
                 elif fc.is_num(value):
@@ -498,7 +496,8 @@ class CalcSheet:
                     continue
                 value = row[key]
                 if key == "year":
-                    ws.write_number(r, c, value, st.year(value, bg_color=theme.LABEL_FILL))
+                    ws.write_number(r, c, value, st(num_format="0", bg_color=theme.LABEL_FILL,
+                                                    align="center"))
                 elif fc.is_num(value):
                     ws.write_number(r, c, value, st.number(value, bg_color=theme.LABEL_FILL))
                 elif value is None or value == "":
