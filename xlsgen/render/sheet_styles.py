@@ -49,6 +49,15 @@ class Styles:
         return self._cache[key]
 
 
+def wide_note(ws, row: int, text: str, fmt) -> None:
+    """A note or source line across the sheet's columns, wrapped (it gets its row's height
+    instead of running over into cells that are cut off in print)."""
+    last = max([c for c in ws.col_info] or [0])
+    if last > 0:
+        ws.merge_range(row, 0, row, last, "", fmt)
+    ws.write_string(row, 0, text, fmt)
+
+
 def add_formula_map(wb, notes: list) -> None:
     """Add the 数式一覧 sheet (notes: sheet, cells, formula, explanation per pattern)."""
     from xlsgen.render.formula_map import FormulaNote, write_formula_map
