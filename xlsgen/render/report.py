@@ -1,6 +1,6 @@
 """The PDCA report workbook (xlsxwriter), a council document first:
 
-    一覧 · one page per measure · 【参考】計算 · データ · 設定 · 数式一覧
+    一覧 · one page per measure · 評価の分布 · 【参考】計算 · データ · 設定 · 数式一覧
 
 Every calculation is on the calculation sheet (xlsgen.render.report_calc, FAST style: one
 row per KPI and year, each column one formula); 一覧 and the measure pages only look its
@@ -12,7 +12,6 @@ here with the audit's own grouping (R1C1 equality across sheets).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import xlsxwriter
@@ -32,6 +31,7 @@ from xlsgen.render.report_calc import (
     COST_LABELS,
     CalcSheet,
     cost_of,
+    display_text,
     measure_id,
     year_targets,
 )
@@ -54,7 +54,6 @@ from xlsgen.render.theme import GRADE_COLORS, Styles
 from xlsgen.wareki import FiscalYear
 
 PERCENT = "%"  # values held in percent (17.8 for 17.8 %), shown with the sign
-_TRAILING_MARK = re.compile(r"\s+[-－—―‐–−‒]+$")
 FIRST_YEAR_COL = 6  # the measure pages' first year column (G), the same on every page
 # the measure pages' columns: ID, 区分/種類, 指標名, 単位, 基準年度, 基準値, years…, 目標年度,
 # 目標値, 事業費
@@ -67,16 +66,6 @@ COST_GROUPS = [
     ["staff", "staff_unit_cost", "personnel", "personnel_calc", "personnel_diff", "total",
      "total_calc", "total_diff", "output", "unit_cost"],
 ]
-
-
-def display_text(q: Quantity | None) -> str:
-    """A value's text as the reader should see it: 「−」 for a none-mark (「—%」), and no
-    none-mark left over from an empty unit cell (「協定締結 -」 → 「協定締結」)."""
-    if q is None or q.is_empty:
-        return ""
-    if q.is_none_mark:
-        return NA_MARK
-    return _TRAILING_MARK.sub("", (q.text or "").strip())
 
 
 def with_suffix(num_format: str, suffix: str) -> str:
@@ -180,11 +169,11 @@ class ReportWriter:
     def write(self) -> dict:
         rb = self.rb
         overview = self.wb.add_worksheet(OVERVIEW)
-        distribution = self.wb.add_worksheet(DISTRIBUTION)
         names = sheet_names([f"{m.key} {m.title}" for m in rb.measures],
                             {OVERVIEW, DISTRIBUTION, DATA, SETTINGS, FORMULA_MAP_SHEET, CALC})
         self.sheet_of = {id(m): name for m, name in zip(rb.measures, names)}
         pages = [self.wb.add_worksheet(name) for name in names]
+        distribution = self.wb.add_worksheet(DISTRIBUTION)  # the council part's last page
         calc = self.wb.add_worksheet(CALC)
         data = self.wb.add_worksheet(DATA)
         settings = self.wb.add_worksheet(SETTINGS)

@@ -15,6 +15,7 @@ the presentation sheets' lookups can carry the same cached values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from xlsgen.formulas import area, cell, cell_fixed_col
@@ -121,11 +122,22 @@ def grade_scale(rb: ReportBook) -> tuple[list[fc.Grade], bool]:
     return scale + [fc.Grade("D", None, None)], False
 
 
+_TRAILING_MARK = re.compile(r"\s+[-－—―‐–−‒]+$")
+
+
+def display_text(q: Quantity | None) -> str:
+    """A value's text as the reader should see it: 「−」 for a none-mark (「—%」), and no
+    none-mark left over from an empty unit cell (「協定締結 -」 → 「協定締結」)."""
+    if q is None or q.is_empty:
+        return ""
+    if q.is_none_mark:
+        return fc.NA
+    return _TRAILING_MARK.sub("", (q.text or "").strip())
+
+
 def cell_value(q: Quantity | None):
     """What an input cell holds: the number, else the text as the reader should see it
     (「−」 for a none-mark), else nothing."""
-    from xlsgen.render.report import display_text
-
     if q is None:
         return None
     if q.value is not None:

@@ -147,7 +147,7 @@ def write_overview(w, ws) -> None:
 
 def write_distribution(w, ws) -> None:
     """評価の分布: how many KPIs got each grade in the evaluated year (the calculation sheet's
-    counts, 再掲 KPIs counted once) and a chart; one page after 一覧."""
+    counts, 再掲 KPIs counted once) and a chart; one page after the measure pages."""
     st, calc = w.st, w.calc
     ws.set_column(0, 0, 12)
     ws.set_column(1, 2, 12)
