@@ -14,7 +14,7 @@ from hypothesis import strategies as hs
 
 from xlsgen.formulas import calc as fc
 from xlsgen.formulas.achievement import NA, WORSE
-from xlsgen.measures import BudgetLine, ReportBook, ReportKpi, ReportMeasure
+from xlsgen.measures import ReportBook, ReportCost, ReportCostLine, ReportKpi, ReportMeasure
 from xlsgen.model import Direction, Quantity, TargetKind
 from xlsgen.render.report import write_report
 
@@ -74,13 +74,17 @@ def report(cases, **book) -> ReportBook:
     m = ReportMeasure(key="01", title="テスト施策", source_sheet="01", levels=[("施策", "テスト")],
                       purpose="", projects=[], years=YEARS, kpis=[c[0] for c in cases.values()],
                       check=[], action=[])
-    # a per-year KPI whose target changes every year (成果目標 of a budget table)
+    # a per-year KPI whose target changes every year (成果目標 of a project sheet) and the
+    # project's cost block (事業費, うち特定財源)
     joso = kpi("年度別目標", TargetKind.PER_YEAR, None, [8, 20, None, None, None], 20)
-    joso.year_targets = True
-    budget = [BudgetLine(y, "決算額", Quantity(value=100), Quantity(value=40),
-                         Quantity(value=t, fiscal_year=y)) for y, t in ((2020, 10), (2021, 25))]
+    joso.targets = {y: Quantity(value=t, fiscal_year=y) for y, t in ((2020, 10), (2021, 25))}
+    cost = ReportCost(unit="千円", years=[2020, 2021], year_kinds={2020: "決算額", 2021: "決算額"},
+                      lines=[ReportCostLine("project_cost", "事業費",
+                                            {y: Quantity(value=100) for y in (2020, 2021)}),
+                             ReportCostLine("specific", "うち特定財源",
+                                            {y: Quantity(value=40) for y in (2020, 2021)})])
     j = ReportMeasure(key="02", title="年度別", source_sheet="02", levels=[], purpose="",
-                      projects=[], years=YEARS, kpis=[joso], check=[], action=[], budget=budget)
+                      projects=[], years=YEARS, kpis=[joso], check=[], action=[], cost=cost)
     return ReportBook(layout="test", source="test.xlsx", title="テスト計画", eval_year=2021,
                       created=datetime(2021, 4, 1), measures=[m, j], **book)
 

@@ -448,6 +448,13 @@ def test_every_section_of_the_one_model_shows(tmp_path, recalc):
         assert y2020["総事業費の差"] == 100  # the sheet's own figure differs: flagged
         assert y2021["人件費\n（計算）"] == pytest.approx(4800)
         assert y2021["単位コスト\n（円）"] == "−"  # no actual yet
+    # a difference from the sheet's own figure is marked (a number other than 0)
+    page = openpyxl.load_workbook(out)["01 相談支援事業"]
+    marked = {str(rng.sqref) for rng in page.conditional_formatting
+              for rule in rng.rules if rule.formula and "<>0" in rule.formula[0]}
+    head = next(c for row in page.iter_rows() for c in row if c.value == "総事業費の差")
+    under = [page.cell(r, head.column).coordinate for r in range(head.row + 1, head.row + 4)]
+    assert set(under) <= marked
 
 
 def test_cost_formulas_follow_an_input(tmp_path, recalc):

@@ -297,6 +297,11 @@ def unit_cost(t: Table, r: int, total, own_total, scale, actual) -> tuple[str, o
     return f, NA
 
 
+def differs(ref: str) -> str:
+    """The rule of a conditional format marking a difference: a number other than 0."""
+    return f"=AND(ISNUMBER({ref}),{ref}<>0)"
+
+
 # --- figures for the whole report -------------------------------------------------------
 def wareki(year_ref: str, eras: list[tuple[str, str]], label: str) -> tuple[str, str]:
     """`令和2年度` for the fiscal year (西暦) in `year_ref`; `eras`: (name, cell holding the

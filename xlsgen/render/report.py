@@ -18,7 +18,7 @@ import xlsxwriter
 
 from xlsgen.audit.inventory import pattern_groups
 from xlsgen.formulas import calc as fc
-from xlsgen.formulas import cell_fixed_col
+from xlsgen.formulas import cell, cell_fixed_col
 from xlsgen.formulas.achievement import DEFAULT_NEAR
 from xlsgen.formulas.achievement import NA as NA_MARK
 from xlsgen.measures import ReportBook, ReportKpi, ReportMeasure
@@ -158,10 +158,19 @@ class ReportWriter:
             return self.value_format(q, PERCENT if k.unit == PERCENT else None)
         return self.kpi_format(k)
 
+    def flag(self, ws, r, c) -> None:
+        """Mark a cell whose value is a difference other than 0."""
+        if "flag" not in self._cf:
+            self._cf["flag"] = self.wb.add_format({"bg_color": theme.WARN_FILL,
+                                                   "font_color": theme.WARN_FONT, "bold": True})
+        ws.conditional_format(r, c, r, c, {"type": "formula", "criteria": fc.differs(cell(r, c)),
+                                           "format": self._cf["flag"]})
+
     def grade_format(self, ws, r1, c1, r2, c2):
-        if not self._cf:
+        if "A" not in self._cf:
             self._cf.update({k: self.wb.add_format({"bg_color": v}) for k, v in GRADE_COLORS.items()})
-        for letter, fmt in self._cf.items():
+        for letter in GRADE_COLORS:
+            fmt = self._cf[letter]
             ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "==",
                                                    "value": f'"{letter}"', "format": fmt})
 
@@ -503,6 +512,8 @@ class ReportWriter:
                             lay.ws, lambda r, c, key=key, v=v: fc.of_year(
                                 t, key, cell_fixed_col(r, 0), cell_fixed_col(r, 1), v),
                             fmt, "of_year_cost"), fmt, shown=str(v))
+                        if key.endswith("_diff"):  # the sheet's own figure differs: flagged
+                            line.after.append(lambda r, c=first + j: self.flag(lay.ws, r, c))
                     if first + len(chunk) <= last:
                         line.put(first + len(chunk), last, None, st.text())
         own = cost.unit_cost_kpi

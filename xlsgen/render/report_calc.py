@@ -150,8 +150,8 @@ def year_targets(m: ReportMeasure, k: ReportKpi) -> dict[int, Quantity]:
     the year for a layout still mapped to `budget`)."""
     if k.targets:
         return k.targets
-    if k.year_targets:
-        return {b.fiscal_year: b.target for b in m.budget if b.kind != "計画"}
+    if getattr(k, "year_targets", False):
+        return {b.fiscal_year: b.target for b in getattr(m, "budget", []) if b.kind != "計画"}
     return {}
 
 
@@ -160,15 +160,16 @@ def cost_of(m: ReportMeasure) -> ReportCost | None:
     事業費 and うち特定財源 lines)."""
     if m.cost is not None:
         return m.cost
-    if not m.budget:
+    budget = getattr(m, "budget", None)  # goes once every layout maps into `cost`
+    if not budget:
         return None
-    years = [b.fiscal_year for b in m.budget]
+    years = [b.fiscal_year for b in budget]
     return ReportCost(
         unit="千円", years=years,
-        lines=[ReportCostLine("project_cost", "事業費", {b.fiscal_year: b.amount for b in m.budget}),
+        lines=[ReportCostLine("project_cost", "事業費", {b.fiscal_year: b.amount for b in budget}),
                ReportCostLine("specific", "うち特定財源",
-                              {b.fiscal_year: b.specific_revenue for b in m.budget})],
-        year_kinds={b.fiscal_year: b.kind for b in m.budget})
+                              {b.fiscal_year: b.specific_revenue for b in budget})],
+        year_kinds={b.fiscal_year: b.kind for b in budget})
 
 
 def _or_na(v):
