@@ -339,11 +339,12 @@ def map_groups(wb) -> list[tuple[str, list[tuple[str, str]]]]:
     return groups
 
 
-@pytest.mark.parametrize("key", ["ojiya", "joso", "nishitokyo"])
-def test_formula_map_tells_the_truth_and_the_audit_agrees(built, key):
-    """Every listed cell is the head formula translated to it (the same formula in R1C1
-    terms), every formula is listed once, and `xlsgen audit` finds the same groups."""
-    out = built[key]
+def assert_map_truthful(out) -> list:
+    """Walk 数式一覧: every listed cell is the head formula translated to it (the same
+    formula in R1C1 terms), every formula cell is listed once, and `xlsgen audit` finds the
+    same groups cell for cell. Returns the audit's groups."""
+    from openpyxl.utils import get_column_letter
+
     wb = openpyxl.load_workbook(out)
     groups = map_groups(wb)
     seen = {}
@@ -355,23 +356,52 @@ def test_formula_map_tells_the_truth_and_the_audit_agrees(built, key):
             assert wb[sheet][ref].value == want, (sheet, ref)
             assert (sheet, ref) not in seen
             seen[(sheet, ref)] = formula
-    assert set(seen) == set(formula_cells(out))
-    # the audit's patterns are the map's groups, cell for cell
+    formulas = [(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows()
+                for c in row if c.data_type == "f"]
+    assert set(seen) == set(formulas)
     result = audit_workbook(out)
-    from openpyxl.utils import get_column_letter
     audit = sorted(sorted((s, f"{get_column_letter(c)}{r}") for s, r, c in g.members)
                    for g in result.groups)
     assert audit == sorted(sorted(cells) for _, cells in groups)
-    # one R1C1 pattern per group
-    for g in result.groups:
-        assert len({parse_formula(result_f.formula, result_f.row, result_f.col).r1c1
-                    for result_f in result.formulas if result_f.group == g.id}) == 1
+    for g in result.groups:  # one R1C1 pattern per group
+        assert len({parse_formula(f.formula, f.row, f.col).r1c1
+                    for f in result.formulas if f.group == g.id}) == 1
+    return result.groups
+
+
+@pytest.mark.parametrize("key", ["ojiya", "joso", "nishitokyo"])
+def test_formula_map_tells_the_truth_and_the_audit_agrees(built, key):
+    """The report's map and the audit of the report share one notion of pattern."""
+    out = built[key]
+    groups = assert_map_truthful(out)
     if key == "ojiya":
-        assert len(result.groups) <= 40
+        assert len(groups) <= 40
     if MAP_CHECK.exists():  # the shared checker, run from outside
         res = subprocess.run([sys.executable, str(MAP_CHECK), str(out)], capture_output=True,
                              text=True)
         assert res.returncode == 0, res.stdout[-2000:]
+
+
+@pytest.mark.parametrize("kind", ["simulation", "survey", "findings"])
+def test_other_outputs_map_every_formula(tmp_path, kind):
+    """The simulation, survey and 検証結果 workbooks map every formula they hold."""
+    from xlsgen.resources import templates_dir
+
+    out = tmp_path / f"{kind}.xlsx"
+    runner = CliRunner()
+    if kind == "simulation":
+        args = ["simulate", *sorted(str(p) for p in templates_dir("simulations")
+                                    .glob("mitaka_model_*.yaml")), "-o", str(out)]
+    elif kind == "survey":
+        args = ["simulate", str(templates_dir("reports") / "setagaya_forum_survey.yaml"),
+                "-o", str(out)]
+    else:
+        args = ["run", str(JOSO.parent), "-o", str(tmp_path / "run")]
+    res = runner.invoke(cli, args)
+    if kind == "findings":
+        out = tmp_path / "run" / "検証結果.xlsx"
+    assert out.exists(), res.output
+    assert assert_map_truthful(out)
 
 
 # --- the one model's sections ----------------------------------------------------------

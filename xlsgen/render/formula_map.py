@@ -176,3 +176,59 @@ def explain(f, count: int = 1) -> str:
     if count > 1:
         text += f"同じ形の数式が {count} セルにあります（説明は {f.cell} の場合）。"
     return text
+
+
+def explain_text(formula: str, row: int, col: int) -> str:
+    """`explain` for a formula not read from a saved workbook (row and col 1-based)."""
+    from xlsgen.audit.formula import parse_formula
+
+    parsed = parse_formula(formula, row, col)
+    how = [f"{_FUNCTIONS_JA[n]}（{n}）" if n in _FUNCTIONS_JA else n for n in parsed.functions]
+    how += [_OPERATORS_JA[o] for o in parsed.operators if o in _OPERATORS_JA]
+    how = list(dict.fromkeys(how))
+    text = ("、".join(how) + "で求めます。") if how else "参照先の値をそのまま表示します。"
+    reads = [r.text for r in parsed.refs if r.name is None]
+    names = [r.name for r in parsed.refs if r.name is not None]
+    if reads:
+        text += "読み取るセル: " + "、".join(dict.fromkeys(reads)) + "。"
+    if names:
+        text += "使う名前: " + "、".join(dict.fromkeys(names)) + "。"
+    return text
+
+
+def written_formulas(workbook) -> list[tuple[str, int, int, str]]:
+    """Every formula written so far to an xlsxwriter Workbook: (sheet, row, col, formula),
+    1-based, in workbook order."""
+    out = []
+    for ws in workbook.worksheets():
+        if getattr(ws, "is_chartsheet", False):
+            continue
+        for r in sorted(ws.table):
+            for c in sorted(ws.table[r]):
+                cell_ = ws.table[r][c]
+                if type(cell_).__name__ in ("Formula", "ArrayFormula"):
+                    text = cell_.formula
+                    out.append((ws.name, r + 1, c + 1, text if text.startswith("=") else "=" + text))
+    return out
+
+
+def notes_of_workbook(workbook, known: list[FormulaNote] = ()) -> list[FormulaNote]:
+    """The notes of every formula of an xlsxwriter Workbook (before close), grouped the
+    audit's way (R1C1 equality across sheets); a group whose first cell a `known` note
+    names takes that note's explanation, any other is explained from its formula."""
+    from openpyxl.utils.cell import range_boundaries
+
+    from xlsgen.audit.inventory import pattern_groups
+
+    texts = {}
+    for note in known:
+        for part in note.cells.replace(" ", "").split(","):
+            c1, r1, c2, r2 = range_boundaries(part if ":" in part else f"{part}:{part}")
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    texts.setdefault((note.sheet, r, c), note.explanation)
+    notes = []
+    for g in pattern_groups((s, r, c, f, None) for s, r, c, f in written_formulas(workbook)):
+        sheet, r, c = g.members[0]
+        notes += group_notes(g, texts.get((sheet, r, c)) or explain_text(g.formula, r, c))
+    return notes

@@ -59,8 +59,10 @@ def wide_note(ws, row: int, text: str, fmt) -> None:
 
 
 def add_formula_map(wb, notes: list) -> None:
-    """Add the 数式一覧 sheet (notes: sheet, cells, formula, explanation per pattern)."""
-    from xlsgen.render.formula_map import FormulaNote, write_formula_map
+    """Add the 数式一覧 sheet: every formula of the workbook grouped the audit's way (one
+    group per R1C1 pattern, all its cells), with the explanations of `notes` (sheet, cells,
+    formula, explanation) where they name a group's first cell."""
+    from xlsgen.render.formula_map import FormulaNote, notes_of_workbook, write_formula_map
 
-    write_formula_map(wb, [FormulaNote(*n) for n in notes])
+    write_formula_map(wb, notes_of_workbook(wb, [FormulaNote(*n) for n in notes]))
 
