@@ -177,15 +177,14 @@ class ReportWriter:
     # --- workbook ------------------------------------------------------------------
     def write(self) -> dict:
         rb = self.rb
-        overview = self.wb.add_worksheet(OVERVIEW)
+        add = lambda name: self.wb.add_worksheet(name, worksheet_class=theme.Worksheet)  # noqa: E731
+        overview = add(OVERVIEW)
         names = sheet_names([f"{m.key} {m.title}" for m in rb.measures],
                             {OVERVIEW, DISTRIBUTION, DATA, SETTINGS, FORMULA_MAP_SHEET, CALC})
         self.sheet_of = {id(m): name for m, name in zip(rb.measures, names)}
-        pages = [self.wb.add_worksheet(name) for name in names]
-        distribution = self.wb.add_worksheet(DISTRIBUTION)  # the council part's last page
-        calc = self.wb.add_worksheet(CALC)
-        data = self.wb.add_worksheet(DATA)
-        settings = self.wb.add_worksheet(SETTINGS)
+        pages = [add(name) for name in names]
+        distribution = add(DISTRIBUTION)  # the council part's last page
+        calc, data, settings = add(CALC), add(DATA), add(SETTINGS)
         for ws in (calc, data, settings):
             ws.set_tab_color(theme.NA_FILL)
         write_settings(self, settings)
