@@ -263,19 +263,6 @@ def print_ranges(ws, ranges: list[tuple[int, int, int, int]]) -> None:
         ws.print_area_range += f",{quote_sheet(ws.name)}!{area(r1, c1, r2, c2, absolute=True)}"
 
 
-def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int] | None = None,
-               landscape: bool = True, one_page: bool = False) -> None:
-    """A4 at a scale chosen from the sheet's width (never fit to page), print titles, the
-    running header (`title`, シート№) and footer. Kept for writers that do not lay out
-    their own pages."""
-    last = max([c for c in ws.col_info] or [0])
-    how = choose_print(sheet_width_px(ws, 0, last))
-    apply_print(ws, how)
-    if repeat_rows:
-        ws.repeat_rows(*repeat_rows)
-    running_header(ws, title, "", f"シート№ {sheet_no}" if sheet_no else ws.name)
-
-
 def setup_sheet(ws, title: str, widths: list[float], landscape: bool = False,
                 repeat: int | None = None) -> None:
     """A4 at a scale chosen from the column widths (never fit to page), title header,
@@ -385,12 +372,6 @@ def lines_height(lines: int, font_size: float = FONT_SIZE) -> float:
     return round(lines * font_size * LINE + PAD_PT, 1)
 
 
-def text_height(text: str, width_chars: float, line: float = 13.5) -> float:
-    """Row height (points) for wrapped text in a cell `width_chars` wide."""
-    px = width_chars * 7 + 5
-    return max(line, lines_height(text_lines(text, px)))
-
-
 def _col_px(ws, c: int) -> float:
     info = ws.col_info.get(c)
     if info is None or info.width is None:
@@ -457,12 +438,3 @@ def _row_pt(ws, r: int, need: dict) -> float:
     info = ws.row_info.get(r)
     set_pt = info.height * 3 / 4 if info is not None and info.height else 15
     return max(set_pt, need.get(r, 0))
-
-
-def rows_px(ws, first: int, last: int) -> float:
-    """Height in pixels of rows first..last as set so far (15 pt when unset)."""
-    out = 0.0
-    for r in range(first, last + 1):
-        info = ws.row_info.get(r)
-        out += info.height if info is not None and info.height else ws.default_row_height
-    return out
