@@ -15,6 +15,8 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from xlsgen.model import XLSGEN_SHEETS
+
 SRC = Path(__file__).resolve().parent.parent / "inputs" / "ojiya_進行管理シート_R3.xlsx"
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -454,7 +456,7 @@ def _strip_cells(xml: str, cells: set[str]) -> str:
     return re.sub(r'<dimension ref="[^"]*"/>', "", xml)
 
 
-OWN_SHEETS = ("前年度評価", "過年度実績", "変更履歴", "数式一覧")  # xlsgen's list sheets, rewritten each roll
+OWN_SHEETS = XLSGEN_SHEETS  # xlsgen's list sheets, rewritten each roll or collection
 
 
 def compare(src: Path, out: Path, changed_cells: dict[str, set[str]], sheet_parts: dict[str, str]) -> list[str]:

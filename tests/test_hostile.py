@@ -106,12 +106,12 @@ def test_extent_comes_from_the_cells_not_the_dimension(tmp_path):
     from xlsgen.layout import read_book
 
     lying = corpus.stray_cell(tmp_path / "lie.xlsx", ref=None, dimension="A1:XFD1048576")
-    assert len(read_book(lying).sheets) == len(read_book(OJIYA).sheets)
+    assert len(read_book(lying).measures) == len(read_book(OJIYA).measures)
     small_dim = corpus.stray_cell(tmp_path / "small.xlsx", dimension="A1:B2")
     res = invoke("validate", small_dim)
     assert res.exit_code == 1 and "XFD1048576" in res.output
     wide = corpus.stray_cell(tmp_path / "wide.xlsx", ref="XFD1")  # 16,384 cells: fine
-    assert len(read_book(wide).sheets) == len(read_book(OJIYA).sheets)
+    assert len(read_book(wide).measures) == len(read_book(OJIYA).measures)
 
 
 def test_audit_of_a_stray_cell_book_completes(tmp_path):

@@ -38,16 +38,9 @@ def books(tmp_path_factory):
             "kpi_blocks": d / "blocks.xlsx", "kpi_list": d / "list.xlsx"}
 
 
-def _drop(d):
-    """The JSON without the fields this round added (layout file, per-KPI extras)."""
-    d = dict(d)
-    d.pop("layout_title", None), d.pop("layout_file", None)
-    for s in d.get("sheets", []):
-        s.pop("rollforward", None)
-        for k in s["kpis"]:
-            for key in ("baseline_year", "target_year", "targets", "achievements", "grades"):
-                k.pop(key)
-    return d
+def texts(s, key):
+    """The texts of one key of a measure (its 【…課】 parts) as department and text."""
+    return [{"department": t["department"], "text": t["text"]} for t in s["texts"] if t["key"] == key]
 
 
 @pytest.mark.parametrize("name", ["ojiya", "joso", "nishitokyo"])
@@ -61,7 +54,7 @@ def test_layout_file_gives_the_same_facts_as_detection(books, name):
 
 def test_ojiya_kpis_carry_their_years_and_roll_forward_cells(books):
     d = extract(books["ojiya"])
-    s = d["sheets"][0]
+    s = d["measures"][0]
     k = s["kpis"][1]
     assert (k["baseline_year"], k["target_year"]) == (2018, 2024)
     # R3 (2021) is the year the next edition reports: its column becomes the input
@@ -73,13 +66,13 @@ def test_ojiya_kpis_carry_their_years_and_roll_forward_cells(books):
 def test_kpi_blocks_facts(books):
     d = extract(books["kpi_blocks"])
     assert d["layout"] == "kpi_blocks" and d["fiscal_year"] == 2022
-    assert [s["sheet"] for s in d["sheets"]] == ["施策1", "施策2"]
-    s = d["sheets"][0]
+    assert [s["sheet"] for s in d["measures"]] == ["施策1", "施策2"]
+    s = d["measures"][0]
     assert s["measure"]["name"] == "子育て支援の充実" and s["measure"]["cell"] == "B2"
     assert s["departments"] == ["子育て支援課", "保育課"]
-    assert s["check_analysis"] == [{"department": "子育て支援課", "text": "待機児童は減少した。"},
+    assert texts(s, "check_analysis") == [{"department": "子育て支援課", "text": "待機児童は減少した。"},
                                    {"department": "保育課", "text": "保育士の確保が課題。"}]
-    assert d["sheets"][1]["check_next"] == [{"department": "企画課", "text": "首都圏での相談会を増やす。"}]
+    assert texts(d["measures"][1], "check_next") == [{"department": "企画課", "text": "首都圏での相談会を増やす。"}]
     wait, talks = s["kpis"]
     assert (wait["name"], wait["unit"], wait["direction"]) == ("保育所待機児童数", "人", "down")
     assert (wait["baseline"]["value"], wait["baseline"]["fiscal_year"], wait["baseline"]["cell"]) == (12, 2018, "B7")
@@ -91,7 +84,7 @@ def test_kpi_blocks_facts(books):
     assert [(q["value"], q["unit"]) for q in wait["achievements"][:2]] == [(125, "%"), (80, "%")]
     assert [q["text"] for q in wait["grades"][:2]] == ["A", "B"]
     assert talks["baseline"]["fiscal_year"] == 2019  # R元
-    other = d["sheets"][1]["kpis"][0]
+    other = d["measures"][1]["kpis"][0]
     assert other["actuals"][2]["text"] == "－" and "status" not in other["actuals"][2]
     # the city's grade B at 102% disagrees with its own scale (A from 100%)
     diff = [f for f in d["findings"] if f["code"] == "grade-differs"]
@@ -103,7 +96,7 @@ def test_kpi_blocks_facts(books):
 def test_kpi_list_facts(books):
     d = extract(books["kpi_list"])
     assert d["layout"] == "kpi_list"
-    sheets = d["sheets"]
+    sheets = d["measures"]
     assert [(s["measure"]["name"], s["basic_goal"]["no"], s["basic_goal"]["name"]) for s in sheets] == [
         ("企業誘致の推進", 1, "しごとをつくる"), ("創業支援", 1, "しごとをつくる"),
         ("移住定住の促進", 2, "ひとの流れをつくる")]
@@ -175,7 +168,7 @@ def test_local_layouts_folder_and_two_matches(tmp_path, books):
     assert r.exit_code == 1 and "複数の様式に当てはまります" in r.output
     assert "kpi_list" in r.output and "mine" in r.output
     d = extract(tmp_path / "list.xlsx", "--layout", "mine")
-    assert d["layout"] == "mine" and len(d["sheets"]) == 3
+    assert d["layout"] == "mine" and len(d["measures"]) == 3
 
 
 def test_layout_that_matches_but_reads_nothing(tmp_path):
@@ -245,7 +238,7 @@ def test_documented_sheet_example_reads_its_workbook(tmp_path):
                 cell.number_format = '#,##0"人"'
     wb.save(tmp_path / "book.xlsx")
     d = extract(tmp_path / "book.xlsx", "--layout-file", tmp_path / "my_city.yaml")
-    s = d["sheets"][0]
+    s = d["measures"][0]
     assert s["measure"]["name"] == "観光の振興" and s["cells"]["measure"] == "B2"
     k = s["kpis"][1]
     assert (k["name"], k["category"], k["unit"], k["target_kind"]) == ("宿泊者数/年", "観光", "人", "per_year")
@@ -253,7 +246,7 @@ def test_documented_sheet_example_reads_its_workbook(tmp_path):
         41000, 2018, 45000, 2024)
     assert [(q["fiscal_year"], q["value"], q["cell"]) for q in k["actuals"]] == [
         (2020, 30000, "D6"), (2021, None, "E6"), (2022, None, "F6")]
-    assert s["check_analysis"] == [{"department": "観光交流課", "text": "入込客数は回復途上。"}]
+    assert texts(s, "check_analysis") == [{"department": "観光交流課", "text": "入込客数は回復途上。"}]
     assert d["fiscal_year"] == 2021
     # the same city file declaring roll-forward support: the next edition in its own layout
     spec = tmp_path / "my_city.yaml"
@@ -263,8 +256,8 @@ def test_documented_sheet_example_reads_its_workbook(tmp_path):
             "--layout-file", spec)
     assert r.exit_code == 0, r.output
     rolled = extract(tmp_path / "book_R4.xlsx", "--layout-file", spec)
-    assert rolled["fiscal_year"] == 2022 and rolled["sheets"][0]["check_analysis"] == []
-    assert rolled["sheets"][0]["kpis"][1]["actuals"][0]["value"] == 30000
+    assert rolled["fiscal_year"] == 2022 and texts(rolled["measures"][0], "check_analysis") == []
+    assert rolled["measures"][0]["kpis"][1]["actuals"][0]["value"] == 30000
 
 
 def test_layout_options_on_every_reading_command(tmp_path, books):
@@ -319,8 +312,8 @@ fields:
   note: {label: [備考], nth: 2}
 table: {header: [指標名]}
 """, encoding="utf-8")
-    s = extract(tmp_path / "b.xlsx", "--layout-file", tmp_path / "s.yaml")["sheets"][0]
-    assert (s["sheet_no"], s["measure"]["name"], s["departments"]) == ("07", "観光の振興", ["観光課"])
+    s = extract(tmp_path / "b.xlsx", "--layout-file", tmp_path / "s.yaml")["measures"][0]
+    assert (s["number"], s["measure"]["name"], s["departments"]) == ("07", "観光の振興", ["観光課"])
     assert s["extra"]["note"] == "二つ目" and s["cells"]["note"] == "B8"
     assert [k["name"] for k in s["kpis"]] == ["来客数"]  # a field label below the table ends it
     assert s["cells"]["measure"] == "B3" and s["cells"]["departments"] == "D2"
@@ -339,7 +332,7 @@ def test_every_layout_in_the_docs_loads(tmp_path, books):
     def kpis(d):
         return [(k["name"], k["baseline"]["value"], k["target"]["value"], k["baseline_year"],
                  [(q["fiscal_year"], q["value"], q["cell"]) for q in k["actuals"]])
-                for s in d["sheets"] for k in s["kpis"]]
+                for s in d["measures"] for k in s["kpis"]]
 
     # the two annotated examples read their workbooks like the shipped files they explain
     for i, name in ((0, "kpi_list"), (1, "kpi_blocks")):
@@ -370,18 +363,19 @@ grades:
   scale: [{grade: ◎, min: 90}, {grade: ○, min: 50}, {grade: △, min: 20}, {grade: ×, min: 0}]
 """, encoding="utf-8")
     d = extract(tmp_path / "g.xlsx", "--layout-file", tmp_path / "g.yaml")
-    k = d["sheets"][0]["kpis"][0]
+    k = d["measures"][0]["kpis"][0]
     assert [(g["fiscal_year"], g["text"], g["cell"]) for g in k["grades"]] == [(2020, "○", "E5")]
     assert [(f["code"], f["cell"]) for f in d["findings"]] == [("grade-differs", "E6")]
 
 
 def test_project_sheets_record_their_roll_forward_cells(books):
     d = extract(books["joso"])
-    p = d["projects"][0]
+    p = d["measures"][1]
     # the year being carried out (予算額 row): its 成果実績 and 実施内容 are next year's input
-    row = next(y for y in p["do_years"] if y["kind"] == "予算額")
-    assert p["rollforward"]["year"] == row["fiscal_year"] == 2021
-    assert p["rollforward"]["next_input"] == [row["result"]["cell"], p["cells"]["content_2021"]]
+    year = next(int(y) for y, kind in p["cost"]["year_kinds"].items() if kind == "予算額")
+    result = next(q for q in p["kpis"][0]["actuals"] if q["fiscal_year"] == year)
+    assert p["rollforward"]["year"] == year == 2021
+    assert p["rollforward"]["next_input"] == [result["cell"], p["cells"]["content_2021"]]
     assert p["rollforward"]["history"] == {"check_evaluation": p["cells"]["check_evaluation"],
                                            "check_analysis": p["cells"]["check_analysis"]}
 

@@ -34,6 +34,11 @@ def facts(qs):
     return [(q["fiscal_year"], q["value"], q["cell"]) for q in qs]
 
 
+def texts(s, key):
+    """The texts of one key of a measure (its 【…課】 parts) as department and text."""
+    return [{"department": t["department"], "text": t["text"]} for t in s["texts"] if t["key"] == key]
+
+
 @pytest.fixture(scope="module")
 def books(tmp_path_factory):
     d = tmp_path_factory.mktemp("variants")
@@ -49,9 +54,9 @@ def books(tmp_path_factory):
 
 def test_rows_by_kind(books):
     d = extract(books["rows_by_kind"], HERE / "rows_by_kind.yaml")
-    s = d["sheets"][0]
+    s = d["measures"][0]
     assert s["measure"]["name"] == "商店街活性化事業"
-    assert s["check_analysis"] == [{"department": "商工課", "text": "空き店舗は減った。"}]
+    assert texts(s, "check_analysis") == [{"department": "商工課", "text": "空き店舗は減った。"}]
     shops, visitors = s["kpis"]  # the 評価・課題 heading ends the table
     assert len(s["kpis"]) == 2
     assert facts(shops["targets"]) == [(2020, 20, "C5"), (2021, 18, "D5"), (2022, 16, "E5")]
@@ -63,7 +68,7 @@ def test_rows_by_kind(books):
 
 def test_year_subcolumns(books):
     d = extract(books["year_subcolumns"], HERE / "year_subcolumns.yaml")
-    rate, people = d["sheets"][0]["kpis"]
+    rate, people = d["measures"][0]["kpis"]
     assert (rate["name"], rate["unit"]) == ("健診受診率", "%")
     assert facts(rate["targets"]) == [(2020, 50, "C5"), (2021, 55, "F5")]
     assert facts(rate["actuals"]) == [(2020, 45, "D5"), (2021, 56, "G5")]
@@ -86,26 +91,26 @@ def test_year_subcolumns_wrong_rate_is_flagged(books, tmp_path):
 
 def test_kpi_per_sheet(books):
     d = extract(books["kpi_per_sheet"], HERE / "kpi_per_sheet.yaml")
-    assert [s["sheet"] for s in d["sheets"]] == ["KPI1", "KPI2"]
-    k = d["sheets"][1]["kpis"][0]
+    assert [s["sheet"] for s in d["measures"]] == ["KPI1", "KPI2"]
+    k = d["measures"][1]["kpis"][0]
     assert (k["name"], k["unit"], k["extra"]) == ("指標KPI2", "人", {"progress": "やや遅れ"})
     assert (k["baseline"]["value"], k["baseline_year"], k["baseline"]["cell"]) == (50, 2014, "B6")
     assert facts(k["actuals"]) == [(2015, 48, "C6"), (2016, 55, "D6"), (2017, 60, "E6")]
     assert (k["target"]["value"], k["target_year"]) == (80, 2020)
-    assert d["sheets"][0]["check_next"] == [{"department": "産業振興課", "text": "支援を拡充する。"}]
+    assert texts(d["measures"][0], "check_next") == [{"department": "産業振興課", "text": "支援を拡充する。"}]
 
 
 def test_kpis_under_measures(books):
     d = extract(books["kpis_under_measures"], HERE / "kpis_under_measures.yaml")
     assert [(s["measure"]["no"], s["measure"]["name"], [k["name"] for k in s["kpis"]])
-            for s in d["sheets"]] == [(1, "観光の振興", ["観光客数", "宿泊者数"]),
+            for s in d["measures"]] == [(1, "観光の振興", ["観光客数", "宿泊者数"]),
                                       (2, "農業の振興", ["新規就農者数"])]
-    tourists, stays = d["sheets"][0]["kpis"]
+    tourists, stays = d["measures"][0]["kpis"]
     assert (tourists["baseline"]["value"], tourists["baseline"]["fiscal_year"]) == (520, 2018)  # 520（H30）
     assert tourists["unit"] == "千人" and tourists["extra"] == {"issue": "感染症の影響で減少した。"}
     assert (stays["baseline"]["value"], stays["baseline"]["qualifier"]) == (41000, "約")
     assert stays["actuals"][1]["status"] == "調査中" and stays["extra"] == {"issue": "宿泊施設が不足している。"}
-    farm = d["sheets"][1]["kpis"][0]["actuals"][1]
+    farm = d["measures"][1]["kpis"][0]["actuals"][1]
     assert farm["none"] is True and farm["text"] == "該当なし" and "status" not in farm
 
 
@@ -121,17 +126,17 @@ def test_every_workbook_is_refused_by_every_other_layout(books):
             assert "Traceback" not in r.output
 
 
-FACT_FIELDS = ("sheet_no", "title", "strategy_page", "basic_goal", "basic_policy", "measure",
-               "departments", "purpose", "projects", "check_analysis", "check_next")
+FACT_FIELDS = ("number", "title", "strategy_page", "basic_goal", "basic_policy", "measure",
+               "departments", "purpose", "projects", "texts")
 Q = ("fiscal_year", "value", "unit", "text", "cell")
 
 
 def _facts(d):
     out = []
-    for s in d["sheets"]:
+    for s in d["measures"]:
         out.append((s["sheet"], *(json.dumps(s[k], ensure_ascii=False) for k in FACT_FIELDS)))
         for k in s["kpis"]:
-            qs = [k["baseline"], *k["actuals"], k["target"], k["cost_thousand_yen"] or {}]
+            qs = [k["baseline"], *k["actuals"], k["target"], k["cost"] or {}]
             out.append((k["name"], k["category"], k["unit"], k["target_kind"], k["direction"], k["row"],
                         *(tuple(q.get(x) for x in Q) for q in qs)))
     return out

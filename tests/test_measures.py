@@ -11,7 +11,7 @@ from xlsgen.model import TargetKind
 def test_ojiya_one_measure_per_sheet():
     book = read_book(OJIYA)
     rb = report_book(book)
-    assert len(rb.measures) == len(book.sheets) == 33
+    assert len(rb.measures) == len(book.measures) == 33
     assert sum(len(m.kpis) for m in rb.measures) == 72
     m = rb.measures[0]
     assert m.key == "01" and m.title == "キャリア教育の推進" and m.years == [2020, 2021, 2022, 2023]
@@ -38,23 +38,28 @@ def test_joso_project_sheets_and_measure_indicator():
 
 
 def test_nishitokyo_grouped_by_direction():
+    import openpyxl
+
     book = read_book(NISHITOKYO)
     rb = report_book(book)
-    assert sum(len(m.kpis) for m in rb.measures) == len(book.plan_rows)
-    assert len(rb.measures) == len({r.direction.strip() for r in book.plan_rows} - {""})
+    ws = openpyxl.load_workbook(NISHITOKYO, read_only=True).worksheets[0]
+    directions = {r: (row[0] or "").strip() for r, row in enumerate(ws.iter_rows(values_only=True), start=1)
+                  if r > 1 and any(v is not None for v in row)}
+    assert sum(len(m.kpis) for m in rb.measures) == len(directions)
+    assert len(rb.measures) == len(set(directions.values()) - {""})
+    assert rb.measure_label == "取組みの方向性" and rb.category_label == "施策"
     # a blank 取組みの方向性 belongs to the 方向性 above it, never to a sheet of its own
     assert not any("記載なし" in m.title for m in rb.measures)
-    blank = [r for r in book.plan_rows if not r.direction.strip()]
-    for r in blank:
-        above = [x for x in book.plan_rows if x.sheet == r.sheet and x.row < r.row
-                 and x.direction.strip()][-1]
-        home = next(m for m in rb.measures if (r.indicator or r.project) in [k.name for k in m.kpis]
-                    and m.levels[0][1] == above.direction.strip())
-        assert home
+    for r in (r for r, d in directions.items() if not d):
+        above = [d for rr, d in directions.items() if rr < r and d][-1]
+        home = next(i for i, m in enumerate(book.measures) if r in [k.row for k in m.kpis])
+        assert rb.measures[home].title in above
     m = rb.measures[0]
     assert m.years == [2019, 2020, 2021, 2022, 2023]
     k = next(k for k in m.kpis if k.name == "緑のアカデミーへの参加者数")
     assert (k.kind, k.target.value, k.period, k.baseline.value, k.baseline_year) == \
         (TargetKind.CUMULATIVE, 900, (2019, 2023), 180, 2017)
     assert all(q.is_empty for q in k.values.values())
-    assert rb.eval_year == 2019 and rb.created.year == 2000
+    assert [q.fiscal_year for q in k.history] == [2014, 2015, 2016, 2017]
+    # a book without actual columns is of the year after its baselines (2017 → 2018)
+    assert rb.eval_year == 2019 and book.fiscal_year == 2018

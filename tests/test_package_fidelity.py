@@ -158,7 +158,7 @@ def test_round_trip_r3_r4_fill_r5_keeps_every_feature_and_fact(tmp_path):
     # the clerk fills the R3 actuals (written into the package like Excel would, no library save)
     book = read_book(r4)
     typed = {(s.sheet, k.actual(2021).cell): 10 + i + j
-             for i, s in enumerate(book.sheets) for j, k in enumerate(s.kpis)}
+             for i, s in enumerate(book.measures) for j, k in enumerate(s.kpis)}
     pkg = Package(r4)
     apply_plan(pkg, Plan(edits=[Edit(sh, c, v, "入力") for (sh, c), v in typed.items()]))
     filled = tmp_path / "filled.xlsm"

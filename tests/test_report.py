@@ -32,7 +32,7 @@ from xlsgen.measures import (
     ReportMeasure,
     ReportProjectLine,
 )
-from xlsgen.model import Direction, Project, Quantity, TargetKind
+from xlsgen.model import Direction, ProjectLine, Quantity, TargetKind
 from xlsgen.render.report import write_report
 
 MAP_CHECK = Path("/work/shared/tools/formula_map_check.py")
@@ -249,7 +249,7 @@ def tiny_report(text: str) -> ReportBook:
                   values={2020: Quantity(text=text, fiscal_year=2020)}, target=Quantity(value=5),
                   target_year=2020, category=text)
     m = ReportMeasure(key="01", title="施策", source_sheet="01", levels=[("施策", text)],
-                      purpose=text, projects=[Project(name=text, description=text)], years=[2020],
+                      purpose=text, projects=[ProjectLine(name=text, content=text)], years=[2020],
                       kpis=[k], check=[(text, text)], action=[(text, text)])
     return ReportBook(layout="ojiya", source="x.xlsx", title="t", eval_year=2020,
                       created=datetime(2021, 4, 1), measures=[m])

@@ -24,18 +24,18 @@ from xlsgen.rollforward import rollforward_file
 def kpi_facts(book) -> dict:
     """Every KPI fact with its cell: (sheet, row, field, year) → (value, unit, text)."""
     out = {}
-    for s in book.sheets:
+    for s in book.measures:
         for k in s.kpis:
-            for q in [k.baseline, *k.actuals, k.target, k.cost_thousand_yen]:
+            for q in [k.baseline, *k.actuals, k.target, k.cost]:
                 if q is not None and not q.is_empty:
                     out[(s.sheet, q.cell, k.name, k.category)] = (q.value, q.unit, q.text, q.qualifier)
     return out
 
 
 def plan_facts(book) -> dict:
-    return {s.sheet: (s.sheet_no, s.title, s.strategy_page, s.basic_goal, s.basic_policy, s.measure,
+    return {s.sheet: (s.number, s.title, s.strategy_page, s.basic_goal, s.basic_policy, s.measure,
                       s.departments, s.purpose, [p.to_dict() for p in s.projects],
-                      s.baseline_year) for s in book.sheets}
+                      s.baseline_year) for s in book.measures}
 
 
 def history(path, sheet=CHECK_SHEET) -> list[tuple]:
@@ -70,7 +70,7 @@ def test_r4_keeps_every_fact_and_opens_r3_for_input(r4):
     ws = openpyxl.load_workbook(out)
     log = log_cells(out)
     n = 0
-    for s in new.sheets:
+    for s in new.measures:
         assert s.extra["reported_years"] == [2020, 2021]
         assert ws[s.sheet][f"{s.year_columns[2021]}{s.kpi_header_row}"].value == "R3年度\n(実績値)"
         for k in s.kpis:
@@ -79,15 +79,15 @@ def test_r4_keeps_every_fact_and_opens_r3_for_input(r4):
             assert ws[s.sheet][q.cell].fill.fgColor.rgb == INPUT_FILL_RGB
             assert "入力欄" in log[(s.sheet, q.cell)][4]
             n += 1
-        assert s.check_analysis == [] and s.check_next == []
+        assert s.texts_of("check_analysis") == [] and s.texts_of("check_next") == []
     assert n == 72
     # the old Check texts are kept, with the cells they came from
     rows = {r[1]: r for r in history(out)}
-    for s in old.sheets:
+    for s in old.measures:
         row = rows[s.sheet]
         assert row[0] == "R3年度版"
-        assert [t.text for t in s.check_analysis][0] in row[4] and row[5] == s.cells["check_analysis"]
-        assert [t.text for t in s.check_next][-1] in row[6]
+        assert [t.text for t in s.texts_of("check_analysis")][0] in row[4] and row[5] == s.cells["check_analysis"]
+        assert [t.text for t in s.texts_of("check_next")][-1] in row[6]
     # the old 今後の取組 is shown where this year's analysis is written
     comment = ws["01"]["A22"].comment.text
     assert "今後の取組" in comment and "アンケートの結果を反映し" in comment
@@ -100,7 +100,7 @@ def test_fill_r3_then_roll_to_r5_loses_nothing(r4, tmp_path):
     wb = openpyxl.load_workbook(filled)
     book = read_book(out)
     typed = {}
-    for i, s in enumerate(book.sheets):
+    for i, s in enumerate(book.measures):
         for j, k in enumerate(s.kpis):
             cell = k.actual(2021).cell
             typed[(s.sheet, cell)] = v = (i * 7 + j) % 50 + 1
@@ -109,7 +109,7 @@ def test_fill_r3_then_roll_to_r5_loses_nothing(r4, tmp_path):
     wb["01"]["A22"] = "【企画政策課】\nR3の分析"
     wb.save(filled)
     back = read_book(filled)
-    for s in back.sheets:
+    for s in back.measures:
         for k in s.kpis:
             assert k.actual(2021).value == pytest.approx(typed[(s.sheet, k.actual(2021).cell)])
     r5 = tmp_path / "ojiya_R5.xlsx"
@@ -154,13 +154,13 @@ def test_past_target_year_needs_extend_to(tmp_path):
     rollforward_file(path, "R7", tmp_path / "o_R7.xlsx", extend_to="R8")
     after = read_book(tmp_path / "o_R7.xlsx")
     assert after.fiscal_year == 2025
-    for a, b in zip(before.sheets, after.sheets):
+    for a, b in zip(before.measures, after.measures):
         assert b.target_year == 2026 and 2024 in b.actual_years and 2025 in b.actual_years
         for ka, kb in zip(a.kpis, b.kpis):
             assert (kb.baseline.text, kb.target.text) == (ka.baseline.text, ka.target.text)
             assert [q.text for q in ka.actuals] == [q.text for q in kb.actuals][: len(ka.actuals)]
-            if ka.cost_thousand_yen and not ka.cost_thousand_yen.is_empty:
-                assert kb.cost_thousand_yen.value == ka.cost_thousand_yen.value
+            if ka.cost and not ka.cost.is_empty:
+                assert kb.cost.value == ka.cost.value
 
 
 def test_deterministic(tmp_path):
@@ -215,7 +215,7 @@ def test_heisei_labels_are_rewritten_and_logged(tmp_path):
     assert ws["E17"].data_type == "s" and ws["E17"].value == "=危険な文字列"
     era = [c for c in result.changes if "令和に書き換え" in c.reason]
     assert len(era) == 66 and {(c.before, c.after) for c in era if c.cell == "H15"} == {("H35年度", "R5年度")}
-    assert read_book(out).sheets[0].target_year == 2024
+    assert read_book(out).measures[0].target_year == 2024
 
 
 def test_formulas_are_kept_and_listed(tmp_path):
@@ -304,6 +304,6 @@ def test_hypothesis_rollforward_keeps_every_fact(tmp_path, kpis, texts):
     new = read_book(out)
     assert new.fiscal_year == 2022
     assert kpi_facts(new) == kpi_facts(old)
-    assert [k.name for k in new.sheets[0].kpis] == [k.name for k in old.sheets[0].kpis]
+    assert [k.name for k in new.measures[0].kpis] == [k.name for k in old.measures[0].kpis]
     row = history(out)[0]
     assert (row[4], row[6]) == texts

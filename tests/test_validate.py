@@ -163,8 +163,8 @@ def make_entities(p):
 
 def make_sheet_without_kpis(p):
     book = read_book(OJIYA)
-    book.sheets = book.sheets[:2]
-    book.sheets[1].kpis = []
+    book.measures = book.measures[:2]
+    book.measures[1].kpis = []
     write_ojiya(book, p)
     wb = openpyxl.load_workbook(p)
     ws = wb["02"]

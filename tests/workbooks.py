@@ -1,6 +1,6 @@
 """Test workbooks in the 小千谷 layout, written from a model with optional drift.
 
-`write_ojiya(book, path, drift)` lays out each ProgressSheet the way the city does, or
+`write_ojiya(book, path, drift)` lays out each Measure the way the city does, or
 with the drift real workbooks show: a blank margin row and column, extra blank rows,
 label variants, the (目標値) header on a second row, renamed and reordered sheets, numbers
 typed as text in full-width digits, other merge shapes, a total row and a ※ note row in the
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import xlsxwriter
 
-from xlsgen.model import Book, ProgressSheet, Quantity
+from xlsgen.model import Book, Measure, Quantity
 from xlsgen.wareki import FiscalYear
 
 _FULL = str.maketrans("0123456789.%,", "０１２３４５６７８９．％，")
@@ -53,7 +53,7 @@ def write_ojiya(book: Book, path, drift: Drift | None = None) -> None:
     wb = xlsxwriter.Workbook(str(path))
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     formats: dict[str, object] = {}
-    sheets = list(book.sheets)
+    sheets = list(book.measures)
     if drift.rename_reorder:
         sheets = sheets[::-1]
     for s in sheets:
@@ -62,7 +62,7 @@ def write_ojiya(book: Book, path, drift: Drift | None = None) -> None:
     wb.close()
 
 
-def _write_sheet(wb, ws, s: ProgressSheet, drift: Drift, wrap, formats) -> None:
+def _write_sheet(wb, ws, s: Measure, drift: Drift, wrap, formats) -> None:
     r = 1 if drift.margin else 0
     c0 = 1 if drift.margin else 0
     gap = 1 if drift.extra_blank_rows else 0
@@ -84,7 +84,7 @@ def _write_sheet(wb, ws, s: ProgressSheet, drift: Drift, wrap, formats) -> None:
 
     ws.merge_range(r, c0, r, c0 + last - 2, s.title or "", wrap)
     text(r, last - 1, "シートNo." if drift.label_variants else "シート№")
-    text(r, last, s.sheet_no.translate(_FULL) if s.sheet_no else "")
+    text(r, last, s.number.translate(_FULL) if s.number else "")
     r += 1
     text(r, last - 1, "戦略ページ")
     text(r, last, (s.strategy_page or "").replace("P.", "Ｐ．"))
@@ -115,7 +115,7 @@ def _write_sheet(wb, ws, s: ProgressSheet, drift: Drift, wrap, formats) -> None:
         dept = f"（{p.department}）" if p.department else ""
         tags = "".join(f"【{t}】" for t in p.tags)
         lines.append(f"■{p.name}{dept}{tags}")
-        lines.extend("\u3000" + d for d in p.description.splitlines())
+        lines.extend("\u3000" + d for d in p.content.splitlines())
     ws.merge_range(r, c0 + 1, r, c0 + last, "\n".join(lines), wrap)
     r += 1 + gap
     text(r, 0, "■ 実施（Do）")
@@ -154,12 +154,12 @@ def _write_sheet(wb, ws, s: ProgressSheet, drift: Drift, wrap, formats) -> None:
         cells.update({q.fiscal_year: q for q in k.actuals})
         for fy, q in cells.items():
             _write_value(ws, r, c0 + ycol[fy], q, drift, fmt, wrap)
-        if k.cost_thousand_yen:
-            _write_value(ws, r, c0 + cost_col, k.cost_thousand_yen, drift, fmt, wrap)
+        if k.cost:
+            _write_value(ws, r, c0 + cost_col, k.cost, drift, fmt, wrap)
         r += 1
     if drift.total_and_note_rows:
         text(r, 0, "合計")
-        total = sum(k.cost_thousand_yen.value or 0 for k in s.kpis if k.cost_thousand_yen)
+        total = sum(k.cost.value or 0 for k in s.kpis if k.cost)
         ref = f"{_col(c0 + cost_col)}{first_kpi_row + 1}:{_col(c0 + cost_col)}{r}"
         ws.write_formula(r, c0 + cost_col, f"=SUM({ref})", fmt("#,##0"), total)
         text(r + 1, 0, "※事業費は当該年度の決算見込額")
@@ -172,8 +172,8 @@ def _write_sheet(wb, ws, s: ProgressSheet, drift: Drift, wrap, formats) -> None:
         return "\n".join((f"【{p.department}】\n" if p.department else "") + p.text for p in parts)
 
     if drift.stacked_check:
-        for label, parts in (("（１）現状分析（実績値を踏まえた課題・問題点等）", s.check_analysis),
-                             ("（２）課題等を踏まえた今後の取組", s.check_next)):
+        for label, parts in (("（１）現状分析（実績値を踏まえた課題・問題点等）", s.texts_of("check_analysis")),
+                             ("（２）課題等を踏まえた今後の取組", s.texts_of("check_next"))):
             ws.merge_range(r, c0, r, c0 + last, label, wrap)
             r += 1
             for part in parts:
@@ -184,8 +184,8 @@ def _write_sheet(wb, ws, s: ProgressSheet, drift: Drift, wrap, formats) -> None:
     ws.merge_range(r, c0, r, mid, "（１）現状分析（実績値を踏まえた課題・問題点等）", wrap)
     ws.merge_range(r, mid + 1, r, c0 + last, "（２）課題等を踏まえた今後の取組", wrap)
     r += 1
-    ws.merge_range(r, c0, r, mid, joined(s.check_analysis), wrap)
-    ws.merge_range(r, mid + 1, r, c0 + last, joined(s.check_next), wrap)
+    ws.merge_range(r, c0, r, mid, joined(s.texts_of("check_analysis")), wrap)
+    ws.merge_range(r, mid + 1, r, c0 + last, joined(s.texts_of("check_next")), wrap)
 
 
 def _col(c: int) -> str:

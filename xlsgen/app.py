@@ -47,9 +47,10 @@ def validate_files(paths, layout: str = "auto", layout_file=None, skipped: list 
     return validate_paths(paths, layout, layout_file, skipped)
 
 
-def audit_file(book, output=None):
-    """Audit every formula of `book`; with `output`, also write the audit workbook there.
-    Returns the `AuditResult`."""
+def audit_file(book, output=None, name: str | None = None):
+    """Audit every formula of `book`; with `output`, also write the audit workbook there
+    (its header naming `name`, the file as the user knows it, when given). Returns the
+    `AuditResult`."""
     from xlsgen.audit import audit_workbook
 
     if output:
@@ -58,9 +59,12 @@ def audit_file(book, output=None):
         refuse_overwrite(output, [book])
     result = audit_workbook(book)
     if output:
+        import dataclasses
+
         from xlsgen.render.audit_report import write_audit_report
 
-        write_audit_report(result, output)
+        shown = dataclasses.replace(result, file=str(Path(book).with_name(name))) if name else result
+        write_audit_report(shown, output)
     return result
 
 
@@ -121,6 +125,13 @@ def layout_names() -> list[str]:
     return names()
 
 
+def layouts_folder() -> str:
+    """The folder of the shipped layout files (for messages)."""
+    from xlsgen.layout import builtin_dir
+
+    return str(builtin_dir())
+
+
 def check_layout(spec, book) -> tuple[bool, list[str]]:
     """`xlsgen layout check`: whether SPEC reads BOOK, and what came from which cell."""
     from xlsgen.layout.check import check_layout as check
@@ -138,7 +149,10 @@ def findings_workbook(results: list[dict], output) -> None:
     rows = []
     for r in results:
         file = str(base / r["name"])
-        rows.append({**r, "file": file, "findings": [{**f, "file": file} for f in r["findings"]],
+        edition = r.get("edition_name")
+        rows.append({**r, "file": file,
+                     "findings": [{**f, "file": str(base / edition) if edition and f.get("file") == edition
+                                   else file} for f in r["findings"]],
                      "output": str(base / r["report_name"]) if r.get("report_name") else None})
     with atomic_path(output) as tmp:
         write_findings(rows, tmp, base)
@@ -260,48 +274,66 @@ def simulate_with_drivers(path, drivers: dict[str, Any], output, work_dir) -> li
 # --- one uploaded book (the web page) ---------------------------------------------------
 
 
-def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = True) -> dict:
+def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = True,
+                 on_stage=None) -> dict:
     """Everything the page offers for one workbook: report, findings, roll-forward edition
     and audit workbook, written in `out_dir` under fixed names. `name` is the file's name
-    as the user knows it: messages show it instead of `path`. Never raises."""
+    as the user knows it: messages show it instead of `path`; findings of the edition name
+    the edition's file (`edition_name`). `on_stage(stage)` is told each stage as it starts
+    (report, edition, audit). Never raises."""
     from xlsgen import batch
+    from xlsgen.clerk import finding_sort_key
 
+    tell = on_stage or (lambda _stage: None)
     path, out_dir = Path(path), Path(out_dir)
+    tell("report")
     res = batch.process_file(path, out_dir, {"protect": protect})
     res = _renamed(res, str(path), name)
     res.update(name=name, file=name, outputs={}, notes=[])
+    for f in res["findings"]:
+        f["file"] = name
     if res.get("output"):
         res["outputs"]["report"] = res.pop("output")
     if res["ok"]:
-        edition = out_dir / "edition.xlsx"
+        edition = out_dir / f"edition{path.suffix.lower() or '.xlsx'}"
         try:
-            if not rollforward_to:
-                book_year = extract_book(path).fiscal_year
-                rollforward_to = book_year + 1 if book_year else None
+            model = extract_book(path)
+            if not model.rollforward.get("supported"):
+                rollforward_to = None
+            elif not rollforward_to:
+                rollforward_to = model.fiscal_year + 1 if model.fiscal_year else None
             if rollforward_to:
+                tell("edition")
                 roll = rollforward_file(path, rollforward_to, edition)
                 res["outputs"]["edition"] = str(edition)
                 res["edition_year"] = roll.to_year
-                res["findings"] += [f.to_dict() for f in roll.findings]
+                res["edition_name"] = edition_file_name(name, roll.to_year, edition.suffix)
+                res["findings"] += [{**f.to_dict(), "file": res["edition_name"]} for f in roll.findings]
             else:
                 res["notes"].append(f"翌年度版: {name}: ブックの年度を判定できないため作れません"
                                     "（この様式の繰り越しには対応していません）")
         except Exception as exc:  # noqa: BLE001 - the report stays usable
             res["notes"].append("翌年度版: " + error_text(exc).replace(str(path), name))
     audit_out = out_dir / "audit.xlsx"
+    tell("audit")
     try:
-        audit = audit_file(path, audit_out)
+        audit = audit_file(path, audit_out, name=name)
         res["outputs"]["audit"] = str(audit_out)
         res["audit_findings"] = len(audit.findings)
     except Exception as exc:  # noqa: BLE001
         message = error_text(exc).replace(str(path), name)
         if message != res["reason"]:
             res["notes"].append("監査: " + message)
-    for f in res["findings"]:
-        f["file"] = name
-    res["findings"].sort(key=lambda f: (f["severity"] != "error", f.get("sheet") or "",
-                                        f.get("cell") or ""))
+    parts = {name: "input", res.get("edition_name"): "edition"}
+    res["findings"].sort(key=lambda f: finding_sort_key({**f, "part": parts.get(f["file"])}))
     return res
+
+
+def edition_file_name(name: str, year: int, suffix: str = ".xlsx") -> str:
+    """The download name of the edition of fiscal year `year` made from the book `name`."""
+    from xlsgen.wareki import FiscalYear
+
+    return f"{Path(name).stem}_{FiscalYear(year).short}{suffix}"
 
 
 def _renamed(value, old: str, new: str):
@@ -313,3 +345,184 @@ def _renamed(value, old: str, new: str):
     if isinstance(value, list):
         return [_renamed(v, old, new) for v in value]
     return value
+
+
+# --- the yearly round trip: distribute / collect / diff ----------------------------------
+
+
+def distribute_book(book, out_dir, to=None, extend_to=None, due: str | None = None,
+                    contact: str | None = None, layout: str = "auto", layout_file=None):
+    """`xlsgen distribute`: one input form per department for an edition of `book`,
+    written into `out_dir`. When `to` names the edition after the book's, the book is
+    rolled forward first (`rollforward_file`) and the new edition, written into `out_dir`,
+    is the master to collect into; otherwise the book itself is. Returns the
+    `Distribution` (master, forms, notes). Nothing is written when it refuses."""
+    import shutil
+    import tempfile
+
+    from xlsgen.atomic import atomic_path, refuse_overwrite
+    from xlsgen.layout import read_book
+    from xlsgen.read.refuse import refuse_failed_read
+    from xlsgen.rollforward import parse_year
+    from xlsgen.roundtrip import distribute as D
+    from xlsgen.roundtrip import inputs as I
+    from xlsgen.wareki import FiscalYear
+
+    book, out_dir = Path(book), Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise XlsgenError("出力先（-o）には様式を書き出すフォルダを指定してください", str(out_dir))
+    model = refuse_failed_read(read_book(book, layout, layout_file), "照会様式")
+    to_year = parse_year(to, "--to") if to else None
+    edition = model.fiscal_year
+    if to_year and edition and to_year not in (edition, edition + 1):
+        raise XlsgenError(f"--to には、このブックの年度版（{FiscalYear(edition).short}）か翌年度版"
+                          f"（{FiscalYear(edition + 1).short}）を指定してください", str(book))
+    if not (to_year and edition and to_year == edition + 1):
+        roster = I.roster(model, to_year)
+        return D.write_forms(book, out_dir, roster, due=due, contact=contact)
+    with tempfile.TemporaryDirectory(prefix="xlsgen-distribute-") as tmp:
+        name = f"{D.book_name(book)}_{FiscalYear(to_year).short}{book.suffix}"
+        final = out_dir / name
+        refuse_overwrite(final, [book])
+        rolled = Path(tmp) / name
+        rollforward_file(book, to_year, rolled, extend_to, layout, layout_file)
+        master = refuse_failed_read(read_book(rolled, layout, layout_file), "照会様式")
+        roster = I.roster(master, to_year, previous=model)
+        result = D.write_forms(rolled, out_dir, roster, due=due, contact=contact, protect_inputs=[book])
+        with atomic_path(final, [book]) as out:
+            shutil.copyfile(rolled, out)
+    result.master, result.rolled_from = final, book
+    return result
+
+
+def distribute_lines(result) -> list[str]:
+    """What to tell the user after `distribute` (notes start with 注意)."""
+    from xlsgen.wareki import FiscalYear
+
+    lines = []
+    if result.rolled_from:
+        lines.append(f"{result.rolled_from} を{FiscalYear(result.edition).kanji}版に繰り越し、回収先のマスター "
+                     f"{result.master} を書き出しました")
+    else:
+        lines.append(f"回収先のマスター: {result.master}（このブックに回収します。配布後は変更しないでください）")
+    lines.append(f"照会様式 {len(result.forms)} 件（{FiscalYear(result.fiscal_year).kanji}の実績・評価）:")
+    lines += [f"  {f.path.name}  入力欄 {f.inputs}（数値 {f.numbers}、文章・選択 {f.texts}）" for f in result.forms]
+    lines += [f"注意: {n}" for n in result.notes]
+    return lines
+
+
+def collect_forms(master, forms, output, layout: str = "auto", layout_file=None,
+                  names: dict[str, str] | None = None):
+    """`xlsgen collect`: check the returned `forms` (files or folders) and write `master`
+    with the accepted answers to `output`; returns the `Collection`. `names` ({path: name})
+    shows each form by the name its sender gave it (the page keeps uploads under names it
+    makes up)."""
+    from xlsgen.roundtrip.collect import collect
+
+    return collect(master, list(forms), output, layout, layout_file, names)
+
+
+def collect_lines(result, limit: int = 20) -> list[str]:
+    """The status table and problems as text (未記入 is counted per owner, listed in the
+    回収の指摘 sheet and the JSON)."""
+    from xlsgen.roundtrip.collect import SEVERITY_JA
+
+    d = result.to_dict()["summary"]
+    lines = [f"{result.output}: 提出 {d['submitted']} / {d['owners']}（未提出 {d['missing']}、不受理のファイル "
+             f"{d['rejected_files']}）、反映 {d['applied']} セル、エラー {d['errors']}、警告 {d['warnings']}"]
+    for o in result.owners:
+        extra = f"  差し替え: {'、'.join(o.replaced)}" if o.replaced else ""
+        lines.append(f"  {o.owner}: {o.status}" + (
+            f"  記入 {o.filled}/{o.inputs}、反映 {o.applied}、指摘 {o.problems}  {o.file}（{o.saved}）{extra}"
+            if o.file else ""))
+    lines += [f"  不受理: {r.file}: {r.reason}" for r in result.rejected]
+    shown = [p for p in result.problems if p.severity != "info" and p.code != "empty"]
+    for p in shown[:limit]:
+        lines.append(f"指摘: [{SEVERITY_JA[p.severity]}] {p.owner} {p.file} {p.form_cell}"
+                     f"{' → ' + p.master_cell if p.master_cell else ''}: {p.message}")
+    if len(shown) > limit:
+        lines.append(f"指摘: …ほか {len(shown) - limit} 件（「回収の指摘」シートを確認してください）")
+    return lines
+
+
+def diff_files(old, new, layout: str = "auto", layout_file=None):
+    """`xlsgen diff`: compare two books by label; returns the `DiffResult`."""
+    from xlsgen.roundtrip.diff import diff_books
+
+    return diff_books(old, new, layout, layout_file)
+
+
+def diff_lines(result, limit: int | None = None) -> list[str]:
+    from xlsgen.roundtrip.diff import lines
+
+    return lines(result, limit)
+
+
+def diff_workbook(result, output) -> None:
+    """The diff as a workbook whose rows link to both books' cells."""
+    from xlsgen.atomic import refuse_overwrite
+    from xlsgen.render.diff_report import write_diff
+
+    refuse_overwrite(output, [result.old, result.new])
+    write_diff(result, output)
+
+
+# --- the page's words (findings, editions, simulation fields) ---------------------------
+
+
+def page_findings(result: dict) -> list[dict]:
+    """The findings of a `process_book` result as the page lists them: repeated notices
+    grouped with their cells, natural order, which file each cell is in, no CLI hints."""
+    from xlsgen.clerk import finding_groups
+
+    parts = {result.get("name"): "input"}
+    if result.get("edition_name"):
+        parts[result["edition_name"]] = "edition"
+    return finding_groups(result.get("findings") or [], parts)
+
+
+def for_clerk(message: str | None) -> str:
+    """A message for the page: the same text without command-line hints."""
+    from xlsgen.clerk import for_clerk as plain
+
+    return plain(message)
+
+
+def edition_label(year: int | None) -> str | None:
+    """「令和4年度版」 for the edition of fiscal year 2022."""
+    from xlsgen.clerk import edition_label as label
+
+    return label(year)
+
+
+def driver_problems(path, drivers: dict[str, Any]) -> dict[str, str]:
+    """For each changed simulation input that is not a usable value, the reason in
+    Japanese (`{name: reason}`); empty when every value is fine."""
+    from xlsgen import simulation as S
+
+    known = {d["name"]: d for d in template_drivers(path)}
+    problems = {}
+    for name, value in drivers.items():
+        if name not in known:
+            problems[name] = "この前提条件はテンプレートにありません"
+            continue
+        if not str(value).strip():
+            problems[name] = "値を入れてください"
+            continue
+        errors: list[str] = []
+        S.input_value(value, errors)
+        if errors:
+            problems[name] = errors[0]
+    return problems
+
+
+def is_layout_file(path) -> bool:
+    """Whether a YAML file is a layout file (how to read a city's book: `detect` anchors),
+    not a simulation or report template."""
+    from xlsgen.template_values import read_template
+
+    try:
+        raw = read_template(path)
+    except XlsgenError:
+        return False
+    return isinstance(raw, dict) and "detect" in raw and raw.get("kind") not in ("simulation", "survey")

@@ -51,8 +51,9 @@ def _layout_help() -> str:
     from xlsgen import app
 
     names = "、".join(app.layout_names())
+    shipped = f"同梱: {names}" if names else f"同梱の様式ファイルが見つかりません（探した場所: {app.layouts_folder()}）"
     return (f"入力ブックの様式の名前（xlsgen/templates/layouts/ とブックと同じフォルダの layouts/ にある"
-            f"様式ファイル。同梱: {names}）。auto は内容から判定します。")
+            f"様式ファイル。{shipped}）。auto は内容から判定します。")
 
 
 def layout_option(func):
@@ -109,7 +110,7 @@ def extract(book, layout, layout_file, output):
 
     Example:
 
-        xlsgen extract inputs/ojiya_進行管理シート_R3.xlsx -o outputs/ojiya.json
+        xlsgen extract inputs/進行管理シート_R3.xlsx -o outputs/進行管理シート_R3.json
     """
     from xlsgen import app
 
@@ -223,13 +224,13 @@ def simulate(templates, output):
 @layout_file_option
 @handles_errors
 def rollforward(book, to, output, extend_to, layout, layout_file):
-    """ブックを翌年度版へ繰り越し、同じ様式で書き出します（小千谷・常総の様式）。
+    """ブックを翌年度版へ繰り越し、同じ様式で書き出します（様式ファイルに rollforward: supported: true がある様式）。
 
     前年度の値はすべて残し、変更はセルごとに「変更履歴」シートに記録します。
 
     Example:
 
-        xlsgen rollforward inputs/ojiya_進行管理シート_R3.xlsx --to R4 -o outputs/ojiya_R4.xlsx
+        xlsgen rollforward inputs/進行管理シート_R3.xlsx --to R4 -o outputs/進行管理シート_R4.xlsx
     """
     from xlsgen import app
 
@@ -251,7 +252,7 @@ def build(book, output, no_protect, layout, layout_file):
 
     Example:
 
-        xlsgen build inputs/ojiya_進行管理シート_R3.xlsx -o outputs/ojiya_報告書.xlsx
+        xlsgen build inputs/進行管理シート_R3.xlsx -o outputs/進行管理シート_R3_報告書.xlsx
     """
     from xlsgen import app
 
@@ -300,25 +301,194 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to, layout, layout_file):
 
 
 @cli.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=0,
-              help="待ち受けるポート番号（省略または 0 で空いている番号）")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="待ち受けるアドレス。127.0.0.1 以外にするとネットワーク上の他の PC からも使えます。")
-@click.option("--no-browser", is_flag=True, help="ブラウザを自動で開きません。")
+@click.argument("book", type=click.Path())
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(),
+              help="照会様式（と繰り越したマスター）を書き出すフォルダ")
+@click.option("--to", "to", help="照会する年度版（例: R4）。ブックの翌年度版なら先に繰り越し、それを回収先のマスターにします。")
+@click.option("--extend-to", help="繰り越しで計画の目標年度を過ぎる場合の新しい目標年度（rollforward と同じ）")
+@click.option("--due", help="表紙に書く提出期限（例: 2022年5月31日）")
+@click.option("--contact", help="表紙に書く照会元（例: 企画政策課 内線123）")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="結果の表示形式")
+@layout_option
+@layout_file_option
 @handles_errors
-def serve(port, host, no_browser):
-    """ブラウザで使う画面を起動します（このパソコンの中だけ・インターネット不要）。
+def distribute(book, out_dir, to, extend_to, due, contact, fmt, layout, layout_file):
+    """担当課ごとの照会様式（入力用の .xlsx）を作ります。
 
-    表示された URL（token 付き）を開き、ブックをドロップすると、指摘事項・報告書・
-    翌年度版・検証結果.xlsx・監査をその画面で受け取れます。Ctrl+C で終了します。
+    課ごとに、その課が答える施策・指標の入力欄（今年度の実績値、事業費、評価の文章）と、
+    参考の前年度の値・目標を1つのブックにまとめ、<課>_<ブック>_<年度版>.xlsx として
+    書き出します。入力欄だけが黄色で入力でき、ほかはパスワードなしで保護されます。
+    どの課が何を答えるかは様式ファイル（担当課、指標の区分、【…課】ごとの文章、
+    departments: aliases）から決まります。課の情報がない様式は施策ごとに1ファイルです。
+
+    --to がブックの翌年度版なら、先に繰り越した版をフォルダに書き出し、それを回収先の
+    マスターにします。指定しないか同じ年度版なら、BOOK 自体が回収先のマスターです。
+
+    \b
+    Example:
+        xlsgen distribute inputs/ojiya_進行管理シート_R3.xlsx --to R4 -o 照会 --due 2022年5月31日
+        xlsgen collect 照会/ojiya_進行管理シート_R4.xlsx 回答/ -o ojiya_R4_回収.xlsx
+    """
+    from xlsgen import app
+
+    result = app.distribute_book(book, out_dir, to, extend_to, due, contact, layout, layout_file)
+    if fmt == "json":
+        dump_json(result.to_dict(), None)
+        return
+    for line in app.distribute_lines(result):
+        click.echo(line, err=line.startswith("注意"))
+
+
+@cli.command()
+@click.argument("master", type=click.Path())
+@click.argument("forms", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(),
+              help="回答を反映したマスターの出力先（.xlsx）。マスター自体は変更しません。")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="回収状況の表示形式")
+@click.option("--status", "status_out", type=click.Path(),
+              help="回収状況と指摘を JSON で書き出すファイル")
+@layout_option
+@layout_file_option
+@handles_errors
+def collect(master, forms, output, fmt, status_out, layout, layout_file):
+    """返ってきた照会様式（ファイルまたはフォルダ）を検査し、マスターに反映します。
+
+    様式ごとに、配布したマスター・年度版のものか、値の型・単位・範囲・文字数、必須の
+    入力、入力欄以外の書き換え（報告のみで取り込みません）を確かめます。同じ課の様式が
+    複数あれば後から保存したものを採り、2つの課の回答が同じセルで食い違えば両方を
+    挙げてどちらも反映しません。反映は繰り越しと同じ方法でブックの部品を直接書き換え、
+    回答したセルのほかは変えません。出力には「回収状況」「回収の指摘」「変更履歴」の
+    シートが付きます。配布後にマスターの該当セルが変わっていれば何も書き出しません。
+
+    \b
+    Example:
+        xlsgen collect 照会/ojiya_進行管理シート_R4.xlsx 回答/ -o ojiya_R4_回収.xlsx
+        xlsgen collect master.xlsx 商工振興課_ojiya_進行管理シート_R4.xlsx -o new.xlsx --format json
+    """
+    from xlsgen import app
+
+    result = app.collect_forms(master, forms, output, layout, layout_file)
+    if status_out:
+        dump_json(result.to_dict(), status_out, [master, *forms])
+    if fmt == "json":
+        dump_json(result.to_dict(), None)
+        return
+    for line in app.collect_lines(result):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("old", type=click.Path())
+@click.argument("new", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="出力形式")
+@click.option("-o", "--output", type=click.Path(),
+              help="変更点を書き出すファイル（.xlsx なら両方のブックのセルへのリンク付き、.json、それ以外はテキスト）")
+@layout_option
+@layout_file_option
+@handles_errors
+def diff(old, new, fmt, output, layout, layout_file):
+    """2つのブック（年度版どうし、またはコピーどうし）の違いを、セル番地ではなく
+    見出し（施策の番号・名前、指標名、年度）で比べて表示します。
+
+    行の挿入やブロックの移動は変更になりません。実績値・文章・目標・年度の変更、
+    指標の追加と削除、単位の変更を挙げ、目標と基準値の変更には監査の注意を付けます
+    （目標の引き下げは【目標の引き下げ】）。
+
+    \b
+    Example:
+        xlsgen diff inputs/ojiya_進行管理シート_R3.xlsx ojiya_R4_回収.xlsx
+        xlsgen diff ojiya_R3.xlsx ojiya_R4.xlsx -o 変更点.xlsx
+    """
+    from xlsgen import app
+
+    result = app.diff_files(old, new, layout, layout_file)
+    if output and str(output).lower().endswith((".xlsx", ".xlsm")):
+        app.diff_workbook(result, output)
+        click.echo(f"{output}: 変更 {len(result.changes)} 件")
+        return
+    if fmt == "json" or (output and str(output).lower().endswith(".json")):
+        dump_json(result.to_dict(), output, [old, new])
+        return
+    text = app.diff_lines(result)
+    if output:
+        from xlsgen.atomic import atomic_path
+
+        with atomic_path(output, [old, new]) as tmp:
+            tmp.write_text("\n".join(text) + "\n", encoding="utf-8")
+        click.echo(f"{output}: 変更 {len(result.changes)} 件")
+        return
+    for line in text:
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0,
+              help="待ち受けるポート番号（省略または 0 で空いている番号）。番号を決めるとアドレスが"
+                   "毎回同じになり、ブックマークが使えます（デスクトップのアイコンは 8765）。")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="待ち受けるアドレス。127.0.0.1 以外（例: 0.0.0.0）にすると共有モードになり、"
+                   "ネットワーク上の他の PC から、登録した課だけがサインインして使えます。")
+@click.option("--no-browser", is_flag=True, help="ブラウザを自動で開きません。")
+@click.option("--install-shortcut", is_flag=True,
+              help="デスクトップ（とアプリの一覧・スタートメニュー）に「xlsgen」アイコンを作って終了します。"
+                   "アイコンから起動すると、端末なしでこの画面が開きます。")
+@click.option("--add-user", metavar="課名",
+              help="共有モードでサインインできる課を登録します（パスワードを2回たずねます。"
+                   "保存するのはハッシュだけです）。登録済みの課ならパスワードを変えます。")
+@click.option("--remove-user", metavar="課名", help="共有モードの課の登録を消します。")
+@click.option("--list-users", is_flag=True, help="共有モードで登録済みの課を表示します。")
+@click.option("--new-token", is_flag=True,
+              help="アクセス用の鍵（token）を作り直します。これまでのブックマークは使えなくなります。")
+@click.option("--allow-host", multiple=True, metavar="NAME",
+              help="共有モードで、このサーバーを開くときに使う名前（DNS 名）を追加で許可します。")
+@click.option("--from-shortcut", is_flag=True, hidden=True)
+@handles_errors
+def serve(port, host, no_browser, install_shortcut, add_user, remove_user, list_users,
+          new_token, allow_host, from_shortcut):
+    """ブラウザで使う画面を起動します（インターネット不要）。
+
+    起動するとブラウザが開き、ブックをドロップすると、指摘事項・報告書・翌年度版・
+    検証結果.xlsx・監査をその画面で受け取れます。終了は画面下の「xlsgen を終了」です。
+    端末を使わない人のためには --install-shortcut でデスクトップにアイコンを作ります。
 
     Example:
 
-        xlsgen serve
+    \b
+        xlsgen serve --install-shortcut
+        xlsgen serve --add-user 企画政策課
+        xlsgen serve --host 0.0.0.0 --port 8765
     """
+    from xlsgen.web import config
+
+    if install_shortcut:
+        from xlsgen.web.launchers import DEFAULT_PORT
+        from xlsgen.web.launchers import install_shortcut as install
+
+        for path in install(port or DEFAULT_PORT):
+            click.echo(f"作成しました: {path}")
+        return
+    if add_user:
+        name = config.check_user_name(add_user)
+        password = click.prompt(f"{name} のパスワード（{config.MIN_PASSWORD} 文字以上）",
+                                hide_input=True, confirmation_prompt="もう一度入力してください")
+        click.echo(f"登録しました: {config.add_user(name, password)}（{config.config_dir() / config.USERS_FILE}）")
+        return
+    if remove_user:
+        if not config.remove_user(remove_user):
+            raise XlsgenError(f"課「{remove_user}」は登録されていません")
+        click.echo(f"登録を消しました: {remove_user}")
+        return
+    if list_users:
+        for name in sorted(config.users()):
+            click.echo(name)
+        return
     from xlsgen.web.server import serve as run_server
 
-    run_server(host, port, open_browser=not no_browser)
+    run_server(host, port, open_browser=not no_browser, new_token=new_token,
+               from_shortcut=from_shortcut, allow_hosts=tuple(allow_host))
 
 
 @cli.group()
@@ -341,7 +511,7 @@ def layout_check(spec, book):
 
     Example:
 
-        xlsgen layout check xlsgen/templates/layouts/ojiya.yaml inputs/ojiya_進行管理シート_R3.xlsx
+        xlsgen layout check layouts/my_city.yaml inputs/進行管理シート_R3.xlsx
     """
     from xlsgen import app
 

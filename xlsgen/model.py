@@ -1,14 +1,21 @@
 """The typed model: the only thing the stages (read, validate, roll forward, render) share.
 
+One shape for every layout (`schema_version` 2.0, described for users in docs/layouts.md and
+as data in xlsgen/schema/book.schema.json): a `Book` holds `Measure`s, each with its levels,
+texts, the city's own evaluations, project lines, KPIs and a cost block by year. Python
+attribute names are the JSON keys.
+
 No I/O here. Every value read from a workbook keeps its number, unit, the text as typed
 and the cell it came from, so a finding or a report can always point back at the input.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+SCHEMA_VERSION = "2.0"
 
 # Sheets xlsgen adds to the workbooks it writes (roll-forward history, change log, formula
 # map). Readers pass over them without a finding; writers use these names.
@@ -16,7 +23,17 @@ CHECK_HISTORY_SHEET = "前年度評価"
 PAST_YEARS_SHEET = "過年度実績"
 CHANGE_LOG_SHEET = "変更履歴"
 FORMULA_MAP_SHEET = "数式一覧"
-XLSGEN_SHEETS = (CHECK_HISTORY_SHEET, PAST_YEARS_SHEET, CHANGE_LOG_SHEET, FORMULA_MAP_SHEET)
+COLLECTION_STATUS_SHEET = "回収状況"  # xlsgen collect: one row per department
+COLLECTION_PROBLEMS_SHEET = "回収の指摘"  # xlsgen collect: every problem of the returned forms
+XLSGEN_SHEETS = (CHECK_HISTORY_SHEET, PAST_YEARS_SHEET, CHANGE_LOG_SHEET, FORMULA_MAP_SHEET,
+                 COLLECTION_STATUS_SHEET, COLLECTION_PROBLEMS_SHEET)
+
+TEXT_ROLES = ("plan", "do", "check", "action", "other")
+# the standard keys of a cost block's lines (a layout may add its own)
+COST_KEYS = ("project_cost", "national", "prefectural", "bond", "other", "general", "specific",
+             "staff", "staff_unit_cost", "personnel", "total")
+# lines that are part of 事業費 (its 財源内訳): none of them may exceed it
+FUNDING_KEYS = ("national", "prefectural", "bond", "other", "general", "specific")
 
 
 class Severity(str, Enum):
@@ -70,6 +87,9 @@ class Direction(str, Enum):
     DOWN = "down"  # lower is better
 
 
+NONE_MARKS = frozenset({"-", "－", "—", "―", "‐", "ー", "–", "−", "‒", "―%", "—%", "-%"})
+
+
 @dataclass
 class Quantity:
     """A value as typed in a cell: number (None if not numeric), unit, qualifier, raw text.
@@ -94,7 +114,7 @@ class Quantity:
 
     @property
     def is_none_mark(self) -> bool:
-        """True for `-`, `—` and similar "nothing here" marks."""
+        """True for `-`, `—` and similar "nothing here" marks (and the layout's own)."""
         return self.value is None and (self.marked_none or (self.text or "").strip() in NONE_MARKS)
 
     @property
@@ -115,12 +135,13 @@ class Quantity:
             d["formula"] = self.formula
         if self.status:
             d["status"] = self.status
-        if self.marked_none:
+        if self.is_none_mark:
             d["none"] = True
         return d
 
 
-NONE_MARKS = frozenset({"-", "－", "—", "―", "‐", "ー", "–", "−", "‒", "―%", "—%", "-%"})
+def _qs(items) -> list[dict[str, Any]]:
+    return [q.to_dict() for q in items]
 
 
 @dataclass
@@ -151,51 +172,142 @@ class Target:
 
 @dataclass
 class Level:
-    """One level of the strategy tree (基本目標, 基本方針, 施策項目) with its number."""
+    """One level of the strategy tree (基本目標, 基本方針, 施策項目, 施策の方向 …).
+
+    `key` is the layout's name for it, `label` what the sheet calls it, `code` its number
+    as written (normalised: "1", "1-1", "1-(1)", "Ⅰ", "(1)") and `no` that number as an
+    integer when it is one."""
 
     no: int | None
     name: str
     cell: str | None = None
+    key: str | None = None
+    label: str | None = None
+    code: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"no": self.no, "name": self.name, "cell": self.cell}
+        return {"key": self.key, "label": self.label, "no": self.no, "code": self.code,
+                "name": self.name, "cell": self.cell}
 
 
 @dataclass
-class Project:
-    """A sub-project (事業) of a measure: `■name（課）【tag】` and its description."""
+class Text:
+    """A text of a record: a text block (現状分析), a field (事業の目的 …) or a per-year text
+    (実施内容と改善点). `role` places it in the PDCA cycle; `department` is the `【…課】`
+    heading it was under."""
+
+    key: str
+    text: str
+    label: str | None = None
+    role: str = "other"  # plan | do | check | action | other
+    department: str | None = None
+    fiscal_year: int | None = None
+    cell: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "role": self.role,
+                "department": self.department, "fiscal_year": self.fiscal_year,
+                "text": self.text, "cell": self.cell}
+
+
+@dataclass
+class Evaluation:
+    """The city's own evaluation of a record (有効性, 効率性, 総合評価 …), as typed."""
+
+    key: str
+    value: str
+    label: str | None = None
+    cell: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "value": self.value, "cell": self.cell}
+
+
+@dataclass
+class Amount:
+    """An amount of a project line in one year: `kind` as the sheet names it (決算額,
+    予算額 …); `value.unit` the sheet's unit (千円 or 円)."""
+
+    fiscal_year: int | None
+    value: Quantity
+    kind: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fiscal_year": self.fiscal_year, "kind": self.kind, "value": self.value.to_dict()}
+
+
+@dataclass
+class ProjectLine:
+    """A sub-project or 事務事業 line of a record: `■name（課）【tag】` and its description,
+    or a row of a project table with its amounts by year."""
 
     name: str
     department: str | None = None
+    content: str = ""
     tags: list[str] = field(default_factory=list)
-    description: str = ""
+    amounts: list[Amount] = field(default_factory=list)
+    cells: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"name": self.name, "department": self.department, "content": self.content,
+                "tags": list(self.tags), "amounts": [a.to_dict() for a in self.amounts],
+                "cells": dict(self.cells)}
 
 
 @dataclass
-class DepartmentText:
-    """A Check or Action text under a `【…課】` heading (department None if there is none)."""
+class CostLine:
+    """One line of a cost block (事業費, 国庫支出金, 職員人工 …), one value per year. `key`
+    is one of COST_KEYS or the layout's own; `label` what the sheet calls the line."""
 
-    department: str | None
-    text: str
+    key: str
+    label: str | None = None
+    values: list[Quantity] = field(default_factory=list)
+
+    def value(self, fiscal_year: int) -> Quantity | None:
+        return next((q for q in self.values if q.fiscal_year == fiscal_year), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"department": self.department, "text": self.text}
+        return {"key": self.key, "label": self.label, "values": _qs(self.values)}
+
+
+@dataclass
+class CostBlock:
+    """A record's cost by year, kept in the unit the sheet uses (千円 or 円). `year_kinds`
+    says what each year's column is (決算額 / 予算額 / 計画, as the sheet names it).
+    `unit_cost` (単位コスト) is derived: total ÷ the named indicator's actual of each year."""
+
+    unit: str | None = None
+    years: list[int] = field(default_factory=list)
+    year_kinds: dict[int, str] = field(default_factory=dict)
+    lines: list[CostLine] = field(default_factory=list)
+    unit_cost: dict[str, Any] | None = None  # {"indicator": KPI name, "values": [Quantity]}
+    cells: dict[str, str] = field(default_factory=dict)
+
+    def line(self, key: str) -> CostLine | None:
+        return next((ln for ln in self.lines if ln.key == key), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        uc = None
+        if self.unit_cost is not None:
+            uc = {"indicator": self.unit_cost.get("indicator"),
+                  "values": _qs(self.unit_cost.get("values") or [])}
+        return {"unit": self.unit, "years": list(self.years),
+                "year_kinds": {str(y): k for y, k in self.year_kinds.items()},
+                "lines": [ln.to_dict() for ln in self.lines], "unit_cost": uc,
+                "cells": dict(self.cells)}
 
 
 @dataclass
 class Kpi:
-    """A key performance indicator row of the Do table."""
+    """A key performance indicator: its values by year, targets, the city's own rates."""
 
     name: str
     category: str | None = None
     unit: str | None = None
     baseline: Quantity = field(default_factory=Quantity)
     actuals: list[Quantity] = field(default_factory=list)
-    target: Quantity = field(default_factory=Quantity)
-    cost_thousand_yen: Quantity | None = None
+    target: Quantity = field(default_factory=Quantity)  # the final target
+    cost: Quantity | None = None  # 事業費 of the KPI row, its unit recorded (千円 / 円)
     target_kind: TargetKind = TargetKind.AT_YEAR
     direction: Direction = Direction.UP
     target_detail: Target | None = None
@@ -207,276 +319,161 @@ class Kpi:
     achievements: list[Quantity] = field(default_factory=list)  # the city's own 達成率, as read
     grades: list[Quantity] = field(default_factory=list)  # the city's own 評価, as read
     sheet: str | None = None  # the sheet the row is on (when a record spans sheets)
+    department: str | None = None  # 担当課 / 事業主体 of this KPI when the source names one
+    texts: list[Text] = field(default_factory=list)  # per-year texts (fiscal_year set)
+    notes: str = ""  # 備考 / 参考
+    cells: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # a layout's own KPI fields
 
     def actual(self, fiscal_year: int) -> Quantity | None:
-        for q in self.actuals:
-            if q.fiscal_year == fiscal_year:
-                return q
-        return None
+        return next((q for q in self.actuals if q.fiscal_year == fiscal_year), None)
+
+    def target_of(self, fiscal_year: int) -> Quantity | None:
+        """The target of one year (per-year targets), else None."""
+        return next((q for q in self.targets if q.fiscal_year == fiscal_year), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "category": self.category,
             "name": self.name,
             "unit": self.unit,
-            "tags": self.tags,
+            "department": self.department,
+            "tags": list(self.tags),
             "target_kind": self.target_kind.value,
             "direction": self.direction.value,
             "baseline": self.baseline.to_dict(),
-            "actuals": [q.to_dict() for q in self.actuals],
-            "target": self.target.to_dict(),
-            "target_detail": self.target_detail.to_dict() if self.target_detail else None,
-            "cost_thousand_yen": self.cost_thousand_yen.to_dict() if self.cost_thousand_yen else None,
-            "row": self.row,
             "baseline_year": self.baseline_year,
+            "actuals": _qs(self.actuals),
+            "target": self.target.to_dict(),
             "target_year": self.target_year,
-            "targets": [q.to_dict() for q in self.targets],
-            "achievements": [q.to_dict() for q in self.achievements],
-            "grades": [q.to_dict() for q in self.grades],
-            **({"extra": self.extra} if self.extra else {}),
+            "target_detail": self.target_detail.to_dict() if self.target_detail else None,
+            "targets": _qs(self.targets),
+            "achievements": _qs(self.achievements),
+            "grades": _qs(self.grades),
+            "cost": self.cost.to_dict() if self.cost else None,
+            "texts": [t.to_dict() for t in self.texts],
+            "notes": self.notes,
+            "row": self.row,
+            "sheet": self.sheet,
+            "cells": dict(self.cells),
+            "extra": self.extra,
         }
 
 
 @dataclass
-class ProgressSheet:
-    """One 進行管理シート: a measure (施策) with its Plan, Do (KPIs), Check and Action.
+class Measure:
+    """One record: a 施策 (or a 事務事業 for project sheets) with its Plan, Do, Check, Action.
 
     `cells` maps each field to the cell it was read from (for findings and roll-forward);
     `year_columns` maps each fiscal year of the KPI table to its column letter.
     """
 
     sheet: str
-    sheet_no: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    number: str | None = None  # シート№ / 施策番号 as text ("01")
     title: str | None = None
     strategy_page: str | None = None
     basic_goal: Level | None = None
     basic_policy: Level | None = None
-    measure: Level | None = None
+    measure: Level | None = None  # the record's own name and level
+    levels: list[Level] = field(default_factory=list)  # further levels (施策の方向 …)
     departments: list[str] = field(default_factory=list)
     purpose: str = ""
-    projects: list[Project] = field(default_factory=list)
+    policy: str = ""  # 方針 (拡充 / 継続 / …) when the sheet has one
+    texts: list[Text] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
+    projects: list[ProjectLine] = field(default_factory=list)
     kpis: list[Kpi] = field(default_factory=list)
-    check_analysis: list[DepartmentText] = field(default_factory=list)
-    check_next: list[DepartmentText] = field(default_factory=list)
-    cells: dict[str, str] = field(default_factory=dict)
+    cost: CostBlock | None = None
     kpi_header_row: int | None = None
     year_columns: dict[int, str] = field(default_factory=dict)
     baseline_year: int | None = None
     target_year: int | None = None
     actual_years: list[int] = field(default_factory=list)
+    cells: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     # what a roll-forward changes, as the layout declares it: {"year": FY, "next_input":
     # [cells that become next year's input], "history": {text block: cell}}
     rollforward: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self):
+        if not self.sheets:
+            self.sheets = [self.sheet]
+
+    def texts_of(self, key: str) -> list[Text]:
+        return [t for t in self.texts if t.key == key]
+
+    def text(self, key: str) -> str:
+        """The text(s) of one key joined (empty when there are none)."""
+        return "\n".join(t.text for t in self.texts_of(key))
+
     def to_dict(self) -> dict[str, Any]:
+        def lv(level):
+            return level.to_dict() if level else None
+
         return {
             "sheet": self.sheet,
-            "sheet_no": self.sheet_no,
+            "sheets": list(self.sheets),
+            "number": self.number,
             "title": self.title,
             "strategy_page": self.strategy_page,
-            "basic_goal": self.basic_goal.to_dict() if self.basic_goal else None,
-            "basic_policy": self.basic_policy.to_dict() if self.basic_policy else None,
-            "measure": self.measure.to_dict() if self.measure else None,
-            "departments": self.departments,
+            "basic_goal": lv(self.basic_goal),
+            "basic_policy": lv(self.basic_policy),
+            "measure": lv(self.measure),
+            "levels": [x.to_dict() for x in self.levels],
+            "departments": list(self.departments),
             "purpose": self.purpose,
+            "policy": self.policy,
+            "texts": [t.to_dict() for t in self.texts],
+            "evaluations": [e.to_dict() for e in self.evaluations],
             "projects": [p.to_dict() for p in self.projects],
             "kpis": [k.to_dict() for k in self.kpis],
-            "check_analysis": [t.to_dict() for t in self.check_analysis],
-            "check_next": [t.to_dict() for t in self.check_next],
+            "cost": self.cost.to_dict() if self.cost else None,
+            "kpi_header_row": self.kpi_header_row,
+            "year_columns": {str(y): c for y, c in self.year_columns.items()},
             "baseline_year": self.baseline_year,
             "target_year": self.target_year,
-            "actual_years": self.actual_years,
-            "cells": self.cells,
-            **({"extra": self.extra} if self.extra else {}),
-            **({"rollforward": self.rollforward} if self.rollforward else {}),
+            "actual_years": list(self.actual_years),
+            "cells": dict(self.cells),
+            "extra": self.extra,
+            "rollforward": self.rollforward,
         }
 
 
-# --- 常総 事務事業評価シート ---------------------------------------------------
+# --- derived facts (pure) --------------------------------------------------------------
 
 
-@dataclass
-class BudgetAccount:
-    """予算科目: 会計 / 款 / 項 / 目 / 事業."""
-
-    account: str | None = None
-    kan: str | None = None
-    kou: str | None = None
-    moku: str | None = None
-    jigyou: str | None = None
-    cell: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def gather_departments(m: Measure) -> None:
+    """The measure's departments: its own, then those its KPIs and department texts name."""
+    names = list(m.departments)
+    names += [k.department for k in m.kpis if k.department]
+    names += [t.department for t in m.texts if t.department]
+    m.departments = list(dict.fromkeys(n for n in names if n))
 
 
-@dataclass
-class DoYear:
-    """One year of the 【Do】 table: 予算額 (the current year) or 決算額 (closed years)."""
-
-    fiscal_year: int
-    kind: str  # 予算額 / 決算額
-    amount: Quantity  # 千円
-    specific_revenue: Quantity  # うち特定財源, 千円
-    target: Quantity  # 成果目標
-    result: Quantity  # 成果実績
-    content: str = ""  # 実施内容と改善点
-    row: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "fiscal_year": self.fiscal_year,
-            "kind": self.kind,
-            "amount": self.amount.to_dict(),
-            "specific_revenue": self.specific_revenue.to_dict(),
-            "target": self.target.to_dict(),
-            "result": self.result.to_dict(),
-            "content": self.content,
-            "row": self.row,
-        }
-
-
-@dataclass
-class ProjectSheet:
-    """One 常総 事務事業評価シート (a project): Do years, Check, Action and Plan."""
-
-    sheet: str
-    name: str
-    department: str | None = None
-    budget_account: BudgetAccount = field(default_factory=BudgetAccount)
-    purpose: str = ""
-    position: dict[str, str] = field(default_factory=dict)  # 施策の大綱 / 施策の目標 / 施策 / 施策の方向
-    do_years: list[DoYear] = field(default_factory=list)
-    check_year: int | None = None
-    check_evaluation: str = ""
-    check_analysis: str = ""
-    action_policy: str = ""
-    action_indicator: str = ""
-    action_unit: str = ""
-    plan_year: int | None = None
-    plan_budget: Quantity = field(default_factory=Quantity)
-    plan_specific_revenue: Quantity = field(default_factory=Quantity)
-    plan_target: Quantity = field(default_factory=Quantity)
-    plan_content: str = ""
-    future_targets: list[Quantity] = field(default_factory=list)
-    cells: dict[str, str] = field(default_factory=dict)
-    rollforward: dict[str, Any] = field(default_factory=dict)  # as on ProgressSheet
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "sheet": self.sheet,
-            "name": self.name,
-            "department": self.department,
-            "budget_account": self.budget_account.to_dict(),
-            "purpose": self.purpose,
-            "position": self.position,
-            "do_years": [d.to_dict() for d in self.do_years],
-            "check_year": self.check_year,
-            "check_evaluation": self.check_evaluation,
-            "check_analysis": self.check_analysis,
-            "action_policy": self.action_policy,
-            "action_indicator": self.action_indicator,
-            "action_unit": self.action_unit,
-            "plan_year": self.plan_year,
-            "plan_budget": self.plan_budget.to_dict(),
-            "plan_specific_revenue": self.plan_specific_revenue.to_dict(),
-            "plan_target": self.plan_target.to_dict(),
-            "plan_content": self.plan_content,
-            "future_targets": [q.to_dict() for q in self.future_targets],
-            "cells": self.cells,
-            **({"rollforward": self.rollforward} if self.rollforward else {}),
-        }
-
-
-@dataclass
-class MeasureIndicator:
-    """The measure-level indicator of the 常総 施策 sheet (e.g. 2017 12.3% → 2022 17.3%)."""
-
-    name: str
-    idea: str = ""
-    direction_text: str = ""
-    baseline: Quantity = field(default_factory=Quantity)
-    target: Quantity = field(default_factory=Quantity)
-    row: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "idea": self.idea,
-            "direction_text": self.direction_text,
-            "baseline": self.baseline.to_dict(),
-            "target": self.target.to_dict(),
-            "row": self.row,
-        }
-
-
-@dataclass
-class MeasureSheet:
-    """The 常総 施策 sheet: the measure, its projects and departments, indicator, opinion."""
-
-    sheet: str
-    outline: str = ""  # 施策の大綱
-    purpose: str = ""  # 施策の目的
-    measure: str = ""  # 施策
-    projects: list[dict[str, str]] = field(default_factory=list)  # direction / name / department
-    indicators: list[MeasureIndicator] = field(default_factory=list)
-    opinion_title: str = ""
-    opinion: str = ""
-    cells: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "sheet": self.sheet,
-            "outline": self.outline,
-            "purpose": self.purpose,
-            "measure": self.measure,
-            "projects": self.projects,
-            "indicators": [i.to_dict() for i in self.indicators],
-            "opinion_title": self.opinion_title,
-            "opinion": self.opinion,
-            "cells": self.cells,
-        }
-
-
-# --- 西東京 施策体系 --------------------------------------------------------------
-
-
-@dataclass
-class PlanRow:
-    """One activity-indicator row of the 西東京 施策体系 table."""
-
-    row: int
-    sheet: str = ""
-    direction: str = ""  # 取組みの方向性
-    measure: str = ""  # 施策 (empty where the source lost it)
-    project: str = ""  # 事業名
-    actors: str = ""  # 事業主体
-    summary: str = ""  # 事業概要
-    indicator: str = ""  # 活動指標
-    current_text: str = ""  # 現状値 as typed
-    current_values: list[Quantity] = field(default_factory=list)
-    target: Target | None = None
-    note: str = ""  # 参考
-    cells: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "sheet": self.sheet,
-            "direction": self.direction,
-            "measure": self.measure,
-            "project": self.project,
-            "actors": self.actors,
-            "summary": self.summary,
-            "indicator": self.indicator,
-            "current_text": self.current_text,
-            "current_values": [q.to_dict() for q in self.current_values],
-            "target": self.target.to_dict() if self.target else None,
-            "note": self.note,
-            "cells": self.cells,
-        }
+def derive_unit_cost(m: Measure) -> None:
+    """単位コスト: the cost block's total (else 事業費) ÷ the named indicator's actual, per
+    year. A block in 千円 gives 円 per unit (value × 1000 ÷ actual, unit 円/<KPI unit>)."""
+    cost = m.cost
+    if cost is None or not cost.unit_cost or not cost.unit_cost.get("indicator"):
+        return
+    kpi = next((k for k in m.kpis if k.name == cost.unit_cost["indicator"]), None)
+    line = cost.line("total") or cost.line("project_cost")
+    if kpi is None or line is None:
+        cost.unit_cost["values"] = []
+        return
+    scale = 1000 if cost.unit == "千円" else 1
+    unit = f"円/{kpi.unit}" if kpi.unit else "円"
+    values = []
+    for fy in cost.years:
+        total, actual = line.value(fy), kpi.actual(fy)
+        v = None
+        if total is not None and total.value is not None and actual is not None \
+                and actual.value not in (None, 0):
+            v = round(float(total.value) * scale / float(actual.value), 6)
+        values.append(Quantity(value=v, unit=unit, text=None if v is None else f"{v:,.0f}",
+                               fiscal_year=fy))
+    cost.unit_cost["values"] = values
 
 
 # --- a workbook as read ------------------------------------------------------------
@@ -484,56 +481,53 @@ class PlanRow:
 
 @dataclass
 class Book:
-    """A workbook read into the model. Which fields are filled depends on `layout`.
+    """A workbook read into the model: the same shape for every layout.
 
-    `kind` (declared by the layout file) says which: progress: `sheets` (ProgressSheet);
-    projects: `measure_sheet` and `projects` (ProjectSheet); plan_rows: `plan_rows` (PlanRow).
-    `findings` holds what the reader noticed on the way.
-    """
+    `kind` is the kind module that read it (sheet | block | row | project_sheets, see
+    xlsgen.kinds); `findings` holds what the reader noticed on the way."""
 
     layout: str
     path: str
-    fiscal_year: int | None = None
+    fiscal_year: int | None = None  # the edition
     title: str | None = None
-    sheets: list[ProgressSheet] = field(default_factory=list)
-    measure_sheet: MeasureSheet | None = None
-    projects: list[ProjectSheet] = field(default_factory=list)
-    plan_rows: list[PlanRow] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    kind: str = "progress"  # progress / projects / plan_rows (see above)
-    layout_title: str | None = None  # the layout's display name (小千谷市 進行管理シート)
+    kind: str = "sheet"
+    layout_title: str | None = None  # the layout's display name (its `title`)
     document_title: str | None = None  # the plan these workbooks belong to (layout `document_title`)
     layout_file: str | None = None  # the layout file the book was read with
+    city: str = ""  # layout `city`
+    plan_years: list[int] = field(default_factory=list)  # layout `plan_years`, else derived
     rollforward: dict[str, Any] = field(default_factory=dict)  # the layout's declaration
+    report: dict[str, Any] = field(default_factory=dict)  # the layout's `report:` section
+    schema_version: str = SCHEMA_VERSION
 
     @property
     def measure_count(self) -> int:
-        """Measures (or projects, or plan rows) read: 0 means nothing was read."""
-        return len(self.sheets) + len(self.projects) + len(self.plan_rows) + (
-            1 if self.measure_sheet is not None else 0)
+        """Measures read: 0 means nothing was read."""
+        return len(self.measures)
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
+        return {
+            "schema_version": self.schema_version,
             "layout": self.layout,
+            "layout_title": self.layout_title,
+            "layout_file": self.layout_file,
+            "document_title": self.document_title,
+            "kind": self.kind,
             "path": self.path,
             "fiscal_year": self.fiscal_year,
             "title": self.title,
+            "city": self.city,
+            "plan_years": list(self.plan_years),
+            "measures": [m.to_dict() for m in self.measures],
+            "findings": [f.to_dict() for f in self.findings],
+            "rollforward": self.rollforward,
+            "report": self.report,
         }
-        if self.kind == "progress":
-            d["sheets"] = [s.to_dict() for s in self.sheets]
-        elif self.kind == "projects":
-            d["measure_sheet"] = self.measure_sheet.to_dict() if self.measure_sheet else None
-            d["projects"] = [p.to_dict() for p in self.projects]
-        elif self.kind == "plan_rows":
-            d["rows"] = [r.to_dict() for r in self.plan_rows]
-        if self.layout_title or self.layout_file:
-            d["layout_title"] = self.layout_title
-            d["layout_file"] = self.layout_file
-        d["findings"] = [f.to_dict() for f in self.findings]
-        return d
 
 
-# --- a roll-forward plan (planned by `rollforward`, applied by `xlsgen.package`) --------
+# --- a roll-forward plan (planned by a kind, applied by `xlsgen.package`) --------------
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 `parse_quantity` reads what a clerk typed (`48件`, `１７．８％`, `▲1,200`, `3日以上`, `-`,
 `整備完了`) or a number with a unit number format (`48` shown as 48件, `0.178` shown as
-17.8%). `parse_target` reads the 西東京 target expressions (`延べ900人（H31～H35）`).
+17.8%). `parse_target` reads target expressions (`延べ900人（H31～H35）`).
 """
 
 from __future__ import annotations

@@ -53,6 +53,7 @@ RESULTS: tuple[tuple[str, str | None], ...] = (
     ("推奨販売価格", "ROUND(製造コスト単価 + 間接コスト単価 + 目標利益単価, 0)"),
 )
 RESULT_NAMES = frozenset(name for name, _ in RESULTS)
+RATIO_RESULTS = frozenset({"利益率", "限界利益率", "安全余裕比率"})  # shown as %, the rest in 円
 REQUIRED_INPUTS = ("販売単価", "目標利益率", "時給")
 REQUIRED_QUANTITIES = ("販売数量",)
 SENSITIVITY = "感度変化率"
@@ -302,6 +303,15 @@ def warning_state(condition: Expr) -> Expr:
 
 
 # --- loading -------------------------------------------------------------------------
+
+
+def input_value(raw: Any, errors: list[str]) -> float | None:
+    """One input value as typed on a form ("12,000", "20%", "１２"), checked as a template
+    value is; the reason is appended to `errors` without any place."""
+    found: list[str] = []
+    value = _number(raw, "", found)
+    errors += [e.lstrip(": ") for e in found]
+    return value
 
 
 def _number(raw: Any, where: str, errors: list[str]) -> float | None:
@@ -591,7 +601,10 @@ def warning_lines(ev: Evaluation) -> list[str]:
     """The warnings to print on the terminal for one evaluated model."""
     sim = ev.sim
     out = [f"[{sim.id}] {w.message}" for w in sim.warnings if ev.warning_active(w)]
-    out += [f"[{sim.id}] 公表値と一致しません: {p.name} 計算値 {ev[p.name]:,.4g} / 公表値 {p.value:,}"
+    units = {q.name: q.unit for q in sim.quantities} | {n: "%" if n in RATIO_RESULTS else "円"
+                                                         for n in RESULT_NAMES}
+    out += [f"[{sim.id}] 公表値と一致しません: {p.name} 計算値 {figure(ev[p.name], p.digits, units.get(p.name))}"
+            f" / 公表値 {figure(p.value, p.digits, units.get(p.name))}"
             for p in sim.published if not ev.published_ok(p)]
     out += [f"[{sim.id}] {n}" for n in sim.notices]
     return out
@@ -605,6 +618,17 @@ def template_kind(path: str | Path) -> str:
         return "simulation"  # load_simulation reports the problem in Japanese
     return str(raw.get("kind", "simulation")) if isinstance(raw, dict) else "simulation"
 
+
+
+def figure(value: float, digits: int = 0, unit: str | None = None) -> str:
+    """A number for a message: separators, never an exponent (28,800,000,000,000円 rather
+    than 2.88e+13); `digits` decimals at most, trailing zeros dropped; a "%" unit shows
+    the ratio as a percentage (0.107 → 10.7%), any other unit follows the number."""
+    if unit == "%":
+        value, digits = value * 100, max(int(digits) - 2, 0)
+    text = f"{value:,.{max(int(digits), 0)}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{text}{unit or ''}"
 
 
 def summary_line(ev: Evaluation) -> str:

@@ -10,16 +10,17 @@ with the file, sheet, cell and a plain Japanese message.
 | impossible-era | error | an era label that cannot exist (from the reader) |
 | text-too-long | error | text at or over Excel's 32,767-character cell limit (cut off) |
 | uncalculated-formula | error | a value the model reads is a formula never calculated (no saved result) |
-| not-a-number | error | a text where the row's other values are numbers (事業費・金額 too) |
-| negative-cost | error | a negative 事業費 / 金額 (千円) |
+| not-a-number | error | a text where the row's other values are numbers (事業費, every cost-block line too) |
+| negative-cost | error | a negative 事業費 or cost-block value |
 | kpi-without-name | error | a KPI row with values but no name (from the reader) |
 | era-normalised | warning | H32–H35 style labels read as 令和 |
-| unit-mismatch | warning | units that disagree within a KPI row |
-| cumulative-falls | warning | a 累計 KPI whose values fall |
+| unit-mismatch | warning | units that disagree within a KPI, or a target's unit unlike its past values' |
+| cumulative-falls | warning | a 累計 KPI whose actuals fall (its baseline too when the layout says `values.baseline_cumulative`) |
+| specific-over-amount | warning | a 財源 line (うち特定財源, 国庫支出金 …) over 事業費 in a year |
 | actual-far-past-target | warning | an actual far past its target (columns may be swapped) |
 | target-below-baseline | warning | a growth KPI whose target is below its baseline |
 | formula-like-text | warning | text starting with =, +, -, @ |
-| missing-target | warning | an indicator without a target |
+| missing-target | warning | a KPI whose target cell is empty or a none-mark (and no per-year target) |
 | sheet-skipped, missing-check | warning | from the reader |
 | carried-down | warning | a blank grouped cell read as the value above it (layout `carry_down`) |
 | achievement-differs, grade-differs | warning | the city's own 達成率 / 評価 disagrees with its layout's rule and scale |
@@ -27,13 +28,24 @@ with the file, sheet, cell and a plain Japanese message.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsgen.errors import XlsgenError
-from xlsgen.model import Book, Direction, Finding, Kpi, Quantity, Severity, TargetKind
+from xlsgen.model import (
+    FUNDING_KEYS,
+    Book,
+    Direction,
+    Finding,
+    Kpi,
+    Measure,
+    Quantity,
+    Severity,
+    TargetKind,
+)
 
 EXCEL_CELL_LIMIT = 32_767
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -104,7 +116,7 @@ def validate_book(book: Book) -> list[Finding]:
     for f in findings:
         if f.code in ERROR_FROM_READER:
             f.severity = Severity.ERROR
-    for rule in (_uncalculated, _sheet_numbers, _kpi_rules, _joso_rules, _nishitokyo_rules, _texts):
+    for rule in (_uncalculated, _sheet_numbers, _kpi_rules, _cost_rules, _texts, _kind_rules):
         findings.extend(rule(book))
     for f in findings:
         f.file = f.file or book.path
@@ -157,66 +169,94 @@ def _walk_cells(node, sheet=None) -> Iterator[tuple[str | None, str]]:
             yield from _walk_cells(item, sheet)
 
 
+def _kind_rules(book: Book) -> Iterator[Finding]:
+    """What only the book's kind can check (xlsgen.kinds: `rules`)."""
+    from xlsgen.kinds import KINDS
+
+    kind = KINDS.get(book.kind)
+    return kind.rules(book) if kind is not None else iter(())
+
+
 def _sheet_numbers(book: Book) -> Iterator[Finding]:
-    seen: dict[str, list] = defaultdict(list)
-    for s in book.sheets:
-        if s.sheet_no:
-            seen[s.sheet_no].append(s)
-    for no, sheets in seen.items():
-        if len(sheets) > 1:
-            names = "、".join(f"「{s.sheet}」" for s in sheets)
-            for s in sheets:
+    seen: dict[str, list[Measure]] = defaultdict(list)
+    for m in book.measures:
+        if m.number:
+            seen[m.number].append(m)
+    for no, measures in seen.items():
+        if len(measures) > 1:
+            names = "、".join(f"「{m.sheet}」" for m in measures)
+            for m in measures:
                 yield Finding(Severity.ERROR, "duplicate-sheet-no",
-                              f"シート№ {no} が複数のシート（{names}）にあります", None, s.sheet,
-                              s.cells.get("sheet_no"))
+                              f"シート№ {no} が複数のシート（{names}）にあります", None, m.sheet,
+                              m.cells.get("number"))
 
 
-def _numbers(kpi: Kpi) -> list[Quantity]:
-    return [q for q in [kpi.baseline, *kpi.actuals, kpi.target] if q.value is not None]
+def _per_unit(unit: str | None) -> str | None:
+    """A unit without its per-year suffix (人/年 → 人): the same unit for comparing."""
+    return unit.removesuffix("/年度").removesuffix("/年") if unit else unit
+
+
+def _plan_actuals(k: Kpi) -> list[Quantity]:
+    """The actuals of the plan's years: after the baseline year (earlier ones are past
+    values, such as a 現状値 series)."""
+    b = k.baseline_year
+    return [q for q in k.actuals if b is None or q.fiscal_year is None or q.fiscal_year > b]
 
 
 def _kpi_rules(book: Book) -> Iterator[Finding]:
-    for s in book.sheets:
-        for k in s.kpis:
-            yield from _check_kpi(s.sheet, k)
+    for m in book.measures:
+        for k in m.kpis:
+            yield from _check_kpi(k.sheet or m.sheet, k)
 
 
 def _check_kpi(sheet: str, k: Kpi) -> Iterator[Finding]:
-    def f(code, msg, q=None, severity=Severity.WARNING):
+    def f(code, msg, q=None, severity=Severity.WARNING, cell=None):
         return Finding(severity, code, f"指標「{k.name}」: {msg}", None, sheet,
-                       q.cell if q else None)
+                       q.cell if q else cell)
 
-    values = [k.baseline, *k.actuals, k.target]
-    numbers = _numbers(k)
+    actuals = _plan_actuals(k)
+    past = [q for q in k.actuals if q not in actuals and q.value is not None]
+    values = [k.baseline, *actuals, k.target]
+    numbers = [q for q in values if q.value is not None]
     if len(numbers) >= 2:
         for q in values:
             if q.is_qualitative and q.qualifier is None:
                 yield f("not-a-number", f"数値の並ぶ行に文字「{q.text}」があります。数値を入れてください",
                         q, Severity.ERROR)
-    units = {q.unit for q in numbers if q.unit}
+    t = k.target
+    read = [q for q in numbers if q is not t]
+    units = {_per_unit(q.unit) for q in read if q.unit}
+    before = {_per_unit(q.unit) for q in [*read, *past] if q.unit}
     if len(units) > 1:
-        odd = [q for q in numbers if q.unit and q.unit != k.unit]
-        yield f("unit-mismatch", f"単位が揃っていません（{'、'.join(sorted(units))}）",
+        odd = [q for q in numbers if q.unit and _per_unit(q.unit) != _per_unit(k.unit)]
+        yield f("unit-mismatch", f"単位が揃っていません（{'、'.join(sorted({q.unit for q in numbers if q.unit}))}）",
                 odd[0] if odd else None)
-    if k.cost_thousand_yen and k.cost_thousand_yen.is_qualitative:
-        yield f("not-a-number", f"事業費（千円）が数値ではありません（「{k.cost_thousand_yen.text}」）",
-                k.cost_thousand_yen, Severity.ERROR)
-    if k.cost_thousand_yen and k.cost_thousand_yen.value is not None and k.cost_thousand_yen.value < 0:
-        yield f("negative-cost", f"事業費（千円）が負の値です（{k.cost_thousand_yen.text}）。符号を確認してください",
-                k.cost_thousand_yen, Severity.ERROR)
-    series = [q for q in [k.baseline, *k.actuals] if q.value is not None]
+    elif t.value is not None and t.unit and before and _per_unit(t.unit) not in before:
+        yield f("unit-mismatch", f"目標値の単位（{t.unit}）が基準値・実績値（{'、'.join(sorted(before))}）と違います", t)
+    # a target the layout reads (its cell is known) that is empty or a none-mark, and no
+    # per-year target either (a layout that reads no target at all gives no finding)
+    target_cell = t.cell or k.cells.get("target")
+    if k.target_kind is TargetKind.NONE and target_cell and not any(
+            q.value is not None or q.is_qualitative for q in k.targets):
+        yield f("missing-target", "目標値がありません", None, cell=target_cell)
+    yield from _cost_of_kpi(k, f)
+    series = sorted((q for q in actuals if q.value is not None and q.fiscal_year is not None),
+                    key=lambda q: q.fiscal_year)
+    if k.extra.get("baseline_cumulative") and k.baseline.value is not None:
+        series = [k.baseline, *series]
     if k.target_kind is TargetKind.RUNNING_TOTAL:
         for prev, cur in zip(series, series[1:]):
             if cur.value < prev.value:
                 yield f("cumulative-falls",
                         f"累計の値が前の年度より小さくなっています（{prev.text} → {cur.text}）。入力した列と値をご確認ください", cur)
-    t, b = k.target, k.baseline
+    b = k.baseline
     if t.value is None or k.direction is Direction.DOWN:
         return
-    if b.value is not None and t.value < b.value:
+    level = k.target_kind in (TargetKind.AT_YEAR, TargetKind.RUNNING_TOTAL)  # not an amount per period
+    if b.value is not None and t.value < b.value and level:
         yield f("target-below-baseline",
                 f"目標値（{t.text}）が基準値（{b.text}）より小さくなっています。減少を目指す指標でなければ、基準値と目標値の欄をご確認ください", t)
-    for q in k.actuals:
+    for q in actuals:
         if q.value is None or t.value <= 0:
             continue
         base = b.value if b.value is not None else 0
@@ -226,37 +266,52 @@ def _check_kpi(sheet: str, k: Kpi) -> Iterator[Finding]:
                     f"実績値（{q.text}）が目標値（{t.text}）を大きく上回っています。値と入力した年度の列をご確認ください", q)
 
 
-def _joso_rules(book: Book) -> Iterator[Finding]:
-    for p in book.projects:
-        for d in p.do_years:
-            for label, q in (("金額（千円）", d.amount), ("うち特定財源（千円）", d.specific_revenue)):
+def _cost_of_kpi(k: Kpi, f) -> Iterator[Finding]:
+    cost = k.cost
+    if cost is None:
+        return
+    what = f"事業費（{cost.unit}）" if cost.unit else "事業費"
+    if cost.is_qualitative:
+        yield f("not-a-number", f"{what}が数値ではありません（「{cost.text}」）", cost, Severity.ERROR)
+    if cost.value is not None and cost.value < 0:
+        yield f("negative-cost", f"{what}が負の値です（{cost.text}）。符号を確認してください",
+                cost, Severity.ERROR)
+
+
+_UNIT_TAIL = re.compile(r"\s*[(（](千円|円)[)）]\s*$")
+
+
+def _cost_rules(book: Book) -> Iterator[Finding]:
+    """Every value of a cost block: a number, not negative; no 財源 line over 事業費."""
+    for m in book.measures:
+        cost = m.cost
+        if cost is None:
+            continue
+        unit = cost.unit or ""
+        for line in cost.lines:
+            label = line.label or line.key
+            for q in line.values:
+                year = f"{q.fiscal_year}年度 " if q.fiscal_year else ""
                 if q.is_qualitative:
                     yield Finding(Severity.ERROR, "not-a-number",
-                                  f"{d.fiscal_year}年度 {label}が数値ではありません（「{q.text}」）",
-                                  None, p.sheet, q.cell)
+                                  f"{year}{label}が数値ではありません（「{q.text}」）", None, m.sheet, q.cell)
                 elif q.value is not None and q.value < 0:
                     yield Finding(Severity.ERROR, "negative-cost",
-                                  f"{d.fiscal_year}年度 {label}が負の値です（{q.text}）。符号を確認してください",
-                                  None, p.sheet, q.cell)
-            a, s = d.amount.value, d.specific_revenue.value
-            if a is not None and s is not None and s > a:
+                                  f"{year}{label}が負の値です（{q.text}）。符号を確認してください",
+                                  None, m.sheet, q.cell)
+        total = cost.line("project_cost")
+        if total is None:
+            continue
+        for line in (ln for ln in cost.lines if ln.key in FUNDING_KEYS):
+            for q in line.values:
+                a = total.value(q.fiscal_year) if q.fiscal_year else None
+                if a is None or a.value is None or q.value is None or q.value <= a.value:
+                    continue
+                name = _UNIT_TAIL.sub("", line.label or line.key)
+                whole = _UNIT_TAIL.sub("", total.label or total.key)
                 yield Finding(Severity.WARNING, "specific-over-amount",
-                              f"{d.fiscal_year}年度のうち特定財源（{s:,.0f}千円）が金額（{a:,.0f}千円）を超えています",
-                              None, p.sheet, d.specific_revenue.cell)
-
-
-def _nishitokyo_rules(book: Book) -> Iterator[Finding]:
-    for r in book.plan_rows:
-        sheet = r.sheet
-        if r.indicator and (r.target is None or r.target.kind is TargetKind.NONE):
-            yield Finding(Severity.WARNING, "missing-target", f"活動指標「{r.indicator}」に目標値がありません",
-                          None, sheet, r.cells.get("target"))
-        if r.target and r.target.unit:
-            units = {q.unit.removesuffix("/年") for q in r.current_values if q.unit}
-            if units and r.target.unit not in units:
-                yield Finding(Severity.WARNING, "unit-mismatch",
-                              f"活動指標「{r.indicator}」: 現状値（{'、'.join(sorted(units))}）と目標値（{r.target.unit}）の単位が違います",
-                              None, sheet, r.target.cell)
+                              f"{q.fiscal_year}年度の{name}（{q.value:,.0f}{unit}）が{whole}（{a.value:,.0f}{unit}）を超えています",
+                              None, m.sheet, q.cell)
 
 
 def _texts(book: Book) -> Iterator[Finding]:
@@ -286,8 +341,9 @@ def _walk_texts(node, sheet=None, cells=None) -> Iterator[tuple[str | None, str 
         sheet = node.get("sheet", sheet) if isinstance(node.get("sheet"), str) else sheet
         cells = node.get("cells", cells) if isinstance(node.get("cells"), dict) else cells
         for key, value in node.items():
-            if key in ("cells", "sheet", "path", "cell", "layout", "unit", "kind", "direction",
-                       "target_kind", "qualifier", "findings"):
+            if key in ("cells", "sheet", "sheets", "path", "cell", "layout", "layout_file", "unit",
+                       "kind", "direction", "target_kind", "qualifier", "findings", "key", "role",
+                       "schema_version", "year_columns", "year_kinds"):
                 continue
             if isinstance(value, str) and value:
                 cell = node.get("cell") if "cell" in node else (cells or {}).get(key)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from xlsgen.errors import LayoutError
 from xlsgen.layout.detect import MatchResult, match, sheet_role
-from xlsgen.layout.engine import Trace, read_generic
+from xlsgen.layout.engine import Trace
 from xlsgen.layout.spec import LayoutSpecError, Spec, load_spec
 
 __all__ = ["LayoutSpecError", "Spec", "load_spec", "builtin_dir", "find_specs", "layout_names",
+           "search_folders",
            "choose", "read_with_spec", "MatchResult"]
 
 
@@ -32,15 +33,20 @@ def _files(folder: Path) -> list[Path]:
                   and not p.name.startswith((".", "~")))
 
 
-def find_specs(book_path: str | Path | None = None) -> dict[str, Spec]:
-    """Every layout known for a workbook: shipped ones, then `layouts/` beside it."""
-    specs: dict[str, Spec] = {}
+def search_folders(book_path: str | Path | None = None) -> list[Path]:
+    """Where layout files are looked for: the shipped folder, then `layouts/` beside the book."""
     folders = [builtin_dir()]
     if book_path is not None:
         local = Path(book_path).resolve().parent / "layouts"
         if local != builtin_dir():
             folders.append(local)
-    for folder in folders:
+    return folders
+
+
+def find_specs(book_path: str | Path | None = None) -> dict[str, Spec]:
+    """Every layout known for a workbook: shipped ones, then `layouts/` beside it."""
+    specs: dict[str, Spec] = {}
+    for folder in search_folders(book_path):
         for f in _files(folder):
             spec = load_spec(f)
             specs[spec.name] = spec
@@ -59,7 +65,15 @@ def layout_names() -> list[str]:
     return names
 
 
+def _where(folders: list[Path]) -> str:
+    return "、".join(f"{f}{'' if f.is_dir() else '（フォルダがありません）'}" for f in folders)
+
+
 def _refusal(path, results: list[MatchResult], forced: bool) -> LayoutError:
+    if not results:  # not one layout file to try
+        return LayoutError(f"様式ファイルが1つも見つからないため様式を判定できません（探した場所: "
+                           f"{_where(search_folders(path))}）。様式ファイルを置くか --layout-file で"
+                           "指定してください", str(path))
     ranked = sorted(results, key=lambda r: (len(r.missing), r.spec.name))
     if forced:
         r = ranked[0]
@@ -67,9 +81,10 @@ def _refusal(path, results: list[MatchResult], forced: bool) -> LayoutError:
                            f"{r.missing_text()}。このブックはこの様式ではありません", str(path))
     near = "；".join(f"{r.spec.title}（{r.spec.name}）は {r.missing_text()} がありません"
                      for r in ranked[:3])
-    return LayoutError(f"様式を判定できません（{near}）。様式ファイル（xlsgen/templates/layouts/ や "
-                       "ブックと同じフォルダの layouts/）を用意するか --layout-file で指定してください",
-                       str(path))
+    more = f"；ほか {len(ranked) - 3} 様式" if len(ranked) > 3 else ""
+    return LayoutError(f"様式を判定できません（試した様式 {len(ranked)} 件: {near}{more}）。"
+                       f"様式ファイル（探した場所: {_where(search_folders(path))}）を用意するか "
+                       "--layout-file で指定してください", str(path))
 
 
 def choose(path, grids, layout: str = "auto", layout_file: str | None = None,
@@ -102,48 +117,57 @@ def choose(path, grids, layout: str = "auto", layout_file: str | None = None,
 
 
 def read_with_spec(path, wb, spec: Spec, result: MatchResult, trace: Trace | None = None):
-    """Read a workbook with a matched layout into a Book."""
-    from xlsgen.layout.parsers import RECORD_PARSERS
+    """Read a workbook with a matched layout into a Book, by the layout's kind."""
+    from xlsgen.kinds import kind_of
     from xlsgen.model import Finding, Severity
 
     trace = trace or Trace()
-    grids = list(wb.grids())
     roles: dict[str, dict] = {}
     skipped = []
-    for g in grids:
+    for g in wb.grids():
         role = sheet_role(spec, g, result)
         if role is None:
             skipped.append(g.name)
         else:
             roles[g.name] = role
-    if spec.get("parser"):
-        reader, kind = RECORD_PARSERS[spec.get("parser")]
-        book = reader(path, wb, spec, roles)
-        book.kind = kind
-    else:
-        book = read_generic(path, [(g, roles[g.name]) for g in grids if g.name in roles], spec,
-                            trace)
+    kind = kind_of(spec)
+    book = kind.read(path, wb, spec, roles, trace)
+    if not spec.get("parser"):  # a record parser reports the sheets it passes over itself
         for name in skipped:
             book.findings.append(Finding(
                 Severity.WARNING, "sheet-skipped",
                 f"シート「{name}」は{spec.title}の読み取り対象ではないため読み飛ばしました",
                 str(path), name))
+    book.kind = kind.NAME
     book.layout = spec.name
     book.layout_title = spec.title
     book.document_title = spec.get("document_title")
     book.layout_file = spec.path
+    book.city = str(spec.get("city") or "")
     book.rollforward = dict(spec.get("rollforward") or {})
-    if book.kind == "progress":
-        from xlsgen.layout.engine import record_rollforward
-
-        for s in book.sheets:
-            if not s.rollforward:
-                record_rollforward(s, spec)
+    book.report = dict(spec.get("report") or {})
+    for key in ("achievement", "grades"):  # the city's own rule and scale, for the report
+        if spec.get(key):
+            book.report[key] = dict(spec.get(key))
+    book.plan_years = spec.plan_years() or derived_plan_years(book)
     if book.measure_count == 0:
         book.findings.append(Finding(Severity.ERROR, "no-measure-read",
                                      f"{spec.title}として読める施策・指標が1つもありません",
                                      str(path)))
     return book
+
+
+def derived_plan_years(book) -> list[int]:
+    """The plan's years when the layout does not say (`plan_years`): every year a measure
+    has an actual column for; for a measure without any, the years after its baseline up
+    to its target."""
+    years: set[int] = set()
+    for m in book.measures:
+        if m.actual_years:
+            years.update(m.actual_years)
+        elif m.baseline_year and m.target_year and m.target_year > m.baseline_year:
+            years.update(range(m.baseline_year + 1, m.target_year + 1))
+    return sorted(years)
 
 
 def read_book(path: str | Path, layout: str = "auto", layout_file: str | None = None):

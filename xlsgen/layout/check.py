@@ -41,26 +41,23 @@ def check_layout(spec_path, book_path) -> tuple[bool, list[str]]:
             for sheet, what, cell in trace.items:
                 if sheet == g.name:
                     lines.append(f"    {what}: {cell if cell else '見つかりません'}")
-            for s in book.sheets:
-                if s.sheet == g.name and spec.get("parser"):
-                    lines.extend(f"    {k}: {v}" for k, v in s.cells.items())
-            for p in book.projects:
-                if p.sheet == g.name:
-                    lines.extend(f"    {k}: {v}" for k, v in p.cells.items())
-            for s in book.sheets:
-                if s.sheet == g.name:
-                    lines.append(f"    → 施策「{s.measure.name if s.measure else s.title or s.sheet}」"
-                                 f" 指標 {len(s.kpis)}")
-                    for k in s.kpis:
-                        vals = ", ".join(f"{q.fiscal_year}:{q.text if q.text is not None else '空'}@{q.cell}"
-                                         for q in k.actuals)
-                        lines.append(f"       指標「{k.name}」 行 {k.row} 基準 {k.baseline.text}@"
-                                     f"{k.baseline.cell} 目標 {k.target.text}@{k.target.cell} 実績 {vals}")
+            for m in book.measures:
+                if m.sheet != g.name:
+                    continue
+                if spec.get("parser"):
+                    lines.extend(f"    {k}: {v}" for k, v in m.cells.items())
+                lines.append(f"    → 施策「{m.measure.name if m.measure else m.title or m.sheet}」"
+                             f" 指標 {len(m.kpis)}")
+                for k in m.kpis:
+                    vals = ", ".join(f"{q.fiscal_year}:{q.text if q.text is not None else '空'}@{q.cell}"
+                                     for q in k.actuals)
+                    lines.append(f"       指標「{k.name}」 行 {k.row} 基準 {k.baseline.text}@"
+                                 f"{k.baseline.cell} 目標 {k.target.text}@{k.target.cell} 実績 {vals}")
         errors = [f for f in book.findings if f.severity.value == "error"]
         for f in book.findings:
             label = "エラー" if f.severity.value == "error" else "警告"
             lines.append(f"  [{label}] {f.sheet or ''}!{f.cell or ''} {f.code}: {f.message}")
         n = book.measure_count
         lines.append(f"結果: {'当てはまります' if not errors else '当てはまりますが読み取りエラーがあります'}"
-                     f"（施策・事業・行 {n}、エラー {len(errors)} 件）")
+                     f"（施策・事業 {n}、エラー {len(errors)} 件）")
         return not errors and n > 0, lines

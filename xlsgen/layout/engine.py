@@ -1,37 +1,47 @@
-"""The generic reader: a layout file's fields, tables and blocks → the model.
+"""The generic reader: a layout file's fields, tables and blocks → the one model.
 
-Record units: `sheet` (one measure per sheet: fields + one KPI table), `block` (KPI blocks
-stacked on a measure sheet, each with fields above a small table whose years are rows) and
-`row` (one KPI per table row, grouped into measures by a column). Every value keeps the cell
-it came from; `trace` lists which field came from which cell, and what is missing.
+Record units (each wrapped by a kind module of xlsgen.kinds): `sheet` (one measure per
+sheet: fields + one KPI table), `block` (KPI blocks stacked on a measure sheet, each with
+fields above a small table whose years are rows) and `row` (one KPI per table row, grouped
+into measures by a column). Every value keeps the cell it came from; `trace` lists which
+field came from which cell, and what is missing.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 
 import xlsgen.layout.parsers as parsers
 from xlsgen.layout.spec import Labels, Spec, compile_labels, plain_label
 from xlsgen.model import (
+    NONE_MARKS,
     Book,
     Direction,
     Finding,
     Kpi,
     Level,
-    ProgressSheet,
+    Measure,
+    ProjectLine,
     Quantity,
     Severity,
     Target,
     TargetKind,
+    Text,
+    derive_unit_cost,
+    gather_departments,
 )
-from xlsgen.quantities import parse_quantity
+from xlsgen.quantities import parse_quantity, parse_series, parse_target
 from xlsgen.read.grid import Grid, squash
 from xlsgen.wareki import find_years, invalid_era_labels, normalize_text
 
-SHEET_FIELDS = {"title", "sheet_no", "strategy_page", "basic_goal", "basic_policy", "measure",
-                "departments", "purpose", "projects", "check_analysis", "check_next"}
+SHEET_FIELDS = {"title", "number", "sheet_no", "strategy_page", "basic_goal", "basic_policy",
+                "measure", "departments", "purpose", "policy", "projects", "check_analysis",
+                "check_next"}
 LEVEL_FIELDS = {"basic_goal", "basic_policy", "measure"}
+# a text block's (or text field's) place in the PDCA cycle when the layout does not say
+DEFAULT_ROLES = {"check_analysis": "check", "check_next": "action"}
 DEFAULT_SKIP = ["re:^(合計|計|小計|総計)$", "re:^※", "re:^\\(?注\\)?"]
 DEFAULT_STATUS = ["集計中", "調査中", "未集計", "算定中", "確認中"]
 DEFAULT_DOWN = ["削減", "減少", "抑制", "低減", "縮減"]
@@ -70,11 +80,15 @@ def _right_value(grid: Grid, r: int, c: int, limit_col: int | None = None):
 
 
 def _value_cell(grid: Grid, spec_field: dict, region: range, labels: Labels):
-    """(row, col, raw value) of a field, by its label and relative position."""
+    """(row, col, raw value, label text) of a field, by its label and relative position."""
     pos = _find(grid, labels, region, spec_field.get("nth", 1))
     if pos is None:
         return None
-    r, c = pos
+    got = _value_at(grid, spec_field, labels, *pos)
+    return None if got is None else (*got, grid.text(*pos))
+
+
+def _value_at(grid: Grid, spec_field: dict, labels: Labels, r: int, c: int):
     at = spec_field.get("at", "right")
     if at == "same":
         return r, c, grid.value(r, c)
@@ -165,8 +179,10 @@ def _text(v) -> str:
 # --- fields ------------------------------------------------------------------------------
 
 def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trace,
-                findings: list[Finding]) -> dict[str, tuple[object, str | None]]:
-    """Each declared field → (value, cell). Parsers and types applied."""
+                findings: list[Finding], labels_out: dict | None = None,
+                ) -> dict[str, tuple[object, str | None]]:
+    """Each declared field → (value, cell). Parsers and types applied; `labels_out` gets
+    the label each field has on the sheet (squashed), a level gets its key and label."""
     out = {}
     for key, f in (fields or {}).items():
         labels = _labels(f.get("label", key), "start" if f.get("at") == "inside" else "exact")
@@ -179,8 +195,10 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
                                         None, grid.name,
                                         grid.addr(got[0], got[1]) if got else None))
             continue
-        r, c, raw = got
+        r, c, raw, label = got
         cell = grid.addr(r, c)
+        if labels_out is not None:
+            labels_out[key] = squash(label)
         trace.add(grid.name, f"field {key}", cell)
         kind = f.get("type", "level" if key in LEVEL_FIELDS else "text")
         if f.get("parser"):
@@ -194,6 +212,8 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
             value = _level(grid, r, c, raw)
         else:
             value = _text(raw)
+        if isinstance(value, Level):
+            value.key, value.label, value.cell = key, squash(label) or None, value.cell or cell
         out[key] = (value, cell)
     return out
 
@@ -203,35 +223,59 @@ def _plain(label) -> str:
 
 
 def _level(grid: Grid, r: int, c: int, raw) -> Level:
-    """`1` then a name right of it, or `1 name` / `基本目標1 name` in one cell."""
-    t = normalize_text(_text(raw))
-    if isinstance(raw, (int, float)) or re.fullmatch(r"\d+(\.0)?", t):
+    """`1` (or `1-1`, `(1)`, `Ⅰ`) then a name right of it, or `1-1 name` / `（１）name` /
+    `基本目標1 name` in one cell; the number is kept as written (`code`)."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        whole = float(raw).is_integer()
+        code, no, name = (str(int(raw)) if whole else str(raw)), (int(raw) if whole else None), ""
+    else:
+        code, no, name = parsers.level_code(_text(raw))
+    if code is not None and not name:
         nxt = _right_value(grid, r, c)
         name = grid.text(*nxt) if nxt else ""
-        return Level(int(float(t)), name, grid.addr(*nxt) if nxt else grid.addr(r, c))
-    m = re.match(r"^\D{0,6}?(\d+)[\s.．、:：]*(.*)$", t, re.S)
-    if m and m.group(2):
-        return Level(int(m.group(1)), m.group(2).strip(), grid.addr(r, c))
-    return Level(None, t, grid.addr(r, c))
+        return Level(no, name, grid.addr(*nxt) if nxt else grid.addr(r, c), code=code)
+    if code is None:
+        return Level(None, normalize_text(_text(raw)), grid.addr(r, c))
+    return Level(no, name, grid.addr(r, c), code=code)
 
 
-def apply_sheet_fields(sheet: ProgressSheet, values: dict) -> None:
+def level_of_text(text: str, cell: str | None, key: str | None = None,
+                  label: str | None = None) -> Level:
+    """A level from one cell's text (a grouping column, a section row): code and name."""
+    code, no, name = parsers.level_code(text)
+    return Level(no, name if code is not None else normalize_text(text).strip(), cell,
+                 key=key, label=label, code=code)
+
+
+def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> None:
+    """Fields read by `read_fields` into the measure: its own attributes, further levels
+    (`type: level`), texts (check_analysis, check_next) and the layout's own (`extra`)."""
+    labels = labels or {}
     for key, (value, cell) in values.items():
-        if key in SHEET_FIELDS:
-            if key in ("check_analysis", "check_next") and isinstance(value, str):
-                value = parsers.department_texts(value)
+        if key in ("check_analysis", "check_next"):
+            texts = parsers.department_texts(value, key) if isinstance(value, str) else value
+            for t in texts:
+                t.key, t.label, t.cell = key, labels.get(key) or None, cell
+                t.role = DEFAULT_ROLES.get(key, "other")
+            m.texts.extend(texts)
+            m.cells[key] = cell
+        elif key in SHEET_FIELDS:
             if key == "projects" and isinstance(value, str):
                 value = parsers.project_lines(value)
             if key == "departments" and isinstance(value, str):
                 value = parsers.departments(value)
             if key in LEVEL_FIELDS and not isinstance(value, Level):
-                value = Level(None, str(value), cell)
-            setattr(sheet, key, value)
-            sheet.cells[key] = value.cell if isinstance(value, Level) else cell
+                value = Level(None, str(value), cell, key=key, label=labels.get(key) or None)
+            attr = "number" if key == "sheet_no" else key
+            setattr(m, attr, value)
+            m.cells[attr] = value.cell if isinstance(value, Level) else cell
+        elif isinstance(value, Level):
+            m.levels.append(value)
+            m.cells[key] = value.cell
         else:
-            sheet.extra[key] = value if isinstance(value, (str, int, float, list)) or value is None \
+            m.extra[key] = value if isinstance(value, (str, int, float, list)) or value is None \
                 else getattr(value, "to_dict", lambda v=value: str(v))()
-            sheet.cells[key] = cell
+            m.cells[key] = cell
 
 
 def _row_texts(grid: Grid, row: int, c0: int, c1: int) -> list[tuple[int, str]]:
@@ -248,7 +292,7 @@ def _row_texts(grid: Grid, row: int, c0: int, c1: int) -> list[tuple[int, str]]:
     return out
 
 
-def read_text_blocks(grid: Grid, spec: Spec, sheet: ProgressSheet, region: range,
+def read_text_blocks(grid: Grid, spec: Spec, sheet: Measure, region: range,
                      trace: Trace, findings: list[Finding] | None = None) -> None:
     """`text_blocks`: a heading, then the text below it up to the next heading."""
     blocks = spec.get("text_blocks") or {}
@@ -281,13 +325,15 @@ def read_text_blocks(grid: Grid, spec: Spec, sheet: ProgressSheet, region: range
                 texts.append(text)
                 first = first or grid.addr(row, col)
         text = "\n".join(texts)
-        value = parsers.department_texts(text) if b.get("split", "department") == "department" \
-            else text
-        if key in ("check_analysis", "check_next"):
-            setattr(sheet, key, value if isinstance(value, list) else parsers.department_texts(value))
-        else:
-            sheet.extra[key] = [t.to_dict() for t in value] if isinstance(value, list) else value
-        sheet.cells[key] = first or grid.addr(grid.below(r, c), c)
+        cell = first or grid.addr(grid.below(r, c), c)
+        parts = parsers.department_texts(text, key) if b.get("split", "department") == "department" \
+            else ([Text(key, text)] if text else [])
+        label = squash(grid.text(r, c)) or None
+        for part in parts:
+            part.label, part.cell = label, cell
+            part.role = b.get("role") or DEFAULT_ROLES.get(key, "other")
+        sheet.texts.extend(parts)
+        sheet.cells[key] = cell
         trace.add(grid.name, f"text {key}", sheet.cells[key])
         top = grid.below(r, c)
         if stop > top and c1 > c:  # the range a roll-forward empties and moves to history
@@ -387,6 +433,11 @@ class ColumnsTable:
         self.per_year_targets = {fy for fy, role in pairs if role == "target" and (fy, "actual") in pairs}
 
 
+    def header_text(self, c: int) -> str:
+        """The header of column c as the sheet names it (its header rows joined)."""
+        texts = (squash(self.grid.anchor_text(r, c)) for r in range(self.row, self.last_row + 1))
+        return "".join(dict.fromkeys(t for t in texts if t))  # a header merged down counts once
+
     @staticmethod
     def _header(grid: Grid, table: dict, region: range):
         """The header cell: of the cells matching `header`, the first whose row (and the
@@ -427,10 +478,20 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
     for key in ("category",):
         if text_of(key):
             kpi.category = text_of(key)
+    kpi.department = text_of("department") or None
+    kpi.notes = text_of("notes")
     fill_years(kpi, grid, spec, t, r, context.get("_row_role"))
+    columns = t.table.get("columns") or {}
     for key in ("baseline", "target", "cost"):
         c = cols.get(key)
         if c is None:
+            continue
+        parser = (columns.get(key) or {}).get("parser")
+        if key == "baseline" and parser == "series":
+            _series_baseline(kpi, grid, r, c, findings)
+            continue
+        if key == "target" and parser == "target_expression":
+            _target_expression(kpi, grid, r, c, findings)
             continue
         q = quantity(grid, spec, r, c)
         if key == "baseline":
@@ -438,10 +499,14 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         elif key == "target":
             kpi.target = q
         else:
-            kpi.cost_thousand_yen = q
-    # a 達成率 / 評価 column without a year: of the latest year with an actual
-    latest = max((q.fiscal_year for q in kpi.actuals if q.fiscal_year and q.value is not None),
-                 default=None)
+            kpi.cost = q
+            unit = money_unit(t.header_text(c))
+            if unit and q.value is not None and q.unit is None:
+                q.unit = unit
+    # a 達成率 / 評価 column without a year: of the latest year with an actual (a number or,
+    # for a qualitative KPI, a text such as 完了)
+    latest = max((q.fiscal_year for q in kpi.actuals if q.fiscal_year
+                  and (q.value is not None or q.is_qualitative)), default=None)
     for key, bucket in (("achievement", kpi.achievements), ("grade", kpi.grades)):
         c = cols.get(key)
         if c is not None and c not in {yc for yc, _, _ in t.years}:
@@ -461,13 +526,58 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
     if kpi.target_year:
         kpi.target.fiscal_year = kpi.target_year
     unit_col = cols.get("unit")
-    kpi.unit = grid.text(r, unit_col) or None if unit_col is not None else None
+    if unit_col is not None:
+        unit = grid.text(r, unit_col)
+        kpi.unit = None if not unit or unit in NONE_MARKS else unit
     if cols.get("direction") is not None:
         kpi.direction = _direction(grid.text(r, cols["direction"]), name, spec)
     else:
         kpi.direction = _direction("", name, spec)
     _finish_kpi(kpi, spec, context)
     return kpi
+
+
+def money_unit(header: str) -> str | None:
+    """千円 or 円 when a column's header names it (`事業費(千円)`)."""
+    h = squash(header)
+    return "千円" if "千円" in h else ("円" if re.search(r"[(（]円[)）]|単位:?円", h) else None)
+
+
+def _series_baseline(kpi: Kpi, grid: Grid, r: int, c: int, findings: list[Finding]) -> None:
+    """A `parser: series` baseline column (`700人(H26)、600人(H27)`): every value is a past
+    actual with its year; the baseline is the last one with a number."""
+    text, cell = grid.anchor_text(r, c), grid.addr(r, c)
+    values, warns = parse_series(text, cell)
+    for w in warns:
+        findings.append(Finding(Severity.WARNING, "era-normalised", w, None, grid.name, cell))
+    kpi.actuals.extend(values)
+    known = [q for q in values if q.value is not None]
+    if known:
+        kpi.baseline = replace(known[-1])
+        kpi.baseline_year = known[-1].fiscal_year
+    else:
+        kpi.baseline = Quantity(text=text or None, cell=cell)
+    kpi.cells["baseline"] = cell
+
+
+def _target_expression(kpi: Kpi, grid: Grid, r: int, c: int, findings: list[Finding]) -> None:
+    """A `parser: target_expression` target column (`延べ900人（H31～H35）`): value, unit,
+    kind and period."""
+    text, cell = grid.anchor_text(r, c), grid.addr(r, c)
+    kpi.cells["target"] = cell
+    if not text:
+        kpi.target = Quantity(cell=cell)
+        return
+    t, warns = parse_target(text, cell)
+    for w in warns:
+        findings.append(Finding(Severity.WARNING, "era-normalised", w, None, grid.name, cell))
+    if t.kind is TargetKind.NONE and t.text and t.text.strip("-—－ "):
+        t.kind = TargetKind.QUALITATIVE
+    kpi.target_detail = t
+    kpi.target = Quantity(value=t.value, unit=t.unit, text=t.text, qualifier=t.qualifier,
+                          cell=cell, fiscal_year=t.period_end)
+    kpi.target_year = t.period_end
+    kpi.unit = kpi.unit or t.unit or kpi.baseline.unit
 
 
 def fill_years(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int,
@@ -533,7 +643,7 @@ def _direction(mark: str, name: str, spec: Spec) -> Direction:
 
 
 def _finish_kpi(kpi: Kpi, spec: Spec, context: dict) -> None:
-    """Units, target kind and target detail, as the ojiya reader does for its rows."""
+    """Units, target kind and target detail."""
     qs = [kpi.baseline, *kpi.actuals, kpi.target, *kpi.targets]
     if not kpi.unit:
         units = [q.unit for q in qs if q.unit]
@@ -546,10 +656,15 @@ def _finish_kpi(kpi: Kpi, spec: Spec, context: dict) -> None:
             if q.value is not None and q.unit == "%" and (spec.get("values") or {}).get(
                     "percent") == "fraction" and q.text and "%" not in q.text and abs(q.value) <= 1.5:
                 q.value = round(q.value * 100, 10)
-    kpi.target_kind = _kind(kpi)
-    t = kpi.target
-    kpi.target_detail = Target(t.value, t.unit, kpi.target_kind, None, kpi.target_year,
-                               t.text, t.qualifier, t.cell)
+    if kpi.target_detail is not None:  # a target expression says its own kind
+        kpi.target_kind = kpi.target_detail.kind
+    else:
+        kpi.target_kind = _kind(kpi)
+        t = kpi.target
+        kpi.target_detail = Target(t.value, t.unit, kpi.target_kind, None, kpi.target_year,
+                                   t.text, t.qualifier, t.cell)
+    if kpi.target_kind is TargetKind.RUNNING_TOTAL and (spec.get("values") or {}).get("baseline_cumulative"):
+        kpi.extra["baseline_cumulative"] = True  # the baseline is part of the running total
 
 
 def _kind(kpi: Kpi) -> TargetKind:
@@ -649,8 +764,9 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         sec_text = squash(grid.anchor_text(r, sec_col) or first_text)
         if sec_labels and sec_labels.match(sec_text) and (not name or squash(name) == sec_text):
             raw = next(x for x in texts if x)
-            context[section.get("field", "section")] = (_level(grid, r, texts.index(raw), raw),
-                                                       grid.addr(r, texts.index(raw)))
+            level = _level(grid, r, texts.index(raw), raw)
+            level.key = section.get("field", "section")
+            context[level.key] = (level, grid.addr(r, texts.index(raw)))
             carried.clear()
             continue
         if out and _text_row(grid, t, r, texts, first_text, out[-1][0]):
@@ -853,7 +969,7 @@ def _rate(rule: str, kpi: Kpi, actual: Quantity | None, target: Quantity | None)
 
 # --- roll-forward declaration ------------------------------------------------------------
 
-def record_rollforward(sheet: ProgressSheet, spec: Spec) -> None:
+def record_rollforward(sheet: Measure, spec: Spec) -> None:
     """Which cells become next year's input and which text blocks move to history."""
     decl = spec.get("rollforward") or {}
     if not decl:
@@ -876,50 +992,62 @@ def record_rollforward(sheet: ProgressSheet, spec: Spec) -> None:
 
 # --- record units --------------------------------------------------------------------------
 
-def read_generic(path: str, grids: list[tuple[Grid, dict]], spec: Spec, trace: Trace) -> Book:
-    """Read the selected sheets (grid, role) with the generic record units."""
-    book = Book(layout=spec.name, path=str(path), kind=spec.kind)
+def read_generic(path: str, grids: list[tuple[Grid, dict]], spec: Spec, trace: Trace,
+                 read_grid) -> Book:
+    """Read the selected sheets (grid, role) with a record unit's `read_grid(grid, spec,
+    trace, findings) -> [Measure]` (one of the three below, chosen by the kind module)."""
+    book = Book(layout=spec.name, path=str(path))
     for grid, _role in grids:
         findings: list[Finding] = []
-        region = range(0, grid.n_rows)
-        if spec.kind == "plan_rows":
-            _read_plan_rows(grid, spec, region, book, findings, trace)
-        elif spec.record == "row":
-            _read_rows(grid, spec, region, book, findings, trace)
-        else:
-            sheet = ProgressSheet(sheet=grid.name)
-            apply_sheet_fields(sheet, read_fields(grid, spec, spec.get("fields") or {}, region,
-                                                  trace, findings))
-            if spec.record == "block":
-                for rows in _blocks(grid, spec):
-                    kpi = read_block_kpi(grid, spec, rows, findings, trace)
-                    if kpi is not None:
-                        sheet.kpis.append(kpi)
-            else:
-                t, rows = read_columns_table(grid, spec, region, findings, trace)
-                if t is None:
-                    header = (spec.get("table") or {}).get("header", ["指標名", "KPI"])
-                    findings.append(Finding(
-                        Severity.ERROR, "missing-kpi-table",
-                        f"指標（KPI）の表が見つかりません（「{_plain(header)}」の見出しがありません）",
-                        None, grid.name))
-                else:
-                    sheet.kpi_header_row = t.row + 1
-                    sheet.extra["reported_years"] = sorted(set(t.reported))
-                    sheet.year_columns = {fy: grid.addr(0, c).rstrip("0123456789")
-                                          for c, fy, _ in t.years}
-                for kpi, ctx in rows:
-                    if "category" in ctx and not kpi.category:
-                        kpi.category = ctx["category"][0] or None
-                    sheet.kpis.append(kpi)
-            read_text_blocks(grid, spec, sheet, region, trace, findings)
-            _finish_sheet(sheet, spec, findings, grid)
-            book.sheets.append(sheet)
+        book.measures.extend(read_grid(grid, spec, trace, findings))
         for f in findings:
             f.file = str(path)
         book.findings.extend(findings)
     _finish_book(book)
     return book
+
+
+def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> list[Measure]:
+    """record: sheet: one measure per sheet, its fields, one KPI table and text blocks."""
+    region = range(0, grid.n_rows)
+    m = Measure(sheet=grid.name)
+    labels: dict = {}
+    apply_sheet_fields(m, read_fields(grid, spec, spec.get("fields") or {}, region, trace,
+                                      findings, labels), labels)
+    t, rows = read_columns_table(grid, spec, region, findings, trace)
+    if t is None:
+        header = (spec.get("table") or {}).get("header", ["指標名", "KPI"])
+        findings.append(Finding(
+            Severity.ERROR, "missing-kpi-table",
+            f"指標（KPI）の表が見つかりません（「{_plain(header)}」の見出しがありません）",
+            None, grid.name))
+    else:
+        m.kpi_header_row = t.row + 1
+        m.extra["reported_years"] = sorted(set(t.reported))
+        m.year_columns = {fy: grid.addr(0, c).rstrip("0123456789") for c, fy, _ in t.years}
+    for kpi, ctx in rows:
+        if "category" in ctx and not kpi.category:
+            kpi.category = ctx["category"][0] or None
+        m.kpis.append(kpi)
+    read_text_blocks(grid, spec, m, region, trace, findings)
+    finish_measure(m, spec, findings, grid)
+    return [m]
+
+
+def read_block_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> list[Measure]:
+    """record: block: one measure per sheet, its fields and KPI blocks stacked below."""
+    region = range(0, grid.n_rows)
+    m = Measure(sheet=grid.name)
+    labels: dict = {}
+    apply_sheet_fields(m, read_fields(grid, spec, spec.get("fields") or {}, region, trace,
+                                      findings, labels), labels)
+    for rows in _blocks(grid, spec):
+        kpi = read_block_kpi(grid, spec, rows, findings, trace)
+        if kpi is not None:
+            m.kpis.append(kpi)
+    read_text_blocks(grid, spec, m, region, trace, findings)
+    finish_measure(m, spec, findings, grid)
+    return [m]
 
 
 def _blocks(grid: Grid, spec: Spec) -> list[range]:
@@ -941,114 +1069,111 @@ def _blocks(grid: Grid, spec: Spec) -> list[range]:
     return out
 
 
-def _read_rows(grid: Grid, spec: Spec, region: range, book: Book, findings: list[Finding],
-               trace: Trace) -> None:
-    header_fields = read_fields(grid, spec, spec.get("fields") or {}, region, trace, findings)
+def read_row_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> list[Measure]:
+    """record: row: one KPI per table row, grouped into measures by the `group_by` column
+    (its text a level: `1-1 name`); `project_lines` names the columns of each row's project
+    line (name, department, content, tags)."""
+    region = range(0, grid.n_rows)
+    labels: dict = {}
+    header_fields = read_fields(grid, spec, spec.get("fields") or {}, region, trace, findings,
+                                labels)
     t, rows = read_columns_table(grid, spec, region, findings, trace)
     if t is None:
-        return
+        return []
     group = spec.get("group_by") or "measure"
-    sheets: dict[str, ProgressSheet] = {}
+    group_label = t.header_text(t.cols[group]) if group in t.cols else None
+    lines = spec.get("project_lines") or {}
+    years = [fy for _, fy, role in t.years if role == "actual"]
+    measures: dict[str, Measure] = {}
     for kpi, ctx in rows:
-        key = ctx.get(group, ("", None))[0] or ""
-        key = key.name if isinstance(key, Level) else str(key)
-        s = sheets.get(key)
-        if s is None:
-            s = ProgressSheet(sheet=grid.name, sheet_no=f"{len(book.sheets) + len(sheets) + 1:02d}")
-            apply_sheet_fields(s, header_fields)
-            if key and isinstance(ctx[group][0], Level) and group == "measure":
-                s.measure = ctx[group][0]
-                s.cells["measure"] = ctx[group][1]
+        raw, gcell = ctx.get(group, ("", None))
+        key = raw.name if isinstance(raw, Level) else str(raw or "")
+        m = measures.get(key)
+        if m is None:
+            m = Measure(sheet=grid.name)
+            apply_sheet_fields(m, header_fields, labels)
+            if isinstance(raw, Level):
+                m.measure = raw
             elif key:
-                s.measure = Level(None, key, ctx[group][1])
-                s.cells["measure"] = ctx[group][1]
+                m.measure = level_of_text(key, gcell, label=group_label)
+            if m.measure is not None:
+                m.measure.key = "measure"
+                m.cells["measure"] = gcell
             for k, (v, cell) in ctx.items():
                 if isinstance(v, Level) and k in LEVEL_FIELDS and k != "measure":
-                    setattr(s, k, v)
-                    s.cells[k] = cell
-            s.kpi_header_row = t.row + 1
-            s.year_columns = {fy: grid.addr(0, c).rstrip("0123456789") for c, fy, _ in t.years}
-            sheets[key] = s
+                    setattr(m, k, v)
+                    m.cells[k] = cell
+            m.kpi_header_row = t.row + 1
+            m.year_columns = {fy: grid.addr(0, c).rstrip("0123456789") for c, fy, _ in t.years}
+            measures[key] = m
         if "category" in ctx and not kpi.category:
             kpi.category = ctx["category"][0] or None
-        s.kpis.append(kpi)
-    for s in sheets.values():
-        _finish_sheet(s, spec, findings, grid)
-        book.sheets.append(s)
+        m.kpis.append(kpi)
+        line = _project_line(ctx, lines)
+        if line is not None:
+            m.projects.append(line)
+    for m in measures.values():
+        finish_measure(m, spec, findings, grid, years)
+    return list(measures.values())
 
 
-PLAN_ROW_TEXT = ("direction", "measure", "project", "actors", "summary", "indicator", "note")
+def _project_line(ctx: dict, lines: dict) -> ProjectLine | None:
+    """A row's project line from the columns `project_lines` names (None without a name)."""
+    if not lines:
+        return None
+
+    def text(field):
+        v = ctx.get(lines.get(field) or "", ("", None))[0]
+        return (v.name if isinstance(v, Level) else str(v or "")).strip()
+
+    name = text("name")
+    if not name:
+        return None
+    tags = lines.get("tags") or []
+    tags = [tags] if isinstance(tags, str) else tags
+    tag_values = [str(ctx.get(k, ("", None))[0] or "").strip() for k in tags]
+    cells = {f: ctx[col][1] for f, col in lines.items()
+             if isinstance(col, str) and col in ctx and ctx[col][1]}
+    return ProjectLine(name=name, department=text("department") or None, content=text("content"),
+                       tags=[x for x in tag_values if x], cells=cells)
 
 
-def _read_plan_rows(grid: Grid, spec: Spec, region: range, book: Book, findings: list[Finding],
-                    trace: Trace) -> None:
-    """kind plan_rows: one plan row per table row, every column kept as text; a `current`
-    column parsed as a series of yearly values, a `target` column as a target expression."""
-    from xlsgen.model import PlanRow
-    from xlsgen.quantities import parse_series, parse_target
-
-    table = spec.get("table") or {}
-    pos = ColumnsTable._header(grid, table, region)
-    if pos is None:
-        trace.add(grid.name, "table header", None)
-        return
-    hr = pos[0]
-    trace.add(grid.name, "table header", grid.addr(*pos))
-    cols: dict[str, int] = {}
-    for key, col in (table.get("columns") or {}).items():
-        labels = _labels(col.get("label", key), "start")
-        hit = next((c for c in range(grid.n_cols) if labels.match(grid.label(hr, c))), None)
-        trace.add(grid.name, f"column {key}", grid.addr(hr, hit) if hit is not None else None)
-        if hit is not None:
-            cols[key] = hit
-    for r in range(hr + 1, region.stop):
-        values = {key: grid.anchor_text(r, c) for key, c in cols.items()}
-        if not any(values.values()):
-            continue
-        row = PlanRow(row=r + 1, sheet=grid.name,
-                      **{k: values.get(k, "") for k in PLAN_ROW_TEXT},
-                      current_text=values.get("current", ""))
-        row.cells = {k: grid.addr(r, c) for k, c in cols.items()}
-        row.current_values, warns = parse_series(values.get("current", ""), row.cells.get("current"))
-        for w in warns:
-            findings.append(Finding(Severity.WARNING, "era-normalised", w, None, grid.name,
-                                    row.cells.get("current")))
-        if values.get("target"):
-            row.target, warns = parse_target(values["target"], row.cells.get("target"))
-            for w in warns:
-                findings.append(Finding(Severity.WARNING, "era-normalised", w, None, grid.name,
-                                        row.cells.get("target")))
-        book.plan_rows.append(row)
-
-
-def _finish_sheet(sheet: ProgressSheet, spec: Spec, findings: list[Finding], grid: Grid) -> None:
-    for k in sheet.kpis:
-        check_achievement(k, spec, sheet.sheet, findings)
-    bys = [k.baseline_year for k in sheet.kpis if k.baseline_year]
-    tys = [k.target_year for k in sheet.kpis if k.target_year]
-    sheet.baseline_year = min(bys) if bys else None
-    sheet.target_year = max(tys) if tys else None
-    sheet.actual_years = sorted({q.fiscal_year for k in sheet.kpis for q in k.actuals
-                                 if q.fiscal_year})
-    filled = [q.fiscal_year for k in sheet.kpis for q in k.actuals
-              if q.fiscal_year and not q.is_empty and not q.is_none_mark and not q.status]
+def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
+                   years: list[int] | None = None) -> None:
+    """Years, edition, derived facts (departments, 単位コスト), the city's own rates checked,
+    and what a roll-forward changes. `years`: the record's actual year columns when its
+    KPIs also hold past values (a series); else the years of the KPIs' actuals."""
+    for k in m.kpis:
+        check_achievement(k, spec, m.sheet, findings)
+    bys = [k.baseline_year for k in m.kpis if k.baseline_year]
+    tys = [k.target_year for k in m.kpis if k.target_year]
+    m.baseline_year = min(bys) if bys else None
+    m.target_year = max(tys) if tys else None
+    if years is None:
+        years = [q.fiscal_year for k in m.kpis for q in k.actuals if q.fiscal_year]
+    m.actual_years = sorted(set(years))
+    filled = [q.fiscal_year for k in m.kpis for q in k.actuals
+              if q.fiscal_year in m.actual_years and not q.is_empty and not q.is_none_mark
+              and not q.status]
     # the edition: the year after the last year headed 実績値, else after the last filled one
-    reported = sheet.extra.get("reported_years")
+    reported = m.extra.get("reported_years")
     if reported:
-        sheet.extra["edition"] = max(reported) + 1
+        m.extra["edition"] = max(reported) + 1
     elif filled:
-        sheet.extra["edition"] = max(filled) + 1
-    elif sheet.baseline_year:
-        sheet.extra["edition"] = sheet.baseline_year + 1
-    if not sheet.kpis and not any(f.code == "missing-kpi-table" for f in findings):
+        m.extra["edition"] = max(filled) + 1
+    elif m.baseline_year:
+        m.extra["edition"] = m.baseline_year + 1
+    if not m.kpis and not any(f.code == "missing-kpi-table" for f in findings):
         findings.append(Finding(Severity.ERROR, "no-kpis", "指標（KPI）が1つも読めませんでした",
                                 None, grid.name))
-    record_rollforward(sheet, spec)
+    gather_departments(m)
+    derive_unit_cost(m)
+    record_rollforward(m, spec)
 
 
 def _finish_book(book: Book) -> None:
-    editions = Counter(s.extra["edition"] for s in book.sheets if s.extra.get("edition"))
+    editions = Counter(m.extra["edition"] for m in book.measures if m.extra.get("edition"))
     if editions:
         book.fiscal_year = editions.most_common(1)[0][0]
-    titles = [s.title for s in book.sheets if s.title]
+    titles = [m.title for m in book.measures if m.title]
     book.title = titles[0] if titles else None

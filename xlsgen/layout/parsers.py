@@ -11,17 +11,18 @@ Value parsers (`fields.<key>.parser`) turn one cell's text into a value:
 | `target_expression` | `延べ900人（H31～H35）` → a target with kind and period |
 | `normalized` | `Ｐ．33` → `P.33` (full-width to half-width, spaces removed) |
 | `number_code` | `０１`, `1`, `1.` → `01` (a sheet number, two digits) |
+| `level` | `1-1 name`, `（１）name`, `Ⅰ name`, `基本目標1 name` → a level with its code and name |
 
-Record parsers (`parser:` of a layout or of a sheet role) read a whole sheet or book whose
-structure the generic record units do not cover; they take their labels from the layout's
-`labels:` / `columns:` and are listed in `RECORD_PARSERS`.
+Record parsers (`parser:` of a layout) read a whole book whose structure the generic record
+units do not cover; each is a kind module (xlsgen/kinds/) that takes its labels from the
+layout's `labels:`. Their names are listed in `RECORD_PARSERS`.
 """
 
 from __future__ import annotations
 
 import re
 
-from xlsgen.model import DepartmentText, Project
+from xlsgen.model import Level, ProjectLine, Text
 from xlsgen.wareki import normalize_text
 
 DEPT_SUFFIX = re.compile(r"(課|室|局|部|係|センター|事務所|委員会)$")
@@ -36,22 +37,22 @@ def departments(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"[、,・/\s]+", normalize_text(text or "")) if p.strip()]
 
 
-def project_lines(text: str) -> list[Project]:
+def project_lines(text: str) -> list[ProjectLine]:
     """`■name（課）【tag】` lines, each followed by description lines."""
-    projects: list[Project] = []
+    projects: list[ProjectLine] = []
     for line in (text or "").splitlines():
         stripped = line.strip()
         if stripped.startswith("■"):
             projects.append(_project_line(stripped[1:].strip()))
         elif stripped and projects:
-            d = projects[-1].description
-            projects[-1].description = (d + "\n" if d else "") + line.strip("\u3000 ")
+            d = projects[-1].content
+            projects[-1].content = (d + "\n" if d else "") + line.strip("\u3000 ")
         elif stripped:
-            projects.append(Project(name="", description=line.strip("\u3000 ")))
+            projects.append(ProjectLine(name="", content=line.strip("\u3000 ")))
     return projects
 
 
-def _project_line(line: str) -> Project:
+def _project_line(line: str) -> ProjectLine:
     tags = [t.strip() for t in re.findall(r"【([^】]+)】", line)]
     rest = re.sub(r"【[^】]+】", "", line).strip()
     department = None
@@ -60,21 +61,21 @@ def _project_line(line: str) -> Project:
             department = m.group(1).strip()
             rest = (rest[: m.start()] + rest[m.end():]).strip()
             break
-    return Project(name=rest, department=department, tags=tags)
+    return ProjectLine(name=rest, department=department, tags=tags)
 
 
-def department_texts(text: str) -> list[DepartmentText]:
+def department_texts(text: str, key: str = "text") -> list[Text]:
     """Split a text at its `【…課】` / `〔…課〕` headings (department None before the first)."""
-    parts: list[DepartmentText] = []
-    current: DepartmentText | None = None
+    parts: list[Text] = []
+    current: Text | None = None
     for line in (text or "").splitlines():
         m = _HEADING.match(line)
         if m and DEPT_SUFFIX.search(m.group(1).strip()):
-            current = DepartmentText(m.group(1).strip(), m.group(2).strip())
+            current = Text(key, m.group(2).strip(), department=m.group(1).strip())
             parts.append(current)
             continue
         if current is None:
-            current = DepartmentText(None, "")
+            current = Text(key, "")
             parts.append(current)
         current.text = f"{current.text}\n{line}" if current.text else line
     for p in parts:
@@ -105,7 +106,60 @@ def number_code(text: str) -> str:
     return t.zfill(2) if t.isdigit() else t
 
 
+_FULL_WIDTH = str.maketrans({chr(0xFF01 + i): chr(0x21 + i) for i in range(94)} | {"\u3000": " "})
+_DASHES = "‐‑‒–—―−ー－"
+ROMAN = "ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩⅪⅫ"
+_ASCII_ROMAN = {"I": 1, "V": 5, "X": 10}
+_CODE = rf"(?:\(\d+\)|\d+(?:-(?:\d+|\(\d+\)))*|[{ROMAN}]|[IVX]+(?=[\s.、:：]|$))"
+_LEVEL = re.compile(rf"^[^\d({ROMAN}]{{0,6}}?({_CODE})[\s.、:：)]*(.*)$", re.S)
+
+
+def _level_text(text: str) -> str:
+    """Full-width ASCII to half-width and dashes between numbers to `-`; Ⅰ Ⅱ … kept."""
+    t = (text or "").translate(_FULL_WIDTH).strip()
+    return re.sub(rf"(?<=[\d)])\s*[{_DASHES}-]\s*(?=[\d(])", "-", t)
+
+
+def _roman(code: str) -> int | None:
+    if code in ROMAN:
+        return ROMAN.index(code) + 1
+    total, prev = 0, 0
+    for ch in reversed(code):
+        v = _ASCII_ROMAN.get(ch)
+        if v is None:
+            return None
+        total, prev = (total - v, prev) if v < prev else (total + v, v)
+    return total or None
+
+
+def level_code(text: str) -> tuple[str | None, int | None, str]:
+    """A level's number as written and its name: `1-1 観光` → ("1-1", None, "観光"),
+    `（１）観光` → ("(1)", 1, "観光"), `Ⅰ 観光` → ("Ⅰ", 1, "観光"), `基本目標1 観光` →
+    ("1", 1, "観光"); a text without one → (None, None, text)."""
+    t = _level_text(text)
+    m = _LEVEL.match(t)
+    if not m:
+        return None, None, t
+    code, name = m.group(1), m.group(2).strip()
+    if code.isdigit():
+        no = int(code)
+    elif re.fullmatch(r"\(\d+\)", code):
+        no = int(code[1:-1])
+    elif "-" in code:
+        no = None
+    else:
+        no = _roman(code)
+    return code, no, name
+
+
+def level(text: str) -> Level:
+    """`1-1 name` → Level(no None, code "1-1", name) (see `level_code`)."""
+    code, no, name = level_code(text)
+    return Level(no, name, code=code)
+
+
 VALUE_PARSERS = {
+    "level": level,
     "normalized": normalized,
     "number_code": number_code,
     "departments": departments,
@@ -120,13 +174,5 @@ def value_parser(name: str):
     return VALUE_PARSERS[name]
 
 
-def _joso(path, wb, spec, roles):
-    from xlsgen.layout.joso import read_joso
-
-    return read_joso(path, wb, spec, roles)
-
-
-# name -> (reader(path, wb, spec, roles) -> Book, the model kind it fills)
-RECORD_PARSERS = {
-    "project_sheets_joso": (_joso, "projects"),
-}
+# Record parsers: each is a kind module of xlsgen.kinds with the same name.
+RECORD_PARSERS = ("project_sheets",)

@@ -18,21 +18,27 @@ from xlsgen.errors import XlsgenError
 from xlsgen.read.grid import squash
 
 RECORDS = ("sheet", "block", "row")
-KINDS = ("progress", "projects", "plan_rows")
+TEXT_ROLES = ("plan", "do", "check", "action", "other")
+COLUMN_PARSERS = ("series", "target_expression")
 
 # key -> (type, sub-schema). A sub-schema is a dict for a mapping, or for a list the schema
 # of each item. `str|list` keys take one string or a list of strings.
 _LABELS = "labels"  # str or list of str (label variants)
+_YEAR = "year"  # a fiscal year: 2019, H31 or R1
 _FIELD = {"label": _LABELS, "at": str, "nth": int, "parser": str, "required": bool,
           "type": str}
-_COLUMN = {"label": _LABELS, "role": str, "carry_down": bool, "warn_blank": bool, "required": bool}
+_COLUMN = {"label": _LABELS, "role": str, "carry_down": bool, "warn_blank": bool, "required": bool,
+           "parser": str}
 _TABLE = {"header": _LABELS, "header_rows": int, "years": str, "group_roles": dict,
           "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _LABELS,
           "row_roles": {"column": str, "roles": dict}, "text_rows": {"labels": _LABELS, "field": str},
           "section": {"column": str, "labels": _LABELS, "field": str}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
 SCHEMA: dict[str, Any] = {
-    "name": str, "title": str, "document_title": str, "description": str, "record": str, "kind": str, "parser": str,
+    "name": str, "title": str, "document_title": str, "description": str, "record": str, "parser": str,
+    "city": str, "plan_years": {"from": _YEAR, "to": _YEAR},
+    "report": {"measure_label": str, "category_label": str},
+    "project_lines": {"name": str, "department": str, "content": str, "tags": _LABELS},
     "detect": [_ANCHOR],
     "sheets": {"read": _LABELS, "skip": _LABELS, "roles": [{"role": str, "name": _LABELS,
                                                              "when": _LABELS, "when_any": _LABELS}]},
@@ -40,15 +46,19 @@ SCHEMA: dict[str, Any] = {
     "group_by": str,
     "fields": {"*": _FIELD},
     "table": _TABLE,
-    "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS}},
-    "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "down_marks": _LABELS},
+    "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS, "role": str}},
+    "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "down_marks": _LABELS,
+               "baseline_cumulative": bool},
     "direction": {"down_words": _LABELS},
     "achievement": {"rule": str, "tolerance": float},
     "grades": {"scale": [{"grade": str, "min": float}]},
     "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
     "labels": {"*": _LABELS},
+    # the round trip (xlsgen distribute / collect): tags such as 区分 商工 → 商工振興課
+    "departments": {"aliases": {"*": str}},
+    "distribute": {"text_limit": int, "choices": {"*": _LABELS}, "texts": _LABELS},
 }
-ENUMS = {"record": RECORDS, "kind": KINDS, "at": ("right", "below", "inside", "block", "same"),
+ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),
          "percent": ("fraction", "points"), "split": ("department", "none"),
          "rule": ("ratio", "ratio_inverse_when_down", "progress", "prorated", "none"),
@@ -122,9 +132,15 @@ class Spec:
     def record(self) -> str:
         return self.data.get("record", "sheet")
 
-    @property
-    def kind(self) -> str:
-        return self.data.get("kind", "progress")
+    def plan_years(self) -> list[int]:
+        """The years `plan_years: {from, to}` declares (empty when it does not)."""
+        from xlsgen.wareki import FiscalYear
+
+        py = self.data.get("plan_years") or {}
+        if not py.get("from") or not py.get("to"):
+            return []
+        first, last = (FiscalYear.parse(str(py[k])).year for k in ("from", "to"))
+        return list(range(first, last + 1))
 
     def get(self, key, default=None):
         return self.data.get(key, default)
@@ -144,16 +160,23 @@ class Spec:
         return self.lines.get(path)
 
 
-def _lines(node, path: str, out: dict[str, int]) -> None:
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
+def _lines(node, path: str, out: dict[str, int], bool_keys: list | None = None) -> None:
+    """The line of every key path; keys YAML reads as true/false (`no:`, `yes:`, `on:`)
+    go to `bool_keys` as (line, path, the key as written)."""
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             key = f"{path}.{k.value}" if path else str(k.value)
             out[key] = k.start_mark.line + 1
-            _lines(v, key, out)
+            if bool_keys is not None and getattr(k, "tag", None) == _BOOL_TAG:
+                bool_keys.append((k.start_mark.line + 1, path, k.value))
+            _lines(v, key, out, bool_keys)
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
-            _lines(v, f"{path}[{i}]", out)
+            _lines(v, f"{path}[{i}]", out, bool_keys)
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -189,9 +212,14 @@ def _load(path: Path, text: str) -> Spec:
     if not isinstance(data, dict):
         raise LayoutSpecError("1行目: 様式ファイルの中身が「キー: 値」の形ではありません", str(path))
     lines: dict[str, int] = {}
-    _lines(node, "", lines)
+    bool_keys: list[tuple[int, str, str]] = []
+    _lines(node, "", lines, bool_keys)
     spec = Spec(data, str(path), lines)
     errors: list[tuple[int, str]] = []
+    for line, where, written in bool_keys:
+        value = "true" if yaml.load(written, Loader=_LOADER) else "false"
+        errors.append((line, f"キー「{written}」は YAML では {value}（真偽値）と読まれます。"
+                             f"{where or '最上位'} の名前にするには \"{written}\" のように引用符で囲んでください"))
     _check(data, SCHEMA, "", lines, errors)
     if "name" not in data:
         errors.append((1, "name（様式の名前）がありません"))
@@ -221,6 +249,14 @@ def _load(path: Path, text: str) -> Spec:
 
 def _check(value, schema, path: str, lines: dict, errors: list) -> None:
     line = lines.get(path, 1)
+    if schema is _YEAR:
+        from xlsgen.wareki import FiscalYear
+
+        try:
+            FiscalYear.parse(str(value))
+        except ValueError:
+            errors.append((line, f"{path} は年度（2019、H31、R1 など）で書いてください"))
+        return
     if schema is _LABELS:
         if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, (str, int)) for v in value)):
             return
@@ -231,6 +267,8 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
             errors.append((line, f"{path or '最上位'} は「キー: 値」の形で書いてください"))
             return
         for k, v in value.items():
+            if isinstance(k, bool):  # reported with the key as written (see _lines)
+                continue
             sub = f"{path}.{k}" if path else str(k)
             if k in schema:
                 _check(v, schema[k], sub, lines, errors)
@@ -239,10 +277,11 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
             else:
                 known = "、".join(x for x in schema if x != "*")
                 errors.append((lines.get(sub, line), f"知らないキー「{k}」があります（{path or '最上位'} に書けるキー: {known}）"))
-            if k in ENUMS and isinstance(v, str) and v not in ENUMS[k] and schema.get(k) is str \
+            allowed = TEXT_ROLES if (k == "role" and path.startswith("text_blocks")) else ENUMS.get(k)
+            if allowed and isinstance(v, str) and v not in allowed and schema.get(k) is str \
                     and not (k == "role" and path.startswith("sheets")):  # sheet roles are free
                 errors.append((lines.get(sub, line),
-                               f"{sub} の値「{v}」は使えません（使える値: {'、'.join(ENUMS[k])}）"))
+                               f"{sub} の値「{v}」は使えません（使える値: {'、'.join(allowed)}）"))
         return
     if isinstance(schema, list):
         if not isinstance(value, list):
@@ -290,6 +329,11 @@ def _check_parsers(data: dict, lines: dict) -> list[tuple[int, str]]:
     if data.get("parser") and data["parser"] not in RECORD_PARSERS:
         out.append((lines.get("parser", 1), f"parser「{data['parser']}」はありません"
                     f"（使える名前: {'、'.join(RECORD_PARSERS)}）"))
+    for key, col in ((data.get("table") or {}).get("columns") or {}).items():
+        name = (col or {}).get("parser") if isinstance(col, dict) else None
+        if name and name not in COLUMN_PARSERS:
+            out.append((lines.get(f"table.columns.{key}.parser", 1), f"parser「{name}」は表の列には使えません"
+                        f"（使える名前: {'、'.join(COLUMN_PARSERS)}）"))
     for where in ("fields", "block"):
         fields = data.get(where) or {}
         fields = fields.get("fields", {}) if where == "block" else fields

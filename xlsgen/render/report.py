@@ -240,15 +240,18 @@ class ReportWriter:
         plan = lay.block()
         for lab, value in m.levels + ([("目的", m.purpose)] if m.purpose else []):
             plan.row().put(0, 1, lab, label).put(2, last, value or "", text)
-        if m.projects:
+        # projects with amounts are shown with them (project_lines); the others here
+        listed = {(p.name, p.department) for p in m.project_lines}
+        projects = [p for p in m.projects if (p.name, p.department) not in listed]
+        if projects:
             b = lay.block(head=1)
             b.row().put(0, 2, "事業名", head).put(3, 5, "担当課・事業主体", head) \
                 .put(6, last, "内容", head)
-            for p in m.projects:
+            for p in projects:
                 # a bullet, as the sheets list their projects (■事業名)
                 name = "■" + p.name + "".join(f"【{tag}】" for tag in p.tags)
                 b.row().put(0, 2, name, text).put(3, 5, p.department or "", text) \
-                    .put(6, last, p.description or "", text)
+                    .put(6, last, p.content or "", text)
         if m.project_lines:
             self.project_lines(lay, m, last)
 

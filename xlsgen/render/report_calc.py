@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from xlsgen.formulas import area, cell, cell_fixed_col
 from xlsgen.formulas import calc as fc
-from xlsgen.measures import ReportBook, ReportCost, ReportCostLine, ReportKpi, ReportMeasure
+from xlsgen.measures import ReportBook, ReportCost, ReportKpi, ReportMeasure
 from xlsgen.model import Direction, Quantity, TargetKind
 from xlsgen.render import theme
 from xlsgen.wareki import FiscalYear
@@ -146,30 +146,13 @@ def cell_value(q: Quantity | None):
 
 
 def year_targets(m: ReportMeasure, k: ReportKpi) -> dict[int, Quantity]:
-    """The KPI's per-year targets (the one model's `targets`; a budget table's 成果目標 of
-    the year for a layout still mapped to `budget`)."""
-    if k.targets:
-        return k.targets
-    if getattr(k, "year_targets", False):
-        return {b.fiscal_year: b.target for b in getattr(m, "budget", []) if b.kind != "計画"}
-    return {}
+    """The KPI's per-year targets, as read."""
+    return k.targets
 
 
 def cost_of(m: ReportMeasure) -> ReportCost | None:
-    """The measure's cost block (a budget table of a layout still mapped to `budget` as its
-    事業費 and うち特定財源 lines)."""
-    if m.cost is not None:
-        return m.cost
-    budget = getattr(m, "budget", None)  # goes once every layout maps into `cost`
-    if not budget:
-        return None
-    years = [b.fiscal_year for b in budget]
-    return ReportCost(
-        unit="千円", years=years,
-        lines=[ReportCostLine("project_cost", "事業費", {b.fiscal_year: b.amount for b in budget}),
-               ReportCostLine("specific", "うち特定財源",
-                              {b.fiscal_year: b.specific_revenue for b in budget})],
-        year_kinds={b.fiscal_year: b.kind for b in budget})
+    """The measure's cost block, if it has one."""
+    return m.cost
 
 
 def _or_na(v):
