@@ -263,6 +263,20 @@ def print_ranges(ws, ranges: list[tuple[int, int, int, int]]) -> None:
         ws.print_area_range += f",{quote_sheet(ws.name)}!{area(r1, c1, r2, c2, absolute=True)}"
 
 
+def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int] | None = None,
+               landscape: bool = True, one_page: bool = False) -> Print:
+    """A4 at a scale chosen from the sheet's column widths (never fit to page; `landscape`
+    and `one_page` are kept for callers, the widths decide), print titles, the running
+    header (`title`, シート№) and footer (page n / m, date printed)."""
+    last = max([c for c in ws.col_info] or [0])
+    how = choose_print(sheet_width_px(ws, 0, last))
+    apply_print(ws, how)
+    if repeat_rows:
+        ws.repeat_rows(*repeat_rows)
+    running_header(ws, title, "", f"シート№ {sheet_no}" if sheet_no else ws.name)
+    return how
+
+
 def setup_sheet(ws, title: str, widths: list[float], landscape: bool = False,
                 repeat: int | None = None) -> None:
     """A4 at a scale chosen from the column widths (never fit to page), title header,
