@@ -36,6 +36,17 @@ COST_KEYS = ("project_cost", "national", "prefectural", "bond", "other", "genera
 FUNDING_KEYS = ("national", "prefectural", "bond", "other", "general", "specific")
 
 
+def split_ref(ref: str, sheet: str | None = None) -> tuple[str | None, str]:
+    """A recorded cell → (sheet, A1): `'施策1その2'!H8` names its own sheet (a cell on another
+    sheet of a record grouped over several sheets); a plain `H8` is on `sheet`."""
+    if "!" not in ref:
+        return sheet, ref
+    name, a1 = ref.rsplit("!", 1)
+    if len(name) >= 2 and name[0] == name[-1] == "'":
+        name = name[1:-1].replace("''", "'")
+    return name, a1
+
+
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
@@ -51,6 +62,11 @@ class Finding:
     file: str | None = None
     sheet: str | None = None
     cell: str | None = None
+
+    def __post_init__(self):
+        # a cell on another sheet of a grouped record is written `'Sheet'!A1`: name that sheet
+        if self.cell and "!" in self.cell:
+            self.sheet, self.cell = split_ref(self.cell, self.sheet)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -176,7 +192,9 @@ class Level:
 
     `key` is the layout's name for it, `label` what the sheet calls it, `code` its number
     as written (normalised: "1", "1-1", "1-(1)", "Ⅰ", "(1)") and `no` that number as an
-    integer when it is one."""
+    integer when it is one (`(1)` → 1, `Ⅱ` → 2; a code with a dash has none). `cell` is where
+    the name is; `cells` says where the code and the name are (`{"code": "B4", "name":
+    "C4"}`; one cell for both when they share it)."""
 
     no: int | None
     name: str
@@ -184,10 +202,11 @@ class Level:
     key: str | None = None
     label: str | None = None
     code: str | None = None
+    cells: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "label": self.label, "no": self.no, "code": self.code,
-                "name": self.name, "cell": self.cell}
+                "name": self.name, "cell": self.cell, "cells": dict(self.cells)}
 
 
 @dataclass
@@ -247,11 +266,12 @@ class ProjectLine:
     tags: list[str] = field(default_factory=list)
     amounts: list[Amount] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # a table's other columns (No. …)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "department": self.department, "content": self.content,
                 "tags": list(self.tags), "amounts": [a.to_dict() for a in self.amounts],
-                "cells": dict(self.cells)}
+                "cells": dict(self.cells), "extra": dict(self.extra)}
 
 
 @dataclass
@@ -392,6 +412,10 @@ class Measure:
     actual_years: list[int] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # the geometry of every table read (name → {"holds", "sheet", "header_row", "first_row",
+    # "last_row", "year_columns", "year_roles", "years", …}; `kpi` is the KPI table): what a
+    # roll-forward planner needs to find next year's cells without searching labels again
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     # what a roll-forward changes, as the layout declares it: {"year": FY, "next_input":
     # [cells that become next year's input], "history": {text block: cell}}
     rollforward: dict[str, Any] = field(default_factory=dict)
@@ -436,11 +460,54 @@ class Measure:
             "actual_years": list(self.actual_years),
             "cells": dict(self.cells),
             "extra": self.extra,
+            "tables": {k: dict(v) for k, v in self.tables.items()},
             "rollforward": self.rollforward,
         }
 
 
 # --- derived facts (pure) --------------------------------------------------------------
+
+
+def grade_for(scale: list[dict], points: float) -> str | None:
+    """The grade a rate (in points: 85 for 85%) gets on a city's scale (layout `grades.scale`).
+
+    Each grade has bounds: `min` (以上, ≥), `above` (より大きい, >), `max` (未満, <), `at_most`
+    (以下, ≤); the first grade, in the order written, whose bounds all hold is given (None
+    when none does). A scale of `min` only is read highest first, its last grade taking
+    anything below (as before bounds existed)."""
+    items = [g for g in scale if isinstance(g, dict) and g.get("grade") is not None]
+    if not items:
+        return None
+    if all(set(g) <= {"grade", "min"} and "min" in g for g in items):
+        items = sorted(items, key=lambda g: -float(g["min"]))
+        return next((g["grade"] for g in items if points >= float(g["min"])), items[-1]["grade"])
+    return next((g["grade"] for g in items if _holds(g, points)), None)
+
+
+def _holds(g: dict, points: float) -> bool:
+    return not (("min" in g and not points >= float(g["min"]))
+                or ("above" in g and not points > float(g["above"]))
+                or ("max" in g and not points < float(g["max"]))
+                or ("at_most" in g and not points <= float(g["at_most"])))
+
+
+def grade_scale_problems(scale: list[dict]) -> list[str]:
+    """Gaps and overlaps of a scale with bounds, in Japanese (for `layout check`): a rate no
+    grade takes, or one that two grades take (the first written wins)."""
+    items = [g for g in scale if isinstance(g, dict) and g.get("grade") is not None]
+    if not items or all(set(g) <= {"grade", "min"} for g in items):
+        return []
+    bounds = sorted({float(g[k]) for g in items for k in ("min", "above", "max", "at_most") if k in g})
+    probes = [bounds[0] - 1, *bounds, bounds[-1] + 1]
+    probes += [(a + b) / 2 for a, b in zip(bounds, bounds[1:])]
+    out = []
+    for p in sorted(set(probes)):
+        hit = [str(g["grade"]) for g in items if _holds(g, p)]
+        if not hit:
+            out.append(f"達成率 {p:g}% に当たる評価がありません")
+        elif len(hit) > 1:
+            out.append(f"達成率 {p:g}% は {'・'.join(hit)} のどれにも当たります（先に書いた {hit[0]} になります）")
+    return out
 
 
 def gather_departments(m: Measure) -> None:
@@ -453,10 +520,13 @@ def gather_departments(m: Measure) -> None:
 
 def derive_unit_cost(m: Measure) -> None:
     """単位コスト: the cost block's total (else 事業費) ÷ the named indicator's actual, per
-    year. A block in 千円 gives 円 per unit (value × 1000 ÷ actual, unit 円/<KPI unit>)."""
+    year. A block in 千円 gives 円 per unit (value × 1000 ÷ actual, unit 円/<KPI unit>).
+    A sheet that has its own 単位コスト line keeps it as read."""
     cost = m.cost
     if cost is None or not cost.unit_cost or not cost.unit_cost.get("indicator"):
         return
+    if any(q.cell for q in cost.unit_cost.get("values") or []):
+        return  # the sheet's own 単位コスト line, read as typed
     kpi = next((k for k in m.kpis if k.name == cost.unit_cost["indicator"]), None)
     line = cost.line("total") or cost.line("project_cost")
     if kpi is None or line is None:

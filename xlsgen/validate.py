@@ -24,6 +24,7 @@ with the file, sheet, cell and a plain Japanese message.
 | sheet-skipped, missing-check | warning | from the reader |
 | carried-down | warning | a blank grouped cell read as the value above it (layout `carry_down`) |
 | achievement-differs, grade-differs | warning | the city's own 達成率 / 評価 disagrees with its layout's rule and scale |
+| grade-without-target | warning | `achievement.basis: per_year`: a 達成率 / 評価 typed for a year with no target |
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from xlsgen.model import (
     Quantity,
     Severity,
     TargetKind,
+    split_ref,
 )
 
 EXCEL_CELL_LIMIT = 32_767
@@ -154,14 +156,15 @@ def _cell_order(cell: str) -> tuple[int, str]:
 
 
 def _walk_cells(node, sheet=None) -> Iterator[tuple[str | None, str]]:
-    """(sheet, A1) of every cell the model records: `cell` fields and `cells` maps."""
+    """(sheet, A1) of every cell the model records: `cell` fields and `cells` maps (a cell
+    on another sheet of a grouped record, `'施策1その2'!H8`, on its own sheet)."""
     if isinstance(node, dict):
         sheet = node["sheet"] if isinstance(node.get("sheet"), str) else sheet
         for key, value in node.items():
             if key == "cell" and isinstance(value, str):
-                yield sheet, value
+                yield split_ref(value, sheet)
             elif key == "cells" and isinstance(value, dict):
-                yield from ((sheet, v) for v in value.values() if isinstance(v, str))
+                yield from (split_ref(v, sheet) for v in value.values() if isinstance(v, str))
             elif isinstance(value, (dict, list)):
                 yield from _walk_cells(value, sheet)
     elif isinstance(node, list):

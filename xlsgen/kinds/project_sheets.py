@@ -326,6 +326,17 @@ def _read_do(grid: Grid, m: Measure, kpi: Kpi, cost: CostBlock, findings: list[F
     kpi.texts.sort(key=lambda t: t.fiscal_year or 0)
     cost.lines = list(lines.values())
     m.cells["do_header"] = grid.addr(hr, cols.get("year", header[1]))
+    year_rows = {fy: int(re.sub(r"\D", "", (amount.cell or target.cell or result.cell or "0")))
+                 for fy, amount, _s, target, result in found}
+    if year_rows:  # the 【Do】 table: years as rows, the KPI's and the cost block's values
+        letters = {key: re.sub(r"\d", "", grid.addr(0, c)) for key, c in cols.items()}
+        m.tables["kpi"] = {
+            "holds": "kpis", "sheet": grid.name, "header_row": hr + 1,
+            "first_row": min(year_rows.values()), "last_row": max(year_rows.values()),
+            "years": "rows", "year_columns": {}, "year_roles": {},
+            "year_rows": {str(fy): r for fy, r in sorted(year_rows.items())},
+            "year_kinds": {str(fy): k for fy, k in sorted(kinds.items()) if k},
+            "columns": letters}
     return kinds
 
 
@@ -394,6 +405,8 @@ def _finish_project(m: Measure, kpi: Kpi, cost: CostBlock, do_kinds: dict[int, s
     kpi.target_detail = Target(t.value, t.unit, kpi.target_kind, None, t.fiscal_year, t.text,
                                t.qualifier, t.cell)
     m.kpis = [kpi]
+    if "kpi" in m.tables and kpi.name:
+        m.tables["kpi"]["kpis"] = [kpi.name]
     m.cost = cost if cost.years else None
     m.actual_years = do_years
     m.target_year = kpi.target_year

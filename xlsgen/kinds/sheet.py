@@ -138,6 +138,9 @@ def _plan_check(plan: Plan, book: Book, s: Measure, cells: dict, to: int,
         rng = s.cells.get(f"{key}_block")
         if rng is None:
             continue
+        if "!" in rng:  # on another sheet of a record grouped over several sheets
+            raise XlsgenError(f"シート「{s.sheet}」の評価欄が続きのシート（{rng.rsplit('!', 1)[0]}）に"
+                              "あるため、この様式はまだ繰り越せません", book.path)
         a, b = rng.split(":")
         (c1, r1), (c2, r2) = split_cell(a), split_cell(b)
         blocks[key] = block_cells(cells, range(r1, r2 + 1), range(col_index(c1), col_index(c2) + 1))

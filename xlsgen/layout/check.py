@@ -5,6 +5,7 @@ from __future__ import annotations
 from xlsgen.layout.detect import anchors, match, sheet_role
 from xlsgen.layout.engine import Trace
 from xlsgen.layout.spec import load_spec
+from xlsgen.model import grade_scale_problems
 from xlsgen.read.grid import WorkbookGrids
 
 
@@ -53,6 +54,8 @@ def check_layout(spec_path, book_path) -> tuple[bool, list[str]]:
                                      for q in k.actuals)
                     lines.append(f"       指標「{k.name}」 行 {k.row} 基準 {k.baseline.text}@"
                                  f"{k.baseline.cell} 目標 {k.target.text}@{k.target.cell} 実績 {vals}")
+        for problem in grade_scale_problems((spec.get("grades") or {}).get("scale") or []):
+            lines.append(f"  [評価の基準] {problem}")
         errors = [f for f in book.findings if f.severity.value == "error"]
         for f in book.findings:
             label = "エラー" if f.severity.value == "error" else "警告"

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import xlsgen.layout.parsers as parsers
+from xlsgen.formulas import col_name, on_sheet
 from xlsgen.layout.spec import Labels, Spec, compile_labels, plain_label
 from xlsgen.model import (
     NONE_MARKS,
+    Amount,
     Book,
+    CostBlock,
+    CostLine,
     Direction,
+    Evaluation,
     Finding,
     Kpi,
     Level,
@@ -31,6 +36,7 @@ from xlsgen.model import (
     Text,
     derive_unit_cost,
     gather_departments,
+    grade_for,
 )
 from xlsgen.quantities import parse_quantity, parse_series, parse_target
 from xlsgen.read.grid import Grid, squash
@@ -63,8 +69,25 @@ def _labels(value, mode="exact") -> Labels:
     return compile_labels(value, mode)
 
 
+# a clerk's numbering before a heading, kept apart from it by a space: 「５　年度ごとの取組実績」
+_NUMBERED = re.compile(r"^[\s\u3000]*[0-9０-９]{1,2}[\s\u3000]+(?=\S)")
+
+
+def _matches(grid: Grid, labels: Labels, r: int, c: int, t: str) -> bool:
+    """A cell's text matches, also without a leading number set off by a space (the text is
+    squashed first, so 「５　年度…」 would otherwise read 「5年度…」)."""
+    if labels.match(t):
+        return True
+    if t[:1].isdigit():
+        raw = grid.value(r, c)
+        if isinstance(raw, str) and _NUMBERED.match(raw):
+            return labels.match(squash(_NUMBERED.sub("", raw, count=1)))
+    return False
+
+
 def _find(grid: Grid, labels: Labels, rows: range | None = None, nth: int = 1):
-    hits = [(r, c) for r, c, t in grid.labels() if (rows is None or r in rows) and labels.match(t)]
+    hits = [(r, c) for r, c, t in grid.labels()
+            if (rows is None or r in rows) and _matches(grid, labels, r, c, t)]
     return hits[nth - 1] if len(hits) >= nth else None
 
 
@@ -176,6 +199,38 @@ def _text(v) -> str:
     return "" if v is None else str(v).strip()
 
 
+def is_none_text(text: str, spec: Spec) -> bool:
+    """A cell text that says "nothing here": 「－」 and similar, or the layout's `none_marks`."""
+    t = squash(text)
+    if not t:
+        return True
+    marks = (spec.get("values") or {}).get("none_marks")
+    return t in NONE_MARKS or normalize_text(text).strip() in NONE_MARKS or \
+        bool(marks and _labels(marks).match(t))
+
+
+_UNIT_IN_NAME = re.compile(r"^(.*?)\s*[（(]([^（）()]{1,12})[）)]\s*$", re.S)
+
+
+def unit_in_name(name: str) -> str | None:
+    """The unit written at the end of a KPI name: 「補助件数（件）」 → 件, 「結成率（%）」 → %."""
+    m = _UNIT_IN_NAME.match(normalize_text(name or ""))
+    if not m or not m.group(1) or re.search(r"\d", m.group(2)) or find_years(m.group(2)):
+        return None
+    unit = m.group(2).strip()
+    return unit if len(unit) <= 6 and not re.search(r"累計|延べ|暦年|年度|見込", unit) else None
+
+
+@dataclass
+class Held:
+    """A field that holds something other than a measure's own attribute (`holds:`): an
+    evaluation (with its reason), a text, departments or a note."""
+
+    holds: str
+    value: object
+    reason: Text | None = None
+
+
 # --- fields ------------------------------------------------------------------------------
 
 def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trace,
@@ -200,8 +255,10 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
         if labels_out is not None:
             labels_out[key] = squash(label)
         trace.add(grid.name, f"field {key}", cell)
-        kind = f.get("type", "level" if key in LEVEL_FIELDS else "text")
-        if f.get("parser"):
+        kind = f.get("type", "level" if key in LEVEL_FIELDS and not f.get("holds") else "text")
+        if f.get("holds"):
+            value = _held(grid, spec, key, f, r, c, raw, squash(label) or None)
+        elif f.get("parser"):
             value = parsers.value_parser(f["parser"])(_text(raw))
         elif kind == "quantity":
             value = quantity(grid, spec, r, c)
@@ -214,8 +271,54 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
             value = _text(raw)
         if isinstance(value, Level):
             value.key, value.label, value.cell = key, squash(label) or None, value.cell or cell
+            if f.get("code"):
+                _level_code_from(grid, f["code"], region, value)
         out[key] = (value, cell)
     return out
+
+
+def _held(grid: Grid, spec: Spec, key: str, f: dict, r: int, c: int, raw, label: str | None) -> Held:
+    """A field with `holds:`: the city's evaluation (and its reason right of or below it), a
+    text (its role in the PDCA cycle), departments, or a note."""
+    holds, cell, text = f["holds"], grid.addr(r, c), _text(raw)
+    if f.get("parser"):
+        parsed = parsers.value_parser(f["parser"])(text)
+        text = parsed if isinstance(parsed, str) else text
+    if holds == "evaluation":
+        held = Held(holds, Evaluation(key, text, label, cell))
+        where = f.get("reason")
+        if where:
+            pos = _right_value(grid, r, c) if where == "right" else \
+                ((grid.below(r, c), c) if grid.value(grid.below(r, c), c) is not None else None)
+            if pos is not None:
+                held.reason = Text(key, grid.text(*pos), label=label, role=f.get("role") or "check",
+                                   cell=grid.addr(*pos))
+        return held
+    if holds == "departments":
+        value = parsed if f.get("parser") and isinstance(parsed, list) else parsers.departments(text)
+        return Held(holds, value)
+    if holds == "note":
+        return Held(holds, text)
+    year = None
+    if f.get("fiscal_year") == "from_label":
+        ys = find_years(label or "")
+        year = ys[0][0].year if ys else None
+    return Held(holds, Text(key, text, label=label, role=f.get("role") or DEFAULT_ROLES.get(key, "other"),
+                            fiscal_year=year, cell=cell))
+
+
+def _level_code_from(grid: Grid, code: dict, region: range, level: Level) -> None:
+    """`code: {label: [施策番号]}`: the level's number is in a cell of its own, found by its label."""
+    labels = _labels(code.get("label", []), "exact")
+    got = _value_cell(grid, code, region, labels)
+    if got is None or got[2] is None:
+        return
+    r, c, raw, _ = got
+    text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else _text(raw)
+    parsed, no, rest = parsers.level_code(text)
+    level.code = parsed if parsed is not None and not rest else parsers.normalized(text)
+    level.no = no if parsed is not None and not rest else None
+    level.cells["code"] = grid.addr(r, c)
 
 
 def _plain(label) -> str:
@@ -225,6 +328,7 @@ def _plain(label) -> str:
 def _level(grid: Grid, r: int, c: int, raw) -> Level:
     """`1` (or `1-1`, `(1)`, `Ⅰ`) then a name right of it, or `1-1 name` / `（１）name` /
     `基本目標1 name` in one cell; the number is kept as written (`code`)."""
+    here = grid.addr(r, c)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         whole = float(raw).is_integer()
         code, no, name = (str(int(raw)) if whole else str(raw)), (int(raw) if whole else None), ""
@@ -233,18 +337,20 @@ def _level(grid: Grid, r: int, c: int, raw) -> Level:
     if code is not None and not name:
         nxt = _right_value(grid, r, c)
         name = grid.text(*nxt) if nxt else ""
-        return Level(no, name, grid.addr(*nxt) if nxt else grid.addr(r, c), code=code)
+        cell = grid.addr(*nxt) if nxt else here
+        return Level(no, name, cell, code=code, cells={"code": here, **({"name": cell} if nxt else {})})
     if code is None:
-        return Level(None, normalize_text(_text(raw)), grid.addr(r, c))
-    return Level(no, name, grid.addr(r, c), code=code)
+        return Level(None, normalize_text(_text(raw)), here, cells={"name": here})
+    return Level(no, name, here, code=code, cells={"code": here, "name": here})
 
 
 def level_of_text(text: str, cell: str | None, key: str | None = None,
                   label: str | None = None) -> Level:
     """A level from one cell's text (a grouping column, a section row): code and name."""
     code, no, name = parsers.level_code(text)
+    cells = ({"code": cell} if code is not None else {}) | {"name": cell} if cell else {}
     return Level(no, name if code is not None else normalize_text(text).strip(), cell,
-                 key=key, label=label, code=code)
+                 key=key, label=label, code=code, cells=cells)
 
 
 def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> None:
@@ -252,6 +358,16 @@ def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> 
     (`type: level`), texts (check_analysis, check_next) and the layout's own (`extra`)."""
     labels = labels or {}
     for key, (value, cell) in values.items():
+        if isinstance(value, Held):
+            _apply_held(m, key, value, cell)
+            continue
+        if key == "fiscal_year":  # the edition, when the sheet says it (評価年度)
+            year = value if isinstance(value, int) else next(
+                (y.year for y, _ in find_years(str(value or ""))), None)
+            if year:
+                m.extra["fiscal_year"] = year
+                m.cells["fiscal_year"] = cell
+            continue
         if key in ("check_analysis", "check_next"):
             texts = parsers.department_texts(value, key) if isinstance(value, str) else value
             for t in texts:
@@ -278,6 +394,22 @@ def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> 
             m.cells[key] = cell
 
 
+def _apply_held(m: Measure, key: str, held: Held, cell: str | None) -> None:
+    """A `holds:` field into the measure: evaluations, texts, departments (and `extra`)."""
+    m.cells[key] = cell
+    if held.holds == "evaluation":
+        m.evaluations.append(held.value)
+        if held.reason is not None:
+            m.texts.append(held.reason)
+    elif held.holds == "departments":
+        m.departments.extend(d for d in held.value if d not in m.departments)
+        m.extra[key] = list(held.value)
+    elif held.holds == "note":
+        m.texts.append(Text(key, str(held.value), role="other", cell=cell))
+    else:
+        m.texts.append(held.value)
+
+
 def _row_texts(grid: Grid, row: int, c0: int, c1: int) -> list[tuple[int, str]]:
     """(column, text) of the cells of `row` from `c0` to before `c1` that hold a value,
     each merged range once (at its top-left cell)."""
@@ -293,23 +425,31 @@ def _row_texts(grid: Grid, row: int, c0: int, c1: int) -> list[tuple[int, str]]:
 
 
 def read_text_blocks(grid: Grid, spec: Spec, sheet: Measure, region: range,
-                     trace: Trace, findings: list[Finding] | None = None) -> None:
-    """`text_blocks`: a heading, then the text below it up to the next heading."""
+                     trace: Trace, findings: list[Finding] | None = None,
+                     done: set[str] | None = None) -> set[str]:
+    """`text_blocks`: a heading, then the text below it up to the next heading (`at: right`:
+    the text right of the heading, on the rows the heading covers). `by_year: rows` gives one
+    text per row that starts with a year (「R1年度 | …」), `fiscal_year: from_label` the year
+    the heading names (「R3年度の取組状況」). Blocks in `done` (read on an earlier sheet of the
+    record) are not read again; returns the keys read here."""
     blocks = spec.get("text_blocks") or {}
+    done = done or set()
     heads = {}
     for key, b in blocks.items():
         pos = _find(grid, _labels(b.get("label", key), "start"), region)
         heads[key] = pos
-        if pos is None:
+        if pos is None and key not in done:
             trace.add(grid.name, f"text {key}", None)
     starts = sorted(p[0] for p in heads.values() if p)
     if blocks and not starts and findings is not None:
         names = "・".join(f"「{_plain(b.get('label', k))}」" for k, b in blocks.items())
         findings.append(Finding(Severity.WARNING, "missing-check", f"文章欄（{names}）が見つかりません",
                                 None, grid.name))
+    read = set()
     for key, pos in heads.items():
-        if pos is None:
+        if pos is None or key in done:
             continue
+        read.add(key)
         b = blocks[key]
         r, c = pos
         stop = min([s for s in starts if s > r] + [region.stop])
@@ -319,25 +459,52 @@ def read_text_blocks(grid: Grid, spec: Spec, sheet: Measure, region: range,
         # side-by-side headings on one row: a block ends where the next one begins
         same_row = sorted(p[1] for p in heads.values() if p and p[0] == r and p[1] > c)
         c1 = same_row[0] if same_row else grid.n_cols
-        texts, first = [], None
-        for row in range(grid.below(r, c), stop):
-            for col, text in _row_texts(grid, row, c, c1):
-                texts.append(text)
-                first = first or grid.addr(row, col)
-        text = "\n".join(texts)
-        cell = first or grid.addr(grid.below(r, c), c)
-        parts = parsers.department_texts(text, key) if b.get("split", "department") == "department" \
-            else ([Text(key, text)] if text else [])
+        top, left = grid.below(r, c), c
+        if b.get("at") == "right":  # the text beside the heading, on the rows it covers
+            m = grid.merge_at(r, c)
+            top, left, stop = r, grid.right_of(r, c), (m[2] if m else r) + 1
         label = squash(grid.text(r, c)) or None
-        for part in parts:
-            part.label, part.cell = label, cell
-            part.role = b.get("role") or DEFAULT_ROLES.get(key, "other")
-        sheet.texts.extend(parts)
+        year = None
+        if b.get("fiscal_year") == "from_label":
+            ys = find_years(grid.text(r, c))
+            year = ys[0][0].year if ys else None
+        rows = []  # (year, [(row, col, text)])
+        for row in range(top, stop):
+            cells = [(row, col, text) for col, text in _row_texts(grid, row, left, c1)]
+            if not cells:
+                continue
+            if b.get("by_year") == "rows":
+                head = cells[0][2].strip()
+                ys = find_years(head) if len(squash(head)) <= 12 else []
+                if ys:
+                    rows.append((ys[0][0].year, cells[1:]))
+                    continue
+                if rows:
+                    rows[-1][1].extend(cells)
+                    continue
+            if rows and rows[-1][0] == year:
+                rows[-1][1].extend(cells)
+            else:
+                rows.append((year, list(cells)))
+        first_cell = None
+        for fy, cells in rows:
+            if not cells:
+                continue
+            text = "\n".join(t for _, _, t in cells)
+            cell = grid.addr(cells[0][0], cells[0][1])
+            first_cell = first_cell or cell
+            parts = parsers.department_texts(text, key) if b.get("split", "department") == "department" \
+                else ([Text(key, text)] if text else [])
+            for part in parts:
+                part.label, part.cell, part.fiscal_year = label, cell, fy
+                part.role = b.get("role") or DEFAULT_ROLES.get(key, "other")
+            sheet.texts.extend(parts)
+        cell = first_cell or grid.addr(top, left)
         sheet.cells[key] = cell
         trace.add(grid.name, f"text {key}", sheet.cells[key])
-        top = grid.below(r, c)
-        if stop > top and c1 > c:  # the range a roll-forward empties and moves to history
-            sheet.cells[f"{key}_block"] = f"{grid.addr(top, c)}:{grid.addr(stop - 1, c1 - 1)}"
+        if stop > top and c1 > left:  # the range a roll-forward empties and moves to history
+            sheet.cells[f"{key}_block"] = grid.area(top, left, stop - 1, c1 - 1)
+    return read
 
 
 # --- tables with years across columns ----------------------------------------------------
@@ -366,6 +533,48 @@ def _header_depth(grid: Grid, r: int) -> int:
     return min(depth, 3)
 
 
+# a header that names the target first and its year in brackets: 目標値(R2), 最終目標(R6年度)
+_FINAL_HEADER = re.compile(r"^[^()]*目標[^()]*\([^()]*\)$")
+
+
+def _as_list(value) -> list:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def table_end(table: dict) -> tuple[list, int | None]:
+    """A table's `end`: (labels, blank rows that end it). `end: [label, …]` or
+    `end: {labels: […], blank_rows: N}`."""
+    end = table.get("end")
+    if isinstance(end, dict):
+        return _as_list(end.get("labels")), end.get("blank_rows")
+    return _as_list(end), None
+
+
+def find_column(grid: Grid, col: dict, key: str, header_rows: range) -> tuple[int, int] | None:
+    """(row, col) of a column's header cell: its label at the start of a header cell, on
+    the first header row that has one (leftmost); `under`: only below a group header
+    matching those labels (merged over it, or directly above); `nth`: the n-th match, left
+    to right."""
+    labels = _labels(col.get("label", key), "start")
+    under = _labels(col["under"], "start") if col.get("under") else None
+    hits = []
+    for r in header_rows:
+        for c in range(grid.n_cols):
+            if not labels.match(grid.label(r, c)):
+                continue
+            if under and not any(under.match(squash(grid.anchor_text(rr, c)))
+                                 for rr in range(header_rows.start, r)):
+                continue
+            hits.append((r, c))
+    if not hits:
+        return None
+    if col.get("nth"):
+        hits.sort(key=lambda h: (h[1], h[0]))
+        n = col["nth"]
+        return hits[n - 1] if len(hits) >= n else None
+    return hits[0]
+
+
 class ColumnsTable:
     """A KPI table whose header (one or two rows, merged group headers) gives the columns."""
 
@@ -380,21 +589,39 @@ class ColumnsTable:
         self.last_row = self.row + n - 1
         header_rows = range(self.row, self.last_row + 1)
         self.cols: dict[str, int] = {}
+        # text columns (`holds: text`): key → [(col, fiscal year or None)], one per year
+        # sub-column under the column's (merged) header
+        self.text_cols: dict[str, list[tuple[int, int | None]]] = {}
+        self.text_labels: dict[str, str | None] = {}
+        taken: set[int] = set()
         for key, col in (table.get("columns") or {}).items():
-            labels = _labels(col.get("label", key), "start")
-            for r in header_rows:
-                hit = next((c for c in range(grid.n_cols) if labels.match(grid.label(r, c))), None)
-                if hit is not None:
-                    self.cols[key] = hit
-                    break
+            hit = find_column(grid, col, key, header_rows)
+            if hit is None:
+                continue
+            r, c = hit
+            self.cols[key] = c
+            taken.add(c)
+            if col.get("holds") == "text":
+                m = grid.merge_at(r, c)
+                span = range(m[1], m[3] + 1) if m else range(c, c + 1)
+                subs = []
+                for cc in span:
+                    below = [squash(grid.anchor_text(rr, cc)) for rr in header_rows if rr > r]
+                    ys = next((find_years(t) for t in below if t and len(t) <= 24 and find_years(t)), None)
+                    subs.append((cc, ys[0][0].year if ys else None))
+                self.text_cols[key] = subs
+                self.text_labels[key] = squash(grid.anchor_text(r, c)) or None
+                taken.update(cc for cc, _ in subs)
         self.cols.setdefault("name", self.name_col)
         self.name_col = self.cols["name"]
+        taken.add(self.name_col)
         group_roles = {squash(k): v for k, v in (table.get("group_roles") or {}).items()}
         # (col, fiscal year, role, header row of the year label)
         self.years: list[tuple[int, int, str]] = []
         self.year_rows: dict[int, int] = {}
         self.reported: list[int] = []
-        taken = set(self.cols.values())
+        # target columns headed 目標値(R2): the final target, even in a year with an actual
+        self.final_cols: set[int] = set()
         for c in range(grid.n_cols):
             if c in taken:
                 continue
@@ -425,11 +652,13 @@ class ColumnsTable:
                     break
             self.years.append((c, fy.year, role or "actual"))
             self.year_rows[c] = r
+            if role == "target" and _FINAL_HEADER.match(squash(grid.anchor_text(r, c))):
+                self.final_cols.add(c)
             own = "".join(t for rr, t in texts if rr >= r and not (rr > r and find_years(t)))
             if "実績" in own:  # the year's own header says 実績値: a reported year
                 self.reported.append(fy.year)
         self.years.sort()
-        pairs = {(fy, role) for _, fy, role in self.years}
+        pairs = {(fy, role) for c, fy, role in self.years if c not in self.final_cols}
         self.per_year_targets = {fy for fy, role in pairs if role == "target" and (fy, "actual") in pairs}
 
 
@@ -460,6 +689,33 @@ class ColumnsTable:
         return next(h for h in hits if score(h) == best)
 
 
+def _columns_geometry(grid: Grid, t: ColumnsTable, first: int, last: int,
+                      holds: str = "kpis") -> dict:
+    """Where a years-across-columns table is (Measure.tables): rows 1-based, `year_columns`
+    one column per year (its actual column when the year has several), `role_columns`
+    every year column by role, `columns` the named columns (and `final_target`),
+    `text_columns` the year sub-columns of each text column."""
+    main: dict[str, str] = {}
+    roles: dict[str, str] = {}
+    by_role: dict[str, dict[str, str]] = {}
+    for c, fy, role in t.years:
+        if c in t.final_cols:
+            continue
+        by_role.setdefault(role, {})[str(fy)] = _col(c)
+        if str(fy) not in main or role == "actual":
+            main[str(fy)], roles[str(fy)] = _col(c), role
+    columns = {k: _col(c) for k, c in t.cols.items()
+               if k not in t.text_cols or not any(fy for _, fy in t.text_cols[k])}
+    for c in sorted(t.final_cols):
+        columns.setdefault("final_target", _col(c))
+    return {"holds": holds, "sheet": grid.name, "header_row": t.row + 1,
+            "first_row": first + 1, "last_row": last + 1, "years": "columns",
+            "year_columns": dict(sorted(main.items())), "year_roles": dict(sorted(roles.items())),
+            "role_columns": by_role, "columns": columns,
+            "text_columns": {k: {str(fy): _col(c) for c, fy in subs if fy}
+                             for k, subs in t.text_cols.items() if any(fy for _, fy in subs)}}
+
+
 def _skip_labels(table: dict) -> Labels:
     return _labels(table.get("skip_rows", DEFAULT_SKIP), "start")
 
@@ -479,9 +735,26 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         if text_of(key):
             kpi.category = text_of(key)
     kpi.department = text_of("department") or None
-    kpi.notes = text_of("notes")
-    fill_years(kpi, grid, spec, t, r, context.get("_row_role"))
     columns = t.table.get("columns") or {}
+    kpi.cells["name"] = grid.addr(*_origin(grid, r, t.name_col))
+    if cols.get("department") is not None and kpi.department:
+        kpi.cells["department"] = grid.addr(r, cols["department"])
+    notes = [k for k, col in columns.items() if k in cols and (k == "notes" or col.get("holds") == "note")]
+    kpi.notes = "\n".join(x for x in (text_of(k) for k in notes) if x)
+    if kpi.notes:
+        kpi.cells["notes"] = grid.addr(r, cols[notes[0]])
+    for key, subs in t.text_cols.items():
+        role = columns[key].get("role") or DEFAULT_ROLES.get(key, "other")
+        for c, fy in subs:
+            text = grid.anchor_text(r, c)
+            if text:
+                kpi.texts.append(Text(key, text, t.text_labels.get(key), role, None, fy,
+                                      grid.addr(r, c)))
+    for key in _extra_columns(t):  # the layout's own columns (No. …): kept with their cells
+        c = cols[key]
+        kpi.extra[key] = _cell_text(grid, r, c)
+        kpi.cells[key] = grid.addr(r, c)
+    fill_years(kpi, grid, spec, t, r, context.get("_row_role"))
     for key in ("baseline", "target", "cost"):
         c = cols.get(key)
         if c is None:
@@ -516,6 +789,8 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         if c is None:
             continue
         raw = grid.text(r, c)
+        if raw:
+            kpi.cells[key] = grid.addr(r, c)
         ys = find_years(raw)
         if ys:
             setattr(kpi, key, ys[0][0].year)
@@ -527,14 +802,51 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         kpi.target.fiscal_year = kpi.target_year
     unit_col = cols.get("unit")
     if unit_col is not None:
-        unit = grid.text(r, unit_col)
-        kpi.unit = None if not unit or unit in NONE_MARKS else unit
+        unit = grid.anchor_text(r, unit_col)
+        kpi.unit = None if is_none_text(unit, spec) else unit
+        if unit:
+            kpi.cells["unit"] = grid.addr(r, unit_col)
+    if (columns.get("name") or {}).get("unit_in_name") and not kpi.unit and unit_in_name(name):
+        kpi.unit, kpi.cells["unit"] = unit_in_name(name), grid.addr(r, t.name_col)
     if cols.get("direction") is not None:
         kpi.direction = _direction(grid.text(r, cols["direction"]), name, spec)
     else:
         kpi.direction = _direction("", name, spec)
     _finish_kpi(kpi, spec, context)
     return kpi
+
+
+# table columns the model reads itself; any other column a layout names is kept in the KPI's
+# `extra` with its cell, unless another part of the layout uses it (grouping, row roles,
+# sections, project lines, levels) or it holds a text or a note
+MODEL_COLUMNS = {"name", "category", "unit", "baseline", "baseline_year", "target", "target_year",
+                 "cost", "direction", "department", "notes", "achievement", "grade", "actual"}
+
+
+def _extra_columns(t: ColumnsTable) -> list[str]:
+    spec, table = t.spec, t.table
+    used = {spec.get("group_by") or "measure", (table.get("row_roles") or {}).get("column"),
+            (table.get("section") or {}).get("column")}
+    for v in (spec.get("project_lines") or {}).values():
+        used.update([v] if isinstance(v, str) else v)
+    return [k for k, col in (table.get("columns") or {}).items()
+            if k in t.cols and k not in MODEL_COLUMNS | used | LEVEL_FIELDS
+            and not col.get("holds") and col.get("type") != "level"]
+
+
+def _origin(grid: Grid, r: int, c: int) -> tuple[int, int]:
+    """The cell a value is typed in: the top-left of its merged range."""
+    m = grid.merge_at(r, c)
+    return (m[0], m[1]) if m else (r, c)
+
+
+def _cell_text(grid: Grid, r: int, c: int) -> str:
+    """A cell as typed, a whole number without `.0` (`1`, not `1.0`)."""
+    m = grid.merge_at(r, c)
+    v = grid.value(*(m[:2] if m else (r, c)))
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return _text(v)
 
 
 def money_unit(header: str) -> str | None:
@@ -585,6 +897,11 @@ def fill_years(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int,
     """The year cells of row r into the KPI, by the role of each column (or of the row,
     for a plain year column under a row that says 目標値 / 実績値 / 達成率)."""
     for c, fy, role in t.years:
+        if c in t.final_cols:  # 目標値(R2): the final target, from whichever row holds it
+            q = quantity(grid, spec, r, c, fy)
+            if kpi.target.cell is None or (kpi.target.is_empty and not q.is_empty):
+                kpi.target, kpi.target_year = q, fy
+            continue
         own = role
         if row_role and role == "actual":
             role = row_role
@@ -617,7 +934,9 @@ def kpi_has(kpi: Kpi, role: str, fy: int) -> bool:
     return False
 
 
-def _row_role(grid: Grid, t: ColumnsTable, r: int) -> str | None:
+def _row_role(grid: Grid, t: ColumnsTable, r: int, exact: bool = False) -> str | None:
+    """The role a row says it holds (`row_roles`): its cell contains one of the labels, or
+    (`exact`) is one of them, whole (decorations such as ■ or (1) aside)."""
     rr = t.table.get("row_roles")
     if not rr:
         return None
@@ -625,7 +944,9 @@ def _row_role(grid: Grid, t: ColumnsTable, r: int) -> str | None:
     text = squash(grid.anchor_text(r, c))
     for label, role in (rr.get("roles") or {"目標": "target", "実績": "actual", "達成": "achievement",
                                             "評価": "grade"}).items():
-        if squash(str(label)) in text and text:
+        if not text:
+            continue
+        if (_labels([str(label)]).match(text) if exact else squash(str(label)) in text):
             return role
     return None
 
@@ -734,11 +1055,12 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     for c, fy, role in t.years:
         trace.add(grid.name, f"year {fy} ({role})", grid.addr(t.year_rows.get(c, t.row), c))
     skip = _skip_labels(table)
-    ends = list(table.get("end") or []) if not isinstance(table.get("end"), str) else [table["end"]]
+    ends, blank_rows = table_end(table)
     for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends the table
-        lab = b.get("label")
-        ends.extend([lab] if isinstance(lab, str) else lab or [])
-    end = _labels(ends, "start") if ends else None
+        ends.extend(_as_list(b.get("label")))
+    for other in (spec.get("tables") or {}).values():  # so does a further table's start
+        ends.extend(_as_list(other.get("header")))
+    end = _further_tables_end(spec, None, ends)
     # a sheet field's label below the table (備考, 担当課) ends it too
     field_labels = []
     for f in (spec.get("fields") or {}).values():
@@ -753,12 +1075,21 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     context: dict = {}
     carried: dict[str, str] = {}
     out = []
+    blanks = 0
+    t.stop = region.stop
+    t.rows_read = []
     for r in range(t.last_row + 1, region.stop):
         texts = [grid.text(r, c) for c in range(grid.n_cols)]
         if not any(texts):
+            blanks += 1
+            if blank_rows and blanks >= blank_rows and out:
+                t.stop = r - blanks + 1
+                break
             continue
+        blanks = 0
         first_text = next((squash(x) for x in texts if x), "")
         if (end and end.match(first_text)) or (field_end and field_end.match(first_text)):
+            t.stop = r
             break
         name = grid.anchor_text(r, t.name_col)
         sec_text = squash(grid.anchor_text(r, sec_col) or first_text)
@@ -770,6 +1101,7 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
             carried.clear()
             continue
         if out and _text_row(grid, t, r, texts, first_text, out[-1][0]):
+            t.rows_read.append(r)
             continue
         if skip.match(squash(name)) or (not name and skip.match(first_text)):
             continue
@@ -777,6 +1109,7 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         row_role = _row_role(grid, t, r)
         if row_role and out and _continues(grid, t, r, name, out[-1][0]):
             fill_years(out[-1][0], grid, spec, t, r, row_role)
+            t.rows_read.append(r)
             continue
         if not name:
             if any(v is not None for v in values):
@@ -790,31 +1123,62 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
             if c is None:
                 continue
             v = grid.anchor_text(r, c)
+            merged = grid.merge_at(r, c)
+            origin = grid.addr(*(merged[:2] if merged else (r, c)))  # where the value is typed
             if v:
-                carried[key] = v
+                carried[key] = (v, origin)
             elif key in carried:
-                v = carried[key]
-                if key in warn_blank and not grid.merge_at(r, c):
+                v, origin = carried[key]
+                if key in warn_blank and not merged:
                     findings.append(Finding(
                         Severity.WARNING, "carried-down",
                         f"「{_plain(table['columns'][key].get('label', key))}」が空欄のため、"
                         f"上の行の「{v}」として読みました", None, grid.name, grid.addr(r, c)))
-            row_ctx[key] = (v, grid.addr(r, c))
+            row_ctx[key] = (v, origin)
         for key in (table.get("columns") or {}):
             if key not in carry and key not in ("name",) and t.cols.get(key) is not None:
                 row_ctx.setdefault(key, (grid.anchor_text(r, t.cols[key]), grid.addr(r, t.cols[key])))
+        for key, col in (table.get("columns") or {}).items():  # `type: level`: code and name
+            if col.get("type") == "level" and row_ctx.get(key, ("", None))[0]:
+                v, cell = row_ctx[key]
+                row_ctx[key] = (level_of_text(v, cell, key, t.header_text(t.cols[key]) or None), cell)
         row_ctx["_row_role"] = row_role
         kpi = _row_kpi(grid, spec, t, r, row_ctx, findings)
         row_ctx.pop("_row_role")
         if kpi is not None:
             out.append((kpi, row_ctx))
+            t.rows_read.append(r)
     return t, out
 
 
 # --- blocks with years as rows -----------------------------------------------------------
 
+def _kpi_held(kpi: Kpi, key: str, held: Held, cell: str | None) -> None:
+    """A block field with `holds:` into its KPI: a note (備考), a text (実績値の計算方法), the
+    city's evaluation (in `extra`, its reason a text), departments (in `extra`)."""
+    kpi.cells["notes" if held.holds == "note" else key] = cell
+    if held.holds == "note":
+        kpi.notes = f"{kpi.notes}\n{held.value}" if kpi.notes else str(held.value)
+    elif held.holds == "text":
+        kpi.texts.append(held.value)
+    elif held.holds == "evaluation":
+        kpi.extra[key] = held.value.value
+        if held.reason is not None:
+            kpi.texts.append(held.reason)
+    else:
+        kpi.extra[key] = list(held.value)
+        kpi.department = kpi.department or (held.value[0] if held.value else None)
+
+
+def _col(c: int) -> str:
+    """A column letter (0-based index)."""
+    return col_name(c)
+
+
 def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
-                   trace: Trace) -> Kpi | None:
+                   trace: Trace, geometry: dict | None = None) -> Kpi | None:
+    """One KPI block: its fields, then its small table (years as rows, or across columns);
+    `geometry` (when given) receives the table's place (see Measure.tables)."""
     block = spec.get("block") or {}
     values = read_fields(grid, spec, block.get("fields") or {}, rows, trace, findings)
     name = values.get("name", ("", None))[0]
@@ -824,9 +1188,20 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
                                 None, grid.name, grid.addr(*start) if start else None))
         return None
     kpi = Kpi(name=str(name), row=(rows.start + 1), sheet=grid.name)
+    fields = block.get("fields") or {}
     for key, (value, cell) in values.items():
-        if key == "unit":
-            kpi.unit = str(value) or None
+        if isinstance(value, Held):
+            _kpi_held(kpi, key, value, cell)
+        elif key == "name":
+            kpi.cells["name"] = cell
+            if (fields.get("name") or {}).get("unit_in_name") and unit_in_name(str(value)):
+                kpi.unit, kpi.cells["unit"] = unit_in_name(str(value)), cell
+        elif key == "unit":
+            kpi.unit = None if is_none_text(str(value), spec) else str(value).strip()
+            kpi.cells["unit"] = cell
+        elif key == "department":
+            kpi.department = str(value).strip() or None
+            kpi.cells["department"] = cell
         elif key == "category":
             kpi.category = str(value)
         elif key in ("baseline", "target"):
@@ -840,8 +1215,9 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
                 kpi.tags.append("毎年度")
         elif key == "direction":
             kpi.direction = _direction(str(value), kpi.name, spec)
-        elif key != "name":
+        else:
             kpi.extra[key] = value.to_dict() if hasattr(value, "to_dict") else value
+            kpi.cells[key] = cell
     if "direction" not in values:
         kpi.direction = _direction("", kpi.name, spec)
     if kpi.baseline_year:
@@ -850,7 +1226,7 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
         kpi.target.fiscal_year = kpi.target_year
     table = spec.get("table") or {}
     if table.get("years") == "columns":
-        _block_columns(grid, spec, table, rows, kpi, findings, trace)
+        _block_columns(grid, spec, table, rows, kpi, findings, trace, geometry)
         _finish_kpi(kpi, spec, {})
         return kpi
     head = _find(grid, _labels(table.get("header", "年度"), "start"), rows)
@@ -862,22 +1238,38 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
     hr, ycol = head
     trace.add(grid.name, "table header", grid.addr(hr, ycol))
     cols = {}
+    text_cols: dict[str, tuple[int, str, str | None]] = {}  # key → (col, text role, label)
     for key, col in (table.get("columns") or {}).items():
-        labels = _labels(col.get("label", key), "start")
-        hit = next((c for c in range(grid.n_cols) if labels.match(grid.label(hr, c))), None)
-        trace.add(grid.name, f"column {key}", grid.addr(hr, hit) if hit is not None else None)
-        if hit is not None:
-            cols[col.get("role", key)] = hit
-    seen = False
+        hit = find_column(grid, col, key, range(hr, hr + 1))
+        trace.add(grid.name, f"column {key}", grid.addr(*hit) if hit is not None else None)
+        if hit is None:
+            continue
+        if col.get("holds") == "text":
+            text_cols[key] = (hit[1], col.get("role") or DEFAULT_ROLES.get(key, "other"),
+                              squash(grid.text(*hit)) or None)
+        elif col.get("holds") == "note":
+            text_cols[key] = (hit[1], "note", None)
+        else:
+            cols[col.get("role", key)] = hit[1]
+    ends, blank_rows = table_end(table)
+    end = _labels(ends, "start") if ends else None
+    seen, blanks = False, 0
+    year_rows: dict[int, int] = {}
     for r in range(hr + 1, rows.stop):
         label = grid.text(r, ycol)
         ys = find_years(label) if len(label) <= 12 else []
+        row_texts = [grid.text(r, c) for c in range(grid.n_cols)]
+        if end and end.match(next((squash(x) for x in row_texts if x), "")):
+            break
         if not ys:
-            if seen and not any(grid.text(r, c) for c in range(grid.n_cols)):
-                break
+            if not any(row_texts):
+                blanks += 1
+                if seen and blanks >= (blank_rows or 1):
+                    break
             continue
-        seen = True
+        seen, blanks = True, 0
         fy, warn = ys[0]
+        year_rows[fy.year] = r
         if warn:
             findings.append(Finding(Severity.WARNING, "era-normalised", warn, None, grid.name,
                                     grid.addr(r, ycol)))
@@ -891,14 +1283,36 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
                 kpi.achievements.append(q)
             elif role == "grade":
                 kpi.grades.append(q)
+        for key, (c, role, text_label) in text_cols.items():
+            text = grid.anchor_text(r, c)
+            if not text:
+                continue
+            if role == "note":
+                kpi.notes = f"{kpi.notes}\n{text}" if kpi.notes else text
+                kpi.cells.setdefault("notes", grid.addr(r, c))
+            else:
+                kpi.texts.append(Text(key, text, text_label, role, None, fy.year, grid.addr(r, c)))
+    if geometry is not None and year_rows:
+        letters = {role: _col(c) for role, c in cols.items()}
+        geometry.update({
+            "holds": "kpis", "sheet": grid.name, "header_row": hr + 1,
+            "first_row": min(year_rows.values()) + 1, "last_row": max(year_rows.values()) + 1,
+            "years": "rows", "year_columns": {}, "year_roles": {},
+            "year_rows": {str(y): r + 1 for y, r in sorted(year_rows.items())},
+            "columns": letters,
+            "text_columns": {k: {str(y): _col(c) for y in sorted(year_rows)}
+                             for k, (c, _, _) in text_cols.items()},
+            "kpis": [kpi.name]})
     _finish_kpi(kpi, spec, {})
     return kpi
 
 
 def _block_columns(grid: Grid, spec: Spec, table: dict, rows: range, kpi: Kpi,
-                   findings: list[Finding], trace: Trace) -> None:
+                   findings: list[Finding], trace: Trace, geometry: dict | None = None) -> None:
     """A block's small table with years across columns: each row is one role of the KPI
-    (a 目標値 row, a 実績値 row, a 達成率 row), said by its first cell or `row_roles`."""
+    (a 目標値 row, a 実績値 row, a 達成率 row), said by its first cell or `row_roles`
+    (then only rows whose cell is one of its labels, matched whole, are read). The table
+    ends at `end` (a label, or blank rows)."""
     t = ColumnsTable(grid, spec, table, rows, findings)
     if not t.ok:
         trace.add(grid.name, "table header", None)
@@ -908,45 +1322,373 @@ def _block_columns(grid: Grid, spec: Spec, table: dict, rows: range, kpi: Kpi,
     trace.add(grid.name, "table header", grid.addr(t.row, t.name_col))
     for c, fy, role in t.years:
         trace.add(grid.name, f"year {fy} ({role})", grid.addr(t.year_rows.get(c, t.row), c))
+    ends, blank_rows = table_end(table)
+    end = _labels(ends, "start") if ends else None
+    declared = bool(table.get("row_roles"))
+    blanks, read_rows = 0, []
     # a header-row cell with its own role (従前値(H26), 目標値(R6)) holds its value below
     for r in range(t.last_row + 1, rows.stop):
-        role = _row_role(grid, t, r) or _role_of(squash(grid.anchor_text(r, t.name_col)))
+        texts = [grid.text(r, c) for c in range(grid.n_cols)]
+        if not any(texts):
+            blanks += 1
+            if blank_rows and blanks >= blank_rows and read_rows:
+                break
+            continue
+        blanks = 0
+        if end and end.match(next(squash(x) for x in texts if x)):
+            break
+        if declared:
+            role = _row_role(grid, t, r, exact=True)
+        else:
+            role = _role_of(squash(grid.anchor_text(r, t.name_col)))
         if role is None:
             continue
         fill_years(kpi, grid, spec, t, r, role)
+        read_rows.append(r)
+        for key in ("baseline", "target"):  # a column the layout names: one value below it
+            c = t.cols.get(key)
+            if c is None or c == t.name_col:
+                continue
+            q = quantity(grid, spec, r, c)
+            current = getattr(kpi, key)
+            if current.cell is None or (current.is_empty and not q.is_empty):
+                setattr(kpi, key, q)
+    if geometry is not None and read_rows:
+        geometry.update(_columns_geometry(grid, t, read_rows[0], read_rows[-1]))
+        geometry["kpis"] = [kpi.name]
+
+
+# --- further tables of a record (`tables:`): project lines and a cost block ----------------
+
+DEFAULT_KINDS = ["決算額", "予算額", "決算", "予算", "計画", "見込"]
+# what a planner does with a year of a money table: 決算 is settled (an actual), 予算 the
+# budget of the year being run, 計画 / 見込 a plan
+KIND_ROLES = (("決算", "actual"), ("実績", "actual"), ("予算", "budget"), ("計画", "plan"),
+              ("見込", "plan"))
+
+
+def _ref(grid: Grid, m: Measure, r: int, c: int) -> str:
+    """A cell of the record: `H8`, or `その2!H8` when it is on another sheet than the
+    record's first (a record grouped over several sheets)."""
+    a = grid.addr(r, c)  # a grouped record's other sheet already names itself
+    return a if grid.name == m.sheet or grid.ref_sheet else on_sheet(grid.name, a)
+
+
+def _year_kinds(grid: Grid, t: ColumnsTable, kinds: list) -> dict[int, str]:
+    """Each year column's kind (決算額 / 予算額 / 計画 …): the longest `kinds` word in its
+    header texts (a 決算額 merged over two years gives both)."""
+    words = sorted((squash(k) for k in kinds), key=len, reverse=True)
+    out = {}
+    for c, fy, _ in t.years:
+        text = "".join(squash(grid.anchor_text(r, c)) for r in range(t.row, t.last_row + 1))
+        word = next((w for w in words if w and w in text), None)
+        if word:
+            out[fy] = next(k for k in kinds if squash(k) == word)
+    return out
+
+
+def _table_unit(grid: Grid, t: ColumnsTable, unit_spec: dict | None, first_row: int,
+                m: Measure) -> tuple[str | None, str | None]:
+    """(千円 | 円, the cell saying it): a cell matching `unit.label` between the table's
+    heading (`after`, else two rows above the header) and its header, else a header cell
+    (`決算額（千円）`), else `unit.default`."""
+    unit_spec = unit_spec or {}
+    if unit_spec.get("label"):
+        labels = _labels(unit_spec["label"], "start")
+        for r, c, text in grid.labels():
+            if first_row <= r <= t.last_row and labels.match(text) and money_unit(text):
+                return money_unit(text), _ref(grid, m, r, c)
+    for r in range(t.row, t.last_row + 1):
+        for c in range(grid.n_cols):
+            u = money_unit(grid.label(r, c)) if grid.label(r, c) else None
+            if u:
+                return u, _ref(grid, m, r, c)
+    return unit_spec.get("default"), None
+
+
+def _further_tables_end(spec: Spec, name: str | None, ends: list) -> Labels | None:
+    """The labels that end a table: `ends` (at the start of a cell), and the heading
+    (`after`) of every further table but `name` (after a heading's number too)."""
+    heads = [x for other_name, other in (spec.get("tables") or {}).items() if other_name != name
+             for x in _as_list(other.get("after"))]
+    parts = [_labels(ends, "start").pattern] if ends else []
+    if heads:
+        parts.append(_labels(heads, "heading").pattern)
+    return Labels(ends + heads, re.compile("|".join(parts))) if parts else None
+
+
+def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, region: range):
+    """The rows of a further table (0-based), up to where it ends: an `end` label, blank
+    rows (`end.blank_rows`, default 1), another table's start, a text block heading or a
+    field's label."""
+    ends, blank_rows = table_end(ts)
+    for other_name, other in (spec.get("tables") or {}).items():
+        if other_name != name:
+            ends.extend(_as_list(other.get("header")))
+    for b in (spec.get("text_blocks") or {}).values():
+        ends.extend(_as_list(b.get("label")))
+    end = _further_tables_end(spec, name, ends)
+    field_labels = [x for f in (spec.get("fields") or {}).values() for x in _as_list(f.get("label"))]
+    field_end = _labels(field_labels, "exact") if field_labels else None
+    blanks, seen = 0, False
+    for r in range(t.last_row + 1, region.stop):
+        texts = [grid.text(r, c) for c in range(grid.n_cols)]
+        if not any(texts):
+            blanks += 1
+            if seen and blanks >= (blank_rows or 1):
+                return
+            continue
+        blanks = 0
+        first = next(squash(x) for x in texts if x)
+        if (end and end.match(first)) or (field_end and field_end.match(first)):
+            return
+        seen = True
+        yield r
+
+
+def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: list[Finding],
+                trace: Trace) -> None:
+    """`tables:`: each further table of the record found on this sheet — project lines
+    (`holds: projects` → m.projects) or a cost block (`holds: cost` → m.cost) — and its
+    place (m.tables)."""
+    for name, ts in (spec.get("tables") or {}).items():
+        if name in m.tables:  # found on an earlier sheet of the record
+            continue
+        start = region.start
+        if ts.get("after"):
+            pos = _find(grid, _labels(ts["after"], "heading"), region)
+            if pos is None:
+                trace.add(grid.name, f"table {name}", None)
+                continue
+            start = pos[0]
+        t = ColumnsTable(grid, spec, ts, range(start, region.stop), findings)
+        if not t.ok:
+            trace.add(grid.name, f"table {name}", None)
+            continue
+        trace.add(grid.name, f"table {name}", grid.addr(t.row, t.name_col))
+        for c, fy, _ in t.years:
+            trace.add(grid.name, f"table {name} year {fy}", grid.addr(t.year_rows.get(c, t.row), c))
+        money = (ts.get("amounts") or {}) if ts.get("holds") == "projects" else ts
+        kinds = _year_kinds(grid, t, _as_list(money.get("kinds")) or DEFAULT_KINDS)
+        unit, unit_cell = _table_unit(grid, t, money.get("unit"),
+                                      start if ts.get("after") else max(region.start, t.row - 2), m)
+        rows = list(_table_rows(grid, spec, t, name, ts, region))
+        if ts.get("holds") == "projects":
+            used = _read_project_rows(grid, spec, t, ts, rows, m, kinds, unit)
+        else:
+            used = _read_cost_rows(grid, spec, t, ts, rows, m, kinds, unit, unit_cell)
+        if not used:
+            continue
+        geometry = _columns_geometry(grid, t, min(used.values()), max(used.values()),
+                                     ts.get("holds", "cost"))
+        geometry.pop("role_columns", None)
+        geometry.pop("text_columns", None)
+        geometry["year_kinds"] = {str(y): k for y, k in sorted(kinds.items())}
+        geometry["year_roles"] = {str(y): next((role for w, role in KIND_ROLES if w in k), "actual")
+                                  for y, k in sorted(kinds.items())} or geometry["year_roles"]
+        geometry["unit"] = unit
+        if unit_cell:
+            geometry["cells"] = {"unit": unit_cell}
+        if ts.get("holds") != "projects":
+            geometry["line_rows"] = {key: r + 1 for key, r in used.items()}
+        m.tables[name] = geometry
+
+
+def _read_project_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: list[int],
+                       m: Measure, kinds: dict[int, str], unit: str | None) -> dict[int, int]:
+    """Each row with a name → a ProjectLine with its amounts by year (and kind)."""
+    skip = _skip_labels(ts)
+    used = {}
+    for r in rows:
+        name = grid.anchor_text(r, t.cols["name"])
+        first = next((squash(grid.text(r, c)) for c in range(grid.n_cols) if grid.text(r, c)), "")
+        if not name or skip.match(squash(name)) or skip.match(first):
+            continue
+        line = ProjectLine(name=name, tags=re.findall(r"【([^】]+)】", name))
+        line.cells["name"] = _ref(grid, m, r, t.cols["name"])
+        for key, c in t.cols.items():
+            if key == "name":
+                continue
+            value = grid.anchor_text(r, c)
+            line.cells[key] = _ref(grid, m, r, c)
+            if key == "department":
+                line.department = value or None
+            elif key == "content":
+                line.content = value
+            else:
+                raw = grid.value(r, c)
+                line.extra[key] = int(raw) if isinstance(raw, float) and raw.is_integer() else (
+                    raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else value)
+        for c, fy, _ in t.years:
+            line.amounts.append(Amount(fy, _cost_value(grid, spec, m, r, c, fy, unit), kinds.get(fy)))
+        m.projects.append(line)
+        used[r] = r
+    return used
+
+
+def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: list[int],
+                    m: Measure, kinds: dict[int, str], unit: str | None,
+                    unit_cell: str | None) -> dict[str, int]:
+    """Rows whose label (any text cell left of the first year column) is one of `lines`
+    → CostLines, one value per year; the `unit_cost` line → 単位コスト as typed."""
+    first_year = min((c for c, _, _ in t.years), default=grid.n_cols)
+    specs = []
+    for key, line in (ts.get("lines") or {}).items():
+        line = line if isinstance(line, dict) else {"label": line}
+        specs.append((key, _labels(line.get("label", key), "start"), line.get("unit")))
+    uc = ts.get("unit_cost") or {}
+    uc_labels = _labels(uc["label"], "start") if uc.get("label") else None
+    block = m.cost or CostBlock(unit=unit)
+    block.unit = block.unit or unit
+    block.years = sorted({fy for _, fy, _ in t.years} | set(block.years))
+    block.year_kinds.update(kinds)
+    block.cells.setdefault("header", _ref(grid, m, t.row, t.name_col))
+    if unit_cell:
+        block.cells.setdefault("unit", unit_cell)
+    taken = {ln.key for ln in block.lines}
+    used: dict[str, int] = {}
+    uc_values = None
+    for r in rows:
+        cells = [(c, grid.anchor_text(r, c)) for c in range(first_year)]
+        cells = [(c, x) for c, x in cells if x]
+        if uc_labels is not None and uc_values is None:
+            hit = next(((c, x) for c, x in cells if uc_labels.match(squash(x))), None)
+            if hit:
+                uc_values = (hit[1], [_cost_value(grid, spec, m, r, c, fy, None)
+                                      for c, fy, _ in t.years])
+                used["unit_cost"] = r
+                continue
+        for key, labels, line_unit in specs:
+            if key in taken:
+                continue
+            hit = next(((c, x) for c, x in cells if labels.match(squash(x))), None)
+            if hit is None:
+                continue
+            values = [_cost_value(grid, spec, m, r, c, fy, line_unit or unit) for c, fy, _ in t.years]
+            block.lines.append(CostLine(key, hit[1], values))
+            block.cells.setdefault(key, values[0].cell if values else _ref(grid, m, r, hit[0]))
+            taken.add(key)
+            used[key] = r
+            break
+    if uc:
+        kpi = _unit_cost_indicator(m, uc, uc_values[0] if uc_values else "")
+        block.unit_cost = {"indicator": kpi.name if kpi else None, "values": []}
+        if uc_values:
+            per = _per_unit(uc_values[0], kpi)
+            for q in uc_values[1]:
+                q.unit = per if not q.is_empty else None
+            block.unit_cost["values"] = uc_values[1]
+            block.cells.setdefault("unit_cost", uc_values[1][0].cell if uc_values[1] else "")
+    if block.lines or uc_values:
+        m.cost = block
+    return used
+
+
+def _cost_value(grid: Grid, spec: Spec, m: Measure, r: int, c: int, fy: int,
+                unit: str | None) -> Quantity:
+    q = quantity(grid, spec, r, c, fy)
+    if q.unit is None and unit and not q.is_empty:
+        q.unit = unit
+    q.cell = _ref(grid, m, r, c)
+    return q
+
+
+def _unit_cost_indicator(m: Measure, uc: dict, label: str) -> Kpi | None:
+    """The KPI a 単位コスト divides by: `indicator: in_label` (its name is written in the
+    line's label), `first_kpi`, or labels matched against the KPI names."""
+    ind = uc.get("indicator")
+    if ind in (None, "first_kpi"):
+        return m.kpis[0] if m.kpis else None
+    if ind == "in_label":
+        text = squash(label)
+        named = [k for k in m.kpis if squash(k.name) and squash(k.name) in text]
+        if not named:  # a name written with its unit 「…数（件）」: without the unit
+            named = [k for k in m.kpis if re.sub(r"\([^()]*\)$", "", squash(k.name)) in text
+                     and re.sub(r"\([^()]*\)$", "", squash(k.name))]
+        return max(named, key=lambda k: len(k.name)) if named else None
+    labels = _labels(ind, "start")
+    return next((k for k in m.kpis if labels.match(squash(k.name))), None)
+
+
+def _per_unit(label: str, kpi: Kpi | None) -> str:
+    """The unit of a 単位コスト: 円/<the KPI's unit> (or as the label says: （円／人）)."""
+    got = re.search(r"円/([^()/]+?)\)", squash(label))
+    if kpi is not None and kpi.unit:
+        return f"円/{kpi.unit}"
+    return f"円/{got.group(1)}" if got else "円"
 
 
 # --- the city's own 達成率 and 評価, checked against the declared rule --------------------
 
 def check_achievement(kpi: Kpi, spec: Spec, sheet: str, findings: list[Finding]) -> None:
-    rule = (spec.get("achievement") or {}).get("rule", "none")
-    tol = (spec.get("achievement") or {}).get("tolerance", 0.5)
-    scale = sorted((spec.get("grades") or {}).get("scale") or [], key=lambda g: -g["min"])
+    """The city's typed 達成率 and 評価 of each year against the layout's rule and scale.
+
+    `achievement.basis`: `per_year` (each year against its own target; a year whose target
+    is empty or a none-mark has no target and its 達成率 / 評価 cells must hold `no_target`, a
+    none-mark, or nothing: else `grade-without-target`), `final` (against the final target),
+    `per_year_else_final` (default). A typed 達成率 or 評価 that is a none-mark (or the
+    declared `no_target`) means "not rated" and is never compared. A qualitative actual in
+    `values.qualitative` counts 100 (`met`) or 0 (`unmet`)."""
+    ach = spec.get("achievement") or {}
+    rule = ach.get("rule", "none")
+    tol = ach.get("tolerance", 0.5)
+    basis = ach.get("basis", "per_year_else_final")
+    scale = (spec.get("grades") or {}).get("scale") or []
+    no_target = _labels([*_as_list(ach.get("no_target")), *_as_list((spec.get("grades") or {}).get(
+        "no_target"))] or ["re:(?!x)x"])
     targets = {q.fiscal_year: q for q in kpi.targets}
     rates = {q.fiscal_year: q for q in kpi.achievements}
     grades = {q.fiscal_year: q for q in kpi.grades}
+    qualitative = (spec.get("values") or {}).get("qualitative") or {}
+
+    def unrated(q: Quantity | None) -> bool:
+        return q is None or q.is_empty or q.is_none_mark or no_target.match(squash(q.text or ""))
+
     for fy in sorted(set(rates) | set(grades), key=lambda y: y or 0):
-        a = rates.get(fy)
-        read = _percent_points(a, spec) if a is not None else None
-        ours = _rate(rule, kpi, kpi.actual(fy), targets.get(fy))
+        a, grade = rates.get(fy), grades.get(fy)
+        target = targets.get(fy)
+        if basis == "final":
+            target = None
+        elif basis == "per_year" and (target is None or target.value is None and
+                                      (target.is_empty or target.is_none_mark)):
+            for q in (a, grade):
+                if not unrated(q):
+                    findings.append(Finding(
+                        Severity.WARNING, "grade-without-target",
+                        f"指標「{kpi.name}」の{fy or ''}年度は目標値がないのに、達成率・評価に"
+                        f"「{q.text}」があります", None, sheet, q.cell))
+            continue
+        read = _percent_points(a, spec) if a is not None and not unrated(a) else None
+        ours = _rate(rule, kpi, kpi.actual(fy), target, qualitative, basis)
         if read is not None and ours is not None and abs(read - ours) > tol:
             findings.append(Finding(
                 Severity.WARNING, "achievement-differs",
                 f"指標「{kpi.name}」の達成率 {read:g}% は、様式の定義（{rule}）による "
                 f"{ours:.1f}% と一致しません", None, sheet, a.cell))
-        grade = grades.get(fy)
-        basis = read if read is not None else ours
-        if scale and grade is not None and grade.text and basis is not None:
-            expected = next((g["grade"] for g in scale if basis >= g["min"]), scale[-1]["grade"])
-            if squash(grade.text) != squash(expected):
+        points = read if read is not None else ours
+        if scale and grade is not None and grade.text and not unrated(grade) and points is not None:
+            expected = grade_for(scale, points)
+            if expected is not None and squash(grade.text) != squash(str(expected)):
                 findings.append(Finding(
                     Severity.WARNING, "grade-differs",
-                    f"指標「{kpi.name}」の評価「{grade.text}」は、達成率 {basis:g}% と評価の基準から"
+                    f"指標「{kpi.name}」の評価「{grade.text}」は、達成率 {points:g}% と評価の基準から"
                     f"求まる「{expected}」と一致しません", None, sheet, grade.cell))
 
 
-def _rate(rule: str, kpi: Kpi, actual: Quantity | None, target: Quantity | None) -> float | None:
-    if actual is None or actual.value is None:
+def _rate(rule: str, kpi: Kpi, actual: Quantity | None, target: Quantity | None,
+          qualitative: dict | None = None, basis: str = "per_year_else_final") -> float | None:
+    if actual is None:
+        return None
+    if actual.value is None and qualitative and actual.text and rule != "none":
+        text = squash(actual.text)  # 完了 / 未着手: met counts 100%, unmet 0%
+        if qualitative.get("met") and _labels(qualitative["met"]).match(text):
+            return 100.0
+        if qualitative.get("unmet") and _labels(qualitative["unmet"]).match(text):
+            return 0.0
+        return None
+    if actual.value is None:
+        return None
+    if basis == "per_year" and (target is None or target.value is None):
         return None
     t = target if target is not None and target.value is not None else kpi.target
     a = float(actual.value)
@@ -995,11 +1737,13 @@ def record_rollforward(sheet: Measure, spec: Spec) -> None:
 def read_generic(path: str, grids: list[tuple[Grid, dict]], spec: Spec, trace: Trace,
                  read_grid) -> Book:
     """Read the selected sheets (grid, role) with a record unit's `read_grid(grid, spec,
-    trace, findings) -> [Measure]` (one of the three below, chosen by the kind module)."""
+    trace, findings, more) -> [Measure]` (one of the three below, chosen by the kind
+    module); `more` are the further sheets grouped with `grid` into one record
+    (`sheets.group`)."""
     book = Book(layout=spec.name, path=str(path))
-    for grid, _role in grids:
+    for group in sheet_groups([g for g, _role in grids], spec):
         findings: list[Finding] = []
-        book.measures.extend(read_grid(grid, spec, trace, findings))
+        book.measures.extend(read_grid(group[0], spec, trace, findings, group[1:]))
         for f in findings:
             f.file = str(path)
         book.findings.extend(findings)
@@ -1007,14 +1751,58 @@ def read_generic(path: str, grids: list[tuple[Grid, dict]], spec: Spec, trace: T
     return book
 
 
-def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> list[Measure]:
-    """record: sheet: one measure per sheet, its fields, one KPI table and text blocks."""
-    region = range(0, grid.n_rows)
-    m = Measure(sheet=grid.name)
+def sheet_groups(grids: list[Grid], spec: Spec) -> list[list[Grid]]:
+    """`sheets.group`: sheets whose names give the same key (the first group of the regex,
+    else the whole match) make one record, in workbook order (「施策1その1」「施策1その2」 →
+    施策1). A sheet whose name does not match is a record of its own."""
+    pattern = (spec.get("sheets") or {}).get("group")
+    if not pattern:
+        return [[g] for g in grids]
+    labels = compile_labels(pattern, "contains", "sheets.group")
+    groups: dict[str, list[Grid]] = {}
+    for g in grids:
+        m = labels.regex.search(g.name) or labels.regex.search(squash(g.name))
+        key = next((x for x in m.groups() if x), m.group(0)) if m else f"\0{g.name}"
+        groups.setdefault(key, []).append(g)
+    return list(groups.values())
+
+
+def _grouped_fields(sheets: list[Grid], spec: Spec, fields: dict, trace: Trace,
+                    findings: list[Finding]) -> tuple[dict, dict]:
+    """Fields of a record over one or more sheets: each from the first sheet that has it
+    (a heading repeated on a continuation sheet is not read twice)."""
+    values: dict = {}
     labels: dict = {}
-    apply_sheet_fields(m, read_fields(grid, spec, spec.get("fields") or {}, region, trace,
-                                      findings, labels), labels)
-    t, rows = read_columns_table(grid, spec, region, findings, trace)
+    if len(sheets) == 1:
+        g = sheets[0]
+        return read_fields(g, spec, fields, range(0, g.n_rows), trace, findings, labels), labels
+    quiet = {k: {**f, "required": False} for k, f in (fields or {}).items()}
+    for g in sheets:
+        todo = {k: f for k, f in quiet.items() if k not in values}
+        if not todo:
+            break
+        values.update(read_fields(g, spec, todo, range(0, g.n_rows), trace, findings, labels))
+    for key, f in (fields or {}).items():
+        if f.get("required") and key not in values:
+            findings.append(Finding(Severity.ERROR, "missing-field",
+                                    f"「{_plain(f.get('label', key))}」が見つかりません", None,
+                                    sheets[0].name))
+    return values, labels
+
+
+def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding],
+                      more: list[Grid] = ()) -> list[Measure]:
+    """record: sheet: one measure per sheet (or per group of sheets), its fields, one KPI
+    table and text blocks."""
+    sheets = [grid, *(g.qualified() for g in more)]
+    m = Measure(sheet=grid.name, sheets=[g.name for g in sheets])
+    values, labels = _grouped_fields(sheets, spec, spec.get("fields") or {}, trace, findings)
+    apply_sheet_fields(m, values, labels)
+    t, tg = None, grid
+    for tg in sheets:
+        t, rows = read_columns_table(tg, spec, range(0, tg.n_rows), findings, trace)
+        if t is not None:
+            break
     if t is None:
         header = (spec.get("table") or {}).get("header", ["指標名", "KPI"])
         findings.append(Finding(
@@ -1024,28 +1812,56 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
     else:
         m.kpi_header_row = t.row + 1
         m.extra["reported_years"] = sorted(set(t.reported))
-        m.year_columns = {fy: grid.addr(0, c).rstrip("0123456789") for c, fy, _ in t.years}
-    for kpi, ctx in rows:
-        if "category" in ctx and not kpi.category:
-            kpi.category = ctx["category"][0] or None
-        m.kpis.append(kpi)
-    read_text_blocks(grid, spec, m, region, trace, findings)
+        m.year_columns = {fy: col_name(c) for c, fy, _ in t.years}
+        if t.rows_read:
+            m.tables["kpi"] = _columns_geometry(tg, t, min(t.rows_read), max(t.rows_read))
+        for kpi, ctx in rows:
+            if "category" in ctx and not kpi.category:
+                kpi.category = ctx["category"][0] or None
+            m.kpis.append(kpi)
+    for g in sheets:
+        read_tables(g, spec, m, range(0, g.n_rows), findings, trace)
+    _grouped_texts(sheets, spec, m, trace, findings)
     finish_measure(m, spec, findings, grid)
     return [m]
 
 
-def read_block_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> list[Measure]:
-    """record: block: one measure per sheet, its fields and KPI blocks stacked below."""
-    region = range(0, grid.n_rows)
-    m = Measure(sheet=grid.name)
-    labels: dict = {}
-    apply_sheet_fields(m, read_fields(grid, spec, spec.get("fields") or {}, region, trace,
-                                      findings, labels), labels)
-    for rows in _blocks(grid, spec):
-        kpi = read_block_kpi(grid, spec, rows, findings, trace)
-        if kpi is not None:
-            m.kpis.append(kpi)
-    read_text_blocks(grid, spec, m, region, trace, findings)
+def _grouped_texts(sheets: list[Grid], spec: Spec, m: Measure, trace: Trace,
+                   findings: list[Finding]) -> None:
+    """Text blocks of a record over one or more sheets, each from the first sheet with it."""
+    if len(sheets) == 1:
+        read_text_blocks(sheets[0], spec, m, range(0, sheets[0].n_rows), trace, findings)
+        return
+    done: set[str] = set()
+    for g in sheets:
+        done |= read_text_blocks(g, spec, m, range(0, g.n_rows), trace, None, done)
+    blocks = spec.get("text_blocks") or {}
+    if blocks and not done:
+        names = "・".join(f"「{_plain(b.get('label', k))}」" for k, b in blocks.items())
+        findings.append(Finding(Severity.WARNING, "missing-check", f"文章欄（{names}）が見つかりません",
+                                None, sheets[0].name))
+
+
+def read_block_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding],
+                      more: list[Grid] = ()) -> list[Measure]:
+    """record: block: one measure per sheet (or group of sheets), its fields and KPI blocks
+    stacked below."""
+    sheets = [grid, *(g.qualified() for g in more)]
+    m = Measure(sheet=grid.name, sheets=[g.name for g in sheets])
+    values, labels = _grouped_fields(sheets, spec, spec.get("fields") or {}, trace, findings)
+    apply_sheet_fields(m, values, labels)
+    for g in sheets:
+        for rows in _blocks(g, spec):
+            geometry: dict = {}
+            kpi = read_block_kpi(g, spec, rows, findings, trace, geometry)
+            if kpi is not None:
+                m.kpis.append(kpi)
+                if geometry:  # one table per block: kpi, kpi.2, kpi.3 …
+                    n = sum(1 for x in m.tables.values() if x.get("holds") == "kpis")
+                    m.tables["kpi" if n == 0 else f"kpi.{n + 1}"] = geometry
+    for g in sheets:
+        read_tables(g, spec, m, range(0, g.n_rows), findings, trace)
+    _grouped_texts(sheets, spec, m, trace, findings)
     finish_measure(m, spec, findings, grid)
     return [m]
 
@@ -1053,7 +1869,7 @@ def read_block_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
 def _blocks(grid: Grid, spec: Spec) -> list[range]:
     block = spec.get("block") or {}
     start = _labels(block["start"], "exact")
-    starts = sorted({r for r, c, t in grid.labels() if start.match(t)})
+    starts = sorted({r for r, c, t in grid.labels() if _matches(grid, start, r, c, t)})
     ends = [block["end"]] if isinstance(block.get("end"), str) else list(block.get("end") or [])
     for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends a block
         lab = b.get("label")
@@ -1069,17 +1885,34 @@ def _blocks(grid: Grid, spec: Spec) -> list[range]:
     return out
 
 
-def read_row_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> list[Measure]:
+def read_row_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding],
+                     more: list[Grid] = ()) -> list[Measure]:
     """record: row: one KPI per table row, grouped into measures by the `group_by` column
     (its text a level: `1-1 name`); `project_lines` names the columns of each row's project
-    line (name, department, content, tags)."""
+    line (name, department, content, tags). A list continued on further sheets (`sheets.group`)
+    adds their rows to the measures of the same name."""
+    measures: dict[str, Measure] = {}
+    for g in [grid, *(x.qualified() for x in more)]:
+        for key, m in _row_measures(g, spec, trace, findings).items():
+            if key in measures:
+                first = measures[key]
+                first.kpis.extend(m.kpis)
+                first.projects.extend(m.projects)
+                first.sheets.extend(s for s in m.sheets if s not in first.sheets)
+                first.actual_years = sorted(set(first.actual_years) | set(m.actual_years))
+            else:
+                measures[key] = m
+    return list(measures.values())
+
+
+def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding]) -> dict[str, Measure]:
     region = range(0, grid.n_rows)
     labels: dict = {}
     header_fields = read_fields(grid, spec, spec.get("fields") or {}, region, trace, findings,
                                 labels)
     t, rows = read_columns_table(grid, spec, region, findings, trace)
     if t is None:
-        return []
+        return {}
     group = spec.get("group_by") or "measure"
     group_label = t.header_text(t.cols[group]) if group in t.cols else None
     lines = spec.get("project_lines") or {}
@@ -1103,8 +1936,13 @@ def read_row_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Findin
                 if isinstance(v, Level) and k in LEVEL_FIELDS and k != "measure":
                     setattr(m, k, v)
                     m.cells[k] = cell
+                elif isinstance(v, Level) and k != group:  # a further level column
+                    m.levels.append(v)
+                    m.cells[k] = cell
             m.kpi_header_row = t.row + 1
-            m.year_columns = {fy: grid.addr(0, c).rstrip("0123456789") for c, fy, _ in t.years}
+            m.year_columns = {fy: col_name(c) for c, fy, _ in t.years}
+            if t.rows_read:
+                m.tables["kpi"] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
             measures[key] = m
         if "category" in ctx and not kpi.category:
             kpi.category = ctx["category"][0] or None
@@ -1114,7 +1952,7 @@ def read_row_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Findin
             m.projects.append(line)
     for m in measures.values():
         finish_measure(m, spec, findings, grid, years)
-    return list(measures.values())
+    return measures
 
 
 def _project_line(ctx: dict, lines: dict) -> ProjectLine | None:
@@ -1144,6 +1982,10 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     and what a roll-forward changes. `years`: the record's actual year columns when its
     KPIs also hold past values (a series); else the years of the KPIs' actuals."""
     for k in m.kpis:
+        if k.unit:  # values read after the KPI row (a 実績 row under its 目標 row) take its unit
+            for q in (k.baseline, *k.actuals, k.target, *k.targets):
+                if q.value is not None and q.unit is None:
+                    q.unit = k.unit
         check_achievement(k, spec, m.sheet, findings)
     bys = [k.baseline_year for k in m.kpis if k.baseline_year]
     tys = [k.target_year for k in m.kpis if k.target_year]
@@ -1155,9 +1997,16 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     filled = [q.fiscal_year for k in m.kpis for q in k.actuals
               if q.fiscal_year in m.actual_years and not q.is_empty and not q.is_none_mark
               and not q.status]
-    # the edition: the year after the last year headed 実績値, else after the last filled one
+    # the edition: the year the sheet says (a `fiscal_year` field: 評価年度; else the year its
+    # title names: 「令和4年度 施策進捗状況調書」), else the year after the last year headed
+    # 実績値, else after the last filled one
     reported = m.extra.get("reported_years")
-    if reported:
+    said = m.extra.get("fiscal_year") or _title_year(m.title)
+    if said:
+        m.extra["edition"] = said
+        if reported:  # a 実績値 column of the edition's own year (or later) still to be filled
+            m.extra["reported_years"] = [y for y in reported if y < said or y in filled]
+    elif reported:
         m.extra["edition"] = max(reported) + 1
     elif filled:
         m.extra["edition"] = max(filled) + 1
@@ -1169,6 +2018,12 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     gather_departments(m)
     derive_unit_cost(m)
     record_rollforward(m, spec)
+
+
+def _title_year(title: str | None) -> int | None:
+    """The fiscal year a title names first (「令和3年度　施策評価シート（令和2年度実績）」 → 2021)."""
+    ys = find_years(normalize_text(title or "")) if title else []
+    return ys[0][0].year if ys else None
 
 
 def _finish_book(book: Book) -> None:

@@ -12,6 +12,7 @@ Value parsers (`fields.<key>.parser`) turn one cell's text into a value:
 | `normalized` | `Ｐ．33` → `P.33` (full-width to half-width, spaces removed) |
 | `number_code` | `０１`, `1`, `1.` → `01` (a sheet number, two digits) |
 | `level` | `1-1 name`, `（１）name`, `Ⅰ name`, `基本目標1 name` → a level with its code and name |
+| `checked_choice` | `□拡充　■現状維持　□改善` → `現状維持` (the ticked word) |
 
 Record parsers (`parser:` of a layout) read a whole book whose structure the generic record
 units do not cover; each is a kind module (xlsgen/kinds/) that takes its labels from the
@@ -81,6 +82,22 @@ def department_texts(text: str, key: str = "text") -> list[Text]:
     for p in parts:
         p.text = p.text.strip("\n")
     return [p for p in parts if p.text or p.department]
+
+
+_CHECKED = "■☑✓✔●◉▣"
+_UNCHECKED = "□☐○◯"
+
+
+def checked_choice(text: str) -> str:
+    """The ticked word of a tick-box list: `□拡充　■現状維持　□改善` → `現状維持` (ticks
+    ■ ☑ ✓ ✔ ● ◉ ▣; several ticked: joined with `、`); a text without ticks as typed."""
+    t = normalize_text(text or "")
+    marks = re.escape(_CHECKED + _UNCHECKED)
+    found = re.findall(rf"([{marks}])\s*([^{marks}]+)", t)
+    if not found:
+        return t.strip()
+    picked = [w.strip(" \u3000・、,/／") for m, w in found if m in _CHECKED]
+    return "、".join(w for w in picked if w)
 
 
 def _series(text: str):
@@ -160,6 +177,7 @@ def level(text: str) -> Level:
 
 VALUE_PARSERS = {
     "level": level,
+    "checked_choice": checked_choice,
     "normalized": normalized,
     "number_code": number_code,
     "departments": departments,

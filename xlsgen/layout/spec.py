@@ -25,14 +25,37 @@ COLUMN_PARSERS = ("series", "target_expression")
 # of each item. `str|list` keys take one string or a list of strings.
 _LABELS = "labels"  # str or list of str (label variants)
 _YEAR = "year"  # a fiscal year: 2019, H31 or R1
+_CODE_CELL = {"label": _LABELS, "at": str, "nth": int}
 _FIELD = {"label": _LABELS, "at": str, "nth": int, "parser": str, "required": bool,
-          "type": str}
+          "type": str, "holds": str, "role": str, "reason": str, "code": _CODE_CELL,
+          "fiscal_year": str, "unit_in_name": bool}
 _COLUMN = {"label": _LABELS, "role": str, "carry_down": bool, "warn_blank": bool, "required": bool,
-           "parser": str}
+           "parser": str, "type": str, "holds": str, "unit_in_name": bool, "under": _LABELS,
+           "nth": int}
+
+
+class Either:
+    """A key that takes one of two shapes: a mapping (checked against `mapping`) or the
+    `other` schema (labels, a string)."""
+
+    def __init__(self, mapping: dict, other):
+        self.mapping, self.other = mapping, other
+
+
+# where a table ends: labels (as before), or {labels, blank_rows}
+_END = Either({"labels": _LABELS, "blank_rows": int}, _LABELS)
+_UNIT = {"label": _LABELS, "default": str}  # a cell near the table saying 千円 / 円
 _TABLE = {"header": _LABELS, "header_rows": int, "years": str, "group_roles": dict,
-          "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _LABELS,
+          "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
           "row_roles": {"column": str, "roles": dict}, "text_rows": {"labels": _LABELS, "field": str},
           "section": {"column": str, "labels": _LABELS, "field": str}}
+# a further table of a record (`tables:`): project lines or a cost block
+_TABLES = {"holds": str, "header": _LABELS, "header_rows": int, "after": _LABELS,
+           "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
+           "amounts": {"unit": _UNIT, "kinds": _LABELS},
+           "unit": _UNIT, "kinds": _LABELS,
+           "lines": {"*": Either({"label": _LABELS, "unit": str}, _LABELS)},
+           "unit_cost": {"label": _LABELS, "indicator": _LABELS}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
 SCHEMA: dict[str, Any] = {
     "name": str, "title": str, "document_title": str, "description": str, "record": str, "parser": str,
@@ -40,30 +63,42 @@ SCHEMA: dict[str, Any] = {
     "report": {"measure_label": str, "category_label": str},
     "project_lines": {"name": str, "department": str, "content": str, "tags": _LABELS},
     "detect": [_ANCHOR],
-    "sheets": {"read": _LABELS, "skip": _LABELS, "roles": [{"role": str, "name": _LABELS,
-                                                             "when": _LABELS, "when_any": _LABELS}]},
+    "sheets": {"read": _LABELS, "skip": _LABELS, "group": _LABELS,
+               "roles": [{"role": str, "name": _LABELS, "when": _LABELS, "when_any": _LABELS}]},
     "block": {"start": _LABELS, "end": _LABELS, "fields": {"*": _FIELD}},
     "group_by": str,
     "fields": {"*": _FIELD},
     "table": _TABLE,
-    "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS, "role": str}},
+    "tables": {"*": _TABLES},
+    "text_blocks": {"*": {"label": _LABELS, "split": str, "until": _LABELS, "role": str,
+                          "by_year": str, "fiscal_year": str, "at": str}},
     "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "down_marks": _LABELS,
-               "baseline_cumulative": bool},
+               "baseline_cumulative": bool, "qualitative": {"met": _LABELS, "unmet": _LABELS}},
     "direction": {"down_words": _LABELS},
-    "achievement": {"rule": str, "tolerance": float},
-    "grades": {"scale": [{"grade": str, "min": float}]},
+    "achievement": {"rule": str, "tolerance": float, "basis": str, "no_target": _LABELS},
+    "grades": {"scale": [{"grade": str, "min": float, "above": float, "max": float,
+                          "at_most": float}],
+               "no_target": _LABELS},
     "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
     "labels": {"*": _LABELS},
     # the round trip (xlsgen distribute / collect): tags such as 区分 商工 → 商工振興課
     "departments": {"aliases": {"*": str}},
     "distribute": {"text_limit": int, "choices": {"*": _LABELS}, "texts": _LABELS},
 }
+# what a column holds (besides values) and what a further table holds
+COLUMN_HOLDS = ("text", "note")
+TABLE_HOLDS = ("projects", "cost")
 ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),
          "percent": ("fraction", "points"), "split": ("department", "none"),
          "rule": ("ratio", "ratio_inverse_when_down", "progress", "prorated", "none"),
          "next_input": ("first_empty_actual", "none"), "type": ("text", "quantity", "year", "level"),
-         "role": ("baseline", "actual", "target", "achievement", "grade")}
+         "role": ("baseline", "actual", "target", "achievement", "grade"),
+         "reason": ("right", "below"), "by_year": ("rows",), "fiscal_year": ("from_label",),
+         "basis": ("per_year", "final", "per_year_else_final")}
+# what a field holds when it is not a value of the model's own
+FIELD_HOLDS = ("evaluation", "text", "departments", "note")
+GRADE_BOUNDS = ("min", "above", "max", "at_most")
 
 
 class LayoutSpecError(XlsgenError):
@@ -93,7 +128,8 @@ class Labels:
 
 def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
     """`["区分", "re:^区\\s*分"]` → one regex. Plain text is squashed and matched whole
-    (mode exact), at the start (start) or anywhere (contains); `re:` entries are regexes."""
+    (mode exact), at the start (start), at the start after a heading's number too
+    (heading: 「２　事業費の推移」) or anywhere (contains); `re:` entries are regexes."""
     items = [items] if isinstance(items, str) else list(items or [])
     parts = []
     for it in items:
@@ -108,7 +144,7 @@ def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
         else:
             s = re.escape(squash(it))
             parts.append({"exact": f"{_DECOR}{s}{_TAIL}", "start": f"{_DECOR}{s}",
-                          "contains": s}[mode])
+                          "heading": f"{_DECOR}(?:\\d{{1,2}})?{s}", "contains": s}[mode])
     return Labels(items, re.compile("|".join(parts) if parts else r"(?!x)x"))
 
 
@@ -234,9 +270,26 @@ def _load(path: Path, text: str) -> Spec:
         errors.append((lines.get("record", 1), "table（指標の表）がありません"))
     if data.get("record") == "block" and not (data.get("block") or {}).get("start"):
         errors.append((lines.get("record", 1), "record: block には block.start が必要です"))
+    for i, g in enumerate((data.get("grades") or {}).get("scale") or []):
+        if isinstance(g, dict) and not any(k in g for k in GRADE_BOUNDS):
+            errors.append((lines.get(f"grades.scale[{i}]", 1),
+                           f"grades.scale[{i}]（{g.get('grade', '')}）に範囲（min 以上・above より大きい・"
+                           "max 未満・at_most 以下）がありません"))
     if (data.get("rollforward") or {}).get("supported") and data.get("record", "sheet") != "sheet":
         errors.append((lines.get("rollforward.supported", 1),
                        "rollforward.supported: true は record: sheet（年度が列の表）の様式だけに使えます"))
+    for name, t in (data.get("tables") or {}).items() if isinstance(data.get("tables"), dict) else ():
+        where = lines.get(f"tables.{name}", 1)
+        if not isinstance(t, dict):
+            continue
+        if not t.get("holds"):
+            errors.append((where, f"tables.{name} に holds（projects か cost）がありません"))
+        if not t.get("header"):
+            errors.append((where, f"tables.{name} に header（表の見出し）がありません"))
+        if t.get("holds") == "cost" and not t.get("lines"):
+            errors.append((where, f"tables.{name}（holds: cost）に lines（行の見出し）がありません"))
+        if t.get("holds") == "projects" and "name" not in (t.get("columns") or {}):
+            errors.append((where, f"tables.{name}（holds: projects）に columns.name（事業名の列）がありません"))
     if not errors:
         errors.extend(_check_patterns(data, lines))
         errors.extend(_check_parsers(data, lines))
@@ -249,6 +302,8 @@ def _load(path: Path, text: str) -> Spec:
 
 def _check(value, schema, path: str, lines: dict, errors: list) -> None:
     line = lines.get(path, 1)
+    if isinstance(schema, Either):
+        schema = schema.mapping if isinstance(value, dict) else schema.other
     if schema is _YEAR:
         from xlsgen.wareki import FiscalYear
 
@@ -277,7 +332,7 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
             else:
                 known = "、".join(x for x in schema if x != "*")
                 errors.append((lines.get(sub, line), f"知らないキー「{k}」があります（{path or '最上位'} に書けるキー: {known}）"))
-            allowed = TEXT_ROLES if (k == "role" and path.startswith("text_blocks")) else ENUMS.get(k)
+            allowed = _allowed(k, path, value)
             if allowed and isinstance(v, str) and v not in allowed and schema.get(k) is str \
                     and not (k == "role" and path.startswith("sheets")):  # sheet roles are free
                 errors.append((lines.get(sub, line),
@@ -302,6 +357,22 @@ def _check(value, schema, path: str, lines: dict, errors: list) -> None:
     if not isinstance(value, schema) or (schema is int and isinstance(value, bool)):
         names = {str: "文字列", int: "整数", bool: "true / false", float: "数値", dict: "「キー: 値」"}
         errors.append((line, f"{path} は{names.get(schema, schema.__name__)}で書いてください"))
+
+
+def _allowed(key: str, path: str, value: dict) -> tuple | None:
+    """The values a key may take where it is: `role` is a text's place in the PDCA cycle in
+    text blocks, fields and text columns (`holds: text`), a value role in other columns;
+    `holds` is what a field, a column or a further table holds."""
+    if key == "role" and (path.startswith(("text_blocks", "fields", "block.fields"))
+                          or value.get("holds") == "text"):
+        return TEXT_ROLES
+    if key == "holds" and path.startswith(("fields", "block.fields")):
+        return FIELD_HOLDS
+    if key == "holds" and ".columns." in f".{path}":
+        return COLUMN_HOLDS
+    if key == "holds" and path.startswith("tables."):
+        return TABLE_HOLDS
+    return ENUMS.get(key)
 
 
 def _check_patterns(data, lines: dict, path: str = "") -> list[tuple[int, str]]:

@@ -18,6 +18,7 @@ from defusedxml import ElementTree as DET
 
 from xlsgen.errors import InputFileError
 from xlsgen.formulas import cell as a1
+from xlsgen.formulas import on_sheet
 from xlsgen.model import XLSGEN_SHEETS
 from xlsgen.read.safety import check_workbook_file
 from xlsgen.wareki import normalize_text
@@ -37,11 +38,16 @@ _ATTR_S = re.compile(rb'\bs="(\d+)"')
 _SPACES = re.compile(r"[\s\u3000]+")
 
 
+# a clerk's numbering ①…⑳ is a decoration, like (1): NFKC would make 「⑤総事業費」 「5総事業費」
+_CIRCLED = {0x2460 + i: f"({i + 1})" for i in range(20)}
+
+
 def squash(text) -> str:
-    """Normalised label text for matching: NFKC, no spaces or line breaks."""
+    """Normalised label text for matching: NFKC, no spaces or line breaks; ①…⑳ become
+    (1)…(20), a numbering label matching passes over."""
     if text is None:
         return ""
-    return _SPACES.sub("", normalize_text(str(text)))
+    return _SPACES.sub("", normalize_text(str(text).translate(_CIRCLED)))
 
 
 def _col_index(letters: bytes) -> int:
@@ -60,6 +66,13 @@ class Grid:
     formats: dict[tuple[int, int], str] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     _labels: list[tuple[int, int, str]] | None = field(default=None, repr=False, compare=False)
+    # set on the second (third …) sheet of a record grouped over several sheets: every
+    # address read from it names its sheet (`'施策1その2'!H8`)
+    ref_sheet: str | None = field(default=None, repr=False, compare=False)
+
+    def qualified(self) -> Grid:
+        """The same sheet, its addresses written with its name (`'Sheet'!A1`)."""
+        return Grid(self.name, self.rows, self.formats, self.merges, self._labels, self.name)
 
     @property
     def n_rows(self) -> int:
@@ -90,9 +103,13 @@ class Grid:
     def fmt(self, r: int, c: int) -> str | None:
         return self.formats.get((r, c))
 
-    @staticmethod
-    def addr(r: int, c: int) -> str:
-        return a1(r, c)
+    def addr(self, r: int, c: int) -> str:
+        return on_sheet(self.ref_sheet, a1(r, c)) if self.ref_sheet else a1(r, c)
+
+    def area(self, r0: int, c0: int, r1: int, c1: int) -> str:
+        """A range (`A5:J9`), qualified like `addr` on a grouped record's other sheet."""
+        rng = f"{a1(r0, c0)}:{a1(r1, c1)}"
+        return on_sheet(self.ref_sheet, rng) if self.ref_sheet else rng
 
     def merge_at(self, r: int, c: int) -> tuple[int, int, int, int] | None:
         for m in self.merges:
