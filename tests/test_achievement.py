@@ -67,7 +67,11 @@ CASES = {
               [0.0, 1.0, NA, NA, NA], NA, 1.0, "A"),
     "水準維持": (kpi("水準維持", TargetKind.AT_YEAR, 3, [0, 3, None, None, None], 3),
              [0.0, 1.0, NA, NA, NA], NA, 1.0, "A"),
+    # no final target, a number to reach each year: actual ÷ the year's target
+    "年度目標のみ": (kpi("年度目標のみ", TargetKind.NONE, None, [8, 20, None, None, None], "-"),
+               [0.8, 1.0, NA, NA, NA], NA, 1.0, "A"),
 }
+CASES["年度目標のみ"][0].targets = {y: Quantity(value=t, fiscal_year=y) for y, t in ((2020, 10), (2021, 20))}
 
 
 def report(cases, **book) -> ReportBook:

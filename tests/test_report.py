@@ -504,3 +504,54 @@ def test_cost_formulas_follow_an_input(tmp_path, recalc):
     assert values["人件費\n（計算）"] == 8000 and values["総事業費\n（計算）"] == 9000
     assert values["人件費の差"] == -4000
     assert values["単位コスト"] == pytest.approx(9000 * 1000 / 80)
+
+
+# --- workbooks of kinds the shipped layouts do not have -----------------------------------
+@pytest.fixture(scope="module")
+def corpus_reports(tmp_path_factory):
+    """A report of each unseen-city corpus book (its layout with the schema additions)."""
+    from tests.city_corpus import LAYOUTS_DIR, write_corpus
+
+    d = tmp_path_factory.mktemp("corpus")
+    facts = write_corpus(d / "books")
+    out = {}
+    for name, f in facts.items():
+        path = d / f"{Path(name).stem}_報告書.xlsx"
+        res = CliRunner().invoke(cli, ["build", str(d / "books" / name), "--layout-file",
+                                       str(LAYOUTS_DIR / f"{f['layout']}.next.yaml"), "-o", str(path)])
+        assert res.exit_code == 0, (name, res.output)
+        out[name[0]] = path
+    return out
+
+
+def test_every_corpus_book_reports_clean(corpus_reports):
+    """Project sheets with cost blocks, one KPI per sheet, a measure over two sheets, a KPI
+    list, KPI blocks, package quirks, project management sheets: each report audits clean and
+    its formula map is truthful."""
+    assert len(corpus_reports) == 7
+    for key, path in corpus_reports.items():
+        assert audit_workbook(path).findings == [], key
+        assert assert_map_truthful(path), key
+
+
+def test_corpus_cost_block_recalculated(corpus_reports, recalc):
+    """A city's cost block (事業費, 財源内訳, 職員人工 × 平均職員費, 総事業費): the computed
+    人件費 and 総事業費 agree with the sheet's own figures, 単位コスト is 総事業費 ÷ the output
+    indicator, and LibreOffice gives the values cached."""
+    out = corpus_reports["a"]
+    cached = openpyxl.load_workbook(out, data_only=True)
+    fresh = openpyxl.load_workbook(recalc(out), data_only=True)
+    cells = formula_cells(out)
+    assert [(s, a) for s, a in cells if not same(cached[s][a].value, fresh[s][a].value)] == []
+    calc = cached["計算"]
+    heads = [c.value for c in calc[2]]
+    col = {h: i for i, h in enumerate(heads) if h}
+    rows = [r for r in calc.iter_rows(min_row=3, values_only=True)
+            if isinstance(r[col["職員人工"]], (int, float))]
+    assert rows
+    assert any(isinstance(r[col["単位コスト"]], (int, float)) for r in rows)
+    for r in rows:
+        assert r[col["人件費の差"]] == 0 and r[col["総事業費の差"]] == 0
+        if isinstance(r[col["成果指標の実績"]], (int, float)):
+            assert r[col["単位コスト"]] == pytest.approx(
+                r[col["総事業費\n（計算）"]] * r[col["円換算"]] / r[col["成果指標の実績"]])

@@ -57,7 +57,7 @@ PERCENT = "%"  # values held in percent (17.8 for 17.8 %), shown with the sign
 FIRST_YEAR_COL = 6  # the measure pages' first year column (G), the same on every page
 # the measure pages' columns: ID, 区分/種類, 指標名, 単位, 基準年度, 基準値, years…, 目標年度,
 # 目標値, 事業費
-LEAD_WIDTHS = [6, 7, 22, 5, 5, 9]
+LEAD_WIDTHS = [7, 7, 22, 5, 5, 9]
 YEAR_WIDTH = 8
 TAIL_WIDTHS = [6, 8, 8]
 COST_GROUPS = [
@@ -375,8 +375,9 @@ class ReportWriter:
                 for i, y in enumerate(years):
                     q, c = own.get(y), FIRST_YEAR_COL + i
                     if q is not None and q.value is not None:
-                        fmt = self.value_format(q, q.unit, align="right") if what == "達成率" \
-                            else st.text(align="center")
+                        fmt = (st(num_format=with_suffix("0.0", q.unit), align="right")
+                               if what == "達成率" and q.unit else
+                               st.pct() if what == "達成率" else st.text(align="center"))
                         orow.put(c, c, q.value, fmt)
                     else:
                         orow.put(c, c, display_text(q) if q is not None else None,

@@ -79,9 +79,14 @@ def measure_id(m: ReportMeasure) -> str:
 
 def method_of(k: ReportKpi, rule: str | None) -> str:
     """How the KPI's rate is computed, from its kind and direction and the city's rule."""
-    if k.kind in (TargetKind.QUALITATIVE, TargetKind.NONE) or rule == "none":
-        return fc.NO_RATE
     down = k.direction is Direction.DOWN
+    if rule == "none":
+        return fc.NO_RATE
+    if k.kind in (TargetKind.QUALITATIVE, TargetKind.NONE):
+        # no final target, but a number to reach each year: actual ÷ that year's target
+        if any(q.value is not None for q in k.targets.values()):
+            return fc.INVERSE if down and rule == "ratio_inverse_when_down" else fc.RATIO
+        return fc.NO_RATE
     if rule in ("ratio", "ratio_inverse_when_down"):
         if k.kind is TargetKind.CUMULATIVE:
             return fc.CUMULATIVE

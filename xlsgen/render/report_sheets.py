@@ -60,6 +60,9 @@ def year_head(y: int) -> str:
 
 def kind_label(k: ReportKpi) -> str:
     label = KIND_LABELS[k.kind]
+    if k.kind in (TargetKind.NONE, TargetKind.QUALITATIVE) and \
+            any(q.value is not None for q in k.targets.values()):
+        label = "年度目標"  # no final target, a number each year
     if k.kind is TargetKind.CUMULATIVE and k.period:
         label += f"\n{FiscalYear(k.period[0]).short}〜{FiscalYear(k.period[1]).short}"
     return label + ("（減少）" if k.direction is Direction.DOWN else "")
