@@ -25,8 +25,9 @@ from xlsgen.render import theme
 from xlsgen.render.formula_map import write_formula_map
 from xlsgen.resources import templates_dir
 
-KINDS = ["report_ojiya", "report_joso", "report_nishitokyo", "findings", "audit", "simulation",
-         "survey"]
+KINDS = ["report_ojiya", "report_joso", "report_nishitokyo", "report_cost_block", "findings",
+         "audit", "simulation", "survey"]
+REPORTS = ["report_ojiya", "report_joso", "report_nishitokyo", "report_cost_block"]
 
 
 def _need_tools():
@@ -62,6 +63,16 @@ def printed(tmp_path_factory):
     res = runner.invoke(cli, ["simulate", str(templates_dir("reports") / "setagaya_forum_survey.yaml"),
                               "-o", str(books["survey"])])
     assert books["survey"].exists(), res.output
+    # a city's project sheets with a cost block (財源内訳, 人工 × 平均職員費, 総事業費)
+    from tests.city_corpus import BOOKS, LAYOUTS_DIR
+
+    name = next(n for n in BOOKS if n.startswith("a_"))
+    facts = BOOKS[name](out / name)
+    books["report_cost_block"] = out / "cost_block.xlsx"
+    res = runner.invoke(cli, ["build", str(out / name), "--layout-file",
+                              str(LAYOUTS_DIR / f"{facts['layout']}.next.yaml"), "-o",
+                              str(books["report_cost_block"])])
+    assert books["report_cost_block"].exists(), res.output
     return {k: (v, libreoffice.to_pdf(v, out / "pdf")) for k, v in books.items()}
 
 
@@ -90,7 +101,7 @@ def test_type_is_readable_on_every_page(printed, kind):
     assert not small, f"{kind}: pages with small type (page, median, 5th pct): {small[:5]}"
 
 
-@pytest.mark.parametrize("kind", ["report_ojiya", "report_joso", "report_nishitokyo"])
+@pytest.mark.parametrize("kind", REPORTS)
 def test_running_header_on_every_report_page(printed, kind):
     """Every page names the plan and its fiscal year above, the page n / m and the date
     printed below; the reference sheets are marked 参考 and come after the council part."""
@@ -110,7 +121,7 @@ def test_running_header_on_every_report_page(printed, kind):
     assert "変更できます" not in text and "から選びます" not in text
 
 
-@pytest.mark.parametrize("kind", ["report_ojiya", "report_joso", "report_nishitokyo"])
+@pytest.mark.parametrize("kind", REPORTS)
 def test_kpi_rows_print_under_their_header(printed, kind):
     """A page that shows a KPI's row shows the table's header (指標名) above it: a table
     that goes on to the next page repeats its header."""

@@ -454,7 +454,7 @@ def test_every_section_of_the_one_model_shows(tmp_path, recalc):
         for shown in ("新型感染症で窓口を縮小。", "オンライン相談を開始。", "実績の分析・要因",
                       "延べ件数（電話を含む）", "テスト市の達成率", "テスト市の評価", "窓口相談",
                       "福祉課", "窓口で相談を受ける。", "有効性", "総合評価", "継続",
-                      "単位コストの成果指標: 相談件数"):
+                      "単位コストの成果指標は「相談件数」"):
             assert shown in text, shown
         kpi = next(i for i, r in enumerate(rows) if r[2] == "相談件数")
         assert list(rows[kpi][6:9]) == [80, 90, None]  # actuals

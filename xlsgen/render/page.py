@@ -65,6 +65,27 @@ class Block:
         self.rows.append(r)
         return r
 
+    def text(self, lay: Layout, label_cols: tuple[int, int], label: str, label_fmt,
+             text_cols: tuple[int, int], text: str, text_fmt) -> None:
+        """A labelled text; a text taller than a row can be (409 pt) goes on over rows of
+        its own, cut between lines (its label on the first)."""
+        width = sum(lay.col_px[text_cols[0]:text_cols[1] + 1])
+        size = getattr(text_fmt, "font_size", None) or theme.FONT_SIZE
+        limit = theme.MAX_ROW_PT - theme.lines_height(2, size)
+        parts, current = [], []
+        for line in (text or "").split("\n"):
+            trial = "\n".join(current + [line])
+            need = theme.lines_height(theme.text_lines(trial, width, size), size)
+            if current and need > limit:
+                parts.append("\n".join(current))
+                current = [line]
+            else:
+                current.append(line)
+        parts.append("\n".join(current))
+        for i, part in enumerate(parts):
+            self.row().put(*label_cols, label if i == 0 else "", label_fmt) \
+                .put(*text_cols, part, text_fmt)
+
 
 class Layout:
     """The rows of one sheet, top to bottom, in blocks."""

@@ -219,7 +219,9 @@ class ReportWriter:
         st, calc, t = self.st, self.calc, self.calc.kpi_table
         years = m.years
         tcol = FIRST_YEAR_COL + len(years)
-        widths = LEAD_WIDTHS + [YEAR_WIDTH] * len(years) + TAIL_WIDTHS
+        ids = [calc.kpi(k).kid for k in m.kpis] + [measure_id(m)]
+        lead = [max([LEAD_WIDTHS[0]] + [theme.width_chars(i) for i in ids])] + LEAD_WIDTHS[1:]
+        widths = lead + [YEAR_WIDTH] * len(years) + TAIL_WIDTHS
         last = len(widths) - 1
         lay = Layout(ws, widths)
         text, label = st.text(), st(bold=True, bg_color=theme.LABEL_FILL, text_wrap=True)
@@ -239,7 +241,7 @@ class ReportWriter:
         section("Plan（計画）")
         plan = lay.block()
         for lab, value in m.levels + ([("目的", m.purpose)] if m.purpose else []):
-            plan.row().put(0, 1, lab, label).put(2, last, value or "", text)
+            plan.text(lay, (0, 1), lab, label, (2, last), value or "", text)
         # projects with amounts are shown with them (project_lines); the others here
         listed = {(p.name, p.department) for p in m.project_lines}
         projects = [p for p in m.projects if (p.name, p.department) not in listed]
@@ -302,7 +304,7 @@ class ReportWriter:
             at_eval = calc.at_year(k, self.rb.eval_year)
             row = do.row()
             row.keep_with_next = True  # a KPI's values and its rates stay on one page
-            row.put(0, 0, ref.kid, st(align="center"))
+            row.put(0, 0, ref.kid, st(align="center", text_wrap=True))
             row.put(1, 1, k.category or "", text)
             row.put(2, 2, k.name, text, span=2)
             row.put(3, 3, k.unit or "", text)
@@ -336,7 +338,8 @@ class ReportWriter:
                 row.put(tcol + 2, tcol + 2, None, text)
             # the rates: the same rule every year, named as computed
             rrow = do.row()
-            rrow.put(0, 0, ref.kid, st(align="center", font_color=theme.MUTED_FONT, **rate_fill))
+            rrow.put(0, 0, ref.kid, st(align="center", text_wrap=True, font_color=theme.MUTED_FONT,
+                                       **rate_fill))
             rrow.put(1, 1, kind_label(k), st.text(font_size=9, **rate_fill))
             for c1, c2, key, fmt in ((3, 4, "label", st.text(align="center", **rate_fill)),
                                      (5, 5, "rate", st.pct(bold=True, **rate_fill)),
@@ -356,7 +359,8 @@ class ReportWriter:
             targets = year_targets(m, k)
             if targets and years:
                 trow = do.row()
-                trow.put(0, 0, ref.kid, st(align="center", font_color=theme.MUTED_FONT))
+                trow.put(0, 0, ref.kid, st(align="center", text_wrap=True,
+                                           font_color=theme.MUTED_FONT))
                 trow.put(1, 4, "　各年度の目標値", st.text(font_color=theme.MUTED_FONT))
                 trow.put(5, 5, NA_MARK, st.text(align="center", font_color=theme.MUTED_FONT))
                 for i, y in enumerate(years):
@@ -386,7 +390,7 @@ class ReportWriter:
         if costs:
             total = calc.kpi(m.kpis[0]).rows[0]["f"]["measure_total"][1]
             row = do.row()
-            row.put(0, 0, measure_id(m), st(align="center", font_color=theme.MUTED_FONT))
+            row.put(0, 0, measure_id(m), st(align="center", text_wrap=True, font_color=theme.MUTED_FONT))
             row.put(1, tcol, "事業費の合計（千円）", st.text(align="right", bold=True))
             row.put(tcol + 1, tcol + 2, self.lookup(
                 ws, lambda r, c: fc.of_measure(t, "measure_total", rid(r), total), st.number(),
@@ -405,11 +409,11 @@ class ReportWriter:
         if m.evaluations:
             b = lay.block()
             for lab, value in m.evaluations:
-                b.row().put(0, 1, lab, label).put(2, last, value or "", text)
+                b.text(lay, (0, 1), lab, label, (2, last), value or "", text)
         if m.check:
             b = lay.block()
             for lab, value in m.check:
-                b.row().put(0, 1, lab or "分析", label).put(2, last, value or "", text)
+                b.text(lay, (0, 1), lab or "分析", label, (2, last), value or "", text)
 
         # Action
         if m.policy or m.action:
@@ -418,7 +422,7 @@ class ReportWriter:
             if m.policy:
                 b.row().put(0, 1, "方針", label).put(2, last, m.policy, st.text(bold=True))
             for lab, value in m.action:
-                b.row().put(0, 1, lab or "今後の方向性", label).put(2, last, value or "", text)
+                b.text(lay, (0, 1), lab or "今後の方向性", label, (2, last), value or "", text)
 
         label_no = f"シート№ {m.sheet_no or m.key}"
         lay.emit(self.document, self.year_text, label_no)
@@ -504,7 +508,7 @@ class ReportWriter:
                 for row in rows:
                     y = row["year"]
                     line = b.row()
-                    line.put(0, 0, measure_id(m), st(align="center", font_color=theme.MUTED_FONT))
+                    line.put(0, 0, measure_id(m), st(align="center", text_wrap=True, font_color=theme.MUTED_FONT))
                     line.put(1, 1, y, st.year_short(y))
                     line.put(2, 4, row["kind"] or "", st.text())
                     for j, key in enumerate(chunk):
@@ -521,7 +525,7 @@ class ReportWriter:
                         line.put(first + len(chunk), last, None, st.text())
         own = cost.unit_cost_kpi
         if own:
-            lay.block().row().put(0, last, f"単位コストの成果指標: {own}",
+            lay.block().row().put(0, last, f"単位コストの成果指標は「{own}」（総事業費 ÷ その年度の実績）",
                                   st(border=0, font_size=9, text_wrap=True))
 
     def kpi_texts(self, lay: Layout, m: ReportMeasure, last: int) -> None:
@@ -541,7 +545,7 @@ class ReportWriter:
             b = lay.block(head=1)
             b.row().put(0, 2, "指標名", st.head()).put(3, last, "備考", st.head())
             for k, note in notes:
-                b.row().put(0, 2, k.name, st.text()).put(3, last, note, st.text())
+                b.text(lay, (0, 2), k.name, st.text(), (3, last), note, st.text())
 
 def write_report(rb: ReportBook, path, protect: bool = True) -> dict:
     """Write the report workbook to `path` (the caller makes it atomic); returns counts."""

@@ -91,10 +91,13 @@ def write_overview(w, ws) -> None:
     t = calc.kpi_table
     heads = {"measure": rb.measure_label, "category": rb.category_label}
     last = len(OVERVIEW_COLS) - 1
+    ids = [o["ref"].kid for o in w.overview_rows]
     for c, (key, h, width) in enumerate(OVERVIEW_COLS):
+        if key == "id":  # a link does not wrap: the column as wide as the longest ID
+            width = max([width] + [theme.width_chars(i) for i in ids])
         ws.set_column(c, c, width)
         ws.write_string(1, c, heads.get(key, h), st.head())
-    big = st(bold=True, font_size=14, border=0, valign="vcenter")
+    big = st(bold=True, font_size=14, border=0, valign="vcenter", text_wrap=True)
     ws.merge_range(0, 0, 0, last - 3, "", big)
     ws.write_string(0, 0, f"{w.document}　KPI一覧　{w.year_text}", big)
     ws.merge_range(0, last - 2, 0, last, "", st(bold=True, font_size=14, border=0, align="right"))
@@ -155,7 +158,7 @@ def write_distribution(w, ws) -> None:
     ws.set_column(0, 0, 12)
     ws.set_column(1, 2, 12)
     ws.set_column(3, 7, 9)
-    big = st(bold=True, font_size=14, border=0, valign="vcenter")
+    big = st(bold=True, font_size=14, border=0, valign="vcenter", text_wrap=True)
     ws.merge_range(0, 0, 0, 5, "", big)
     ws.write_string(0, 0, f"{w.document}　評価の分布", big)
     ws.merge_range(0, 6, 0, 7, "", st(bold=True, font_size=14, border=0, align="right"))

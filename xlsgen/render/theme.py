@@ -364,6 +364,12 @@ def _wrapped(para: str, avail: float, em_px: float) -> int:
     return lines
 
 
+def width_chars(text: str, font_size: float = FONT_SIZE) -> float:
+    """The column width (characters) that holds `text` on one line."""
+    px = sum(char_em(ch) for ch in text) * font_size * 4 / 3
+    return round((px / 0.95 + CELL_PAD_PX - 5) / 7 + 0.5, 1)
+
+
 def fits_line(text: str, width_chars: float, font_size: float = FONT_SIZE) -> bool:
     """Whether `text` fits one line of a column `width_chars` wide (a hyperlink cell must:
     LibreOffice does not wrap one)."""
