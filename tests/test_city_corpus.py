@@ -239,9 +239,6 @@ def test_an_extract_in_the_one_models_shape_that_holds_every_fact_scores_100_per
 
 # --- the phase-two bar ("Done when" of issue 17) -------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="issue 17 phase two: the schema additions of "
-                   "docs/schema-additions-draft.md are not implemented (the *.next.yaml layouts "
-                   "do not load yet); remove this mark when they are")
 def test_phase_two_reads_95_percent_of_every_book_with_no_false_finding():
     results = run_corpus(next_syntax=True)
     assert sum(r.n_found for r in results) / sum(r.total for r in results) >= 0.95
@@ -265,9 +262,6 @@ def test_phase_two_reads_95_percent_of_every_book_but_for_the_cell_scanner():
         assert r.edition[0] == r.edition[1], r.book
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: one package cell scanner; today a self-closing "
-                   "<c r=\"C18\"/> shifts the formula cells' addresses and an empty cached string is "
-                   "taken for no result (false uncalculated-formula); remove this mark when fixed")
 def test_validate_gives_no_false_finding_on_book_f_with_todays_layout():
     results = {r.book: r for r in run_corpus(next_syntax=False)}
     f = results["f_施策進捗状況調書_R4.xlsx"]

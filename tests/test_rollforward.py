@@ -300,7 +300,7 @@ def test_hypothesis_rollforward_keeps_every_fact(tmp_path, kpis, texts):
     make_book(src, kpis, texts)
     old = read_book(src)
     assert old.fiscal_year == 2021
-    rollforward_file(src, "R4", out)
+    rollforward_file(src, "R4", out, force=True)  # each example writes the same output
     new = read_book(out)
     assert new.fiscal_year == 2022
     assert kpi_facts(new) == kpi_facts(old)

@@ -207,7 +207,7 @@ def test_hypothesis_joso_keeps_every_fact(tmp_path, values):
         if isinstance(v, str):
             ws[cell].data_type = "s"
     wb.save(src)
-    rollforward_file(src, "R4", out)
+    rollforward_file(src, "R4", out, force=True)  # each example writes the same output
     assert do_facts(read_book(src)) <= all_facts(out)
     new = projects(read_book(out))[0]
     assert new.do_years[0].amount.text == projects(read_book(src))[0].plan_budget.text

@@ -341,3 +341,20 @@ table:
     spec.write_text(layout.replace('  title: {label: ["re:施策進捗状況調書$"], at: same}\n', ""),
                     encoding="utf-8")
     assert _extract(book, spec)["fiscal_year"] == 2023
+
+
+# --- the report ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("writer, layout", [(write_two_sheets, LAYOUT_TWO_SHEETS),
+                                            (write_kpi_list, LAYOUT_KPI_LIST),
+                                            (write_blocks, LAYOUT_BLOCKS),
+                                            (write_project, LAYOUT_PROJECT)],
+                         ids=["two_sheets", "kpi_list", "blocks", "project"])
+def test_build_writes_a_report_of_every_shape(tmp_path, writer, layout):
+    import openpyxl
+
+    book, spec = _made(tmp_path, writer, layout)
+    out = tmp_path / "report.xlsx"
+    r = CliRunner().invoke(cli, ["build", str(book), "-o", str(out), "--layout-file", str(spec)])
+    assert r.exit_code == 0, r.output
+    assert openpyxl.load_workbook(out).sheetnames

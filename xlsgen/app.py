@@ -80,19 +80,23 @@ def build_file(book, output, protect: bool = True, layout: str = "auto",
     return batch.build_file(book, output, protect=protect, layout=layout, layout_file=layout_file)
 
 
-def rollforward_file(book, to, output, extend_to=None, layout: str = "auto", layout_file=None):
-    """Roll `book` to the edition of fiscal year `to`; returns the `RollResult`."""
+def rollforward_file(book, to, output, extend_to=None, layout: str = "auto", layout_file=None,
+                     force: bool = False):
+    """Roll `book` to the edition of fiscal year `to`; returns the `RollResult`. An existing
+    `output` is refused unless `force`."""
     from xlsgen import rollforward
 
-    return rollforward.rollforward_file(book, to, output, extend_to, layout, layout_file)
+    return rollforward.rollforward_file(book, to, output, extend_to, layout, layout_file, force)
 
 
 def rollforward_lines(result, limit: int = 10) -> list[str]:
     """What to tell the user about a roll-forward (warnings start with 警告)."""
     from xlsgen.wareki import FiscalYear
 
+    log = getattr(result, "change_log", "変更履歴")
     lines = [f"{FiscalYear(result.from_year).kanji}版 → {FiscalYear(result.to_year).kanji}版: "
-             f"{result.output}（変更 {len(result.changes)} セル、「変更履歴」シートを確認してください）"]
+             f"{result.output}（変更 {len(result.changes)} セル、「{log}」シートを確認してください）"]
+    lines += [f"注意: {n}" for n in getattr(result, "notes", [])]
     reasons = Counter(re.sub(r"（指標「.*」）$", "", c.reason) for c in result.changes)
     lines += [f"  {n:4d}  {reason}" for reason, n in reasons.most_common()]
     lines += [f"  {c.sheet}!{c.cell}: " + (getattr(c, "what", "") or f"{_short(c.before)} → {_short(c.after)}")
@@ -309,6 +313,7 @@ def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = 
                 res["edition_year"] = roll.to_year
                 res["edition_name"] = edition_file_name(name, roll.to_year, edition.suffix)
                 res["findings"] += [{**f.to_dict(), "file": res["edition_name"]} for f in roll.findings]
+                res["notes"] += [f"翌年度版: {n}" for n in roll.notes]
             else:
                 res["notes"].append(f"翌年度版: {name}: ブックの年度を判定できないため作れません"
                                     "（この様式の繰り越しには対応していません）")

@@ -140,7 +140,7 @@ def check_well_formed(path: str | os.PathLike, target: str | os.PathLike | None 
             for part in parts:
                 if not part.endswith(_XML_PARTS) and part != "[Content_Types].xml":
                     continue
-                parser = expat.ParserCreate()
+                parser = expat.ParserCreate(namespace_separator=" ")  # undeclared prefixes too
                 try:
                     parser.Parse(zf.read(part), True)
                 except expat.ExpatError as exc:
@@ -148,6 +148,7 @@ def check_well_formed(path: str | os.PathLike, target: str | os.PathLike | None 
                         f"書き出したブックの部品 {part} が壊れています（{expat.ErrorString(exc.code)}、"
                         f"{exc.lineno} 行 {exc.offset} 文字目）。出力を中止しました", name)
                     err.part = part
+                    err.why = expat.ErrorString(exc.code)
                     raise err from None
     except zipfile.BadZipFile:
         raise OutputError("書き出したブックが zip として読めません。出力を中止しました", name) from None
@@ -184,10 +185,56 @@ def output_error(target: str | os.PathLike, exc: BaseException) -> OutputError |
                        str(target))
 
 
+def exists_error(target: str | os.PathLike) -> XlsgenError:
+    return XlsgenError("出力先のファイルが既にあります（記入済みの内容を上書きしないよう、書き出していません）。"
+                       "上書きする場合は --force を付けてください", str(target))
+
+
+def _place(tmp: Path, target: Path) -> None:
+    """Put `tmp` at `target` only if nothing is there yet (a hard link cannot replace a
+    file); where hard links are not possible, check and rename."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise exists_error(target) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        if target.exists():
+            raise exists_error(target) from None
+        os.replace(tmp, target)
+        return
+    tmp.unlink()
+
+
+def _release(exc: BaseException) -> None:
+    """Free what a failed writer left open (an unclosed ZipFile in its frames) now and
+    quietly: otherwise its finalizer runs at exit, tries to write to the full disk again and
+    prints a traceback after the clear message."""
+    import gc
+    import sys
+    import traceback
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        e, seen = exc, set()
+        while e is not None and id(e) not in seen:
+            seen.add(id(e))
+            if e.__traceback__ is not None:
+                traceback.clear_frames(e.__traceback__)
+            e = e.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (),
+                replace: bool = True) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success check it and rename it
-    to `target`.
+    to `target` (with `replace=False`, only if no file is there: an existing one is never
+    overwritten, even one made meanwhile).
 
     `inputs` are refused as the target (see `refuse_overwrite`). On any exception the
     temporary file is removed and the target is left untouched, so a reader never sees a
@@ -218,12 +265,16 @@ def atomic_path(target: str | os.PathLike, inputs: Iterable[str | os.PathLike] =
         if target.suffix.lower() in (".xlsx", ".xlsm"):
             check_well_formed(tmp_path, target)
         os.chmod(tmp_path, file_mode())
-        os.replace(tmp_path, target)
+        if replace:
+            os.replace(tmp_path, target)
+        else:
+            _place(tmp_path, target)
     except XlsgenError:
         raise
     except BaseException as exc:
         err = output_error(target, exc) if isinstance(exc, Exception) else None
         if err is not None:
+            _release(exc)
             raise err from None
         raise
     finally:

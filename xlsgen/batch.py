@@ -58,15 +58,23 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
         result["findings"] = [f.to_dict() for f in validate_book(book)]
         result.update(built, output=str(out))
         if options.get("rollforward_to") and book.rollforward.get("supported"):
+            from xlsgen.model import Finding, Severity
             from xlsgen.rollforward import rollforward_file
             from xlsgen.wareki import FiscalYear
 
             to = options["rollforward_to"]
             rolled = Path(out_dir) / f"{path.stem}_{FiscalYear.parse(to).short}{path.suffix.lower()}"
-            roll = rollforward_file(path, to, rolled, layout=options.get("layout", "auto"),
-                                    layout_file=options.get("layout_file"))
-            result["rollforward"] = str(rolled)
-            result["findings"] += [f.to_dict() for f in roll.findings]
+            if rolled.exists() and not options.get("force"):
+                result["findings"].append(Finding(
+                    Severity.WARNING, "edition-exists",
+                    f"翌年度版 {rolled.name} は既にあるため書き出しませんでした（記入済みの内容を上書きしない"
+                    "ため）。作り直す場合は --force を付けてください", str(path)).to_dict())
+            else:
+                roll = rollforward_file(path, to, rolled, layout=options.get("layout", "auto"),
+                                        layout_file=options.get("layout_file"), force=bool(options.get("force")))
+                result["rollforward"] = str(rolled)
+                result["findings"] += [f.to_dict() for f in roll.findings]
+                result["notes"] = list(roll.notes)
         result["ok"] = True
     except XlsgenError as exc:
         result["reason"] = str(exc)
@@ -97,16 +105,46 @@ def _failed(p: Path, reason: str) -> dict:
             "layout": None, "sheets": 0, "kpis": 0, "findings": [], "seconds": 0.0}
 
 
+_STOP = {signal.SIGINT, signal.SIGTERM}
+
+
 def _child(conn, path, out_dir, options) -> None:
-    """Worker body: SIGTERM/SIGINT raise KeyboardInterrupt so temporaries are removed."""
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    signal.signal(signal.SIGINT, _raise_interrupt)
+    """Worker body: the first SIGTERM/SIGINT raises KeyboardInterrupt so temporaries are
+    removed; later ones (Ctrl-C reaches the whole process group, then the parent sends
+    SIGTERM) do nothing, so no worker ever prints a traceback. The parent starts the
+    worker with both signals blocked; they are let through once the handlers are in."""
+    signal.signal(signal.SIGTERM, _interrupt_once)
+    signal.signal(signal.SIGINT, _interrupt_once)
     try:
-        conn.send(process_file(path, out_dir, options))
-    except KeyboardInterrupt:
+        try:
+            _set_mask(signal.SIG_UNBLOCK, _STOP)
+            conn.send(process_file(path, out_dir, options))
+        finally:
+            conn.close()
+    except (KeyboardInterrupt, BrokenPipeError, EOFError, OSError):
         pass
     finally:
-        conn.close()
+        _STOPPED[0] = True  # from here on a signal does nothing
+
+
+def _set_mask(how, signals):
+    """`signal.pthread_sigmask` where the platform has it (not on Windows); the old mask."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(how, signals)
+
+
+_STOPPED = [False]
+
+
+def _interrupt_once(signum, frame):
+    """Raise KeyboardInterrupt for the first signal only; the handler stays installed and
+    does nothing afterwards (switching to SIG_IGN here would race with a signal already on
+    its way, and Python reports that race as an OSError at a random line)."""
+    if _STOPPED[0]:
+        return
+    _STOPPED[0] = True
+    raise KeyboardInterrupt(signum)
 
 
 def _raise_interrupt(signum, frame):
@@ -140,7 +178,12 @@ def run_files(paths: list[Path], out_dir, jobs: int = 1,
                 p = queue.pop(0)
                 recv, send = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_child, args=(send, p, out_dir, options), daemon=True)
-                proc.start()
+                blocked = _set_mask(signal.SIG_BLOCK, _STOP)  # until the child's handlers are in
+                try:
+                    proc.start()
+                finally:
+                    if blocked is not None:
+                        _set_mask(signal.SIG_SETMASK, blocked)
                 send.close()
                 running[proc.sentinel] = (proc, recv, p)
             ready = multiprocessing.connection.wait(

@@ -220,10 +220,12 @@ def simulate(templates, output):
 @click.option("--to", "to", required=True, help="繰り越し先の年度（R4 / 2022 / 令和4年度）。翌年度だけを指定できます。")
 @click.option("-o", "--output", required=True, type=click.Path(), help="新しい年度版の出力先（.xlsx）")
 @click.option("--extend-to", help="計画の目標年度を過ぎる場合の新しい目標年度（例: R8）")
+@click.option("--force", is_flag=True,
+              help="出力先に同じ名前のファイル（記入済みかもしれない年度版）があっても上書きします。")
 @layout_option
 @layout_file_option
 @handles_errors
-def rollforward(book, to, output, extend_to, layout, layout_file):
+def rollforward(book, to, output, extend_to, force, layout, layout_file):
     """ブックを翌年度版へ繰り越し、同じ様式で書き出します（様式ファイルに rollforward: supported: true がある様式）。
 
     前年度の値はすべて残し、変更はセルごとに「変更履歴」シートに記録します。
@@ -234,7 +236,7 @@ def rollforward(book, to, output, extend_to, layout, layout_file):
     """
     from xlsgen import app
 
-    result = app.rollforward_file(book, to, output, extend_to, layout, layout_file)
+    result = app.rollforward_file(book, to, output, extend_to, layout, layout_file, force)
     for line in app.rollforward_lines(result):
         click.echo(line, err=line.startswith("警告"))
 
@@ -269,10 +271,12 @@ def build(book, output, no_protect, layout, layout_file):
               help="同時に処理するファイル数（省略時は CPU コア数）")
 @click.option("--no-protect", is_flag=True, help="報告書のシートを保護しません。")
 @click.option("--rollforward-to", help="各ブックをこの年度版へ繰り越し <名前>_R4.xlsx を書き出します（例: R4）")
+@click.option("--force", is_flag=True,
+              help="--rollforward-to の年度版が出力先に既にあっても作り直して上書きします（既定では残します）。")
 @layout_option
 @layout_file_option
 @handles_errors
-def run(in_dir, out_dir, jobs, no_protect, rollforward_to, layout, layout_file):
+def run(in_dir, out_dir, jobs, no_protect, rollforward_to, force, layout, layout_file):
     """フォルダ内のブックをすべて読み取り・検証し、報告書を作ります（年次処理）。
 
     失敗したファイルは理由を表示して次へ進みます。1 つでも失敗すると終了コードは 1 です。
@@ -287,10 +291,16 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to, layout, layout_file):
         return click.progressbar(stream, length=length, label="処理中", file=sys.stderr)
 
     s = app.run_folder(in_dir, out_dir, jobs, {"protect": not no_protect, "rollforward_to": rollforward_to,
-                                               "layout": layout, "layout_file": layout_file},
+                                               "layout": layout, "layout_file": layout_file, "force": force},
                        progress)
     for r in s["failed"]:
         click.echo(f"失敗: {r['reason']}", err=True)
+    for r in s["results"]:
+        for f in r["findings"]:
+            if f.get("code") == "edition-exists":
+                click.echo(f"警告: {r['name']}: {f['message']}", err=True)
+        for note in r.get("notes") or []:
+            click.echo(f"注意: {r['name']}: {note}", err=True)
     for k in s["skipped"]:
         click.echo(f"対象外: {k['name']}（{k['reason']}）", err=True)
     click.echo(f"ファイル {s['files']}（失敗 {len(s['failed'])}）、シート {s['sheets']}、"

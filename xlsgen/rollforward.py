@@ -18,7 +18,7 @@ from pathlib import Path
 
 from xlsgen.errors import XlsgenError
 from xlsgen.kinds.roll import rewrite_heisei, year_label_like
-from xlsgen.model import Book, Change, Finding, Plan, Snapshot
+from xlsgen.model import CHANGE_LOG_SHEET, Book, Change, Finding, Plan, Snapshot
 from xlsgen.wareki import FiscalYear
 
 __all__ = ["RollResult", "parse_year", "plan_rollforward", "rollforward_file", "rewrite_heisei",
@@ -33,6 +33,8 @@ class RollResult:
     to_year: int
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the clerk must know (sheets renamed, formulas kept)
+    change_log: str = CHANGE_LOG_SHEET  # the sheet the change log went to
 
 
 def parse_year(text: str | int, what: str) -> int:
@@ -66,19 +68,23 @@ def plan_rollforward(book: Book, snap: Snapshot, to: int, extend_to: int | None 
 
 def rollforward_file(src: str | Path, to: str | int, output: str | Path,
                      extend_to: str | int | None = None, layout: str = "auto",
-                     layout_file: str | None = None) -> RollResult:
+                     layout_file: str | None = None, force: bool = False) -> RollResult:
     """Roll the workbook `src` to the edition of fiscal year `to`, written to `output`.
 
     The output is the input's package with only the planned cells and the added sheets
-    changed (`xlsgen.render.edition`)."""
-    from xlsgen.atomic import refuse_overwrite
+    changed (`xlsgen.render.edition`). An existing `output` (an edition the clerk may
+    have filled in) is refused unless `force`."""
+    from xlsgen.atomic import exists_error, refuse_overwrite
     from xlsgen.layout import read_book
     from xlsgen.render.edition import check_extension, open_package, write_edition
 
     src, output = Path(src), Path(output)
     refuse_overwrite(output, [src])
+    if not force and output.exists():
+        raise exists_error(output)
     to_year = parse_year(to, "--to")
     extend_year = parse_year(extend_to, "--extend-to") if extend_to is not None else None
+    from xlsgen.package.apply import KEPT_FORMULA
     from xlsgen.read.refuse import refuse_failed_read
 
     # the reader's safety checks come first
@@ -86,5 +92,16 @@ def rollforward_file(src: str | Path, to: str | int, output: str | Path,
     pkg, snap = open_package(src)
     check_extension(pkg, output)
     plan = plan_rollforward(book, snap, to_year, extend_year)
-    changes = write_edition(pkg, snap, output, plan, src)
-    return RollResult(output, book.layout, book.fiscal_year, to_year, changes, plan.findings)
+    changes = write_edition(pkg, snap, output, plan, src, force=force)
+    from xlsgen.package import Workbook
+
+    renamed = Workbook(pkg).renamed
+    notes = [f.message for f in book.findings if f.code == "layout-file-ignored"]
+    notes += [f"ブックに xlsgen のものではない「{old}」シートがあるため、そのシートは変更せず「{new}」に書きました"
+              for old, new in renamed.items()]
+    kept = sorted({f"{c.sheet}!{c.cell}" for c in changes if c.what == KEPT_FORMULA})
+    if kept:
+        notes.append(f"数式のセル {len(kept)} か所は変更していません（{'、'.join(kept[:5])}"
+                     f"{' ほか' if len(kept) > 5 else ''}。「{renamed.get(CHANGE_LOG_SHEET, CHANGE_LOG_SHEET)}」シート参照）")
+    return RollResult(output, book.layout, book.fiscal_year, to_year, changes, plan.findings, notes,
+                      renamed.get(CHANGE_LOG_SHEET, CHANGE_LOG_SHEET))

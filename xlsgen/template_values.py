@@ -90,31 +90,11 @@ def line_of(raw: Any) -> str:
 
 def read_template(path: str | Path) -> Any:
     """Parse a YAML template saved in UTF-8 or, failing that, cp932 (Shift_JIS, the
-    default of Windows editors). Raises XlsgenError naming the file and the line."""
+    default of Windows editors), with the checks every user YAML file gets
+    (`xlsgen.yamlfile`: size, alias bombs, duplicate keys, depth). Raises XlsgenError
+    naming the file and the line."""
+    from xlsgen.yamlfile import load, read_bytes
+
     path = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise XlsgenError("テンプレートが見つかりません", path) from None
-    except IsADirectoryError:
-        raise XlsgenError("テンプレートではなくフォルダです", path) from None
-    except OSError as exc:
-        raise XlsgenError(f"テンプレートを開けません（{exc.strerror}）", path) from None
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise XlsgenError("テンプレートの文字コードを読み取れません（UTF-8 か Shift_JIS で保存してください）", path)
-    try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"{mark.line + 1}行目 {mark.column + 1}文字目付近" if mark else "位置不明"
-        problem = getattr(exc, "problem", None)
-        raise XlsgenError(f"YAML の書き方に誤りがあります（{at}{'：' + problem if problem else ''}）",
-                          path) from None
-    except RecursionError:
-        raise XlsgenError("YAML の入れ子が深すぎます", path) from None
+    data = read_bytes(path, XlsgenError, "テンプレート")
+    return load(data, path, XlsgenError, loader=_LineLoader, what="テンプレート")[0]

@@ -39,7 +39,6 @@ Finding codes (stable; severity in brackets):
 from __future__ import annotations
 
 import contextlib
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,53 +115,61 @@ def load_inventory(path: str | Path) -> Inventory:
             if saved is not None else cached_formula_values(path)
     except Exception as exc:  # noqa: BLE001 - any parser failure is a broken input
         raise InputFileError(f"ブックを読み取れませんでした（{type(exc).__name__}）", str(path)) from None
-    return Inventory(wb, cached)
+    inv = Inventory(wb, cached)
+    inv.raw_names = defined_names(path)
+    return inv
 
 
-_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_HAS_F = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-_R = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
-_T = re.compile(rb'\bt="(\w+)"')
+def defined_names(path) -> list[tuple[str, str | None, str]]:
+    """(name, the sheet of a local name or None, reference text) of every defined name as
+    workbook.xml stores it, print areas and print titles included (openpyxl turns those into
+    sheet settings and drops what it cannot parse, such as `Sheet1!#REF!`)."""
+    import posixpath
+    import zipfile
+
+    from defusedxml import ElementTree as DET
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            target = "xl/workbook.xml"
+            for r in DET.fromstring(zf.read("_rels/.rels")).iter(f"{rel}Relationship"):
+                if r.get("Type", "").endswith("/officeDocument"):
+                    target = posixpath.normpath(r.get("Target", target).lstrip("/"))
+            root = DET.fromstring(zf.read(target))
+    except Exception:  # noqa: BLE001 - openpyxl already read the book; nothing more to say
+        return []
+    sheets = [s.get("name") for s in root.iter(f"{main}sheet")]
+    out = []
+    for dn in root.iter(f"{main}definedName"):
+        local = dn.get("localSheetId")
+        scope = sheets[int(local)] if local is not None and local.isdigit() and int(local) < len(sheets) else None
+        out.append((dn.get("name") or "", scope, dn.text or ""))
+    return out
 
 
 def cached_formula_values(path) -> dict[str, dict[tuple[int, int], object]]:
-    """Saved results of formula cells by sheet and (row, col), from one regex pass over each
-    sheet's XML (a second openpyxl load would cost as much as the first). Numbers, text,
-    booleans and error values (#REF! …) as openpyxl gives them; no `<v>`: absent."""
-    import html
+    """Saved results of formula cells by sheet and (row, col), from the cell scanner's pass
+    over each sheet's XML (`xlsgen.read.cells`; a second openpyxl load would cost as much as
+    the first). Numbers, text, booleans and error values (#REF! …) as openpyxl gives them; a
+    formula without a saved result is absent (an empty text result is "")."""
     import zipfile
 
-    from openpyxl.utils.cell import column_index_from_string
-
+    from xlsgen.read.cells import cell_value, iter_cells, may_hold_formulas
     from xlsgen.read.grid import sheet_xml
 
     out: dict[str, dict[tuple[int, int], object]] = {}
     with zipfile.ZipFile(path) as zf:
         for name, xml in sheet_xml(zf):
             values = out[name] = {}
-            if not _HAS_F.search(xml):
+            if not may_hold_formulas(xml):
                 continue
-            for m in _CELL.finditer(xml):
-                body = m.group(2)
-                if not body or not _HAS_F.search(body):
+            for c in iter_cells(xml):
+                if c.f is None or not c.calculated:
                     continue
-                v, r = _V.search(body), _R.search(m.group(1))
-                if v is None or r is None or not v.group(1):
-                    continue  # no saved result (an empty <v> too, as openpyxl reads it)
-                t = _T.search(m.group(1))
-                kind = t.group(1) if t else b"n"
-                text = html.unescape(v.group(1).decode("utf-8"))
-                if kind in (b"str", b"e", b"inlineStr"):
-                    value = text
-                elif kind == b"b":
-                    value = text.strip() in ("1", "true")
-                else:
-                    try:
-                        value = float(text) if any(ch in text for ch in ".eE") else int(text)
-                    except ValueError:
-                        value = text
-                values[(int(r.group(2)), column_index_from_string(r.group(1).decode()))] = value
+                value = cell_value(c, [])
+                values[(c.row, c.col)] = "" if value is None else value
     return out
 
 
@@ -199,8 +206,10 @@ def _saved_results():
         store = getattr(self, "_xlsgen_saved", None)
         if store is not None and cell["data_type"] == "f":
             text = element.findtext(VALUE_TAG)
-            if text:
-                kind = element.get("t", "n")
+            kind = element.get("t", "n")
+            if text == "" and kind == "str":  # the formula returned "": a saved result
+                store[(cell["row"], cell["column"])] = ""
+            elif text:
                 if kind == "b":
                     value = text.strip() in ("1", "true")
                 elif kind in ("str", "e", "inlineStr"):

@@ -201,15 +201,33 @@ def missing_cached_values(inv: Inventory) -> Iterator[Finding]:
                            "（一度も再計算されていないファイル）。Excel か LibreOffice で開いて保存し直してください。")
 
 
+_BUILTIN_NAMES = {"_XLNM.PRINT_AREA": "印刷範囲", "_XLNM.PRINT_TITLES": "印刷タイトル",
+                  "_XLNM._FILTERDATABASE": "フィルターの範囲"}
+
+
 def broken_names(inv: Inventory) -> Iterator[Finding]:
-    """Defined names whose reference is #REF! (the cells or sheet they named were deleted)."""
-    for (scope, _), dn in sorted(inv._names.items(), key=lambda t: (t[0][0] or "", t[0][1])):
-        if "#REF!" in (dn.attr_text or "").upper():
-            where = f"（シート「{scope}」の名前）" if scope else ""
-            yield Finding(E, "name-ref-error",
-                          f"名前「{dn.name}」{where}の参照先が {dn.attr_text} です（参照先のセルやシートが"
-                          "削除されています）。名前の管理で参照先を直すか、名前を削除してください。",
-                          sheet=scope)
+    """Defined names whose reference holds #REF! (the cells or sheet they named were
+    deleted): `#REF!`, `Sheet1!#REF!`, `#REF!$A$1`, inside a formula, in print areas and
+    print titles, read from workbook.xml as stored (`AuditResult.raw_names`)."""
+    raw = getattr(inv, "raw_names", None)
+    if raw is None:
+        raw = [(dn.name, scope, dn.attr_text or "") for (scope, _), dn in inv._names.items()]
+    for name, scope, text in sorted(raw, key=lambda t: (t[1] or "", t[0])):
+        if "#REF!" not in _outside_strings(text).upper():
+            continue
+        what = _BUILTIN_NAMES.get(name.upper())
+        label = f"シート「{scope}」の{what}" if what and scope else (what or f"名前「{name}」")
+        where = f"（シート「{scope}」の名前）" if scope and not what else ""
+        yield Finding(E, "name-ref-error",
+                      f"{label}{where}の参照先が {text} です（参照先のセルやシートが削除されています）。"
+                      + ("ページレイアウトで設定し直してください。" if what else
+                         "名前の管理で参照先を直すか、名前を削除してください。"),
+                      sheet=scope)
+
+
+def _outside_strings(formula: str) -> str:
+    """The formula without its string literals (a name `="#REF!"` holds text, not an error)."""
+    return re.sub(r'"(?:[^"]|"")*"', '""', formula)
 
 
 def external_links(inv: Inventory) -> Iterator[Finding]:

@@ -9,11 +9,18 @@ import re
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 _NEEDS_QUOTES = re.compile(r"[^A-Za-z0-9_.]")
+# names Excel would read as something else: a cell (A1, XFD1048576), an R1C1 reference
+# (R, C, RC, R1C1, R[1]C, C5), a boolean
+_LOOKS_LIKE_REF = re.compile(r"[A-Za-z]{1,3}[0-9]+|[Rr][0-9]*(?:[Cc][0-9]*)?|[Cc][0-9]*|TRUE|FALSE",
+                             re.IGNORECASE)
 
 
 def quote_sheet(name: str) -> str:
-    """A sheet name as it must appear in a reference: `'01 キャリア'!` quoting when needed."""
-    if _NEEDS_QUOTES.search(name) or name[:1].isdigit():
+    """A sheet name as it must appear in a reference: `'01 キャリア'!`, `'A1'!`, `'R1C1'!`,
+    `'TRUE'!` quoted (anything but letters, digits, `_` and `.`, a leading digit or `.`, a
+    name Excel would read as a cell, an R1C1 reference or a boolean)."""
+    if not name or _NEEDS_QUOTES.search(name) or name[0].isdigit() or name[0] == "." or \
+            _LOOKS_LIKE_REF.fullmatch(name):
         return "'" + name.replace("'", "''") + "'"
     return name
 

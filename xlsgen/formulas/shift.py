@@ -25,6 +25,13 @@ def _unquote(sheet: str) -> str:
     return sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
 
 
+MAX_COL = 16_384  # XFD
+
+
+class PastLastColumn(ValueError):
+    """A cell (or the start of a range) that the insertion would move past column XFD."""
+
+
 def _shift_part(part: str, at: int, n: int, is_end: bool, start_col: int | None) -> str:
     m = re.fullmatch(r"(\$?)([A-Z]{1,3})(\$?[0-9]*)", part)
     if m is None:
@@ -32,6 +39,10 @@ def _shift_part(part: str, at: int, n: int, is_end: bool, start_col: int | None)
     c = col_index(m.group(2))
     if c >= at or (is_end and start_col is not None and start_col < at <= c):
         c += n
+        if c > MAX_COL:
+            if not is_end:
+                raise PastLastColumn(part)
+            c = MAX_COL  # the end of a range stops at XFD, as in Excel
     return f"{m.group(1)}{col_letters(c)}{m.group(3)}"
 
 

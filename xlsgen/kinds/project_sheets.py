@@ -54,6 +54,7 @@ from xlsgen.model import (
     Text,
     gather_departments,
 )
+from xlsgen.patterns import search
 from xlsgen.quantities import parse_quantity
 from xlsgen.read.grid import Grid, squash
 from xlsgen.wareki import FiscalYear, find_years
@@ -140,7 +141,7 @@ def read(path, wb, spec, roles, trace=None) -> Book:
     book.measures = measure_sheets[-1:] + projects  # one measure sheet (the last, as read)
     if spec is not None:
         _record_rollforward(book, spec.get("rollforward") or {}, lab)
-    budget = re.compile(lab["budget_kind"])
+    budget = lab["budget_kind"]
     budget_years = [fy for m in projects if m.cost for fy, kind in m.cost.year_kinds.items()
                     if budget.search(squash(kind))]
     book.fiscal_year = max(budget_years) if budget_years else None
@@ -277,7 +278,7 @@ def _read_do(grid: Grid, m: Measure, kpi: Kpi, cost: CostBlock, findings: list[F
         t = grid.label(hr, col)
         for key in ("year", "kind", "specific", "amount", "target", "result", "content"):
             pattern = lab[f"do_{key}"]
-            if re.search(pattern, t) and key not in cols:
+            if search(pattern, t) and key not in cols:
                 cols[key] = col
                 break
     thousand = {key for key in ("amount", "specific")
@@ -436,7 +437,7 @@ def read_measure(grid: Grid, lab: dict[str, str] | None = None) -> Measure:
     head = grid.first(lab["measure_projects"])
     if head:
         r0 = head[0]
-        cols = {key: next((c for c in range(grid.n_cols) if re.search(lab[f"project_{key}"],
+        cols = {key: next((c for c in range(grid.n_cols) if search(lab[f"project_{key}"],
                                                                         grid.label(r0, c))), None)
                 for key in ("direction", "name", "department")}
         for r in range(r0 + 1, grid.n_rows):
@@ -453,9 +454,9 @@ def read_measure(grid: Grid, lab: dict[str, str] | None = None) -> Measure:
         year_cols = [(c, find_years(grid.text(r0, c))[0][0].year) for c in range(grid.n_cols)
                      if find_years(grid.text(r0, c))]
         idea = next((c for c in range(grid.n_cols)
-                     if re.search(lab["indicator_idea"], grid.label(r0, c))), None)
+                     if search(lab["indicator_idea"], grid.label(r0, c))), None)
         direction = next((c for c in range(grid.n_cols)
-                          if re.search(lab["indicator_direction"], grid.label(r0, c))), None)
+                          if search(lab["indicator_direction"], grid.label(r0, c))), None)
         for r in range(r0 + 1, grid.n_rows):
             name = grid.text(r, ind[1])
             if not name:
@@ -512,7 +513,7 @@ def _record_rollforward(book: Book, decl: dict, lab: dict[str, str]) -> None:
         return
     hist = decl.get("history") or []
     hist = [hist] if isinstance(hist, str) else hist
-    budget = re.compile(lab["budget_kind"])
+    budget = lab["budget_kind"]
     for m in book.measures:
         if m.extra.get("sheet_role") != "project":
             continue

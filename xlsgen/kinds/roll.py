@@ -60,11 +60,14 @@ def shift_col(col: str, at: int, n: int) -> str:
 
 
 def block_cells(cells: dict, rows: range, cols: range) -> list[str]:
-    """The non-empty cells of a snapshot inside rows × cols (1-based), row by row."""
+    """The non-empty cells of a snapshot inside rows × cols (1-based), row by row, without
+    the city's own formulas (a helper formula beside a text is neither cleared nor taken
+    into last year's text)."""
+    formulas = getattr(cells, "formulas", ())
     out = []
     for addr, (v, _) in cells.items():
         c, r = split_cell(addr)
-        if v not in (None, "") and r in rows and col_index(c) in cols:
+        if v not in (None, "") and r in rows and col_index(c) in cols and addr not in formulas:
             out.append(addr)
     return sorted(out, key=lambda a: (split_cell(a)[1], col_index(split_cell(a)[0])))
 

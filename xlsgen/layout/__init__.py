@@ -1,9 +1,15 @@
 """Layouts as data: find layout files, match one against a workbook, read it.
 
-Layout files come from `xlsgen/templates/layouts/` (shipped with the package), a `layouts/` folder beside the input
-workbook (a city keeps its file with its workbooks; same name overrides the shipped one)
-and an explicit `--layout-file`. A layout matches only when all its `detect` anchors are
-found; otherwise it is refused with the anchors that are missing.
+Layout files come from `xlsgen/templates/layouts/` (shipped with the package), a `layouts/`
+folder beside the input workbook (a city keeps its file with its workbooks) and an explicit
+`--layout-file`. A layout matches only when all its `detect` anchors are found; otherwise it
+is refused with the anchors that are missing.
+
+A file in `layouts/` is input like any other: one that cannot be used (broken, or named like
+a shipped layout, which it may not replace silently, or like another local file) is left
+out and named in a warning on every book of that folder (and in the refusal when no layout
+reads the book); it never stops the books it does not concern. `--layout-file` uses a file
+whatever its name.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from xlsgen.errors import LayoutError
 from xlsgen.layout.detect import MatchResult, match, sheet_role
 from xlsgen.layout.engine import Trace
 from xlsgen.layout.spec import LayoutSpecError, Spec, load_spec
+from xlsgen.patterns import PatternError, new_budget
 
-__all__ = ["LayoutSpecError", "Spec", "load_spec", "builtin_dir", "find_specs", "layout_names",
-           "search_folders",
+__all__ = ["LayoutSpecError", "Spec", "load_spec", "builtin_dir", "find_specs", "find_layouts",
+           "layout_names", "search_folders",
            "choose", "read_with_spec", "MatchResult"]
 
 
@@ -44,13 +51,40 @@ def search_folders(book_path: str | Path | None = None) -> list[Path]:
 
 
 def find_specs(book_path: str | Path | None = None) -> dict[str, Spec]:
-    """Every layout known for a workbook: shipped ones, then `layouts/` beside it."""
+    """Every usable layout known for a workbook: shipped ones, then `layouts/` beside it."""
+    return find_layouts(book_path)[0]
+
+
+def find_layouts(book_path: str | Path | None = None) -> tuple[dict[str, Spec], list[str]]:
+    """(usable layouts by name, why each unusable local file was left out)."""
     specs: dict[str, Spec] = {}
-    for folder in search_folders(book_path):
-        for f in _files(folder):
+    for f in _files(builtin_dir()):
+        spec = load_spec(f)
+        specs[spec.name] = spec
+    problems: list[str] = []
+    if book_path is None:
+        return specs, problems
+    local = Path(book_path).resolve().parent / "layouts"
+    if local == builtin_dir():
+        return specs, problems
+    shipped = set(specs)
+    for f in _files(local):
+        try:
             spec = load_spec(f)
-            specs[spec.name] = spec
-    return specs
+        except LayoutSpecError as exc:
+            problems.append(f"様式ファイル {exc}（この様式ファイルは使いませんでした）")
+            continue
+        if spec.name in shipped:
+            problems.append(f"様式ファイル {f}: 様式の名前「{spec.name}」は同梱の様式と同じです。同梱の様式を"
+                            f"黙って置き換えないよう使いませんでした（使う場合は --layout-file {f} で指定するか、"
+                            "name を別の名前にしてください）")
+            continue
+        if spec.name in specs:
+            problems.append(f"様式ファイル {f}: 様式の名前「{spec.name}」が {specs[spec.name].path} と同じため"
+                            "使いませんでした（name を別の名前にしてください）")
+            continue
+        specs[spec.name] = spec
+    return specs, problems
 
 
 def layout_names() -> list[str]:
@@ -69,55 +103,79 @@ def _where(folders: list[Path]) -> str:
     return "、".join(f"{f}{'' if f.is_dir() else '（フォルダがありません）'}" for f in folders)
 
 
-def _refusal(path, results: list[MatchResult], forced: bool) -> LayoutError:
+def _refusal(path, results: list[MatchResult], forced: bool, problems: list[str] = ()) -> LayoutError:
+    also = "。" + "。".join(problems) if problems else ""
     if not results:  # not one layout file to try
         return LayoutError(f"様式ファイルが1つも見つからないため様式を判定できません（探した場所: "
                            f"{_where(search_folders(path))}）。様式ファイルを置くか --layout-file で"
-                           "指定してください", str(path))
+                           f"指定してください{also}", str(path))
     ranked = sorted(results, key=lambda r: (len(r.missing), r.spec.name))
     if forced:
         r = ranked[0]
-        return LayoutError(f"様式「{r.spec.title}」（{r.spec.name}）の見出しが見つかりません: "
-                           f"{r.missing_text()}。このブックはこの様式ではありません", str(path))
-    near = "；".join(f"{r.spec.title}（{r.spec.name}）は {r.missing_text()} がありません"
-                     for r in ranked[:3])
+        return LayoutError(f"様式「{r.spec.title}」（{r.spec.name}）{r.why()}"
+                           f"。このブックはこの様式ではありません{also}", str(path))
+    near = "；".join(f"{r.spec.title}（{r.spec.name}）{r.why(short=True)}" for r in ranked[:3])
     more = f"；ほか {len(ranked) - 3} 様式" if len(ranked) > 3 else ""
     return LayoutError(f"様式を判定できません（試した様式 {len(ranked)} 件: {near}{more}）。"
                        f"様式ファイル（探した場所: {_where(search_folders(path))}）を用意するか "
-                       "--layout-file で指定してください", str(path))
+                       f"--layout-file で指定してください{also}", str(path))
+
+
+def _match(spec: Spec, grids) -> MatchResult:
+    """`match`, with a user pattern that runs out of time reported against its file."""
+    try:
+        return match(spec, grids)
+    except PatternError as exc:
+        raise LayoutSpecError(str(exc), spec.path) from None
 
 
 def choose(path, grids, layout: str = "auto", layout_file: str | None = None,
            ) -> tuple[Spec, MatchResult]:
-    """The one layout that matches the workbook; LayoutError (Japanese) otherwise."""
+    """The one layout that matches the workbook; LayoutError (Japanese) otherwise. The
+    result's `notes` name the local layout files left out (warnings for the book)."""
     if layout_file:
         spec = load_spec(layout_file)
-        res = match(spec, grids)
+        res = _match(spec, grids)
         if not res.ok:
             raise _refusal(path, [res], True)
         return spec, res
-    specs = find_specs(path)
+    specs, problems = find_layouts(path)
     if layout != "auto":
         if layout not in specs:
             raise LayoutError(f"様式「{layout}」の様式ファイルがありません（使える様式: "
-                              f"{'、'.join(sorted(specs))}）", str(path))
-        res = match(specs[layout], grids)
+                              f"{'、'.join(sorted(specs))}）" + ("。" + "。".join(problems) if problems else ""),
+                              str(path))
+        res = _match(specs[layout], grids)
         if not res.ok:
-            raise _refusal(path, [res], True)
+            raise _refusal(path, [res], True, problems)
+        res.notes = problems
         return specs[layout], res
-    results = [match(s, grids) for s in specs.values()]
+    results = []
+    for s in specs.values():
+        try:
+            results.append(_match(s, grids))
+        except LayoutSpecError as exc:  # a local file's pattern that ran out of time
+            problems.append(f"様式ファイル {exc}（この様式ファイルは使いませんでした）")
     hits = [r for r in results if r.ok]
     if len(hits) > 1:
         names = "、".join(f"{r.spec.title}（{r.spec.name}: {r.spec.path}）" for r in hits)
         raise LayoutError(f"複数の様式に当てはまります: {names}。--layout か --layout-file で"
                           "どちらかを指定してください", str(path))
     if not hits:
-        raise _refusal(path, results, False)
+        raise _refusal(path, results, False, problems)
+    hits[0].notes = problems
     return hits[0].spec, hits[0]
 
 
 def read_with_spec(path, wb, spec: Spec, result: MatchResult, trace: Trace | None = None):
     """Read a workbook with a matched layout into a Book, by the layout's kind."""
+    try:
+        return _read_with_spec(path, wb, spec, result, trace)
+    except PatternError as exc:
+        raise LayoutSpecError(str(exc), spec.path) from None
+
+
+def _read_with_spec(path, wb, spec: Spec, result: MatchResult, trace: Trace | None = None):
     from xlsgen.kinds import kind_of
     from xlsgen.model import Finding, Severity
 
@@ -150,6 +208,8 @@ def read_with_spec(path, wb, spec: Spec, result: MatchResult, trace: Trace | Non
         if spec.get(key):
             book.report[key] = dict(spec.get(key))
     book.plan_years = spec.plan_years() or derived_plan_years(book)
+    for note in getattr(result, "notes", ()):
+        book.findings.append(Finding(Severity.WARNING, "layout-file-ignored", note, str(path)))
     if book.measure_count == 0:
         book.findings.append(Finding(Severity.ERROR, "no-measure-read",
                                      f"{spec.title}として読める施策・指標が1つもありません",
@@ -176,6 +236,7 @@ def read_book(path: str | Path, layout: str = "auto", layout_file: str | None = 
     (Japanese, naming the file) when it cannot be read or no layout matches."""
     from xlsgen.read.grid import WorkbookGrids
 
+    new_budget()
     with WorkbookGrids(path) as wb:
         spec, result = choose(path, list(wb.grids()), layout, layout_file)
         return read_with_spec(path, wb, spec, result)

@@ -29,7 +29,9 @@ def check_layout(spec_path, book_path) -> tuple[bool, list[str]]:
                 tag = "見つかりません" if aid in required else "見つかりません（必須ではない）"
                 lines.append(f"  ✗ {aid}: {tag}")
         if not res.ok:
-            lines.append(f"結果: 当てはまりません（見つからない見出し: {res.missing_text()}）")
+            why = (f"見つからない見出し: {res.missing_text()}" if res.missing else
+                   f"見出しがほとんどどのセルにも当てはまります: {res.too_general[0]}")
+            lines.append(f"結果: 当てはまりません（{why}）")
             return False, lines
         trace = Trace()
         book = read_with_spec(book_path, wb, spec, res, trace)

@@ -24,10 +24,20 @@ class MatchResult:
     found: dict[str, tuple[str, str]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     per_sheet: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> anchor -> cell
+    too_general: list[str] = field(default_factory=list)  # "anchor on sheet: n of m cells"
+    notes: list[str] = field(default_factory=list)  # local layout files left out (warnings)
 
     @property
     def ok(self) -> bool:
-        return not self.missing
+        return not self.missing and not self.too_general
+
+    def why(self, short: bool = False) -> str:
+        """Why the layout does not read the book, as the refusal says it."""
+        if self.too_general:
+            return (f"の見出しがほとんどどのセルにも当てはまります（{self.too_general[0]}）。様式ファイルの"
+                    f"detect にはその様式にしかない見出しを書いてください（{self.spec.path}）")
+        return f"は {self.missing_text()} がありません" if short else \
+            f"の見出しが見つかりません: {self.missing_text()}"
 
     def missing_text(self) -> str:
         labels = {a.id: a.labels.source for a in anchors(self.spec)}
@@ -66,8 +76,25 @@ def find_anchor(grid: Grid, anchor: Anchor) -> tuple[int, int] | None:
     return None
 
 
+GENERAL_SAMPLE = 60  # text cells of a sheet an anchor is tried on once it is found there
+GENERAL_SHARE = 0.8  # an anchor matching this share of them is no anchor
+
+
+def _too_general(grid: Grid, anchor: Anchor) -> str | None:
+    """An anchor is a heading found in a few cells; one that matches most of a sheet's
+    text cells would make any workbook pass for the layout."""
+    sample = [t for _, _, t in grid.labels()[:GENERAL_SAMPLE]]
+    if len(sample) < 10:
+        return None
+    hits = sum(1 for t in sample if anchor.labels.match(t))
+    if hits >= GENERAL_SHARE * len(sample):
+        return f"{anchor.id}: シート「{grid.name}」の文字のセル {len(sample)} 個のうち {hits} 個"
+    return None
+
+
 def match(spec: Spec, grids: list[Grid]) -> MatchResult:
-    """Look for every anchor of `spec` on the selected sheets."""
+    """Look for every anchor of `spec` on the selected sheets (each anchor is also checked
+    once, on the first sheet it is found on, for matching nearly every cell)."""
     res = MatchResult(spec)
     anchor_list = anchors(spec)
     for grid in grids:
@@ -78,7 +105,11 @@ def match(spec: Spec, grids: list[Grid]) -> MatchResult:
             pos = find_anchor(grid, a)
             if pos is not None:
                 here[a.id] = grid.addr(*pos)
-                res.found.setdefault(a.id, (grid.name, grid.addr(*pos)))
+                if a.id not in res.found:
+                    res.found[a.id] = (grid.name, grid.addr(*pos))
+                    general = _too_general(grid, a)
+                    if general:
+                        res.too_general.append(general)
     res.missing = [a.id for a in anchor_list if a.required and a.id not in res.found]
     return res
 

@@ -3,8 +3,10 @@
 Record units (each wrapped by a kind module of xlsgen.kinds): `sheet` (one measure per
 sheet: fields + one KPI table), `block` (KPI blocks stacked on a measure sheet, each with
 fields above a small table whose years are rows) and `row` (one KPI per table row, grouped
-into measures by a column). Every value keeps the cell it came from; `trace` lists which
-field came from which cell, and what is missing.
+into measures by a column). A record may span several sheets (`sheets.group`): its other
+sheets are read through `Grid.qualified()`, so their cells name their sheet (`'S2'!B5`).
+Every value keeps the cell it came from; `trace` lists which field came from which cell,
+and what is missing.
 """
 
 from __future__ import annotations
@@ -237,7 +239,8 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
                 findings: list[Finding], labels_out: dict | None = None,
                 ) -> dict[str, tuple[object, str | None]]:
     """Each declared field → (value, cell). Parsers and types applied; `labels_out` gets
-    the label each field has on the sheet (squashed), a level gets its key and label."""
+    the label each field has on the sheet (squashed), a level gets its key and label (and
+    its code from a cell of its own: `code: {label}`); a `holds:` field gives a `Held`."""
     out = {}
     for key, f in (fields or {}).items():
         labels = _labels(f.get("label", key), "start" if f.get("at") == "inside" else "exact")
@@ -355,7 +358,9 @@ def level_of_text(text: str, cell: str | None, key: str | None = None,
 
 def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> None:
     """Fields read by `read_fields` into the measure: its own attributes, further levels
-    (`type: level`), texts (check_analysis, check_next) and the layout's own (`extra`)."""
+    (`type: level`), texts (check_analysis, check_next), `holds:` fields (evaluations, texts,
+    departments, notes), the edition a `fiscal_year` field says, and the layout's own
+    (`extra`)."""
     labels = labels or {}
     for key, (value, cell) in values.items():
         if isinstance(value, Held):

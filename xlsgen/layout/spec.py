@@ -7,6 +7,7 @@ users in `docs/layouts.md`; `SCHEMA` below is the same list of keys, as data.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,9 @@ from typing import Any
 
 import yaml
 
+from xlsgen import yamlfile
 from xlsgen.errors import XlsgenError
+from xlsgen.patterns import PatternError, compile_user
 from xlsgen.read.grid import squash
 
 RECORDS = ("sheet", "block", "row")
@@ -113,10 +116,12 @@ _TAIL = r"(?:[】〕\]]|:)*$"
 
 @dataclass
 class Labels:
-    """Label variants matched against squashed cell text (spaces gone, NFKC)."""
+    """Label variants matched against squashed cell text (spaces gone, NFKC). `regex` is a
+    compiled `re` pattern, or for user regexes a time-limited `xlsgen.patterns.Pattern`
+    with the same methods."""
 
     source: list[str]
-    regex: re.Pattern
+    regex: Any
 
     def match(self, text: str) -> bool:
         return bool(self.regex.search(text))
@@ -129,23 +134,34 @@ class Labels:
 def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
     """`["区分", "re:^区\\s*分"]` → one regex. Plain text is squashed and matched whole
     (mode exact), at the start (start), at the start after a heading's number too
-    (heading: 「２　事業費の推移」) or anywhere (contains); `re:` entries are regexes."""
+    (heading: 「２　事業費の推移」) or anywhere (contains); `re:` entries are regexes,
+    run with a time budget (`xlsgen.patterns`): a label list with one is compiled by the
+    `regex` module, one without stays with `re` (its pattern is escaped text)."""
     items = [items] if isinstance(items, str) else list(items or [])
     parts = []
+    user = False
+    simple = True  # xlsgen's own parts (escaped text, decorations) are; user parts are checked
     for it in items:
         it = str(it)
         if it.startswith("re:"):
             body = it[3:]
             try:
-                re.compile(body)
-            except re.error as exc:
-                raise ValueError(f"{where}の正規表現「{body}」が正しくありません（{exc}）") from None
+                simple &= compile_user(body)._fast is not None
+            except PatternError as exc:
+                raise ValueError(f"{where}の{exc}") from None
             parts.append(f"(?:{body})")
+            user = True
         else:
             s = re.escape(squash(it))
             parts.append({"exact": f"{_DECOR}{s}{_TAIL}", "start": f"{_DECOR}{s}",
                           "heading": f"{_DECOR}(?:\\d{{1,2}})?{s}", "contains": s}[mode])
-    return Labels(items, re.compile("|".join(parts) if parts else r"(?!x)x"))
+    pattern = "|".join(parts) if parts else r"(?!x)x"
+    return Labels(items, compile_user(pattern, simple) if user else _compiled(pattern))
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
 
 
 @dataclass
@@ -186,11 +202,13 @@ class Spec:
         items = self.data.get("labels", {}).get(key, default)
         return compile_labels(items, mode, f"labels.{key}")
 
-    def pattern(self, key: str, default: str) -> str:
-        """A `labels:` entry as one regex string (the readers' label patterns)."""
+    def pattern(self, key: str, default: str):
+        """A `labels:` entry as one compiled pattern (the readers' label patterns): the
+        layout's own, time-limited when it holds user regexes (`xlsgen.patterns`), or
+        xlsgen's `default`."""
         if key not in self.data.get("labels", {}):
-            return default
-        return self.labels(key).pattern
+            return _compiled(default)
+        return self.labels(key).regex
 
     def line(self, path: str) -> int | None:
         return self.lines.get(path)
@@ -215,36 +233,41 @@ def _lines(node, path: str, out: dict[str, int], bool_keys: list | None = None) 
             _lines(v, f"{path}[{i}]", out, bool_keys)
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CACHE: dict[tuple[str, int, int], Spec] = {}
+_CACHE: dict[tuple[str, int, int], Spec | LayoutSpecError] = {}
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Load and check one layout file (cached while the file is unchanged); raises
-    LayoutSpecError (file and line)."""
+    """Load and check one layout file (cached while the file is unchanged, a refusal too);
+    raises LayoutSpecError (file and line). The file is input like any other: size,
+    encoding (UTF-8 or Shift_JIS), alias bombs and duplicate keys are checked
+    (`xlsgen.yamlfile`) before anything is built from it."""
     path = Path(path)
     try:
         st = path.stat()
         key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-        if key in _CACHE:
-            return _CACHE[key]
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LayoutSpecError(f"様式ファイルを読めません（{exc}）", str(path)) from None
-    spec = _load(path, text)
-    _CACHE[key] = spec
+    except OSError:
+        key = None
+    hit = _CACHE.get(key) if key else None
+    if isinstance(hit, Spec):
+        return hit
+    if isinstance(hit, LayoutSpecError):  # the same refusal, a fresh exception
+        err = LayoutSpecError.__new__(LayoutSpecError)
+        err.args, err.path = hit.args, hit.path
+        raise err
+    try:
+        data = yamlfile.read_bytes(path, LayoutSpecError, "様式ファイル")
+        spec = _load(path, data)
+    except LayoutSpecError as exc:
+        if key:
+            _CACHE[key] = exc
+        raise
+    if key:
+        _CACHE[key] = spec
     return spec
 
 
-def _load(path: Path, text: str) -> Spec:
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{mark.line + 1}行目: " if mark else ""
-        raise LayoutSpecError(f"{where}YAML の書き方が正しくありません（{getattr(exc, 'problem', exc)}）",
-                              str(path)) from None
+def _load(path: Path, raw: bytes | str) -> Spec:
+    data, node = yamlfile.load(raw, path, LayoutSpecError, what="様式ファイル")
     if not isinstance(data, dict):
         raise LayoutSpecError("1行目: 様式ファイルの中身が「キー: 値」の形ではありません", str(path))
     lines: dict[str, int] = {}
@@ -253,7 +276,7 @@ def _load(path: Path, text: str) -> Spec:
     spec = Spec(data, str(path), lines)
     errors: list[tuple[int, str]] = []
     for line, where, written in bool_keys:
-        value = "true" if yaml.load(written, Loader=_LOADER) else "false"
+        value = "true" if yaml.safe_load(written) else "false"
         errors.append((line, f"キー「{written}」は YAML では {value}（真偽値）と読まれます。"
                              f"{where or '最上位'} の名前にするには \"{written}\" のように引用符で囲んでください"))
     _check(data, SCHEMA, "", lines, errors)
@@ -293,6 +316,8 @@ def _load(path: Path, text: str) -> Spec:
     if not errors:
         errors.extend(_check_patterns(data, lines))
         errors.extend(_check_parsers(data, lines))
+    if not errors:
+        errors.extend(_check_anchors(data, lines))
     if errors:
         line, msg = min(errors)
         more = f"（ほか {len(errors) - 1} 件）" if len(errors) > 1 else ""
@@ -386,9 +411,45 @@ def _check_patterns(data, lines: dict, path: str = "") -> list[tuple[int, str]]:
             out.extend(_check_patterns(v, lines, f"{path}[{i}]"))
     elif isinstance(data, str) and data.startswith("re:"):
         try:
-            re.compile(data[3:])
-        except re.error as exc:
-            out.append((lines.get(path, 1), f"{path} の正規表現「{data[3:]}」が正しくありません（{exc}）"))
+            p = compile_user(data[3:])
+            empty = p.search("") is not None
+        except PatternError as exc:
+            out.append((lines.get(path, 1), f"{path} の{exc}"))
+            return out
+        if empty:
+            out.append((lines.get(path, 1), f"{path} の正規表現「{data[3:]}」は空の文字列にも当てはまるため、"
+                        "どのセルにも当てはまります（見出しの文字を書いてください）"))
+    return out
+
+
+# unrelated texts a heading never is: an anchor that matches them all matches every cell
+_PROBES = ("あ", "1", "A", "x", "テスト", "合計", "2021", "-", "①", "令和3年度", "備考", "〇〇課", "12.5%", "Total")
+
+
+def _check_anchors(data: dict, lines: dict) -> list[tuple[int, str]]:
+    """Refuse anchors that would match (nearly) any cell: a workbook of another kind would
+    pass for this layout."""
+    out = []
+    for i, a in enumerate(data.get("detect") or []):
+        if not isinstance(a, dict):
+            continue
+        mode = a.get("match", "exact")
+        labels = a.get("labels")
+        items = [labels] if isinstance(labels, str) else list(labels or [])
+        where = lines.get(f"detect[{i}].labels", lines.get(f"detect[{i}]", 1))
+        short = [x for x in items if not str(x).startswith("re:") and len(squash(str(x))) < 2]
+        if short and mode in ("start", "contains"):
+            out.append((where, f"detect[{i}] の見出し「{short[0]}」は短すぎます（match: {mode} では2文字以上"
+                        "にしてください。どのブックにも当てはまってしまいます）"))
+            continue
+        try:
+            labels = compile_labels(items, mode)
+            hits = sum(labels.match(squash(t)) for t in _PROBES)
+        except (ValueError, PatternError):
+            continue  # reported by _check_patterns
+        if hits >= len(_PROBES) - 1:
+            out.append((where, f"detect[{i}] の見出しはどのセルにも当てはまります（{'／'.join(map(str, items[:3]))}）。"
+                        "その様式にしかない見出しの文字を書いてください"))
     return out
 
 

@@ -8,10 +8,12 @@ other part keeps its bytes.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Callable
 from typing import Any
 
+from xlsgen.errors import XlsgenError
 from xlsgen.formulas import quote_sheet
 from xlsgen.model import CHANGE_LOG_SHEET, FORMULA_MAP_SHEET, Change, Plan, Snapshot
 from xlsgen.package.listsheet import list_sheet_xml
@@ -21,20 +23,26 @@ from xlsgen.package.sheet import (
     SheetText,
     cell_xml,
     col_letters,
-    has_formulas,
+    is_date,
     merges,
     read_cells,
     set_dimension,
     shared_strings,
     split_addr,
+    to_serial,
 )
 from xlsgen.package.styles import INPUT_RGB, Styles, _set_attr
+from xlsgen.read.cells import SheetXmlError, may_hold_formulas, scan_sheet
 
 EMPTY = "（空欄）"
 LOG_HEADERS = ("シート", "セル", "変更前", "変更後", "理由")
 LOG_WIDTHS = (12, 8, 40, 40, 50)
 MAP_HEADERS = ("シート", "セル", "数式（例）", "説明")
 MAP_WIDTHS = (16, 18, 40, 70)
+CHAIN_REASON = ("同じセルが2つあったため後のものを残し、消えた数式を含む計算チェーンを削除しました"
+                "（Excel が開くときに作り直します）")
+KEPT_FORMULA = "数式のセルのため変更しませんでした（元の数式をそのまま残しています）"
+DATE_FORMAT = "yyyy/m/d"
 RECALC_REASON = ("数式が読むセルを変更したため、Excel で開いたときに全体を再計算する設定"
                  "（fullCalcOnLoad）にしました。数式のキャッシュ値は再計算まで前の値です")
 
@@ -51,24 +59,54 @@ class Workbook:
     def _init(self, pkg: Package):
         self.pkg = pkg
         self._formulas: bool | None = None
+        self._scans: dict[str, tuple[bytes, bytes, Any]] = {}  # part → (raw, text, scan)
+        self.renamed: dict[str, str] = {}  # xlsgen sheet → the free name used instead
+        self.stale_chain = False  # a formula cell is gone: calcChain.xml must go too
         rels = pkg.rels(pkg.workbook_part)
         self.sst_part = next((t for _, typ, t, _ in rels if typ.endswith("/sharedStrings")), None)
         self.styles_part = next((t for _, typ, t, _ in rels if typ.endswith("/styles")), None)
-        self.sst = shared_strings(pkg.parts.get(self.sst_part)) if self.sst_part else []
+        try:
+            self.sst = shared_strings(pkg.parts.get(self.sst_part)) if self.sst_part else []
+        except SheetXmlError as exc:
+            raise XlsgenError(f"ブックの部品 {self.sst_part}（共有文字列）を読めません（{exc}）。Excel で開いて"
+                              "保存し直してから繰り越してください（出力は書き出していません）", str(pkg.path)) from None
         self.styles = Styles(pkg.text(self.styles_part)) if self.styles_part else Styles(
             "<styleSheet><cellXfs count=\"1\"><xf/></cellXfs></styleSheet>")
+        self.date1904 = re.search(r'<(?:\w+:)?workbookPr\b[^>]*\sdate1904="(?:1|true)"',
+                                  pkg.text(pkg.workbook_part)) is not None
+
+    def scan(self, name: str):
+        """(text as bytes, the cell scan with positions) of sheet `name` as it is now."""
+        part = self.pkg.sheets[name]
+        raw = self.pkg.parts[part]
+        hit = self._scans.get(part)
+        if hit is None or hit[0] is not raw:
+            data = self.pkg.text(part).encode("utf-8")
+            try:
+                hit = (raw, data, scan_sheet(data, positions=True))
+            except SheetXmlError as exc:
+                raise XlsgenError(f"シート「{name}」（{part}）を読めません（{exc}）。Excel で開いて保存し直して"
+                                  "から繰り越してください（出力は書き出していません）", str(self.pkg.path)) from None
+            self._scans[part] = hit
+        return hit[1], hit[2]
 
     def snapshot(self) -> Snapshot:
         """Every cell with a value or a number format of every worksheet (cached values of
-        formula cells)."""
-        return {name: read_cells(self.pkg.text(part), self.sst, self.styles.number_format)
-                for name, part in self.pkg.sheets.items() if part in self.pkg.parts}
+        formula cells; dates as dates), each sheet's formula cells in `.formulas`."""
+        out = {}
+        for name, part in self.pkg.sheets.items():
+            if part in self.pkg.parts:
+                data, scan = self.scan(name)
+                out[name] = read_cells(data, self.sst, self.styles.number_format, self.date1904, scan)
+        self._formulas = any(cells.formulas for cells in out.values())
+        return out
 
     def formulas(self) -> bool:
         """Any formula in the input's sheets (the roll never writes one)."""
         if self._formulas is None:
-            self._formulas = any(has_formulas(self.pkg.text(p)) for p in self.pkg.sheets.values()
-                                 if p in self.pkg.parts)
+            self._formulas = any(
+                may_hold_formulas(self.pkg.parts[p]) and any(c.f is not None for c in self.scan(n)[1].cells())
+                for n, p in self.pkg.sheets.items() if p in self.pkg.parts)
         return self._formulas
 
 
@@ -105,12 +143,18 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list[Change]) -> bool:
-    """Apply the edits of one sheet; True when a cell value changed."""
+    """Apply the edits of one sheet; True when a cell value changed. A formula cell is never
+    changed (its edit is logged as kept); dates are written in the book's date system."""
     pkg, styles = wb.pkg, wb.styles
     part = pkg.sheets[name]
-    xml = pkg.text(part)
-    st = SheetText(xml)
-    ranges = _Merges(merges(xml))
+    data, scan = wb.scan(name)
+    try:
+        st = SheetText(data, scan)
+        ranges = _Merges(merges(st.xml))
+    except (SheetXmlError, ValueError) as exc:
+        raise XlsgenError(f"シート「{name}」を書き換えられません（{exc}）", str(pkg.path)) from None
+    formulas = st.formula_cells()
+    wb.stale_chain |= st.dropped_formula
     wanted = {split_addr(_top_left(a, ranges))[0] for e in edits for a in (e.cell, e.unshade_like) if a}
     row_s, col_s = st.styles(wanted)
     found = st.cells(wanted)
@@ -118,11 +162,19 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
     originals = {a: x for a, (_, x) in found.items()}
     state: dict[str, tuple[Any, int, bool]] = {}
     notes: dict[str, str] = {}
+    kept: set[str] = set()
     value_changed = False
     for e in edits:
         addr = _top_left(e.cell, ranges)
         before, s, dirty = state.get(addr, (snap.get(addr, (None, ""))[0],
                                             _style_of(addr, cell_s, row_s, col_s), False))
+        if e.comment:
+            notes[addr] = e.comment
+        if addr in formulas:  # the city's own formula: kept as it is, and the log says so
+            if addr not in kept and (not _same(before, e.value) or e.shade or e.number_format):
+                kept.add(addr)
+                changes.append(Change(name, addr, before, before, e.reason, KEPT_FORMULA))
+            continue
         new_s = s
         if e.number_format:
             new_s = styles.derive(new_s, number_format=e.number_format)
@@ -142,27 +194,30 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
                     "表示形式を設定" if new_s != s else "メモを追加")
         state[addr] = (e.value if changed else before, new_s, dirty or changed)
         value_changed |= changed
-        if e.comment:
-            notes[addr] = e.comment
         changes.append(Change(name, addr, before, e.value, e.reason, what))
     if not state and not notes:
         return False
     p = st.prefix
     cells = {}
     for addr, (value, s, dirty) in state.items():
+        if dirty and isinstance(value, (_dt.date, _dt.datetime)):  # a date stays a date
+            if not is_date(styles.number_format(s)):
+                s = styles.derive(s, number_format=DATE_FORMAT)
+            value = to_serial(value, wb.date1904)
         if dirty or addr not in originals:
             cells[addr] = cell_xml(p, addr, value, s) if dirty else f'<{p}c r="{addr}"' + (
                 f' s="{s}"/>' if s else "/>")
-        else:  # same value (formula, rich text, cached value kept): only the style changes
+        else:  # same value (rich text, cached value kept): only the style changes
             m = re.match(r"<[\w:]+\b[^>]*?(?=/?>)", originals[addr])
             head = _set_attr(m.group(0), "s", str(s)) if s or ' s="' in m.group(0) else m.group(0)
             cells[addr] = head + originals[addr][m.end():]
-    xml = st.apply(cells)
+    xml = st.apply(cells) if cells else st.xml
     if cells:
         rows = [split_addr(a) for a in cells]
         xml = set_dimension(xml, max(r for r, _ in rows), max(c for _, c in rows))
     xml = add_notes(pkg, part, xml, notes)
-    pkg.put(part, xml)
+    if cells or notes or st.normalised:
+        pkg.put(part, xml)
     return value_changed
 
 
@@ -174,6 +229,35 @@ def _history_rows(snap: dict, width: int) -> list[tuple]:
         if r > 1 and c <= width:
             by_row.setdefault(r, {})[c] = v
     return [tuple(by_row[r].get(c) for c in range(1, width + 1)) for r in sorted(by_row)]
+
+
+def _list_sheet_name(pkg: Package, snap: Snapshot, name: str, headers) -> str:
+    """Where one of xlsgen's list sheets goes: its own name, unless the book has a sheet of
+    that name that is not xlsgen's (its first row is not the list's headers); then the
+    first free name `name(2)`, `name(3)` … (or one of those that is xlsgen's from last year).
+    A city's own sheet is never replaced."""
+    existing = {n.casefold(): n for n in pkg.sheets}
+    k = 1
+    while True:
+        candidate = name if k == 1 else f"{name}({k})"
+        real = existing.get(candidate.casefold())
+        if real is None or _is_list_sheet(snap.get(real, {}), headers):
+            return real or candidate
+        k += 1
+
+
+def _is_list_sheet(cells: dict, headers) -> bool:
+    if not cells:
+        return False
+    first = tuple(cells.get(f"{col_letters(i)}1", (None,))[0] for i in range(1, len(headers) + 1))
+    return first == tuple(headers)
+
+
+def _renamed_reason(c: Change, renamed: dict[str, str]) -> Change:
+    reason = c.reason
+    for old, new in renamed.items():
+        reason = reason.replace(f"「{old}」シート", f"「{new}」シート")
+    return c if reason == c.reason else Change(c.sheet, c.cell, c.before, c.after, reason, c.what)
 
 
 def _display(v: Any) -> Any:
@@ -194,12 +278,28 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
             changes.append(Change(sheet, cols, None, None, "計画延長（--extend-to）: 目標年度の列の前に列を挿入",
                                   f"{n}列を挿入（右の列を参照する数式・名前・リンク {shifted} か所をずらしました）"))
         snap = wb.snapshot()
+    names = {name: _list_sheet_name(pkg, snap, name, plan.history_headers[name][0])
+             for name in plan.history if name in plan.history_headers}
+    names[CHANGE_LOG_SHEET] = _list_sheet_name(pkg, snap, CHANGE_LOG_SHEET, LOG_HEADERS)
+    names[FORMULA_MAP_SHEET] = _list_sheet_name(pkg, snap, FORMULA_MAP_SHEET, MAP_HEADERS)
+    wb.renamed = {name: new for name, new in names.items() if new != name}
+    for name, new in wb.renamed.items():
+        changes.append(Change(new, "", None, None,
+                              f"ブックに xlsgen のものではない「{name}」シートがあるため（そのシートは変更していません）",
+                              f"「{name}」の代わりに「{new}」シートに書きました"))
     by_sheet: dict[str, list] = {}
     for e in plan.edits:
         by_sheet.setdefault(e.sheet, []).append(e)
     values_changed = False
     for name, edits in by_sheet.items():
         values_changed |= _apply_sheet(wb, name, edits, snap.get(name, {}), changes)
+    if wb.renamed:  # reasons name the sheet the old texts went to
+        changes[:] = [_renamed_reason(c, wb.renamed) for c in changes]
+    if wb.stale_chain:  # Excel rebuilds the chain; one that names a cell without formula is repaired
+        for _, typ, target, _ in list(pkg.rels(pkg.workbook_part)):
+            if typ.endswith("/calcChain") and target in pkg.parts:
+                pkg.remove(target)
+                changes.append(Change("（ブック全体）", "", None, None, CHAIN_REASON, "calcChain.xml を削除"))
     recalc = values_changed and wb.formulas()
     lists = wb.styles.list_styles()
     new_sheets: list[tuple[str, str]] = []
@@ -216,16 +316,19 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
 
     for name, rows in plan.history.items():
         headers, widths = plan.history_headers[name]
-        old = _history_rows(snap.get(name, {}), len(headers)) if name in pkg.sheets else []
-        put_sheet(name, list_sheet_xml(headers, widths, old + list(rows), lists))
+        target = names.get(name, name)
+        old = _history_rows(snap.get(target, {}), len(headers)) if target in pkg.sheets else []
+        put_sheet(target, list_sheet_xml(headers, widths, old + list(rows), lists, date1904=wb.date1904))
     log = [(c.sheet, c.cell, _display(c.before), c.what or _display(c.after), c.reason) for c in changes]
     if recalc:
         log.append(("（ブック全体）", "", "", "fullCalcOnLoad=1", RECALC_REASON))
-    put_sheet(CHANGE_LOG_SHEET, list_sheet_xml(LOG_HEADERS, LOG_WIDTHS, log, lists))
+    put_sheet(names[CHANGE_LOG_SHEET], list_sheet_xml(LOG_HEADERS, LOG_WIDTHS, log, lists,
+                                                      date1904=wb.date1904))
     notes = formula_notes() if formula_notes and wb.formulas() else []
     links = {(r, 2): n.location for r, n in enumerate(notes, start=2)}
-    put_sheet(FORMULA_MAP_SHEET, list_sheet_xml(
-        MAP_HEADERS, MAP_WIDTHS, [(n.sheet, n.cells, n.formula, n.explanation) for n in notes], lists, links))
+    put_sheet(names[FORMULA_MAP_SHEET], list_sheet_xml(
+        MAP_HEADERS, MAP_WIDTHS, [(n.sheet, n.cells, n.formula, n.explanation) for n in notes], lists, links,
+        date1904=wb.date1904))
     _workbook_xml(wb, new_sheets, recalc)
     styles_xml = wb.styles.render()
     if styles_xml is not None:

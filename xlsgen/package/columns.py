@@ -10,8 +10,8 @@ import re
 
 from xlsgen.errors import XlsgenError
 from xlsgen.formulas import quote_sheet
-from xlsgen.formulas.shift import shift_formula, shift_ref, shift_sqref
-from xlsgen.package.sheet import col_index, col_letters, split_addr
+from xlsgen.formulas.shift import MAX_COL, PastLastColumn, shift_formula, shift_ref
+from xlsgen.package.sheet import col_index, col_letters, merges, split_addr
 
 _FORMULA_TEXT = re.compile(
     r"(<(?:\w+:)?(?:f|formula|formula1|formula2)\b[^>]*>)(.*?)(</(?:\w+:)?(?:f|formula|formula1|formula2)>)",
@@ -81,13 +81,17 @@ def insert_columns(wb, sheet: str, at: int, n: int) -> int:
             f"シート「{sheet}」の{col_letters(at)}列の前に列を挿入できません（{'、'.join(blockers)}の参照を"
             "正しくずらせないため）。Excel で年度の列を挿入してから --extend-to なしで繰り越してください",
             str(pkg.path))
+    _check_room(wb, sheet, at, n)
     part = pkg.sheets[sheet]
     count = [0]
     for name, p in pkg.sheets.items():
         if p not in pkg.parts:
             continue
         xml = pkg.text(p)
-        new = _shift_formulas(xml, name, sheet, at, n, count)
+        try:
+            new = _shift_formulas(xml, name, sheet, at, n, count)
+        except PastLastColumn as exc:
+            raise _past_xfd(pkg, sheet, at, n, f"シート「{name}」の数式・リンクが参照する {exc}") from None
         if p == part:
             new = _shift_own(new, at, n)
         if new != xml:
@@ -101,11 +105,44 @@ def insert_columns(wb, sheet: str, at: int, n: int) -> int:
         text = shift_formula(_unxml(m.group(2)), host, sheet, at, n)
         count[0] += text != _unxml(m.group(2))
         return m.group(1) + _xml(text) + m.group(3)
-    new = re.sub(r"(<(?:\w+:)?definedName\b[^>]*>)(.*?)(</(?:\w+:)?definedName>)", name_repl, wbx, flags=re.S)
+    try:
+        new = re.sub(r"(<(?:\w+:)?definedName\b[^>]*>)(.*?)(</(?:\w+:)?definedName>)", name_repl, wbx, flags=re.S)
+    except PastLastColumn as exc:
+        raise _past_xfd(pkg, sheet, at, n, f"名前の定義が参照する {exc}") from None
     if new != wbx:
         pkg.put(pkg.workbook_part, new)
     _shift_calc_chain(wb, sheet, at, n)
     return count[0]
+
+
+def _past_xfd(pkg, sheet: str, at: int, n: int, what: str) -> XlsgenError:
+    return XlsgenError(
+        f"シート「{sheet}」の{col_letters(at)}列の前に{n}列を挿入すると、{what}が最後の列（XFD）を"
+        "超えるため繰り越せません。右端の列の値・数式を整理してから実行してください", str(pkg.path))
+
+
+def _check_room(wb, sheet: str, at: int, n: int) -> None:
+    """Refuse when a cell or a merged range would move past column XFD (Excel refuses to
+    shift cells off the sheet too)."""
+    pkg = wb.pkg
+    _, scan = wb.scan(sheet)
+    for c in scan.cells():
+        if c.col >= at and c.col + n > MAX_COL:
+            raise _past_xfd(pkg, sheet, at, n, f"セル {c.ref}")
+    for r1, c1, r2, c2 in merges(pkg.text(pkg.sheets[sheet])):
+        if c2 >= at and c2 + n > MAX_COL:
+            raise _past_xfd(pkg, sheet, at, n, f"結合セル {col_letters(c1)}{r1}:{col_letters(c2)}{r2}")
+
+
+def _clamped_sqref(sqref: str, at: int, n: int) -> str:
+    """Ranges shifted; a range moved wholly past XFD is dropped (its end stops at XFD)."""
+    out = []
+    for ref in sqref.split():
+        try:
+            out.append(shift_ref(ref, at, n))
+        except PastLastColumn:
+            continue
+    return " ".join(out) if out else sqref
 
 
 def _shift_formulas(xml: str, host: str, sheet: str, at: int, n: int, count: list) -> str:
@@ -123,7 +160,7 @@ def _shift_own(xml: str, at: int, n: int) -> str:
     """Cells, ranges, widths and breaks of the sheet the columns go into."""
     head_end = xml.find("<sheetData")
     head, body = xml[:head_end], xml[head_end:]
-    head = _REF_ATTR.sub(lambda m: m.group(1) + shift_sqref(m.group(2), at, n) + m.group(3), head)
+    head = _REF_ATTR.sub(lambda m: m.group(1) + _clamped_sqref(m.group(2), at, n) + m.group(3), head)
     head = re.sub(r"<(?:\w+:)?col\b[^>]*>", lambda m: _shift_col(m.group(0), at, n), head)
 
     def cell(m: re.Match) -> str:
@@ -141,11 +178,11 @@ def _shift_own(xml: str, at: int, n: int) -> str:
         new = "".join(f'<{p}c r="{col_letters(at + i)}{r}" s="{s}"/>' for i in range(n))
         return text[: left.end()] + new + text[left.end():]
     body = re.sub(r"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", row, body, flags=re.S)
-    body = re.sub(r'(\sspans="\d+:)(\d+)"', lambda m: f'{m.group(1)}{int(m.group(2)) + n}"'
+    body = re.sub(r'(\sspans="\d+:)(\d+)"', lambda m: f'{m.group(1)}{min(int(m.group(2)) + n, MAX_COL)}"'
                   if int(m.group(2)) >= at - 1 else m.group(0), body)
-    body = _REF_ATTR.sub(lambda m: m.group(1) + shift_sqref(m.group(2), at, n) + m.group(3), body)
+    body = _REF_ATTR.sub(lambda m: m.group(1) + _clamped_sqref(m.group(2), at, n) + m.group(3), body)
     body = re.sub(r"(<(?:\w+:)?colBreaks\b.*?</(?:\w+:)?colBreaks>)",
-                  lambda m: re.sub(r'(\sid=")(\d+)"', lambda b: f'{b.group(1)}{int(b.group(2)) + n}"'
+                  lambda m: re.sub(r'(\sid=")(\d+)"', lambda b: f'{b.group(1)}{min(int(b.group(2)) + n, MAX_COL - 1)}"'
                                    if int(b.group(2)) >= at - 1 else b.group(0), m.group(1)), body, flags=re.S)
     return head + body
 
@@ -161,6 +198,9 @@ def _shift_col(tag: str, at: int, n: int) -> str:
         hi += n
     else:
         return tag
+    if lo > MAX_COL:  # moved off the sheet: Excel drops the columns' settings too
+        return ""
+    hi = min(hi, MAX_COL)
     return re.sub(r'\smax="\d+"', f' max="{hi}"', re.sub(r'\smin="\d+"', f' min="{lo}"', tag))
 
 

@@ -4,13 +4,14 @@ explicit row heights from the text so nothing is cut or overprinted."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import math
 import re
 import unicodedata
 
 from xlsgen.package.ooxml import NS_MAIN, NS_R, escape_attr
-from xlsgen.package.sheet import cell_xml, col_letters
+from xlsgen.package.sheet import cell_xml, col_letters, to_serial
 
 FONT_PT = 10.0
 
@@ -47,8 +48,16 @@ def row_height(values, widths, font_pt: float = FONT_PT) -> float:
     return round(lines * font_pt * 1.45 + 4, 2)
 
 
-def list_sheet_xml(headers, widths, rows, styles: dict[str, int], links=None) -> str:
-    """The worksheet part of a list sheet; `links` maps (row, col) → internal location."""
+def _cell(ref: str, value, style: int, styles: dict[str, int], date1904: bool) -> str:
+    if isinstance(value, (_dt.date, _dt.datetime)):  # a date shown as a date, in the book's system
+        return cell_xml("", ref, to_serial(value, date1904), styles.get("date", style))
+    return cell_xml("", ref, value, style)
+
+
+def list_sheet_xml(headers, widths, rows, styles: dict[str, int], links=None,
+                   date1904: bool = False) -> str:
+    """The worksheet part of a list sheet; `links` maps (row, col) → internal location;
+    dates are written as date serials of the book's date system (`date1904`)."""
     links = links or {}
     widths = list(widths)
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
@@ -57,8 +66,8 @@ def list_sheet_xml(headers, widths, rows, styles: dict[str, int], links=None) ->
     for r, values in enumerate([tuple(headers), *rows], start=1):
         style = styles["head"] if r == 1 else styles["body"]
         ht = row_height(values, widths)
-        cells = "".join(cell_xml("", f"{col_letters(c)}{r}", v,
-                                 styles["link"] if (r, c) in links else style)
+        cells = "".join(_cell(f"{col_letters(c)}{r}", v, styles["link"] if (r, c) in links else style,
+                              styles, date1904)
                         for c, v in enumerate(values, start=1))
         out.append(f'<row r="{r}" ht="{ht}" customHeight="1">{cells}</row>')
     last = f"{col_letters(len(widths))}{len(rows) + 1}"

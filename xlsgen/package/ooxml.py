@@ -71,6 +71,37 @@ def unescape_text(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
+_TOKEN = re.compile(r"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>"""
+                    r"""|<([^\s/>!?]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)(\s*/?)>""", re.S)
+_ATTR = re.compile(r"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ODD_AFTER_EQ = re.compile(r"""=(?:[\s']|"[^"<]*>)""")  # a space or ' after =, or > in a value
+
+
+def _odd(xml: str) -> bool:
+    r"""Whether a start tag may have another shape (cheap: `\s=` by plain finds)."""
+    return (_ODD_AFTER_EQ.search(xml) is not None or " =" in xml or "\t=" in xml or "\n=" in xml
+            or "\r=" in xml)
+
+
+def normalize_tags(xml: str) -> str:
+    """`xml` with every start tag in the one shape the package code reads: attributes in
+    double quotes, no spaces around `=`, no `>` inside a value (`&gt;`). The same document
+    for any XML reader; text, comments and CDATA are left as they are."""
+    if not _odd(xml):
+        return xml
+
+    def tag(m: re.Match) -> str:
+        if m.group(1) is None or not m.group(2):
+            return m.group(0)
+        attrs = []
+        for a in _ATTR.finditer(m.group(2)):
+            value = a.group(2) if a.group(2) is not None else a.group(3).replace('"', "&quot;")
+            attrs.append(f' {a.group(1)}="{value.replace(">", "&gt;")}"')
+        return f"<{m.group(1)}{''.join(attrs)}{m.group(3).strip() and '/'}>"
+
+    return _TOKEN.sub(tag, xml)
+
+
 def _relative(target: str, base: str) -> str:
     """`target` (a part name) relative to the folder `base`: ('xl/comments1.xml', 'xl/worksheets')
     → '../comments1.xml'."""
@@ -81,6 +112,24 @@ def _relative(target: str, base: str) -> str:
     return "/".join([".."] * (len(b) - n) + t[n:])
 
 
+def _unique_entries(infos: list, z: zipfile.ZipFile, path: str) -> list:
+    """The zip entries, each name once: a repeated entry with the same bytes is dropped (a
+    writer's slip); two different entries of one name are refused (which one Excel would
+    take is unknown)."""
+    seen: dict[str, zipfile.ZipInfo] = {}
+    out = []
+    for i in infos:
+        first = seen.get(i.filename)
+        if first is None:
+            seen[i.filename] = i
+            out.append(i)
+            continue
+        if first.CRC != i.CRC or first.file_size != i.file_size or z.open(first).read() != z.open(i).read():
+            raise XlsgenError(f"部品 {i.filename} が2つあり内容が違います（壊れたファイルの可能性）。"
+                              "Excel で開いて保存し直してください", path)
+    return out
+
+
 class Package:
     """The parts of an .xlsx/.xlsm file, in zip order."""
 
@@ -88,17 +137,19 @@ class Package:
         self.path = Path(path)
         try:
             with zipfile.ZipFile(self.path) as z:
-                self.infos = z.infolist()
+                self.infos = _unique_entries(z.infolist(), z, str(path))
                 if sum(i.file_size for i in self.infos) > MAX_UNPACKED:
                     raise XlsgenError("展開後のサイズが大きすぎるため開きません（壊れたファイルか圧縮爆弾の可能性）",
                                       str(path))
-                self.parts = {i.filename: z.read(i.filename) for i in self.infos}
+                self.parts = {i.filename: z.open(i).read() for i in self.infos}
         except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
             raise XlsgenError(f"Excel ブックとして開けません（{exc}）", str(path)) from exc
         if "[Content_Types].xml" not in self.parts:
             raise XlsgenError("Excel ブックとして開けません（[Content_Types].xml がありません）", str(path))
         self.order = [i.filename for i in self.infos]
+        self.original = dict(self.parts)  # the input's parts (for checks against the edit)
         self.changed: set[str] = set()
+        self._texts: dict[str, tuple[bytes, str]] = {}
         self._names = {p.lower() for p in self.parts}
         self._rels: dict[str, list] = {}
         self._ct = None
@@ -176,23 +227,56 @@ class Package:
         return out
 
     def text(self, part: str) -> str:
+        """A part as text, its tags in the one shape the package code reads
+        (`normalize_tags`): what is put back is the same document."""
         if part == "[Content_Types].xml":
             self._flush_overrides()
-        return self.parts[part].decode("utf-8")
+        data = self.parts[part]
+        hit = self._texts.get(part)
+        if hit is None or hit[0] is not data:
+            hit = self._texts[part] = (data, normalize_tags(data.decode("utf-8")))
+        return hit[1]
 
     # --- change -------------------------------------------------------------------
 
     def put(self, part: str, data: bytes | str) -> None:
+        """Set a part. Text put here is what `text()` gives back (xlsgen writes its XML in
+        the one attribute shape `normalize_tags` makes)."""
+        text = None
         if isinstance(data, str):
-            data = data.encode("utf-8")
+            text, data = data, data.encode("utf-8")
         if part not in self.parts:
             self.order.append(part)
             self._names.add(part.lower())
         self.parts[part] = data
+        if text is not None:
+            self._texts[part] = (data, text)
         self.changed.add(part)
         self._rels.pop(part, None)
         if part == "[Content_Types].xml":
             self._ct = None
+
+    def remove(self, part: str) -> None:
+        """Drop `part` with the relationships to it and its content-type override."""
+        if part not in self.parts:
+            return
+        del self.parts[part]
+        self.order.remove(part)
+        self._names.discard(part.lower())
+        self.changed.discard(part)
+        for rels_path in [p for p in self.parts if p.endswith(".rels")]:
+            source = rels_path.replace("_rels/", "").removesuffix(".rels")
+            xml = self.text(rels_path)
+            ids = [rid for rid, _, target, mode in self.rels(source) if target == part and mode != "External"]
+            for rid in ids:
+                xml = re.sub(rf'<(?:\w+:)?Relationship\b[^>]*\sId="{re.escape(rid)}"[^>]*/>', "", xml)
+            if ids:
+                self.put(rels_path, xml)
+                self._rels.pop(rels_path, None)
+        ct = self.text("[Content_Types].xml")
+        new = re.sub(rf'<(?:\w+:)?Override\b[^>]*\sPartName="/{re.escape(part)}"[^>]*/>', "", ct)
+        if new != ct:
+            self.put("[Content_Types].xml", new)
 
     def free_name(self, pattern: str) -> str:
         """The first part name `pattern.format(n)` (n = 1, 2, ...) not in the package."""

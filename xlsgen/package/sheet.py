@@ -1,202 +1,106 @@
 """Worksheet parts as text: read cell values, and rewrite single `<c>` elements in place.
 
+Cells are found by the one cell scanner (`xlsgen.read.cells`), which knows every shape Excel
+accepts (namespace prefixes, rows and cells without `r`, single quotes, self-closing cells).
 Only the `<c>` elements of edited cells change (a missing `<c>` or `<row>` is inserted in
-order); every other byte of the part stays as it was.
+order); every other byte of the part stays as it was, unless the part is out of the order
+Excel requires (rows or cells out of order or repeated, or without `r`): then its sheetData
+is first written in order, each element kept as it was, with explicit references
+(`SheetText.normalised`).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import re
 
 from xlsgen.formulas import col_index, col_letters  # noqa: F401  (re-exported)
-from xlsgen.package.ooxml import NS_MAIN, escape_attr, escape_text, parse, unescape_text
-
-
-class _Element:
-    """A match-like view of one element found by `_Finder` (group 1: attributes, 2: body)."""
-
-    __slots__ = ("_text", "_start", "_end", "_attrs", "_body")
-
-    def __init__(self, text, start, end, attrs, body):
-        self._text, self._start, self._end, self._attrs, self._body = text, start, end, attrs, body
-
-    def group(self, i: int = 0):
-        if i == 0:
-            return self._text[self._start: self._end]
-        if i == 1:
-            return self._attrs
-        return None if self._body is None else self._text[self._body[0]: self._body[1]]
-
-    def start(self) -> int:
-        return self._start
-
-    def end(self) -> int:
-        return self._end
-
-
-class _Finder:
-    """`finditer` for one element name: the open tag by regex, its end tag by `str.find`
-    (a lazy `.*?` over long rows is many times slower)."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.open = re.compile(rf"<((?:\w+:)?){name}\b([^>]*?)(/?)>")
-
-    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):
-        endpos = len(text) if endpos is None else endpos
-        while True:
-            m = self.open.search(text, pos, endpos)
-            if m is None:
-                return
-            if m.group(3):
-                yield _Element(text, m.start(), m.end(), m.group(2), None)
-                pos = m.end()
-                continue
-            close = f"</{m.group(1)}{self.name}>"
-            e = text.find(close, m.end(), endpos)
-            if e < 0:
-                return
-            yield _Element(text, m.start(), e + len(close), m.group(2), (m.end(), e))
-            pos = e + len(close)
-
-
-_ROW = _Finder("row")
-_CELL = _Finder("c")
-_ADDR = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]+)")
-_R = re.compile(r'\sr="([^"]*)"')
-_S = re.compile(r'\ss="([0-9]+)"')
-_NUM = re.compile(r"-?[0-9]+")
-
-
+from xlsgen.package.ooxml import escape_attr, escape_text
+from xlsgen.read.cells import SheetScan, cell_value, may_hold_formulas, scan_sheet, split_ref
+from xlsgen.read.cells import shared_strings as _shared_strings
 
 
 @functools.cache
 def split_addr(addr: str) -> tuple[int, int]:
-    """'B12' → (12, 2)."""
-    m = _ADDR.fullmatch(addr)
-    return int(m.group(2)), col_index(m.group(1))
-
-
-_SI = _Finder("si")
+    """'B12' → (12, 2); SheetXmlError (a ValueError) for a reference outside A1:XFD1048576."""
+    return split_ref(addr)
 
 
 def shared_strings(data: bytes | None) -> list[str]:
     """The shared string table as plain text (rich-text runs joined, furigana left out)."""
-    if not data:
-        return []
-    text = data.decode("utf-8")
-    if re.search(r"<\w+:sst\b", text):  # a prefixed table: the XML parser
-        t = f"{{{NS_MAIN}}}t"
-        return [unescape_text("".join(x.text or "" for x in si.iter(t) if x.getparent().tag != f"{{{NS_MAIN}}}rPh"))
-                for si in parse(data).iter(f"{{{NS_MAIN}}}si")]
-    out = []
-    for si in _SI.finditer(text):
-        body = si.group(2) or ""
-        if "<rPh" in body:
-            body = _RPH.sub("", body)
-        out.append(_xml_text("".join(_TEXT.findall(body))))
-    return out
+    return _shared_strings(data)
 
 
-_T = re.compile(r'\st="([^"]*)"')
-_IS = re.compile(r"<(?:\w+:)?is>(.*?)</(?:\w+:)?is>", re.S)
-_RPH = re.compile(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
-_TEXT = re.compile(r"<(?:\w+:)?t\b[^>]*>(.*?)</(?:\w+:)?t>", re.S)
-_V = re.compile(r"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
+class SheetCells(dict):
+    """One sheet of a snapshot: address → (value, number format); `formulas` holds the
+    addresses of formula cells (a roll never plans over the city's own formulas)."""
+
+    formulas: frozenset = frozenset()
 
 
-def _value(attrs: str, body: str | None, sst: list[str]) -> object:
-    if not body:
-        return None
-    t = _T.search(attrs)
-    t = t.group(1) if t else "n"
-    if t == "inlineStr":
-        is_ = _IS.search(body)
-        if not is_:
-            return None
-        return _xml_text("".join(_TEXT.findall(_RPH.sub("", is_.group(1)))))
-    v = _V.search(body)
-    if v is None:
-        return None
-    raw = v.group(1)
-    if t == "s":
-        i = int(raw)
-        return sst[i] if 0 <= i < len(sst) else None
-    if t in ("str", "e"):
-        return _xml_text(raw)
-    if t == "b":
-        return raw.strip() == "1"
-    if _NUM.fullmatch(raw.strip()):
-        return int(raw)
-    try:
-        return float(raw)
-    except ValueError:
-        return _xml_text(raw)
-
-
-def _xml_text(s: str) -> str:
-    if "&" not in s and "_x" not in s:
-        return s
-    s = (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'"))
-    s = re.sub(r"&#(x?)([0-9A-Fa-f]+);", lambda m: chr(int(m.group(2), 16 if m.group(1) else 10)), s)
-    return unescape_text(s.replace("&amp;", "&"))
-
-
-_FAST = re.compile(r'<c r="([A-Z]+[0-9]+)"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?(/>|><v>([^<]*)</v></c>|>)')
-
-
-def read_cells(xml: str, sst: list[str], number_format) -> dict[str, tuple[object, str]]:
-    """Cells with a value or a number format: address → (value, number format)."""
-    start = max(xml.find("sheetData"), 0)
-    out = _read_fast(xml, start, sst, number_format)
-    return out if out is not None else _read_general(xml, start, sst, number_format)
-
-
-def _read_fast(xml: str, start: int, sst: list[str], number_format) -> dict | None:
-    """The common `<c r s t>` shape in one regex pass; None when a cell has another shape."""
-    out = {}
-    n = 0
-    for m in _FAST.finditer(xml, start):
-        n += 1
-        addr, s, t, tail, v = m.groups()
-        fmt = number_format(int(s)) if s else "General"
-        if tail == ">":  # a formula or an inline string: the general reader for this cell
-            end = xml.find("</c>", m.end())
-            value = _value(f' t="{t}"' if t else "", xml[m.end(): end], sst)
-        elif v is None:
-            value = None
-        elif t == "s":
-            i = int(v)
-            value = sst[i] if 0 <= i < len(sst) else None
-        elif t is None or t == "n":
-            try:
-                value = int(v)
-            except ValueError:
-                try:
-                    value = float(v)
-                except ValueError:
-                    value = _xml_text(v)
-        else:
-            value = _value(f' t="{t}"', f"<v>{v}</v>", sst)
-        if value is not None or fmt != "General":
-            out[addr] = (value, fmt)
-    return out if n == xml.count("<c ", start) and "<c>" not in xml else None
-
-
-def _read_general(xml: str, start: int, sst: list[str], number_format) -> dict:
-    out = {}
-    for m in _CELL.finditer(xml, start):
-        attrs, body = m.group(1), m.group(2)
-        r = _R.search(attrs)
-        if r is None:
+def read_cells(xml: str | bytes, sst: list[str], number_format, date1904: bool | None = None,
+               scan: SheetScan | None = None) -> SheetCells:
+    """Cells with a value or a number format: address → (value, number format). With
+    `date1904` given (the book's date system), numbers in date-formatted cells are dates."""
+    scan = scan if scan is not None else scan_sheet(xml)
+    out = SheetCells()
+    formulas = []
+    fmt_of: dict[int, str] = {}
+    for c in scan.cells():
+        s = c.s
+        fmt = fmt_of.get(s)
+        if fmt is None:
+            fmt = fmt_of[s] = number_format(s) if s else "General"
+        value = cell_value(c, sst)
+        if c.f is not None:
+            formulas.append(c.ref)
+        if value is None and fmt == "General":
             continue
-        s = _S.search(attrs)
-        fmt = number_format(int(s.group(1))) if s else "General"
-        value = _value(attrs, body, sst)
-        if value is not None or fmt != "General":
-            out[r.group(1)] = (value, fmt)
+        if date1904 is not None and type(value) in (int, float) and fmt != "General" and is_date(fmt):
+            value = from_serial(value, date1904)
+        out[c.ref] = (value, fmt)
+    out.formulas = frozenset(formulas)
     return out
+
+
+_FMT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+@functools.lru_cache(maxsize=512)
+def is_date(fmt: str) -> bool:
+    """A number format that shows a calendar date (a time of day alone is not one)."""
+    from openpyxl.styles.numbers import is_date_format
+
+    if not is_date_format(fmt):
+        return False
+    bare = _FMT_LITERALS.sub("", fmt).lower()
+    return any(ch in bare for ch in "ydeg") or re.search(r"(?<![h:])m(?!m*:)|mmm", bare) is not None
+
+
+_EPOCH_1900 = _dt.datetime(1899, 12, 30)
+_EPOCH_1904 = _dt.datetime(1904, 1, 1)
+
+
+def from_serial(value: float, date1904: bool):
+    """A date serial of the book's date system as a date (a datetime when it has a time)."""
+    if value < 1 or value > 2958465:
+        return value
+    if not date1904 and value < 61:  # before Excel's 1900-02-29 that never was
+        value += 1
+    d = (_EPOCH_1904 if date1904 else _EPOCH_1900) + _dt.timedelta(days=value)
+    d = d.replace(microsecond=0) if d.microsecond >= 999_000 or d.microsecond < 1000 else d
+    return d.date() if d.time() == _dt.time(0) else d
+
+
+def to_serial(value, date1904: bool) -> float | int:
+    """A date (or datetime) as a serial number of the book's date system."""
+    if not isinstance(value, _dt.datetime):
+        value = _dt.datetime(value.year, value.month, value.day)
+    days = (value - (_EPOCH_1904 if date1904 else _EPOCH_1900)).total_seconds() / 86400
+    if not date1904 and days < 61:
+        days -= 1
+    return int(days) if days == int(days) else days
 
 
 def merges(xml: str) -> list[tuple[int, int, int, int]]:
@@ -209,11 +113,10 @@ def merges(xml: str) -> list[tuple[int, int, int, int]]:
     return out
 
 
-_F = re.compile(r"<\w+:f\b")
-
-
-def has_formulas(xml: str) -> bool:
-    return "<f>" in xml or "<f " in xml or ((":f>" in xml or ":f " in xml) and _F.search(xml) is not None)
+def has_formulas(xml: str | bytes) -> bool:
+    """Whether the part holds a formula cell."""
+    data = xml.encode("utf-8") if isinstance(xml, str) else xml
+    return may_hold_formulas(data) and any(c.f is not None for c in scan_sheet(data).cells())
 
 
 def cell_xml(prefix: str, addr: str, value: object, style: int) -> str:
@@ -223,38 +126,199 @@ def cell_xml(prefix: str, addr: str, value: object, style: int) -> str:
         return f'<{p}c r="{addr}"{s}/>'
     if isinstance(value, bool):
         return f'<{p}c r="{addr}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and value == value and abs(value) != float("inf"):
         return f'<{p}c r="{addr}"{s}><{p}v>{value!r}</{p}v></{p}c>'
     text = escape_text(str(value))
     return (f'<{p}c r="{addr}"{s} t="inlineStr"><{p}is><{p}t xml:space="preserve">{text}</{p}t>'
             f"</{p}is></{p}c>")
 
 
-_ROW_CELL = re.compile(r'<c r="(([A-Z]+)[0-9]+)"(?: s="([0-9]+)")?[^>]*?(?:/>|>.*?</c>)', re.S)
-_ROW_R = re.compile(r'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+_NAME = re.compile(rb"<([^\s/>]+)")
+_HAS_R = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*?\s+r\s*=""")
+_SPANS = re.compile(rb'\sspans="(\d+):(\d+)"')
 
 
-class _Rows:
-    """Rows of a sheetData found on demand: number → match-like element."""
+def _qname(data: bytes, at: int) -> bytes:
+    return _NAME.match(data, at).group(1)
 
-    def __init__(self, xml: str, start: int, end: int, prefix: str):
-        self.xml, self.end, self.prefix = xml, end, prefix
-        self.at = {int(m.group(1)): m.start() for m in _ROW_R.finditer(xml, start, end)}
-        if len(self.at) != xml.count(f"<{prefix}row", start, end):
-            raise ValueError("row without r")
-        self._cache: dict[int, object] = {}
 
-    def __contains__(self, r: int) -> bool:
-        return r in self.at
+def _with_ref(tag: bytes, ref: str) -> bytes:
+    """An element's text with ` r="ref"` after its name (for one that had no `r`)."""
+    m = _NAME.match(tag)
+    return tag[: m.end()] + f' r="{ref}"'.encode() + tag[m.end():]
 
-    def get(self, r: int):
-        if r not in self.at:
-            return None
-        if r not in self._cache:
-            self._cache[r] = next(_ROW.finditer(self.xml, self.at[r], self.end))
-        return self._cache[r]
 
-    __getitem__ = get
+def _opened(tag: bytes) -> bytes:
+    """`<x a="1"/>` → `<x a="1">`."""
+    return tag[:-2].rstrip() + b">"
+
+
+class SheetText:
+    """A worksheet part's text with its rows and cells located by the cell scanner, for
+    in-place cell edits."""
+
+    def __init__(self, xml: str | bytes, scan: SheetScan | None = None):
+        data = xml.encode("utf-8") if isinstance(xml, str) else xml
+        if scan is None or scan.data_start < 0 or (scan.rows and scan.rows[0].start < 0):
+            scan = scan_sheet(data, positions=True)
+        if scan.data_start < 0:
+            raise ValueError("no sheetData")
+        self.normalised = _out_of_order(scan)
+        self.dropped_formula = False  # a repeated formula cell left out by the normalisation
+        if self.normalised:
+            data, self.dropped_formula = _in_order(data, scan)
+            scan = scan_sheet(data, positions=True)
+        self.data, self.scan = data, scan
+        self.prefix = scan.prefix
+        self.rows = {row.r: row for row in scan.rows}
+
+    @property
+    def xml(self) -> str:
+        return self.data.decode("utf-8")
+
+    def row_cells(self, n: int) -> list[tuple[int, str, int, str]]:
+        """(col, address, s, `<c>` text) of row `n`'s cells, in column order."""
+        row = self.rows.get(n)
+        if row is None:
+            return []
+        return [(c.col, c.ref, c.s, self.data[c.start: c.end].decode("utf-8")) for c in row.cells]
+
+    def cells(self, rows) -> dict[str, tuple[int, str]]:
+        """address → (s, the `<c>` text) of the cells in `rows`."""
+        return {addr: (s, text) for n in rows for _, addr, s, text in self.row_cells(n)}
+
+    def formula_cells(self) -> set[str]:
+        """Addresses of the formula cells of the part."""
+        return {c.ref for c in self.scan.cells() if c.f is not None}
+
+    def styles(self, wanted) -> tuple[dict[int, int], _Cols]:
+        """(row → s of the custom-formatted rows among `wanted`, [(min, max, s)] of columns)."""
+        rows = {}
+        for n in wanted:
+            row = self.rows.get(n)
+            if row is not None and row.attrs.get("customFormat") in ("1", "true"):
+                try:
+                    rows[n] = int(row.attrs.get("s") or 0)
+                except ValueError:
+                    rows[n] = 0
+        return rows, _Cols(self.data[: self.scan.data_start].decode("utf-8"))
+
+    def apply(self, cells: dict[str, str]) -> str:
+        """The part's text with the `<c>` of each address replaced by the given XML (cells
+        not there are inserted in column order, rows not there in row order)."""
+        by_row: dict[int, dict[int, bytes]] = {}
+        for addr, xml in cells.items():
+            r, c = split_ref(addr)
+            by_row.setdefault(r, {})[c] = xml.encode("utf-8")
+        data, p = self.data, self.prefix.encode()
+        pieces, pos = [], 0
+        new_rows: dict[int, bytes] = {}
+        for r in sorted(by_row):
+            row = self.rows.get(r)
+            if row is None:
+                new_rows[r] = (b"<" + p + b'row r="%d">' % r +
+                               b"".join(x for _, x in sorted(by_row[r].items())) + b"</" + p + b"row>")
+                continue
+            pieces.append(data[pos: row.start])
+            pieces.append(self._row(row, by_row[r]))
+            pos = row.end
+        pieces.append(data[pos:])
+        out = b"".join(pieces)
+        if new_rows:
+            out = self._insert_rows(out, new_rows)
+        return out.decode("utf-8")
+
+    def _row(self, row, edits: dict[int, bytes]) -> bytes:
+        data = self.data
+        q = _qname(data, row.start)
+        open_tag = data[row.start: row.open_end]
+        self_closed = row.end == row.open_end
+        if self_closed:
+            open_tag, body_end = _opened(open_tag), row.open_end
+        else:
+            body_end = data.rindex(b"</", row.start, row.end)
+        out: list[bytes] = []
+        pending = dict(edits)
+        pos = row.open_end
+        for c in row.cells:
+            for k in sorted(k for k in pending if k < c.col):
+                out.append(pending.pop(k))
+            out.append(data[pos: c.start])
+            out.append(pending.pop(c.col) if c.col in pending else data[c.start: c.end])
+            pos = c.end
+        rest = b"".join(x for _, x in sorted(pending.items()))
+        tail = data[pos: body_end]
+        added = set(edits) - {c.col for c in row.cells}
+        spans = _SPANS.search(open_tag)
+        if added and spans:
+            lo, hi = int(spans.group(1)), int(spans.group(2))
+            if min(added) < lo or max(added) > hi:
+                lo, hi = min(lo, *added), max(hi, *added)
+                open_tag = open_tag.replace(spans.group(0), b' spans="%d:%d"' % (lo, hi))
+        return open_tag + b"".join(out) + rest + tail + b"</" + q + b">"
+
+    def _insert_rows(self, data: bytes, rows: dict[int, bytes]) -> bytes:
+        scan = scan_sheet(data, positions=True)  # positions after the cell edits
+        if scan.data_end == scan.data_open_end:  # <sheetData/>: open it, attributes kept
+            tag = data[scan.data_start: scan.data_open_end]
+            q = _qname(data, scan.data_start)
+            return (data[: scan.data_start] + _opened(tag) + b"".join(rows[r] for r in sorted(rows)) +
+                    b"</" + q + b">" + data[scan.data_end:])
+        close = data.rindex(b"</", scan.data_start, scan.data_end)
+        inserts = []
+        for r in sorted(rows):
+            after = next((row.start for row in scan.rows if row.r > r), close)
+            inserts.append((after, r, rows[r]))
+        for at, _, text in sorted(inserts, reverse=True):
+            data = data[:at] + text + data[at:]
+        return data
+
+
+def _out_of_order(scan: SheetScan) -> bool:
+    """Rows or cells out of order or repeated, or without their own `r`."""
+    last = 0
+    for row in scan.rows:
+        if row.r <= last or not row.explicit:
+            return True
+        last = row.r
+        col = 0
+        for c in row.cells:
+            if c.col <= col or c.row != row.r:
+                return True
+            col = c.col
+    return scan.implicit_cells
+
+
+def _in_order(data: bytes, scan: SheetScan) -> tuple[bytes, bool]:
+    """The part with its sheetData rows in order, one per number, each with its cells in
+    column order and explicit `r` (a repeated cell: the last one, as readers take it); and
+    whether a formula cell was left out that way."""
+    rows: dict[int, tuple[bytes, bytes, dict[tuple[int, int], bytes]]] = {}
+    formulas: dict[tuple[int, int], bool] = {}
+    dropped = False
+    for row in scan.rows:
+        q = _qname(data, row.start)
+        open_tag = data[row.start: row.open_end]
+        if row.end == row.open_end:
+            open_tag = _opened(open_tag)
+        if not row.explicit:
+            open_tag = _with_ref(open_tag, str(row.r))
+        entry = rows.setdefault(row.r, (open_tag, q, {}))
+        for c in row.cells:
+            text = data[c.start: c.end]
+            if not _HAS_R.match(text):
+                text = _with_ref(text, c.ref)
+            dropped |= formulas.get((c.row, c.col), False)
+            formulas[(c.row, c.col)] = c.f is not None
+            entry[2][(c.row, c.col)] = text
+    if scan.data_end == scan.data_open_end:  # <sheetData/>
+        return data, False
+    body = []
+    for r in sorted(rows):
+        open_tag, q, cells = rows[r]
+        body.append(open_tag + b"".join(cells[k] for k in sorted(cells)) + b"</" + q + b">")
+    close = data.rindex(b"</", scan.data_start, scan.data_end)
+    return data[: scan.data_open_end] + b"".join(body) + data[close:], dropped
 
 
 class _Cols:
@@ -274,137 +338,18 @@ class _Cols:
         return iter(self._cols)
 
 
-class SheetText:
-    """A worksheet part's text with its rows indexed for in-place cell edits."""
-
-    def __init__(self, xml: str):
-        self.xml = xml
-        m = re.search(r"<(\w+:)?worksheet\b", xml)
-        self.prefix = (m.group(1) or "") if m else ""
-        p = self.prefix
-        sd = re.search(rf"<{p}sheetData\b[^>]*?(/?)>", xml)
-        if sd is None:
-            raise ValueError("no sheetData")
-        self.sd_start = sd.start()
-        self.self_closed = bool(sd.group(1))
-        self.body_start = None if self.self_closed else sd.end()
-        body_end = sd.end() if self.self_closed else xml.index(f"</{p}sheetData>", sd.end())
-        self.rows = _Rows(xml, sd.end(), body_end, p)
-        self._row_cells: dict[int, list] = {}
-
-    def row_cells(self, n: int) -> list[tuple[int, str, int, str, int, int]]:
-        """(col, address, s, `<c>` text, start, end in the row body) of row `n`'s cells."""
-        if n in self._row_cells:
-            return self._row_cells[n]
-        out = []
-        rm = self.rows.get(n)
-        body = (rm.group(2) or "") if rm is not None else ""
-        if not self.prefix and "<c>" not in body:  # the usual shape: one regex pass
-            for m in _ROW_CELL.finditer(body):
-                out.append((col_index(m.group(2)), m.group(1), int(m.group(3) or 0), m.group(0), m.start(), m.end()))
-            if len(out) == body.count("<c "):
-                self._row_cells[n] = out
-                return out
-            out = []
-        for cm in _CELL.finditer(body):
-            r, s = _R.search(cm.group(1)), _S.search(cm.group(1))
-            if r is None:
-                raise ValueError("cell without r")
-            addr = r.group(1)
-            out.append((split_addr(addr)[1], addr, int(s.group(1)) if s else 0, cm.group(0), cm.start(), cm.end()))
-        self._row_cells[n] = out
-        return out
-
-    def cells(self, rows) -> dict[str, tuple[int, str]]:
-        """address → (s, the `<c>` text) of the cells in `rows`."""
-        return {addr: (s, text) for n in rows for _, addr, s, text, _, _ in self.row_cells(n)}
-
-    def styles(self, wanted) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
-        """(row → s of the custom-formatted rows among `wanted`, [(min, max, s)] of columns)."""
-        rows = {}
-        for n in wanted:
-            rm = self.rows.get(n)
-            if rm is not None and re.search(r'\scustomFormat="(1|true)"', rm.group(1)):
-                s = _S.search(rm.group(1))
-                rows[n] = int(s.group(1)) if s else 0
-        return rows, _Cols(self.xml[: self.sd_start])
-
-    def apply(self, cells: dict[str, str]) -> str:
-        """The part's text with the `<c>` of each address replaced by the given XML."""
-        by_row: dict[int, dict[int, tuple[str, str]]] = {}
-        for addr, xml in cells.items():
-            r, c = split_addr(addr)
-            by_row.setdefault(r, {})[c] = (addr, xml)
-        pieces, pos = [], 0
-        p = self.prefix
-        new_rows = []
-        for r in sorted(by_row):
-            if r in self.rows:
-                rm = self.rows[r]
-                pieces.append(self.xml[pos: rm.start()])
-                pieces.append(self._row(r, rm, by_row[r]))
-                pos = rm.end()
-            else:
-                new_rows.append(r)
-        pieces.append(self.xml[pos:])
-        xml = "".join(pieces)
-        if new_rows:
-            xml = self._insert_rows(xml, {r: f'<{p}row r="{r}">' + "".join(
-                x for _, (_, x) in sorted(by_row[r].items())) + f"</{p}row>" for r in new_rows})
-        return xml
-
-    def _row(self, r: int, rm, edits: dict[int, tuple[str, str]]) -> str:
-        p = self.prefix
-        body = rm.group(2) or ""
-        out, pos = [], 0
-        pending = dict(edits)
-        existing = set()
-        for c, _, _, text, start, end in self.row_cells(r):
-            existing.add(c)
-            if pending and min(pending) < c:
-                for k in sorted(k for k in pending if k < c):
-                    out.append(pending.pop(k)[1])
-            out.append(body[pos: start])
-            out.append(pending.pop(c)[1] if c in pending else text)
-            pos = end
-        tail = body[pos:]
-        rest = "".join(x for _, (_, x) in sorted(pending.items()))
-        open_tag = self.xml[rm.start(): rm.start() + len("<" + p + "row") + len(rm.group(1))] + ">"
-        added = set(edits) - existing
-        spans = re.search(r'\sspans="(\d+):(\d+)"', open_tag)
-        if added and spans:
-            lo, hi = int(spans.group(1)), int(spans.group(2))
-            if min(added) < lo or max(added) > hi:
-                lo, hi = min(lo, *added), max(hi, *added)
-                open_tag = open_tag.replace(spans.group(0), f' spans="{lo}:{hi}"')
-        return open_tag + "".join(out) + rest + tail + f"</{p}row>"
-
-    def _insert_rows(self, xml: str, rows: dict[int, str]) -> str:
-        p = self.prefix
-        if self.self_closed:
-            m = re.search(rf"<{p}sheetData\s*/>", xml)
-            return xml[: m.start()] + f"<{p}sheetData>" + "".join(rows[r] for r in sorted(rows)) + \
-                f"</{p}sheetData>" + xml[m.end():]
-        # re-index: rows present after the cell edits
-        present = sorted((int(_R.search(m.group(1)).group(1)), m.start())
-                         for m in _ROW.finditer(xml, xml.index("sheetData")))
-        inserts = []
-        for r in sorted(rows):
-            after = [start for n, start in present if n > r]
-            inserts.append((after[0] if after else xml.index(f"</{p}sheetData>"), r, rows[r]))
-        for at, _, text in sorted(inserts, reverse=True):
-            xml = xml[:at] + text + xml[at:]
-        return xml
-
-
 def set_dimension(xml: str, max_row: int, max_col: int) -> str:
     """Widen `<dimension ref>` to cover (max_row, max_col) if needed."""
     m = re.search(r'(<(?:\w+:)?dimension\b[^>]*\sref=")([^"]+)(")', xml)
     if not m:
         return xml
     a, _, b = m.group(2).partition(":")
-    r1, c1 = split_addr(a)
-    r2, c2 = split_addr(b or a)
+    try:
+        r1, c1 = split_addr(a)
+        r2, c2 = split_addr(b or a)
+    except ValueError:  # a dimension Excel would not write: set it from the cells
+        r1 = c1 = 1
+        r2 = c2 = 0
     r2, c2 = max(r2, max_row), max(c2, max_col)
     ref = f"{col_letters(c1)}{r1}:{col_letters(c2)}{r2}"
     return xml[: m.start(2)] + escape_attr(ref) + xml[m.end(2):]

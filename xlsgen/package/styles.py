@@ -147,7 +147,7 @@ class Styles:
         return out
 
     def list_styles(self) -> dict[str, int]:
-        """Cell styles of xlsgen's list sheets: head, body, link (10pt, wrapped, thin box)."""
+        """Cell styles of xlsgen's list sheets: head, body, link, date (10pt, wrapped, thin box)."""
         if self._list is None:
             p = self.prefix
             font = f'<{p}sz val="10"/><{p}name val="{LIST_FONT}"/><{p}family val="3"/><{p}charset val="128"/>'
@@ -159,12 +159,13 @@ class Styles:
             head = self._fill(HEAD_RGB)
             align = f'<{p}alignment vertical="top" wrapText="1"/>'
 
-            def xf(font_id: int, fill: int) -> int:
+            def xf(font_id: int, fill: int, fmt: int = 49) -> int:
                 return self._add("cellXfs", (
-                    f'<{p}xf numFmtId="49" fontId="{font_id}" fillId="{fill}" borderId="{border}" xfId="0"'
+                    f'<{p}xf numFmtId="{fmt}" fontId="{font_id}" fillId="{fill}" borderId="{border}" xfId="0"'
                     f' applyNumberFormat="1" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1">'
                     f"{align}</{p}xf>"))
-            self._list = {"body": xf(fonts[0], 0), "head": xf(fonts[1], head), "link": xf(fonts[2], 0)}
+            self._list = {"body": xf(fonts[0], 0), "head": xf(fonts[1], head), "link": xf(fonts[2], 0),
+                          "date": xf(fonts[0], 0, self._numfmt("yyyy/m/d"))}
         return self._list
 
     # --- write --------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """A worksheet as a grid of cached values, number formats and merged ranges.
 
 Values and merges come from python-calamine (fast, cached formula results); number formats
-come from one regex pass over the sheet XML plus styles.xml, which is all the reader needs
+come from the cell scanner's pass over the sheet XML (`xlsgen.read.cells`) plus styles.xml, which is all the reader needs
 of styles (units such as 件, and % cells). Every input goes through `safety` first.
 """
 
@@ -20,6 +20,8 @@ from xlsgen.errors import InputFileError
 from xlsgen.formulas import cell as a1
 from xlsgen.formulas import on_sheet
 from xlsgen.model import XLSGEN_SHEETS
+from xlsgen.patterns import compile_user
+from xlsgen.read.cells import SheetXmlError, cell_styles, iter_cells, may_hold_formulas
 from xlsgen.read.safety import check_workbook_file
 from xlsgen.wareki import normalize_text
 
@@ -31,10 +33,7 @@ _BUILTIN_FORMATS = {
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
-_CELL_TAG = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(/?)>")
 MAX_GRID_CELLS = 4_000_000  # rows × columns from A1 to the farthest cell holding something
-_ATTR_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
-_ATTR_S = re.compile(rb'\bs="(\d+)"')
 _SPACES = re.compile(r"[\s\u3000]+")
 
 
@@ -48,13 +47,6 @@ def squash(text) -> str:
     if text is None:
         return ""
     return _SPACES.sub("", normalize_text(str(text).translate(_CIRCLED)))
-
-
-def _col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ch - 64)
-    return n - 1
 
 
 @dataclass
@@ -144,13 +136,14 @@ class Grid:
             self._labels = [(r, c, squash(v)) for r, c, v in self.cells() if isinstance(v, str)]
         return self._labels
 
-    def find(self, *patterns: str, rows: range | None = None) -> list[tuple[int, int]]:
-        """Cells whose squashed text matches any regex pattern (search), top-left first."""
-        regs = [re.compile(p) for p in patterns]
+    def find(self, *patterns, rows: range | None = None) -> list[tuple[int, int]]:
+        """Cells whose squashed text matches any pattern (search), top-left first: compiled
+        patterns, or strings, which may come from layout files and run with a time budget."""
+        regs = [p if hasattr(p, "search") else compile_user(p) for p in patterns]
         return [(r, c) for r, c, text in self.labels()
                 if (rows is None or r in rows) and any(rg.search(text) for rg in regs)]
 
-    def first(self, *patterns: str, rows: range | None = None) -> tuple[int, int] | None:
+    def first(self, *patterns, rows: range | None = None) -> tuple[int, int] | None:
         found = self.find(*patterns, rows=rows)
         return found[0] if found else None
 
@@ -226,9 +219,10 @@ class WorkbookGrids:
         return sheet_parts(self._zip)
 
     def _formats(self, name: str) -> dict[tuple[int, int], str]:
-        """Number formats per cell, from one regex pass over the sheet XML; the same pass
-        finds the farthest cell holding something (the `<dimension>` may lie) and refuses
-        a sheet whose grid from A1 to it exceeds MAX_GRID_CELLS, before any allocation."""
+        """Number formats per cell, from one pass of the cell scanner over the sheet XML
+        (`xlsgen.read.cells`); the same pass finds the farthest cell holding something (the
+        `<dimension>` may lie) and refuses a sheet whose grid from A1 to it exceeds
+        MAX_GRID_CELLS, before any allocation."""
         part = self._parts.get(name)
         if not part:
             return {}
@@ -236,45 +230,31 @@ class WorkbookGrids:
             xml = self._zip.read(part)
         except KeyError:
             return {}
+        try:
+            cells = cell_styles(xml)
+        except SheetXmlError as exc:
+            raise InputFileError(f"シート「{name}」を読めません（{exc}）", str(self.path)) from None
         out = {}
         far_row = far_col = 0
-        for m in _CELL_TAG.finditer(xml):
-            attrs = m.group(1)
-            r = _ATTR_R.search(attrs)
-            if r is None:
-                continue
-            row, col = int(r.group(2)), _col_index(r.group(1)) + 1
-            if not m.group(2):  # <c …>…</c>: may hold a value
-                far_row, far_col = max(far_row, row), max(far_col, col)
-            s = _ATTR_S.search(attrs)
-            if not s or not self._xf_formats:
-                continue
-            idx = int(s.group(1))
-            if idx >= len(self._xf_formats) or self._xf_formats[idx] == "General":
-                continue
-            out[(row - 1, col - 1)] = self._xf_formats[idx]
+        formats, n = self._xf_formats, len(self._xf_formats)
+        for row, col, s, held in cells:
+            if held:
+                if row > far_row:
+                    far_row = row
+                if col > far_col:
+                    far_col = col
+            if s and s < n and formats[s] != "General":
+                out[(row - 1, col - 1)] = formats[s]
         if far_row * far_col > MAX_GRID_CELLS:
-            far = self._farthest(xml, far_row, far_col)
+            far = next(a1(r - 1, c - 1) for r, c, _, held in cells
+                       if held and (r == far_row or c == far_col))
             raise InputFileError(
                 f"シート「{name}」の {far} に値があり、読み取る範囲（{far_row:,} 行 × {far_col:,} 列）が"
                 f"上限（{MAX_GRID_CELLS:,} セル）を超えます。離れたセルの値を削除して保存し直してください",
                 str(self.path))
         return out
 
-    @staticmethod
-    def _farthest(xml: bytes, far_row: int, far_col: int) -> str:
-        """The cell that makes the extent large: the last row's or last column's cell."""
-        for m in _CELL_TAG.finditer(xml):
-            r = _ATTR_R.search(m.group(1))
-            if r and not m.group(2) and (int(r.group(2)) == far_row or
-                                          _col_index(r.group(1)) + 1 == far_col):
-                far = r.group(1).decode() + r.group(2).decode()
-        return far
 
-
-_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)>(.*?)</(?:\w+:)?c>", re.S)
-_HAS_F = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -304,24 +284,18 @@ def sheet_xml(zf: zipfile.ZipFile):
 
 
 def uncached_formulas(path: str | Path) -> dict[str, set[str]]:
-    """Formula cells without a saved result (no `<v>`, or an empty one) by sheet name, as
-    A1 addresses: the book was written by a program and never calculated, so every reader
-    sees those cells empty."""
+    """Formula cells without a saved result by sheet name, as A1 addresses: the book was
+    written by a program and never calculated, so every reader sees those cells empty.
+    A saved empty text (`t="str"`, the formula returned "") is a result (`Cell.calculated`)."""
     out: dict[str, set[str]] = {}
     with zipfile.ZipFile(path) as zf:
         for name, xml in sheet_xml(zf):
-            if not _HAS_F.search(xml):
+            if not may_hold_formulas(xml):
                 continue
-            cells = set()
-            for m in _FORMULA_CELL.finditer(xml):
-                body = m.group(2)
-                if not _HAS_F.search(body):
-                    continue
-                v = _V.search(body)
-                if v is None or not v.group(1).strip():
-                    r = _ATTR_R.search(m.group(1))
-                    if r:
-                        cells.add((r.group(1) + r.group(2)).decode())
+            try:
+                cells = {c.ref for c in iter_cells(xml) if c.f is not None and not c.calculated}
+            except SheetXmlError:
+                continue  # the grid reports a broken sheet by name
             if cells:
                 out[name] = cells
     return out

@@ -62,11 +62,23 @@ def _ole2_message(p: Path) -> str:
     return "旧形式の .xls ファイルです。Excel で「.xlsx」形式で保存し直してください"
 
 
+def _check_duplicates(infos: list, p: Path) -> None:
+    """Two entries of one name with different contents: which one a reader takes is unknown
+    (Excel repairs or refuses the file). Identical repeats are harmless and pass."""
+    seen: dict[str, zipfile.ZipInfo] = {}
+    for i in infos:
+        first = seen.setdefault(i.filename, i)
+        if first is not i and (first.CRC != i.CRC or first.file_size != i.file_size):
+            raise InputFileError(f"部品 {i.filename} が2つあり内容が違います（壊れたファイルの可能性）。"
+                                 "Excel で開いて保存し直してください", str(p))
+
+
 def _check_zip(zf: zipfile.ZipFile, p: Path) -> None:
     infos = zf.infolist()
     names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise InputFileError("Excel ブック（.xlsx）ではありません（必要な部品がありません）", str(p))
+    _check_duplicates(infos, p)
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise InputFileError(

@@ -11,6 +11,7 @@ from xlsgen.atomic import atomic_path
 from xlsgen.errors import InputFileError, OutputError, XlsgenError
 from xlsgen.model import Change, Plan, Snapshot
 from xlsgen.package import Package, Workbook, apply_plan
+from xlsgen.package.check import problems
 from xlsgen.package.styles import INPUT_RGB
 
 INPUT_FILL_RGB = INPUT_RGB  # light yellow: a cell left for the clerk
@@ -33,8 +34,10 @@ def check_extension(pkg: Package, output: str | Path) -> None:
 
 
 def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
-                  source: str | Path | None = None) -> list[Change]:
-    """Apply `plan` to `pkg` and write it to `output` atomically; returns the change log."""
+                  source: str | Path | None = None, force: bool = False) -> list[Change]:
+    """Apply `plan` to `pkg` and write it to `output` atomically; returns the change log.
+    An existing file at `output` (an edition the clerk may have filled in) is never
+    replaced unless `force`."""
     check_extension(pkg, output)
 
     def formula_notes() -> list:
@@ -44,14 +47,22 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
             return notes_from_workbook(Path(source)) if source else []
 
     changes = apply_plan(pkg, plan, snap, formula_notes)
+    faults = problems(pkg)
+    if faults:
+        more = f"、ほか {len(faults) - 1} 件" if len(faults) > 1 else ""
+        raise OutputError(f"書き出すブックが Excel の要件を満たさないため出力を中止しました（{faults[0]}{more}）。"
+                          "何も書き出していません", str(output))
     try:
-        with atomic_path(output, [source]) as tmp:
+        with atomic_path(output, [source], replace=force) as tmp:
             pkg.write(tmp)
     except OutputError as exc:
         part = getattr(exc, "part", None)
         if part and source and _input_part(source, part) == pkg.parts.get(part):
             # a part copied as it was: the input itself is not well-formed there
-            raise InputFileError(f"ブックの部品 {part} に XML で使えない文字があります。Excel で開いて"
+            why = getattr(exc, "why", "") or ""
+            what = ("に XML で使えない文字があります" if "invalid token" in why or not why else
+                    f"が XML として正しくありません（{why}）")
+            raise InputFileError(f"ブックの部品 {part} {what}。Excel で開いて"
                                  "保存し直してから繰り越してください（出力は書き出していません）",
                                  str(source)) from None
         raise
