@@ -274,7 +274,9 @@ def collect(master: str | Path, forms: list, output: str | Path, layout: str = "
     from xlsgen.render.edition import write_edition
 
     fresh = {k: v for k, v in snap.items() if k not in (STATUS_SHEET, PROBLEM_SHEET)}  # replaced, not appended
-    changes = write_edition(pkg, fresh, output, plan, master)
+    # collecting again as forms arrive replaces the previous result (the same forms give the
+    # same bytes); the master itself is never overwritten (refused above)
+    changes = write_edition(pkg, fresh, output, plan, master, force=True)
     return Collection(master, output, edition, edition - 1, status, rejected, problems, applied, changes)
 
 
