@@ -124,7 +124,7 @@ def test_page_is_japanese_offline_and_speaks_to_clerks(client):
     assert "Ctrl+C" not in html and "--" not in re.sub(r"<!--.*?-->", "", html)  # no terminal talk
     assert 'id="year"' not in html and "令和17" not in html  # no year picker
     assert "1ファイル 2 MB まで" in html and "合計" not in html  # the limit as it is
-    assert 'role="tablist"' in html and html.count('role="tab"') == 2 and 'aria-selected="true"' in html
+    assert 'role="tablist"' in html and html.count('role="tab"') == 3 and 'aria-selected="true"' in html
     assert 'id="quit"' not in html  # only when the server can be stopped from the page
 
 
@@ -551,13 +551,14 @@ def test_cli_and_web_call_only_the_app_layer():
                "xlsgen.atomic", "xlsgen.atomic.atomic_path", "xlsgen.app.sigterm_as_interrupt", "xlsgen.web",
                "xlsgen.web.create_app", "xlsgen.web.server", "xlsgen.web.server.serve", "xlsgen.wareki",
                "xlsgen.wareki.FiscalYear"}
-    web_own = {"xlsgen.web." + m for m in ("config", "guard", "jobs", "uploads", "launchers")}
+    web_own = {"xlsgen.web." + m for m in ("config", "guard", "jobs", "uploads", "launchers", "rounds")}
     allowed |= web_own | {f"{m}.{n}" for m in web_own for n in
                           ("process_alive", "process_started", "FINISHED", "STATE_LABELS", "Gone", "JobStore",
-                           "is_loopback", "DEFAULT_PORT", "install_shortcut")} | {
+                           "is_loopback", "DEFAULT_PORT", "install_shortcut", "_ID", "mp_context")} | {
         "xlsgen.web.config", "xlsgen.web.guard", "xlsgen.web.uploads"}
     for rel in ("xlsgen/cli.py", "xlsgen/web/__init__.py", "xlsgen/web/server.py", "xlsgen/web/jobs.py",
-                "xlsgen/web/guard.py", "xlsgen/web/config.py", "xlsgen/web/uploads.py", "xlsgen/web/launchers.py"):
+                "xlsgen/web/guard.py", "xlsgen/web/config.py", "xlsgen/web/uploads.py", "xlsgen/web/launchers.py",
+                "xlsgen/web/rounds.py"):
         assert _imports(ROOT / rel, "xlsgen") <= allowed, (rel, _imports(ROOT / rel, "xlsgen") - allowed)
 
 

@@ -531,3 +531,206 @@ def is_layout_file(path) -> bool:
     except XlsgenError:
         return False
     return isinstance(raw, dict) and "detect" in raw and raw.get("kind") not in ("simulation", "survey")
+
+
+# --- the round trip on the web page (照会と回収) ----------------------------------------
+# Each function takes the clerk's file name (`name`) beside the server's private path, says
+# its stages through `on_stage(stage)`, never raises (`ok` False with a Japanese `reason`
+# naming the clerk's file) and returns plain data with the outputs' paths under `outputs`
+# (the page shows file names only).
+
+MAX_COVER_TEXT = 100  # 提出期限 / 問い合わせ先 typed on the page
+
+
+def inquiry_book(path, name: str, on_stage=None) -> dict:
+    """What the page offers for a book uploaded as the master: its title and edition, and
+    the editions it can be asked for — its own (a correction round, or a master distributed
+    before) and, when its layout rolls forward, the next one (the book is last year's
+    finished edition) — each with the year it asks for and how many of its inputs the book
+    already holds (a book whose inputs are filled is last year's finished edition)."""
+    from xlsgen.layout import read_book
+    from xlsgen.read.refuse import refuse_failed_read
+    from xlsgen.roundtrip import inputs as I
+
+    tell = on_stage or (lambda _stage: None)
+    path = Path(path)
+    tell("read")
+    try:
+        model = refuse_failed_read(read_book(path), "照会様式")
+    except Exception as exc:  # noqa: BLE001 - shown on the page
+        form = _form_owner(path)
+        if form is not None:
+            return {"ok": False, "reason": f"{name}: これは各課から戻った照会様式（{form}）です。"
+                                           "ここには回収先のブック（マスター）を送ってください"}
+        return {"ok": False, "reason": for_clerk(error_text(exc).replace(str(path), name))}
+    tell("roster")
+    edition = model.fiscal_year
+    choices = []
+    if edition:
+        try:
+            own = I.roster(model, edition)
+            filled = sum(a.current not in (None, "") for a in own.assignments)
+            choices.append({"edition": edition, "asks": edition - 1, "roll": False,
+                            "inputs": len(own.assignments), "filled": filled,
+                            "owners": len(own.owners)})
+        except XlsgenError:
+            pass
+        if model.rollforward.get("supported"):
+            choices.append({"edition": edition + 1, "asks": edition, "roll": True})
+    if not choices:
+        return {"ok": False, "reason": f"{name}: このブックの年度版を判定できないため、照会様式を作れません"
+                                       "（この様式の照会と回収には対応していません）"}
+    own = choices[0] if not choices[0]["roll"] else None
+    # last year's finished edition (its inputs mostly filled): roll it and ask for the next year
+    finished = own is None or (own["inputs"] and own["filled"] * 2 >= own["inputs"]) or not own["inputs"]
+    rolled = next((c for c in choices if c["roll"]), None)
+    for c in choices:
+        c["recommended"] = (c is rolled) if (rolled and finished) else (c is own)
+    return {"ok": True, "name": name, "layout_title": model.layout_title or model.layout,
+            "title": model.document_title or model.title or "", "edition": edition,
+            "measures": len(model.measures), "choices": choices}
+
+
+def _form_owner(path: Path) -> str | None:
+    """The owner of a returned form at `path`, or None when it is not a form."""
+    from xlsgen.roundtrip.form import read_form
+
+    try:
+        return read_form(path).owner or "課名なし"
+    except Exception:  # noqa: BLE001 - not a form (or not readable): the read's message stands
+        return None
+
+
+def inquiry_forms(book, out_dir, name: str, to: int | None = None, due: str | None = None,
+                  contact: str | None = None, on_stage=None) -> dict:
+    """Distribute the uploaded `book` (shown as `name`) for edition `to` (the book's own
+    when None; the next one rolls it forward first) into `out_dir`: the forms, the master
+    to collect into, and one zip of both (master at the top, forms in 各課に送る様式/)."""
+    import shutil
+    import zipfile
+
+    from xlsgen.wareki import FiscalYear
+
+    tell = on_stage or (lambda _stage: None)
+    out_dir = Path(out_dir)
+    src = out_dir / "book" / _legal_name(name, Path(book).suffix)
+    src.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(book, src)
+    forms_dir = out_dir / "forms"
+    tell("distribute")
+    try:
+        dist = distribute_book(src, forms_dir, to=to, due=_cover_text(due), contact=_cover_text(contact))
+        tell("zip")
+        master = Path(dist.master)
+        zip_name = _legal_name(f"{Path(master.name).stem}_照会様式", ".zip")
+        zip_path = out_dir / zip_name
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.write(master, master.name)
+            for f in dist.forms:
+                zf.write(f.path, f"各課に送る様式/{f.path.name}")
+    except Exception as exc:  # noqa: BLE001 - shown on the page
+        text = error_text(exc).replace(str(src), name).replace(str(forms_dir) + "/", "")
+        return {"ok": False, "reason": for_clerk(text)}
+    return {"ok": True, "edition": dist.edition, "fiscal_year": dist.fiscal_year,
+            "edition_label": f"{FiscalYear(dist.edition).kanji}版",
+            "asks_label": FiscalYear(dist.fiscal_year).kanji, "rolled": dist.rolled_from is not None,
+            "master_name": master.name, "zip_name": zip_name,
+            "forms": [{"owner": f.owner, "kind": f.kind, "file": f.path.name, "inputs": f.inputs,
+                       "numbers": f.numbers, "texts": f.texts, "measures": f.measures} for f in dist.forms],
+            "notes": [for_clerk(n) for n in dist.notes],
+            "outputs": {"master": str(master), "zip": str(zip_path), "book": str(src)}}
+
+
+def collect_round(master, forms: list, out_dir, master_name: str, base=None,
+                  base_name: str | None = None, on_stage=None) -> dict:
+    """Collect the returned `forms` ([(path, name as the clerk knows it)], every form
+    received so far, in the order received) into `master` (shown as `master_name`), then
+    compare the result with `base` (last year's edition, shown as `base_name`; the master
+    itself when None). Writes into `out_dir`, side by side under the names the clerk will
+    download them by (so the diff workbook's links to both books work): the merged master
+    `<master>_回収`, the diff `<master>_回収_変更点.xlsx` and the book compared with."""
+    import shutil
+
+    from xlsgen.roundtrip.diff import FLAG_JA, KIND_JA, show
+    from xlsgen.wareki import FiscalYear
+
+    tell = on_stage or (lambda _stage: None)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suffix = Path(master).suffix.lower() or ".xlsx"
+    stem = Path(_legal_name(master_name, suffix)).stem
+    merged = out_dir / _legal_name(f"{stem}_回収", suffix)
+    diff_out = out_dir / _legal_name(f"{stem}_回収_変更点", ".xlsx")
+    shown_base = base_name if base is not None and base_name else master_name
+    old = out_dir / _legal_name(shown_base, Path(base if base is not None else master).suffix.lower())
+    if old.name in (merged.name, diff_out.name):
+        old = out_dir / _legal_name(f"{Path(old.name).stem}_比較元", old.suffix)
+    private = {str(master): master_name, str(out_dir) + "/": ""}
+    if base is not None:
+        private[str(base)] = shown_base
+    for p, n in forms:
+        private[str(p)] = n
+
+    def clean(text: str) -> str:
+        for path, shown in sorted(private.items(), key=lambda kv: -len(kv[0])):
+            text = text.replace(path, shown)
+        return for_clerk(text)
+
+    tell("collect")
+    try:
+        col = collect_forms(master, [p for p, _ in forms], merged, names={str(p): n for p, n in forms})
+    except Exception as exc:  # noqa: BLE001 - shown on the page
+        return {"ok": False, "reason": clean(error_text(exc))}
+    data = col.to_dict()
+    for key in ("master", "output"):
+        data.pop(key, None)
+    answered = {(f"{a.sheet}!{a.cell}", a.segment) for a in col.applied}
+    outputs = {"merged": str(merged)}
+    tell("diff")
+    try:  # the collection stands even when the book compared with cannot be
+        shutil.copyfile(base if base is not None else master, old)
+        diff = diff_files(old, merged)
+        diff_workbook(diff, diff_out)
+    except Exception as exc:  # noqa: BLE001 - shown on the page
+        old.unlink(missing_ok=True)
+        return {"ok": True, "collection": data, "outputs": outputs,
+                "diff": {"old": old.name, "new": merged.name, "error": clean(error_text(exc))}}
+    outputs.update(diff=str(diff_out), base=str(old))
+    changes = [{"kind": c.kind, "kind_label": KIND_JA.get(c.kind, c.kind), "measure": c.measure,
+                "kpi": c.kpi or "", "what": c.what, "old": show(c.old, c.unit), "new": show(c.new, c.unit),
+                "old_cell": c.old_cell, "new_cell": c.new_cell, "department": c.department,
+                "flag": c.flag, "flag_label": FLAG_JA.get(c.flag) if c.flag else None,
+                "answered": (c.new_cell, c.department) in answered or (c.new_cell, None) in answered}
+               for c in diff.changes]
+    label = lambda year: f"{FiscalYear(year).kanji}版" if year else ""  # noqa: E731
+    return {"ok": True, "collection": data,
+            "diff": {"old": old.name, "new": merged.name, "old_label": label(diff.old_edition),
+                     "new_label": label(diff.new_edition), "counts": {KIND_JA.get(k, k): n for k, n in
+                                                                     diff.counts().items()},
+                     "flags": {FLAG_JA[f]: n for f, n in diff.to_dict()["flags"].items()},
+                     "changes": changes},
+            "outputs": outputs}
+
+
+def _cover_text(text: str | None) -> str | None:
+    """A 提出期限 / 問い合わせ先 typed on the page: one line, at most MAX_COVER_TEXT characters."""
+    if not text:
+        return None
+    line = " ".join(str(text).split())
+    return line[:MAX_COVER_TEXT] or None
+
+
+def _legal_name(name: str, suffix: str) -> str:
+    """`name` (the clerk's file name, with or without `suffix`) as a file name legal on
+    Windows, at most 180 bytes, ending in `suffix`."""
+    import unicodedata
+
+    stem = Path(name).stem if Path(name).suffix.lower() == suffix.lower() else name
+    stem = "".join("_" if ch in '\\/:*?"<>|' or unicodedata.category(ch)[0] == "C" else ch
+                   for ch in unicodedata.normalize("NFC", stem)).strip(" .")
+    out = ""
+    for ch in stem:
+        if len((out + ch + suffix).encode("utf-8")) > 180:
+            break
+        out += ch
+    return f"{out or 'ブック'}{suffix}"

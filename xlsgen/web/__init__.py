@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from xlsgen import __version__
 from xlsgen import app as A
-from xlsgen.web import config, guard
+from xlsgen.web import config, guard, rounds
 from xlsgen.web.jobs import FINISHED, STATE_LABELS, Gone, JobStore
 
 COOKIE = "xlsgen_token"
@@ -89,6 +89,8 @@ def create_app(token: str | None = None, parent: str | None = None,
                      upload_inflated_mb=upload_inflated_mb, server_inflated_mb=server_inflated_mb,
                      stored_mb=stored_mb)
     web.extensions["xlsgen_store"] = store
+    round_store = rounds.RoundStore(store)
+    web.extensions["xlsgen_rounds"] = round_store
     sessions = guard.Sessions()
     sims: dict[str, dict] = {}
     templates: dict[str, dict] = {}
@@ -398,6 +400,141 @@ def create_app(token: str | None = None, parent: str | None = None,
         return send_file(buf, as_attachment=True, download_name="xlsgen_結果一式.zip",
                          mimetype="application/zip")
 
+    # --- 照会と回収: one round of distribution and collection per master ---------------
+
+    def clean(message) -> str:
+        return scrub(A.for_clerk(message), store.root)
+
+    def round_or_error(round_id: str, page: bool = False):
+        fail = page_error if page else _error
+        try:
+            return round_store.get(request.xlsgen_user, round_id), None
+        except Gone as gone:
+            return None, fail(410, str(gone))
+        except KeyError:
+            return None, fail(404, not_found_text())
+
+    def round_reply(rnd):
+        return jsonify(rounds.round_json(rnd, clean))
+
+    @web.get("/api/rounds")
+    def round_list():
+        return jsonify({"rounds": [rounds.round_summary(r) for r in round_store.list(request.xlsgen_user)]})
+
+    @web.post("/api/rounds")
+    def new_round():
+        """The master (or last year's edition) of a new round; its reading is queued."""
+        upload = request.files.get("file")
+        if upload is None:
+            return _error(400, "ファイルが送られていません")
+        try:
+            rnd = round_store.new_round(request.xlsgen_user, display_name(upload.filename), upload.save)
+        except rounds.Refused as why:
+            return _error(400, f"{display_name(upload.filename)}: {why}")
+        return round_reply(rnd)
+
+    @web.get("/api/rounds/<round_id>")
+    def get_round(round_id):
+        rnd, error = round_or_error(round_id)
+        return error or round_reply(rnd)
+
+    def round_action(round_id, act):
+        rnd, error = round_or_error(round_id)
+        if error:
+            return error
+        try:
+            act(rnd)
+        except rounds.Refused as why:
+            return _error(409, str(why))
+        return round_reply(rnd)
+
+    @web.post("/api/rounds/<round_id>/distribute")
+    def distribute(round_id):
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        edition = body.get("edition") if isinstance(body.get("edition"), int) else None
+        return round_action(round_id, lambda rnd: round_store.distribute(
+            rnd, edition, _text(body.get("due")), _text(body.get("contact"))))
+
+    @web.post("/api/rounds/<round_id>/forms")
+    def declare_forms(round_id):
+        body = request.get_json(silent=True)
+        files = body.get("files") if isinstance(body, dict) and isinstance(body.get("files"), list) else []
+        declared = [(display_name(f.get("name"), "様式.xlsx"), f["size"] if isinstance(f.get("size"), int)
+                     and f["size"] >= 0 else 0) for f in files if isinstance(f, dict)]
+        return round_action(round_id, lambda rnd: round_store.declare_forms(rnd, declared[:200]))
+
+    @web.post("/api/rounds/<round_id>/forms/<int:index>")
+    def receive_form(round_id, index):
+        rnd, error = round_or_error(round_id)
+        if error:
+            return error
+        upload = request.files.get("file")
+        if upload is None:
+            return _error(400, "ファイルが送られていません")
+        try:
+            round_store.receive_form(rnd, index, display_name(upload.filename, "様式.xlsx"), upload.save)
+        except KeyError:
+            return _error(409, "このファイルはもう受け付けられません（送信済みか中止されています）")
+        except rounds.Refused as why:
+            return _error(409, str(why))
+        except Gone as gone:
+            return _error(410, str(gone))
+        return round_reply(rnd)
+
+    @web.post("/api/rounds/<round_id>/base")
+    def compare_with(round_id):
+        """The book to compare the collected master with (last year's edition)."""
+        rnd, error = round_or_error(round_id)
+        if error:
+            return error
+        upload = request.files.get("file")
+        if upload is None:
+            return _error(400, "ファイルが送られていません")
+        try:
+            round_store.set_base(rnd, display_name(upload.filename), upload.save)
+        except rounds.Refused as why:
+            return _error(409, str(why))
+        except Gone as gone:
+            return _error(410, str(gone))
+        return round_reply(rnd)
+
+    @web.post("/api/rounds/<round_id>/collect")
+    def recollect(round_id):
+        return round_action(round_id, round_store.recollect)
+
+    @web.post("/api/rounds/<round_id>/cancel")
+    def cancel_round(round_id):
+        return round_action(round_id, round_store.cancel)
+
+    @web.post("/api/rounds/<round_id>/delete")
+    def delete_round(round_id):
+        rnd, error = round_or_error(round_id)
+        if error:
+            return error
+        round_store.delete(rnd)
+        return jsonify({"deleted": rnd.id, "message": "照会を削除しました"})
+
+    @web.get("/download/round/<round_id>/<kind>")
+    def round_download(round_id, kind):
+        rnd, error = round_or_error(round_id, page=True)
+        if error:
+            return error
+        found = rounds.download(rnd, kind)
+        if found is None:
+            return page_error(404, "まだありません。処理が終わってからもう一度押してください")
+        files, name = found
+        if len(files) == 1 and name == files[0][1]:
+            path = files[0][0]
+            return send_file(path, as_attachment=True, download_name=name,
+                             mimetype=XLSX if path.suffix in (".xlsx", ".xlsm") else "application/zip")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path, inside in files:
+                zf.write(path, inside)
+        buf.seek(0)
+        return send_file(buf, as_attachment=True, download_name=name, mimetype="application/zip")
+
     # --- simulation ----------------------------------------------------------------
 
     @web.get("/api/templates")
@@ -508,6 +645,11 @@ def _error(status: int, message: str):
     response = make_response(html, status)
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     return response
+
+
+def _text(value) -> str | None:
+    """A short text typed on the page (提出期限, 問い合わせ先), or None."""
+    return str(value)[:200] if isinstance(value, str) and value.strip() else None
 
 
 def download_name(res: dict, kind: str) -> str:

@@ -247,6 +247,7 @@ class JobStore:
         self.in_flight = 0  # inflated bytes of the books being processed now
         self.stopping = False
         self.started = time.time()
+        self.extra_stored = lambda: 0  # bytes kept by the rounds of the 照会と回収 tab (rounds.py)
         atexit.register(shutil.rmtree, self.root, True)  # also when the server is not stopped
         threading.Thread(target=warm_up, daemon=True).start()  # the first book need not wait
 
@@ -382,7 +383,8 @@ class JobStore:
             shutil.rmtree(job.folder, ignore_errors=True)
 
     def _stored_bytes(self) -> int:
-        return sum(f.stored for j in self.jobs.values() if j.status == "active" for f in j.files)
+        return sum(f.stored for j in self.jobs.values() if j.status == "active" for f in j.files) \
+            + self.extra_stored()
 
     def _pending_bytes(self) -> int:
         return sum(f.size for j in self.jobs.values() if j.status == "active" for f in j.files

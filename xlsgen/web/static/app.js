@@ -75,7 +75,13 @@ function selectTab(tab, push) {
     $("#" + t.getAttribute("aria-controls")).hidden = !on;
   });
   if (tab.id === "tab-sim") loadTemplates();
-  if (push) setView(tab.id === "tab-sim" ? { sim: true } : { job: currentJob }, true);
+  const round = window.xlsgenRound;
+  if (tab.id === "tab-round" && round) round.load();
+  if (push) {
+    if (tab.id === "tab-sim") setView({ sim: true }, true);
+    else if (tab.id === "tab-round") setView({ round: round ? round.current() || "" : "" }, true);
+    else setView({ job: currentJob }, true);
+  }
 }
 tabs.forEach((tab, i) => {
   tab.addEventListener("click", () => selectTab(tab, true));
@@ -92,19 +98,25 @@ tabs.forEach((tab, i) => {
   });
 });
 
-// --- the view in the address: #job=<id> or #sim ------------------------------------------
+// --- the view in the address: #job=<id>, #sim, #round or #round=<id> ----------------------
 let currentJob = null;
 function readView() {
   const h = new URLSearchParams(location.hash.slice(1));
-  return { sim: h.has("sim"), job: h.get("job") };
+  return { sim: h.has("sim"), job: h.get("job"), round: h.has("round") ? h.get("round") || "" : null };
 }
 function setView(view, push) {
-  const hash = view.sim ? "#sim" : view.job ? `#job=${view.job}` : "#";
+  const hash = view.sim ? "#sim" : view.round != null ? (view.round ? `#round=${view.round}` : "#round")
+    : view.job ? `#job=${view.job}` : "#";
   if (location.hash === hash) return;
   if (push) history.pushState(view, "", hash); else history.replaceState(view, "", hash);
 }
 function applyView() {
   const view = readView();
+  if (view.round != null) {
+    selectTab($("#tab-round"), false);
+    if (window.xlsgenRound) window.xlsgenRound.show(view.round);
+    return;
+  }
   selectTab(view.sim ? $("#tab-sim") : $("#tab-books"), false);
   if (!view.sim && view.job) {
     currentJob = view.job;
@@ -324,6 +336,7 @@ window.addEventListener("dragover", (e) => e.preventDefault());
 window.addEventListener("drop", (e) => {
   e.preventDefault();
   if (!$("#books").hidden && e.dataTransfer) sendBooks(Array.from(e.dataTransfer.files));
+  else if (!$("#round").hidden && e.dataTransfer && window.xlsgenRound) window.xlsgenRound.drop(Array.from(e.dataTransfer.files));
 });
 $("#choose-books").addEventListener("click", () => input.click());
 input.addEventListener("change", () => { sendBooks(Array.from(input.files)); input.value = ""; });
