@@ -71,3 +71,52 @@ def sheet_numbers(pdf) -> Counter:
         if m:
             out[m.group(1)] += 1
     return out
+
+
+def _words(pdf) -> list[tuple[float, float, list[tuple[float, float, float, float, str]]]]:
+    """Per page: its width, height and words (xMin, yMin, xMax, yMax, text)."""
+    out = []
+    for page in _pdftotext("-bbox", str(pdf), "-").split("<page ")[1:]:
+        w, h = (float(x) for x in re.search(r'width="([\d.]+)" height="([\d.]+)"', page).groups())
+        words = [(float(a), float(b), float(c), float(d), t) for a, b, c, d, t in WORD.findall(page)]
+        out.append((w, h, words))
+    return out
+
+
+def type_sizes(pdf) -> list[tuple[float, float]]:
+    """Per page with text: the median and the 5th percentile of its words' heights (points),
+    the measure of type size as printed (8 pt type at 100 % is about 7.4 pt)."""
+    import statistics
+
+    out = []
+    for _, _, words in _words(pdf):
+        hs = sorted(d - b for _, b, _, d, _ in words)
+        if hs:
+            out.append((statistics.median(hs), hs[len(hs) // 20]))
+    return out
+
+
+def edges(pdf) -> list[tuple[str, str]]:
+    """Per page: the text of its top and bottom tenth (running header and footer)."""
+    out = []
+    for _, h, words in _words(pdf):
+        top = " ".join(t for _, b, _, d, t in words if d < 0.1 * h)
+        bottom = " ".join(t for _, b, _, d, t in words if b > 0.9 * h)
+        out.append((top, bottom))
+    return out
+
+
+def rows_before_header(pdf, names: set[str], header: str = "指標名") -> list[int]:
+    """Pages (1-based) where a word that is exactly one of `names` appears above the first
+    `header` of the page (or the page has none): a table continued without its header."""
+    import unicodedata
+
+    norm = lambda s: unicodedata.normalize("NFKC", s).replace(" ", "")  # noqa: E731
+    wanted = {norm(n) for n in names if len(norm(n)) >= 6}
+    bad = []
+    for i, (_, _, words) in enumerate(_words(pdf), 1):
+        rows = [b for _, b, _, _, t in words if norm(t) in wanted]
+        heads = [b for _, b, _, _, t in words if header in t]
+        if rows and (not heads or min(heads) > min(rows)):
+            bad.append(i)
+    return bad

@@ -34,4 +34,8 @@ def test_output_audits_clean(tmp_path, command, args):
     data = json.loads(res.output)
     errors = [f for f in data["findings"] if f["severity"] == "error"]
     assert errors == [] and res.exit_code == 0
-    assert "数式一覧" in openpyxl.load_workbook(out, read_only=True).sheetnames
+    names = openpyxl.load_workbook(out, read_only=True).sheetnames
+    if command == "rollforward":  # the city's book has no formulas: no empty 数式一覧 page
+        assert "数式一覧" not in names
+    else:
+        assert "数式一覧" in names

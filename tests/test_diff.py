@@ -21,14 +21,19 @@ from xlsgen.model import Edit, Plan
 from xlsgen.package import Package, apply_plan
 
 
-def test_r3_to_r4_changes_only_the_emptied_check_texts(tmp_path):
+def test_r3_to_r4_changes_only_the_emptied_check_texts_and_costs(tmp_path):
+    """The roll empties the Check texts (moved to 前年度評価) and the 事業費 column (the
+    closed year's, its old values moved to 過年度実績); nothing else changes."""
     r4 = tmp_path / "ojiya_R4.xlsx"
     app.rollforward_file(OJIYA, "R4", r4)
     result = app.diff_files(OJIYA, r4)
     book = read_book(OJIYA)
     texts = [(m.number, t.key, t.department) for m in book.measures for t in m.texts]
-    assert len(result.changes) == len(texts) > 80
-    assert all(c.kind == "text" and c.new is None and c.old for c in result.changes)
+    costs = [k.cost for m in book.measures for k in m.kpis if k.cost is not None and not k.cost.is_empty]
+    assert len(result.changes) == len(texts) + len(costs) and len(texts) > 80 and len(costs) == 48
+    assert all(c.new is None and c.old not in (None, "") for c in result.changes)
+    assert {c.kind for c in result.changes} == {"text", "value"}
+    assert all(c.item == "cost" for c in result.changes if c.kind == "value")
     assert (result.old_edition, result.new_edition) == (2021, 2022)
 
 

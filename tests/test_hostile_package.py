@@ -312,7 +312,11 @@ CITY_ROWS = C.inline_row(["市の記録", "2021-04-01 更新", "担当"]) + C.in
 
 @pytest.mark.parametrize("own", [CHANGE_LOG_SHEET, FORMULA_MAP_SHEET, CHECK_HISTORY_SHEET])
 def test_a_city_sheet_named_like_ours_is_never_replaced(tmp_path, own):
-    src = C.add_sheet(tmp_path / "city.xlsx", own, CITY_ROWS)
+    from tests.fidelity_corpus import build
+
+    # a book with formulas (one without gets no 数式一覧 at all)
+    base = build("formulas", tmp_path) if own == FORMULA_MAP_SHEET else OJIYA
+    src = C.add_sheet(tmp_path / "city.xlsx", own, CITY_ROWS, src=base)
     city_part = sheet_part(src, own)
     before = part(src, city_part)
     out = tmp_path / "city_R4.xlsx"

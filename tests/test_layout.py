@@ -268,8 +268,12 @@ def test_layout_options_on_every_reading_command(tmp_path, books):
     v = run("validate", books["kpi_list"], "--layout-file", spec, "--format", "json")
     assert json.loads(v.output)["files"][0]["layout"] == "kpi_list"
     # a layout whose file does not declare roll-forward support is refused, nothing written
-    r = run("rollforward", books["kpi_list"], "--to", "R6", "-o", tmp_path / "e.xlsx", "--layout-file", spec)
-    assert r.exit_code == 1 and not (tmp_path / "e.xlsx").exists()
+    plain = tmp_path / "kpi_list_plain.yaml"
+    plain.write_text(spec.read_text(encoding="utf-8").replace("supported: true", "supported: false"),
+                     encoding="utf-8")
+    r = run("rollforward", books["kpi_list"], "--to", "R6", "-o", tmp_path / "e.xlsx", "--layout-file", plain,
+            "--extend-to", "R6")
+    assert r.exit_code == 1 and "rollforward: supported: true" in r.output and not (tmp_path / "e.xlsx").exists()
     # a forced layout that does not fit: refused by rollforward and run, nothing written
     r = run("rollforward", OJIYA, "--to", "R4", "-o", tmp_path / "o.xlsx", "--layout-file", spec)
     assert r.exit_code == 1 and "見出しが見つかりません" in r.output and not (tmp_path / "o.xlsx").exists()

@@ -32,8 +32,10 @@ def test_joso_project_sheets_and_measure_indicator():
     p = rb.measures[2]
     assert p.years == [2019, 2020, 2021]
     assert (p.kpis[0].kind, p.kpis[0].target.value) == (TargetKind.PER_YEAR, 30)
-    assert [(b.fiscal_year, b.kind, b.amount.value) for b in p.budget][-2:] == \
-        [(2021, "予算額", 500), (2022, "計画", None)]
+    amounts = p.cost.line("project_cost").values
+    assert [(fy, p.cost.year_kinds[fy], amounts[fy].value if fy in amounts else None)
+            for fy in p.cost.years][-2:] == [(2021, "予算額", 500), (2022, "計画", None)]
+    assert {y: q.value for y, q in p.kpis[0].targets.items()}[2021] == 30
     assert rb.measures[1].kpis[0].kind is TargetKind.QUALITATIVE
 
 

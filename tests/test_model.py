@@ -200,10 +200,17 @@ def test_every_layout_picks_its_kind():
 
 
 @pytest.mark.parametrize("name", ["block", "row"])
-def test_kinds_without_a_planner_refuse_in_japanese(name):
-    book = Book(layout="x", path="x.xlsx", kind=name, layout_title="ある様式")
-    with pytest.raises(XlsgenError, match="繰り越しにはまだ対応していません"):
-        KINDS[name].plan_roll(book, {}, 2022, None)
+def test_kinds_refuse_a_year_they_have_no_cell_for_in_japanese(name):
+    """A KPI whose table has no cell for the year a roll closes (R4): refused, naming the
+    sheet and what to do."""
+    kpi = Kpi(name="指標", row=5, actuals=[Quantity(1, cell="C6", fiscal_year=2020),
+                                         Quantity(2, cell="C7", fiscal_year=2021)])
+    if name == "row":
+        kpi.actuals = [Quantity(1, cell="C5", fiscal_year=2020), Quantity(2, cell="D5", fiscal_year=2021)]
+    book = Book(layout="x", path="x.xlsx", kind=name, layout_title="ある様式", fiscal_year=2022,
+                measures=[Measure(sheet="施策1", kpis=[kpi], kpi_header_row=4)])
+    with pytest.raises(XlsgenError, match="シート「施策1」.*R4年度の(行|実績値の列)がないため繰り越せません"):
+        KINDS[name].plan_roll(book, {}, 2023, None)
 
 
 def test_a_boolean_yaml_key_is_named_with_its_line(tmp_path):

@@ -395,3 +395,30 @@ def test_the_formula_list_from_the_package_in_odd_shapes(tmp_path, shape):
     got = [(n.sheet, n.cells, n.formula) for n in notes_from_workbook(FormulaBook(Package(src)))]
     assert got == want
     assert ("01", "M17:M19", "=D17*2+$E$17") in got and any(f == "=SUM(D17:H17*2)" for *_, f in got)
+
+
+def test_date_formats_read_as_openpyxl_reads_them():
+    """The package's date test needs no openpyxl: the same answer as openpyxl's."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
+    from xlsgen.package.sheet import _is_date_format
+
+    formats = [*BUILTIN_FORMATS.values(), '[$-411]ggge"年"m"月"d"日"', '"年度"0', '0"日以上"', "[h]:mm:ss",
+               "[Red]0.00", "yyyy/m/d;@", "#,##0_ ;[Red]\\-#,##0 ", '0.0"%"', "[DBNum1]General", "_(* #,##0_)",
+               '"m"0', "\\d0", "General", None, "0_);[Red](0)", "ge.m.d", "[mm]:ss", '0.0"ha";"▲"0.0"ha"']
+    assert [_is_date_format(f) for f in formats] == [is_date_format(f) for f in formats]
+
+
+def test_extract_and_roll_of_a_book_without_formulas_import_no_openpyxl(tmp_path):
+    """What a clerk waits for at every start: reading and rolling a book whose sheets hold no
+    formula never import openpyxl (with numpy) nor xlsxwriter."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from xlsgen import app; b = app.extract_book(sys.argv[1]); "
+            "app.rollforward_file(b, 'R4', sys.argv[2]); "
+            "print(sorted(m for m in ('openpyxl', 'numpy', 'xlsxwriter') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(OJIYA), str(tmp_path / "r4.xlsx")],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stderr
+    assert (tmp_path / "r4.xlsx").exists()

@@ -17,19 +17,27 @@ from xlsgen.errors import XlsgenError
 from xlsgen.layout import read_book
 from xlsgen.model import CHANGE_LOG_SHEET as LOG_SHEET
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
+from xlsgen.model import PAST_YEARS_SHEET as PAST_SHEET
 from xlsgen.render.edition import INPUT_FILL_RGB
 from xlsgen.rollforward import rollforward_file
 
 
 def kpi_facts(book) -> dict:
-    """Every KPI fact with its cell: (sheet, row, field, year) → (value, unit, text)."""
+    """Every KPI fact with its cell: (sheet, row, field, year) → (value, unit, text). The
+    cost column (事業費, the closed year's) is `cost_facts`: a roll archives it."""
     out = {}
     for s in book.measures:
         for k in s.kpis:
-            for q in [k.baseline, *k.actuals, k.target, k.cost]:
+            for q in [k.baseline, *k.actuals, k.target]:
                 if q is not None and not q.is_empty:
                     out[(s.sheet, q.cell, k.name, k.category)] = (q.value, q.unit, q.text, q.qualifier)
     return out
+
+
+def cost_facts(book) -> dict:
+    """(sheet, cell) → value of every 事業費 cell with a value."""
+    return {(s.sheet, k.cost.cell): k.cost.value for s in book.measures for k in s.kpis
+            if k.cost is not None and not k.cost.is_empty}
 
 
 def plan_facts(book) -> dict:
@@ -91,6 +99,21 @@ def test_r4_keeps_every_fact_and_opens_r3_for_input(r4):
     # the old 今後の取組 is shown where this year's analysis is written
     comment = ws["01"]["A22"].comment.text
     assert "今後の取組" in comment and "アンケートの結果を反映し" in comment
+    # 事業費 is the closed year's: its header names R3, its old values are archived (numbers,
+    # right-aligned, #,##0) and its cells are shaded input cells for the R3 amounts
+    costs = cost_facts(old)
+    assert len(costs) == 48 and cost_facts(new) == {}
+    past = openpyxl.load_workbook(out)[PAST_SHEET]
+    archived = {(r[1].value, r[7].value): r[6] for r in past.iter_rows(min_row=2)}
+    assert {key: c.value for key, c in archived.items()} == costs
+    assert all(c.number_format == "#,##0" and c.alignment.horizontal == "right" for c in archived.values())
+    assert all(r[4] == "（見出しに年度なし）" and r[0] == "R3年度版" for r in past.iter_rows(min_row=2, values_only=True))
+    for s in new.measures:
+        assert ws[s.sheet][f"J{s.kpi_header_row}"].value == "事業費(千円)\n(R3年度)"
+        for k in s.kpis:
+            cell = ws[s.sheet][k.cost.cell]
+            assert cell.value is None and cell.fill.fgColor.rgb == INPUT_FILL_RGB
+            assert cell.number_format != "General"
 
 
 def test_fill_r3_then_roll_to_r5_loses_nothing(r4, tmp_path):
@@ -107,6 +130,7 @@ def test_fill_r3_then_roll_to_r5_loses_nothing(r4, tmp_path):
             percent = "%" in wb[s.sheet][cell].number_format  # Excel stores 3% as 0.03
             wb[s.sheet][cell] = v / 100 if percent else v
     wb["01"]["A22"] = "【企画政策課】\nR3の分析"
+    wb["02"]["J16"] = 1234  # the R3 事業費, typed where the R4 edition asks for it
     wb.save(filled)
     back = read_book(filled)
     for s in back.measures:
@@ -123,6 +147,10 @@ def test_fill_r3_then_roll_to_r5_loses_nothing(r4, tmp_path):
     assert ws5["F17"].value == typed[("01", "F17")]
     assert ws5["F17"].fill.fgColor.rgb == ws5["E17"].fill.fgColor.rgb  # filled: no longer yellow
     assert ws5["G17"].fill.fgColor.rgb == "FFFFF2CC"  # R4 now the year to fill
+    # 事業費 now names R4; the R3 amount typed in the R4 edition is archived with its year
+    assert ws5["J15"].value == "事業費(千円)\n(R4年度)" and ws5["J16"].fill.fgColor.rgb == "FFFFF2CC"
+    past = [r for r in history(r5, PAST_SHEET) if r[0] == "R4年度版"]
+    assert [(r[1], r[4], r[6], r[7]) for r in past] == [("02", "令和3年度", 1234, "J16")]
     editions = [r[0] for r in history(r5) if r[1] == "01"]
     assert editions == ["R3年度版", "R4年度版"]
     assert any("R3の分析" in (r[4] or "") for r in history(r5))

@@ -15,7 +15,7 @@ from tests.layout_workbooks import write_kpi_blocks, write_kpi_list
 from tests.roundtrip_forms import fill, inputs, jst
 from xlsgen import app
 from xlsgen.cli import cli
-from xlsgen.layout import read_book
+from xlsgen.layout import builtin_dir, read_book
 from xlsgen.package import Package
 from xlsgen.roundtrip.assignment import AMOUNT, CHOICE, NUMBER
 
@@ -137,7 +137,10 @@ def test_a_layout_that_cannot_roll_refuses_the_next_edition(tmp_path):
     src = tmp_path / "blocks.xlsx"
     write_kpi_blocks(src)
     out = tmp_path / "照会"
-    res = CliRunner().invoke(cli, ["distribute", str(src), "--to", "R5", "-o", str(out)])
+    plain = tmp_path / "kpi_blocks_plain.yaml"  # the shipped layout without roll-forward
+    plain.write_text((builtin_dir() / "kpi_blocks.yaml").read_text(encoding="utf-8").replace(
+        "supported: true", "supported: false"), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["distribute", str(src), "--to", "R5", "-o", str(out), "--layout-file", str(plain)])
     assert res.exit_code == 1 and "繰り越し" in res.output and not out.exists()
     res = CliRunner().invoke(cli, ["distribute", str(src), "--to", "R7", "-o", str(out)])
     assert res.exit_code == 1 and "--to" in res.output and not out.exists()

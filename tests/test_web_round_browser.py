@@ -14,7 +14,6 @@ import re
 import zipfile
 
 import openpyxl
-import pytest
 from conftest import OJIYA
 from roundtrip_forms import fill, inputs, jst
 from test_web_browser import (  # noqa: F401 - fixtures

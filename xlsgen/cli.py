@@ -248,7 +248,8 @@ def simulate(templates, output, list_):
 @click.argument("book", type=click.Path())
 @click.option("--to", "to", required=True, help="繰り越し先の年度（R4 / 2022 / 令和4年度）。翌年度だけを指定できます。")
 @click.option("-o", "--output", required=True, type=click.Path(), help="新しい年度版の出力先（.xlsx）")
-@click.option("--extend-to", help="計画の目標年度を過ぎる場合の新しい目標年度（例: R8）")
+@click.option("--extend-to", help="年度の列が足りない場合に列を加える年度（例: R8）。1シート1施策の様式では新しい目標年度、"
+              "1行1指標・年度が列のKPIブロックの様式ではこの年度までの列を加えます")
 @click.option("--force", is_flag=True,
               help="出力先に同じ名前のファイル（記入済みかもしれない年度版）があっても上書きします。")
 @layout_option

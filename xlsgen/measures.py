@@ -51,7 +51,6 @@ class ReportKpi:
     cost: Quantity | None = None  # 千円
     category: str | None = None
     history: list[Quantity] = field(default_factory=list)  # past values (a 現状値 series)
-    year_targets: bool = False  # each year's target is its budget line's 成果目標
     department: str | None = None  # 担当課 (or 事業主体) of this KPI when the source names one
     # --- one model (schema 2): what the source holds per KPI beyond the numbers ---------
     targets: dict[int, Quantity] = field(default_factory=dict)  # per-year targets as read
@@ -60,15 +59,6 @@ class ReportKpi:
     note: str = ""  # 備考 of the KPI
     own_rates: dict[int, Quantity] = field(default_factory=dict)  # the city's own 達成率
     own_grades: dict[int, Quantity] = field(default_factory=dict)  # the city's own 評価
-
-
-@dataclass
-class BudgetLine:
-    fiscal_year: int
-    kind: str  # 予算額 / 決算額 / 計画
-    amount: Quantity
-    specific_revenue: Quantity
-    target: Quantity  # 成果目標 of the year
 
 
 @dataclass
@@ -121,7 +111,6 @@ class ReportMeasure:
     check: list[tuple[str, str]]  # (label, text)
     action: list[tuple[str, str]]
     policy: str = ""
-    budget: list[BudgetLine] = field(default_factory=list)
     sheet_no: str | None = None
     # --- one model (schema 2) -------------------------------------------------------
     project_lines: list[ReportProjectLine] = field(default_factory=list)
@@ -172,7 +161,7 @@ def _years(m: Measure, plan: list[int]) -> list[int]:
     return [y for y in plan if (b is None or y > b) and (t is None or y <= t)]
 
 
-def _kpi(k: Kpi, m: Measure, years: list[int], budget: bool) -> ReportKpi:
+def _kpi(k: Kpi, m: Measure, years: list[int]) -> ReportKpi:
     values = {y: (k.actual(y) or Quantity(fiscal_year=y)) for y in years}
     period = None
     if k.target_kind is TargetKind.CUMULATIVE and years:
@@ -189,31 +178,13 @@ def _kpi(k: Kpi, m: Measure, years: list[int], budget: bool) -> ReportKpi:
         baseline=k.baseline, baseline_year=k.baseline_year or (m.baseline_year if shared else None),
         values=values, target=k.target, target_year=k.target_year or m.target_year,
         period=period, cost=k.cost, category=k.category, history=history,
-        year_targets=budget and bool(k.targets), department=k.department,
+        department=k.department,
         targets={q.fiscal_year: q for q in k.targets if q.fiscal_year},
         texts={t.fiscal_year: t.text for t in texts},
         text_label=texts[0].label or "" if texts else "",
         note=k.notes,
         own_rates={q.fiscal_year: q for q in k.achievements if q.fiscal_year},
         own_grades={q.fiscal_year: q for q in k.grades if q.fiscal_year})
-
-
-def _budget(m: Measure) -> list[BudgetLine]:
-    """The cost block's 事業費 and うち特定財源 by year, with each year's 成果目標 (kept for
-    the current renderer until it shows `cost`)."""
-    cost = m.cost
-    line = cost.line("project_cost") if cost else None
-    if line is None:
-        return []
-    specific = cost.line("specific")
-    kpi = m.kpis[0] if m.kpis else None
-    out = []
-    for fy in cost.years:
-        target = kpi.target_of(fy) if kpi else None
-        out.append(BudgetLine(fy, cost.year_kinds.get(fy, ""), line.value(fy) or Quantity(fiscal_year=fy),
-                              (specific.value(fy) if specific else None) or Quantity(fiscal_year=fy),
-                              target or Quantity(fiscal_year=fy)))
-    return out
 
 
 def _cost(m: Measure) -> ReportCost | None:
@@ -230,20 +201,8 @@ def _cost(m: Measure) -> ReportCost | None:
 
 
 def _projects(m: Measure) -> list[ProjectLine]:
-    """The measure's project lines; a measure without any whose KPI has per-year texts gets
-    one line of its own carrying them, newest first (so the current renderer shows them;
-    to go once the renderer shows `ReportKpi.texts`)."""
-    if m.projects:
-        return list(m.projects)
-    kinds = m.cost.year_kinds if m.cost else {}
-    texts = sorted((t for k in m.kpis for t in k.texts if t.fiscal_year and t.text),
-                   key=lambda t: -t.fiscal_year)
-    if not texts:
-        return []
-    lines = [f"{FiscalYear(t.fiscal_year).label}{' ' + kinds[t.fiscal_year] if kinds.get(t.fiscal_year) else ''}: "
-             f"{t.text}" for t in texts]
-    return [ProjectLine(name=m.measure.name if m.measure else (m.title or m.sheet),
-                        department="、".join(m.departments) or None, content="\n".join(lines))]
+    """The measure's project lines (sub-projects, 事務事業 lines)."""
+    return list(m.projects)
 
 
 def _title(m: Measure) -> str:
@@ -252,8 +211,7 @@ def _title(m: Measure) -> str:
 
 def _measure(m: Measure, key: str, plan: list[int]) -> ReportMeasure:
     years = _years(m, plan)
-    budget = _budget(m)
-    kpis = [_kpi(k, m, years, bool(budget)) for k in m.kpis]
+    kpis = [_kpi(k, m, years) for k in m.kpis]
     levels = [(lv.label or LEVEL_HEADINGS.get(lv.key or "", ""), level_text(lv))
               for lv in (m.basic_goal, m.basic_policy, *m.levels, m.measure) if lv]
     if m.departments and not (m.kpis and all(k.department for k in m.kpis)):
@@ -267,7 +225,7 @@ def _measure(m: Measure, key: str, plan: list[int]) -> ReportMeasure:
         projects=_projects(m), years=years, kpis=kpis,
         check=[(text_label(t), t.text) for t in m.texts if t.role == "check" and t.text],
         action=[(text_label(t), t.text) for t in m.texts if t.role == "action" and t.text],
-        policy=m.policy if m.policy in POLICIES else "", budget=budget, sheet_no=m.number,
+        policy=m.policy if m.policy in POLICIES else "", sheet_no=m.number,
         project_lines=[ReportProjectLine(p.name, p.department, p.content, list(p.tags),
                                          [(a.fiscal_year, a.kind or "", a.value) for a in p.amounts],
                                          next((a.value.unit for a in p.amounts if a.value.unit), None))

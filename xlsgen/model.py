@@ -614,6 +614,15 @@ class Edit:
     unshade_like: str | None = None  # a filled input cell: take this cell's fill if still yellow
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A number written into one of xlsgen's list sheets (過年度実績), shown as it was in
+    its cell: right-aligned, with its number format (#,##0 when the cell had none)."""
+
+    value: int | float
+    number_format: str = "#,##0"
+
+
 @dataclass
 class Plan:
     """The pure result of planning a roll: cell edits, history rows, column insertions."""
@@ -623,6 +632,13 @@ class Plan:
     findings: list[Finding] = field(default_factory=list)
     insert_cols: list[tuple[str, int, int]] = field(default_factory=list)  # (sheet, idx, n)
     history_headers: dict[str, tuple[tuple, tuple]] = field(default_factory=dict)  # → (headers, widths)
+    # (sheet, at, n, first, last, header_rows): the n columns inserted at `at` repeat the
+    # year columns first..last (1-based): their merged header cells are merged again over the
+    # new columns, and a header merged over all the year columns (ending at at - 1) grows
+    column_groups: list[tuple[str, int, int, int, int, tuple[int, int]]] = field(default_factory=list)
+    # the running header of the sheets the roll adds (前年度評価, 変更履歴 …): the book and
+    # the edition, e.g. 「【…】進行管理シート　令和4年度版」
+    print_header: str = ""
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,22 @@ def plan_rollforward(book: Book, snap: Snapshot, to: int, extend_to: int | None 
         raise XlsgenError(f"様式「{book.layout_title or book.layout}」の繰り越しには対応していません"
                           "（様式ファイルに rollforward: supported: true がある様式だけ繰り越せます）",
                           book.path)
-    return kind_named(book.kind).plan_roll(book, snap, to, extend_to)
+    plan = kind_named(book.kind).plan_roll(book, snap, to, extend_to)
+    plan.print_header = print_header(book, to)
+    return plan
+
+
+def print_header(book: Book, to: int) -> str:
+    """The running header of the sheets a roll adds: the book and the new edition
+    (`小千谷市 【小千谷市総合戦略】進行管理シート　令和4年度版`)."""
+    from xlsgen.wareki import find_years
+
+    name = book.document_title or book.title or book.layout_title or book.layout or ""
+    if find_years(name):
+        name = year_label_like(name, to)
+    if book.city and book.city not in name:
+        name = f"{book.city} {name}"
+    return f"{name}　{FiscalYear(to).kanji}版".strip()
 
 
 # --- the file operation ---------------------------------------------------------------

@@ -43,7 +43,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlsgen.audit.inventory import FormulaCell, Group, Inventory
+from xlsgen.audit.inventory import FormulaCell, Group, Inventory, compress_cells
 from xlsgen.errors import InputFileError
 from xlsgen.model import Finding, Severity
 
@@ -78,6 +78,7 @@ class AuditResult:
                            "reads": [a.text for a in f.areas], "names": f.names,
                            "read_by": f.read_by, "pattern": f.group} for f in self.formulas],
             "groups": [{"pattern": g.id, "sheet": g.sheet, "cells": g.ranges, "count": len(g.cells),
+                        "sheets": {sheet: compress_cells(cells) for sheet, cells in g.by_sheet.items()},
                         "formula": g.formula, "r1c1": g.r1c1} for g in self.groups],
         }
 
@@ -94,7 +95,8 @@ class AuditResult:
         if self.groups:
             lines += ["", "数式のパターン:"]
             for g in self.groups:
-                lines.append(f"  {g.id:>4}  {g.sheet}!{g.ranges}（{len(g.cells)} セル）  {g.formula}")
+                where = f"{g.sheet}!{g.ranges}" if len(g.by_sheet) == 1 else g.ranges
+                lines.append(f"  {g.id:>4}  {where}（{len(g.cells)} セル）  {g.formula}")
         return "\n".join(lines)
 
 

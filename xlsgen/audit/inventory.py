@@ -63,17 +63,67 @@ class FormulaCell:
 
 @dataclass
 class Group:
-    """Cells of one sheet whose formulas are the same in relative R1C1 form."""
+    """Formula cells that are the same formula in relative R1C1 form, on any sheet: copies
+    of one formula (the notion of "same formula" of Excel's inconsistent-formula check,
+    merged across sheets). `members` in workbook order: (sheet, row, col), 1-based."""
 
     id: int
-    sheet: str
     r1c1: str
-    cells: list[tuple[int, int]]
     formula: str  # the first cell's formula
+    members: list[tuple[str, int, int]] = field(default_factory=list)
+
+    @property
+    def sheet(self) -> str:
+        """The sheet of the first cell."""
+        return self.members[0][0]
+
+    @property
+    def by_sheet(self) -> dict[str, list[tuple[int, int]]]:
+        """Cells (row, col) per sheet, sheets in order of their first cell."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        for sheet, r, c in self.members:
+            out.setdefault(sheet, []).append((r, c))
+        return out
+
+    @property
+    def cells(self) -> list[tuple[int, int]]:
+        """(row, col) of every cell, the first sheet's first."""
+        return [(r, c) for _, r, c in self.members]
 
     @property
     def ranges(self) -> str:
-        return compress_cells(self.cells)
+        """Compact A1 ranges; prefixed by the sheet when the group spans several."""
+        sheets = self.by_sheet
+        if len(sheets) == 1:
+            return compress_cells(next(iter(sheets.values())))
+        return ",".join(area_text(sheet, *_bounds(part)) for sheet, cells in sheets.items()
+                        for part in compress_cells(cells).split(","))
+
+
+def _bounds(a1: str) -> tuple[int, int, int, int]:
+    from openpyxl.utils.cell import range_boundaries
+
+    c1, r1, c2, r2 = range_boundaries(a1 if ":" in a1 else f"{a1}:{a1}")
+    return r1, c1, r2, c2
+
+
+def pattern_groups(cells) -> list[Group]:
+    """Formula cells grouped by their relative R1C1 form, across sheets: the one notion of
+    "the same formula" of the audit's inventory and the reports' formula map.
+
+    `cells`: (sheet, row, col, formula, r1c1) in workbook order (row and col 1-based); r1c1
+    None is computed here. Groups are numbered from 1 in order of their first cell."""
+    parser = None
+    groups: dict[str, Group] = {}
+    for sheet, r, c, formula, r1c1 in cells:
+        if r1c1 is None:
+            parser = parser or PatternParser()
+            r1c1 = parser.parse(formula, r, c).r1c1
+        g = groups.get(r1c1)
+        if g is None:
+            g = groups[r1c1] = Group(len(groups) + 1, r1c1, formula)
+        g.members.append((sheet, r, c))
+    return list(groups.values())
 
 
 
@@ -299,15 +349,12 @@ class Inventory:
                     yield (area.sheet, r, c)
 
     def _group(self) -> list[Group]:
-        groups: dict[tuple[str, str], Group] = {}
-        for f in self.formulas.values():
-            g = groups.get((f.sheet, f.parsed.r1c1))
-            if g is None:
-                g = groups[(f.sheet, f.parsed.r1c1)] = Group(
-                    len(groups) + 1, f.sheet, f.parsed.r1c1, [], f.formula)
-            g.cells.append((f.row, f.col))
-            f.group = g.id
-        return list(groups.values())
+        groups = pattern_groups((f.sheet, f.row, f.col, f.formula, f.parsed.r1c1)
+                                for f in self.formulas.values())
+        for g in groups:
+            for key in g.members:
+                self.formulas[key].group = g.id
+        return groups
 
 
 def _segment_edges(col_key, frows: list[int], intervals, keys, graph: dict) -> None:

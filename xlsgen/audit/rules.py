@@ -69,10 +69,13 @@ def pattern_breaks(inv: Inventory) -> Iterator[Finding]:
         if mine in around.values():
             continue
         left, right, up, down = around.values()
-        if left and left == right:
+        # two formulas taking turns (a table of two rows a record) are a layout, not a break
+        turns_h = mine in (r1c1.get((s, r, c - 2)), r1c1.get((s, r, c + 2)))
+        turns_v = mine in (r1c1.get((s, r - 2, c)), r1c1.get((s, r + 2, c)))
+        if left and left == right and not turns_h:
             yield _finding(W, "pattern-break", key, f"左右の数式（{inv.formulas[(s, r, c - 1)].formula} と同じ形）と"
                            "形が違います。コピー漏れや上書きがないか確認してください。")
-        elif up and up == down:
+        elif up and up == down and not turns_v:
             yield _finding(W, "pattern-break", key, f"上下の数式（{inv.formulas[(s, r - 1, c)].formula} と同じ形）と"
                            "形が違います。コピー漏れや上書きがないか確認してください。")
     # a number typed over one cell of a run of identical formulas

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xlsgen.errors import XlsgenError
-from xlsgen.kinds.roll import col_of, raw, split_cell, year_label_like
+from xlsgen.kinds.roll import col_of, figure, like_format, raw, split_cell, year_label_like
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.model import PAST_YEARS_SHEET as PAST_SHEET
 from xlsgen.model import (
@@ -91,7 +91,7 @@ CHECK_HEADERS = ("年度版", "シート", "事業名", "項目", "評価の年�
 CHECK_WIDTHS = (10, 16, 24, 8, 11, 80, 10)
 PAST_HEADERS = ("年度版", "シート", "事業名", "年度", "区分", "金額（千円）", "うち特定財源（千円）",
                 "成果目標", "成果実績", "実施内容と改善点", "元の行")
-PAST_WIDTHS = (10, 16, 24, 11, 8, 12, 12, 14, 14, 50, 8)
+PAST_WIDTHS = (9, 12, 14, 9, 7, 9, 10, 10, 10, 30, 6)
 
 
 def labels_of(spec=None) -> dict[str, str]:
@@ -623,15 +623,17 @@ def _plan_project(plan: Plan, book: Book, p: Measure, cells: dict, to: int) -> N
             plan.edits.append(Edit(p.sheet, kcell, kind, reason))
         for k, c in fields.items():
             v, f = values.get(k, (None, None))
+            if k in shade and f in (None, "General"):  # an input cell: the format of the rows below
+                f = like_format(cells, [f"{c}{d.row}" for d in rows])
             plan.edits.append(Edit(p.sheet, f"{c}{r}", v, reason,
-                                   number_format=f, shade=k in shade))
+                                   number_format=f if f != "General" else None, shade=k in shade))
 
     name = p.title or ""
     for d in (rows[0], rows[-1]) if len(rows) > 1 else (rows[0],):  # rows leaving the table
-        vals = row_values(d.row)
         plan.history.setdefault(PAST_SHEET, []).append((
             edition, p.sheet, name, FiscalYear(d.fiscal_year).kanji, d.kind,
-            *(vals.get(k, (None,))[0] for k in ("amount", "specific", "target", "result", "content")),
+            *(figure(cells, f"{fields[k]}{d.row}") if k in fields else None
+              for k in ("amount", "specific", "target", "result", "content")),
             f"{d.row}行"))
     plan_vals = {"amount": raw(cells, plan_budget.cell),
                  "specific": raw(cells, plan_specific.cell),
@@ -641,7 +643,8 @@ def _plan_project(plan: Plan, book: Book, p: Measure, cells: dict, to: int) -> N
     plan_fy = FiscalYear(to)
     # the budget row keeps its kind as the sheet names it; the settled rows theirs
     budget_kind, settled_kind = rows[0].kind, (rows[1].kind if len(rows) > 1 else rows[0].kind)
-    write_row(rows[0].row, to, budget_kind, plan_vals, f"【Plan】の{plan_fy.short}年度計画を{budget_kind}の行へ")
+    write_row(rows[0].row, to, budget_kind, plan_vals, f"【Plan】の{plan_fy.short}年度計画を{budget_kind}の行へ",
+              shade=[k for k in ("amount", "specific") if plan_vals[k][0] in (None, "")])
     if plan_budget.is_empty and "amount" in fields:
         plan.findings.append(Finding(
             Severity.WARNING, "missing-budget",

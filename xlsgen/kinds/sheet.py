@@ -2,13 +2,20 @@
 text blocks) — read by the generic engine; rolled forward one year column at a time.
 
 Roll-forward (R3 → R4): the year that was being planned (R3) becomes the reported year: its
-header reads like the previous reported one (`R3年度\\n(実績値)`) and its KPI cells become
-shaded input cells (empty, with the number format of the previous actual). Every other KPI
-cell is untouched. The Check text blocks the layout names in `rollforward.history` are
-emptied and shaded for the new year; the old texts go to the sheet `前年度評価` (one row per
-sheet, with the cells they came from), and the old action text is also shown as a comment
-on the new check cell: it is what this year is checked against. `--extend-to` inserts year
-columns when the plan's target year is reached.
+header reads like the previous reported one (`R3年度\n(実績値)`, when the headers say which
+years are reported) and each KPI's actual cell (its own row, or its 実績値 row when the
+table's rows say 目標値 / 実績値) becomes a shaded input cell (its value kept, the number
+format of the KPI's earlier actuals). Every other KPI cell is untouched; last year's input
+cells lose their shading once filled, and are warned about and shaded again while empty.
+The Check text blocks (`check_analysis`, `check_next`) are emptied and shaded for the new
+year; the old texts go to the sheet `前年度評価` (one row per sheet, with the cells they
+came from), and the old action text is also shown as a note on the new check cell: it is
+what this year is checked against. The KPI table's cost column (事業費, no year of its own)
+is the closed year's: its header names R3, its old values go to `過年度実績`, its cells
+become input. A title or 評価年度 naming the edition names the new one; the other year
+tables of `Measure.tables` (a cost block, project amounts) close R3 as
+`xlsgen.kinds.roll.plan_year_tables` says. `--extend-to` inserts year columns when the
+plan's target year is reached.
 """
 
 from __future__ import annotations
@@ -18,17 +25,32 @@ from collections.abc import Iterator
 
 from xlsgen.errors import XlsgenError
 from xlsgen.formulas import col_index, col_letters
-from xlsgen.kinds.roll import block_cells, rewrite_heisei, shift_col, split_cell, year_label_like
+from xlsgen.kinds.roll import (
+    GENERAL,
+    Moves,
+    archive,
+    block_cells,
+    formula_cells,
+    input_edit,
+    like_format,
+    plan_text_columns,
+    plan_title_year,
+    plan_year_tables,
+    rewrite_heisei,
+    shift_col,
+    split_cell,
+    year_label_like,
+)
 from xlsgen.layout.engine import read_generic, read_sheet_record
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.model import Book, Edit, Finding, Measure, Plan, Severity, Snapshot
-from xlsgen.wareki import FiscalYear
+from xlsgen.wareki import FiscalYear, find_years
 
 NAME = "sheet"
 # the columns of 前年度評価 (xlsgen's own history sheet) for this kind
 CHECK_HEADERS = ("年度版", "シート", "シート№", "施策項目", "（１）現状分析", "元のセル",
                  "（２）今後の取組", "元のセル")
-CHECK_WIDTHS = (10, 8, 8, 24, 60, 12, 60, 12)
+CHECK_WIDTHS = (9, 6, 6, 16, 34, 8, 34, 8)
 
 
 def read(path, wb, spec, roles, trace) -> Book:
@@ -42,14 +64,15 @@ def rules(book: Book) -> Iterator[Finding]:
 
 def plan_roll(book: Book, snap: Snapshot, to: int, extend_to: int | None) -> Plan:
     plan = Plan()
-    for m in book.measures:
-        _plan_sheet(plan, book, m, snap.get(m.sheet, {}), to, extend_to)
     plan.history_headers = {CHECK_SHEET: (CHECK_HEADERS, CHECK_WIDTHS)}
+    for m in book.measures:
+        _plan_sheet(plan, book, m, snap, to, extend_to)
     return plan
 
 
-def _plan_sheet(plan: Plan, book: Book, s: Measure, cells: dict, to: int,
+def _plan_sheet(plan: Plan, book: Book, s: Measure, snap: Snapshot, to: int,
                 extend_to: int | None) -> None:
+    cells = snap.get(s.sheet, {})
     reported = to - 1
     short = FiscalYear(reported).short
     hr = s.kpi_header_row
@@ -73,7 +96,8 @@ def _plan_sheet(plan: Plan, book: Book, s: Measure, cells: dict, to: int,
                           book.path)
     col = cols[reported]
     original = col if s.year_columns.get(reported) == col and reported != s.target_year else None
-    prev = max(s.extra.get("reported_years") or [0])
+    marked = s.extra.get("reported_years") or []  # years whose header says 実績値
+    prev = max(marked) if marked else max((fy for fy in s.year_columns if fy < reported), default=0)
     prev_col = s.year_columns.get(prev)
 
     for fy, c in sorted(s.year_columns.items()):  # era labels past 平成31
@@ -83,29 +107,88 @@ def _plan_sheet(plan: Plan, book: Book, s: Measure, cells: dict, to: int,
             plan.edits.append(Edit(s.sheet, f"{shift_col(c, at, n)}{hr}", new,
                                    "平成32年度以降の表記を令和に書き換え"))
     header = cells.get(f"{original}{hr}", (None, ""))[0] if original else None
-    like = cells.get(f"{prev_col}{hr}", (None, ""))[0] if prev_col else None
+    like = cells.get(f"{prev_col}{hr}", (None, ""))[0] if prev_col and marked else None
     label = year_label_like(like, reported) if isinstance(like, str) else f"{short}年度\n(実績値)"
-    if label != header:
+    if (marked or not original) and label != header:  # headers that say which years are reported
         plan.edits.append(Edit(s.sheet, f"{col}{hr}", label, f"{short}年度を実績値の列にしました"))
+    before = [c for fy, c in sorted(s.year_columns.items()) if fy < prev]
     for k in s.kpis:
-        value = cells.get(f"{original}{k.row}", (None, None))[0] if original else None
-        fmt = cells.get(f"{prev_col}{k.row}", (None, "General"))[1] if prev_col else "General"
-        plan.edits.append(Edit(s.sheet, f"{col}{k.row}", value,
+        row = _actual_row(k)
+        value = cells.get(f"{original}{row}", (None, None))[0] if original else None
+        q = k.actual(reported) if original else None
+        if f"{original}{row}" in formula_cells(cells):
+            continue
+        need = value in (None, "") or bool(q is not None and q.status)
+        fmt = like_format(cells, [f"{c}{row}" for c in reversed([*before, prev_col]) if c]) \
+            if need and cells.get(f"{original}{row}", (None, GENERAL))[1] in (None, GENERAL) else None
+        plan.edits.append(Edit(s.sheet, f"{col}{row}", value,
                                f"{short}年度の実績値の入力欄（指標「{k.name}」）",
-                               number_format=fmt if value is None and fmt != "General" else None,
-                               shade=value is None))
+                               number_format=fmt, shade=need))
         p = k.actual(prev) if prev else None
-        before = [c for fy, c in sorted(s.year_columns.items()) if fy < prev]
         if p is not None and not p.is_empty and before:
-            plan.edits.append(Edit(s.sheet, p.cell, cells.get(p.cell, (None, None))[0],
+            plan.edits.append(Edit(s.sheet, f"{shift_col(split_cell(p.cell)[0], at, n)}{row}",
+                                   cells.get(p.cell, (None, None))[0],
                                    f"{FiscalYear(prev).short}年度の実績値は入力済みのため入力欄の網掛けを外しました",
-                                   unshade_like=f"{before[-1]}{k.row}"))
+                                   unshade_like=f"{shift_col(before[-1], at, n)}{row}"))
         if p is not None and p.is_empty:
+            here = f"{shift_col(split_cell(p.cell)[0], at, n)}{row}"
             plan.findings.append(Finding(
                 Severity.WARNING, "missing-actual",
                 f"{FiscalYear(prev).short}年度の実績値が空です（指標「{k.name}」）",
-                book.path, s.sheet, f"{shift_col(split_cell(p.cell)[0], at, n)}{k.row}"))
+                book.path, s.sheet, here))
+            e = input_edit(s.sheet, p.cell, cells, [f"{c}{row}" for c in reversed(before)],
+                           f"{FiscalYear(prev).short}年度の実績値（未入力）の入力欄（指標「{k.name}」）", p)
+            if e is not None:  # the cell the warning asks for is shaded as an input cell
+                plan.edits.append(Edit(s.sheet, here, e.value, e.reason, e.number_format, e.shade))
+    _plan_cost(plan, s, cells, to, hr, at, n)
     _plan_check(plan, book, s, cells, to, at, n)
+    moves = Moves()
+    if n:
+        moves.add(s.sheet, at, n)
+    plan_title_year(plan, book, s, snap, to, moves=moves)
+    plan_year_tables(plan, book, s, snap, to, moves)
+    plan_text_columns(plan, s, snap, reported, moves)
+
+
+def _plan_cost(plan: Plan, s: Measure, cells: dict, to: int, hr: int, at: int, n: int) -> None:
+    """The KPI table's cost column (事業費(千円), one value per KPI, no year of its own) is
+    the cost of the year closed: its header names that year (`事業費(千円)\n(R3年度)`), the
+    old values go to `過年度実績` (with the year the header named, if any) and its cells
+    become shaded input cells for the new year's amounts."""
+    costs = [(k, k.cost) for k in s.kpis if k.cost is not None and k.cost.cell]
+    if not costs:
+        return
+    fy = to - 1
+    short = FiscalYear(fy).short
+    col = split_cell(costs[0][1].cell)[0]
+    where = shift_col(col, at, n)
+    head = cells.get(f"{col}{hr}", (None, ""))[0]
+    text = head if isinstance(head, str) else ""
+    named = find_years(text)
+    old_year = named[0][0].year if named else None
+    one_line = re.sub(r"\s*\n\s*", "", text) or "事業費"
+    label = year_label_like(text, fy) if named else f"{one_line}\n({short}年度)"
+    if label != head:
+        plan.edits.append(Edit(s.sheet, f"{where}{hr}", label, f"事業費の列を{short}年度の事業費に（年度を見出しに）"))
+    what = re.sub(r"\s+", "", re.sub(r"[(（]?[RHS令平]\S*年度[)）]?", "", text)) or "事業費"
+    formulas = formula_cells(cells)
+    for k, q in costs:
+        if q.cell in formulas:
+            continue
+        v, f = cells.get(q.cell, (None, GENERAL))
+        if v not in (None, ""):
+            archive(plan, s, cells, to, f"{k.name}: {what}", q.cell, old_year, None)
+        fmt = like_format(cells, [q.cell, *(c.cell for _, c in costs if c.cell)])
+        plan.edits.append(Edit(s.sheet, f"{where}{split_cell(q.cell)[1]}", None,
+                               f"{short}年度の事業費の入力欄（指標「{k.name}」）",
+                               number_format=fmt if (f or GENERAL) == GENERAL else None, shade=True))
+
+
+def _actual_row(k) -> int:
+    """The row of a KPI's actuals: its own row, or its 実績値 row (a table whose rows say
+    目標値 / 実績値)."""
+    q = next((q for q in k.actuals if q.cell), None)
+    return split_cell(q.cell)[1] if q is not None else k.row
 
 
 def _plan_extend(plan: Plan, s: Measure, cells: dict, cols: dict, at: int, n: int,

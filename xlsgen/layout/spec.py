@@ -298,9 +298,6 @@ def _load(path: Path, raw: bytes | str) -> Spec:
             errors.append((lines.get(f"grades.scale[{i}]", 1),
                            f"grades.scale[{i}]（{g.get('grade', '')}）に範囲（min 以上・above より大きい・"
                            "max 未満・at_most 以下）がありません"))
-    if (data.get("rollforward") or {}).get("supported") and data.get("record", "sheet") != "sheet":
-        errors.append((lines.get("rollforward.supported", 1),
-                       "rollforward.supported: true は record: sheet（年度が列の表）の様式だけに使えます"))
     for name, t in (data.get("tables") or {}).items() if isinstance(data.get("tables"), dict) else ():
         where = lines.get(f"tables.{name}", 1)
         if not isinstance(t, dict):

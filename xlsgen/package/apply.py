@@ -15,7 +15,7 @@ from typing import Any
 
 from xlsgen.errors import XlsgenError
 from xlsgen.formulas import quote_sheet
-from xlsgen.model import CHANGE_LOG_SHEET, FORMULA_MAP_SHEET, Change, Plan, Snapshot
+from xlsgen.model import CHANGE_LOG_SHEET, FORMULA_MAP_SHEET, Change, Figure, Plan, Snapshot
 from xlsgen.package.listsheet import list_sheet_xml
 from xlsgen.package.notes import add_notes
 from xlsgen.package.ooxml import CT_SHEET, Package
@@ -38,6 +38,7 @@ LOG_HEADERS = ("シート", "セル", "変更前", "変更後", "理由")
 LOG_WIDTHS = (12, 8, 40, 40, 50)
 MAP_HEADERS = ("シート", "セル", "数式（例）", "説明")
 MAP_WIDTHS = (16, 18, 40, 70)
+NO_FORMULAS = ("（ブック全体）", "", "", "このブックには数式がありません（前の版の一覧を置き換えました）")
 CHAIN_REASON = ("同じセルが2つあったため後のものを残し、消えた数式を含む計算チェーンを削除しました"
                 "（Excel が開くときに作り直します）")
 KEPT_FORMULA = "数式のセルのため変更しませんでした（元の数式をそのまま残しています）"
@@ -235,7 +236,8 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
         unshade = e.unshade_like is not None and styles.is_input_fill(s)
         if unshade:
             like = _style_of(_top_left(e.unshade_like, ranges), cell_s, row_s, col_s)
-            new_s = styles.derive(new_s, fill_id=styles.fill_id(like))
+            # the fill of the cell it is like, unless that one is an input cell too: none
+            new_s = styles.derive(new_s, fill_id=0 if styles.is_input_fill(like) else styles.fill_id(like))
         changed = not _same(before, e.value)
         if not changed and new_s == s and not e.comment:
             continue
@@ -274,11 +276,14 @@ def _apply_sheet(wb: Workbook, name: str, edits: list, snap: dict, changes: list
 
 
 def _history_rows(snap: dict, width: int) -> list[tuple]:
-    """The data rows (below the header) of one of xlsgen's list sheets, from a snapshot."""
+    """The data rows (below the header) of one of xlsgen's list sheets, from a snapshot
+    (numbers keep their number format)."""
     by_row: dict[int, dict[int, Any]] = {}
-    for addr, (v, _) in snap.items():
+    for addr, (v, f) in snap.items():
         r, c = split_addr(addr)
         if r > 1 and c <= width:
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and f not in (None, "General", "@"):
+                v = Figure(v, f)
             by_row.setdefault(r, {})[c] = v
     return [tuple(by_row[r].get(c) for c in range(1, width + 1)) for r in sorted(by_row)]
 
@@ -323,17 +328,31 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
     snap = snap if snap is not None else wb.snapshot()
     changes: list[Change] = []
     if plan.insert_cols:
-        from xlsgen.package.columns import insert_columns
+        from xlsgen.package.columns import insert_columns, repeat_header_merges
+        groups = {(g[0], g[1]): g for g in plan.column_groups}
         for sheet, idx, n in plan.insert_cols:
             shifted = insert_columns(wb, sheet, idx, n)
             cols = f"{col_letters(idx)}:{col_letters(idx + n - 1)}"
-            changes.append(Change(sheet, cols, None, None, "計画延長（--extend-to）: 目標年度の列の前に列を挿入",
+            group = groups.get((sheet, idx))
+            where = (f"{col_letters(group[3])}:{col_letters(group[4])}列と同じ年度の列を後ろに挿入" if group
+                     else "年度の列を挿入")
+            changes.append(Change(sheet, cols, None, None, f"計画延長（--extend-to）: {where}",
                                   f"{n}列を挿入（右の列を参照する数式・名前・リンク {shifted} か所をずらしました）"))
+            if group:
+                merged = repeat_header_merges(wb, sheet, idx, n, group[3], group[4], group[5])
+                if merged:
+                    changes.append(Change(sheet, cols, None, None, "計画延長（--extend-to）: 見出しのセル結合",
+                                          f"見出しの結合セル {merged} か所を新しい列にも設定しました"))
         snap = wb.snapshot()
     names = {name: _list_sheet_name(pkg, snap, name, plan.history_headers[name][0])
              for name in plan.history if name in plan.history_headers}
     names[CHANGE_LOG_SHEET] = _list_sheet_name(pkg, snap, CHANGE_LOG_SHEET, LOG_HEADERS)
-    names[FORMULA_MAP_SHEET] = _list_sheet_name(pkg, snap, FORMULA_MAP_SHEET, MAP_HEADERS)
+    # no empty page: a book without formulas gets no 数式一覧 (one that an earlier roll wrote
+    # says there are none now); without `formula_notes` the sheet is left as it is
+    notes = formula_notes() if formula_notes and wb.formulas() else []
+    map_name = _list_sheet_name(pkg, snap, FORMULA_MAP_SHEET, MAP_HEADERS)
+    if formula_notes is not None and (notes or map_name in pkg.sheets):
+        names[FORMULA_MAP_SHEET] = map_name
     wb.renamed = {name: new for name, new in names.items() if new != name}
     for name, new in wb.renamed.items():
         changes.append(Change(new, "", None, None,
@@ -367,22 +386,24 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
             new_sheets.append((name, part))
             pkg.sheets[name] = part
 
+    def list_xml(headers, widths, rows, links=None) -> str:
+        return list_sheet_xml(headers, widths, rows, lists, links, wb.date1904, plan.print_header,
+                              wb.styles.list_number)
+
     for name, rows in plan.history.items():
         headers, widths = plan.history_headers[name]
         target = names.get(name, name)
         old = _history_rows(snap.get(target, {}), len(headers)) if target in pkg.sheets else []
-        put_sheet(target, list_sheet_xml(headers, widths, old + list(rows), lists, date1904=wb.date1904))
+        put_sheet(target, list_xml(headers, widths, old + list(rows)))
     log = [(c.sheet, c.cell, _display(c.before), c.what or _display(c.after), c.reason) for c in changes]
     if recalc:
         log.append(("（ブック全体）", "", "", "fullCalcOnLoad=1", RECALC_REASON if wb.formulas()
                     else RECALC_UNREAD.format(sheets="、".join(unread))))
-    put_sheet(names[CHANGE_LOG_SHEET], list_sheet_xml(LOG_HEADERS, LOG_WIDTHS, log, lists,
-                                                      date1904=wb.date1904))
-    notes = formula_notes() if formula_notes and wb.formulas() else []
+    put_sheet(names[CHANGE_LOG_SHEET], list_xml(LOG_HEADERS, LOG_WIDTHS, log))
     links = {(r, 2): n.location for r, n in enumerate(notes, start=2)}
-    put_sheet(names[FORMULA_MAP_SHEET], list_sheet_xml(
-        MAP_HEADERS, MAP_WIDTHS, [(n.sheet, n.cells, n.formula, n.explanation) for n in notes], lists, links,
-        date1904=wb.date1904))
+    rows = [(n.sheet, n.cells, n.formula, n.explanation) for n in notes]
+    if FORMULA_MAP_SHEET in names:
+        put_sheet(names[FORMULA_MAP_SHEET], list_xml(MAP_HEADERS, MAP_WIDTHS, rows or [NO_FORMULAS], links))
     _workbook_xml(wb, new_sheets, recalc)
     styles_xml = wb.styles.render()
     if styles_xml is not None:

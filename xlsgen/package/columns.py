@@ -227,3 +227,44 @@ def _shift_calc_chain(wb, sheet: str, at: int, n: int) -> None:
     new = re.sub(r"<(?:\w+:)?c\b[^>]*/?>", repl, xml)
     if new != xml:
         pkg.put(chain, new)
+
+
+def repeat_header_merges(wb, sheet: str, at: int, n: int, first: int, last: int,
+                         rows: tuple[int, int]) -> int:
+    """After `n` columns were inserted at `at` to repeat the year columns `first`..`last`
+    (1-based, left of `at`): each merged header cell lying within those columns and the
+    header `rows` is merged again over each repetition, and a header merged over all the
+    year columns (starting before `first`, ending at `at - 1`) grows over the new ones.
+    Returns how many merged ranges were added or grown."""
+    pkg = wb.pkg
+    part = pkg.sheets[sheet]
+    xml = pkg.text(part)
+    w = last - first + 1
+    r_lo, r_hi = rows
+    refs = re.findall(r'<(?:\w+:)?mergeCell\b[^>]*\sref="([^"]+)"[^>]*/>', xml)
+    new, grown = [], {}
+    for ref in refs:
+        a, _, b = ref.partition(":")
+        (r1, c1), (r2, c2) = split_addr(a), split_addr(b or a)
+        if not (r_lo <= r1 and r2 <= r_hi):
+            continue
+        if first <= c1 and c2 <= last:
+            for k in range(1, n // w + 1):
+                new.append(f"{col_letters(c1 + k * w)}{r1}:{col_letters(c2 + k * w)}{r2}")
+        elif c1 < first and c2 == at - 1:
+            grown[ref] = f"{col_letters(c1)}{r1}:{col_letters(c2 + n)}{r2}"
+    if not new and not grown:
+        return 0
+    for old, ref in grown.items():
+        xml = re.sub(rf'(<(?:\w+:)?mergeCell\b[^>]*\sref="){re.escape(old)}(")', rf"\g<1>{ref}\g<2>", xml, count=1)
+    if new:
+        m = re.search(r"<((?:\w+:)?)mergeCells\b([^>]*)>", xml)
+        p = m.group(1)
+        tags = "".join(f'<{p}mergeCell ref="{ref}"/>' for ref in new)
+        end = xml.index(f"</{p}mergeCells>", m.end())
+        xml = xml[:end] + tags + xml[end:]
+        count = len(re.findall(r"<(?:\w+:)?mergeCell\b", xml))
+        head = re.sub(r'\scount="\d+"', f' count="{count}"', m.group(0))
+        xml = xml[: m.start()] + head + xml[m.end():]
+    pkg.put(part, xml)
+    return len(new) + len(grown)

@@ -178,7 +178,20 @@ class Styles:
                     f"{align}</{p}xf>"))
             self._list = {"body": xf(fonts[0], 0), "head": xf(fonts[1], head), "link": xf(fonts[2], 0),
                           "date": xf(fonts[0], 0, self._numfmt("yyyy/m/d"))}
+            self._list_font, self._list_border = fonts[0], border
         return self._list
+
+    def list_number(self, number_format: str) -> int:
+        """The list sheets' body style for a number: right-aligned, in `number_format`."""
+        self.list_styles()
+        key = ("list-number", number_format)
+        if key not in self._cache:
+            p = self.prefix
+            self._cache[key] = self._add("cellXfs", (
+                f'<{p}xf numFmtId="{self._numfmt(number_format)}" fontId="{self._list_font}" fillId="0"'
+                f' borderId="{self._list_border}" xfId="0" applyNumberFormat="1" applyFont="1" applyFill="1"'
+                f' applyBorder="1" applyAlignment="1"><{p}alignment horizontal="right" vertical="top"/></{p}xf>'))
+        return self._cache[key]
 
     # --- write --------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import xlsxwriter
 
 from xlsgen.atomic import atomic_path
 from xlsgen.audit import SEVERITY_JA, AuditResult
+from xlsgen.audit.inventory import compress_cells
 from xlsgen.formulas import quote_sheet
 from xlsgen.render import theme
 from xlsgen.render.theme import Styles, list_sheet
@@ -39,10 +40,12 @@ def write_audit_report(result: AuditResult, output: str | Path, when: date | Non
         _table(wb, fmt, book, "数式一覧", ["シート", "セル", "数式", "読み取るセル", "名前",
                                           "参照される数", "パターン"],
                [16, 8, 40, 40, 16, 12, 10], rows, link_col=1)
-        rows = [(g.id, g.sheet, g.ranges.replace(",", ", "), len(g.cells), g.formula, g.r1c1)
-                for g in result.groups]
+        # a pattern on several sheets (the same formula copied across them): a row per sheet
+        rows = [(g.id if i == 0 else None, sheet, compress_cells(cells).replace(",", ", "),
+                 len(cells), g.formula if i == 0 else "〃", g.r1c1 if i == 0 else "")
+                for g in result.groups for i, (sheet, cells) in enumerate(g.by_sheet.items())]
         _table(wb, fmt, book, "パターン", ["パターン", "シート", "セル範囲", "セル数", "数式（例）", "R1C1 形式"],
-               [10, 16, 24, 8, 40, 40], rows, link_col=2)
+               [9, 16, 24, 7, 40, 40], rows, link_col=2)
         theme.fit_rows(wb)
         wb.close()
 
@@ -58,7 +61,9 @@ def _table(wb, fmt, book, name, headers, widths, rows, link_col) -> None:
     sheet_col = headers.index("シート")
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
-            if isinstance(value, int):
+            if value is None:
+                ws.write_blank(r, c, None, fmt["text"])
+            elif isinstance(value, int):
                 ws.write_number(r, c, value, fmt["text"])
             else:
                 ws.write_string(r, c, value or "", fmt["text"])

@@ -13,7 +13,7 @@ from xlsgen.formulas import area, compress_cells, quote_sheet
 from xlsgen.formulas import report as rf
 from xlsgen.formulas import split_cell as coordinate_to_tuple
 from xlsgen.render import theme
-from xlsgen.render.formula_map import FormulaNote, write_formula_map
+from xlsgen.render.formula_map import FormulaNote, notes_of_workbook, write_formula_map
 from xlsgen.render.theme import Styles, list_sheet
 from xlsgen.text import xml_text
 
@@ -114,7 +114,7 @@ def write_findings(results: list[dict], path, out_dir: Path, skipped=()) -> None
             fw.write_string(r, 5, f["message"] or "", st.text())
             r += 1
     fw.autofilter(0, 0, max(r - 1, 1), len(FINDING_HEADS) - 1)
-    write_formula_map(wb, notes)
+    write_formula_map(wb, notes_of_workbook(wb, notes))
     theme.fit_rows(wb)
     wb.close()
 

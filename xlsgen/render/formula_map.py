@@ -25,6 +25,8 @@ from xlsgen.render import theme
 from xlsgen.render.theme import FONT, Styles, list_sheet
 
 SHEET_NAME = FORMULA_MAP_SHEET
+SAME = "〃"  # the same formula as the row above, in R1C1 terms
+SAME_TEXT = "上と同じ数式です（R1C1 形式で同じ: 相対参照を移しただけ）。"
 HEADERS = ("シート", "セル", "数式（例）", "説明")
 WIDTHS = (20, 22, 40, 70)
 
@@ -63,28 +65,38 @@ class FormulaNote:
         return f"{quote_sheet(self.sheet)}!{self.first_cell}"
 
 
-def write_formula_map(workbook, notes: list[FormulaNote], sheet_name: str = SHEET_NAME):
-    """Add the sheet to an xlsxwriter Workbook; returns the worksheet."""
+def write_formula_map(workbook, notes: list[FormulaNote], sheet_name: str = SHEET_NAME,
+                      title: str | None = None, year: str = ""):
+    """Add the sheet to an xlsxwriter Workbook; returns the worksheet. Its pages are headed
+    `title` (default: the workbook's title) and `year`, as 参考資料 (a reference sheet)."""
     ws = workbook.add_worksheet(sheet_name)
+    ws.set_tab_color(theme.NA_FILL)
     st = Styles(workbook)
     head, text, link = st.head(align="left", valign="top"), st.text(), st.link()
-    book = (getattr(workbook, "doc_properties", None) or {}).get("title") or ""
-    list_sheet(ws, f"{book}　{sheet_name}" if book else sheet_name, list(zip(HEADERS, WIDTHS)), head)
+    book = title if title is not None else \
+        (getattr(workbook, "doc_properties", None) or {}).get("title") or ""
+    list_sheet(ws, book or sheet_name, list(zip(HEADERS, WIDTHS)), head, year=year,
+               label=f"参考資料　{sheet_name}")
     if not notes:
         ws.merge_range(1, 0, 1, len(HEADERS) - 1, "このブックには数式がありません。", text)
     r = 1
     for note in notes:
-        # a link cell does not wrap in LibreOffice: a long cell list goes on as one line a row
-        for i, line in enumerate(theme.chunk_line(note.cells.replace(" ", "").split(","), WIDTHS[1])):
+        # the formula belongs to the first cell of its line: a head line names one range, the
+        # others follow on 〃 lines (a link cell does not wrap: one line a row)
+        parts = note.cells.replace(" ", "").split(",")
+        lines = parts[:1]
+        lines += theme.chunk_line(parts[1:], WIDTHS[1]) if len(parts) > 1 else []
+        for i, line in enumerate(lines):
             first = line.split(",")[0].split(":")[0]
             ws.write_url(r, 1, f"internal:{quote_sheet(note.sheet)}!{first}", link, string=line)
+            # a line of its own names its sheet; 〃: the same formula in R1C1 terms
+            ws.write_string(r, 0, note.sheet, text)
             if i == 0:
-                ws.write_string(r, 0, note.sheet, text)
                 ws.write_string(r, 2, note.formula, text)
                 ws.write_string(r, 3, note.explanation, text)
             else:
-                for c in (0, 2, 3):
-                    ws.write_blank(r, c, None, text)
+                ws.write_string(r, 2, SAME, text)
+                ws.write_blank(r, 3, None, text)
             r += 1
     return ws
 
@@ -131,9 +143,23 @@ def notes_from_workbook(source) -> list[FormulaNote]:
         else Inventory(source)
     notes = []
     for g in inv.groups:
-        first = inv.formulas[(g.sheet, *g.cells[0])]
-        notes.append(FormulaNote(g.sheet, g.ranges, g.formula, explain(first, len(g.cells))))
+        first = inv.formulas[g.members[0]]
+        notes += group_notes(g, explain(first, len(g.cells)))
     return notes
+
+
+def group_notes(group, explanation: str) -> list[FormulaNote]:
+    """The notes of one formula group: a row per sheet, the formula and its explanation on
+    the first, 「〃」 on the others (the same formula in R1C1 terms: the group's very
+    meaning)."""
+    from xlsgen.audit.inventory import compress_cells
+
+    sheets = group.by_sheet
+    if len(sheets) > 1:
+        explanation += f"（同じ数式が {len(sheets)} シートの {len(group.cells)} セルにあります）"
+    return [FormulaNote(sheet, compress_cells(cells), group.formula if i == 0 else SAME,
+                        explanation if i == 0 else SAME_TEXT)
+            for i, (sheet, cells) in enumerate(sheets.items())]
 
 
 def explain(f, count: int = 1) -> str:
@@ -150,3 +176,59 @@ def explain(f, count: int = 1) -> str:
     if count > 1:
         text += f"同じ形の数式が {count} セルにあります（説明は {f.cell} の場合）。"
     return text
+
+
+def explain_text(formula: str, row: int, col: int) -> str:
+    """`explain` for a formula not read from a saved workbook (row and col 1-based)."""
+    from xlsgen.audit.formula import parse_formula
+
+    parsed = parse_formula(formula, row, col)
+    how = [f"{_FUNCTIONS_JA[n]}（{n}）" if n in _FUNCTIONS_JA else n for n in parsed.functions]
+    how += [_OPERATORS_JA[o] for o in parsed.operators if o in _OPERATORS_JA]
+    how = list(dict.fromkeys(how))
+    text = ("、".join(how) + "で求めます。") if how else "参照先の値をそのまま表示します。"
+    reads = [r.text for r in parsed.refs if r.name is None]
+    names = [r.name for r in parsed.refs if r.name is not None]
+    if reads:
+        text += "読み取るセル: " + "、".join(dict.fromkeys(reads)) + "。"
+    if names:
+        text += "使う名前: " + "、".join(dict.fromkeys(names)) + "。"
+    return text
+
+
+def written_formulas(workbook) -> list[tuple[str, int, int, str]]:
+    """Every formula written so far to an xlsxwriter Workbook: (sheet, row, col, formula),
+    1-based, in workbook order."""
+    out = []
+    for ws in workbook.worksheets():
+        if getattr(ws, "is_chartsheet", False):
+            continue
+        for r in sorted(ws.table):
+            for c in sorted(ws.table[r]):
+                cell_ = ws.table[r][c]
+                if type(cell_).__name__ in ("Formula", "ArrayFormula"):
+                    text = cell_.formula
+                    out.append((ws.name, r + 1, c + 1, text if text.startswith("=") else "=" + text))
+    return out
+
+
+def notes_of_workbook(workbook, known: list[FormulaNote] = ()) -> list[FormulaNote]:
+    """The notes of every formula of an xlsxwriter Workbook (before close), grouped the
+    audit's way (R1C1 equality across sheets); a group whose first cell a `known` note
+    names takes that note's explanation, any other is explained from its formula."""
+    from openpyxl.utils.cell import range_boundaries
+
+    from xlsgen.audit.inventory import pattern_groups
+
+    texts = {}
+    for note in known:
+        for part in note.cells.replace(" ", "").split(","):
+            c1, r1, c2, r2 = range_boundaries(part if ":" in part else f"{part}:{part}")
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    texts.setdefault((note.sheet, r, c), note.explanation)
+    notes = []
+    for g in pattern_groups((s, r, c, f, None) for s, r, c, f in written_formulas(workbook)):
+        sheet, r, c = g.members[0]
+        notes += group_notes(g, texts.get((sheet, r, c)) or explain_text(g.formula, r, c))
+    return notes

@@ -1,54 +1,71 @@
-"""The PDCA report workbook (xlsxwriter): 一覧, one sheet per measure, データ, 設定, 数式一覧.
+"""The PDCA report workbook (xlsxwriter), a council document first:
 
-Every formula comes from xlsgen.formulas (achievement / report) with its Python value.
-Texts from inputs are written with write_string, never as formulas.
+    一覧 · one page per measure · 評価の分布 · 【参考】計算 · データ · 設定 · 数式一覧
+
+Every calculation is on the calculation sheet (xlsgen.render.report_calc, FAST style: one
+row per KPI and year, each column one formula); 一覧 and the measure pages only look its
+values up by the row's ID, so each column of theirs is one formula too. Every formula comes
+from xlsgen.formulas with its Python value. Texts from inputs are written with
+write_string, never as formulas. The formula map (数式一覧) groups the formulas written
+here with the audit's own grouping (R1C1 equality across sheets).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
 
-from xlsgen.formulas import achievement as ach
-from xlsgen.formulas import area, cell, cell_fixed_col, compress_cells, quote_sheet, running_area
-from xlsgen.formulas import report as rf
+import xlsxwriter
+
+from xlsgen.audit.inventory import pattern_groups
+from xlsgen.formulas import calc as fc
+from xlsgen.formulas import cell, cell_fixed_col
+from xlsgen.formulas.achievement import DEFAULT_NEAR
 from xlsgen.formulas.achievement import NA as NA_MARK
-from xlsgen.measures import POLICIES, ReportBook, ReportKpi, ReportMeasure
-from xlsgen.model import FORMULA_MAP_SHEET, Quantity, TargetKind
+from xlsgen.measures import ReportBook, ReportKpi, ReportMeasure
+from xlsgen.model import FORMULA_MAP_SHEET, Quantity
 from xlsgen.render import theme
-from xlsgen.render.formula_map import FormulaNote, write_formula_map
+from xlsgen.render.formula_map import group_notes, write_formula_map
+from xlsgen.render.page import Layout
+from xlsgen.render.report_calc import (
+    CALC,
+    COST_LABELS,
+    CalcSheet,
+    cost_of,
+    display_text,
+    measure_id,
+    year_targets,
+)
 from xlsgen.render.report_sheets import (
     COMMENTS,
     DATA,
-    DO_HEADS,
-    DO_WIDTHS,
-    FIRST_YEAR_COL,
+    DISTRIBUTION,
     OVERVIEW,
     SETTINGS,
-    YEAR_WIDTH,
     kind_label,
     write_data,
+    write_distribution,
     write_overview,
     write_settings,
+    year_head,
     year_label,
 )
 from xlsgen.render.styles import sheet_names
-from xlsgen.render.theme import GRADE_COLORS, Styles, page_setup, text_height
-from xlsgen.render.workbook import Workbook
+from xlsgen.render.theme import GRADE_COLORS, Styles
+from xlsgen.wareki import FiscalYear
 
 PERCENT = "%"  # values held in percent (17.8 for 17.8 %), shown with the sign
-_TRAILING_MARK = re.compile(r"\s+[-－—―‐–−‒]+$")
-
-
-def display_text(q: Quantity | None) -> str:
-    """A value's text as the reader should see it: 「−」 for a none-mark (「—%」), and no
-    none-mark left over from an empty unit cell (「協定締結 -」 → 「協定締結」)."""
-    if q is None or q.is_empty:
-        return ""
-    if q.is_none_mark:
-        return NA_MARK
-    return _TRAILING_MARK.sub("", (q.text or "").strip())
+FIRST_YEAR_COL = 6  # the measure pages' first year column (G), the same on every page
+# the measure pages' columns: ID, 区分/種類, 指標名, 単位, 基準年度, 基準値, years…, 目標年度,
+# 目標値, 事業費
+LEAD_WIDTHS = [7, 7, 22, 5, 5, 9]
+YEAR_WIDTH = 8
+TAIL_WIDTHS = [6, 8, 8]
+COST_GROUPS = [
+    ["project_cost", "national", "prefectural", "bond", "other", "specific", "general",
+     "general_calc", "general_diff"],
+    ["staff", "staff_unit_cost", "personnel", "personnel_calc", "personnel_diff", "total",
+     "total_calc", "total_diff", "output", "unit_cost"],
+]
 
 
 def with_suffix(num_format: str, suffix: str) -> str:
@@ -57,72 +74,69 @@ def with_suffix(num_format: str, suffix: str) -> str:
     return ";".join(sec + lit for sec in num_format.split(";"))
 
 
-class Notes:
-    """Formula patterns: one FormulaNote per pattern and sheet listing all its cells as
-    compact ranges; the explanation on the pattern's first row."""
+def decimals(values) -> int:
+    """Decimal places that show every number of `values` (at most 3)."""
+    out = 0
+    for v in values:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and not float(v).is_integer():
+            out = max(out, min(len(repr(float(v)).split(".")[1]), 3))
+    return out
 
-    def __init__(self):
-        self._first: dict[str, tuple[str, str]] = {}
-        self._cells: dict[str, dict[str, list[tuple[int, int]]]] = {}
 
-    def add(self, key: str, sheet: str, row: int, col: int, formula: str, explanation: str):
-        self._first.setdefault(key, (formula, explanation))
-        self._cells.setdefault(key, {}).setdefault(sheet, []).append((row + 1, col + 1))
+def edition_year(rb: ReportBook) -> int | None:
+    """The fiscal year of the source's edition (the report's `created` date is its 1 April);
+    None when the source names none."""
+    return rb.created.year if rb.created.year > 2000 else None
 
-    def notes(self) -> list[FormulaNote]:
-        out = []
-        for key, (formula, text) in self._first.items():
-            sheets = self._cells[key]
-            n = sum(len(c) for c in sheets.values())
-            if n > 1:
-                text += f"（同じ形の数式が {len(sheets)} シートの {n} セルにあります）"
-            for i, (sheet, cells) in enumerate(sheets.items()):
-                out.append(FormulaNote(sheet, compress_cells(cells), formula if i == 0 else "〃",
-                                       text if i == 0 else "上と同じ形の数式です。"))
-        return out
+
+def document_title(rb: ReportBook) -> str:
+    """The city and the plan: the city is put first when the title does not name it."""
+    title = (rb.title or "").strip()
+    city = (rb.city or "").strip()
+    return f"{city} {title}".strip() if city and city not in title else title
+
+
+def year_text(rb: ReportBook) -> str:
+    """The fiscal year every page names: the edition (令和3年度版), else the evaluated year."""
+    ed = edition_year(rb)
+    return f"{FiscalYear(ed).kanji}版" if ed else f"{FiscalYear(rb.eval_year).kanji}評価"
 
 
 class ReportWriter:
     def __init__(self, rb: ReportBook, path: Path, protect: bool = True):
         self.rb, self.protect = rb, protect
-        self.wb = Workbook(str(path), {"strings_to_formulas": False, "in_memory": True,
-                                       "strings_to_urls": False})
-        self.wb.set_properties({"title": f"{rb.title} 進行管理報告書", "author": "xlsgen",
-                                "created": rb.created})
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "in_memory": True,
+                                                  "strings_to_urls": False})
+        self.document = document_title(rb)
+        self.year_text = year_text(rb)
+        self.wb.set_properties({"title": f"{self.document} 進行管理報告書 {self.year_text}",
+                                "author": "xlsgen", "created": rb.created})
         self.st = Styles(self.wb)
-        self.notes = Notes()
-        self.overview_rows: list[dict] = []
-        self.near = ach.DEFAULT_NEAR
+        self.written: list[tuple[str, int, int, str, str, str]] = []
+        self.near = DEFAULT_NEAR
         self._cf: dict = {}
-        self.one_page: list = []  # measure sheets printed on one page: (ws, last row, last col)
+        self.calc = CalcSheet(rb, self.near)
+        self.era_cells: list[tuple[str, str]] = []
+        self.overview_rows: list[dict] = []
 
     # --- helpers -------------------------------------------------------------------
-    def formula(self, ws, r, c, fv, fmt, key, explanation):
+    def formula(self, ws, r, c, fv, fmt, key, explanation=None):
         f, v = fv
-        ws.write_formula(r, c, f, fmt, v)
-        self.notes.add(key, ws.name, r, c, f, explanation)
+        ws.write_formula(r, c, f, fmt, "" if v is None else v)
+        self.written.append((ws.name, r + 1, c + 1, f, key))
         return v
 
-    def quantity(self, ws, r, c, q: Quantity | None, fmt_kw=None, input_cell=False):
-        """A value as read: number as number (qualifier and `unit` kept in its format), text
-        as text, empty as blank."""
-        fmt_kw = dict(fmt_kw or {})
-        unit = fmt_kw.pop("unit", None)
-        if q is not None and q.value is not None:
-            if input_cell:
-                fmt = self.value_format(q, unit, locked=False, bg_color=theme.INPUT_FILL)
-            else:
-                fmt = self.value_format(q, unit, **fmt_kw)
-            ws.write_number(r, c, q.value, fmt)
-            return q.value
-        fmt = self.st(locked=False, bg_color=theme.INPUT_FILL, text_wrap=True) if input_cell \
-            else self.st.text(**fmt_kw)
-        text = display_text(q)
-        if text:
-            ws.write_string(r, c, text[:32767], fmt)
-        else:
-            ws.write_blank(r, c, None, fmt)
-        return None
+    def kpi_format(self, k: ReportKpi, **kw):
+        """The number format of a KPI's values: the decimals its values need, and the % sign
+        for a percent KPI (the value 42.4 shows 42.4%)."""
+        values = [k.baseline.value, k.target.value] + [q.value for q in k.values.values()] + \
+                 [q.value for q in k.targets.values()]
+        d = decimals(values)
+        frac = "." + "0" * d if d else ""
+        fmt = f'#,##0{frac};"▲"#,##0{frac}'
+        if k.unit == PERCENT:
+            fmt = with_suffix(fmt, PERCENT)
+        return self.st(num_format=fmt, **kw)
 
     def value_format(self, q: Quantity, unit: str | None = None, **kw):
         """Number format of a value with its qualifier kept (`3"以上"`) and, where given, its
@@ -135,338 +149,403 @@ class ReportWriter:
         fmt = self.st.number(q.value).num_format if q.value is not None else "#,##0"
         return self.st(num_format=with_suffix(fmt, suffix), **kw)
 
-    def year_cell(self, ws, r, c, year: int | None, text_fmt) -> None:
-        """A fiscal year as a number shown in 和暦 (`R1年度(2019)`), blank when unknown."""
-        if year:
-            ws.write_number(r, c, year, self.st.year(year, text_wrap=True))
-        else:
-            ws.write_blank(r, c, None, text_fmt)
+    def shown_format(self, k: ReportKpi, q: Quantity):
+        """A KPI's single value (baseline, target) shown with its qualifier and, for a
+        percent KPI, the % sign."""
+        if q.value is None:
+            return self.st.text(align="right")
+        if q.qualifier:
+            return self.value_format(q, PERCENT if k.unit == PERCENT else None)
+        return self.kpi_format(k)
 
-    def merged_text(self, ws, r, c1, c2, text, fmt, widths):
-        text = (text or "")[:32767]
-        if c2 > c1:
-            ws.merge_range(r, c1, r, c2, "", fmt)
-        ws.write_string(r, c1, text, fmt)
-        ws.set_row(r, text_height(text, sum(widths[c1:c2 + 1])))
+    def flag(self, ws, r, c) -> None:
+        """Mark a cell whose value is a difference other than 0."""
+        if "flag" not in self._cf:
+            self._cf["flag"] = self.wb.add_format({"bg_color": theme.WARN_FILL,
+                                                   "font_color": theme.WARN_FONT, "bold": True})
+        ws.conditional_format(r, c, r, c, {"type": "formula", "criteria": fc.differs(cell(r, c)),
+                                           "format": self._cf["flag"]})
+
+    def grade_format(self, ws, r1, c1, r2, c2):
+        if "A" not in self._cf:
+            self._cf.update({k: self.wb.add_format({"bg_color": v}) for k, v in GRADE_COLORS.items()})
+        for letter in GRADE_COLORS:
+            fmt = self._cf[letter]
+            ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "==",
+                                                   "value": f'"{letter}"', "format": fmt})
 
     # --- workbook ------------------------------------------------------------------
     def write(self) -> dict:
         rb = self.rb
-        overview = self.wb.add_worksheet(OVERVIEW)
+        add = lambda name: self.wb.add_worksheet(name, worksheet_class=theme.Worksheet)  # noqa: E731
+        overview = add(OVERVIEW)
         names = sheet_names([f"{m.key} {m.title}" for m in rb.measures],
-                            {OVERVIEW, DATA, SETTINGS, FORMULA_MAP_SHEET})
+                            {OVERVIEW, DISTRIBUTION, DATA, SETTINGS, FORMULA_MAP_SHEET, CALC})
+        self.sheet_of = {id(m): name for m, name in zip(rb.measures, names)}
+        pages = [add(name) for name in names]
+        distribution = add(DISTRIBUTION)  # the council part's last page
+        calc, data, settings = add(CALC), add(DATA), add(SETTINGS)
+        for ws in (calc, data, settings):
+            ws.set_tab_color(theme.NA_FILL)
+        write_settings(self, settings)
         kpis = 0
-        for m, name in zip(rb.measures, names):
-            self.measure_sheet(m, name)
+        for m, ws in zip(rb.measures, pages):
+            self.measure_sheet(m, ws)
             kpis += len(m.kpis)
         write_overview(self, overview)
-        write_data(self, names)
-        write_settings(self)
-        write_formula_map(self.wb, self.notes.notes())
+        write_distribution(self, distribution)
+        self.calc.write(self, calc)
+        write_data(self, data, names)
+        write_formula_map(self.wb, self.formula_notes(), title=self.document,
+                          year=self.year_text)
         theme.fit_rows(self.wb)
-        for ws, end, last in self.one_page:
-            theme.best_orientation(ws, end, last)
         self.wb.close()
         return {"sheets": len(rb.measures), "kpis": kpis}
 
-    def measure_sheet(self, m: ReportMeasure, name: str) -> None:
-        st, ws = self.st, self.wb.add_worksheet(name)
-        years = m.years
-        self.year_targets: dict[int, ach.Ref] = {}  # filled by the budget table
-        self.budget_amounts: dict[int, tuple[str, object]] = {}  # year → (事業費 cell, value)
-        tcol = FIRST_YEAR_COL + len(years)  # 目標年度・期間, then 目標値, then 事業費
-        last = max(tcol + 2, 9)
-        widths = DO_WIDTHS + [YEAR_WIDTH] * len(years) + [14, 10, 12]
-        widths += [10] * (last + 1 - len(widths))
-        for c, w in enumerate(widths[:last + 1]):
-            ws.set_column(c, c, w)
-        title = f"{m.key} {m.title}"
-        ws.merge_range(0, 0, 0, last, "", st(bold=True, font_size=14, border=0, valign="vcenter"))
-        ws.write_string(0, 0, title, st(bold=True, font_size=14, border=0, valign="vcenter"))
-        ws.set_row(0, 24)
-        src = f"出典: {self.rb.source_title} シート「{m.source_sheet}」　評価年度・評価のしきい値は「設定」シートで変更できます。"
-        ws.merge_range(1, 0, 1, last, "", st(border=0, font_size=9))
-        ws.write_string(1, 0, src, st(border=0, font_size=9))
-        band = st.band()
-        label = st(bold=True, bg_color=theme.LABEL_FILL, text_wrap=True)
-        text = st.text()
+    def formula_notes(self):
+        """One note per formula group (R1C1 equality, across sheets; the audit's grouping)
+        and sheet, in workbook order."""
+        order = {ws.name: i for i, ws in enumerate(self.wb.worksheets())}
+        cells = sorted(self.written, key=lambda x: (order[x[0]], x[1], x[2]))
+        keys = {(s, r, c): key for s, r, c, _, key in cells}
+        notes = []
+        for g in pattern_groups((s, r, c, f, None) for s, r, c, f, _ in cells):
+            key = keys[g.members[0]]
+            notes += group_notes(g, fc.EXPLANATIONS.get(key, ""))
+        return notes
 
-        def section(r, heading):
-            ws.merge_range(r, 0, r, last, "", band)
-            ws.write_string(r, 0, heading, band)
-            ws.set_row(r, 18)
-            return r + 1
+    # --- a measure page --------------------------------------------------------------
+    def measure_sheet(self, m: ReportMeasure, ws) -> None:
+        st, calc, t = self.st, self.calc, self.calc.kpi_table
+        years = m.years
+        tcol = FIRST_YEAR_COL + len(years)
+        ids = [calc.kpi(k).kid for k in m.kpis] + [measure_id(m)]
+        lead = [max([LEAD_WIDTHS[0]] + [theme.width_chars(i) for i in ids])] + LEAD_WIDTHS[1:]
+        widths = lead + [YEAR_WIDTH] * len(years) + TAIL_WIDTHS
+        last = len(widths) - 1
+        lay = Layout(ws, widths)
+        text, label = st.text(), st(bold=True, bg_color=theme.LABEL_FILL, text_wrap=True)
+        head, band = st.head(), st.band()
+        small = st(border=0, font_size=9, text_wrap=True)
+        eval_ref = fc.EVAL_YEAR
+
+        top = lay.block()
+        top.row(24).put(0, last, f"{m.key} {m.title}", st(bold=True, font_size=14, border=0,
+                                                          valign="vcenter", text_wrap=True))
+        top.row().put(0, last, f"出典: {self.rb.source_title} シート「{m.source_sheet}」", small)
+
+        def section(heading: str) -> None:
+            lay.block(keep_with_next=True).row(18).put(0, last, heading, band)
 
         # Plan
-        r = section(3, "Plan（計画）")
+        section("Plan（計画）")
+        plan = lay.block()
         for lab, value in m.levels + ([("目的", m.purpose)] if m.purpose else []):
-            ws.merge_range(r, 0, r, 1, "", label)
-            ws.write_string(r, 0, lab, label)
-            self.merged_text(ws, r, 2, last, value, text, widths)
-            r += 1
-        if m.projects:
-            heads = [(0, 2, "事業名"), (3, 4, "担当課・事業主体"), (5, last, "内容")]
-            for c1, c2, h in heads:
-                ws.merge_range(r, c1, r, c2, "", st.head())
-                ws.write_string(r, c1, h, st.head())
-            r += 1
-            for p in m.projects:
-                name_text = p.name + "".join(f"【{t}】" for t in p.tags)
-                for c1, c2, v in ((0, 2, name_text), (3, 4, p.department or ""),
-                                  (5, last, p.content)):
-                    ws.merge_range(r, c1, r, c2, "", text)
-                    ws.write_string(r, c1, v[:32767], text)
-                ws.set_row(r, max(text_height(p.content, sum(widths[5:last + 1])),
-                                  text_height(name_text, sum(widths[0:3]))))
-                r += 1
-        # Do
-        r = section(r + 1, "Do（実施）")
-        head_row = r + 1
-        for c, h in enumerate(DO_HEADS):
-            h = self.rb.category_label if h == "区分" else h
-            ws.merge_range(r, c, r + 1, c, "", st.head())
-            ws.write_string(r, c, h, st.head())
-        if years:
-            if len(years) > 1:
-                ws.merge_range(r, FIRST_YEAR_COL, r, tcol - 1, "", st.head())
-            ws.write_string(r, FIRST_YEAR_COL, "実績値（入力欄）", st.head())
-        for i, y in enumerate(years):
-            ws.write_number(head_row, FIRST_YEAR_COL + i, y, st.year(y, bold=True, bg_color=theme.HEAD_FILL,
-                                                                       align="center"))
-        for c, h in ((tcol, "目標年度・期間"), (tcol + 1, "目標値"), (tcol + 2, "事業費\n（千円）")):
-            ws.merge_range(r, c, r + 1, c, "", st.head())
-            ws.write_string(r, c, h, st.head())
-        ws.set_row(r, 18)
-        ws.set_row(head_row, 18)
-        r = head_row + 1
-        self.do_head = head_row
-        ws.repeat_rows(0, 1)
-        do_rows = []
-        for n, k in enumerate(m.kpis, start=1):
-            ws.write_number(r, 0, n, st(align="center"))
-            ws.write_string(r, 1, k.category or "", text)
-            ws.write_string(r, 2, k.name, text)
-            ws.write_string(r, 3, k.unit or "", text)
-            ws.write_string(r, 4, kind_label(k), text)
-            self.year_cell(ws, r, 5, k.baseline_year, text)
-            shown_unit = {"unit": PERCENT} if k.unit == PERCENT else None  # 30 → 30%
-            self.quantity(ws, r, 6, k.baseline, shown_unit)
+            plan.text(lay, (0, 1), lab, label, (2, last), value or "", text)
+        # projects with amounts are shown with them (project_lines); the others here
+        listed = {(p.name, p.department) for p in m.project_lines}
+        projects = [p for p in m.projects if (p.name, p.department) not in listed]
+        if projects:
+            b = lay.block(head=1)
+            b.row().put(0, 2, "事業名", head).put(3, 5, "担当課・事業主体", head) \
+                .put(6, last, "内容", head)
+            for p in projects:
+                # a bullet, as the sheets list their projects (■事業名)
+                name = "■" + p.name + "".join(f"【{tag}】" for tag in p.tags)
+                b.row().put(0, 2, name, text).put(3, 5, p.department or "", text) \
+                    .put(6, last, p.content or "", text)
+        if m.project_lines:
+            self.project_lines(lay, m, last)
+
+        rid = lambda r: cell_fixed_col(r, 0)  # noqa: E731  the row's ID: $A20
+
+        def grid(key, value, fmt):
+            """A cell of a KPI × year grid: one formula for every cell of every page's grid."""
+            return self.lookup(ws, lambda r, c: fc.across(
+                t, key, rid(r), cell_fixed_col(r, FIRST_YEAR_COL - 1), value), fmt, "across")
+
+        def first_row(key, value, fmt):
+            return self.lookup(ws, lambda r, c: fc.first_row(t, key, rid(r), value), fmt,
+                               "first_row")
+
+        def of_eval_year(key, value, fmt):
+            return self.lookup(ws, lambda r, c: fc.of_year(t, key, rid(r), eval_ref, value), fmt,
+                               "of_year")
+
+        # Do and Check: one table, two rows a KPI (its values, then its rates)
+        section("Do（実施）・Check（評価）")
+        do = lay.block(head=2)
+        h1, h2 = do.row(), do.row()
+        h1.keep_with_next = True
+        for c, h in enumerate(["ID", self.rb.category_label, "指標名"]):
+            h1.put(c, c, h, head, span=2)
+        sub = st.head(bg_color=theme.LABEL_FILL)
+        for c, h in ((3, "単位"), (4, "基準\n年度"), (5, "基準値")):
+            h1.put(c, c, h, head)
+        h2.put(3, 4, "測り方", sub).put(5, 5, "評価年度\nの率", sub)
+        for i, y in enumerate(years):  # text: a header written again is no number
+            h1.put(FIRST_YEAR_COL + i, FIRST_YEAR_COL + i, year_head(y), head)
+            h2.put(FIRST_YEAR_COL + i, FIRST_YEAR_COL + i, "率", sub)
+        for c, top, below in ((tcol, "目標\n年度", "期待\n水準"), (tcol + 1, "目標値", "評価に\n使う値"),
+                              (tcol + 2, "事業費\n(千円)", "評価")):
+            h1.put(c, c, top, head)
+            h2.put(c, c, below, sub)
+        h1.after.append(lambda r: (ws.write_comment(r, FIRST_YEAR_COL, COMMENTS["rows"])
+                                   if years else None))
+        h2.after.append(lambda r: (ws.write_comment(r, 5, COMMENTS["rate"]),
+                                   ws.write_comment(r, tcol, COMMENTS["pace"]),
+                                   ws.write_comment(r, tcol + 1, COMMENTS["basis"]),
+                                   ws.write_comment(r, tcol + 2, COMMENTS["grade"])))
+        costs = False
+        grades: list = []
+        rate_fill = {"bg_color": theme.LABEL_FILL}
+        for k in m.kpis:
+            ref, first = calc.kpi(k), calc.kpi(k).rows[0]
+            at_eval = calc.at_year(k, self.rb.eval_year)
+            row = do.row()
+            row.keep_with_next = True  # a KPI's values and its rates stay on one page
+            row.put(0, 0, ref.kid, st(align="center", text_wrap=True))
+            row.put(1, 1, k.category or "", text)
+            row.put(2, 2, k.name, text, span=2)
+            row.put(3, 3, k.unit or "", text)
+            # years as text on the page (the calculation sheet holds them as numbers)
+            row.put(4, 4, FiscalYear(k.baseline_year).short if k.baseline_year else None,
+                    st.text(align="center"))
+            bf = self.shown_format(k, k.baseline)
+            row.put(5, 5, first_row("baseline", first["baseline"], bf), bf,
+                    shown=str(first["baseline"]))
+            vf = self.kpi_format(k)
             for i, y in enumerate(years):
-                self.quantity(ws, r, FIRST_YEAR_COL + i, k.values.get(y), input_cell=True)
+                yr = calc.at_year(k, y)
+                row.put(FIRST_YEAR_COL + i, FIRST_YEAR_COL + i,
+                        grid("shown", calc.value(yr, "shown"), vf), vf,
+                        shown=str(calc.value(yr, "shown")))
             if k.period:
-                ws.write_string(r, tcol, f"{year_label(k.period[0])}〜\n{year_label(k.period[1])}",
-                                text)
+                row.put(tcol, tcol, f"{FiscalYear(k.period[0]).short}〜\n"
+                                    f"{FiscalYear(k.period[1]).short}", st.text(align="center"))
             else:
-                self.year_cell(ws, r, tcol, k.target_year, text)
-            self.quantity(ws, r, tcol + 1, k.target, shown_unit)
-            self.quantity(ws, r, tcol + 2, k.cost)
-            ws.set_row(r, max(text_height(k.name, widths[2]), 27))
-            do_rows.append(r)
-            r += 1
-        costs = [k.cost.value if k.cost else None for k in m.kpis]
-        if any(isinstance(v, (int, float)) for v in costs):
-            ws.write_string(r, tcol + 1, "合計", st.head())
-            ws.write_comment(r, tcol + 1, COMMENTS["cost_total"])
-            self.formula(ws, r, tcol + 2, rf.total(area(do_rows[0], tcol + 2, do_rows[-1], tcol + 2), costs),
-                         st.number(), "cost_total", rf.EXPLANATIONS["cost_total"])
-            r += 1
-        if m.budget:
-            r = self.budget_table(ws, m, r + 1)
-        # Check
-        r = section(r + 1, "Check（評価）")
-        r = self.check_table(ws, m, name, r, do_rows, tcol, widths)
-        for lab, value in m.check:
-            ws.merge_range(r, 0, r, 2, "", label)
-            ws.write_string(r, 0, lab or "分析", label)
-            self.merged_text(ws, r, 3, last, value, text, widths)
-            r += 1
+                row.put(tcol, tcol, FiscalYear(k.target_year).short if k.target_year else None,
+                        st.text(align="center"))
+            tf = self.shown_format(k, k.target)
+            row.put(tcol + 1, tcol + 1, first_row("final", first["final"], tf), tf,
+                    shown=str(first["final"]))
+            if any(x.cost is not None and x.cost.value is not None for x in m.kpis):
+                costs = True
+                cf = st.number(first["cost"] if fc.is_num(first["cost"]) else None)
+                row.put(tcol + 2, tcol + 2, first_row("cost", first["cost"], cf), cf,
+                        shown=str(first["cost"]))
+            else:
+                row.put(tcol + 2, tcol + 2, None, text)
+            # the rates: the same rule every year, named as computed
+            rrow = do.row()
+            rrow.put(0, 0, ref.kid, st(align="center", text_wrap=True, font_color=theme.MUTED_FONT,
+                                       **rate_fill))
+            rrow.put(1, 1, kind_label(k), st.text(font_size=9, **rate_fill))
+            for c1, c2, key, fmt in ((3, 4, "label", st.text(align="center", **rate_fill)),
+                                     (5, 5, "rate", st.pct(bold=True, **rate_fill)),
+                                     (tcol, tcol, "pace", st.pct(**rate_fill)),
+                                     (tcol + 1, tcol + 1, "basis", st.pct(**rate_fill)),
+                                     (tcol + 2, tcol + 2, "grade",
+                                      st(bold=True, align="center", **rate_fill))):
+                v = calc.value(at_eval, key)
+                rrow.put(c1, c2, of_eval_year(key, v, fmt), fmt, shown=str(v))
+            for i, y in enumerate(years):
+                yr = calc.at_year(k, y)
+                rrow.put(FIRST_YEAR_COL + i, FIRST_YEAR_COL + i,
+                         grid("rate", calc.value(yr, "rate"), st.pct(**rate_fill)),
+                         st.pct(**rate_fill), shown=str(calc.value(yr, "rate")))
+            grades.append(rrow)
+            self.overview_rows.append({"measure": m, "kpi": k, "ref": ref, "row": row})
+            targets = year_targets(m, k)
+            if targets and years:
+                trow = do.row()
+                trow.put(0, 0, ref.kid, st(align="center", text_wrap=True,
+                                           font_color=theme.MUTED_FONT))
+                trow.put(1, 4, "　各年度の目標値", st.text(font_color=theme.MUTED_FONT))
+                trow.put(5, 5, NA_MARK, st.text(align="center", font_color=theme.MUTED_FONT))
+                for i, y in enumerate(years):
+                    yr = calc.at_year(k, y)
+                    trow.put(FIRST_YEAR_COL + i, FIRST_YEAR_COL + i,
+                             grid("target", calc.value(yr, "target"), vf), vf,
+                             shown=str(calc.value(yr, "target")))
+                trow.put(tcol, last, None, text)
+            for what, own in (("達成率", k.own_rates), ("評価", k.own_grades)):
+                if not own or not years:
+                    continue
+                orow = do.row()
+                orow.put(0, 0, None, text)
+                orow.put(1, 5, f"　{self.rb.city or '元のシート'}の{what}",
+                         st.text(font_color=theme.MUTED_FONT))
+                for i, y in enumerate(years):
+                    q, c = own.get(y), FIRST_YEAR_COL + i
+                    if q is not None and q.value is not None:
+                        fmt = (st(num_format=with_suffix("0.0", q.unit), align="right")
+                               if what == "達成率" and q.unit else
+                               st.pct() if what == "達成率" else st.text(align="center"))
+                        orow.put(c, c, q.value, fmt)
+                    else:
+                        orow.put(c, c, display_text(q) if q is not None else None,
+                                 st.text(align="center"))
+                orow.put(tcol, last, None, text)
+        if costs:
+            total = calc.kpi(m.kpis[0]).rows[0]["f"]["measure_total"][1]
+            row = do.row()
+            row.put(0, 0, measure_id(m), st(align="center", text_wrap=True, font_color=theme.MUTED_FONT))
+            row.put(1, tcol, "事業費の合計（千円）", st.text(align="right", bold=True))
+            row.put(tcol + 1, tcol + 2, self.lookup(
+                ws, lambda r, c: fc.of_measure(t, "measure_total", rid(r), total), st.number(),
+                "of_measure"), st.number(bold=True), shown=str(total))
+        if grades:
+            grade_col = tcol + 2
+            grades[-1].after.append(lambda r, first=grades[0]: self.grade_format(
+                ws, first.at, grade_col, r, grade_col))
+        cost = cost_of(m)
+        if cost is not None:
+            self.cost_tables(lay, m, cost, last)
+
+        if any(k.texts or k.note for k in m.kpis) or m.evaluations or m.check:
+            section("Check（評価）")
+        self.kpi_texts(lay, m, last)
+        if m.evaluations:
+            b = lay.block()
+            for lab, value in m.evaluations:
+                b.text(lay, (0, 1), lab, label, (2, last), value or "", text)
+        if m.check:
+            b = lay.block()
+            for lab, value in m.check:
+                b.text(lay, (0, 1), lab or "分析", label, (2, last), value or "", text)
+
         # Action
-        r = section(r + 1, "Action（改善）")
-        ws.merge_range(r, 0, r, 2, "", label)
-        ws.write_string(r, 0, "方針（一覧から選択）", label)
-        policy_fmt = st(locked=False, bg_color=theme.INPUT_FILL, bold=True, align="center")
-        if m.policy:
-            ws.write_string(r, 3, m.policy, policy_fmt)
-        else:
-            ws.write_blank(r, 3, None, policy_fmt)
-        ws.data_validation(r, 3, r, 3, {"validate": "list", "source": list(POLICIES),
-                                        "input_title": "方針", "input_message": "／".join(POLICIES)})
-        ws.merge_range(r, 4, r, last, "", st(border=0, font_size=9))
-        ws.write_string(r, 4, "／".join(POLICIES) + " から選びます。", st(border=0, font_size=9))
-        r += 1
-        for lab, value in m.action:
-            ws.merge_range(r, 0, r, 2, "", label)
-            ws.write_string(r, 0, lab or "今後の方向性", label)
-            self.merged_text(ws, r, 3, last, value, text, widths)
-            r += 1
-        end = r - 1
-        if self.chart_rows:
-            end = max(end, self.rate_chart(ws, name, *self.chart_rows, r + 1, widths[:last + 1]))
-        ws.print_area(0, 0, end, last)
-        self.one_page.append((ws, end, last))
-        page_setup(ws, f"{self.rb.title}　{title}", m.sheet_no or m.key, (0, 1), one_page=True)
+        if m.policy or m.action:
+            section("Action（改善）")
+            b = lay.block()
+            if m.policy:
+                b.row().put(0, 1, "方針", label).put(2, last, m.policy, st.text(bold=True))
+            for lab, value in m.action:
+                b.text(lay, (0, 1), lab or "今後の方向性", label, (2, last), value or "", text)
+
+        label_no = f"シート№ {m.sheet_no or m.key}"
+        lay.emit(self.document, self.year_text, label_no)
+        ws.hide_gridlines(2)
         if self.protect:
             ws.protect("", {"format_rows": True, "format_columns": True})
 
-    def budget_table(self, ws, m: ReportMeasure, r: int) -> int:
+    def lookup(self, ws, make, fmt, family):
+        """A cell the layout writes once its row is known: `make(row, col)` gives the
+        (formula, value) of a lookup reading the row's ID in column A."""
+        return lambda r, c: self.formula(ws, r, c, make(r, c), fmt, family)
+
+    # --- project lines and cost ----------------------------------------------------
+    def project_lines(self, lay: Layout, m: ReportMeasure, last: int) -> None:
         st = self.st
-        for c, h in ((2, "年度"), (3, "区分"), (4, "事業費（千円）"), (5, "うち特定財源\n（千円）"),
-                     (6, "一般財源\n（千円）"), (7, "成果目標")):
-            ws.write_string(r, c, h, st.head())
-        ws.write_comment(r, 6, COMMENTS["general"])
-        ws.set_row(r, 27)
-        r += 1
-        for b in m.budget:
-            ws.write_string(r, 2, year_label(b.fiscal_year), st.text())
-            ws.write_string(r, 3, b.kind, st.text())
-            a = self.quantity(ws, r, 4, b.amount, input_cell=b.kind == "計画")
-            s = self.quantity(ws, r, 5, b.specific_revenue, input_cell=b.kind == "計画")
-            self.formula(ws, r, 6, rf.general_revenue(cell(r, 4), cell(r, 5), a, s),
-                         st.number(), "general_revenue", rf.EXPLANATIONS["general_revenue"])
-            if b.kind != "計画" and a is not None:
-                self.budget_amounts[b.fiscal_year] = (cell(r, 4), a)
-            unit = b.target.unit or next((k.unit for k in m.kpis if k.unit), None)
-            t = self.quantity(ws, r, 7, b.target, input_cell=b.kind == "計画",
-                              fmt_kw={"unit": unit})
-            self.year_targets[b.fiscal_year] = ach.Ref(cell(r, 7), t)
-            r += 1
-        return r
+        pairs = sorted({(fy, kind or "") for p in m.project_lines for fy, kind, _ in p.amounts})
+        unit = next((p.unit for p in m.project_lines if p.unit), None) or "千円"
+        room = last - 6 + 1
+        chunks = [pairs[i:i + room] for i in range(0, len(pairs), room)] or [[]]
+        for chunk in chunks:
+            b = lay.block(head=1)
+            h = b.row(30)
+            h.put(0, 2, "事業名", st.head()).put(3, 5, f"担当\n（金額: {unit}）", st.head())
+            for i, (fy, kind) in enumerate(chunk):
+                h.put(6 + i, 6 + i, f"{FiscalYear(fy).short}年度\n{kind}".strip(), st.head())
+            if 6 + len(chunk) <= last:
+                h.put(6 + len(chunk), last, "", st.head())
+            for p in m.project_lines:
+                row = b.row()
+                name = p.name + "".join(f"【{t}】" for t in p.tags)
+                row.put(0, 2, name, st.text()).put(3, 5, p.department or "", st.text())
+                amounts = {(fy, kind or ""): q for fy, kind, q in p.amounts}
+                for i, pair in enumerate(chunk):
+                    q = amounts.get(pair)
+                    if q is not None and q.value is not None:
+                        row.put(6 + i, 6 + i, q.value, self.st.number(q.value))
+                    else:
+                        row.put(6 + i, 6 + i, display_text(q) if q else None, st.text(align="right"))
+                if 6 + len(chunk) <= last:
+                    row.put(6 + len(chunk), last, None, st.text())
+                if p.content and chunk is chunks[0]:
+                    b.row().put(0, last, f"　{p.content}", st.text(font_color=theme.NOTE_FONT))
 
-    def check_table(self, ws, m: ReportMeasure, name: str, r: int, do_rows, tcol, widths) -> int:
-        st, years = self.st, m.years
-        heads = ["No", "種類", "指標名", "", "評価年度の\n達成率", "期待水準", "評価"]
-        for c, h in enumerate(heads):
-            ws.write_string(r, c, h, st.head())
-        for key, c in (("rate", 4), ("pace", 5), ("grade", 6)):
-            ws.write_comment(r, c, COMMENTS[key])
-        for i, y in enumerate(years):
-            ws.write_number(r, FIRST_YEAR_COL + i, y,
-                            st.year(y, bold=True, bg_color=theme.HEAD_FILL, align="center"))
-            ws.write_comment(r, FIRST_YEAR_COL + i, COMMENTS["year"])
-        ws.set_row(r, 27)
-        head = r
-        header = area(head, FIRST_YEAR_COL, head, FIRST_YEAR_COL + len(years) - 1, absolute=True)
-        r += 1
-        first = r
-        for n, (k, dr) in enumerate(zip(m.kpis, do_rows), start=1):
-            ws.write_number(r, 0, n, st(align="center"))
-            ws.write_string(r, 1, kind_label(k), st.text())
-            ws.merge_range(r, 2, r, 3, "", st.text())
-            ws.write_string(r, 2, k.name, st.text())
-            ws.set_row(r, max(text_height(k.name, widths[2] + widths[3]), 27))
-            values = self.year_rates(ws, k, r, dr, years, tcol, head)
-            if years:
-                row = area(r, FIRST_YEAR_COL, r, FIRST_YEAR_COL + len(years) - 1)
-                rate = self.formula(ws, r, 4, ach.at_eval_year(row, header, values, years,
-                                                               self.rb.eval_year),
-                                    st.pct(), "at_eval_year", ach.EXPLANATIONS["at_eval_year"])
-            else:
-                rate = ach.NA
-                ws.write_string(r, 4, ach.NA, st.pct())
-            in_period = [i for i, y in enumerate(years) if k.period and k.period[0] <= y <= k.period[1]]
-            if k.kind is TargetKind.CUMULATIVE and in_period:
-                cells = area(head, FIRST_YEAR_COL + in_period[0], head, FIRST_YEAR_COL + in_period[-1],
-                             absolute=True)
-                pace = self.formula(ws, r, 5, ach.pace(cells, [years[i] for i in in_period],
-                                                       self.rb.eval_year),
-                                    st.pct(), "pace", ach.EXPLANATIONS["pace"])
-            elif k.kind in (TargetKind.AT_YEAR, TargetKind.RUNNING_TOTAL) and not k.period:
-                pace = self.formula(ws, r, 5, ach.linear_pace(
-                    ach.Ref(cell_fixed_col(dr, 5), k.baseline_year),
-                    ach.Ref(cell_fixed_col(dr, tcol), k.target_year), self.rb.eval_year),
-                    st.pct(), "linear_pace", ach.EXPLANATIONS["linear_pace"])
-            else:
-                pace = ach.NA
-                ws.write_string(r, 5, ach.NA, st.pct())
-            g = self.formula(ws, r, 6, ach.grade(ach.Ref(cell(r, 4), rate)),
-                             st(bold=True, align="center"), "grade", ach.EXPLANATIONS["grade"])
-            q = k.values.get(self.rb.eval_year)
-            shown = q.value if q is not None and q.value is not None else display_text(q)
-            actuals = years and (area(dr, FIRST_YEAR_COL, dr, FIRST_YEAR_COL + len(years) - 1),
-                                 area(self.do_head, FIRST_YEAR_COL, self.do_head,
-                                      FIRST_YEAR_COL + len(years) - 1, absolute=True), shown)
-            cost = None
-            if k.cost is not None and k.cost.value is not None:
-                cost = (cell(dr, tcol + 2), k.cost.value)
-            elif k.year_targets or len(m.kpis) == 1:
-                cost = self.budget_amounts.get(self.rb.eval_year)
-            self.overview_rows.append({"sheet": name, "measure": m, "kpi": k, "do_row": dr,
-                                       "row": r, "tcol": tcol, "rate": rate, "pace": pace,
-                                       "grade": g, "actuals": actuals, "cost": cost})
-            r += 1
-        if m.kpis:
-            self.grade_format(ws, first, 6, r - 1, 6)
-        self.chart_rows = (first, r - 1) if any(
-            k.kind not in (TargetKind.QUALITATIVE, TargetKind.NONE) for k in m.kpis) else None
-        return r
+    def cost_tables(self, lay: Layout, m: ReportMeasure, cost, last: int) -> None:
+        """The cost block: a row per year (区分 決算額/予算額/計画), a column per line the
+        measure has and per figure derivable from them (一般財源, 人件費, 総事業費 and the
+        difference from the sheet's own where both are there, 単位コスト), each looked up
+        on the calculation sheet."""
+        calc, st = self.calc, self.st
+        t = calc.cost_table
+        rows = [calc.cost_row(m, y) for y in cost.years]
+        rows = [r for r in rows if r is not None]
+        if not rows or t is None:
+            return
 
-    def year_rates(self, ws, k: ReportKpi, r, dr, years, tcol, head) -> list:
-        """One achievement cell per year column, chosen by the KPI's kind and direction."""
+        def has(key):
+            return any(fc.is_num(calc.value(r, key)) for r in rows)
+
+        present = {k for k in COST_LABELS if has(k)}
+        columns = []
+        for group in COST_GROUPS:
+            shown = [k for k in group if k in present]
+            if "general_diff" in shown and not has("general"):
+                shown.remove("general_diff")
+            columns.append(shown)
+        first = 5  # the lines from column F on: A measure ID, B year, C:E 区分
+        room = last - first + 1
+        for group in columns:
+            for i in range(0, len(group), room):
+                chunk = group[i:i + room]
+                if not chunk:
+                    continue
+                b = lay.block(head=1)
+                h = b.row(30)
+                h.put(0, 1, "年度", st.head()).put(2, 4, f"区分（金額: {cost.unit}）", st.head())
+                for j, key in enumerate(chunk):
+                    name = COST_LABELS[key]
+                    if key == "unit_cost":
+                        name += "\n（円）" if cost.unit == "千円" else f"\n（{cost.unit}）"
+                    h.put(first + j, first + j, name, st.head())
+                if first + len(chunk) <= last:
+                    h.put(first + len(chunk), last, "", st.head())
+                for row in rows:
+                    y = row["year"]
+                    line = b.row()
+                    line.put(0, 0, measure_id(m), st(align="center", text_wrap=True, font_color=theme.MUTED_FONT))
+                    line.put(1, 1, y, st.year_short(y))
+                    line.put(2, 4, row["kind"] or "", st.text())
+                    for j, key in enumerate(chunk):
+                        v = calc.value(row, key)
+                        fmt = st.number(1.5 if key in ("unit_cost", "staff") and fc.is_num(v)
+                                        and not float(v).is_integer() else None)
+                        line.put(first + j, first + j, self.lookup(
+                            lay.ws, lambda r, c, key=key, v=v: fc.of_year(
+                                t, key, cell_fixed_col(r, 0), cell_fixed_col(r, 1), v),
+                            fmt, "of_year_cost"), fmt, shown=str(v))
+                        if key.endswith("_diff"):  # the sheet's own figure differs: flagged
+                            line.after.append(lambda r, c=first + j: self.flag(lay.ws, r, c))
+                    if first + len(chunk) <= last:
+                        line.put(first + len(chunk), last, None, st.text())
+        own = cost.unit_cost_kpi
+        if own:
+            lay.block().row().put(0, last, f"単位コストの成果指標は「{own}」（総事業費 ÷ その年度の実績）",
+                                  st(border=0, font_size=9, text_wrap=True))
+
+    def kpi_texts(self, lay: Layout, m: ReportMeasure, last: int) -> None:
+        """Per-year texts of the KPIs (実績の分析・要因 …) and their notes (備考)."""
         st = self.st
-        base = ach.Ref(cell_fixed_col(dr, 6), k.baseline.value)
-        target = ach.Ref(cell_fixed_col(dr, tcol + 1), k.target.value)
-        level = base.value is not None and base.value == target.value
-        values = []
-        for i, y in enumerate(years):
-            c = FIRST_YEAR_COL + i
-            q = k.values.get(y)
-            actual = ach.Ref(cell(dr, c), q.value if q else None)
-            rule = ach.rule_for(k.kind, k.direction, y, k.target_year, k.period, level)
-            if rule is None:
-                ws.write_string(r, c, ach.NA, st.pct())
-                values.append(ach.NA)
-                continue
-            if rule == "cumulative":
-                cols = [FIRST_YEAR_COL + j for j, yy in enumerate(years) if k.period[0] <= yy <= y]
-                summed = running_area(dr, cols[0], cols[-1])
-                sv = [k.values[years[j - FIRST_YEAR_COL]].value for j in cols]
-                fv = ach.cumulative(actual, summed, sv, target)
-            elif rule == "ratio":
-                fv = ach.ratio(actual, self.year_targets.get(y, target) if k.year_targets else target)
-            elif rule == "progress":
-                fv = ach.progress(actual, base, target, self.near)
-            else:
-                fv = ach.reduction(actual, base, target, self.near)
-            values.append(self.formula(ws, r, c, fv, st.pct(), rule, ach.EXPLANATIONS[rule]))
-        return values
-
-    def grade_format(self, ws, r1, c1, r2, c2):
-        if not self._cf:
-            self._cf.update({k: self.wb.add_format({"bg_color": v}) for k, v in GRADE_COLORS.items()})
-        for letter, fmt in self._cf.items():
-            ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "==",
-                                                   "value": f'"{letter}"', "format": fmt})
-
-    def rate_chart(self, ws, name, r1, r2, at_row, widths) -> int:
-        """A bar per KPI of its achievement in the evaluated year, axis from the data to past
-        100% (a gridline); drawn only when a KPI has a rate. Returns the chart's last row."""
-        rates = [o["rate"] for o in self.overview_rows if o["sheet"] == name]
-        nums = [v for v in rates if isinstance(v, (int, float))]
-        if not nums:
-            return at_row - 1
-        hi, lo = max(1.0, *nums), min(0.0, *nums)
-        step = 0.2 if hi - lo <= 1.6 else 0.5 if hi - lo <= 4 else 1.0
-        chart = self.wb.add_chart({"type": "bar"})
-        q = quote_sheet(name)
-        chart.add_series({"name": "評価年度の達成率",
-                          "categories": f"={q}!{area(r1, 2, r2, 2, absolute=True)}",
-                          "values": f"={q}!{area(r1, 4, r2, 4, absolute=True)}",
-                          "fill": {"color": theme.SERIES[0][0]},
-                          "data_labels": {"value": True, "num_format": "0%", "font": theme.font(8)}})
-        chart.set_title({"name": "指標別の達成率（評価年度・目標＝100%）", "name_font": theme.font(11)})
-        room = step if lo < 0 else 0  # a negative bar's label needs room left of its end
-        chart.set_x_axis({"num_format": "0%", "min": math.floor(lo / step) * step - room,
-                          "max": math.ceil(hi * 1.1 / step) * step, "major_unit": step,
-                          "major_gridlines": {"visible": True, "line": {"color": theme.GRID_LINE}},
-                          "num_font": theme.font(8)})
-        chart.set_y_axis({"reverse": True, "num_font": theme.font(8), "label_position": "low"})
-        chart.set_legend({"none": True})
-        width = sum(int(w * 7 + 0.5) + 5 for w in widths[1:]) - 10
-        height = 120 + 24 * (r2 - r1 + 1)
-        chart.set_size({"width": min(width, 900), "height": height})
-        ws.insert_chart(at_row, 1, chart, {"object_position": 2})
-        return at_row + math.ceil(height / ws.default_row_height) + 1
-
+        texts = [(k, y, t) for k in m.kpis for y, t in sorted(k.texts.items()) if t]
+        if texts:
+            b = lay.block(head=1)
+            label = next((k.text_label for k in m.kpis if k.text_label), "") or "年度ごとの記述"
+            b.row().put(0, 2, "指標名", st.head()).put(3, 4, "年度", st.head()) \
+                .put(5, last, label, st.head())
+            for k, y, t in texts:
+                b.row().put(0, 2, k.name, st.text()).put(3, 4, year_label(y), st.text()) \
+                    .put(5, last, t, st.text())
+        notes = [(k, k.note) for k in m.kpis if k.note]
+        if notes:
+            b = lay.block(head=1)
+            b.row().put(0, 2, "指標名", st.head()).put(3, last, "備考", st.head())
+            for k, note in notes:
+                b.text(lay, (0, 2), k.name, st.text(), (3, last), note, st.text())
 
 def write_report(rb: ReportBook, path, protect: bool = True) -> dict:
     """Write the report workbook to `path` (the caller makes it atomic); returns counts."""

@@ -18,7 +18,7 @@ class Styles:
     def __init__(self, wb: xlsxwriter.Workbook):
         self.wb = wb
         self._cache: dict[tuple, object] = {}
-        wb.formats[0].set_font_name(FONT)
+        theme.standard_font(wb)
 
     def __call__(self, kind: str, num: str | None = None):
         key = (kind, num)
@@ -26,18 +26,21 @@ class Styles:
             props = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
             props.update({
                 "title": {"bold": True, "font_size": 14},
-                "sub": {"font_color": theme.MUTED_FONT, "font_size": 9},
+                # labels and notes wrap in their column (their row gets the height): a
+                # label running over into the next cell is cut where that cell has a value
+                "sub": {"font_color": theme.MUTED_FONT, "font_size": 9, "text_wrap": True},
                 "unit": {"align": "right", "font_size": 9},
                 "head": {"bold": True, "bg_color": HEAD_FILL, "border": 1, "align": "center",
                          "text_wrap": True},
-                "section": {"bold": True, "bg_color": SECTION_FILL, "border": 1},
+                "section": {"bold": True, "bg_color": SECTION_FILL, "border": 1, "text_wrap": True},
                 "text": {"border": 1, "text_wrap": True},
                 "note": {"border": 1, "text_wrap": True, "font_size": 9, "font_color": theme.NOTE_FONT},
                 "input": {"border": 1, "font_color": theme.INPUT_FONT, "bg_color": INPUT_FILL,
                           "locked": False},
                 "num": {"border": 1},
-                "total": {"border": 1, "bold": True, "top": 6},
-                "result": {"border": 1, "bold": True, "bg_color": theme.RESULT_FILL},
+                "total": {"border": 1, "bold": True, "top": 6, "text_wrap": True},
+                "result": {"border": 1, "bold": True, "bg_color": theme.RESULT_FILL,
+                           "text_wrap": True},
                 "center": {"border": 1, "align": "center"},
             }[kind])
             if num:
@@ -46,9 +49,20 @@ class Styles:
         return self._cache[key]
 
 
-def add_formula_map(wb, notes: list) -> None:
-    """Add the 数式一覧 sheet (notes: sheet, cells, formula, explanation per pattern)."""
-    from xlsgen.render.formula_map import FormulaNote, write_formula_map
+def wide_note(ws, row: int, text: str, fmt) -> None:
+    """A note or source line across the sheet's columns, wrapped (it gets its row's height
+    instead of running over into cells that are cut off in print)."""
+    last = max([c for c in ws.col_info] or [0])
+    if last > 0:
+        ws.merge_range(row, 0, row, last, "", fmt)
+    ws.write_string(row, 0, text, fmt)
 
-    write_formula_map(wb, [FormulaNote(*n) for n in notes])
+
+def add_formula_map(wb, notes: list) -> None:
+    """Add the 数式一覧 sheet: every formula of the workbook grouped the audit's way (one
+    group per R1C1 pattern, all its cells), with the explanations of `notes` (sheet, cells,
+    formula, explanation) where they name a group's first cell."""
+    from xlsgen.render.formula_map import FormulaNote, notes_of_workbook, write_formula_map
+
+    write_formula_map(wb, notes_of_workbook(wb, [FormulaNote(*n) for n in notes]))
 

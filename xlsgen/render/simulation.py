@@ -17,7 +17,7 @@ from xlsgen.atomic import atomic_path
 from xlsgen.formulas import area, cell, link, on_sheet
 from xlsgen.formulas.simulation import col_fixed, describe, formula, row_fixed, sum_of
 from xlsgen.render import theme
-from xlsgen.render.sheet_styles import FONT, PCT, YEN, Styles
+from xlsgen.render.sheet_styles import FONT, PCT, YEN, Styles, wide_note
 from xlsgen.render.sheet_styles import add_formula_map as _formula_map
 from xlsgen.render.sheet_styles import setup_sheet as _setup
 
@@ -53,7 +53,7 @@ class ModelSheets:
         _setup(ws, f"{self.sim.title}　{base}", widths, landscape, repeat)
         ws.write_string(0, 0, f"{self.sim.title}　{base}", self.st("title"))
         if self.sim.source:
-            ws.write_string(1, 0, f"出典：{self.sim.source}", self.st("sub"))
+            wide_note(ws, 1, f"出典：{self.sim.source}", self.st("sub"))
         return ws
 
     def define(self, n: str, ws, row: int, col: int, last: tuple[int, int] | None = None):
@@ -118,12 +118,11 @@ class ModelSheets:
     def inputs_sheet(self) -> None:
         st = self.st
         ws = self.add_sheet("前提条件", [26, 22, 14, 11, 18, 62], repeat=None)
-        ws.write_string(2, 0, "青字・黄色網掛けのセルだけが入力値です。ほかのシートはすべて"
-                              "この値を参照する計算式なので、ここを変えると全体が再計算されます。",
-                        st("sub"))
+        wide_note(ws, 2, "青字・黄色網掛けのセルだけが入力値です。ほかのシートはすべて"
+                         "この値を参照する計算式なので、ここを変えると全体が再計算されます。", st("sub"))
         row = 3
         for line in self.sim.description:
-            ws.write_string(row, 0, f"・{line}", st("sub"))
+            wide_note(ws, row, f"・{line}", st("sub"))
             row += 1
         row += 1
         self.header(ws, row, ["項目", "内訳", "入力値", "単位", "名前（数式で使用）", "出典・備考"])
@@ -288,7 +287,7 @@ class ModelSheets:
         self.refs["bep_volume"] = on_sheet(ws.name, cell(row, 3, absolute=True))
         self.refs["bep_sales"] = on_sheet(ws.name, cell(row - 2, 3, absolute=True))
         row += 2
-        ws.write_string(row, 0, "損益分岐点グラフのデータ（販売数量を変えたときの売上高と総費用）", st("sub"))
+        wide_note(ws, row, "損益分岐点グラフのデータ（販売数量を変えたときの売上高と総費用）", st("sub"))
         row += 1
         self.header(ws, row, ["数量比率"] + [h for h, _ in S.CHART_COLUMNS])
         row += 1
@@ -361,8 +360,8 @@ class ModelSheets:
         st = self.st
         rates = [v for _, v in self.sim.input(S.SENSITIVITY).items]
         ws = self.add_sheet("感度分析", [16, 16] + [14] * len(rates), landscape=True)
-        ws.write_string(2, 0, "営業利益（円）＝ 販売数量 ×（販売単価 － 1kgあたりの製造コスト）－ 固定費。"
-                              "変化率は前提条件の「感度分析の変化率」で変更できます。", st("sub"))
+        wide_note(ws, 2, "営業利益（円）＝ 販売数量 ×（販売単価 － 1kgあたりの製造コスト）－ 固定費。"
+                         "変化率は前提条件の「感度分析の変化率」で変更できます。", st("sub"))
         top, left = 4, 2
         ws.write_string(top, 1, "販売単価の変化率", st("head"))
         ws.write_string(top + 1, 0, "販売数量の変化率", st("head"))
@@ -401,8 +400,8 @@ class ModelSheets:
                   "販売数量の軸（前提条件の販売数量 ×（1＋変化率））")
         self.note(ws, (top + 2, left), last,
                   "各セルの営業利益（数量＝行の販売数量、価格＝列の販売単価）")
-        ws.write_string(last[0] + 2, 0, "太字・緑の網掛けは前提条件どおりの値（収支シートの営業利益と同じ）。"
-                                        "赤字は営業損失です。", st("sub"))
+        wide_note(ws, last[0] + 2, "太字・緑の網掛けは前提条件どおりの値（収支シートの営業利益と同じ）。"
+                  "赤字は営業損失です。", st("sub"))
         ws.protect("", {"format_columns": True, "format_rows": True})
 
     def chart_sheet(self) -> None:
@@ -519,8 +518,8 @@ def _comparison(wb, st: Styles, models: list[ModelSheets], notes: list) -> None:
     title = "事業モデル収支シミュレーション結果概要（表-2）"
     _setup(ws, title, [12, 26, 34, 9] + [20] * len(models))
     ws.write_string(0, 0, title, st("title"))
-    ws.write_string(1, 0, "各モデルのシートの名前（" + "・".join(m.prefix + "売上高" for m in models)
-                    + " など）を参照する計算式です。", st("sub"))
+    wide_note(ws, 1, "各モデルのシートの名前（" + "・".join(m.prefix + "売上高" for m in models)
+              + " など）を参照する計算式です。", st("sub"))
     ws.write_string(2, 3, "（単位は行ごと）", st("unit"))
     headers = ["項目", "内容", "説明", "単位"] + [m.sim.title for m in models]
     for i, h in enumerate(headers):

@@ -16,8 +16,6 @@ from xlsgen.render.theme import (  # noqa: F401  (re-exported)
     Styles,
     header_text,
     list_sheet,
-    page_setup,
-    text_height,
 )
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")

@@ -10,7 +10,7 @@ from xlsgen.atomic import atomic_path
 from xlsgen.formulas import area, cell, link, on_sheet
 from xlsgen.formulas import survey as F
 from xlsgen.render import theme
-from xlsgen.render.sheet_styles import PCT, Styles, add_formula_map, setup_sheet
+from xlsgen.render.sheet_styles import PCT, Styles, add_formula_map, setup_sheet, wide_note
 from xlsgen.survey import Survey
 from xlsgen.template_values import excel_round
 
@@ -37,7 +37,7 @@ def write_survey_workbook(survey: Survey, target: str | Path) -> list:
 
 def _title(ws, st, survey: Survey, name: str) -> None:
     ws.write_string(0, 0, f"{survey.title}　{name}", st("title"))
-    ws.write_string(1, 0, f"出典：{survey.source}", st("sub"))
+    wide_note(ws, 1, f"出典：{survey.source}", st("sub"))
 
 
 def _participants(wb, st, ws, survey: Survey, notes: list) -> None:
@@ -57,8 +57,8 @@ def _summary(wb, st, ws, survey: Survey, notes: list) -> dict:
     setup_sheet(ws, f"{survey.title}　集計", [46, 14, 16, 10], repeat=None)
     _title(ws, st, survey, "集計")
     if survey.event:
-        ws.write_string(2, 0, f"開催：{survey.event}　青字・黄色網掛けは入力値（回答数）、"
-                              "割合はすべて計算式です。", st("sub"))
+        wide_note(ws, 2, f"開催：{survey.event}　青字・黄色網掛けは入力値（回答数）、"
+                         "割合はすべて計算式です。", st("sub"))
     for c, h in enumerate(("項目", "値", "単位")):
         ws.write_string(4, c, h, st("head"))
     n, r = len(survey.participants), survey.respondents

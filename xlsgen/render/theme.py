@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import unicodedata
+
+from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
 from xlsgen import text as legal
 from xlsgen.wareki import FiscalYear
@@ -58,12 +61,26 @@ def series_style(i: int) -> dict:
                        "border": {"color": colour}}}
 
 
+# The workbook's standard font sets the width unit of every column. Arial 10 has the same
+# metrics in Excel and in LibreOffice (Liberation Sans), so a column prints equally wide in
+# both; the cells themselves are in FONT.
+STANDARD_FONT, STANDARD_SIZE = "Arial", 10
+PT_PER_PX = 0.8  # printed points per pixel of column width (LibreOffice draws a little wider)
+
+
+def standard_font(workbook) -> None:
+    """Set the workbook's standard font (the unit of column widths)."""
+    workbook.formats[0].set_font_name(STANDARD_FONT)
+    workbook.formats[0].set_font_size(STANDARD_SIZE)
+
+
 class Styles:
     """`styles(**props)` returns one Format per distinct property set (cached)."""
 
     def __init__(self, workbook):
         self.workbook = workbook
         self._cache: dict[tuple, object] = {}
+        standard_font(workbook)
 
     def __call__(self, **props):
         key = tuple(sorted(props.items()))
@@ -100,59 +117,196 @@ class Styles:
         short = FiscalYear(fy).short
         return self(num_format=f'"{short}年度("0")"', **kw)
 
+    def year_short(self, fy: int, **kw):
+        """A year held as a number but shown `H30` (in a narrow column headed 年度)."""
+        return self(num_format=f'"{FiscalYear(fy).short}"', align="center", **kw)
+
     def band(self):
         return self(bold=True, font_size=12, font_color="#FFFFFF", bg_color=BAND_FILL,
                     valign="vcenter")
 
 
+# --- worksheets -------------------------------------------------------------------------
+class Worksheet(XlsxWorksheet):
+    """xlsxwriter's worksheet, writing a formula without its scan for Excel 365 functions
+    (about 30 regular expressions a formula) when the formula names none of them: the
+    report writes thousands of formulas. Add it with
+    `workbook.add_worksheet(name, worksheet_class=Worksheet)`."""
+
+    _DYNAMIC = re.compile(
+        r"(?:ANCHORARRAY|BYCOL|BYROW|CHOOSECOLS|CHOOSEROWS|DROP|EXPAND|FILTER|HSTACK|LAMBDA|"
+        r"MAKEARRAY|MAP|RANDARRAY|REDUCE|SCAN|INGLE|SEQUENCE|SORT|SORTBY|SWITCH|TAKE|"
+        r"TEXTSPLIT|TOCOL|TOROW|UNIQUE|VSTACK|WRAPCOLS|WRAPROWS|XLOOKUP)\(")
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        if self.use_future_functions or expand_future_functions or self._DYNAMIC.search(formula):
+            return super()._prepare_formula(formula, expand_future_functions)
+        if formula.startswith("{"):
+            formula = formula[1:]
+        if formula.startswith("="):
+            formula = formula[1:]
+        return formula[:-1] if formula.endswith("}") else formula
+
+
 # --- page setup ------------------------------------------------------------------------
+# A4 in points, the margins in inches (the header and footer sit inside the top and bottom
+# margins). Every sheet is printed at a print scale chosen from its column widths, never
+# "fit to page": below MIN_SCALE the type would be smaller than about 7.5 pt.
+A4_PT = (595.3, 841.9)
+MARGINS = {"left": 0.5, "right": 0.5, "top": 0.75, "bottom": 0.6}
+HEADER_MARGIN = 0.3
+MIN_SCALE = 0.75
+
+
+def printable_pt(landscape: bool) -> tuple[float, float]:
+    """Width and height (points, at 100 %) of the printed area of an A4 page."""
+    w, h = (A4_PT[1], A4_PT[0]) if landscape else A4_PT
+    width = w - 72 * (MARGINS["left"] + MARGINS["right"])
+    height = h - 72 * (MARGINS["top"] + MARGINS["bottom"])
+    return width, height * 0.95  # a little room: LibreOffice's rows are not exact
+
+
+class Print:
+    """How a sheet is printed: orientation, print scale (percent) and the height of
+    content (points at 100 %) one page holds at that scale."""
+
+    def __init__(self, landscape: bool, scale: int):
+        self.landscape, self.scale = landscape, scale
+        self.page_height = printable_pt(landscape)[1] * 100 / scale
+
+    def __repr__(self) -> str:
+        return f"Print({'landscape' if self.landscape else 'portrait'}, {self.scale}%)"
+
+
+def _percent(x: float) -> int:
+    return max(10, min(100, int(x * 100 + 1e-9)))
+
+
+def choose_print(width_px: float, height_pt: float | None = None,
+                 one_page: bool = False) -> Print:
+    """Orientation and scale for content `width_px` wide (and `height_pt` high).
+
+    The scale is the largest at which the width fits the page (at most 100 %). With
+    `one_page`, an orientation whose page also holds the whole height at a scale of at least
+    MIN_SCALE wins (the larger scale); else the orientation that prints the width largest
+    (portrait when both fit at 100 %), on as many pages as it needs."""
+    width_pt = width_px * PT_PER_PX
+    fits = {}
+    for landscape in (False, True):
+        w, h = printable_pt(landscape)
+        by_width = min(1.0, w / width_pt) if width_pt else 1.0
+        fits[landscape] = (by_width, min(by_width, h / height_pt) if height_pt else by_width)
+    if one_page and height_pt:
+        whole = [(s1, not landscape, landscape) for landscape, (_, s1) in fits.items()
+                 if s1 >= MIN_SCALE]
+        if whole:
+            s1, _, landscape = max(whole)
+            return Print(landscape, _percent(s1))
+    scale, _, landscape = max((s, not ls, ls) for ls, (s, _) in fits.items())
+    # too wide even in landscape: readable type, the columns go on over a second page
+    return Print(landscape, _percent(max(scale, MIN_SCALE)))
+
+
+def sheet_width_px(ws, first_col: int, last_col: int) -> float:
+    return sum(_col_px(ws, c) for c in range(first_col, last_col + 1))
+
+
+def apply_print(ws, how: Print) -> None:
+    """A4, the orientation and scale of `how`, the theme's margins."""
+    ws.set_paper(9)
+    if how.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_print_scale(how.scale)
+    ws.set_margins(**MARGINS)
+
+
+def running_header(ws, document: str, year: str, sheet_label: str) -> None:
+    """The header and footer of every page: the document (city and plan) and its fiscal
+    year on the left, the sheet on the right; page n / m and the date printed below. Each
+    part is cut so the whole stays within Excel's 255 characters."""
+    font = f'&"{FONT},標準"'
+    left = header_text(document, 110) + ("　" + header_text(year, 30) if year else "")
+    ws.set_header(f"&L{font}&9{left}&R{font}&9{header_text(sheet_label, 60)}")
+    ws.set_footer(f"&L{font}&8印刷 &D&C{font}&9&P / &N ページ")
+
+
 def header_text(text: str, limit: int) -> str:
     """Text for a page header: one line, no control characters, `&` doubled, cut to `limit`
     without splitting an `&&` (xlsgen.text)."""
     return legal.header_text(text, limit)
 
 
-def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int] | None = None,
-               landscape: bool = True, one_page: bool = False) -> None:
-    """A4, fit to page width (or to one page), print titles, header with the title and
-    シート№, page footer."""
-    ws.set_paper(9)
-    if landscape:
-        ws.set_landscape()
-    ws.fit_to_pages(1, 1 if one_page else 0)
-    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.6)
+def print_sheet(ws, title: str, last_col: int, repeat_rows: tuple[int, int] | None = None,
+                year: str = "", label: str | None = None, height_pt: float | None = None,
+                ranges: list[tuple[int, int, int, int]] | None = None) -> Print:
+    """Print setup of a list or table sheet: orientation and scale from its width (columns
+    0..last_col), the header rows repeated on every page, the running header. `ranges`:
+    print areas (first row, first col, last row, last col) printed one after another."""
+    how = choose_print(sheet_width_px(ws, 0, last_col), height_pt)
+    apply_print(ws, how)
     if repeat_rows:
         ws.repeat_rows(*repeat_rows)
-    no = f"&Rシート№ {header_text(sheet_no, 40)}" if sheet_no else ""
-    ws.set_header(f'&L&"{FONT},標準"&9{header_text(title, 150)}{no}')
-    ws.set_footer("&C&P / &N ページ")
+    running_header(ws, title, year, label if label is not None else ws.name)
+    if ranges:
+        print_ranges(ws, ranges)
+    return how
+
+
+def print_ranges(ws, ranges: list[tuple[int, int, int, int]]) -> None:
+    """Several print areas on one sheet, printed in this order (each with the print titles)."""
+    from xlsgen.formulas import area, quote_sheet
+
+    first, *rest = ranges
+    ws.print_area(*first)
+    for r1, c1, r2, c2 in rest:
+        ws.print_area_range += f",{quote_sheet(ws.name)}!{area(r1, c1, r2, c2, absolute=True)}"
+
+
+def page_setup(ws, title: str, sheet_no: str | None, repeat_rows: tuple[int, int] | None = None,
+               landscape: bool = True, one_page: bool = False) -> Print:
+    """A4 at a scale chosen from the sheet's column widths (never fit to page; `landscape`
+    and `one_page` are kept for callers, the widths decide), print titles, the running
+    header (`title`, シート№) and footer (page n / m, date printed)."""
+    last = max([c for c in ws.col_info] or [0])
+    how = choose_print(sheet_width_px(ws, 0, last))
+    apply_print(ws, how)
+    if repeat_rows:
+        ws.repeat_rows(*repeat_rows)
+    running_header(ws, title, "", f"シート№ {sheet_no}" if sheet_no else ws.name)
+    return how
 
 
 def setup_sheet(ws, title: str, widths: list[float], landscape: bool = False,
                 repeat: int | None = None) -> None:
-    """A4, fit to the page width, title header, page-number footer, no gridlines."""
-    ws.set_paper(9)
-    if landscape:
-        ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-    ws.set_header(f'&C&"{FONT},Bold"&11{header_text(title, 200)}')
-    ws.set_footer("&C&P / &N ページ")
+    """A4 at a scale chosen from the column widths (never fit to page), title header,
+    page-number and date footer, no gridlines."""
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+    how = choose_print(sum(_width_px(w) for w in widths))
+    apply_print(ws, how)
+    font = f'&"{FONT},Bold"'
+    ws.set_header(f"&C{font}&11{header_text(title, 200)}")
+    ws.set_footer(f'&L&"{FONT},標準"&8印刷 &D&C&"{FONT},標準"&9&P / &N ページ')
     ws.hide_gridlines(2)
     if repeat is not None:
         ws.repeat_rows(repeat)
-    for i, w in enumerate(widths):
-        ws.set_column(i, i, w)
 
 
-def list_sheet(ws, title: str, heads, head_fmt) -> None:
+def list_sheet(ws, title: str, heads, head_fmt, year: str = "", label: str | None = None) -> Print:
     """A list with one header row: column widths and headings, frozen below the header,
     printed on A4 with the header row repeated on every page."""
     for c, (h, w) in enumerate(heads):
         ws.set_column(c, c, w)
         ws.write_string(0, c, h, head_fmt)
     ws.freeze_panes(1, 0)
-    page_setup(ws, title, None, (0, 0))
+    return print_sheet(ws, title, len(heads) - 1, (0, 0), year=year, label=label)
+
+
+def _width_px(width_chars: float) -> float:
+    """Pixels of a column `width_chars` wide (xlsxwriter's rule for the default font)."""
+    return 0 if width_chars <= 0 else int(width_chars * 7 + 0.5) + 5
 
 
 # --- the row-height rule ----------------------------------------------------------------
@@ -171,11 +325,6 @@ def char_em(ch: str) -> float:
     return 0.6
 
 
-def text_em(text: str) -> float:
-    """Advance of a line of text in em."""
-    return sum(char_em(ch) for ch in text)
-
-
 @functools.lru_cache(maxsize=65536)  # the same labels recur on every sheet
 def text_lines(text: str, width_px: float, font_size: float = FONT_SIZE, wrap: bool = True) -> int:
     """Lines `text` takes in a cell `width_px` pixels wide (full-width characters count
@@ -187,9 +336,40 @@ def text_lines(text: str, width_px: float, font_size: float = FONT_SIZE, wrap: b
     avail = max(width_px - CELL_PAD_PX, em_px) * 0.95
     lines = 0
     for para in paras:
-        px = text_em(para) * em_px
-        lines += max(1, math.ceil(px / avail))
+        lines += _wrapped(para, avail, em_px)
     return lines
+
+
+_UNITS = re.compile(r"[!-~]+|.", re.S)  # a run of ASCII without a space is kept whole
+
+
+def _wrapped(para: str, avail: float, em_px: float) -> int:
+    """Lines of one paragraph wrapped the way a spreadsheet does: a line breaks between
+    full-width characters or at a space, not inside a run of ASCII (`$A$3:$A$290,0))`),
+    which goes to the next line whole unless it is longer than a line."""
+    lines, used = 1, 0.0
+    for unit in _UNITS.findall(para):
+        px = sum(char_em(ch) for ch in unit) * em_px
+        if used + px <= avail:
+            used += px
+            continue
+        if unit.isspace():
+            continue  # a space at the end of a line takes no room
+        if px <= avail:
+            lines, used = lines + 1, px
+            continue
+        if used:  # longer than a line: starts a line of its own and runs over several
+            lines += 1
+        full, rest = divmod(px, avail)
+        lines += int(full) - (1 if rest == 0 else 0)
+        used = rest if rest else avail
+    return lines
+
+
+def width_chars(text: str, font_size: float = FONT_SIZE) -> float:
+    """The column width (characters) that holds `text` on one line."""
+    px = sum(char_em(ch) for ch in text) * font_size * 4 / 3
+    return round((px / 0.95 + CELL_PAD_PX - 5) / 7 + 0.5, 1)
 
 
 def fits_line(text: str, width_chars: float, font_size: float = FONT_SIZE) -> bool:
@@ -212,12 +392,6 @@ def chunk_line(items: list[str], width_chars: float, sep: str = ", ") -> list[st
 def lines_height(lines: int, font_size: float = FONT_SIZE) -> float:
     """Row height in points for `lines` lines of text."""
     return round(lines * font_size * LINE + PAD_PT, 1)
-
-
-def text_height(text: str, width_chars: float, line: float = 13.5) -> float:
-    """Row height (points) for wrapped text in a cell `width_chars` wide."""
-    px = width_chars * 7 + 5
-    return max(line, lines_height(text_lines(text, px)))
 
 
 def _col_px(ws, c: int) -> float:
@@ -286,36 +460,3 @@ def _row_pt(ws, r: int, need: dict) -> float:
     info = ws.row_info.get(r)
     set_pt = info.height * 3 / 4 if info is not None and info.height else 15
     return max(set_pt, need.get(r, 0))
-
-
-def rows_px(ws, first: int, last: int) -> float:
-    """Height in pixels of rows first..last as set so far (15 pt when unset)."""
-    out = 0.0
-    for r in range(first, last + 1):
-        info = ws.row_info.get(r)
-        out += info.height if info is not None and info.height else ws.default_row_height
-    return out
-
-
-MIN_ONE_PAGE_SCALE = 0.5  # below this a sheet on one page is too small to read
-
-
-def best_orientation(ws, last_row: int, last_col: int) -> float:
-    """Portrait or landscape, whichever prints rows 0..last_row, columns 0..last_col larger
-    on one A4 page (call after fit_rows, when the row heights are known); when even that
-    is below MIN_ONE_PAGE_SCALE, landscape fitted to the page width on as many pages as
-    needed (print titles repeat). Returns the one-page scale."""
-    w = sum(_col_px(ws, c) for c in range(last_col + 1))
-    h = rows_px(ws, 0, last_row)
-    # printable A4 in pixels at 96 dpi: 210 x 297 mm less the margins and header/footer
-    long_, short = (297 - 25.4) / 25.4 * 96, (210 - 25.4 * 1.35) / 25.4 * 96
-    landscape = min(long_ / w, short / h)
-    portrait = min((210 - 25.4) / 25.4 * 96 / w, (297 - 25.4 * 1.35) / 25.4 * 96 / h)
-    if max(portrait, landscape) < MIN_ONE_PAGE_SCALE:
-        ws.fit_to_pages(1, 0)
-        ws.set_landscape()
-    elif portrait > landscape:
-        ws.set_portrait()
-    else:
-        ws.set_landscape()
-    return max(portrait, landscape)
