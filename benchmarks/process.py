@@ -161,10 +161,10 @@ def in_process(rounds: int, tmp: Path, big: Path, f40k: Path, in10: Path, cells_
     out = {}
     out["extract"] = timed(lambda: (tmp / "ip.json").write_text(
         json.dumps(app.extract_book(SOURCE).to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"))
-    out["rollforward"] = timed(lambda: app.rollforward_file(SOURCE, "R4", tmp / "ip_R4.xlsx"))
+    out["rollforward"] = timed(lambda: app.rollforward_file(SOURCE, "R4", tmp / "ip_R4.xlsx", force=True))
     out["build"] = timed(lambda: app.build_file(SOURCE, tmp / "ip_r.xlsx"))
     out["big build"] = timed(lambda: app.build_file(big, tmp / "ip_big_r.xlsx"))
-    out["big rollforward"] = timed(lambda: app.rollforward_file(big, "R4", tmp / "ip_big_R4.xlsx"))
+    out["big rollforward"] = timed(lambda: app.rollforward_file(big, "R4", tmp / "ip_big_R4.xlsx", force=True))
     if not quick:
         out["audit"] = timed(lambda: app.audit_file(f40k))
         out["scan"] = timed(lambda: scan_main(str(f40k)))
@@ -202,10 +202,10 @@ def main() -> None:
             (tmp / "floor").mkdir()
         commands = {
             "extract": (xlsgen("extract", SOURCE, "-o", tmp / "x.json"), (0,)),
-            "rollforward": (xlsgen("rollforward", SOURCE, "--to", "R4", "-o", tmp / "r4.xlsx"), (0,)),
+            "rollforward": (xlsgen("rollforward", SOURCE, "--to", "R4", "-o", tmp / "r4.xlsx", "--force"), (0,)),
             "build": (xlsgen("build", SOURCE, "-o", tmp / "r.xlsx"), (0,)),
             "big build": (xlsgen("build", big, "-o", tmp / "big_r.xlsx"), (0,)),
-            "big rollforward": (xlsgen("rollforward", big, "--to", "R4", "-o", tmp / "big_r4.xlsx"), (0,)),
+            "big rollforward": (xlsgen("rollforward", big, "--to", "R4", "-o", tmp / "big_r4.xlsx", "--force"), (0,)),
         }
         if not args.quick:
             commands.update({
