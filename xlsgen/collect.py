@@ -29,7 +29,7 @@ from xlsgen.roundtrip import form as F
 from xlsgen.roundtrip import segments
 from xlsgen.roundtrip import values as V
 from xlsgen.roundtrip.assignment import KPI, NUMBER, Assignment, fingerprint
-from xlsgen.roundtrip.distribute import master_value
+from xlsgen.distribute import master_value
 from xlsgen.wareki import FiscalYear
 
 STATUS_HEADERS = ("課・施策", "状況", "入力欄", "記入", "未記入", "反映", "指摘", "ファイル", "保存日時",
