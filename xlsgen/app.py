@@ -419,11 +419,11 @@ def distribute_book(book, out_dir, to=None, extend_to=None, due: str | None = No
     import shutil
     import tempfile
 
+    from xlsgen import distribute as D
     from xlsgen.atomic import atomic_path, refuse_overwrite
     from xlsgen.layout import read_book
     from xlsgen.read.refuse import refuse_failed_read
     from xlsgen.rollforward import parse_year
-    from xlsgen import distribute as D
     from xlsgen.roundtrip import inputs as I
     from xlsgen.wareki import FiscalYear
 
