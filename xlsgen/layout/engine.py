@@ -516,8 +516,8 @@ def read_text_blocks(grid: Grid, spec: Spec, sheet: Measure, region: range,
 
 ROLE_WORDS = (("achievement", ("達成率", "達成度", "進捗率")), ("grade", ("評価", "判定")),
               ("baseline", ("基準", "従前", "策定時", "現状")), ("target", ("目標",)),
-              ("actual", ("実績",)))
-ROLES = ("baseline", "actual", "target", "achievement", "grade")
+              ("estimate", ("見込",)), ("actual", ("実績",)))
+ROLES = ("baseline", "actual", "target", "estimate", "achievement", "grade")
 
 
 def _role_of(text: str, extra: dict | None = None) -> str | None:
@@ -665,6 +665,13 @@ class ColumnsTable:
         self.years.sort()
         pairs = {(fy, role) for c, fy, role in self.years if c not in self.final_cols}
         self.per_year_targets = {fy for fy, role in pairs if role == "target" and (fy, "actual") in pairs}
+        # a plan's table of targets, one column per year and no actual column (R5目標 R6目標
+        # R7目標): every one is that year's target, the last also the final target
+        target_years = sorted(fy for fy, role in pairs if role == "target")
+        self.plan_target_year = None
+        if len(target_years) >= 2 and not any(role == "actual" for _, role in pairs):
+            self.per_year_targets |= set(target_years)
+            self.plan_target_year = target_years[-1]
 
 
     def header_text(self, c: int) -> str:
@@ -781,10 +788,14 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
             unit = money_unit(t.header_text(c))
             if unit and q.value is not None and q.unit is None:
                 q.unit = unit
-    # a 達成率 / 評価 column without a year: of the latest year with an actual (a number or,
-    # for a qualitative KPI, a text such as 完了)
+    # a 達成率 / 評価 column without a year: of the year the edition reports (the R5 edition's
+    # R4, when the sheet names its edition and the table has that year), else of the latest
+    # year with an actual (a number or, for a qualitative KPI, a text such as 完了)
     latest = max((q.fiscal_year for q in kpi.actuals if q.fiscal_year
                   and (q.value is not None or q.is_qualitative)), default=None)
+    reported = context.get("_reported")
+    if reported and any(q.fiscal_year == reported for q in kpi.actuals):
+        latest = reported
     for key, bucket in (("achievement", kpi.achievements), ("grade", kpi.grades)):
         c = cols.get(key)
         if c is not None and c not in {yc for yc, _, _ in t.years}:
@@ -919,6 +930,10 @@ def fill_years(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int,
             kpi.baseline, kpi.baseline_year = q, fy
         elif role == "target" and (fy in t.per_year_targets or row_role == "target"):
             kpi.targets.append(q)
+            if fy == t.plan_target_year and not row_role and kpi.target.cell is None:
+                kpi.target, kpi.target_year = replace(q), fy  # the plan's last year: its final target
+        elif role == "estimate":
+            kpi.estimates.append(q)
         elif role == "target":
             if kpi.target.cell:
                 kpi.targets.append(kpi.target)
@@ -970,7 +985,7 @@ def _direction(mark: str, name: str, spec: Spec) -> Direction:
 
 def _finish_kpi(kpi: Kpi, spec: Spec, context: dict) -> None:
     """Units, target kind and target detail."""
-    qs = [kpi.baseline, *kpi.actuals, kpi.target, *kpi.targets]
+    qs = [kpi.baseline, *kpi.actuals, kpi.target, *kpi.targets, *kpi.estimates]
     if not kpi.unit:
         units = [q.unit for q in qs if q.unit]
         kpi.unit = Counter(units).most_common(1)[0][0] if units else None
@@ -1032,6 +1047,48 @@ def _text_row(grid: Grid, t: ColumnsTable, r: int, texts: list[str], first_text:
     return True
 
 
+def _section_row(grid: Grid, r: int, texts: list[str], section: dict) -> tuple[str, tuple]:
+    """A section row's field and (level, cell): its first text as a level (code and name)."""
+    raw = next(x for x in texts if x)
+    c = texts.index(raw)
+    level = _level(grid, r, c, raw)
+    level.key = section.get("field", "section")
+    return level.key, (level, grid.addr(r, c))
+
+
+def _section_above(grid: Grid, t: ColumnsTable, section: dict, labels: Labels,
+                   region: range) -> tuple[str, tuple] | None:
+    """The table's own heading: the nearest of the three non-empty rows above its header
+    whose first text matches the section's labels (■活動指標 over the first of two KPI
+    tables sharing one header) sets the section of its first rows."""
+    seen = 0
+    for r in range(t.row - 1, max(region.start, 0) - 1, -1):
+        texts = [grid.text(r, c) for c in range(grid.n_cols)]
+        first = next((squash(x) for x in texts if x), "")
+        if not first:
+            continue
+        if labels.match(first):
+            return _section_row(grid, r, texts, section)
+        seen += 1
+        if seen >= 3:
+            break
+    return None
+
+
+def section_category(kpi: Kpi, ctx: dict) -> None:
+    """A `category` from the row's context (a carried 区分 column, or a section heading:
+    ■活動指標 → 活動指標, its cell kept in the KPI's `cells`)."""
+    value, cell = ctx.get("category", (None, None))
+    if kpi.category or not value:
+        return
+    if isinstance(value, Level):
+        kpi.category = re.sub(r"^[■□●○◆◇▼▽・【〔\[]+|[】〕\]]+$", "", value.name) or value.name
+        if cell:
+            kpi.cells["category"] = cell
+    else:
+        kpi.category = str(value)
+
+
 def _continues(grid: Grid, t: ColumnsTable, r: int, name: str, prev: Kpi) -> bool:
     """A row of the KPI above: its name cell blank, or merged with the row above."""
     m = grid.merge_at(r, t.name_col)
@@ -1039,9 +1096,11 @@ def _continues(grid: Grid, t: ColumnsTable, r: int, name: str, prev: Kpi) -> boo
 
 
 def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Finding],
-                       trace: Trace, on_section=None) -> tuple[ColumnsTable | None, list[tuple[Kpi, dict]]]:
+                       trace: Trace, on_section=None, reported: int | None = None,
+                       ) -> tuple[ColumnsTable | None, list[tuple[Kpi, dict]]]:
     """Rows of a years-across-columns table → (kpi, context) pairs; context holds the carried
-    section and group values of each row."""
+    section and group values of each row. `reported`: the year the edition reports, when
+    the sheet names its edition (a 評価 column without a year is of that year)."""
     table = spec.get("table") or {}
     t = ColumnsTable(grid, spec, table, region, findings)
     if not t.ok:
@@ -1078,12 +1137,20 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     carry = {k for k, col in (table.get("columns") or {}).items() if col.get("carry_down")}
     warn_blank = {k for k, col in (table.get("columns") or {}).items() if col.get("warn_blank", True)}
     context: dict = {}
+    if sec_labels is not None:  # the heading of the table itself (■活動指標 above its header)
+        above = _section_above(grid, t, section, sec_labels, region)
+        if above is not None:
+            context[above[0]] = above[1]
     carried: dict[str, str] = {}
     out = []
     blanks = 0
     t.stop = region.stop
     t.rows_read = []
+    header_again = squash(grid.anchor_text(t.row, t.name_col))
+    repeat_until = -1  # a header repeated below a section heading (two tables, one header)
     for r in range(t.last_row + 1, region.stop):
+        if r <= repeat_until:
+            continue
         texts = [grid.text(r, c) for c in range(grid.n_cols)]
         if not any(texts):
             blanks += 1
@@ -1099,11 +1166,13 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         name = grid.anchor_text(r, t.name_col)
         sec_text = squash(grid.anchor_text(r, sec_col) or first_text)
         if sec_labels and sec_labels.match(sec_text) and (not name or squash(name) == sec_text):
-            raw = next(x for x in texts if x)
-            level = _level(grid, r, texts.index(raw), raw)
-            level.key = section.get("field", "section")
-            context[level.key] = (level, grid.addr(r, texts.index(raw)))
+            key, value = _section_row(grid, r, texts, section)
+            context[key] = value
             carried.clear()
+            continue
+        if header_again and squash(name) == header_again and grid.merge_at(r, t.name_col) != \
+                grid.merge_at(t.row, t.name_col):  # the same header again: a second table's
+            repeat_until = r + (t.last_row - t.row)
             continue
         if out and _text_row(grid, t, r, texts, first_text, out[-1][0]):
             t.rows_read.append(r)
@@ -1147,9 +1216,10 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
             if col.get("type") == "level" and row_ctx.get(key, ("", None))[0]:
                 v, cell = row_ctx[key]
                 row_ctx[key] = (level_of_text(v, cell, key, t.header_text(t.cols[key]) or None), cell)
-        row_ctx["_row_role"] = row_role
+        row_ctx["_row_role"], row_ctx["_reported"] = row_role, reported
         kpi = _row_kpi(grid, spec, t, r, row_ctx, findings)
         row_ctx.pop("_row_role")
+        row_ctx.pop("_reported")
         if kpi is not None:
             out.append((kpi, row_ctx))
             t.rows_read.append(r)
@@ -1284,6 +1354,8 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
                 kpi.actuals.append(q)
             elif role == "target":
                 kpi.targets.append(q)
+            elif role == "estimate":
+                kpi.estimates.append(q)
             elif role == "achievement":
                 kpi.achievements.append(q)
             elif role == "grade":
@@ -1805,7 +1877,8 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
     apply_sheet_fields(m, values, labels)
     t, tg = None, grid
     for tg in sheets:
-        t, rows = read_columns_table(tg, spec, range(0, tg.n_rows), findings, trace)
+        t, rows = read_columns_table(tg, spec, range(0, tg.n_rows), findings, trace,
+                                     reported=_reported_year(m))
         if t is not None:
             break
     if t is None:
@@ -1821,8 +1894,7 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
         if t.rows_read:
             m.tables["kpi"] = _columns_geometry(tg, t, min(t.rows_read), max(t.rows_read))
         for kpi, ctx in rows:
-            if "category" in ctx and not kpi.category:
-                kpi.category = ctx["category"][0] or None
+            section_category(kpi, ctx)
             m.kpis.append(kpi)
     for g in sheets:
         read_tables(g, spec, m, range(0, g.n_rows), findings, trace)
@@ -1915,7 +1987,9 @@ def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding])
     labels: dict = {}
     header_fields = read_fields(grid, spec, spec.get("fields") or {}, region, trace, findings,
                                 labels)
-    t, rows = read_columns_table(grid, spec, region, findings, trace)
+    probe = Measure(sheet=grid.name)
+    apply_sheet_fields(probe, header_fields, labels)
+    t, rows = read_columns_table(grid, spec, region, findings, trace, reported=_reported_year(probe))
     if t is None:
         return {}
     group = spec.get("group_by") or "measure"
@@ -1941,7 +2015,7 @@ def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding])
                 if isinstance(v, Level) and k in LEVEL_FIELDS and k != "measure":
                     setattr(m, k, v)
                     m.cells[k] = cell
-                elif isinstance(v, Level) and k != group:  # a further level column
+                elif isinstance(v, Level) and k not in (group, "category"):  # a further level column
                     m.levels.append(v)
                     m.cells[k] = cell
             m.kpi_header_row = t.row + 1
@@ -1949,8 +2023,7 @@ def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding])
             if t.rows_read:
                 m.tables["kpi"] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
             measures[key] = m
-        if "category" in ctx and not kpi.category:
-            kpi.category = ctx["category"][0] or None
+        section_category(kpi, ctx)
         m.kpis.append(kpi)
         line = _project_line(ctx, lines)
         if line is not None:
@@ -1988,7 +2061,7 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     KPIs also hold past values (a series); else the years of the KPIs' actuals."""
     for k in m.kpis:
         if k.unit:  # values read after the KPI row (a 実績 row under its 目標 row) take its unit
-            for q in (k.baseline, *k.actuals, k.target, *k.targets):
+            for q in (k.baseline, *k.actuals, k.target, *k.targets, *k.estimates):
                 if q.value is not None and q.unit is None:
                     q.unit = k.unit
         check_achievement(k, spec, m.sheet, findings)
@@ -2023,6 +2096,13 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     gather_departments(m)
     derive_unit_cost(m)
     record_rollforward(m, spec)
+
+
+def _reported_year(m: Measure) -> int | None:
+    """The year the edition reports, when the sheet names its edition (a `fiscal_year` field
+    or a title naming the year): the year before it."""
+    said = m.extra.get("fiscal_year") or _title_year(m.title)
+    return said - 1 if said else None
 
 
 def _title_year(title: str | None) -> int | None:

@@ -96,7 +96,7 @@ ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "percent": ("fraction", "points"), "split": ("department", "none"),
          "rule": ("ratio", "ratio_inverse_when_down", "progress", "prorated", "none"),
          "next_input": ("first_empty_actual", "none"), "type": ("text", "quantity", "year", "level"),
-         "role": ("baseline", "actual", "target", "achievement", "grade"),
+         "role": ("baseline", "actual", "target", "estimate", "achievement", "grade"),
          "reason": ("right", "below"), "by_year": ("rows",), "fiscal_year": ("from_label",),
          "basis": ("per_year", "final", "per_year_else_final")}
 # what a field holds when it is not a value of the model's own
