@@ -115,6 +115,8 @@ def _value_cell(grid: Grid, spec_field: dict, region: range, labels: Labels):
 
 def _value_at(grid: Grid, spec_field: dict, labels: Labels, r: int, c: int):
     at = spec_field.get("at", "right")
+    if spec_field.get("parser") == "checked_cells":
+        return _checked_cells(grid, r, c, at)
     if at == "same":
         return r, c, grid.value(r, c)
     if at == "right":
@@ -143,6 +145,25 @@ def _value_at(grid: Grid, spec_field: dict, labels: Labels, r: int, c: int):
                 break
         return (first[0], first[1], "\n".join(texts)) if first else (b, c, None)
     return None
+
+
+def _checked_cells(grid: Grid, r: int, c: int, at: str):
+    """Tick boxes in cells of their own (`parser: checked_cells`): the option cells right of
+    the label on the rows it covers (`at: below`: the rows under it), each merged range once,
+    read as one list `□拡充　■現状維持　□改善`. The cell is the first ticked one (else the
+    first option)."""
+    m = grid.merge_at(r, c)
+    if at == "below":
+        top = (m[2] if m else r) + 1
+        rows, left = range(top, top + 1), c
+    else:
+        rows, left = range(r, (m[2] if m else r) + 1), grid.right_of(r, c)
+    cells = [(row, col, text) for row in rows for col, text in _row_texts(grid, row, left, grid.n_cols)]
+    if not cells:
+        return r, left, None
+    ticked = next(((row, col) for row, col, text in cells if parsers.is_ticked(text)), None)
+    first = ticked or (cells[0][0], cells[0][1])
+    return first[0], first[1], "\u3000".join(text for _, _, text in cells)
 
 
 def quantity(grid: Grid, spec: Spec, r: int, c: int, fy: int | None = None) -> Quantity:
@@ -261,6 +282,8 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
         kind = f.get("type", "level" if key in LEVEL_FIELDS and not f.get("holds") else "text")
         if f.get("holds"):
             value = _held(grid, spec, key, f, r, c, raw, squash(label) or None)
+        elif f.get("parser") in ("checked_choice", "checked_cells"):
+            value = parsers.value_parser(f["parser"])(_text(raw), f.get("join") or "、")
         elif f.get("parser"):
             value = parsers.value_parser(f["parser"])(_text(raw))
         elif kind == "quantity":
@@ -285,7 +308,8 @@ def _held(grid: Grid, spec: Spec, key: str, f: dict, r: int, c: int, raw, label:
     text (its role in the PDCA cycle), departments, or a note."""
     holds, cell, text = f["holds"], grid.addr(r, c), _text(raw)
     if f.get("parser"):
-        parsed = parsers.value_parser(f["parser"])(text)
+        parsed = parsers.value_parser(f["parser"])(text, f.get("join") or "、") \
+            if f["parser"] in ("checked_choice", "checked_cells") else parsers.value_parser(f["parser"])(text)
         text = parsed if isinstance(parsed, str) else text
     if holds == "evaluation":
         held = Held(holds, Evaluation(key, text, label, cell))

@@ -31,7 +31,7 @@ _YEAR = "year"  # a fiscal year: 2019, H31 or R1
 _CODE_CELL = {"label": _LABELS, "at": str, "nth": int}
 _FIELD = {"label": _LABELS, "at": str, "nth": int, "parser": str, "required": bool,
           "type": str, "holds": str, "role": str, "reason": str, "code": _CODE_CELL,
-          "fiscal_year": str, "unit_in_name": bool}
+          "fiscal_year": str, "unit_in_name": bool, "join": str}
 _COLUMN = {"label": _LABELS, "role": str, "carry_down": bool, "warn_blank": bool, "required": bool,
            "parser": str, "type": str, "holds": str, "unit_in_name": bool, "under": _LABELS,
            "nth": int}
