@@ -790,6 +790,7 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         c = cols[key]
         kpi.extra[key] = _cell_text(grid, r, c)
         kpi.cells[key] = grid.addr(r, c)
+    own_quantities = [k for k in _extra_columns(t) if columns[k].get("type") == "quantity"]
     fill_years(kpi, grid, spec, t, r, context.get("_row_role"))
     for key in ("baseline", "target", "cost"):
         c = cols.get(key)
@@ -824,6 +825,10 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         c = cols.get(key)
         if c is not None and c not in {yc for yc, _, _ in t.years}:
             bucket.append(quantity(grid, spec, r, c, latest))
+    for key in own_quantities:  # `type: quantity`: a number of that year (前年度比 in points)
+        q = quantity(grid, spec, r, cols[key], latest)
+        if q.value is not None or not q.is_empty:
+            kpi.extra[key] = q.to_dict()
     for key in ("baseline_year", "target_year"):
         c = cols.get(key)
         if c is None:
@@ -1121,11 +1126,13 @@ def _continues(grid: Grid, t: ColumnsTable, r: int, name: str, prev: Kpi) -> boo
 
 def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Finding],
                        trace: Trace, on_section=None, reported: int | None = None,
+                       table: dict | None = None, name: str | None = None,
                        ) -> tuple[ColumnsTable | None, list[tuple[Kpi, dict]]]:
     """Rows of a years-across-columns table → (kpi, context) pairs; context holds the carried
     section and group values of each row. `reported`: the year the edition reports, when
-    the sheet names its edition (a 評価 column without a year is of that year)."""
-    table = spec.get("table") or {}
+    the sheet names its edition (a 評価 column without a year is of that year). `table`:
+    a further KPI table of the record (`tables.NAME`, `holds: kpis`) instead of `table`."""
+    table = table if table is not None else (spec.get("table") or {})
     t = ColumnsTable(grid, spec, table, region, findings)
     if not t.ok:
         trace.add(grid.name, "table header", None)
@@ -1146,9 +1153,12 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     ends, blank_rows = table_end(table)
     for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends the table
         ends.extend(_as_list(b.get("label")))
-    for other in (spec.get("tables") or {}).values():  # so does a further table's start
-        ends.extend(_as_list(other.get("header")))
-    end = _further_tables_end(spec, None, ends)
+    for other_name, other in (spec.get("tables") or {}).items():  # so does a further table's start
+        if other_name != name:
+            ends.extend(_as_list(other.get("header")))
+    if name is not None:  # a further KPI table: the main table's header ends it too
+        ends.extend(_as_list((spec.get("table") or {}).get("header")))
+    end = _further_tables_end(spec, name, ends)
     # a sheet field's label below the table (備考, 担当課) ends it too
     field_labels = []
     for f in (spec.get("fields") or {}).values():
@@ -1518,10 +1528,11 @@ def _further_tables_end(spec: Spec, name: str | None, ends: list) -> Labels | No
     return Labels(ends + heads, re.compile("|".join(parts))) if parts else None
 
 
-def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, region: range):
+def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, region: range,
+                total: Labels | None = None):
     """The rows of a further table (0-based), up to where it ends: an `end` label, blank
     rows (`end.blank_rows`, default 1), another table's start, a text block heading or a
-    field's label."""
+    field's label; `total`: the table's 合計 row, its last (yielded)."""
     ends, blank_rows = table_end(ts)
     for other_name, other in (spec.get("tables") or {}).items():
         if other_name != name:
@@ -1541,6 +1552,9 @@ def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, re
             continue
         blanks = 0
         first = next(squash(x) for x in texts if x)
+        if total is not None and total.match(first):
+            yield r
+            return
         if (end and end.match(first)) or (field_end and field_end.match(first)):
             return
         seen = True
@@ -1550,8 +1564,9 @@ def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, re
 def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: list[Finding],
                 trace: Trace) -> None:
     """`tables:`: each further table of the record found on this sheet — project lines
-    (`holds: projects` → m.projects) or a cost block (`holds: cost` → m.cost) — and its
-    place (m.tables)."""
+    (`holds: projects` → m.projects), a cost block (`holds: cost` → m.cost), a second KPI
+    table (`holds: kpis` → m.kpis) or a text table (`holds: texts` → m.texts, one row per
+    department) — and its place (m.tables); a `total` row → m.totals."""
     for name, ts in (spec.get("tables") or {}).items():
         if name in m.tables:  # found on an earlier sheet of the record
             continue
@@ -1562,6 +1577,9 @@ def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: lis
                 trace.add(grid.name, f"table {name}", None)
                 continue
             start = pos[0]
+        if ts.get("holds") == "kpis":
+            _read_kpi_table(grid, spec, m, name, ts, range(start, region.stop), findings, trace)
+            continue
         t = ColumnsTable(grid, spec, ts, range(start, region.stop), findings)
         if not t.ok:
             trace.add(grid.name, f"table {name}", None)
@@ -1573,11 +1591,18 @@ def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: lis
         kinds = _year_kinds(grid, t, _as_list(money.get("kinds")) or DEFAULT_KINDS)
         unit, unit_cell = _table_unit(grid, t, money.get("unit"),
                                       start if ts.get("after") else max(region.start, t.row - 2), m)
-        rows = list(_table_rows(grid, spec, t, name, ts, region))
-        if ts.get("holds") == "projects":
+        total = _labels(ts["total"], "start") if ts.get("total") else None
+        rows = list(_table_rows(grid, spec, t, name, ts, region, total))
+        total_row = rows.pop() if rows and total is not None and total.match(_first_text(grid, rows[-1])) else None
+        if ts.get("holds") == "texts":
+            used = _read_text_rows(grid, t, ts, rows, m, name)
+        elif ts.get("holds") == "projects":
             used = _read_project_rows(grid, spec, t, ts, rows, m, kinds, unit)
         else:
             used = _read_cost_rows(grid, spec, t, ts, rows, m, kinds, unit, unit_cell)
+        if total_row is not None:
+            m.totals[name] = [Amount(fy, _cost_value(grid, spec, m, total_row, c, fy, unit), kinds.get(fy))
+                              for c, fy, _ in t.years]
         if not used:
             continue
         geometry = _columns_geometry(grid, t, min(used.values()), max(used.values()),
@@ -1590,9 +1615,64 @@ def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: lis
         geometry["unit"] = unit
         if unit_cell:
             geometry["cells"] = {"unit": unit_cell}
-        if ts.get("holds") != "projects":
+        if ts.get("holds") == "cost":
             geometry["line_rows"] = {key: r + 1 for key, r in used.items()}
+        if total_row is not None:
+            geometry["total_row"] = total_row + 1
         m.tables[name] = geometry
+
+
+def _first_text(grid: Grid, r: int) -> str:
+    return next((squash(grid.text(r, c)) for c in range(grid.n_cols) if grid.text(r, c)), "")
+
+
+def _read_kpi_table(grid: Grid, spec: Spec, m: Measure, name: str, ts: dict, region: range,
+                    findings: list[Finding], trace: Trace) -> None:
+    """A second KPI table of the record (`holds: kpis`: 市民満足度 by year beside the 成果指標):
+    read as the KPI table is, its KPIs added to the record's, its place `tables[name]`."""
+    t, rows = read_columns_table(grid, spec, region, findings, trace, reported=_reported_year(m),
+                                 table=ts, name=name)
+    if t is None:
+        trace.add(grid.name, f"table {name}", None)
+        return
+    for kpi, ctx in rows:
+        section_category(kpi, ctx)
+        m.kpis.append(kpi)
+    if t.rows_read:
+        m.tables[name] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
+
+
+def _read_text_rows(grid: Grid, t: ColumnsTable, ts: dict, rows: list[int], m: Measure,
+                    name: str) -> dict[int, int]:
+    """A text table (`holds: texts`), one row per department: the `department` column names
+    the department of the row's texts (its cell in each text's `cells`), `fiscal_year` the
+    year; every other column is a text of the measure (key = the column's name, `role` its
+    place in the PDCA cycle)."""
+    columns = ts.get("columns") or {}
+    text_cols = [(k, c) for k, c in t.cols.items() if k in columns and k not in ("department", "fiscal_year")]
+    used: dict[int, int] = {}
+    for r in rows:
+        dept = grid.anchor_text(r, t.cols["department"]).strip() if "department" in t.cols else ""
+        fy = None
+        if "fiscal_year" in t.cols:
+            ys = find_years(grid.anchor_text(r, t.cols["fiscal_year"]))
+            fy = ys[0][0].year if ys else None
+        for key, c in text_cols:
+            text = grid.anchor_text(r, c)
+            if not text or _origin(grid, r, c)[0] != r:
+                continue
+            label = squash(grid.anchor_text(t.row, c)) or None
+            role = columns[key].get("role") or DEFAULT_ROLES.get(key, "other")
+            cells = {"department": _ref(grid, m, *_origin(grid, r, t.cols["department"]))} if dept else {}
+            m.texts.append(Text(key, text, label, role, dept or None, fy, _ref(grid, m, r, c), cells))
+            used[r] = r
+    if used and text_cols:  # the range a roll-forward empties and moves to history
+        cols = [c for _, c in text_cols]
+        last = grid.merge_at(max(used), max(cols))
+        area = grid.area(min(used), min(cols), max(used), last[3] if last else max(cols))
+        m.cells[f"{name}_block"] = area if grid.name == m.sheet or grid.ref_sheet else on_sheet(grid.name, area)
+        m.cells[name] = _ref(grid, m, min(used), min(cols))
+    return used
 
 
 def _read_project_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: list[int],

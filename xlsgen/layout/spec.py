@@ -54,7 +54,11 @@ _TABLE = {"header": _LABELS, "header_rows": int, "years": str, "group_roles": di
           "section": {"column": str, "labels": _LABELS, "field": str}}
 # a further table of a record (`tables:`): project lines or a cost block
 _TABLES = {"holds": str, "header": _LABELS, "header_rows": int, "after": _LABELS,
-           "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
+           "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END, "total": _LABELS,
+           # holds: kpis — read as `table` is
+           "years": str, "group_roles": dict, "row_roles": {"column": str, "roles": dict},
+           "text_rows": {"labels": _LABELS, "field": str},
+           "section": {"column": str, "labels": _LABELS, "field": str},
            "amounts": {"unit": _UNIT, "kinds": _LABELS},
            "unit": _UNIT, "kinds": _LABELS,
            "lines": {"*": Either({"label": _LABELS, "unit": str}, _LABELS)},
@@ -90,7 +94,7 @@ SCHEMA: dict[str, Any] = {
 }
 # what a column holds (besides values) and what a further table holds
 COLUMN_HOLDS = ("text", "note")
-TABLE_HOLDS = ("projects", "cost")
+TABLE_HOLDS = ("projects", "cost", "kpis", "texts")
 ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),
          "percent": ("fraction", "points"), "split": ("department", "none"),
@@ -303,13 +307,15 @@ def _load(path: Path, raw: bytes | str) -> Spec:
         if not isinstance(t, dict):
             continue
         if not t.get("holds"):
-            errors.append((where, f"tables.{name} に holds（projects か cost）がありません"))
+            errors.append((where, f"tables.{name} に holds（projects・cost・kpis・texts）がありません"))
         if not t.get("header"):
             errors.append((where, f"tables.{name} に header（表の見出し）がありません"))
         if t.get("holds") == "cost" and not t.get("lines"):
             errors.append((where, f"tables.{name}（holds: cost）に lines（行の見出し）がありません"))
         if t.get("holds") == "projects" and "name" not in (t.get("columns") or {}):
             errors.append((where, f"tables.{name}（holds: projects）に columns.name（事業名の列）がありません"))
+        if t.get("holds") == "texts" and not set(t.get("columns") or {}) - {"department", "fiscal_year"}:
+            errors.append((where, f"tables.{name}（holds: texts）に文章の列（columns）がありません"))
     if not errors:
         errors.extend(_check_patterns(data, lines))
         errors.extend(_check_parsers(data, lines))
@@ -388,6 +394,8 @@ def _allowed(key: str, path: str, value: dict) -> tuple | None:
     if key == "role" and (path.startswith(("text_blocks", "fields", "block.fields"))
                           or value.get("holds") == "text"):
         return TEXT_ROLES
+    if key == "role" and path.startswith("tables."):  # a text table's columns take PDCA roles
+        return ENUMS["role"] + TEXT_ROLES
     if key == "holds" and path.startswith(("fields", "block.fields")):
         return FIELD_HOLDS
     if key == "holds" and ".columns." in f".{path}":
