@@ -404,7 +404,7 @@ def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> 
                 t.role = DEFAULT_ROLES.get(key, "other")
             m.texts.extend(texts)
             m.cells[key] = cell
-        elif key in SHEET_FIELDS:
+        elif key in SHEET_FIELDS and not (isinstance(value, Level) and key not in LEVEL_FIELDS):
             if key == "projects" and isinstance(value, str):
                 value = parsers.project_lines(value)
             if key == "departments" and isinstance(value, str):
@@ -566,6 +566,16 @@ def _header_depth(grid: Grid, r: int) -> int:
 _FINAL_HEADER = re.compile(r"^[^()]*目標[^()]*\([^()]*\)$")
 
 
+def _period_of(header: str) -> tuple[int, int] | None:
+    """A header that names a span of years and a total (計画期間計（R5～R7）, 3か年合計
+    R5-R7): (first, last) fiscal year; else None."""
+    text = squash(header)
+    ys = sorted({y.year for y, _ in find_years(text)}) if text and len(text) <= 24 else []
+    if len(ys) >= 2 and re.search(r"計(?!画)|期間", text) and re.search(r"[~～〜\-－ー]", text):
+        return ys[0], ys[-1]
+    return None
+
+
 def _as_list(value) -> list:
     return [value] if isinstance(value, str) else list(value or [])
 
@@ -651,6 +661,8 @@ class ColumnsTable:
         self.reported: list[int] = []
         # target columns headed 目標値(R2): the final target, even in a year with an actual
         self.final_cols: set[int] = set()
+        # a total over a span of years (計画期間計（R5～R7）): column → (first, last, header)
+        self.periods: dict[int, tuple[int, int, str]] = {}
         for c in range(grid.n_cols):
             if c in taken:
                 continue
@@ -668,6 +680,10 @@ class ColumnsTable:
                     year = (r, ys[0])
                     break
             if year is None:
+                continue
+            span = _period_of(grid.anchor_text(year[0], c))
+            if span:  # 計画期間計（R5～R7）: a total over the years, not a year of its own
+                self.periods[c] = (*span, squash(grid.anchor_text(year[0], c)))
                 continue
             r, (fy, warn) = year
             if warn:
@@ -1499,15 +1515,17 @@ def _year_kinds(grid: Grid, t: ColumnsTable, kinds: list) -> dict[int, str]:
 
 
 def _table_unit(grid: Grid, t: ColumnsTable, unit_spec: dict | None, first_row: int,
-                m: Measure) -> tuple[str | None, str | None]:
+                m: Measure, shared: range | None = None) -> tuple[str | None, str | None]:
     """(千円 | 円, the cell saying it): a cell matching `unit.label` between the table's
-    heading (`after`, else two rows above the header) and its header, else a header cell
+    heading (`after`, else two rows above the header) and its header (or in `shared`: the
+    heading above the first measure of a stacked sheet), else a header cell
     (`決算額（千円）`), else `unit.default`."""
     unit_spec = unit_spec or {}
     if unit_spec.get("label"):
         labels = _labels(unit_spec["label"], "start")
         for r, c, text in grid.labels():
-            if first_row <= r <= t.last_row and labels.match(text) and money_unit(text):
+            if (first_row <= r <= t.last_row or (shared is not None and r in shared)) \
+                    and labels.match(text) and money_unit(text):
                 return money_unit(text), _ref(grid, m, r, c)
     for r in range(t.row, t.last_row + 1):
         for c in range(grid.n_cols):
@@ -1562,7 +1580,7 @@ def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, re
 
 
 def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: list[Finding],
-                trace: Trace) -> None:
+                trace: Trace, shared: range | None = None) -> None:
     """`tables:`: each further table of the record found on this sheet — project lines
     (`holds: projects` → m.projects), a cost block (`holds: cost` → m.cost), a second KPI
     table (`holds: kpis` → m.kpis) or a text table (`holds: texts` → m.texts, one row per
@@ -1590,7 +1608,8 @@ def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: lis
         money = (ts.get("amounts") or {}) if ts.get("holds") == "projects" else ts
         kinds = _year_kinds(grid, t, _as_list(money.get("kinds")) or DEFAULT_KINDS)
         unit, unit_cell = _table_unit(grid, t, money.get("unit"),
-                                      start if ts.get("after") else max(region.start, t.row - 2), m)
+                                      start if ts.get("after") else max(region.start, t.row - 2), m,
+                                      shared)
         total = _labels(ts["total"], "start") if ts.get("total") else None
         rows = list(_table_rows(grid, spec, t, name, ts, region, total))
         total_row = rows.pop() if rows and total is not None and total.match(_first_text(grid, rows[-1])) else None
@@ -1723,6 +1742,9 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
     block.unit = block.unit or unit
     block.years = sorted({fy for _, fy, _ in t.years} | set(block.years))
     block.year_kinds.update(kinds)
+    for c, (y0, y1, label) in sorted(t.periods.items())[:1]:
+        block.period = {"from": y0, "to": y1, "label": label}
+        block.cells.setdefault("period", _ref(grid, m, t.row, c))
     block.cells.setdefault("header", _ref(grid, m, t.row, t.name_col))
     if unit_cell:
         block.cells.setdefault("unit", unit_cell)
@@ -1746,7 +1768,10 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
             if hit is None:
                 continue
             values = [_cost_value(grid, spec, m, r, c, fy, line_unit or unit) for c, fy, _ in t.years]
-            block.lines.append(CostLine(key, hit[1], values))
+            line = CostLine(key, hit[1], values)
+            for c, (y0, y1, _label) in sorted(t.periods.items())[:1]:  # 計画期間計（R5～R7）
+                line.period_total = _cost_value(grid, spec, m, r, c, None, line_unit or unit)
+            block.lines.append(line)
             block.cells.setdefault(key, values[0].cell if values else _ref(grid, m, r, hit[0]))
             taken.add(key)
             used[key] = r
@@ -1975,13 +2000,27 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
                       more: list[Grid] = ()) -> list[Measure]:
     """record: sheet: one measure per sheet (or per group of sheets), its fields, one KPI
     table and text blocks."""
+    if spec.get("stacked"):
+        return read_stacked_records(grid, spec, trace, findings, more)
     sheets = [grid, *(g.qualified() for g in more)]
     m = Measure(sheet=grid.name, sheets=[g.name for g in sheets])
     values, labels = _grouped_fields(sheets, spec, spec.get("fields") or {}, trace, findings)
     apply_sheet_fields(m, values, labels)
+    _sheet_table_etc(m, sheets, spec, trace, findings, grid, None)
+    return [m]
+
+
+def _sheet_table_etc(m: Measure, sheets: list[Grid], spec: Spec, trace: Trace,
+                     findings: list[Finding], grid: Grid, region: range | None,
+                     shared: range | None = None) -> None:
+    """A sheet record's KPI table, further tables and text blocks (within `region` of a
+    single sheet for a measure of a stacked sheet, `shared` the rows above its first
+    measure), then the measure finished."""
+    def rows_of(g: Grid) -> range:
+        return region if region is not None else range(0, g.n_rows)
     t, tg = None, grid
     for tg in sheets:
-        t, rows = read_columns_table(tg, spec, range(0, tg.n_rows), findings, trace,
+        t, rows = read_columns_table(tg, spec, rows_of(tg), findings, trace,
                                      reported=_reported_year(m))
         if t is not None:
             break
@@ -2001,10 +2040,72 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
             section_category(kpi, ctx)
             m.kpis.append(kpi)
     for g in sheets:
-        read_tables(g, spec, m, range(0, g.n_rows), findings, trace)
-    _grouped_texts(sheets, spec, m, trace, findings)
+        read_tables(g, spec, m, rows_of(g), findings, trace, shared)
+    if region is not None:
+        read_text_blocks(grid, spec, m, region, trace, findings)
+    else:
+        _grouped_texts(sheets, spec, m, trace, findings)
     finish_measure(m, spec, findings, grid)
-    return [m]
+
+
+def _stacked_regions(grid: Grid, stacked: dict) -> list[range]:
+    """The rows of each measure of a stacked sheet: from a row whose cell matches
+    `stacked.start` to the next such row (or a row matching `stacked.end`)."""
+    start = _labels(stacked["start"], "exact")
+    starts = sorted({r for r, c, t in grid.labels() if _matches(grid, start, r, c, t)})
+    end = _labels(stacked["end"], "start") if stacked.get("end") else None
+    out = []
+    for i, s in enumerate(starts):
+        stop = starts[i + 1] if i + 1 < len(starts) else grid.n_rows
+        if end:
+            e = _find(grid, end, range(s + 1, stop))
+            stop = e[0] if e else stop
+        out.append(range(s, stop))
+    return out
+
+
+def read_stacked_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding],
+                         more: list[Grid] = ()) -> list[Measure]:
+    """record: sheet with `stacked:`: several measures stacked on one sheet (実施計画の事業
+    ブロック), each from a `stacked.start` row: its own fields, KPI table, further tables
+    and text blocks, read within its rows. A field found outside every block (a heading
+    above the first, notes below the last) is shared by all the sheet's measures."""
+    out: list[Measure] = []
+    fields = spec.get("fields") or {}
+    quiet = {k: {**f, "required": False} for k, f in fields.items()}
+    for g in [grid, *(x.qualified() for x in more)]:
+        regions = _stacked_regions(g, spec.get("stacked"))
+        if not regions:
+            findings.append(Finding(Severity.ERROR, "missing-kpi-table",
+                                    f"「{_plain(spec['stacked']['start'])}」で始まるブロックがありません",
+                                    None, g.name))
+            continue
+        outside = [range(0, regions[0].start)]
+        outside += [range(a.stop, b.start) for a, b in zip(regions, regions[1:]) if a.stop < b.start]
+        outside.append(range(regions[-1].stop, g.n_rows))
+        shared: dict = {}
+        shared_labels: dict = {}
+        for rows in outside:
+            todo = {k: f for k, f in quiet.items() if k not in shared}
+            if todo and len(rows):
+                shared.update(read_fields(g, spec, todo, rows, trace, findings, shared_labels))
+        for rows in regions:
+            m = Measure(sheet=g.name, sheets=[g.name])
+            labels: dict = {}
+            values = read_fields(g, spec, quiet, rows, trace, findings, labels)
+            for key, v in shared.items():
+                if key not in values:
+                    values[key] = v
+                    labels[key] = shared_labels.get(key)
+            for key, f in fields.items():
+                if f.get("required") and key not in values:
+                    findings.append(Finding(Severity.ERROR, "missing-field",
+                                            f"「{_plain(f.get('label', key))}」が見つかりません",
+                                            None, g.name, g.addr(rows.start, 0)))
+            apply_sheet_fields(m, values, labels)
+            _sheet_table_etc(m, [g], spec, trace, findings, g, rows, outside[0])
+            out.append(m)
+    return out
 
 
 def _grouped_texts(sheets: list[Grid], spec: Spec, m: Measure, trace: Trace,

@@ -73,6 +73,8 @@ SCHEMA: dict[str, Any] = {
     "sheets": {"read": _LABELS, "skip": _LABELS, "group": _LABELS,
                "roles": [{"role": str, "name": _LABELS, "when": _LABELS, "when_any": _LABELS}]},
     "block": {"start": _LABELS, "end": _LABELS, "fields": {"*": _FIELD}},
+    # record: sheet — several measures stacked on one sheet, each from a `start` row
+    "stacked": {"start": _LABELS, "end": _LABELS},
     "group_by": str,
     "fields": {"*": _FIELD},
     "table": _TABLE,
@@ -297,6 +299,10 @@ def _load(path: Path, raw: bytes | str) -> Spec:
         errors.append((lines.get("record", 1), "table（指標の表）がありません"))
     if data.get("record") == "block" and not (data.get("block") or {}).get("start"):
         errors.append((lines.get("record", 1), "record: block には block.start が必要です"))
+    if data.get("stacked") is not None and (data.get("record") or "sheet") != "sheet":
+        errors.append((lines.get("stacked", 1), "stacked は record: sheet の様式でだけ使えます"))
+    if data.get("stacked") is not None and not (data.get("stacked") or {}).get("start"):
+        errors.append((lines.get("stacked", 1), "stacked には start（ブロックの最初の行の見出し）が必要です"))
     for i, g in enumerate((data.get("grades") or {}).get("scale") or []):
         if isinstance(g, dict) and not any(k in g for k in GRADE_BOUNDS):
             errors.append((lines.get(f"grades.scale[{i}]", 1),

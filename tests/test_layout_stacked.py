@@ -1,0 +1,185 @@
+"""Several measures stacked on one sheet (`stacked:` in a `record: sheet` layout): a 実施計画
+sheet per 政策 whose project blocks each carry their own fields, KPI table (見込 and per-year
+targets) and cost table (with a period-total column); the heading above the first block and
+the notes below the last are shared by the sheet's measures. Also the further table kinds
+(`holds: kpis`, `holds: texts`, `total:`), tick boxes in cells of their own
+(`parser: checked_cells`, `join:`) and a section heading above a table's header.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from xlsgen.cli import cli
+from xlsgen.layout import read_book
+from xlsgen.layout.spec import LayoutSpecError, load_spec
+from xlsgen.resources import schema_path
+
+# one block: (number, name, department, level, [(kpi, unit, base, estimate, t1, t2, t3)],
+#             [(line label, budget, y1, y2, y3)])
+BLOCKS = {
+    "分野１": [
+        ("A-01", "見守り事業", "福祉課", "1-1　見守りの充実",
+         [("訪問件数", "件", 120, 130, 140, 150, 160), ("登録者数", "人", 40, 45, 50, 55, 60)],
+         [("事業費", 1000, 1200, 1300, 1400), ("うち国・県支出金", 500, 600, 650, 700),
+          ("うち一般財源", 500, 600, 650, 700)]),
+        ("A-02", "配食事業", "高齢課", "1-2　食の支援",
+         [("配食数", "食", 900, 950, 1000, 1050, 1100)],
+         [("事業費", 2000, 2100, 2200, 2300), ("うち国・県支出金", 0, 0, 0, 0),
+          ("うち一般財源", 2000, 2100, 2200, 2300)]),
+    ],
+    "分野２": [
+        ("B-01", "案内板事業", "観光課", "2-1　観光の振興",
+         [("案内板の数", "基", 10, 12, 14, 16, 18), ("来訪者数", "人", 5000, 5200, 5400, 5600, 5800)],
+         [("事業費", 300, 400, 500, 600), ("うち国・県支出金", 100, 200, 250, 300),
+          ("うち一般財源", 200, 200, 250, 300)]),
+        ("B-02", "清掃事業", "環境課", "2-2　美化の推進",
+         [("清掃回数", "回", 24, 24, 26, 26, 28)],
+         [("事業費", 800, 800, 900, 900), ("うち国・県支出金", 0, 0, 0, 0),
+          ("うち一般財源", 800, 800, 900, 900)]),
+    ],
+}
+
+LAYOUT = {
+    "name": "stacked_plan",
+    "record": "sheet",
+    "detect": [{"id": "no", "labels": ["事業番号"]}, {"id": "kpi", "labels": ["指標名"]}],
+    "stacked": {"start": ["事業番号"], "end": ["re:^※"]},
+    "fields": {
+        "basic_goal": {"label": ["re:^分野"], "at": "same", "type": "level"},
+        "sheet_note": {"label": ["re:^※"], "at": "same", "holds": "note"},
+        "number": {"label": ["事業番号"]},
+        "measure": {"label": ["事業名"], "required": True},
+        "departments": {"label": ["担当課"]},
+        "basic_policy": {"label": ["施策"], "type": "level"},
+    },
+    "table": {"header": ["指標名"], "header_rows": 1, "end": ["事業費"],
+              "columns": {"name": {"label": ["指標名"]}, "unit": {"label": ["単位"]}}},
+    "tables": {"cost": {"holds": "cost", "header": ["区分"], "header_rows": 1,
+                        "unit": {"label": ["re:^\\(単位"]}, "kinds": ["当初予算", "計画"],
+                        "lines": {"project_cost": ["re:^事業費$"], "grants": ["うち国・県支出金"],
+                                  "general": ["うち一般財源"]}}},
+    "rollforward": {"supported": True},
+}
+
+
+def write_book(path):
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for sheet_no, (sheet, blocks) in enumerate(BLOCKS.items(), start=1):
+        ws = wb.create_sheet(f"シート{sheet_no}")
+        ws["A1"] = "令和５年度～令和７年度　実施計画"
+        ws["A2"], ws["H2"] = f"{sheet}　{'暮らし' if sheet_no == 1 else 'にぎわい'}", "（単位：千円）"
+        r = 4
+        for number, name, dept, level, kpis, cost in blocks:
+            ws.cell(r, 1, "事業番号"), ws.cell(r, 2, number), ws.cell(r, 3, "事業名"), ws.cell(r, 4, name)
+            ws.cell(r + 1, 1, "担当課"), ws.cell(r + 1, 2, dept), ws.cell(r + 1, 3, "施策"), ws.cell(r + 1, 4, level)
+            r += 3
+            ws.cell(r, 1, "成果指標")
+            ws.merge_cells(start_row=r, start_column=1, end_row=r + len(kpis), end_column=1)
+            for c, head in enumerate(["指標名", "単位", "現状値（R3）", "R4見込", "R5目標", "R6目標", "R7目標"], 2):
+                ws.cell(r, c, head)
+            for i, kpi in enumerate(kpis, start=1):
+                for c, v in enumerate(kpi, 2):
+                    ws.cell(r + i, c, v)
+            r += len(kpis) + 1
+            ws.cell(r, 1, "事業費")
+            ws.merge_cells(start_row=r, start_column=1, end_row=r + len(cost), end_column=1)
+            for c, head in enumerate(["区分", "令和４年度（当初予算）", "令和５年度", "令和６年度", "令和７年度",
+                                      "計画期間計（R5～R7）"], 2):
+                ws.cell(r, c, head)
+            for i, (label, *amounts) in enumerate(cost, start=1):
+                ws.cell(r + i, 2, label)
+                for c, v in enumerate(amounts, 3):
+                    ws.cell(r + i, c, v)
+                ws.cell(r + i, 7, sum(amounts[1:]))  # the period's total (typed: no formula cache)
+            r += len(cost) + 3
+        ws.cell(r, 1, "※令和４年度は当初予算額")
+    wb.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    d = tmp_path_factory.mktemp("stacked")
+    (d / "stacked.yaml").write_text(yaml.safe_dump(LAYOUT, allow_unicode=True), "utf-8")
+    return write_book(d / "plan.xlsx"), d / "stacked.yaml"
+
+
+def test_each_block_is_a_measure_with_its_own_fields_and_the_sheets_shared_ones(book):
+    path, layout = book
+    b = read_book(path, layout_file=str(layout))
+    names = [(m.sheet, m.measure.name) for m in b.measures]
+    assert names == [(f"シート{i}", blk[1]) for i, blocks in enumerate(BLOCKS.values(), 1) for blk in blocks]
+    for m, blk in zip(b.measures, [blk for blocks in BLOCKS.values() for blk in blocks]):
+        assert m.number == blk[0] and m.departments == [blk[2]]
+        assert (m.basic_policy.code, m.basic_policy.name) == tuple(blk[3].split("　"))
+        # shared: the heading above the first block, the note below the last
+        assert m.basic_goal.code is not None and m.basic_goal.cell == "A2"
+        assert any(t.text.startswith("※令和４年度") for t in m.texts)
+    assert b.findings == []
+
+
+def test_each_blocks_kpis_with_estimates_and_per_year_targets(book):
+    path, layout = book
+    b = read_book(path, layout_file=str(layout))
+    for m, blk in zip(b.measures, [blk for blocks in BLOCKS.values() for blk in blocks]):
+        assert [k.name for k in m.kpis] == [k[0] for k in blk[4]]
+        for k, want in zip(m.kpis, blk[4]):
+            assert (k.unit, k.baseline.value, k.baseline_year) == (want[1], want[2], 2021)
+            assert [(q.fiscal_year, q.value) for q in k.estimates] == [(2022, want[3])]
+            assert [(q.fiscal_year, q.value) for q in k.targets] == [(2023, want[4]), (2024, want[5]),
+                                                                     (2025, want[6])]
+            assert (k.target.value, k.target_year) == (want[6], 2025)
+            assert not k.actuals or all(q.value is None for q in k.actuals)
+
+
+def test_each_blocks_cost_with_its_period_total_not_a_year(book):
+    path, layout = book
+    b = read_book(path, layout_file=str(layout))
+    for m, blk in zip(b.measures, [blk for blocks in BLOCKS.values() for blk in blocks]):
+        cost = m.cost
+        assert cost.years == [2022, 2023, 2024, 2025]
+        assert cost.period == {"from": 2023, "to": 2025, "label": "計画期間計(R5~R7)"}
+        assert (cost.unit, cost.cells["unit"].split("!")[-1]) == ("千円", "H2")
+        for line, (label, *amounts) in zip(cost.lines, blk[5]):
+            assert [q.value for q in line.values] == amounts
+            assert line.period_total.value == sum(amounts[1:])
+            assert line.period_total.cell == "G" + line.values[0].cell[1:]
+        assert m.tables["cost"]["year_columns"] == {"2022": "C", "2023": "D", "2024": "E", "2025": "F"}
+
+
+def test_extract_validate_and_build(book, tmp_path):
+    path, layout = book
+    r = CliRunner().invoke(cli, ["extract", str(path), "--layout-file", str(layout)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    schema = json.loads(schema_path().read_text(encoding="utf-8"))
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    assert not errors, [e.message for e in errors[:3]]
+    assert len(data["measures"]) == 4
+    r = CliRunner().invoke(cli, ["validate", str(path), "--layout-file", str(layout), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert [f for file in json.loads(r.output)["files"] for f in file["findings"]] == []
+    out = tmp_path / "report.xlsx"
+    r = CliRunner().invoke(cli, ["build", str(path), "--layout-file", str(layout), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    names = openpyxl.load_workbook(out).sheetnames
+    assert all(any(blk[1] in n for n in names) for blocks in BLOCKS.values() for blk in blocks)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"record": "row", "group_by": "x"}, "stacked は record: sheet"),
+    ({"stacked": {"end": ["※"]}}, "stacked には start"),
+])
+def test_stacked_keys_are_checked(tmp_path, change, message):
+    f = tmp_path / "bad.yaml"
+    f.write_text(yaml.safe_dump({**LAYOUT, **change}, allow_unicode=True), "utf-8")
+    with pytest.raises(LayoutSpecError, match=message):
+        load_spec(f)
