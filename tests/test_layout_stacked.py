@@ -1,9 +1,8 @@
 """Several measures stacked on one sheet (`stacked:` in a `record: sheet` layout): a 実施計画
-sheet per 政策 whose project blocks each carry their own fields, KPI table (見込 and per-year
-targets) and cost table (with a period-total column); the heading above the first block and
-the notes below the last are shared by the sheet's measures. Also the further table kinds
-(`holds: kpis`, `holds: texts`, `total:`), tick boxes in cells of their own
-(`parser: checked_cells`, `join:`) and a section heading above a table's header.
+sheet per 分野 whose project blocks each carry their own fields, KPI table (見込 and per-year
+targets) and cost table; the heading above the first block and the note below the last are
+shared by the sheet's measures. And the roll-forward of a rolling window of year columns
+(`rollforward: window: true`): R5–R7 → R6–R8.
 """
 
 from __future__ import annotations
@@ -52,6 +51,8 @@ LAYOUT = {
     "detect": [{"id": "no", "labels": ["事業番号"]}, {"id": "kpi", "labels": ["指標名"]}],
     "stacked": {"start": ["事業番号"], "end": ["re:^※"]},
     "fields": {
+        "title": {"label": ["re:実施計画$"], "at": "same"},
+        "fiscal_year": {"label": ["re:実施計画$"], "at": "same", "type": "year"},
         "basic_goal": {"label": ["re:^分野"], "at": "same", "type": "level"},
         "sheet_note": {"label": ["re:^※"], "at": "same", "holds": "note"},
         "number": {"label": ["事業番号"]},
@@ -92,13 +93,12 @@ def write_book(path):
             ws.cell(r, 1, "事業費")
             ws.merge_cells(start_row=r, start_column=1, end_row=r + len(cost), end_column=1)
             for c, head in enumerate(["区分", "令和４年度（当初予算）", "令和５年度", "令和６年度", "令和７年度",
-                                      "計画期間計（R5～R7）"], 2):
+                                      "財源の内容"], 2):
                 ws.cell(r, c, head)
             for i, (label, *amounts) in enumerate(cost, start=1):
                 ws.cell(r + i, 2, label)
                 for c, v in enumerate(amounts, 3):
                     ws.cell(r + i, c, v)
-                ws.cell(r + i, 7, sum(amounts[1:]))  # the period's total (typed: no formula cache)
             r += len(cost) + 3
         ws.cell(r, 1, "※令和４年度は当初予算額")
     wb.save(path)
@@ -140,19 +140,19 @@ def test_each_blocks_kpis_with_estimates_and_per_year_targets(book):
             assert not k.actuals or all(q.value is None for q in k.actuals)
 
 
-def test_each_blocks_cost_with_its_period_total_not_a_year(book):
+def test_each_blocks_cost_table_and_the_unit_above_the_first_block(book):
     path, layout = book
     b = read_book(path, layout_file=str(layout))
+    rows = []
     for m, blk in zip(b.measures, [blk for blocks in BLOCKS.values() for blk in blocks]):
         cost = m.cost
         assert cost.years == [2022, 2023, 2024, 2025]
-        assert cost.period == {"from": 2023, "to": 2025, "label": "計画期間計(R5~R7)"}
-        assert (cost.unit, cost.cells["unit"].split("!")[-1]) == ("千円", "H2")
+        assert (cost.unit, cost.cells["unit"].split("!")[-1]) == ("千円", "H2")  # shared heading
         for line, (label, *amounts) in zip(cost.lines, blk[5]):
             assert [q.value for q in line.values] == amounts
-            assert line.period_total.value == sum(amounts[1:])
-            assert line.period_total.cell == "G" + line.values[0].cell[1:]
         assert m.tables["cost"]["year_columns"] == {"2022": "C", "2023": "D", "2024": "E", "2025": "F"}
+        rows.append((m.sheet, m.tables["cost"]["first_row"], m.tables["kpi"]["first_row"]))
+    assert len(set(rows)) == len(rows)  # each block's own tables, not the sheet's first
 
 
 def test_extract_validate_and_build(book, tmp_path):
@@ -183,3 +183,68 @@ def test_stacked_keys_are_checked(tmp_path, change, message):
     f.write_text(yaml.safe_dump({**LAYOUT, **change}, allow_unicode=True), "utf-8")
     with pytest.raises(LayoutSpecError, match=message):
         load_spec(f)
+
+
+# --- roll-forward of a rolling window (rollforward: window: true) ---------------------------
+
+def _window_layout(d):
+    f = d / "window.yaml"
+    f.write_text(yaml.safe_dump({**LAYOUT, "rollforward": {"supported": True, "window": True}},
+                                allow_unicode=True), "utf-8")
+    return f
+
+
+def test_a_rolling_window_moves_every_year_on_by_one(book, tmp_path):
+    """R5–R7 → R6–R8: headers name the next years (the title's too, full-width digits kept),
+    each value moves to the column that now holds its year (R5目標 → the R5見込 column, shaded
+    to review; never a plan figure into the 現状値 column), the newest year is an empty input
+    column, values no column holds go to 過年度実績; the rolled book reads as the R6 edition."""
+    from xlsgen.model import PAST_YEARS_SHEET
+    from xlsgen.render.edition import INPUT_FILL_RGB
+    from xlsgen.rollforward import rollforward_file
+
+    path, _ = book
+    layout = _window_layout(tmp_path)
+    old = read_book(path, layout_file=str(layout))
+    out = tmp_path / "plan_R6.xlsx"
+    rollforward_file(path, "R6", out, layout_file=str(layout))
+    wb = openpyxl.load_workbook(out)
+    ws = wb["シート1"]
+    assert ws["A1"].value == "令和６年度～令和８年度　実施計画"
+    new = read_book(out, layout_file=str(layout))
+    assert new.fiscal_year == old.fiscal_year + 1 == 2024
+    for m0, m1 in zip(old.measures, new.measures):
+        assert m1.measure.name == m0.measure.name
+        for k0, k1 in zip(m0.kpis, m1.kpis):
+            assert k1.baseline_year == 2022 and k1.baseline.value is None  # 現状値（R4）: to be typed
+            assert shaded_cell(wb, m1.sheet, k1.baseline.cell, INPUT_FILL_RGB)
+            assert [(q.fiscal_year, q.value) for q in k1.estimates] == [(2023, k0.targets[0].value)]
+            assert shaded_cell(wb, m1.sheet, k1.estimates[0].cell, INPUT_FILL_RGB)  # to review
+            assert [(q.fiscal_year, q.value) for q in k1.targets] == \
+                [(2024, k0.targets[1].value), (2025, k0.targets[2].value), (2026, None)]
+            assert not shaded_cell(wb, m1.sheet, k1.targets[0].cell, INPUT_FILL_RGB)
+            assert shaded_cell(wb, m1.sheet, k1.targets[2].cell, INPUT_FILL_RGB)
+        assert m1.cost.years == [2023, 2024, 2025, 2026]
+        for l0, l1 in zip(m0.cost.lines, m1.cost.lines):
+            # R5計画 → the R5 当初予算 column (to review), R6 R7 move, R8 open
+            assert [q.value for q in l1.values] == [q.value for q in l0.values[1:]] + [None]
+    past = [[c.value for c in row] for row in wb[PAST_YEARS_SHEET].iter_rows(min_row=2)]
+    k0 = old.measures[0].kpis[0]
+    archived = {(p[1], p[7]): p[6] for p in past}
+    assert archived[("シート1", k0.baseline.cell)] == k0.baseline.value
+    assert archived[("シート1", k0.estimates[0].cell)] == k0.estimates[0].value
+    line = old.measures[0].cost.lines[0]
+    assert archived[("シート1", line.values[0].cell)] == line.values[0].value  # R4 当初予算
+
+
+def shaded_cell(wb, sheet, cell, rgb) -> bool:
+    return wb[sheet][cell].fill.fgColor.rgb == rgb
+
+
+def test_without_window_a_missing_year_column_names_the_key(book, tmp_path):
+    from xlsgen.errors import XlsgenError
+    from xlsgen.rollforward import rollforward_file
+
+    path, layout = book
+    with pytest.raises(XlsgenError, match="window: true"):
+        rollforward_file(path, "R6", tmp_path / "x.xlsx", layout_file=str(layout))

@@ -284,15 +284,12 @@ class CostLine:
     key: str
     label: str | None = None
     values: list[Quantity] = field(default_factory=list)
-    # the line's total over the block's `period` (計画期間計（R5～R7）), as the sheet has it
-    period_total: Quantity | None = None
 
     def value(self, fiscal_year: int) -> Quantity | None:
         return next((q for q in self.values if q.fiscal_year == fiscal_year), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "values": _qs(self.values),
-                "period_total": self.period_total.to_dict() if self.period_total else None}
+        return {"key": self.key, "label": self.label, "values": _qs(self.values)}
 
 
 @dataclass
@@ -307,8 +304,6 @@ class CostBlock:
     lines: list[CostLine] = field(default_factory=list)
     unit_cost: dict[str, Any] | None = None  # {"indicator": KPI name, "values": [Quantity]}
     cells: dict[str, str] = field(default_factory=dict)
-    # a column of totals over a span of years: {"from": 2023, "to": 2025, "label": 計画期間計(R5~R7)}
-    period: dict[str, Any] | None = None
 
     def line(self, key: str) -> CostLine | None:
         return next((ln for ln in self.lines if ln.key == key), None)
@@ -321,7 +316,7 @@ class CostBlock:
         return {"unit": self.unit, "years": list(self.years),
                 "year_kinds": {str(y): k for y, k in self.year_kinds.items()},
                 "lines": [ln.to_dict() for ln in self.lines], "unit_cost": uc,
-                "cells": dict(self.cells), "period": dict(self.period) if self.period else None}
+                "cells": dict(self.cells)}
 
 
 @dataclass

@@ -566,16 +566,6 @@ def _header_depth(grid: Grid, r: int) -> int:
 _FINAL_HEADER = re.compile(r"^[^()]*目標[^()]*\([^()]*\)$")
 
 
-def _period_of(header: str) -> tuple[int, int] | None:
-    """A header that names a span of years and a total (計画期間計（R5～R7）, 3か年合計
-    R5-R7): (first, last) fiscal year; else None."""
-    text = squash(header)
-    ys = sorted({y.year for y, _ in find_years(text)}) if text and len(text) <= 24 else []
-    if len(ys) >= 2 and re.search(r"計(?!画)|期間", text) and re.search(r"[~～〜\-－ー]", text):
-        return ys[0], ys[-1]
-    return None
-
-
 def _as_list(value) -> list:
     return [value] if isinstance(value, str) else list(value or [])
 
@@ -661,8 +651,6 @@ class ColumnsTable:
         self.reported: list[int] = []
         # target columns headed 目標値(R2): the final target, even in a year with an actual
         self.final_cols: set[int] = set()
-        # a total over a span of years (計画期間計（R5～R7）): column → (first, last, header)
-        self.periods: dict[int, tuple[int, int, str]] = {}
         for c in range(grid.n_cols):
             if c in taken:
                 continue
@@ -680,10 +668,6 @@ class ColumnsTable:
                     year = (r, ys[0])
                     break
             if year is None:
-                continue
-            span = _period_of(grid.anchor_text(year[0], c))
-            if span:  # 計画期間計（R5～R7）: a total over the years, not a year of its own
-                self.periods[c] = (*span, squash(grid.anchor_text(year[0], c)))
                 continue
             r, (fy, warn) = year
             if warn:
@@ -1742,9 +1726,6 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
     block.unit = block.unit or unit
     block.years = sorted({fy for _, fy, _ in t.years} | set(block.years))
     block.year_kinds.update(kinds)
-    for c, (y0, y1, label) in sorted(t.periods.items())[:1]:
-        block.period = {"from": y0, "to": y1, "label": label}
-        block.cells.setdefault("period", _ref(grid, m, t.row, c))
     block.cells.setdefault("header", _ref(grid, m, t.row, t.name_col))
     if unit_cell:
         block.cells.setdefault("unit", unit_cell)
@@ -1768,10 +1749,7 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
             if hit is None:
                 continue
             values = [_cost_value(grid, spec, m, r, c, fy, line_unit or unit) for c, fy, _ in t.years]
-            line = CostLine(key, hit[1], values)
-            for c, (y0, y1, _label) in sorted(t.periods.items())[:1]:  # 計画期間計（R5～R7）
-                line.period_total = _cost_value(grid, spec, m, r, c, None, line_unit or unit)
-            block.lines.append(line)
+            block.lines.append(CostLine(key, hit[1], values))
             block.cells.setdefault(key, values[0].cell if values else _ref(grid, m, r, hit[0]))
             taken.add(key)
             used[key] = r

@@ -88,7 +88,7 @@ SCHEMA: dict[str, Any] = {
     "grades": {"scale": [{"grade": str, "min": float, "above": float, "max": float,
                           "at_most": float}],
                "no_target": _LABELS},
-    "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
+    "rollforward": {"next_input": str, "history": _LABELS, "supported": bool, "window": bool},
     "labels": {"*": _LABELS},
     # the round trip (xlsgen distribute / collect): tags such as 区分 商工 → 商工振興課
     "departments": {"aliases": {"*": str}},
