@@ -1204,8 +1204,8 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
             context[key] = value
             carried.clear()
             continue
-        if header_again and squash(name) == header_again and grid.merge_at(r, t.name_col) != \
-                grid.merge_at(t.row, t.name_col):  # the same header again: a second table's
+        if header_again and squash(name) == header_again and (grid.merge_at(r, t.name_col) is None or grid.merge_at(
+                r, t.name_col) != grid.merge_at(t.row, t.name_col)):  # the same header again: a second table's
             repeat_until = r + (t.last_row - t.row)
             continue
         if out and _text_row(grid, t, r, texts, first_text, out[-1][0]):
