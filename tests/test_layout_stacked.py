@@ -248,3 +248,26 @@ def test_without_window_a_missing_year_column_names_the_key(book, tmp_path):
     path, layout = book
     with pytest.raises(XlsgenError, match="window: true"):
         rollforward_file(path, "R6", tmp_path / "x.xlsx", layout_file=str(layout))
+
+
+def test_a_plan_read_as_blocks_is_refused_with_the_shape_that_rolls(book, tmp_path):
+    """record: block reads each block's first KPI (no actual cell anywhere): the refusal names
+    the layout that rolls (stacked + window), not a years-as-rows table."""
+    from xlsgen.errors import XlsgenError
+    from xlsgen.rollforward import rollforward_file
+
+    path, _ = book
+    spec = {"name": "blocks", "record": "block", "detect": LAYOUT["detect"],
+            "fields": {k: LAYOUT["fields"][k] for k in ("title", "fiscal_year")},
+            "block": {"start": ["事業番号"], "end": ["re:^※"],
+                      "fields": {"name": {"label": ["指標名"], "at": "below"},
+                                 "baseline": {"label": ["re:^現状値"], "at": "below", "type": "quantity"},
+                                 "target": {"label": ["R7目標"], "at": "below", "type": "quantity"}}},
+            "table": {"header": ["指標名"], "years": "columns"},
+            "rollforward": {"supported": True}}
+    f = tmp_path / "blocks.yaml"
+    f.write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
+    assert read_book(path, layout_file=str(f)).measures[0].kpis
+    with pytest.raises(XlsgenError, match="stacked: で読み") as e:
+        rollforward_file(path, "R6", tmp_path / "x.xlsx", layout_file=str(f))
+    assert "年度が行の表" not in str(e.value)
