@@ -271,3 +271,17 @@ def test_a_plan_read_as_blocks_is_refused_with_the_shape_that_rolls(book, tmp_pa
     with pytest.raises(XlsgenError, match="stacked: で読み") as e:
         rollforward_file(path, "R6", tmp_path / "x.xlsx", layout_file=str(f))
     assert "年度が行の表" not in str(e.value)
+
+
+@pytest.mark.parametrize("text, want", [
+    ("令和５年度～令和７年度　実施計画", "令和６年度～令和８年度　実施計画"),  # full-width kept
+    ("計画期間計\n（R5～R7）", "計画期間計\n（R6～R8）"),
+    ("平成31年度\n（令和元年度）", "令和2年度"),  # one year said twice is said once
+    ("平成30年度", "令和元年度"),
+    ("現状値（R3）", "現状値（R4）"),
+    ("R4見込", "R5見込"),
+])
+def test_window_headers_name_the_next_year_as_written(text, want):
+    from xlsgen.kinds.window import shift_years
+
+    assert shift_years(text) == want

@@ -58,7 +58,7 @@ def shift_years(text: str, by: int = 1) -> str:
 
     new = _ERA.sub(repl, text)
     # 平成31年度（令和元年度） → 令和元年度（令和元年度）+1 …: one year said twice is said once
-    return re.sub(r"^(.+?)[(（]\1[)）]$", r"\1", new)
+    return re.sub(r"^(.+?)(\s*)[(（]\1[)）]$", r"\1", new)
 
 
 def _slots(t: dict) -> list[tuple[str, int, str]]:
