@@ -148,7 +148,7 @@ def test_each_blocks_cost_table_and_the_unit_above_the_first_block(book):
         cost = m.cost
         assert cost.years == [2022, 2023, 2024, 2025]
         assert (cost.unit, cost.cells["unit"].split("!")[-1]) == ("千円", "H2")  # shared heading
-        for line, (label, *amounts) in zip(cost.lines, blk[5]):
+        for line, (_label, *amounts) in zip(cost.lines, blk[5]):
             assert [q.value for q in line.values] == amounts
         assert m.tables["cost"]["year_columns"] == {"2022": "C", "2023": "D", "2024": "E", "2025": "F"}
         rows.append((m.sheet, m.tables["cost"]["first_row"], m.tables["kpi"]["first_row"]))

@@ -41,8 +41,8 @@ from xlsgen.kinds.roll import (
     split_cell,
     year_label_like,
 )
-from xlsgen.layout.engine import read_generic, read_sheet_record
 from xlsgen.kinds.window import plan_window, plan_window_title
+from xlsgen.layout.engine import read_generic, read_sheet_record
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.model import Book, Edit, Finding, Measure, Plan, Severity, Snapshot
 from xlsgen.wareki import FiscalYear, find_years
