@@ -41,7 +41,10 @@ NONE_MARKS = {"-", "－", "—", "―", "‐", "ー", "–", "−"}
 # the key a KPI value sits under (a path segment): the final target is `target`, the per-year
 # targets `targets`
 ROLES = {"kpi.actual": {"actuals"}, "kpi.target": {"targets"}, "kpi.final_target": {"target"},
-         "kpi.baseline": {"baseline"}, "kpi.achievement": {"achievements"}, "kpi.grade": {"grades"}}
+         "kpi.baseline": {"baseline"}, "kpi.achievement": {"achievements"}, "kpi.grade": {"grades"},
+         "kpi.estimate": {"estimates"},
+         # survey results read as indicators of the measure (a second KPI table): their actuals
+         "measure.satisfaction": {"actuals"}, "measure.importance": {"actuals"}}
 SKIP_KEYS = {"cell", "cells", "sheet", "sheets", "row", "fiscal_year", "path", "layout_file", "layout"}
 LONG = 12  # a text this long (normalised) is also found inside a longer text
 
@@ -255,7 +258,7 @@ def _same(fact: dict, v, contains: bool = False) -> bool:
     return False
 
 
-VALUE_SEGMENTS = {"baseline", "actuals", "target", "targets", "achievements", "grades"}
+VALUE_SEGMENTS = {"baseline", "actuals", "target", "targets", "estimates", "achievements", "grades"}
 
 
 def _segments(path: str) -> set[str]:

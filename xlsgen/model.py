@@ -222,11 +222,13 @@ class Text:
     department: str | None = None
     fiscal_year: int | None = None
     cell: str | None = None
+    # where else its parts are: {"department": "A48"} (a text table's 担当課 cell of its row)
+    cells: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "label": self.label, "role": self.role,
                 "department": self.department, "fiscal_year": self.fiscal_year,
-                "text": self.text, "cell": self.cell}
+                "text": self.text, "cell": self.cell, "cells": dict(self.cells)}
 
 
 @dataclass
@@ -336,6 +338,7 @@ class Kpi:
     baseline_year: int | None = None  # this KPI's own baseline year (a table may mix years)
     target_year: int | None = None
     targets: list[Quantity] = field(default_factory=list)  # per-year targets, as read
+    estimates: list[Quantity] = field(default_factory=list)  # 見込 (a year's expected value), as read
     achievements: list[Quantity] = field(default_factory=list)  # the city's own 達成率, as read
     grades: list[Quantity] = field(default_factory=list)  # the city's own 評価, as read
     sheet: str | None = None  # the sheet the row is on (when a record spans sheets)
@@ -368,6 +371,7 @@ class Kpi:
             "target_year": self.target_year,
             "target_detail": self.target_detail.to_dict() if self.target_detail else None,
             "targets": _qs(self.targets),
+            "estimates": _qs(self.estimates),
             "achievements": _qs(self.achievements),
             "grades": _qs(self.grades),
             "cost": self.cost.to_dict() if self.cost else None,
@@ -405,6 +409,8 @@ class Measure:
     projects: list[ProjectLine] = field(default_factory=list)
     kpis: list[Kpi] = field(default_factory=list)
     cost: CostBlock | None = None
+    # the 合計 row of a further table (`tables.X.total`), by year: table name → [Amount]
+    totals: dict[str, list[Amount]] = field(default_factory=dict)
     kpi_header_row: int | None = None
     year_columns: dict[int, str] = field(default_factory=dict)
     baseline_year: int | None = None
@@ -453,6 +459,7 @@ class Measure:
             "projects": [p.to_dict() for p in self.projects],
             "kpis": [k.to_dict() for k in self.kpis],
             "cost": self.cost.to_dict() if self.cost else None,
+            "totals": {k: [a.to_dict() for a in v] for k, v in self.totals.items()},
             "kpi_header_row": self.kpi_header_row,
             "year_columns": {str(y): c for y, c in self.year_columns.items()},
             "baseline_year": self.baseline_year,

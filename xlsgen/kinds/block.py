@@ -61,7 +61,8 @@ def rules(book: Book) -> Iterator[Finding]:
 
 def years_are_columns(k: Kpi) -> bool:
     """The KPI's table runs its years across columns (its actuals share one row)."""
-    cells = [split_cell(split_ref(q.cell)[1]) for q in k.actuals if q.cell]
+    qs = k.actuals or [k.baseline, *k.estimates, *k.targets, k.target]  # a plan's table: its targets
+    cells = [split_cell(split_ref(q.cell)[1]) for q in qs if q.cell]
     return len({r for _, r in cells}) == 1 and len({c for c, _ in cells}) > 1
 
 
@@ -71,6 +72,13 @@ def plan_roll(book: Book, snap: Snapshot, to: int, extend_to: int | None) -> Pla
     titles: set = set()
     moves = Moves()
     for m in book.measures:
+        for k in m.kpis:  # a plan's table (目標値・見込値 by year): nowhere to put the year's actual
+            if not k.actuals:
+                raise XlsgenError(f"シート「{m.sheet}」の指標「{k.name}」の表には実績値の列も行もないため"
+                                  "（年度の列は基準値・目標値・見込値です）、実績値の入力欄を作れません。この様式"
+                                  "（record: block）は年度の列をずらす繰り越しに対応していません。1シートに"
+                                  "事業が縦に並ぶ様式は record: sheet と stacked: で読み、rollforward に "
+                                  "window: true を書いてください", book.path)
         _plan_columns(plan, book, m, snap.get(m.sheet, {}), reported, extend_to, moves)
         for k in m.kpis:
             if not years_are_columns(k) and k.actual(reported) is None:

@@ -41,12 +41,16 @@ from xlsgen.kinds.roll import (
     split_cell,
     year_label_like,
 )
+from xlsgen.kinds.window import plan_window, plan_window_title
 from xlsgen.layout.engine import read_generic, read_sheet_record
 from xlsgen.model import CHECK_HISTORY_SHEET as CHECK_SHEET
 from xlsgen.model import Book, Edit, Finding, Measure, Plan, Severity, Snapshot
 from xlsgen.wareki import FiscalYear, find_years
 
 NAME = "sheet"
+# what a book whose year columns move on by one every edition needs (R1 R2 R3 → R2 R3 R4)
+WINDOW_HINT = ("年度の列が毎年1年ずつずれる様式（直近3か年、計画期間R5～R7 → R6～R8）なら、"
+               "様式ファイルの rollforward に window: true を書くと列の年度を1年進めて繰り越します")
 # the columns of 前年度評価 (xlsgen's own history sheet) for this kind
 CHECK_HEADERS = ("年度版", "シート", "シート№", "施策項目", "（１）現状分析", "元のセル",
                  "（２）今後の取組", "元のセル")
@@ -65,8 +69,14 @@ def rules(book: Book) -> Iterator[Finding]:
 def plan_roll(book: Book, snap: Snapshot, to: int, extend_to: int | None) -> Plan:
     plan = Plan()
     plan.history_headers = {CHECK_SHEET: (CHECK_HEADERS, CHECK_WIDTHS)}
+    done: set = set()  # cells already planned (measures stacked on one sheet share its title)
     for m in book.measures:
-        _plan_sheet(plan, book, m, snap, to, extend_to)
+        if book.rollforward.get("window"):  # a rolling window of years: every year moves on
+            plan_window(plan, book, m, snap, to, done)
+            plan_window_title(plan, book, m, snap, done)
+            _plan_check(plan, book, m, snap.get(m.sheet, {}), to, 0, 0)
+        else:
+            _plan_sheet(plan, book, m, snap, to, extend_to)
     return plan
 
 
@@ -79,6 +89,10 @@ def _plan_sheet(plan: Plan, book: Book, s: Measure, snap: Snapshot, to: int,
     if hr is None or not s.year_columns:
         raise XlsgenError(f"シート「{s.sheet}」に指標表の年度の列がないため繰り越せません", book.path)
     cols = dict(s.year_columns)
+    roles = (s.tables.get("kpi") or {}).get("role_columns") or {}
+    if roles and not roles.get("actual") and not any(k.actuals for k in s.kpis):
+        raise XlsgenError(f"シート「{s.sheet}」の指標表には実績値の列がないため（年度の列は{'・'.join(sorted(roles))}"
+                          f"の列です）、実績値の入力欄を作れません。{WINDOW_HINT}", book.path)
     at, n = 0, 0
     if s.target_year is not None and reported >= s.target_year:
         if extend_to is None:
@@ -92,8 +106,8 @@ def _plan_sheet(plan: Plan, book: Book, s: Measure, snap: Snapshot, to: int,
         at, n = col_index(cols[s.target_year]), extend_to - s.target_year
         _plan_extend(plan, s, cells, cols, at, n, extend_to)
     if reported not in cols or reported == s.baseline_year:
-        raise XlsgenError(f"シート「{s.sheet}」に{FiscalYear(reported).kanji}の列がないため繰り越せません",
-                          book.path)
+        raise XlsgenError(f"シート「{s.sheet}」に{FiscalYear(reported).kanji}の列がないため繰り越せません。"
+                          f"{WINDOW_HINT}", book.path)
     col = cols[reported]
     original = col if s.year_columns.get(reported) == col and reported != s.target_year else None
     marked = s.extra.get("reported_years") or []  # years whose header says 実績値

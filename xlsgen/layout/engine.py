@@ -115,6 +115,8 @@ def _value_cell(grid: Grid, spec_field: dict, region: range, labels: Labels):
 
 def _value_at(grid: Grid, spec_field: dict, labels: Labels, r: int, c: int):
     at = spec_field.get("at", "right")
+    if spec_field.get("parser") == "checked_cells":
+        return _checked_cells(grid, r, c, at)
     if at == "same":
         return r, c, grid.value(r, c)
     if at == "right":
@@ -143,6 +145,25 @@ def _value_at(grid: Grid, spec_field: dict, labels: Labels, r: int, c: int):
                 break
         return (first[0], first[1], "\n".join(texts)) if first else (b, c, None)
     return None
+
+
+def _checked_cells(grid: Grid, r: int, c: int, at: str):
+    """Tick boxes in cells of their own (`parser: checked_cells`): the option cells right of
+    the label on the rows it covers (`at: below`: the rows under it), each merged range once,
+    read as one list `□拡充　■現状維持　□改善`. The cell is the first ticked one (else the
+    first option)."""
+    m = grid.merge_at(r, c)
+    if at == "below":
+        top = (m[2] if m else r) + 1
+        rows, left = range(top, top + 1), c
+    else:
+        rows, left = range(r, (m[2] if m else r) + 1), grid.right_of(r, c)
+    cells = [(row, col, text) for row in rows for col, text in _row_texts(grid, row, left, grid.n_cols)]
+    if not cells:
+        return r, left, None
+    ticked = next(((row, col) for row, col, text in cells if parsers.is_ticked(text)), None)
+    first = ticked or (cells[0][0], cells[0][1])
+    return first[0], first[1], "\u3000".join(text for _, _, text in cells)
 
 
 def quantity(grid: Grid, spec: Spec, r: int, c: int, fy: int | None = None) -> Quantity:
@@ -261,6 +282,8 @@ def read_fields(grid: Grid, spec: Spec, fields: dict, region: range, trace: Trac
         kind = f.get("type", "level" if key in LEVEL_FIELDS and not f.get("holds") else "text")
         if f.get("holds"):
             value = _held(grid, spec, key, f, r, c, raw, squash(label) or None)
+        elif f.get("parser") in ("checked_choice", "checked_cells"):
+            value = parsers.value_parser(f["parser"])(_text(raw), f.get("join") or "、")
         elif f.get("parser"):
             value = parsers.value_parser(f["parser"])(_text(raw))
         elif kind == "quantity":
@@ -285,7 +308,8 @@ def _held(grid: Grid, spec: Spec, key: str, f: dict, r: int, c: int, raw, label:
     text (its role in the PDCA cycle), departments, or a note."""
     holds, cell, text = f["holds"], grid.addr(r, c), _text(raw)
     if f.get("parser"):
-        parsed = parsers.value_parser(f["parser"])(text)
+        parsed = parsers.value_parser(f["parser"])(text, f.get("join") or "、") \
+            if f["parser"] in ("checked_choice", "checked_cells") else parsers.value_parser(f["parser"])(text)
         text = parsed if isinstance(parsed, str) else text
     if holds == "evaluation":
         held = Held(holds, Evaluation(key, text, label, cell))
@@ -380,7 +404,7 @@ def apply_sheet_fields(m: Measure, values: dict, labels: dict | None = None) -> 
                 t.role = DEFAULT_ROLES.get(key, "other")
             m.texts.extend(texts)
             m.cells[key] = cell
-        elif key in SHEET_FIELDS:
+        elif key in SHEET_FIELDS and not (isinstance(value, Level) and key not in LEVEL_FIELDS):
             if key == "projects" and isinstance(value, str):
                 value = parsers.project_lines(value)
             if key == "departments" and isinstance(value, str):
@@ -516,8 +540,8 @@ def read_text_blocks(grid: Grid, spec: Spec, sheet: Measure, region: range,
 
 ROLE_WORDS = (("achievement", ("達成率", "達成度", "進捗率")), ("grade", ("評価", "判定")),
               ("baseline", ("基準", "従前", "策定時", "現状")), ("target", ("目標",)),
-              ("actual", ("実績",)))
-ROLES = ("baseline", "actual", "target", "achievement", "grade")
+              ("estimate", ("見込",)), ("actual", ("実績",)))
+ROLES = ("baseline", "actual", "target", "estimate", "achievement", "grade")
 
 
 def _role_of(text: str, extra: dict | None = None) -> str | None:
@@ -665,6 +689,13 @@ class ColumnsTable:
         self.years.sort()
         pairs = {(fy, role) for c, fy, role in self.years if c not in self.final_cols}
         self.per_year_targets = {fy for fy, role in pairs if role == "target" and (fy, "actual") in pairs}
+        # a plan's table of targets, one column per year and no actual column (R5目標 R6目標
+        # R7目標): every one is that year's target, the last also the final target
+        target_years = sorted(fy for fy, role in pairs if role == "target")
+        self.plan_target_year = None
+        if len(target_years) >= 2 and not any(role == "actual" for _, role in pairs):
+            self.per_year_targets |= set(target_years)
+            self.plan_target_year = target_years[-1]
 
 
     def header_text(self, c: int) -> str:
@@ -759,6 +790,7 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         c = cols[key]
         kpi.extra[key] = _cell_text(grid, r, c)
         kpi.cells[key] = grid.addr(r, c)
+    own_quantities = [k for k in _extra_columns(t) if columns[k].get("type") == "quantity"]
     fill_years(kpi, grid, spec, t, r, context.get("_row_role"))
     for key in ("baseline", "target", "cost"):
         c = cols.get(key)
@@ -781,14 +813,22 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
             unit = money_unit(t.header_text(c))
             if unit and q.value is not None and q.unit is None:
                 q.unit = unit
-    # a 達成率 / 評価 column without a year: of the latest year with an actual (a number or,
-    # for a qualitative KPI, a text such as 完了)
+    # a 達成率 / 評価 column without a year: of the year the edition reports (the R5 edition's
+    # R4, when the sheet names its edition and the table has that year), else of the latest
+    # year with an actual (a number or, for a qualitative KPI, a text such as 完了)
     latest = max((q.fiscal_year for q in kpi.actuals if q.fiscal_year
                   and (q.value is not None or q.is_qualitative)), default=None)
+    reported = context.get("_reported")
+    if reported and any(q.fiscal_year == reported for q in kpi.actuals):
+        latest = reported
     for key, bucket in (("achievement", kpi.achievements), ("grade", kpi.grades)):
         c = cols.get(key)
         if c is not None and c not in {yc for yc, _, _ in t.years}:
             bucket.append(quantity(grid, spec, r, c, latest))
+    for key in own_quantities:  # `type: quantity`: a number of that year (前年度比 in points)
+        q = quantity(grid, spec, r, cols[key], latest)
+        if q.value is not None or not q.is_empty:
+            kpi.extra[key] = q.to_dict()
     for key in ("baseline_year", "target_year"):
         c = cols.get(key)
         if c is None:
@@ -919,6 +959,10 @@ def fill_years(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int,
             kpi.baseline, kpi.baseline_year = q, fy
         elif role == "target" and (fy in t.per_year_targets or row_role == "target"):
             kpi.targets.append(q)
+            if fy == t.plan_target_year and not row_role and kpi.target.cell is None:
+                kpi.target, kpi.target_year = replace(q), fy  # the plan's last year: its final target
+        elif role == "estimate":
+            kpi.estimates.append(q)
         elif role == "target":
             if kpi.target.cell:
                 kpi.targets.append(kpi.target)
@@ -970,7 +1014,7 @@ def _direction(mark: str, name: str, spec: Spec) -> Direction:
 
 def _finish_kpi(kpi: Kpi, spec: Spec, context: dict) -> None:
     """Units, target kind and target detail."""
-    qs = [kpi.baseline, *kpi.actuals, kpi.target, *kpi.targets]
+    qs = [kpi.baseline, *kpi.actuals, kpi.target, *kpi.targets, *kpi.estimates]
     if not kpi.unit:
         units = [q.unit for q in qs if q.unit]
         kpi.unit = Counter(units).most_common(1)[0][0] if units else None
@@ -1032,6 +1076,48 @@ def _text_row(grid: Grid, t: ColumnsTable, r: int, texts: list[str], first_text:
     return True
 
 
+def _section_row(grid: Grid, r: int, texts: list[str], section: dict) -> tuple[str, tuple]:
+    """A section row's field and (level, cell): its first text as a level (code and name)."""
+    raw = next(x for x in texts if x)
+    c = texts.index(raw)
+    level = _level(grid, r, c, raw)
+    level.key = section.get("field", "section")
+    return level.key, (level, grid.addr(r, c))
+
+
+def _section_above(grid: Grid, t: ColumnsTable, section: dict, labels: Labels,
+                   region: range) -> tuple[str, tuple] | None:
+    """The table's own heading: the nearest of the three non-empty rows above its header
+    whose first text matches the section's labels (■活動指標 over the first of two KPI
+    tables sharing one header) sets the section of its first rows."""
+    seen = 0
+    for r in range(t.row - 1, max(region.start, 0) - 1, -1):
+        texts = [grid.text(r, c) for c in range(grid.n_cols)]
+        first = next((squash(x) for x in texts if x), "")
+        if not first:
+            continue
+        if labels.match(first):
+            return _section_row(grid, r, texts, section)
+        seen += 1
+        if seen >= 3:
+            break
+    return None
+
+
+def section_category(kpi: Kpi, ctx: dict) -> None:
+    """A `category` from the row's context (a carried 区分 column, or a section heading:
+    ■活動指標 → 活動指標, its cell kept in the KPI's `cells`)."""
+    value, cell = ctx.get("category", (None, None))
+    if kpi.category or not value:
+        return
+    if isinstance(value, Level):
+        kpi.category = re.sub(r"^[■□●○◆◇▼▽・【〔\[]+|[】〕\]]+$", "", value.name) or value.name
+        if cell:
+            kpi.cells["category"] = cell
+    else:
+        kpi.category = str(value)
+
+
 def _continues(grid: Grid, t: ColumnsTable, r: int, name: str, prev: Kpi) -> bool:
     """A row of the KPI above: its name cell blank, or merged with the row above."""
     m = grid.merge_at(r, t.name_col)
@@ -1039,10 +1125,14 @@ def _continues(grid: Grid, t: ColumnsTable, r: int, name: str, prev: Kpi) -> boo
 
 
 def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Finding],
-                       trace: Trace, on_section=None) -> tuple[ColumnsTable | None, list[tuple[Kpi, dict]]]:
+                       trace: Trace, on_section=None, reported: int | None = None,
+                       table: dict | None = None, name: str | None = None,
+                       ) -> tuple[ColumnsTable | None, list[tuple[Kpi, dict]]]:
     """Rows of a years-across-columns table → (kpi, context) pairs; context holds the carried
-    section and group values of each row."""
-    table = spec.get("table") or {}
+    section and group values of each row. `reported`: the year the edition reports, when
+    the sheet names its edition (a 評価 column without a year is of that year). `table`:
+    a further KPI table of the record (`tables.NAME`, `holds: kpis`) instead of `table`."""
+    table = table if table is not None else (spec.get("table") or {})
     t = ColumnsTable(grid, spec, table, region, findings)
     if not t.ok:
         trace.add(grid.name, "table header", None)
@@ -1063,9 +1153,12 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     ends, blank_rows = table_end(table)
     for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends the table
         ends.extend(_as_list(b.get("label")))
-    for other in (spec.get("tables") or {}).values():  # so does a further table's start
-        ends.extend(_as_list(other.get("header")))
-    end = _further_tables_end(spec, None, ends)
+    for other_name, other in (spec.get("tables") or {}).items():  # so does a further table's start
+        if other_name != name:
+            ends.extend(_as_list(other.get("header")))
+    if name is not None:  # a further KPI table: the main table's header ends it too
+        ends.extend(_as_list((spec.get("table") or {}).get("header")))
+    end = _further_tables_end(spec, name, ends)
     # a sheet field's label below the table (備考, 担当課) ends it too
     field_labels = []
     for f in (spec.get("fields") or {}).values():
@@ -1078,12 +1171,20 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     carry = {k for k, col in (table.get("columns") or {}).items() if col.get("carry_down")}
     warn_blank = {k for k, col in (table.get("columns") or {}).items() if col.get("warn_blank", True)}
     context: dict = {}
+    if sec_labels is not None:  # the heading of the table itself (■活動指標 above its header)
+        above = _section_above(grid, t, section, sec_labels, region)
+        if above is not None:
+            context[above[0]] = above[1]
     carried: dict[str, str] = {}
     out = []
     blanks = 0
     t.stop = region.stop
     t.rows_read = []
+    header_again = squash(grid.anchor_text(t.row, t.name_col))
+    repeat_until = -1  # a header repeated below a section heading (two tables, one header)
     for r in range(t.last_row + 1, region.stop):
+        if r <= repeat_until:
+            continue
         texts = [grid.text(r, c) for c in range(grid.n_cols)]
         if not any(texts):
             blanks += 1
@@ -1099,11 +1200,13 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         name = grid.anchor_text(r, t.name_col)
         sec_text = squash(grid.anchor_text(r, sec_col) or first_text)
         if sec_labels and sec_labels.match(sec_text) and (not name or squash(name) == sec_text):
-            raw = next(x for x in texts if x)
-            level = _level(grid, r, texts.index(raw), raw)
-            level.key = section.get("field", "section")
-            context[level.key] = (level, grid.addr(r, texts.index(raw)))
+            key, value = _section_row(grid, r, texts, section)
+            context[key] = value
             carried.clear()
+            continue
+        if header_again and squash(name) == header_again and (grid.merge_at(r, t.name_col) is None or grid.merge_at(
+                r, t.name_col) != grid.merge_at(t.row, t.name_col)):  # the same header again: a second table's
+            repeat_until = r + (t.last_row - t.row)
             continue
         if out and _text_row(grid, t, r, texts, first_text, out[-1][0]):
             t.rows_read.append(r)
@@ -1147,9 +1250,10 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
             if col.get("type") == "level" and row_ctx.get(key, ("", None))[0]:
                 v, cell = row_ctx[key]
                 row_ctx[key] = (level_of_text(v, cell, key, t.header_text(t.cols[key]) or None), cell)
-        row_ctx["_row_role"] = row_role
+        row_ctx["_row_role"], row_ctx["_reported"] = row_role, reported
         kpi = _row_kpi(grid, spec, t, r, row_ctx, findings)
         row_ctx.pop("_row_role")
+        row_ctx.pop("_reported")
         if kpi is not None:
             out.append((kpi, row_ctx))
             t.rows_read.append(r)
@@ -1284,6 +1388,8 @@ def read_block_kpi(grid: Grid, spec: Spec, rows: range, findings: list[Finding],
                 kpi.actuals.append(q)
             elif role == "target":
                 kpi.targets.append(q)
+            elif role == "estimate":
+                kpi.estimates.append(q)
             elif role == "achievement":
                 kpi.achievements.append(q)
             elif role == "grade":
@@ -1393,15 +1499,17 @@ def _year_kinds(grid: Grid, t: ColumnsTable, kinds: list) -> dict[int, str]:
 
 
 def _table_unit(grid: Grid, t: ColumnsTable, unit_spec: dict | None, first_row: int,
-                m: Measure) -> tuple[str | None, str | None]:
+                m: Measure, shared: range | None = None) -> tuple[str | None, str | None]:
     """(千円 | 円, the cell saying it): a cell matching `unit.label` between the table's
-    heading (`after`, else two rows above the header) and its header, else a header cell
+    heading (`after`, else two rows above the header) and its header (or in `shared`: the
+    heading above the first measure of a stacked sheet), else a header cell
     (`決算額（千円）`), else `unit.default`."""
     unit_spec = unit_spec or {}
     if unit_spec.get("label"):
         labels = _labels(unit_spec["label"], "start")
         for r, c, text in grid.labels():
-            if first_row <= r <= t.last_row and labels.match(text) and money_unit(text):
+            if (first_row <= r <= t.last_row or (shared is not None and r in shared)) \
+                    and labels.match(text) and money_unit(text):
                 return money_unit(text), _ref(grid, m, r, c)
     for r in range(t.row, t.last_row + 1):
         for c in range(grid.n_cols):
@@ -1422,10 +1530,11 @@ def _further_tables_end(spec: Spec, name: str | None, ends: list) -> Labels | No
     return Labels(ends + heads, re.compile("|".join(parts))) if parts else None
 
 
-def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, region: range):
+def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, region: range,
+                total: Labels | None = None):
     """The rows of a further table (0-based), up to where it ends: an `end` label, blank
     rows (`end.blank_rows`, default 1), another table's start, a text block heading or a
-    field's label."""
+    field's label; `total`: the table's 合計 row, its last (yielded)."""
     ends, blank_rows = table_end(ts)
     for other_name, other in (spec.get("tables") or {}).items():
         if other_name != name:
@@ -1445,6 +1554,9 @@ def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, re
             continue
         blanks = 0
         first = next(squash(x) for x in texts if x)
+        if total is not None and total.match(first):
+            yield r
+            return
         if (end and end.match(first)) or (field_end and field_end.match(first)):
             return
         seen = True
@@ -1452,10 +1564,11 @@ def _table_rows(grid: Grid, spec: Spec, t: ColumnsTable, name: str, ts: dict, re
 
 
 def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: list[Finding],
-                trace: Trace) -> None:
+                trace: Trace, shared: range | None = None) -> None:
     """`tables:`: each further table of the record found on this sheet — project lines
-    (`holds: projects` → m.projects) or a cost block (`holds: cost` → m.cost) — and its
-    place (m.tables)."""
+    (`holds: projects` → m.projects), a cost block (`holds: cost` → m.cost), a second KPI
+    table (`holds: kpis` → m.kpis) or a text table (`holds: texts` → m.texts, one row per
+    department) — and its place (m.tables); a `total` row → m.totals."""
     for name, ts in (spec.get("tables") or {}).items():
         if name in m.tables:  # found on an earlier sheet of the record
             continue
@@ -1466,6 +1579,9 @@ def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: lis
                 trace.add(grid.name, f"table {name}", None)
                 continue
             start = pos[0]
+        if ts.get("holds") == "kpis":
+            _read_kpi_table(grid, spec, m, name, ts, range(start, region.stop), findings, trace)
+            continue
         t = ColumnsTable(grid, spec, ts, range(start, region.stop), findings)
         if not t.ok:
             trace.add(grid.name, f"table {name}", None)
@@ -1476,12 +1592,20 @@ def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: lis
         money = (ts.get("amounts") or {}) if ts.get("holds") == "projects" else ts
         kinds = _year_kinds(grid, t, _as_list(money.get("kinds")) or DEFAULT_KINDS)
         unit, unit_cell = _table_unit(grid, t, money.get("unit"),
-                                      start if ts.get("after") else max(region.start, t.row - 2), m)
-        rows = list(_table_rows(grid, spec, t, name, ts, region))
-        if ts.get("holds") == "projects":
+                                      start if ts.get("after") else max(region.start, t.row - 2), m,
+                                      shared)
+        total = _labels(ts["total"], "start") if ts.get("total") else None
+        rows = list(_table_rows(grid, spec, t, name, ts, region, total))
+        total_row = rows.pop() if rows and total is not None and total.match(_first_text(grid, rows[-1])) else None
+        if ts.get("holds") == "texts":
+            used = _read_text_rows(grid, t, ts, rows, m, name)
+        elif ts.get("holds") == "projects":
             used = _read_project_rows(grid, spec, t, ts, rows, m, kinds, unit)
         else:
             used = _read_cost_rows(grid, spec, t, ts, rows, m, kinds, unit, unit_cell)
+        if total_row is not None:
+            m.totals[name] = [Amount(fy, _cost_value(grid, spec, m, total_row, c, fy, unit), kinds.get(fy))
+                              for c, fy, _ in t.years]
         if not used:
             continue
         geometry = _columns_geometry(grid, t, min(used.values()), max(used.values()),
@@ -1494,9 +1618,64 @@ def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: lis
         geometry["unit"] = unit
         if unit_cell:
             geometry["cells"] = {"unit": unit_cell}
-        if ts.get("holds") != "projects":
+        if ts.get("holds") == "cost":
             geometry["line_rows"] = {key: r + 1 for key, r in used.items()}
+        if total_row is not None:
+            geometry["total_row"] = total_row + 1
         m.tables[name] = geometry
+
+
+def _first_text(grid: Grid, r: int) -> str:
+    return next((squash(grid.text(r, c)) for c in range(grid.n_cols) if grid.text(r, c)), "")
+
+
+def _read_kpi_table(grid: Grid, spec: Spec, m: Measure, name: str, ts: dict, region: range,
+                    findings: list[Finding], trace: Trace) -> None:
+    """A second KPI table of the record (`holds: kpis`: 市民満足度 by year beside the 成果指標):
+    read as the KPI table is, its KPIs added to the record's, its place `tables[name]`."""
+    t, rows = read_columns_table(grid, spec, region, findings, trace, reported=_reported_year(m),
+                                 table=ts, name=name)
+    if t is None:
+        trace.add(grid.name, f"table {name}", None)
+        return
+    for kpi, ctx in rows:
+        section_category(kpi, ctx)
+        m.kpis.append(kpi)
+    if t.rows_read:
+        m.tables[name] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
+
+
+def _read_text_rows(grid: Grid, t: ColumnsTable, ts: dict, rows: list[int], m: Measure,
+                    name: str) -> dict[int, int]:
+    """A text table (`holds: texts`), one row per department: the `department` column names
+    the department of the row's texts (its cell in each text's `cells`), `fiscal_year` the
+    year; every other column is a text of the measure (key = the column's name, `role` its
+    place in the PDCA cycle)."""
+    columns = ts.get("columns") or {}
+    text_cols = [(k, c) for k, c in t.cols.items() if k in columns and k not in ("department", "fiscal_year")]
+    used: dict[int, int] = {}
+    for r in rows:
+        dept = grid.anchor_text(r, t.cols["department"]).strip() if "department" in t.cols else ""
+        fy = None
+        if "fiscal_year" in t.cols:
+            ys = find_years(grid.anchor_text(r, t.cols["fiscal_year"]))
+            fy = ys[0][0].year if ys else None
+        for key, c in text_cols:
+            text = grid.anchor_text(r, c)
+            if not text or _origin(grid, r, c)[0] != r:
+                continue
+            label = squash(grid.anchor_text(t.row, c)) or None
+            role = columns[key].get("role") or DEFAULT_ROLES.get(key, "other")
+            cells = {"department": _ref(grid, m, *_origin(grid, r, t.cols["department"]))} if dept else {}
+            m.texts.append(Text(key, text, label, role, dept or None, fy, _ref(grid, m, r, c), cells))
+            used[r] = r
+    if used and text_cols:  # the range a roll-forward empties and moves to history
+        cols = [c for _, c in text_cols]
+        last = grid.merge_at(max(used), max(cols))
+        area = grid.area(min(used), min(cols), max(used), last[3] if last else max(cols))
+        m.cells[f"{name}_block"] = area if grid.name == m.sheet or grid.ref_sheet else on_sheet(grid.name, area)
+        m.cells[name] = _ref(grid, m, min(used), min(cols))
+    return used
 
 
 def _read_project_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: list[int],
@@ -1799,13 +1978,28 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
                       more: list[Grid] = ()) -> list[Measure]:
     """record: sheet: one measure per sheet (or per group of sheets), its fields, one KPI
     table and text blocks."""
+    if spec.get("stacked"):
+        return read_stacked_records(grid, spec, trace, findings, more)
     sheets = [grid, *(g.qualified() for g in more)]
     m = Measure(sheet=grid.name, sheets=[g.name for g in sheets])
     values, labels = _grouped_fields(sheets, spec, spec.get("fields") or {}, trace, findings)
     apply_sheet_fields(m, values, labels)
+    _sheet_table_etc(m, sheets, spec, trace, findings, grid, None)
+    return [m]
+
+
+def _sheet_table_etc(m: Measure, sheets: list[Grid], spec: Spec, trace: Trace,
+                     findings: list[Finding], grid: Grid, region: range | None,
+                     shared: range | None = None) -> None:
+    """A sheet record's KPI table, further tables and text blocks (within `region` of a
+    single sheet for a measure of a stacked sheet, `shared` the rows above its first
+    measure), then the measure finished."""
+    def rows_of(g: Grid) -> range:
+        return region if region is not None else range(0, g.n_rows)
     t, tg = None, grid
     for tg in sheets:
-        t, rows = read_columns_table(tg, spec, range(0, tg.n_rows), findings, trace)
+        t, rows = read_columns_table(tg, spec, rows_of(tg), findings, trace,
+                                     reported=_reported_year(m))
         if t is not None:
             break
     if t is None:
@@ -1821,14 +2015,75 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
         if t.rows_read:
             m.tables["kpi"] = _columns_geometry(tg, t, min(t.rows_read), max(t.rows_read))
         for kpi, ctx in rows:
-            if "category" in ctx and not kpi.category:
-                kpi.category = ctx["category"][0] or None
+            section_category(kpi, ctx)
             m.kpis.append(kpi)
     for g in sheets:
-        read_tables(g, spec, m, range(0, g.n_rows), findings, trace)
-    _grouped_texts(sheets, spec, m, trace, findings)
+        read_tables(g, spec, m, rows_of(g), findings, trace, shared)
+    if region is not None:
+        read_text_blocks(grid, spec, m, region, trace, findings)
+    else:
+        _grouped_texts(sheets, spec, m, trace, findings)
     finish_measure(m, spec, findings, grid)
-    return [m]
+
+
+def _stacked_regions(grid: Grid, stacked: dict) -> list[range]:
+    """The rows of each measure of a stacked sheet: from a row whose cell matches
+    `stacked.start` to the next such row (or a row matching `stacked.end`)."""
+    start = _labels(stacked["start"], "exact")
+    starts = sorted({r for r, c, t in grid.labels() if _matches(grid, start, r, c, t)})
+    end = _labels(stacked["end"], "start") if stacked.get("end") else None
+    out = []
+    for i, s in enumerate(starts):
+        stop = starts[i + 1] if i + 1 < len(starts) else grid.n_rows
+        if end:
+            e = _find(grid, end, range(s + 1, stop))
+            stop = e[0] if e else stop
+        out.append(range(s, stop))
+    return out
+
+
+def read_stacked_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding],
+                         more: list[Grid] = ()) -> list[Measure]:
+    """record: sheet with `stacked:`: several measures stacked on one sheet (実施計画の事業
+    ブロック), each from a `stacked.start` row: its own fields, KPI table, further tables
+    and text blocks, read within its rows. A field found outside every block (a heading
+    above the first, notes below the last) is shared by all the sheet's measures."""
+    out: list[Measure] = []
+    fields = spec.get("fields") or {}
+    quiet = {k: {**f, "required": False} for k, f in fields.items()}
+    for g in [grid, *(x.qualified() for x in more)]:
+        regions = _stacked_regions(g, spec.get("stacked"))
+        if not regions:
+            findings.append(Finding(Severity.ERROR, "missing-kpi-table",
+                                    f"「{_plain(spec['stacked']['start'])}」で始まるブロックがありません",
+                                    None, g.name))
+            continue
+        outside = [range(0, regions[0].start)]
+        outside += [range(a.stop, b.start) for a, b in zip(regions, regions[1:]) if a.stop < b.start]
+        outside.append(range(regions[-1].stop, g.n_rows))
+        shared: dict = {}
+        shared_labels: dict = {}
+        for rows in outside:
+            todo = {k: f for k, f in quiet.items() if k not in shared}
+            if todo and len(rows):
+                shared.update(read_fields(g, spec, todo, rows, trace, findings, shared_labels))
+        for rows in regions:
+            m = Measure(sheet=g.name, sheets=[g.name])
+            labels: dict = {}
+            values = read_fields(g, spec, quiet, rows, trace, findings, labels)
+            for key, v in shared.items():
+                if key not in values:
+                    values[key] = v
+                    labels[key] = shared_labels.get(key)
+            for key, f in fields.items():
+                if f.get("required") and key not in values:
+                    findings.append(Finding(Severity.ERROR, "missing-field",
+                                            f"「{_plain(f.get('label', key))}」が見つかりません",
+                                            None, g.name, g.addr(rows.start, 0)))
+            apply_sheet_fields(m, values, labels)
+            _sheet_table_etc(m, [g], spec, trace, findings, g, rows, outside[0])
+            out.append(m)
+    return out
 
 
 def _grouped_texts(sheets: list[Grid], spec: Spec, m: Measure, trace: Trace,
@@ -1915,7 +2170,9 @@ def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding])
     labels: dict = {}
     header_fields = read_fields(grid, spec, spec.get("fields") or {}, region, trace, findings,
                                 labels)
-    t, rows = read_columns_table(grid, spec, region, findings, trace)
+    probe = Measure(sheet=grid.name)
+    apply_sheet_fields(probe, header_fields, labels)
+    t, rows = read_columns_table(grid, spec, region, findings, trace, reported=_reported_year(probe))
     if t is None:
         return {}
     group = spec.get("group_by") or "measure"
@@ -1941,7 +2198,7 @@ def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding])
                 if isinstance(v, Level) and k in LEVEL_FIELDS and k != "measure":
                     setattr(m, k, v)
                     m.cells[k] = cell
-                elif isinstance(v, Level) and k != group:  # a further level column
+                elif isinstance(v, Level) and k not in (group, "category"):  # a further level column
                     m.levels.append(v)
                     m.cells[k] = cell
             m.kpi_header_row = t.row + 1
@@ -1949,8 +2206,7 @@ def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding])
             if t.rows_read:
                 m.tables["kpi"] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
             measures[key] = m
-        if "category" in ctx and not kpi.category:
-            kpi.category = ctx["category"][0] or None
+        section_category(kpi, ctx)
         m.kpis.append(kpi)
         line = _project_line(ctx, lines)
         if line is not None:
@@ -1988,7 +2244,7 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     KPIs also hold past values (a series); else the years of the KPIs' actuals."""
     for k in m.kpis:
         if k.unit:  # values read after the KPI row (a 実績 row under its 目標 row) take its unit
-            for q in (k.baseline, *k.actuals, k.target, *k.targets):
+            for q in (k.baseline, *k.actuals, k.target, *k.targets, *k.estimates):
                 if q.value is not None and q.unit is None:
                     q.unit = k.unit
         check_achievement(k, spec, m.sheet, findings)
@@ -2023,6 +2279,13 @@ def finish_measure(m: Measure, spec: Spec, findings: list[Finding], grid: Grid,
     gather_departments(m)
     derive_unit_cost(m)
     record_rollforward(m, spec)
+
+
+def _reported_year(m: Measure) -> int | None:
+    """The year the edition reports, when the sheet names its edition (a `fiscal_year` field
+    or a title naming the year): the year before it."""
+    said = m.extra.get("fiscal_year") or _title_year(m.title)
+    return said - 1 if said else None
 
 
 def _title_year(title: str | None) -> int | None:

@@ -88,16 +88,34 @@ _CHECKED = "■☑✓✔●◉▣"
 _UNCHECKED = "□☐○◯"
 
 
-def checked_choice(text: str) -> str:
+def checked_choice(text: str, join: str = "、") -> str:
     """The ticked word of a tick-box list: `□拡充　■現状維持　□改善` → `現状維持` (ticks
-    ■ ☑ ✓ ✔ ● ◉ ▣; several ticked: joined with `、`); a text without ticks as typed."""
+    ■ ☑ ✓ ✔ ● ◉ ▣; several ticked: joined with `join`, `、` unless the layout says); a text
+    without ticks as typed."""
     t = normalize_text(text or "")
     marks = re.escape(_CHECKED + _UNCHECKED)
     found = re.findall(rf"([{marks}])\s*([^{marks}]+)", t)
     if not found:
         return t.strip()
     picked = [w.strip(" \u3000・、,/／") for m, w in found if m in _CHECKED]
-    return "、".join(w for w in picked if w)
+    return join.join(w for w in picked if w)
+
+
+def is_tick_box(text: str) -> bool:
+    """A cell of a tick-box list: it starts with a box, ticked or not (`■現状維持`, `□`)."""
+    t = normalize_text(text or "").strip()
+    return bool(t) and t[0] in _CHECKED + _UNCHECKED
+
+
+def is_ticked(text: str) -> bool:
+    t = normalize_text(text or "").strip()
+    return bool(t) and t[0] in _CHECKED
+
+
+def checked_cells(text: str, join: str = "、") -> str:
+    """`checked_cells`: the option cells of a row already joined (the reader finds them):
+    read as `checked_choice` reads one cell."""
+    return checked_choice(text, join)
 
 
 def _series(text: str):
@@ -178,6 +196,7 @@ def level(text: str) -> Level:
 VALUE_PARSERS = {
     "level": level,
     "checked_choice": checked_choice,
+    "checked_cells": checked_cells,
     "normalized": normalized,
     "number_code": number_code,
     "departments": departments,

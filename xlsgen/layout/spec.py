@@ -31,7 +31,7 @@ _YEAR = "year"  # a fiscal year: 2019, H31 or R1
 _CODE_CELL = {"label": _LABELS, "at": str, "nth": int}
 _FIELD = {"label": _LABELS, "at": str, "nth": int, "parser": str, "required": bool,
           "type": str, "holds": str, "role": str, "reason": str, "code": _CODE_CELL,
-          "fiscal_year": str, "unit_in_name": bool}
+          "fiscal_year": str, "unit_in_name": bool, "join": str}
 _COLUMN = {"label": _LABELS, "role": str, "carry_down": bool, "warn_blank": bool, "required": bool,
            "parser": str, "type": str, "holds": str, "unit_in_name": bool, "under": _LABELS,
            "nth": int}
@@ -54,7 +54,11 @@ _TABLE = {"header": _LABELS, "header_rows": int, "years": str, "group_roles": di
           "section": {"column": str, "labels": _LABELS, "field": str}}
 # a further table of a record (`tables:`): project lines or a cost block
 _TABLES = {"holds": str, "header": _LABELS, "header_rows": int, "after": _LABELS,
-           "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
+           "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END, "total": _LABELS,
+           # holds: kpis — read as `table` is
+           "years": str, "group_roles": dict, "row_roles": {"column": str, "roles": dict},
+           "text_rows": {"labels": _LABELS, "field": str},
+           "section": {"column": str, "labels": _LABELS, "field": str},
            "amounts": {"unit": _UNIT, "kinds": _LABELS},
            "unit": _UNIT, "kinds": _LABELS,
            "lines": {"*": Either({"label": _LABELS, "unit": str}, _LABELS)},
@@ -69,6 +73,8 @@ SCHEMA: dict[str, Any] = {
     "sheets": {"read": _LABELS, "skip": _LABELS, "group": _LABELS,
                "roles": [{"role": str, "name": _LABELS, "when": _LABELS, "when_any": _LABELS}]},
     "block": {"start": _LABELS, "end": _LABELS, "fields": {"*": _FIELD}},
+    # record: sheet — several measures stacked on one sheet, each from a `start` row
+    "stacked": {"start": _LABELS, "end": _LABELS},
     "group_by": str,
     "fields": {"*": _FIELD},
     "table": _TABLE,
@@ -82,7 +88,7 @@ SCHEMA: dict[str, Any] = {
     "grades": {"scale": [{"grade": str, "min": float, "above": float, "max": float,
                           "at_most": float}],
                "no_target": _LABELS},
-    "rollforward": {"next_input": str, "history": _LABELS, "supported": bool},
+    "rollforward": {"next_input": str, "history": _LABELS, "supported": bool, "window": bool},
     "labels": {"*": _LABELS},
     # the round trip (xlsgen distribute / collect): tags such as 区分 商工 → 商工振興課
     "departments": {"aliases": {"*": str}},
@@ -90,13 +96,13 @@ SCHEMA: dict[str, Any] = {
 }
 # what a column holds (besides values) and what a further table holds
 COLUMN_HOLDS = ("text", "note")
-TABLE_HOLDS = ("projects", "cost")
+TABLE_HOLDS = ("projects", "cost", "kpis", "texts")
 ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "years": ("columns", "rows"), "match": ("exact", "start", "contains"),
          "percent": ("fraction", "points"), "split": ("department", "none"),
          "rule": ("ratio", "ratio_inverse_when_down", "progress", "prorated", "none"),
          "next_input": ("first_empty_actual", "none"), "type": ("text", "quantity", "year", "level"),
-         "role": ("baseline", "actual", "target", "achievement", "grade"),
+         "role": ("baseline", "actual", "target", "estimate", "achievement", "grade"),
          "reason": ("right", "below"), "by_year": ("rows",), "fiscal_year": ("from_label",),
          "basis": ("per_year", "final", "per_year_else_final")}
 # what a field holds when it is not a value of the model's own
@@ -293,6 +299,10 @@ def _load(path: Path, raw: bytes | str) -> Spec:
         errors.append((lines.get("record", 1), "table（指標の表）がありません"))
     if data.get("record") == "block" and not (data.get("block") or {}).get("start"):
         errors.append((lines.get("record", 1), "record: block には block.start が必要です"))
+    if data.get("stacked") is not None and (data.get("record") or "sheet") != "sheet":
+        errors.append((lines.get("stacked", 1), "stacked は record: sheet の様式でだけ使えます"))
+    if data.get("stacked") is not None and not (data.get("stacked") or {}).get("start"):
+        errors.append((lines.get("stacked", 1), "stacked には start（ブロックの最初の行の見出し）が必要です"))
     for i, g in enumerate((data.get("grades") or {}).get("scale") or []):
         if isinstance(g, dict) and not any(k in g for k in GRADE_BOUNDS):
             errors.append((lines.get(f"grades.scale[{i}]", 1),
@@ -303,13 +313,15 @@ def _load(path: Path, raw: bytes | str) -> Spec:
         if not isinstance(t, dict):
             continue
         if not t.get("holds"):
-            errors.append((where, f"tables.{name} に holds（projects か cost）がありません"))
+            errors.append((where, f"tables.{name} に holds（projects・cost・kpis・texts）がありません"))
         if not t.get("header"):
             errors.append((where, f"tables.{name} に header（表の見出し）がありません"))
         if t.get("holds") == "cost" and not t.get("lines"):
             errors.append((where, f"tables.{name}（holds: cost）に lines（行の見出し）がありません"))
         if t.get("holds") == "projects" and "name" not in (t.get("columns") or {}):
             errors.append((where, f"tables.{name}（holds: projects）に columns.name（事業名の列）がありません"))
+        if t.get("holds") == "texts" and not set(t.get("columns") or {}) - {"department", "fiscal_year"}:
+            errors.append((where, f"tables.{name}（holds: texts）に文章の列（columns）がありません"))
     if not errors:
         errors.extend(_check_patterns(data, lines))
         errors.extend(_check_parsers(data, lines))
@@ -388,6 +400,8 @@ def _allowed(key: str, path: str, value: dict) -> tuple | None:
     if key == "role" and (path.startswith(("text_blocks", "fields", "block.fields"))
                           or value.get("holds") == "text"):
         return TEXT_ROLES
+    if key == "role" and path.startswith("tables."):  # a text table's columns take PDCA roles
+        return ENUMS["role"] + TEXT_ROLES
     if key == "holds" and path.startswith(("fields", "block.fields")):
         return FIELD_HOLDS
     if key == "holds" and ".columns." in f".{path}":
