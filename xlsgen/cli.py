@@ -384,8 +384,8 @@ def distribute(book, out_dir, to, extend_to, due, contact, fmt, layout, layout_f
 
     \b
     Example:
-        xlsgen distribute inputs/ojiya_進行管理シート_R3.xlsx --to R4 -o 照会 --due 2022年5月31日
-        xlsgen collect 照会/ojiya_進行管理シート_R4.xlsx 回答/ -o ojiya_R4_回収.xlsx
+        xlsgen distribute 進行管理シート_R3.xlsx --to R4 -o 照会 --due 2022年5月31日
+        xlsgen collect 照会/進行管理シート_R4.xlsx 回答/ -o 進行管理シート_R4_回収.xlsx
     """
     from xlsgen import app
 
@@ -421,8 +421,8 @@ def collect(master, forms, output, fmt, status_out, layout, layout_file):
 
     \b
     Example:
-        xlsgen collect 照会/ojiya_進行管理シート_R4.xlsx 回答/ -o ojiya_R4_回収.xlsx
-        xlsgen collect master.xlsx 商工振興課_ojiya_進行管理シート_R4.xlsx -o new.xlsx --format json
+        xlsgen collect 照会/進行管理シート_R4.xlsx 回答/ -o 進行管理シート_R4_回収.xlsx
+        xlsgen collect master.xlsx 企画課_進行管理シート_R4.xlsx -o new.xlsx --format json
     """
     from xlsgen import app
 
@@ -456,8 +456,8 @@ def diff(old, new, fmt, output, layout, layout_file):
 
     \b
     Example:
-        xlsgen diff inputs/ojiya_進行管理シート_R3.xlsx ojiya_R4_回収.xlsx
-        xlsgen diff ojiya_R3.xlsx ojiya_R4.xlsx -o 変更点.xlsx
+        xlsgen diff 進行管理シート_R3.xlsx 進行管理シート_R4_回収.xlsx
+        xlsgen diff 進行管理シート_R3.xlsx 進行管理シート_R4.xlsx -o 変更点.xlsx
     """
     from xlsgen import app
 
@@ -565,11 +565,11 @@ def layout():
 def layout_check(spec, book):
     """様式ファイル SPEC でブック BOOK を読み、シートごとに見出し・項目がどのセルから読めたか、
     何が見つからないかを表示します。当てはまらなければ終了コード 1 です。
-    SPEC は様式ファイル（YAML）か、同梱の様式の名前（ojiya など）です。
+    SPEC は様式ファイル（YAML）か、同梱の様式の名前（kpi_list など）です。
 
     Example:
 
-        xlsgen layout check ojiya inputs/ojiya_進行管理シート_R3.xlsx
+        xlsgen layout check kpi_list KPI一覧.xlsx
 
         xlsgen layout check my_city.yaml 進行管理シート.xlsx
     """

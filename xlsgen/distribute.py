@@ -56,7 +56,7 @@ class Distribution:
 
 
 def book_name(path: Path) -> str:
-    """The master's file name without its edition (`ojiya_進行管理シート_R3` → `ojiya_進行管理シート`)."""
+    """The master's file name without its edition (`進行管理シート_R3` → `進行管理シート`)."""
     stem = _EDITION_TAIL.sub("", path.stem)
     return stem or path.stem
 

@@ -67,7 +67,7 @@ def plan_rollforward(book: Book, snap: Snapshot, to: int, extend_to: int | None 
 
 def print_header(book: Book, to: int) -> str:
     """The running header of the sheets a roll adds: the book and the new edition
-    (`小千谷市 【小千谷市総合戦略】進行管理シート　令和4年度版`)."""
+    (`〇〇市 【〇〇市総合戦略】進行管理シート　令和4年度版`)."""
     from xlsgen.wareki import find_years
 
     name = book.document_title or book.title or book.layout_title or book.layout or ""
