@@ -26,10 +26,12 @@ from xlsgen.model import (
     CostLine,
     Direction,
     Evaluation,
+    FUNDING_KEYS,
     Finding,
     Kpi,
     Level,
     Measure,
+    PeriodTotal,
     ProjectLine,
     Quantity,
     Severity,
@@ -42,7 +44,7 @@ from xlsgen.model import (
 )
 from xlsgen.quantities import parse_quantity, parse_series, parse_target
 from xlsgen.read.grid import Grid, squash
-from xlsgen.wareki import find_years, invalid_era_labels, normalize_text
+from xlsgen.wareki import find_years, invalid_era_labels, normalize_text, without_years
 
 SHEET_FIELDS = {"title", "number", "sheet_no", "strategy_page", "basic_goal", "basic_policy",
                 "measure", "departments", "purpose", "policy", "projects", "check_analysis",
@@ -538,6 +540,71 @@ def _header_depth(grid: Grid, r: int) -> int:
     return min(depth, 3)
 
 
+def _column_anchor(grid: Grid, header_rows: range, c: int) -> tuple[bool, int]:
+    """(whether column c is a column of its own, the last column its header covers): at the
+    lowest header row where c has a text, a header merged from a column on its left makes
+    c part of that column (Excel方眼紙: 「令和２年度」 merged over N:T is one column, N)."""
+    for r in reversed(header_rows):
+        if grid.anchor_text(r, c):
+            m = grid.merge_at(r, c)
+            return (not m or m[1] == c), (m[3] if m else c)
+    return True, c
+
+
+def _own_column(grid: Grid, rows: range, c: int) -> bool:
+    return bool(rows) and _column_anchor(grid, rows, c)[0] and any(grid.anchor_text(r, c) for r in rows)
+
+
+# words a year heading holds besides its year: its role, the money kind and the like
+# (`R2年度(実績値)`, `令和4年度(当初予算)`, `R4見込`, `達成率(R3)`, `R6年度末目標値`)
+HEADING_WORDS = ("実績値", "実績", "目標値", "目標", "基準値", "基準年", "基準", "従前値", "従前",
+                 "策定時", "現状値", "現状", "達成率", "達成度", "進捗率", "評価", "判定", "決算額",
+                 "決算", "予算額", "予算", "当初", "補正", "計画値", "計画額", "計画", "見込額", "見込み",
+                 "見込", "推計", "確定", "速報", "最終", "中間", "年度末", "年度", "末", "時点", "現在",
+                 "数値", "値", "額")
+# a column that totals a period: 計画期間計（R5～R7）, 合計, 3か年計
+_TOTAL_WORDS = re.compile(r"合計|総計|期間計|年間計|[か箇ヵカケヶ]年計|^計$|^小計$")
+_RANGE_MARK = re.compile(r"[~〜～\-－―−]")
+_HEADING_MARKS = re.compile(r"[()\[\]【】〔〕<>＜＞・:：/／,、。~〜～\-－―−\s]")
+
+
+def _heading_core(text: str) -> str:
+    """A header's words without its years, brackets and marks."""
+    return _HEADING_MARKS.sub("", squash(without_years(text)))
+
+
+def _total_kind(text: str) -> str:
+    """What a total column calls itself: 計画期間計（R5～R7） → 計画期間計."""
+    return _heading_core(text) or "合計"
+
+
+def year_heading(text: str, words=()) -> tuple | None:
+    """What a header cell says about years: `("year", FiscalYear, warning)` for a year
+    heading — a year and at most a few words besides its role or money kind (`R2年度(実績値)`,
+    `令和2年度⏎決算`, `R7（目標）`), never a sentence that mentions a year
+    (`事業の概要・令和4年度の主な実績`); `("total", kind, first, last)` for a column that totals
+    a period (`計画期間計（R5～R7）`); None otherwise."""
+    if not text or len(text) > 24:
+        return None
+    ys = find_years(text)
+    if not ys:
+        return None
+    years = sorted({fy.year for fy, _ in ys})
+    core = _heading_core(text)
+    if len(years) > 1:  # two different years: a period, a total when it says so
+        rest = squash(without_years(text))
+        if _TOTAL_WORDS.search(core) or (_RANGE_MARK.search(rest) and not core):
+            return "total", _total_kind(text), years[0], years[-1]
+        return None
+    if _TOTAL_WORDS.search(core):
+        return "total", _total_kind(text), years[0], years[0]
+    for w in sorted({*HEADING_WORDS, *(squash(x) for x in words if x)}, key=len, reverse=True):
+        core = core.replace(w, "")
+    if len(core) > 3:
+        return None
+    return "year", ys[0][0], ys[0][1]
+
+
 # a header that names the target first and its year in brackets: 目標値(R2), 最終目標(R6年度)
 _FINAL_HEADER = re.compile(r"^[^()]*目標[^()]*\([^()]*\)$")
 
@@ -611,6 +678,8 @@ class ColumnsTable:
                 span = range(m[1], m[3] + 1) if m else range(c, c + 1)
                 subs = []
                 for cc in span:
+                    if cc != span.start and not _own_column(grid, range(r + 1, self.last_row + 1), cc):
+                        continue  # a sub-header merged over several columns is one column
                     below = [squash(grid.anchor_text(rr, cc)) for rr in header_rows if rr > r]
                     ys = next((find_years(t) for t in below if t and len(t) <= 24 and find_years(t)), None)
                     subs.append((cc, ys[0][0].year if ys else None))
@@ -621,14 +690,23 @@ class ColumnsTable:
         self.name_col = self.cols["name"]
         taken.add(self.name_col)
         group_roles = {squash(k): v for k, v in (table.get("group_roles") or {}).items()}
+        words = [*group_roles, *(squash(k) for k in _as_list(table.get("kinds"))),
+                 *(squash(k) for k in _as_list((table.get("amounts") or {}).get("kinds")))]
         # (col, fiscal year, role, header row of the year label)
         self.years: list[tuple[int, int, str]] = []
         self.year_rows: dict[int, int] = {}
         self.reported: list[int] = []
         # target columns headed 目標値(R2): the final target, even in a year with an actual
         self.final_cols: set[int] = set()
+        # period total columns (計画期間計（R5～R7）, 合計): col → (kind, first year, last year)
+        self.totals: dict[int, tuple[str, int | None, int | None]] = {}
+        # the last column a year column's merged header covers (its values may sit there)
+        self.spans: dict[int, int] = {}
         for c in range(grid.n_cols):
             if c in taken:
+                continue
+            own, span_end = _column_anchor(grid, header_rows, c)
+            if not own:  # covered by a header merged from a column on its left: that column
                 continue
             # merged-aware header texts of this column, top to bottom: a year merged over
             # 目標値 / 実績値 / 達成率 sub-columns gives each of them its year
@@ -639,11 +717,19 @@ class ColumnsTable:
                                             grid.name, grid.addr(r, c)))
             year = None
             for r, t in texts:
-                ys = find_years(t) if t and len(t) <= 24 else []
-                if ys:
-                    year = (r, ys[0])
+                heading = year_heading(t, words)
+                if heading is not None and heading[0] == "total":
+                    self.totals[c] = (heading[1], heading[2], heading[3])
+                    year = None
+                    break
+                if heading is not None:
+                    year = (r, heading[1:])
                     break
             if year is None:
+                joined = "".join(dict.fromkeys(t for _, t in texts if t))
+                if c not in self.totals and _TOTAL_WORDS.search(_heading_core(joined)) and \
+                        not find_years(joined):
+                    self.totals[c] = (_total_kind(joined), None, None)
                 continue
             r, (fy, warn) = year
             if warn:
@@ -657,15 +743,33 @@ class ColumnsTable:
                     break
             self.years.append((c, fy.year, role or "actual"))
             self.year_rows[c] = r
+            if span_end > c:
+                self.spans[c] = span_end
             if role == "target" and _FINAL_HEADER.match(squash(grid.anchor_text(r, c))):
                 self.final_cols.add(c)
-            own = "".join(t for rr, t in texts if rr >= r and not (rr > r and find_years(t)))
-            if "実績" in own:  # the year's own header says 実績値: a reported year
+            own_text = "".join(t for rr, t in texts if rr >= r and not (rr > r and find_years(t)))
+            if "実績" in own_text:  # the year's own header says 実績値: a reported year
                 self.reported.append(fy.year)
         self.years.sort()
         pairs = {(fy, role) for c, fy, role in self.years if c not in self.final_cols}
         self.per_year_targets = {fy for fy, role in pairs if role == "target" and (fy, "actual") in pairs}
+        # a total without years of its own (合計) totals the table's years
+        all_years = sorted({fy for _, fy, _ in self.years})
+        for c, (kind, first, last) in list(self.totals.items()):
+            if first is None:
+                self.totals[c] = (kind, all_years[0] if all_years else None,
+                                  all_years[-1] if all_years else None)
 
+    def value_col(self, r: int, c: int) -> int:
+        """The column row r's value of year column c is in: c (the top-left of a header
+        merged over several columns), or the one other column under that header that holds
+        something when c is empty and not merged."""
+        end = self.spans.get(c, c)
+        grid = self.grid
+        if end == c or grid.value(r, c) is not None or grid.merge_at(r, c):
+            return c
+        hits = [cc for cc in range(c + 1, end + 1) if grid.value(r, cc) is not None]
+        return hits[0] if len(hits) == 1 else c
 
     def header_text(self, c: int) -> str:
         """The header of column c as the sheet names it (its header rows joined)."""
@@ -694,21 +798,32 @@ class ColumnsTable:
         return next(h for h in hits if score(h) == best)
 
 
+def main_year_columns(t: ColumnsTable, final: bool = False) -> dict[int, tuple[str, str]]:
+    """One column per year (letter, role): its actual column when the year has several (目標
+    / 実績 / 達成率 under one year heading), else its first; `final`: a 目標値(R6) column
+    too, for a year without another."""
+    main: dict[int, tuple[str, str]] = {}
+    for c, fy, role in t.years:
+        if c not in t.final_cols and (fy not in main or role == "actual"):
+            main[fy] = (_col(c), role)
+    for c, fy, role in t.years if final else ():
+        if c in t.final_cols and fy not in main:
+            main[fy] = (_col(c), role)
+    return dict(sorted(main.items()))
+
+
 def _columns_geometry(grid: Grid, t: ColumnsTable, first: int, last: int,
                       holds: str = "kpis") -> dict:
     """Where a years-across-columns table is (Measure.tables): rows 1-based, `year_columns`
     one column per year (its actual column when the year has several), `role_columns`
     every year column by role, `columns` the named columns (and `final_target`),
     `text_columns` the year sub-columns of each text column."""
-    main: dict[str, str] = {}
-    roles: dict[str, str] = {}
+    main = {str(fy): c for fy, (c, _) in main_year_columns(t).items()}
+    roles = {str(fy): role for fy, (_, role) in main_year_columns(t).items()}
     by_role: dict[str, dict[str, str]] = {}
     for c, fy, role in t.years:
-        if c in t.final_cols:
-            continue
-        by_role.setdefault(role, {})[str(fy)] = _col(c)
-        if str(fy) not in main or role == "actual":
-            main[str(fy)], roles[str(fy)] = _col(c), role
+        if c not in t.final_cols:
+            by_role.setdefault(role, {})[str(fy)] = _col(c)
     columns = {k: _col(c) for k, c in t.cols.items()
                if k not in t.text_cols or not any(fy for _, fy in t.text_cols[k])}
     for c in sorted(t.final_cols):
@@ -771,16 +886,14 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         if key == "target" and parser == "target_expression":
             _target_expression(kpi, grid, r, c, findings)
             continue
+        if key in ("baseline", "target"):
+            named_value(kpi, grid, spec, t, r, key, context.get("_row_role"), first=True)
+            continue
         q = quantity(grid, spec, r, c)
-        if key == "baseline":
-            kpi.baseline = q
-        elif key == "target":
-            kpi.target = q
-        else:
-            kpi.cost = q
-            unit = money_unit(t.header_text(c))
-            if unit and q.value is not None and q.unit is None:
-                q.unit = unit
+        kpi.cost = q
+        unit = money_unit(t.header_text(c))
+        if unit and q.value is not None and q.unit is None:
+            q.unit = unit
     # a 達成率 / 評価 column without a year: of the latest year with an actual (a number or,
     # for a qualitative KPI, a text such as 完了)
     latest = max((q.fiscal_year for q in kpi.actuals if q.fiscal_year
@@ -801,10 +914,7 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
             setattr(kpi, key, ys[0][0].year)
         elif key == "target_year" and re.search(r"毎年", normalize_text(raw)):
             kpi.tags.append("毎年度")
-    if kpi.baseline.cell and kpi.baseline_year:
-        kpi.baseline.fiscal_year = kpi.baseline_year
-    if kpi.target_year:
-        kpi.target.fiscal_year = kpi.target_year
+    _named_years(kpi, t)
     unit_col = cols.get("unit")
     if unit_col is not None:
         unit = grid.anchor_text(r, unit_col)
@@ -826,6 +936,37 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
 # sections, project lines, levels) or it holds a text or a note
 MODEL_COLUMNS = {"name", "category", "unit", "baseline", "baseline_year", "target", "target_year",
                  "cost", "direction", "department", "notes", "achievement", "grade", "actual"}
+
+
+def named_value(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int, key: str,
+                row_role: str | None = None, first: bool = False) -> None:
+    """A `baseline` or `target` column the layout names, on row r of the KPI: the first
+    row's cell, replaced by a later row of the KPI that holds a value where the first holds
+    nothing or 「－」 — and, under rows that say their role, the baseline of the 実績値 row and
+    the target of the 目標値 row."""
+    c = t.cols.get(key)
+    if c is None:
+        return
+    q = quantity(grid, spec, r, c)
+    current = getattr(kpi, key)
+    own_row = {"baseline": "actual", "target": "target"}[key] == row_role
+    if first or (_blank(current) and not _blank(q)) or (own_row and not _blank(q)):
+        setattr(kpi, key, q)
+
+
+def _named_years(kpi: Kpi, t: ColumnsTable) -> None:
+    """The years of the baseline and the final target: a `baseline_year` / `target_year`
+    column, else the year the named column's header gives (`R7（目標）` → 2025)."""
+    for key, year_key in (("baseline", "baseline_year"), ("target", "target_year")):
+        c = t.cols.get(key)
+        if c is not None and getattr(kpi, year_key) is None and getattr(kpi, key).cell:
+            heading = year_heading(t.header_text(c))
+            if heading is not None and heading[0] == "year":
+                setattr(kpi, year_key, heading[1].year)
+    if kpi.baseline.cell and kpi.baseline_year:
+        kpi.baseline.fiscal_year = kpi.baseline_year
+    if kpi.target_year:
+        kpi.target.fiscal_year = kpi.target_year
 
 
 def _extra_columns(t: ColumnsTable) -> list[str]:
@@ -900,21 +1041,49 @@ def _target_expression(kpi: Kpi, grid: Grid, r: int, c: int, findings: list[Find
 def fill_years(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int,
                row_role: str | None = None) -> None:
     """The year cells of row r into the KPI, by the role of each column (or of the row,
-    for a plain year column under a row that says 目標値 / 実績値 / 達成率)."""
+    for a plain year column under a row that says 目標値 / 実績値 / 達成率).
+
+    Under rows that say their role, a year column whose header has a role of its own keeps
+    it where the row agrees: `H30（基準）` is the baseline on the 実績値 row (the 目標値 /
+    達成度 rows of that year hold that year's target / rate, often 「－」); the one
+    target-headed column of the latest year (`R7（目標）`) is the final target on the 目標値
+    row, with the header's year."""
+    own_targets = [c for c, _, role in t.years if role == "target" and c not in t.final_cols]
+    last_year = max((fy for _, fy, _ in t.years), default=None)
     for c, fy, role in t.years:
+        vc = t.value_col(r, c)
         if c in t.final_cols:  # 目標値(R2): the final target, from whichever row holds it
-            q = quantity(grid, spec, r, c, fy)
+            q = quantity(grid, spec, r, vc, fy)
             if kpi.target.cell is None or (kpi.target.is_empty and not q.is_empty):
                 kpi.target, kpi.target_year = q, fy
             continue
-        own = role
-        if row_role and role == "actual":
-            role = row_role
-        elif row_role and role != row_role and grid.value(r, c) is None:
-            continue  # a column with its own role, blank on this row
-        if row_role and own != "actual" and role != row_role and kpi_has(kpi, role, fy):
-            continue
-        q = quantity(grid, spec, r, c, fy)
+        blank = grid.value(r, vc) is None
+        if row_role:
+            own = role
+            if own == "actual":
+                role = row_role
+            elif own == "baseline":
+                q = quantity(grid, spec, r, vc, fy)
+                if row_role == "actual" or (not _blank(q) and _blank(kpi.baseline)):
+                    if not blank or kpi.baseline.cell is None:
+                        kpi.baseline, kpi.baseline_year = q, fy
+                    continue
+                if blank:
+                    continue
+                role = row_role  # the baseline year's 目標値 / 達成度 (「－」)
+            elif own == "target" and row_role == "target" and own_targets == [c] and fy == last_year:
+                q = quantity(grid, spec, r, vc, fy)
+                if kpi.target.cell is None or (_blank(kpi.target) and not _blank(q)):
+                    kpi.target, kpi.target_year = q, fy
+                continue
+            elif own in ("achievement", "grade"):
+                if blank and own != row_role:
+                    continue
+            elif own != row_role:
+                if blank:
+                    continue  # a column with its own role, blank on this row
+                role = row_role
+        q = quantity(grid, spec, r, vc, fy)
         if role == "baseline":
             kpi.baseline, kpi.baseline_year = q, fy
         elif role == "target" and (fy in t.per_year_targets or row_role == "target"):
@@ -931,12 +1100,9 @@ def fill_years(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int,
             kpi.actuals.append(q)
 
 
-def kpi_has(kpi: Kpi, role: str, fy: int) -> bool:
-    if role == "baseline":
-        return kpi.baseline.cell is not None
-    if role == "target":
-        return kpi.target_year == fy and kpi.target.cell is not None
-    return False
+def _blank(q: Quantity) -> bool:
+    """Nothing read: an empty cell or a none-mark (「－」)."""
+    return q.is_empty or q.is_none_mark
 
 
 def _row_role(grid: Grid, t: ColumnsTable, r: int, exact: bool = False) -> str | None:
@@ -1114,6 +1280,9 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         row_role = _row_role(grid, t, r)
         if row_role and out and _continues(grid, t, r, name, out[-1][0]):
             fill_years(out[-1][0], grid, spec, t, r, row_role)
+            for key in ("baseline", "target"):
+                named_value(out[-1][0], grid, spec, t, r, key, row_role)
+            _named_years(out[-1][0], t)
             t.rows_read.append(r)
             continue
         if not name:
@@ -1494,6 +1663,10 @@ def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: lis
         geometry["unit"] = unit
         if unit_cell:
             geometry["cells"] = {"unit": unit_cell}
+        if t.totals:
+            geometry["total_columns"] = {_col(c): {"kind": kind, "years": [first, last]}
+                                         for c, (kind, first, last) in sorted(t.totals.items())
+                                         if first is not None}
         if ts.get("holds") != "projects":
             geometry["line_rows"] = {key: r + 1 for key, r in used.items()}
         m.tables[name] = geometry
@@ -1525,7 +1698,9 @@ def _read_project_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: 
                 line.extra[key] = int(raw) if isinstance(raw, float) and raw.is_integer() else (
                     raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else value)
         for c, fy, _ in t.years:
-            line.amounts.append(Amount(fy, _cost_value(grid, spec, m, r, c, fy, unit), kinds.get(fy)))
+            line.amounts.append(Amount(fy, _cost_value(grid, spec, m, r, t.value_col(r, c), fy, unit),
+                                       kinds.get(fy)))
+        line.totals = _period_totals(grid, spec, t, m, r, unit)
         m.projects.append(line)
         used[r] = r
     return used
@@ -1540,7 +1715,8 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
     specs = []
     for key, line in (ts.get("lines") or {}).items():
         line = line if isinstance(line, dict) else {"label": line}
-        specs.append((key, _labels(line.get("label", key), "start"), line.get("unit")))
+        specs.append((key, _labels(line.get("label", key), "start"), line.get("unit"),
+                      bool(line.get("funding"))))
     uc = ts.get("unit_cost") or {}
     uc_labels = _labels(uc["label"], "start") if uc.get("label") else None
     block = m.cost or CostBlock(unit=unit)
@@ -1559,18 +1735,21 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
         if uc_labels is not None and uc_values is None:
             hit = next(((c, x) for c, x in cells if uc_labels.match(squash(x))), None)
             if hit:
-                uc_values = (hit[1], [_cost_value(grid, spec, m, r, c, fy, None)
+                uc_values = (hit[1], [_cost_value(grid, spec, m, r, t.value_col(r, c), fy, None)
                                       for c, fy, _ in t.years])
                 used["unit_cost"] = r
                 continue
-        for key, labels, line_unit in specs:
+        for key, labels, line_unit, funding in specs:
             if key in taken:
                 continue
             hit = next(((c, x) for c, x in cells if labels.match(squash(x))), None)
             if hit is None:
                 continue
-            values = [_cost_value(grid, spec, m, r, c, fy, line_unit or unit) for c, fy, _ in t.years]
-            block.lines.append(CostLine(key, hit[1], values))
+            values = [_cost_value(grid, spec, m, r, t.value_col(r, c), fy, line_unit or unit)
+                      for c, fy, _ in t.years]
+            block.lines.append(CostLine(key, hit[1], values,
+                                        _period_totals(grid, spec, t, m, r, line_unit or unit),
+                                        funding=funding and key not in FUNDING_KEYS))
             block.cells.setdefault(key, values[0].cell if values else _ref(grid, m, r, hit[0]))
             taken.add(key)
             used[key] = r
@@ -1589,7 +1768,14 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
     return used
 
 
-def _cost_value(grid: Grid, spec: Spec, m: Measure, r: int, c: int, fy: int,
+def _period_totals(grid: Grid, spec: Spec, t: ColumnsTable, m: Measure, r: int,
+                   unit: str | None) -> list[PeriodTotal]:
+    """Row r's period total columns (計画期間計（R5～R7）, 合計): each the total over its years."""
+    return [PeriodTotal(kind, [first, last], _cost_value(grid, spec, m, r, c, None, unit))
+            for c, (kind, first, last) in sorted(t.totals.items()) if first is not None]
+
+
+def _cost_value(grid: Grid, spec: Spec, m: Measure, r: int, c: int, fy: int | None,
                 unit: str | None) -> Quantity:
     q = quantity(grid, spec, r, c, fy)
     if q.unit is None and unit and not q.is_empty:
@@ -1817,7 +2003,7 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
     else:
         m.kpi_header_row = t.row + 1
         m.extra["reported_years"] = sorted(set(t.reported))
-        m.year_columns = {fy: col_name(c) for c, fy, _ in t.years}
+        m.year_columns = {fy: c for fy, (c, _) in main_year_columns(t, final=True).items()}
         if t.rows_read:
             m.tables["kpi"] = _columns_geometry(tg, t, min(t.rows_read), max(t.rows_read))
         for kpi, ctx in rows:
@@ -1945,7 +2131,7 @@ def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding])
                     m.levels.append(v)
                     m.cells[k] = cell
             m.kpi_header_row = t.row + 1
-            m.year_columns = {fy: col_name(c) for c, fy, _ in t.years}
+            m.year_columns = {fy: c for fy, (c, _) in main_year_columns(t, final=True).items()}
             if t.rows_read:
                 m.tables["kpi"] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
             measures[key] = m

@@ -57,7 +57,7 @@ _TABLES = {"holds": str, "header": _LABELS, "header_rows": int, "after": _LABELS
            "columns": {"*": _COLUMN}, "skip_rows": _LABELS, "end": _END,
            "amounts": {"unit": _UNIT, "kinds": _LABELS},
            "unit": _UNIT, "kinds": _LABELS,
-           "lines": {"*": Either({"label": _LABELS, "unit": str}, _LABELS)},
+           "lines": {"*": Either({"label": _LABELS, "unit": str, "funding": bool}, _LABELS)},
            "unit_cost": {"label": _LABELS, "indicator": _LABELS}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
 SCHEMA: dict[str, Any] = {
