@@ -529,15 +529,47 @@ def _role_of(text: str, extra: dict | None = None) -> str | None:
     return next((role for role, words in ROLE_WORDS if any(w in text for w in words)), None)
 
 
+def _label_role(text: str) -> str | None:
+    """The role a row label says when it is a role label (目標値, 実績値（累計）, 達成率),
+    not a name that happens to hold a role word (更新基準年数を超過した車両数)."""
+    role = _role_of(text)
+    if role is None:
+        return None
+    core = _heading_core(text)
+    for w in sorted(HEADING_WORDS, key=len, reverse=True):
+        core = core.replace(w, "")
+    return role if len(core) <= 4 else None
+
+
 def _header_depth(grid: Grid, r: int) -> int:
     """Header rows when the layout does not say: a header cell merged down over two rows
-    (施策 over 施策 and R2年度 under 実績値) means a two-row header."""
-    depth = max((m[2] - m[0] + 1 for m in grid.merges if m[0] == r and m[2] > r), default=1)
+    (施策 over 施策 and R2年度 under 実績値) means a two-row header — unless the rows it covers
+    hold values (a row label such as 事業費 merged down beside the table's rows is no
+    header: 「事業費」 over A13:A18 leaves a one-row header)."""
+    depth = 1
+    for h in sorted({m[2] - m[0] + 1 for m in grid.merges if m[0] == r and m[2] > r}, reverse=True):
+        if h <= 3 and all(_header_like(grid, rr, r) for rr in range(r + 1, r + h)):
+            depth = h
+            break
     # a header continued on the next row by notes only: "(目標値)", "(千円)"
     nxt = [t for t in (grid.label(r + 1, c) for c in range(grid.n_cols)) if t]
     if depth == 1 and nxt and all(re.fullmatch(r"\(.*\)|（.*）|千円|円|単位.*", t) for t in nxt):
         depth = 2
-    return min(depth, 3)
+    return depth
+
+
+def _header_like(grid: Grid, rr: int, r: int) -> bool:
+    """Row rr (below header row r) may be a header row: it holds no number (a year typed as
+    one, 2021, aside) outside the cells merged down from row r."""
+    for c in range(grid.n_cols):
+        m = grid.merge_at(rr, c)
+        if m and m[0] <= r:
+            continue  # merged down from the header row
+        v = grid.value(rr, c)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and \
+                not (float(v).is_integer() and 1900 <= v <= 2200):
+            return False
+    return True
 
 
 def _column_anchor(grid: Grid, header_rows: range, c: int) -> tuple[bool, int]:
@@ -1514,7 +1546,7 @@ def _block_columns(grid: Grid, spec: Spec, table: dict, rows: range, kpi: Kpi,
         if declared:
             role = _row_role(grid, t, r, exact=True)
         else:
-            role = _role_of(squash(grid.anchor_text(r, t.name_col)))
+            role = _label_role(squash(grid.anchor_text(r, t.name_col)))
         if role is None:
             continue
         fill_years(kpi, grid, spec, t, r, role)
