@@ -1003,8 +1003,7 @@ def _named_years(kpi: Kpi, t: ColumnsTable) -> None:
 
 def _extra_columns(t: ColumnsTable) -> list[str]:
     spec, table = t.spec, t.table
-    used = {spec.get("group_by") or "measure", (table.get("row_roles") or {}).get("column"),
-            (table.get("section") or {}).get("column")}
+    used = {spec.get("group_by") or "measure", (table.get("row_roles") or {}).get("column")}
     for v in (spec.get("project_lines") or {}).values():
         used.update([v] if isinstance(v, str) else v)
     return [k for k, col in (table.get("columns") or {}).items()
@@ -1230,6 +1229,48 @@ def _text_row(grid: Grid, t: ColumnsTable, r: int, texts: list[str], first_text:
     return True
 
 
+# section fields that are a KPI's own (its category, its department): the section row's text
+KPI_SECTION_FIELDS = ("category", "department")
+_DECORATION = re.compile(r"^[\s\u3000■□●○◆◇▼▽▲△・◎]+")
+
+
+def _section_text(raw) -> str:
+    """A section row's text as typed, without the marks in front (■成果指標 → 成果指標)."""
+    return _DECORATION.sub("", str(raw)).strip()
+
+
+def apply_section(kpi: Kpi, ctx: dict, section: dict, levels_to_extra: bool) -> None:
+    """The section a KPI row is under (`table.section`): its `category` or `department`
+    (when it has none of its own), or — in a record that is one measure (`record: sheet`),
+    where a level cannot be the measure's — any other field, kept in the KPI's `extra` (the
+    section's name, its cell in `cells`)."""
+    key = (section or {}).get("field", "section")
+    if key not in ctx:
+        return
+    value, cell = ctx[key]
+    if key in KPI_SECTION_FIELDS:
+        if not getattr(kpi, key):
+            setattr(kpi, key, value or None)
+            kpi.cells.setdefault(key, cell)
+    elif levels_to_extra:
+        kpi.extra[key] = _section_text(value.name if isinstance(value, Level) else value)
+        kpi.cells.setdefault(key, cell)
+
+
+def _set_section(grid: Grid, section: dict, context: dict, r: int, texts: list[str]) -> None:
+    """A section row (`table.section`) sets its field for the KPI rows below it: a KPI's own
+    category / department as the text (marks in front dropped), any other field as a level."""
+    raw = next(x for x in texts if x)
+    key = section.get("field", "section")
+    where = grid.addr(r, texts.index(raw))
+    if key in KPI_SECTION_FIELDS:
+        context[key] = (_section_text(raw), where)
+    else:
+        level = _level(grid, r, texts.index(raw), raw)
+        level.key = key
+        context[key] = (level, where)
+
+
 def _continues(grid: Grid, t: ColumnsTable, r: int, name: str, prev: Kpi) -> bool:
     """A row of the KPI above: its name cell blank, or merged with the row above."""
     m = grid.merge_at(r, t.name_col)
@@ -1276,6 +1317,13 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     carry = {k for k, col in (table.get("columns") or {}).items() if col.get("carry_down")}
     warn_blank = {k for k, col in (table.get("columns") or {}).items() if col.get("warn_blank", True)}
     context: dict = {}
+    if sec_labels:  # a heading right above the table's header (■活動指標) opens its first section
+        for r in range(t.row - 1, region.start - 1, -1):
+            texts = [grid.text(r, c) for c in range(grid.n_cols)]
+            if any(texts):
+                if sec_labels.match(squash(grid.anchor_text(r, sec_col) or next(x for x in texts if x))):
+                    _set_section(grid, section, context, r, texts)
+                break
     carried: dict[str, str] = {}
     out = []
     blanks = 0
@@ -1298,9 +1346,7 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         sec_text = squash(grid.anchor_text(r, sec_col) or first_text)
         if sec_labels and sec_labels.match(sec_text) and (not name or squash(name) == sec_text):
             raw = next(x for x in texts if x)
-            level = _level(grid, r, texts.index(raw), raw)
-            level.key = section.get("field", "section")
-            context[level.key] = (level, grid.addr(r, texts.index(raw)))
+            _set_section(grid, section, context, r, texts)
             carried.clear()
             continue
         if out and _text_row(grid, t, r, texts, first_text, out[-1][0]):
@@ -2039,8 +2085,7 @@ def read_sheet_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
         if t.rows_read:
             m.tables["kpi"] = _columns_geometry(tg, t, min(t.rows_read), max(t.rows_read))
         for kpi, ctx in rows:
-            if "category" in ctx and not kpi.category:
-                kpi.category = ctx["category"][0] or None
+            apply_section(kpi, ctx, (spec.get("table") or {}).get("section"), True)
             m.kpis.append(kpi)
     for g in sheets:
         read_tables(g, spec, m, range(0, g.n_rows), findings, trace)
@@ -2167,8 +2212,7 @@ def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding])
             if t.rows_read:
                 m.tables["kpi"] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
             measures[key] = m
-        if "category" in ctx and not kpi.category:
-            kpi.category = ctx["category"][0] or None
+        apply_section(kpi, ctx, (spec.get("table") or {}).get("section"), False)
         m.kpis.append(kpi)
         line = _project_line(ctx, lines)
         if line is not None:

@@ -1,0 +1,123 @@
+"""Reading gaps a city's own layout files met on unseen workbooks (issue 17, blind test 1):
+section headings in a one-measure sheet, departments with a space inside, text rows under a
+KPI table, 合計 in a KPI name, the layout's own cost lines, sheets skipped on purpose.
+
+Every book is built here, small, with the shape that went wrong; no city's labels.
+"""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from xlsgen.cli import cli
+from xlsgen.layout import read_book
+from xlsgen.layout.check import check_layout
+from xlsgen.layout.spec import LayoutSpecError, load_spec
+
+
+def _write(tmp_path, sheets: dict, spec: dict, name="b.xlsx"):
+    """A workbook of `sheets` ({title: {cell: value}}, merges as "A1:C1" keys with value None)
+    and the layout `spec` beside it → (book path, layout path)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, cells in sheets.items():
+        ws = wb.create_sheet(title)
+        for ref, v in cells.items():
+            if ":" in ref:
+                ws.merge_cells(ref)
+                if v is not None:
+                    ws[ref.split(":")[0]] = v
+            else:
+                ws[ref] = v
+    wb.save(tmp_path / name)
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
+    return tmp_path / name, tmp_path / "t.yaml"
+
+
+def _extract(book, layout) -> dict:
+    r = CliRunner().invoke(cli, ["extract", str(book), "--layout-file", str(layout)])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+# --- section headings in a sheet layout ----------------------------------------------------
+
+def _two_tables(field="category"):
+    """One measure per sheet; two indicator tables with the same header, each under a heading
+    (the first heading right above its header, the second between the tables)."""
+    cells = {"A1": "事業名", "B1": "検診事業", "A3": "■活動指標",
+             "A4": "指標名", "B4": "単位", "C4": "R2年度", "D4": "R3年度",
+             "A5": "通知数", "B5": "通", "C5": 600, "D5": 610,
+             "A6": "実施回数", "B6": "回", "C6": 12, "D6": 11,
+             "A8": "■成果指標",
+             "A9": "指標名", "B9": "単位", "C9": "R2年度", "D9": "R3年度",
+             "A10": "受診率", "B10": "％", "C10": 20, "D10": 21}
+    spec = {"name": "t", "record": "sheet", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "fields": {"measure": {"label": ["事業名"]}},
+            "table": {"header": ["指標名"], "columns": {"unit": {"label": ["単位"]}},
+                      "skip_rows": ["re:^指標名$"],
+                      "section": {"column": "name", "labels": ["re:^■(活動|成果)指標"], "field": field}}}
+    return {"S1": cells}, spec
+
+
+def test_a_section_heading_gives_the_kpis_under_it_their_category(tmp_path):
+    book, layout = _write(tmp_path, *_two_tables())
+    d = _extract(book, layout)  # the extract is JSON (a section used to crash it here)
+    kpis = d["measures"][0]["kpis"]
+    assert [(k["name"], k["category"], k["cells"]["category"]) for k in kpis] == [
+        ("通知数", "活動指標", "A3"), ("実施回数", "活動指標", "A3"), ("受診率", "成果指標", "A8")]
+    assert "■成果指標" not in json.dumps(d, ensure_ascii=False)  # the heading is no KPI text
+
+
+def test_another_section_field_in_a_sheet_layout_is_kept_in_the_kpis_extra(tmp_path):
+    book, layout = _write(tmp_path, *_two_tables("kpi_group"))
+    kpis = _extract(book, layout)["measures"][0]["kpis"]
+    assert [(k["extra"]["kpi_group"], k["cells"]["kpi_group"]) for k in kpis] == [
+        ("活動指標", "A3"), ("活動指標", "A3"), ("成果指標", "A8")]
+    assert all(k["category"] in (None, "") for k in kpis)
+    ok, lines = check_layout(layout, book)
+    assert ok
+    assert any("[様式の注意]" in x and "extra.kpi_group" in x and "field: category" in x for x in lines)
+
+
+def test_a_heading_not_right_above_the_header_opens_no_section(tmp_path):
+    sheets, spec = _two_tables()
+    sheets["S1"]["A2"] = "（説明の行）"  # the heading is no longer the row above the header
+    sheets["S1"]["A3"], sheets["S1"]["A2"] = "（説明の行）", "■活動指標"
+    book, layout = _write(tmp_path, sheets, spec)
+    kpis = read_book(book, layout_file=str(layout)).measures[0].kpis
+    assert [k.category for k in kpis] == [None, None, "成果指標"]
+
+
+def test_the_section_column_is_kept_as_the_kpis_value_in_a_row_layout(tmp_path):
+    cells = {"A1": "No.", "B1": "施策", "C1": "指標名", "D1": "R3年度",
+             "A2:D2": "基本目標Ⅰ　しごとをつくる",
+             "A3": 1, "B3": "観光の振興", "C3": "観光客数", "D3": 100,
+             "A4": 2, "B4": "観光の振興", "C4": "宿泊者数", "D4": 30}
+    spec = {"name": "t", "record": "row", "group_by": "measure",
+            "detect": [{"id": "k", "labels": ["指標名"]}],
+            "table": {"header": ["指標名"], "columns": {"number": {"label": ["No."]},
+                                                       "measure": {"label": ["施策"]}},
+                      "section": {"column": "number", "labels": ["re:^基本目標"], "field": "basic_goal"}}}
+    book, layout = _write(tmp_path, {"S": cells}, spec)
+    m = read_book(book, layout_file=str(layout)).measures[0]
+    assert [k.extra.get("number") for k in m.kpis] == ["1", "2"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s.update(record="block", block={"start": ["指標名"]}), "record: block"),
+    (lambda s: s["table"]["section"].update(column="nothing"), "table.columns にない列"),
+    (lambda s: s["table"]["section"].pop("labels"), "labels"),
+])
+def test_a_section_the_engine_cannot_use_is_refused_by_the_layout_check(tmp_path, change, message):
+    _, spec = _two_tables()
+    change(spec)
+    f = tmp_path / "bad.yaml"
+    f.write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
+    with pytest.raises(LayoutSpecError, match=message):
+        load_spec(f)
