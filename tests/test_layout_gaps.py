@@ -121,3 +121,35 @@ def test_a_section_the_engine_cannot_use_is_refused_by_the_layout_check(tmp_path
     f.write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
     with pytest.raises(LayoutSpecError, match=message):
         load_spec(f)
+
+
+# --- departments ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, names", [
+    ("農林水産部 農政課", ["農林水産部 農政課"]),
+    ("農林水産部　農政課、林務水産課", ["農林水産部 農政課", "林務水産課"]),
+    ("健康福祉部\n子育て支援課", ["健康福祉部 子育て支援課"]),
+    ("企画課　商工課", ["企画課", "商工課"]),
+    ("総務部 企画部", ["総務部", "企画部"]),
+    ("市民協働課・人権推進課／生涯学習課", ["市民協働課", "人権推進課", "生涯学習課"]),
+    ("企画課，財政課", ["企画課", "財政課"]),
+    ("【企画課】【商工課】", ["企画課", "商工課"]),
+])
+def test_departments_are_split_at_separators_not_inside_a_units_name(text, names):
+    from xlsgen.layout.parsers import departments
+    assert departments(text) == names
+
+
+def test_a_department_with_its_parent_unit_is_one_department_of_the_measure(tmp_path):
+    cells = {"A1": "施策名", "B1": "担い手の確保", "A2": "主管課", "B2": "農林水産部　農政課",
+             "A3": "関係課", "B3": "農地整備課、林務水産課",
+             "A5": "指標名", "B5": "R3年度", "A6": "新規就農者数", "B6": 12}
+    spec = {"name": "t", "record": "sheet", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "fields": {"measure": {"label": ["施策名"]},
+                       "departments": {"label": ["主管課"], "parser": "departments"},
+                       "related": {"label": ["関係課"], "parser": "departments", "holds": "departments"}},
+            "table": {"header": ["指標名"]}}
+    book, layout = _write(tmp_path, {"S": cells}, spec)
+    m = _extract(book, layout)["measures"][0]
+    assert m["departments"][:1] == ["農林水産部 農政課"]
+    assert "農林水産部" not in m["departments"] and "農政課" not in m["departments"]
