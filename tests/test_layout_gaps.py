@@ -153,3 +153,80 @@ def test_a_department_with_its_parent_unit_is_one_department_of_the_measure(tmp_
     m = _extract(book, layout)["measures"][0]
     assert m["departments"][:1] == ["農林水産部 農政課"]
     assert "農林水産部" not in m["departments"] and "農政課" not in m["departments"]
+
+
+# --- text rows under a KPI table -------------------------------------------------------------
+
+def _notes_book(tmp_path, text_rows, skip_rows=None):
+    """Two KPIs; under the table a legend and a note, each merged across the table."""
+    cells = {"A1": "施策名", "B1": "農業の振興", "A3": "指標名", "B3": "R2", "C3": "R3", "D3": "R4",
+             "A4": "新規就農者数", "B4": 12, "C4": 14, "D4": 16,
+             "A5": "耕作放棄地面積", "B5": 285, "C5": 280, "D5": 276,
+             "A6:D6": "※達成度＝実績値÷目標値",
+             "A7:D7": "※令和２年度は４月～６月の調査を中止した。"}
+    table = {"header": ["指標名"], "text_rows": text_rows}
+    if skip_rows is not None:
+        table["skip_rows"] = skip_rows
+    spec = {"name": "t", "record": "sheet", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "fields": {"measure": {"label": ["施策名"]}}, "table": table}
+    book, layout = _write(tmp_path, {"S": cells}, spec)
+    return _extract(book, layout)["measures"][0]["kpis"]
+
+
+def test_a_text_row_reaches_the_kpis_notes_as_typed_with_its_cell(tmp_path):
+    kpis = _notes_book(tmp_path, {"field": "notes"}, skip_rows=["re:^※達成度"])
+    assert (kpis[1]["notes"], kpis[1]["cells"]["notes"]) == ("※令和２年度は４月～６月の調査を中止した。", "A7")
+    assert kpis[0]["notes"] == ""
+    assert "達成度＝" not in json.dumps(kpis, ensure_ascii=False)  # skip_rows beat text rows
+
+
+def test_without_the_layouts_skip_rows_a_legend_is_a_text_row(tmp_path):
+    kpis = _notes_book(tmp_path, {"field": "notes"})
+    assert kpis[1]["notes"].splitlines() == ["※達成度＝実績値÷目標値", "※令和２年度は４月～６月の調査を中止した。"]
+    assert kpis[1]["cells"]["notes"] == "A6"
+
+
+def test_a_text_row_label_is_dropped_and_the_rest_kept_as_typed(tmp_path):
+    kpis = _notes_book(tmp_path, {"labels": ["re:^※令和"], "field": "remark"}, skip_rows=["re:^※達成度"])
+    assert (kpis[1]["extra"]["remark"], kpis[1]["cells"]["remark"]) == ("２年度は４月～６月の調査を中止した。", "A7")
+    kpis = _notes_book(tmp_path, {"labels": ["re:^(?=※令和)"], "field": "remark"}, skip_rows=["re:^※達成度"])
+    assert kpis[1]["extra"]["remark"] == "※令和２年度は４月～６月の調査を中止した。"  # a lookahead drops nothing
+
+
+# --- what a KPI's target means ---------------------------------------------------------------
+
+def _kinds_book(tmp_path, target_kinds=None):
+    cells = {"A1": "指標名", "B1": "単位", "C1": "基準値", "D1": "目標値", "E1": "R3",
+             "A2": "合計特殊出生率", "B2": None, "C2": 1.42, "D2": 1.5, "E2": 1.38,
+             "A3": "相談件数の合計", "B3": "件", "C3": 0, "D3": 900, "E3": 300,
+             "A4": "延べ利用者数", "B4": "人", "C4": 0, "D4": 5000, "E4": 1200,
+             "A5": "乳がん検診受診率（合計）", "B5": "％", "C5": 20, "D5": 30, "E5": 22,
+             "A6": "市民農園の区画数", "B6": "区画", "C6": 100, "D6": 120, "E6": 105}
+    spec = {"name": "t", "record": "row", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "table": {"header": ["指標名"], "columns": {
+                "unit": {"label": ["単位"]}, "baseline": {"label": ["基準値"]}, "target": {"label": ["目標値"]}}}}
+    if target_kinds:
+        spec["target_kinds"] = target_kinds
+    book, layout = _write(tmp_path, {"KPI": cells}, spec)
+    return {k["name"]: k["target_kind"] for m in _extract(book, layout)["measures"] for k in m["kpis"]}
+
+
+def test_a_rate_with_goukei_in_its_name_is_no_sum(tmp_path):
+    kinds = _kinds_book(tmp_path)
+    assert kinds == {"合計特殊出生率": "at_year", "相談件数の合計": "cumulative", "延べ利用者数": "cumulative",
+                     "乳がん検診受診率（合計）": "at_year", "市民農園の区画数": "at_year"}
+
+
+def test_the_layout_names_a_kpis_target_kind(tmp_path):
+    kinds = _kinds_book(tmp_path, {"at_year": ["延べ利用者数"], "cumulative": ["re:^市民農園"]})
+    assert (kinds["延べ利用者数"], kinds["市民農園の区画数"], kinds["相談件数の合計"]) == (
+        "at_year", "cumulative", "cumulative")
+
+
+def test_an_unknown_target_kind_is_refused(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text(yaml.safe_dump({"name": "t", "record": "row", "detect": [{"id": "k", "labels": ["指標名"]}],
+                                 "table": {"header": ["指標名"]}, "target_kinds": {"sum": ["合計"]}},
+                                allow_unicode=True), "utf-8")
+    with pytest.raises(LayoutSpecError, match="target_kinds"):
+        load_spec(f)

@@ -1182,7 +1182,7 @@ def _finish_kpi(kpi: Kpi, spec: Spec, context: dict) -> None:
     if kpi.target_detail is not None:  # a target expression says its own kind
         kpi.target_kind = kpi.target_detail.kind
     else:
-        kpi.target_kind = _kind(kpi)
+        kpi.target_kind = _kind(kpi, spec)
         t = kpi.target
         kpi.target_detail = Target(t.value, t.unit, kpi.target_kind, None, kpi.target_year,
                                    t.text, t.qualifier, t.cell)
@@ -1190,26 +1190,55 @@ def _finish_kpi(kpi: Kpi, spec: Spec, context: dict) -> None:
         kpi.extra["baseline_cumulative"] = True  # the baseline is part of the running total
 
 
-def _kind(kpi: Kpi) -> TargetKind:
+# a KPI named as a rate or an average (…率, 割合, 平均…) or counted in % is a level, never a sum
+_RATE_NAME = re.compile(r"(率|割合|比率|比|指数|平均|倍率|(?<!年)度)$")
+_RATE_UNITS = ("%", "‰", "倍", "pt", "ポイント")
+
+
+def _is_rate(kpi: Kpi) -> bool:
+    name = re.sub(r"(\([^()]*\))+$", "", squash(kpi.name))  # 出生率（人） → 出生率
+    return _RATE_NAME.search(name) is not None or normalize_text(kpi.unit or "") in _RATE_UNITS
+
+
+def _kind(kpi: Kpi, spec: Spec | None = None) -> TargetKind:
+    """How the KPI's target is meant: the layout's `target_kinds` by KPI name first, else from
+    its name (（累計）, /年, 毎年, 延べ, 合計 — the last two not for a rate such as 合計特殊出生率)."""
     t = kpi.target
     name = normalize_text(kpi.name)
     if t.is_empty or t.is_none_mark:
         return TargetKind.NONE
     if t.value is None:
         return TargetKind.QUALITATIVE
+    for kind, names in ((spec.get("target_kinds") or {}) if spec else {}).items():
+        if names and _labels(names, "contains").match(squash(kpi.name)):
+            return TargetKind(kind)
     if "累計" in name:
         return TargetKind.RUNNING_TOTAL
     if "毎年度" in kpi.tags or re.search(r"/(年|年度|月)", name) or "毎年" in name:
         return TargetKind.PER_YEAR
-    if "延べ" in name or "合計" in name:
+    if ("延べ" in name or "合計" in name) and not _is_rate(kpi):
         return TargetKind.CUMULATIVE
     return TargetKind.AT_YEAR
+
+
+def _after_label(raw: str, labels) -> str:
+    """`raw` as typed without the start a label matched (labels see the squashed text: the
+    shortest start of `raw` whose squashed form covers the match is dropped)."""
+    m = labels.regex.search(squash(raw))
+    if m is None or m.end() == 0:
+        return raw.strip()
+    for k in range(1, len(raw) + 1):
+        if len(squash(raw[:k])) >= m.end():
+            return raw[k:].strip()
+    return ""
 
 
 def _text_row(grid: Grid, t: ColumnsTable, r: int, texts: list[str], first_text: str,
               prev: Kpi) -> bool:
     """A text row under a KPI (its 取組状況): a `text_rows` label, or a cell merged from the
-    name column over the value columns. The text goes to the KPI above (`extra`)."""
+    name column over the value columns. The text, as typed, goes to the KPI above: its
+    `notes` with `field: notes` (or `note`), else its `extra` under the field's name; the
+    text's cell in the KPI's `cells`."""
     spec_rows = t.table.get("text_rows") or {}
     field_name = spec_rows.get("field", "text")
     labels = _labels(spec_rows["labels"], "start") if spec_rows.get("labels") else None
@@ -1218,14 +1247,22 @@ def _text_row(grid: Grid, t: ColumnsTable, r: int, texts: list[str], first_text:
     m = grid.merge_at(r, t.name_col)
     merged_over = bool(m and m[0] == r and any(m[1] <= c <= m[3] for c in value_cols))
     if labels and labels.match(first_text):
-        body = [x for x in texts if x]
-        text = "\n".join(body[1:]) if len(body) > 1 else labels.regex.sub("", first_text, count=1)
+        body = [(c, x) for c, x in enumerate(texts) if x]
+        if len(body) > 1:
+            text, cell = "\n".join(x for _, x in body[1:]), grid.addr(r, body[1][0])
+        else:
+            text, cell = _after_label(body[0][1], labels), grid.addr(r, body[0][0])
     elif merged_over and not (m[0] < r):
-        text = grid.text(r, m[1])
+        text, cell = grid.text(r, m[1]), grid.addr(r, m[1])
     else:
         return False
+    if field_name in ("notes", "note"):
+        prev.notes = f"{prev.notes}\n{text}" if prev.notes else text
+        prev.cells.setdefault("notes", cell)
+        return True
     old = prev.extra.get(field_name)
     prev.extra[field_name] = f"{old}\n{text}" if old else text
+    prev.cells.setdefault(field_name, cell)
     return True
 
 
@@ -1349,10 +1386,13 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
             _set_section(grid, section, context, r, texts)
             carried.clear()
             continue
+        skipped = skip.match(squash(name)) or (not name and skip.match(first_text))
+        if skipped and "skip_rows" in table:  # the layout's own skip_rows beat text rows
+            continue
         if out and _text_row(grid, t, r, texts, first_text, out[-1][0]):
             t.rows_read.append(r)
             continue
-        if skip.match(squash(name)) or (not name and skip.match(first_text)):
+        if skipped:
             continue
         values = [grid.value(r, c) for c, _, _ in t.years]
         row_role = _row_role(grid, t, r)

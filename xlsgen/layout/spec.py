@@ -78,6 +78,8 @@ SCHEMA: dict[str, Any] = {
     "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "down_marks": _LABELS,
                "baseline_cumulative": bool, "qualitative": {"met": _LABELS, "unmet": _LABELS}},
     "direction": {"down_words": _LABELS},
+    "target_kinds": {"cumulative": _LABELS, "running_total": _LABELS, "per_year": _LABELS,
+                     "at_year": _LABELS},
     "achievement": {"rule": str, "tolerance": float, "basis": str, "no_target": _LABELS},
     "grades": {"scale": [{"grade": str, "min": float, "above": float, "max": float,
                           "at_most": float}],
