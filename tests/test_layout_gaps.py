@@ -230,3 +230,46 @@ def test_an_unknown_target_kind_is_refused(tmp_path):
                                 allow_unicode=True), "utf-8")
     with pytest.raises(LayoutSpecError, match="target_kinds"):
         load_spec(f)
+
+
+# --- the layout's own 財源 lines --------------------------------------------------------------
+
+def _cost_book(tmp_path, lines):
+    """A project sheet with a cost block whose 国・県 line is one row (an own key)."""
+    cells = {"A1": "事業名", "B1": "耐震化促進事業", "A3": "指標名", "B3": "R3", "A4": "耐震化率", "B4": 80,
+             "A6": "事業費の推移", "D6": "（単位：千円）",
+             "A7": "項目", "B7": "R4年度", "C7": "R5年度",
+             "A8": "事業費", "B8": 1000, "C8": 1200,
+             "A9": "うち国・県支出金", "B9": 400, "C9": 500,
+             "A10": "うち地方債", "B10": 300, "C10": 300,
+             "A11": "うち一般財源", "B11": 300, "C11": 400}
+    spec = {"name": "t", "record": "sheet", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "fields": {"measure": {"label": ["事業名"]}}, "table": {"header": ["指標名"]},
+            "tables": {"cost": {"holds": "cost", "after": ["事業費の推移"], "header": ["項目"],
+                                "unit": {"label": ["re:^\\(単位"], "default": "千円"}, "lines": lines}}}
+    return _write(tmp_path, {"S": cells}, spec)
+
+
+@pytest.mark.parametrize("declared, funding", [(None, True), (False, False), (True, True)])
+def test_an_own_cost_line_naming_a_source_of_money_is_a_funding_line(tmp_path, declared, funding):
+    own = {"label": ["うち国・県支出金"]} | ({} if declared is None else {"funding": declared})
+    book, layout = _cost_book(tmp_path, {"project_cost": ["事業費"], "grants": own,
+                                         "bond": ["うち地方債"], "general": ["うち一般財源"],
+                                         "memo": ["re:^うち一般"]})
+    lines = {ln["key"]: ln for ln in _extract(book, layout)["measures"][0]["cost"]["lines"]}
+    assert lines["grants"].get("funding", False) is funding
+    assert [q["value"] for q in lines["grants"]["values"]] == [400, 500]
+
+
+def test_the_reports_general_funds_count_the_own_funding_line(tmp_path, recalc):
+    book, layout = _cost_book(tmp_path, {"project_cost": ["事業費"], "grants": ["うち国・県支出金"],
+                                         "bond": ["うち地方債"], "general": ["うち一般財源"]})
+    out = tmp_path / "r.xlsx"
+    r = CliRunner().invoke(cli, ["build", str(book), "--layout-file", str(layout), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    calc = openpyxl.load_workbook(recalc(out), data_only=True)["計算"]
+    rows = list(calc.iter_rows(values_only=True))
+    head = next(i for i, row in enumerate(rows) if "一般財源の差" in row)
+    at = rows[head].index("一般財源の差")
+    diffs = [row[at] for row in rows[head + 1:] if row[at] is not None and row[at] != ""]
+    assert diffs == [0, 0]

@@ -1824,6 +1824,20 @@ def _read_project_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: 
     return used
 
 
+# a cost row naming a source of money (国・県支出金, 補助金, 市債, 寄附金…): a 財源 line
+_FUNDING_WORDS = re.compile(r"(支出金|補助金|交付金|負担金|[国県府都道市区町村地方]債|特定財源|寄[附付]金|"
+                            r"基金|繰入金|使用料|手数料|諸収入|分担金)")
+
+
+def _is_funding(declared, label: str) -> bool:
+    """An own cost line is a 財源 (counted in the report's 一般財源 check) when the layout says
+    `funding: true`, or — unless it says `funding: false` — when its row label names a source
+    of money."""
+    if declared is not None:
+        return bool(declared)
+    return _FUNDING_WORDS.search(squash(label)) is not None
+
+
 def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: list[int],
                     m: Measure, kinds: dict[int, str], unit: str | None,
                     unit_cell: str | None) -> dict[str, int]:
@@ -1834,7 +1848,7 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
     for key, line in (ts.get("lines") or {}).items():
         line = line if isinstance(line, dict) else {"label": line}
         specs.append((key, _labels(line.get("label", key), "start"), line.get("unit"),
-                      bool(line.get("funding"))))
+                      line.get("funding")))
     uc = ts.get("unit_cost") or {}
     uc_labels = _labels(uc["label"], "start") if uc.get("label") else None
     block = m.cost or CostBlock(unit=unit)
@@ -1867,7 +1881,7 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
                       for c, fy, _ in t.years]
             block.lines.append(CostLine(key, hit[1], values,
                                         _period_totals(grid, spec, t, m, r, line_unit or unit),
-                                        funding=funding and key not in FUNDING_KEYS))
+                                        funding=_is_funding(funding, hit[1]) and key not in FUNDING_KEYS))
             block.cells.setdefault(key, values[0].cell if values else _ref(grid, m, r, hit[0]))
             taken.add(key)
             used[key] = r
