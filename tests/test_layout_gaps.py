@@ -273,3 +273,17 @@ def test_the_reports_general_funds_count_the_own_funding_line(tmp_path, recalc):
     at = rows[head].index("一般財源の差")
     diffs = [row[at] for row in rows[head + 1:] if row[at] is not None and row[at] != ""]
     assert diffs == [0, 0]
+
+
+# --- sheets skipped on purpose ---------------------------------------------------------------
+
+def test_a_sheet_the_layout_skips_on_purpose_gives_no_warning(tmp_path):
+    sheet = {"A1": "施策名", "B1": "観光の振興", "A3": "指標名", "B3": "R3", "A4": "観光客数", "B4": 100}
+    sheets = {"記入要領": {"A1": "このシートには記入しないでください"}, "S1": sheet, "メモ": {"A1": "作業用"}}
+    spec = {"name": "t", "record": "sheet", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "sheets": {"read": ["re:^S\\d"], "skip": ["記入要領"]},
+            "fields": {"measure": {"label": ["施策名"]}}, "table": {"header": ["指標名"]}}
+    book, layout = _write(tmp_path, sheets, spec)
+    found = [(f["code"], f["sheet"]) for f in _extract(book, layout)["findings"]]
+    assert ("sheet-skipped", "メモ") in found  # not named by the layout: worth a word
+    assert ("sheet-skipped", "記入要領") not in found
