@@ -287,3 +287,35 @@ def test_a_sheet_the_layout_skips_on_purpose_gives_no_warning(tmp_path):
     found = [(f["code"], f["sheet"]) for f in _extract(book, layout)["findings"]]
     assert ("sheet-skipped", "メモ") in found  # not named by the layout: worth a word
     assert ("sheet-skipped", "記入要領") not in found
+
+
+# --- roll-forward keeps the city's way of writing years ----------------------------------------
+
+def test_the_rolled_edition_and_subtitle_keep_full_width_digits(tmp_path):
+    from xlsgen.rollforward import rollforward_file
+
+    cells = {"A1": "総合戦略　進捗管理表", "E1": "令和５年度", "A2": "（令和４年度実績）", "E2": "令和５年８月31日現在",
+             "A4": "施策", "B4": "指標名", "C4": "R3", "D4": "R4", "E4": "R5",
+             "A5": "観光の振興", "B5": "観光客数", "C5": 100, "D5": 120,
+             "A6": "観光の振興", "B6": "宿泊者数", "C6": 30, "D6": 35}
+    spec = {"name": "t", "record": "row", "group_by": "measure", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "fields": {"fiscal_year": {"label": ["re:^令和\\d+年度$"], "at": "same", "type": "year"},
+                       "subtitle": {"label": ["re:年度実績\\)$"], "at": "same"},
+                       "as_of": {"label": ["re:現在$"], "at": "same"}},
+            "table": {"header": ["指標名"], "columns": {"measure": {"label": ["施策"]}}},
+            "rollforward": {"supported": True}}
+    book, layout = _write(tmp_path, {"KPI": cells}, spec)
+    assert read_book(book, layout_file=str(layout)).fiscal_year == 2023
+    out = tmp_path / "next.xlsx"
+    rollforward_file(book, "R6", out, layout_file=str(layout))
+    ws = openpyxl.load_workbook(out)["KPI"]
+    assert (ws["E1"].value, ws["A2"].value) == ("令和６年度", "（令和５年度実績）")
+    assert ws["E2"].value == "令和５年８月31日現在"  # a date is the clerk's to change
+    assert read_book(out, layout_file=str(layout)).fiscal_year == 2024
+
+
+def test_half_width_years_stay_half_width():
+    from xlsgen.kinds.roll import year_label_like, years_shifted
+    assert year_label_like("令和5年度", 2024) == "令和6年度"
+    assert year_label_like("R5年度", 2024) == "R6年度"
+    assert years_shifted("（令和４年度～令和５年度）", {2022}) == "（令和５年度～令和５年度）"
