@@ -319,3 +319,73 @@ def test_half_width_years_stay_half_width():
     assert year_label_like("令和5年度", 2024) == "令和6年度"
     assert year_label_like("R5年度", 2024) == "R6年度"
     assert years_shifted("（令和４年度～令和５年度）", {2022}) == "（令和５年度～令和５年度）"
+
+
+# --- header shapes: merged year headings, sentences with a year, period totals, row labels -----
+
+def test_a_year_heading_merged_over_several_columns_is_one_year_column(tmp_path):
+    """方眼紙: 令和２年度 over C1:D1 and 令和３年度 over E1:F1, each value at the merge's left."""
+    cells = {"A1": "施策名", "B1": "観光", "A3": "指標名", "C3:D3": "令和２年度", "E3:F3": "令和３年度",
+             "G3:I3": "事業の概要・令和３年度の主な実績",
+             "A4": "観光客数", "C4:D4": 100, "E4:F4": 120, "G4:I4": "誘客イベントを開催した。"}
+    spec = {"name": "t", "record": "sheet", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "fields": {"measure": {"label": ["施策名"]}}, "table": {"header": ["指標名"]}}
+    book, layout = _write(tmp_path, {"S": cells}, spec)
+    m = _extract(book, layout)["measures"][0]
+    k = m["kpis"][0]
+    assert [(q["fiscal_year"], q["value"], q["cell"]) for q in k["actuals"]] == [(2020, 100, "C4"), (2021, 120, "E4")]
+    assert m["tables"]["kpi"]["year_columns"] == {"2020": "C", "2021": "E"}  # a sentence is no year column
+
+
+def test_a_period_total_column_is_no_years_value(tmp_path):
+    cells = {"A1": "事業名", "B1": "耐震化促進", "A3": "指標名", "B3": "R3", "A4": "耐震化率", "B4": 80,
+             "A6": "事業費", "D6": "（単位：千円）",
+             "A7": "項目", "B7": "R5計画", "C7": "R6計画", "D7": "計画期間計（R5～R6）",
+             "A8": "事業費", "B8": 100, "C8": 200, "D8": 300}
+    spec = {"name": "t", "record": "sheet", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "fields": {"measure": {"label": ["事業名"]}}, "table": {"header": ["指標名"]},
+            "tables": {"cost": {"holds": "cost", "after": ["事業費"], "header": ["項目"],
+                                "unit": {"label": ["re:^\\(単位"], "default": "千円"},
+                                "lines": {"project_cost": ["事業費"]}}}}
+    book, layout = _write(tmp_path, {"S": cells}, spec)
+    line = _extract(book, layout)["measures"][0]["cost"]["lines"][0]
+    assert [(q["fiscal_year"], q["value"]) for q in line["values"]] == [(2023, 100), (2024, 200)]
+    assert [(t["years"], t["value"]["value"], t["value"]["cell"]) for t in line["totals"]] == [([2023, 2024], 300, "D8")]
+
+
+def test_a_row_label_merged_down_beside_the_rows_does_not_deepen_the_header(tmp_path):
+    cells = {"A1": "事業名", "B1": "耐震化促進", "A3": "指標名", "B3": "R3", "A4": "耐震化率", "B4": 80,
+             "A6": "事業費の推移",
+             "A7:A10": "事業費", "B7": "区分", "C7": "R5計画", "D7": "R6計画",
+             "B8": "事業費", "C8": 100, "D8": 200,
+             "B9": "うち地方債", "C9": 0, "D9": 0,
+             "B10": "うち一般財源", "C10": 100, "D10": 200}
+    spec = {"name": "t", "record": "sheet", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "fields": {"measure": {"label": ["事業名"]}}, "table": {"header": ["指標名"]},
+            "tables": {"cost": {"holds": "cost", "after": ["事業費の推移"], "header": ["区分"],
+                                "lines": {"project_cost": ["事業費"], "bond": ["うち地方債"],
+                                          "general": ["うち一般財源"]}}}}
+    book, layout = _write(tmp_path, {"S": cells}, spec)
+    lines = {ln["key"]: ln for ln in _extract(book, layout)["measures"][0]["cost"]["lines"]}
+    assert [(q["value"], q["cell"]) for q in lines["project_cost"]["values"]] == [(100, "C8"), (200, "D8")]
+    assert [q["value"] for q in lines["general"]["values"]] == [100, 200]
+
+
+def test_row_roles_baseline_and_final_target_columns(tmp_path):
+    """Three rows per KPI (目標値 / 実績値 / 達成度); H30（基準） holds the baseline on the 実績値
+    row (－ on the others), R7（目標） the final target on the 目標値 row."""
+    cells = {"A1": "施策名", "B1": "農業", "A3": "指標名", "B3": "区分", "C3": "H30（基準）", "D3": "R3", "E3": "R4",
+             "F3": "R7（目標）",
+             "A4:A6": "新規就農者数", "B4": "目標値", "C4": "－", "D4": 12, "E4": 13, "F4": 15,
+             "B5": "実績値", "C5": 10, "D5": 11, "E5": 14,
+             "B6": "達成度", "C6": "－", "D6": 0.92, "E6": 1.08}
+    spec = {"name": "t", "record": "sheet", "detect": [{"id": "k", "labels": ["指標名"]}],
+            "fields": {"measure": {"label": ["施策名"]}},
+            "table": {"header": ["指標名"], "columns": {"kind": {"label": ["区分"]}},
+                      "row_roles": {"column": "kind", "roles": {"目標値": "target", "実績値": "actual",
+                                                                "達成度": "achievement"}}}}
+    book, layout = _write(tmp_path, {"S": cells}, spec)
+    k = _extract(book, layout)["measures"][0]["kpis"][0]
+    assert (k["baseline"]["value"], k["baseline"]["cell"], k["baseline"]["fiscal_year"]) == (10, "C5", 2018)
+    assert (k["target"]["value"], k["target"]["cell"], k["target_year"]) == (15, "F4", 2025)
+    assert [(q["fiscal_year"], q["value"]) for q in k["actuals"]] == [(2021, 11), (2022, 14)]
