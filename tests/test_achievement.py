@@ -12,6 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
+from tests.conftest import need_libreoffice
+from xlsgen import libreoffice
 from xlsgen.formulas import calc as fc
 from xlsgen.formulas.achievement import NA, WORSE
 from xlsgen.measures import ReportBook, ReportCost, ReportCostLine, ReportKpi, ReportMeasure
@@ -155,11 +157,42 @@ def test_python_values_hand_computed():
     assert f2.replace("3", "#") == f9.replace("10", "#") and "$I3" in f2
 
 
-def test_rules_on_the_calculation_sheet_and_recalculated(tmp_path, recalc):
-    out = tmp_path / "rules.xlsx"
-    write_report(report(CASES), out)
+CITY_CASES = ("累計", "減少", "単年度")
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory):
+    """The rules workbook; a copy with 基準近接 0.01 and 評価年度 2020 typed into 設定, and one
+    with 評価の基準 = 率 typed in as well; a workbook with a city's rule and scale. All four
+    recalculated by one LibreOffice process (starting it costs more than a workbook):
+    name → (workbook, recalculated copy)."""
+    need_libreoffice()
+    d = tmp_path_factory.mktemp("rules")
+    rules = d / "rules.xlsx"
+    write_report(report(CASES), rules)
+    wb = openpyxl.load_workbook(rules)
+    rows = {r[0].value: r for r in wb["設定"].iter_rows()}
+    rows["基準近接"][1].value = 0.01
+    rows["評価年度"][1].value = 2020
+    settings_ = d / "settings.xlsx"
+    wb.save(settings_)
+    rows["評価の基準"][1].value = "率"
+    basis = d / "basis.xlsx"
+    wb.save(basis)
+    rb = report({k: CASES[k] for k in CITY_CASES}, achievement_rule="ratio_inverse_when_down",
+                grade_scale=[{"grade": "S", "above": 100}, {"grade": "A", "min": 80},
+                             {"grade": "B", "min": 50}, {"grade": "C", "min": 0}])
+    city = d / "city.xlsx"
+    write_report(rb, city)
+    names = {"rules": rules, "settings": settings_, "basis": basis, "city": city}
+    backs = libreoffice.recalculate_many(list(names.values()), d / "recalc")
+    return {k: (v, back) for (k, v), back in zip(names.items(), backs)}
+
+
+def test_rules_on_the_calculation_sheet_and_recalculated(books):
+    out, back = books["rules"]
     cached_wb = openpyxl.load_workbook(out, data_only=True)
-    fresh_wb = openpyxl.load_workbook(recalc(out), data_only=True)
+    fresh_wb = openpyxl.load_workbook(back, data_only=True)
     for wb in (cached_wb, fresh_wb):
         rows = calc_rows(wb)
         for name, (_, per_year, pace, basis, grade) in CASES.items():
@@ -188,11 +221,10 @@ def test_rules_on_the_calculation_sheet_and_recalculated(tmp_path, recalc):
         assert [g[heads.index("一般財源\n（計算）")] for g in general] == [60, 60]
 
 
-def test_settings_move_results_and_year_label_follows(tmp_path, recalc):
+def test_settings_move_results_and_year_label_follows(books):
     """基準近接, 評価年度 and 評価の基準 are live inputs: changing them moves rates, pace,
     grades, the grade counts and the 一覧's heading."""
-    out = tmp_path / "settings.xlsx"
-    write_report(report(CASES), out)
+    out, _ = books["rules"]
     wb = openpyxl.load_workbook(out)
     settings_ = wb["設定"]
     rows = {r[0].value: r for r in settings_.iter_rows()}
@@ -203,10 +235,10 @@ def test_settings_move_results_and_year_label_follows(tmp_path, recalc):
     assert rows["評価の基準"][1].value == "期待水準比"
     cached = openpyxl.load_workbook(out, data_only=True)
     assert "令和3年度実績" in [c.value for c in cached["一覧"][1]]
-    rows["基準近接"][1].value = 0.01
-    year.value = 2020
-    wb.save(out)
-    fresh = openpyxl.load_workbook(recalc(out), data_only=True)
+    edited, back = books["settings"]  # 基準近接 0.01, 評価年度 2020
+    typed = {r[0].value: r[1].value for r in openpyxl.load_workbook(edited)["設定"].iter_rows()}
+    assert typed["基準近接"] == 0.01 and typed["評価年度"] == 2020
+    fresh = openpyxl.load_workbook(back, data_only=True)
     assert "令和2年度実績" in [c.value for c in fresh["一覧"][1]]
     got = calc_rows(fresh)
     near = [got[("基準が目標に近い", y)] for y in (2020, 2021)]
@@ -217,24 +249,18 @@ def test_settings_move_results_and_year_label_follows(tmp_path, recalc):
     assert page["基準が目標に近い"][1][13] == "A"  # 2/3 of the way when 1/3 was expected
     assert page["減少で悪化"][1][5] == WORSE and page["減少で悪化"][1][13] == "D"
     # 評価の基準 = 率: the rate itself is graded
-    wb = openpyxl.load_workbook(out)
-    wb["設定"][rows["評価の基準"][1].coordinate].value = "率"
-    wb.save(out)
-    fresh = openpyxl.load_workbook(recalc(out), data_only=True)
+    edited, back = books["basis"]
+    assert {r[0].value: r[1].value for r in openpyxl.load_workbook(edited)["設定"].iter_rows()}["評価の基準"] == "率"
+    fresh = openpyxl.load_workbook(back, data_only=True)
     assert page_rows(fresh["01 テスト施策"])["累計"][1][13] == "D"  # 13/57 in 2020
 
 
-def test_city_rule_and_scale(tmp_path, recalc):
+def test_city_rule_and_scale(books):
     """A city's declared rule (ratio, target ÷ actual when lower is better) and its scale
     (highest first, in %) replace xlsgen's; 設定 says which rule is used."""
-    cases = {k: CASES[k] for k in ("累計", "減少", "単年度")}
-    rb = report(cases, achievement_rule="ratio_inverse_when_down",
-                grade_scale=[{"grade": "S", "above": 100}, {"grade": "A", "min": 80},
-                             {"grade": "B", "min": 50}, {"grade": "C", "min": 0}])
-    out = tmp_path / "city.xlsx"
-    write_report(rb, out)
+    out, back = books["city"]
     for wb in (openpyxl.load_workbook(out, data_only=True),
-               openpyxl.load_workbook(recalc(out), data_only=True)):
+               openpyxl.load_workbook(back, data_only=True)):
         rows = calc_rows(wb)
         assert rows[("累計", 2021)]["率"] == pytest.approx(200 / 220)
         assert rows[("累計", 2021)]["評価"] == "A"

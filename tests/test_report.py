@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import range_boundaries
 
-from tests.conftest import JOSO, NISHITOKYO, OJIYA
+from tests.conftest import JOSO, NISHITOKYO, OJIYA, need_libreoffice
+from xlsgen import libreoffice
 from xlsgen.audit import audit_workbook
 from xlsgen.audit.formula import parse_formula
 from xlsgen.cli import cli
@@ -51,6 +52,10 @@ def same(a, b) -> bool:
     return (a if a != "" else None) == (b if b != "" else None)
 
 
+KEYS = ("ojiya", "joso", "nishitokyo")
+EDITED_KPI = "鉄工電子組合技能士合格者数（累計）"
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The three cities' reports, built once by the CLI (inputs checked untouched)."""
@@ -66,14 +71,41 @@ def built(tmp_path_factory):
     return books
 
 
-@pytest.mark.parametrize("key", ["ojiya", "joso", "nishitokyo"])
-def test_build_shipped_workbook(built, tmp_path, recalc, key):
+def _calc_cell(calc) -> tuple[int, int]:
+    """(row, col) of the R2 (2020) actual of EDITED_KPI on the calculation sheet."""
+    col = {c.value: c.column for c in calc[2] if c.value}
+    row = next(r for r in range(3, calc.max_row + 1)
+               if calc.cell(r, col["指標名"]).value == EDITED_KPI
+               and calc.cell(r, col["年度\n（西暦）"]).value == 2020)
+    return row, col["実績値\n（入力）"]
+
+
+@pytest.fixture(scope="module")
+def recalculated(built, tmp_path_factory):
+    """The three reports and a copy of the 小千谷 report with one actual typed over on the
+    calculation sheet (176 → 220), recalculated by one LibreOffice process (starting it
+    costs more than a workbook): key → recalculated copy; `edited` → (edited report, its
+    recalculated copy)."""
+    need_libreoffice()
+    d = tmp_path_factory.mktemp("recalc")
+    edited = d / "ojiya_edited.xlsx"
+    wb = openpyxl.load_workbook(built["ojiya"])
+    row, col = _calc_cell(wb["計算"])
+    assert wb["計算"].cell(row, col).value == 176  # baseline 163, target 220
+    wb["計算"].cell(row, col).value = 220
+    wb.save(edited)
+    backs = libreoffice.recalculate_many([built[k] for k in KEYS] + [edited], d / "out")
+    return {**dict(zip(KEYS, backs)), "edited": (edited, backs[-1])}
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_build_shipped_workbook(built, recalculated, key):
     out = built[key]
     # every formula's cached value equals LibreOffice's recalculated value
     cells = formula_cells(out)
     assert len(cells) > 20
     cached = openpyxl.load_workbook(out, data_only=True)
-    fresh = openpyxl.load_workbook(recalc(out), data_only=True)
+    fresh = openpyxl.load_workbook(recalculated[key], data_only=True)
     diffs = [(s, a, cached[s][a].value, fresh[s][a].value) for s, a in cells
              if not same(cached[s][a].value, fresh[s][a].value)]
     assert diffs == []
@@ -121,30 +153,23 @@ def test_build_shipped_workbook(built, tmp_path, recalc, key):
     assert audit_workbook(out).findings == []
 
 
-def test_changed_actual_moves_rate_grade_and_overview(built, tmp_path, recalc):
+def test_changed_actual_moves_rate_grade_and_overview(built, recalculated):
     """An actual typed on the calculation sheet moves the measure page and 一覧."""
-    out = tmp_path / "ojiya.xlsx"
-    out.write_bytes(built["ojiya"].read_bytes())
+    out = built["ojiya"]
     wb = openpyxl.load_workbook(out)
-    calc = wb["計算"]
-    heads = [c.value for c in calc[2]]
-    col = {h: i + 1 for i, h in enumerate(heads) if h}
-    row = next(r for r in range(3, calc.max_row + 1)
-               if calc.cell(r, col["指標名"]).value == "鉄工電子組合技能士合格者数（累計）"
-               and calc.cell(r, col["年度\n（西暦）"]).value == 2020)
-    assert calc.cell(row, col["実績値\n（入力）"]).value == 176  # baseline 163, target 220
     page = next(ws for ws in wb.worksheets if ws.title.startswith("02 "))
     kpi_row = next(r for r in range(1, page.max_row + 1)
-                   if page.cell(r, 3).value == "鉄工電子組合技能士合格者数（累計）")
+                   if page.cell(r, 3).value == EDITED_KPI)
     before = openpyxl.load_workbook(out, data_only=True)[page.title]
     assert before.cell(kpi_row, 7).value == 176
     assert before.cell(kpi_row + 1, 6).value == pytest.approx(13 / 57)  # 進捗率
     assert before.cell(kpi_row + 1, 4).value == "進捗率"
     assert before.cell(kpi_row + 1, 11).value == pytest.approx(1 / 3)  # 期待水準 H30 → R6
     assert before.cell(kpi_row + 1, 13).value == "C"  # 0.228 ÷ 0.333 = 68 %
-    calc.cell(row, col["実績値\n（入力）"]).value = 220
-    wb.save(out)
-    after = openpyxl.load_workbook(recalc(out), data_only=True)
+    edited, back = recalculated["edited"]  # the same report with 220 typed on 計算
+    calc = openpyxl.load_workbook(edited)["計算"]
+    assert calc.cell(*_calc_cell(calc)).value == 220
+    after = openpyxl.load_workbook(back, data_only=True)
     assert after[page.title].cell(kpi_row, 7).value == 220
     assert after[page.title].cell(kpi_row + 1, 6).value == pytest.approx(1.0)
     assert after[page.title].cell(kpi_row + 1, 13).value == "A"

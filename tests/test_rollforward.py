@@ -268,12 +268,15 @@ def test_cli_prints_summary(tmp_path):
 
 
 def test_opens_in_libreoffice(r4, tmp_path):
+    """LibreOffice opens the R4 edition and reads every sheet, the added ones included."""
+    from tests.conftest import need_libreoffice
     from xlsgen import libreoffice
 
-    if libreoffice.soffice() is None:
-        pytest.skip("LibreOffice not installed")
-    pdf = libreoffice.convert(r4[0], tmp_path, "pdf")
-    assert pdf.exists() and pdf.stat().st_size > 10_000
+    need_libreoffice()
+    (sheets,) = libreoffice.sheet_names_many([r4[0]], tmp_path / "csv")
+    expected = openpyxl.load_workbook(r4[0], read_only=True).sheetnames
+    assert sorted(sheets) == sorted(expected) and len(sheets) == 36
+    assert (tmp_path / "csv").joinpath(f"0000_{r4[0].stem}-01.csv").stat().st_size > 100
 
 
 # --- hypothesis: generated 小千谷-layout workbooks -------------------------------------

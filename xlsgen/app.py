@@ -2,6 +2,11 @@
 audit, simulate, run a folder, process an uploaded book). The command line (`xlsgen.cli`)
 and the web page (`xlsgen.web`) call only these and print or show what they return; the
 work itself happens in the stage modules they call.
+
+A book is read once per request: `extract_book` returns the Book, and `build_file`,
+`rollforward_file`, `audit_file` and `validate_book` take that Book (or a path, which they
+read). `progress(n, m, sheet)`, where a function takes it, is called as sheet n of the
+book's m sheets is read, so a front end can show a big book's read moving.
 """
 
 from __future__ import annotations
@@ -33,11 +38,18 @@ def sigterm_as_interrupt() -> None:
     install()
 
 
-def extract_book(book, layout: str = "auto", layout_file=None):
+def extract_book(book, layout: str = "auto", layout_file=None, progress=None):
     """Read a workbook into the model (`xlsgen.model.Book`)."""
     from xlsgen.layout import read_book
 
-    return read_book(book, layout, layout_file)
+    return read_book(book, layout, layout_file, progress)
+
+
+def validate_book(book) -> list:
+    """The findings of a Book already read (its reader's own, then every rule)."""
+    from xlsgen.validate import validate_book as validate
+
+    return validate(book)
 
 
 def validate_files(paths, layout: str = "auto", layout_file=None, skipped: list | None = None) -> list:
@@ -48,16 +60,18 @@ def validate_files(paths, layout: str = "auto", layout_file=None, skipped: list 
 
 
 def audit_file(book, output=None, name: str | None = None):
-    """Audit every formula of `book`; with `output`, also write the audit workbook there
-    (its header naming `name`, the file as the user knows it, when given). Returns the
-    `AuditResult`."""
+    """Audit every formula of `book` (a path, or a Book read from it: its file is audited);
+    with `output`, also write the audit workbook there (its header naming `name`, the file
+    as the user knows it, when given). Returns the `AuditResult`."""
     from xlsgen.audit import audit_workbook
 
+    checked = hasattr(book, "path")  # a Book: its reader ran the safety checks on the file
+    book = getattr(book, "path", book)
     if output:
         from xlsgen.atomic import refuse_overwrite
 
         refuse_overwrite(output, [book])
-    result = audit_workbook(book)
+    result = audit_workbook(book, checked)
     if output:
         import dataclasses
 
@@ -72,21 +86,23 @@ def audit_file(book, output=None, name: str | None = None):
 
 
 def build_file(book, output, protect: bool = True, layout: str = "auto",
-               layout_file=None) -> dict:
-    """Write the report workbook of `book`; returns counts (sheets, kpis), layout and the
-    model (`book`)."""
+               layout_file=None, progress=None) -> dict:
+    """Write the report workbook of `book` (a path, or the Book read from it); returns
+    counts (sheets, kpis), layout and the model (`book`)."""
     from xlsgen import batch
 
-    return batch.build_file(book, output, protect=protect, layout=layout, layout_file=layout_file)
+    return batch.build_file(book, output, protect=protect, layout=layout, layout_file=layout_file,
+                            progress=progress)
 
 
 def rollforward_file(book, to, output, extend_to=None, layout: str = "auto", layout_file=None,
-                     force: bool = False):
-    """Roll `book` to the edition of fiscal year `to`; returns the `RollResult`. An existing
-    `output` is refused unless `force`."""
+                     force: bool = False, progress=None):
+    """Roll `book` (a path, or the Book read from it) to the edition of fiscal year `to`;
+    returns the `RollResult`. An existing `output` is refused unless `force`."""
     from xlsgen import rollforward
 
-    return rollforward.rollforward_file(book, to, output, extend_to, layout, layout_file, force)
+    return rollforward.rollforward_file(book, to, output, extend_to, layout, layout_file,
+                                        progress=progress, force=force)
 
 
 def rollforward_lines(result, limit: int = 10) -> list[str]:
@@ -137,10 +153,27 @@ def layouts_folder() -> str:
 
 
 def check_layout(spec, book) -> tuple[bool, list[str]]:
-    """`xlsgen layout check`: whether SPEC reads BOOK, and what came from which cell."""
+    """`xlsgen layout check`: whether SPEC reads BOOK, and what came from which cell.
+    SPEC is a layout file, or the name of a shipped layout (or of one in `layouts/` beside
+    BOOK), so an installed xlsgen checks its own layouts by name."""
     from xlsgen.layout.check import check_layout as check
 
-    return check(spec, book)
+    return check(layout_path(spec, book), book)
+
+
+def layout_path(name_or_path, book=None) -> Path:
+    """A layout file: the path as given when it exists, else the layout of that name
+    (shipped, or in `layouts/` beside `book`). A bare name that is neither is refused."""
+    from xlsgen.layout import find_specs
+
+    path = Path(name_or_path)
+    if path.exists() or len(path.parts) != 1 or path.suffix:
+        return path
+    specs = find_specs(book if book and Path(book).exists() else None)
+    if str(name_or_path) in specs:
+        return Path(specs[str(name_or_path)].path)
+    raise XlsgenError("様式ファイルが見つかりません（ファイルでも様式の名前でもありません。"
+                      f"使える様式: {'、'.join(sorted(specs))}）", str(name_or_path))
 
 
 def findings_workbook(results: list[dict], output) -> None:
@@ -171,7 +204,7 @@ def simulate_templates(paths: list, output) -> list[str]:
     from xlsgen import simulation as S
     from xlsgen.atomic import refuse_overwrite
 
-    paths = [str(p) for p in paths]
+    paths = [str(template_path(p)) for p in paths]
     output = str(output)
     refuse_overwrite(output, paths)
     if "survey" in {S.template_kind(p) for p in paths}:
@@ -203,6 +236,25 @@ def simulate_survey(path, output) -> list[str]:
              f"参加団体 {len(survey.participants)} / 回答 {survey.respondents} / "
              f"回答率 {survey.response_rate:.1%}"]
     return lines + [f"警告: {w}" for w in survey.warnings()]
+
+
+def template_path(name_or_path) -> Path:
+    """A template file: the path as given when it exists, else the bundled template of that
+    name (`mitaka_model_a`, with or without `.yaml`), so an installed xlsgen runs its own
+    templates from any folder. A missing file with a suffix is returned as given (the
+    loader reports it); a bare name that is no bundled template is refused here."""
+    path = Path(name_or_path)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    stem = path.stem if path.suffix.lower() in (".yaml", ".yml") else path.name
+    bundled = bundled_templates()
+    for t in bundled:
+        if t["id"] == stem:
+            return t["path"]
+    if not path.suffix:
+        raise XlsgenError("テンプレートが見つかりません（ファイルでも同梱のテンプレートの名前でもありません。"
+                          f"同梱: {'、'.join(t['id'] for t in bundled)}）", str(name_or_path))
+    return path
 
 
 def bundled_templates() -> list[dict]:
@@ -279,19 +331,22 @@ def simulate_with_drivers(path, drivers: dict[str, Any], output, work_dir) -> li
 
 
 def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = True,
-                 on_stage=None) -> dict:
+                 on_stage=None, progress=None) -> dict:
     """Everything the page offers for one workbook: report, findings, roll-forward edition
     and audit workbook, written in `out_dir` under fixed names. `name` is the file's name
     as the user knows it: messages show it instead of `path`; findings of the edition name
-    the edition's file (`edition_name`). `on_stage(stage)` is told each stage as it starts
-    (report, edition, audit). Never raises."""
+    the edition's file (`edition_name`). The book is read once (the Book goes on to
+    validation, report, roll-forward and audit). `on_stage(stage)` is told each stage as it
+    starts (report, edition, audit); `progress(n, m, sheet)` follows the read of the book.
+    Never raises."""
     from xlsgen import batch
     from xlsgen.clerk import finding_sort_key
 
     tell = on_stage or (lambda _stage: None)
     path, out_dir = Path(path), Path(out_dir)
     tell("report")
-    res = batch.process_file(path, out_dir, {"protect": protect})
+    res = batch.process_file(path, out_dir, {"protect": protect}, progress, keep_book=True)
+    book = res.pop("book", None)
     res = _renamed(res, str(path), name)
     res.update(name=name, file=name, outputs={}, notes=[])
     for f in res["findings"]:
@@ -301,14 +356,13 @@ def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = 
     if res["ok"]:
         edition = out_dir / f"edition{path.suffix.lower() or '.xlsx'}"
         try:
-            model = extract_book(path)
-            if not model.rollforward.get("supported"):
+            if not book.rollforward.get("supported"):
                 rollforward_to = None
             elif not rollforward_to:
-                rollforward_to = model.fiscal_year + 1 if model.fiscal_year else None
+                rollforward_to = book.fiscal_year + 1 if book.fiscal_year else None
             if rollforward_to:
                 tell("edition")
-                roll = rollforward_file(path, rollforward_to, edition)
+                roll = rollforward_file(book, rollforward_to, edition)
                 res["outputs"]["edition"] = str(edition)
                 res["edition_year"] = roll.to_year
                 res["edition_name"] = edition_file_name(name, roll.to_year, edition.suffix)
@@ -322,7 +376,7 @@ def process_book(path, out_dir, name: str, rollforward_to=None, protect: bool = 
     audit_out = out_dir / "audit.xlsx"
     tell("audit")
     try:
-        audit = audit_file(path, audit_out, name=name)
+        audit = audit_file(book if book is not None else path, audit_out, name=name)
         res["outputs"]["audit"] = str(audit_out)
         res["audit_findings"] = len(audit.findings)
     except Exception as exc:  # noqa: BLE001

@@ -129,20 +129,41 @@ def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
     return removed
 
 
-def check_well_formed(path: str | os.PathLike, target: str | os.PathLike | None = None) -> None:
-    """Raise XlsgenError unless `path` is a zip whose XML parts all parse (expat, no DTDs)."""
+_NOT_XML = bytes(range(9)) + b"\x0b\x0c" + bytes(range(14, 32))  # bytes XML 1.0 forbids
+_XML_BYTES = bytes(b for b in range(256) if b not in _NOT_XML)
+LARGE_COPIED_BYTES = 1024 * 1024
+
+
+def check_well_formed(path: str | os.PathLike, target: str | os.PathLike | None = None,
+                      skip: Iterable[str] = (), copied: Iterable[str] = ()) -> None:
+    """Raise XlsgenError unless `path` is a zip whose XML parts all parse (expat, no DTDs).
+
+    `skip`: parts the writer copied from an input without opening them (a large sheet a
+    roll leaves as it is): not read here either. `copied`: parts copied unchanged from an
+    input (the writer did not write them): a large one (over LARGE_COPIED_BYTES, such as the
+    shared strings of a pasted data sheet) is scanned for the characters XML forbids (what a
+    clerk's paste leaves behind) instead of parsed; a small one is parsed as any other."""
     name = str(target or path)
+    skip, copied = set(skip), set(copied)
     try:
         with zipfile.ZipFile(path) as zf:
             parts = zf.namelist()
             if "[Content_Types].xml" not in parts:
                 raise OutputError("書き出したブックに必要な部品がありません。出力を中止しました", name)
             for part in parts:
-                if not part.endswith(_XML_PARTS) and part != "[Content_Types].xml":
+                if not part.endswith(_XML_PARTS) and part != "[Content_Types].xml" or part in skip:
+                    continue
+                data = zf.read(part)
+                if part in copied and len(data) > LARGE_COPIED_BYTES:
+                    if data.translate(None, _XML_BYTES) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+                        err = OutputError(f"書き出したブックの部品 {part} に XML で使えない文字があります。"
+                                          "出力を中止しました", name)
+                        err.part = part
+                        raise err
                     continue
                 parser = expat.ParserCreate(namespace_separator=" ")  # undeclared prefixes too
                 try:
-                    parser.Parse(zf.read(part), True)
+                    parser.Parse(data, True)
                 except expat.ExpatError as exc:
                     err = OutputError(
                         f"書き出したブックの部品 {part} が壊れています（{expat.ErrorString(exc.code)}、"
@@ -231,10 +252,11 @@ def _release(exc: BaseException) -> None:
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (),
-                replace: bool = True) -> Iterator[Path]:
+                replace: bool = True, skip: Iterable[str] = (),
+                copied: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success check it and rename it
     to `target` (with `replace=False`, only if no file is there: an existing one is never
-    overwritten, even one made meanwhile).
+    overwritten, even one made meanwhile; `skip`, `copied`: see `check_well_formed`).
 
     `inputs` are refused as the target (see `refuse_overwrite`). On any exception the
     temporary file is removed and the target is left untouched, so a reader never sees a
@@ -263,7 +285,7 @@ def atomic_path(target: str | os.PathLike, inputs: Iterable[str | os.PathLike] =
             raise OSError(errno.EEXIST, "temporary name", str(target))
         yield tmp_path
         if target.suffix.lower() in (".xlsx", ".xlsm"):
-            check_well_formed(tmp_path, target)
+            check_well_formed(tmp_path, target, skip, copied)
         os.chmod(tmp_path, file_mode())
         if replace:
             os.replace(tmp_path, target)

@@ -10,6 +10,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,23 +28,32 @@ from xlsgen.folders import (  # noqa: F401  (re-exported for callers of the batc
 
 
 def build_file(src, out, protect: bool = True, layout: str = "auto",
-               layout_file: str | None = None) -> dict:
-    """Read `src` (any layout), write its report to `out` atomically; returns counts.
-    A read with an error (or nothing read) writes no report: XlsgenError."""
-    from xlsgen.layout import read_book
+               layout_file: str | None = None, progress=None) -> dict:
+    """Write the report of `src` (a path, read with any layout, or the Book already read
+    from it) to `out` atomically; returns counts. A read with an error (or nothing read)
+    writes no report: XlsgenError."""
+    from xlsgen.layout import as_book
     from xlsgen.measures import report_book
+    from xlsgen.model import Book
     from xlsgen.read.refuse import refuse_failed_read
     from xlsgen.render.report import write_report
 
-    refuse_overwrite(out, [src])
-    book = refuse_failed_read(read_book(src, layout, layout_file), "報告書")
+    if not isinstance(src, Book):
+        refuse_overwrite(out, [src])
+    book = refuse_failed_read(as_book(src, layout, layout_file, progress), "報告書")
+    src = book.path
     with atomic_path(out, [src]) as tmp:
         counts = write_report(report_book(book), tmp, protect=protect)
     return {**counts, "layout": book.layout, "layout_title": book.layout_title, "book": book}
 
 
-def process_file(path, out_dir, options: dict | None = None) -> dict:
-    """Read, validate and build one workbook. Never raises: a failure is in the result."""
+def process_file(path, out_dir, options: dict | None = None, progress=None,
+                 keep_book: bool = False) -> dict:
+    """Read, validate and build one workbook (and roll it forward with `rollforward_to`),
+    reading it once: the Book travels to each step. Never raises: a failure is in the
+    result. With `keep_book` (callers in this process), the result carries the Book as
+    `book`; workbooks never travel between processes."""
+    from xlsgen.layout import read_book
     from xlsgen.validate import validate_book
 
     options = options or {}
@@ -52,9 +62,12 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
               "layout": None, "sheets": 0, "kpis": 0, "findings": []}
     try:
         out = Path(out_dir) / output_name(path)
-        built = build_file(path, out, protect=options.get("protect", True),
-                           layout=options.get("layout", "auto"), layout_file=options.get("layout_file"))
-        book = built.pop("book")
+        refuse_overwrite(out, [path])
+        book = read_book(path, options.get("layout", "auto"), options.get("layout_file"), progress)
+        if keep_book:
+            result["book"] = book
+        built = build_file(book, out, protect=options.get("protect", True))
+        built.pop("book")
         result["findings"] = [f.to_dict() for f in validate_book(book)]
         result.update(built, output=str(out))
         if options.get("rollforward_to") and book.rollforward.get("supported"):
@@ -70,8 +83,7 @@ def process_file(path, out_dir, options: dict | None = None) -> dict:
                     f"翌年度版 {rolled.name} は既にあるため書き出しませんでした（記入済みの内容を上書きしない"
                     "ため）。作り直す場合は --force を付けてください", str(path)).to_dict())
             else:
-                roll = rollforward_file(path, to, rolled, layout=options.get("layout", "auto"),
-                                        layout_file=options.get("layout_file"), force=bool(options.get("force")))
+                roll = rollforward_file(book, to, rolled, force=bool(options.get("force")))
                 result["rollforward"] = str(rolled)
                 result["findings"] += [f.to_dict() for f in roll.findings]
                 result["notes"] = list(roll.notes)
@@ -115,6 +127,7 @@ def _child(conn, path, out_dir, options) -> None:
     worker with both signals blocked; they are let through once the handlers are in."""
     signal.signal(signal.SIGTERM, _interrupt_once)
     signal.signal(signal.SIGINT, _interrupt_once)
+    sys.unraisablehook = _unraisable
     try:
         try:
             _set_mask(signal.SIG_UNBLOCK, _STOP)
@@ -140,11 +153,60 @@ _STOPPED = [False]
 def _interrupt_once(signum, frame):
     """Raise KeyboardInterrupt for the first signal only; the handler stays installed and
     does nothing afterwards (switching to SIG_IGN here would race with a signal already on
-    its way, and Python reports that race as an OSError at a random line)."""
+    its way, and Python reports that race as an OSError at a random line). A signal that
+    comes while a finalizer runs (a ZipFile collected just then) or while an unraisable
+    exception is reported would be lost there and printed as "Exception ignored": it is
+    taken again a moment later (SIGALRM), outside."""
     if _STOPPED[0]:
         return
+    if _REPORTING[0] or (_in_finalizer(frame) and hasattr(signal, "setitimer")):
+        _DEFERRED[:] = _DEFERRED or [signum]
+        if not _REPORTING[0]:
+            _retry_soon()
+        return
     _STOPPED[0] = True
+    _DEFERRED.clear()
     raise KeyboardInterrupt(signum)
+
+
+_REPORTING = [False]
+_DEFERRED: list = []
+
+
+def _in_finalizer(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _retry_soon() -> None:
+    signal.signal(signal.SIGALRM, _retry)
+    signal.setitimer(signal.ITIMER_REAL, 0.01)
+
+
+def _retry(_signum, frame) -> None:
+    if _DEFERRED and not _STOPPED[0]:
+        _interrupt_once(_DEFERRED.pop(), frame)
+
+
+def _unraisable(unraisable) -> None:
+    """A worker's `sys.unraisablehook`: an interrupt raised where Python cannot raise it is
+    taken again outside, never printed; anything else is reported as usual, with signals
+    held until it is."""
+    _REPORTING[0] = True
+    try:
+        exc = unraisable.exc_value
+        if isinstance(exc, KeyboardInterrupt):
+            _STOPPED[0] = False
+            _DEFERRED[:] = [exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT]
+        else:
+            sys.__unraisablehook__(unraisable)
+    finally:
+        _REPORTING[0] = False
+    if _DEFERRED and not _STOPPED[0] and hasattr(signal, "setitimer"):
+        _retry_soon()
 
 
 def _raise_interrupt(signum, frame):
@@ -287,8 +349,16 @@ class Interrupted(XlsgenError):
 
 def _import_for_workers() -> None:
     """Import the heavy modules once in the parent, so forked workers start warm (the
-    layout engine included: a worker reads through it)."""
-    import xlsgen.layout  # noqa: F401
+    layout engine included: a worker reads through it), and load the shipped layout files
+    with their anchors compiled, which every worker would otherwise do again."""
+    import xlsgen.layout
     import xlsgen.measures  # noqa: F401
     import xlsgen.render.report  # noqa: F401
     import xlsgen.validate  # noqa: F401
+    from xlsgen.layout.detect import anchors
+
+    try:
+        for spec in xlsgen.layout.find_specs().values():
+            anchors(spec)
+    except XlsgenError:  # a broken layout file is reported with the book that meets it
+        pass

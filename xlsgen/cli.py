@@ -10,7 +10,6 @@ import traceback
 
 import click
 
-from xlsgen import __version__
 from xlsgen.errors import XlsgenError
 
 
@@ -56,13 +55,21 @@ def _layout_help() -> str:
             f"様式ファイル。{shipped}）。auto は内容から判定します。")
 
 
+class _LayoutOption(click.Option):
+    """--layout, whose help lists the shipped layouts only when help is shown (loading
+    the layout files at every start would cost each command its time)."""
+
+    @property
+    def help(self):
+        return _layout_help()
+
+    @help.setter
+    def help(self, _value):
+        pass
+
+
 def layout_option(func):
-    return click.option(
-        "--layout",
-        default="auto",
-        show_default=True,
-        help=_layout_help(),
-    )(func)
+    return click.option("--layout", cls=_LayoutOption, default="auto", show_default=True)(func)
 
 
 def layout_file_option(func):
@@ -86,8 +93,18 @@ def dump_json(data, output, inputs=()) -> None:
         click.echo(text)
 
 
+def _print_version(ctx, _param, value) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from xlsgen import __version__
+
+    click.echo(f"xlsgen {__version__}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="xlsgen")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="バージョンを表示して終了します。")
 @click.option("--debug", is_flag=True, help="エラー時に詳細（トレースバック）を表示します。")
 @click.pass_context
 def cli(ctx, debug):
@@ -191,24 +208,36 @@ def validate(paths, layout, layout_file, fmt):
 
 
 @cli.command()
-@click.argument("templates", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--output", required=True, type=click.Path(),
-              help="書き出す Excel ブック（.xlsx）。")
+@click.argument("templates", nargs=-1, type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="書き出す Excel ブック（.xlsx）。")
+@click.option("--list", "list_", is_flag=True, help="同梱のテンプレートの名前を一覧表示します。")
 @handles_errors
-def simulate(templates, output):
+def simulate(templates, output, list_):
     """シミュレーション・報告書テンプレート（YAML）から、計算式が生きた Excel ブックを作ります。
 
+    TEMPLATES はテンプレートのファイルか、同梱のテンプレートの名前（--list で一覧）です。
     テンプレート1つで1モデルのブック、複数ならモデルごとのシート一式と比較シート（表-2）を
     作ります。kind: survey のテンプレート（アンケート集計）は1つずつ指定します。
     資料の不整合や公表値との不一致は警告として表示し、チェックシートにも載せます。
 
     \b
     Example:
-        xlsgen simulate xlsgen/templates/simulations/mitaka_model_a.yaml -o outputs/model_a.xlsx
-        xlsgen simulate xlsgen/templates/simulations/mitaka_model_a.yaml \\
-            xlsgen/templates/simulations/mitaka_model_b.yaml -o outputs/mitaka.xlsx
-        xlsgen simulate xlsgen/templates/reports/setagaya_forum_survey.yaml -o outputs/survey.xlsx
+        xlsgen simulate --list
+        xlsgen simulate mitaka_model_a -o outputs/model_a.xlsx
+        xlsgen simulate mitaka_model_a mitaka_model_b -o outputs/mitaka.xlsx
+        xlsgen simulate setagaya_forum_survey -o outputs/survey.xlsx
+        xlsgen simulate my_model.yaml -o outputs/my_model.xlsx
     """
+    from xlsgen import app
+
+    if list_:
+        for t in app.bundled_templates():
+            click.echo(f"{t['id']}\t{t['kind']}\t{t['title']}")
+        return
+    if not templates:
+        raise click.UsageError("テンプレート（ファイルか同梱の名前）を指定してください（一覧: xlsgen simulate --list）")
+    if not output:
+        raise click.UsageError("-o / --output（書き出す .xlsx）を指定してください")
     from xlsgen import app
 
     for line in app.simulate_templates(list(templates), output):
@@ -288,6 +317,8 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to, force, layout, layout
     """
     from xlsgen import app
 
+    _quiet_shutdown()
+
     def progress(stream, length):
         return click.progressbar(stream, length=length, label="処理中", file=sys.stderr)
 
@@ -309,6 +340,21 @@ def run(in_dir, out_dir, jobs, no_protect, rollforward_to, force, layout, layout
                f"{s['seconds']:.1f} 秒、対象外 {len(s['skipped'])}。検証結果: {s['summary']}")
     if s["failed"]:
         sys.exit(1)
+
+
+_QUIET = []
+
+
+def _quiet_shutdown() -> None:
+    """Once the process is shutting down, Ctrl-C and SIGTERM change nothing: they are
+    ignored from the exit handlers on (Python restores the default action for its own
+    handlers while it finalizes, so a signal then would end a finished run by the signal)."""
+    import atexit
+    import signal
+
+    if not _QUIET:
+        _QUIET.append(True)
+        atexit.register(lambda: [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)])
 
 
 @cli.command()
@@ -508,7 +554,7 @@ def layout():
 
     Example:
 
-        xlsgen layout check xlsgen/templates/layouts/kpi_list.yaml 総合戦略KPI一覧.xlsx
+        xlsgen layout check kpi_list 総合戦略KPI一覧.xlsx
     """
 
 
@@ -519,10 +565,13 @@ def layout():
 def layout_check(spec, book):
     """様式ファイル SPEC でブック BOOK を読み、シートごとに見出し・項目がどのセルから読めたか、
     何が見つからないかを表示します。当てはまらなければ終了コード 1 です。
+    SPEC は様式ファイル（YAML）か、同梱の様式の名前（ojiya など）です。
 
     Example:
 
-        xlsgen layout check layouts/my_city.yaml inputs/進行管理シート_R3.xlsx
+        xlsgen layout check ojiya inputs/ojiya_進行管理シート_R3.xlsx
+
+        xlsgen layout check my_city.yaml 進行管理シート.xlsx
     """
     from xlsgen import app
 

@@ -81,29 +81,33 @@ def print_header(book: Book, to: int) -> str:
 # --- the file operation ---------------------------------------------------------------
 
 
-def rollforward_file(src: str | Path, to: str | int, output: str | Path,
+def rollforward_file(src: str | Path | Book, to: str | int, output: str | Path,
                      extend_to: str | int | None = None, layout: str = "auto",
-                     layout_file: str | None = None, force: bool = False) -> RollResult:
-    """Roll the workbook `src` to the edition of fiscal year `to`, written to `output`.
+                     layout_file: str | None = None, progress=None, force: bool = False) -> RollResult:
+    """Roll the workbook `src` (a path, or the Book already read from it) to the edition of
+    fiscal year `to`, written to `output`.
 
     The output is the input's package with only the planned cells and the added sheets
-    changed (`xlsgen.render.edition`). An existing `output` (an edition the clerk may
-    have filled in) is refused unless `force`."""
+    changed (`xlsgen.render.edition`); the input is read once (a Book given is not read
+    again), and only the sheets the roll plans are taken from its package. An existing
+    `output` (an edition the clerk may have filled in) is refused unless `force`."""
     from xlsgen.atomic import exists_error, refuse_overwrite
-    from xlsgen.layout import read_book
+    from xlsgen.layout import as_book
+    from xlsgen.package.apply import KEPT_FORMULA
+    from xlsgen.read.refuse import refuse_failed_read
     from xlsgen.render.edition import check_extension, open_package, write_edition
 
-    src, output = Path(src), Path(output)
-    refuse_overwrite(output, [src])
+    output = Path(output)
+    if not isinstance(src, Book):
+        refuse_overwrite(output, [src])
     if not force and output.exists():
         raise exists_error(output)
     to_year = parse_year(to, "--to")
     extend_year = parse_year(extend_to, "--extend-to") if extend_to is not None else None
-    from xlsgen.package.apply import KEPT_FORMULA
-    from xlsgen.read.refuse import refuse_failed_read
-
     # the reader's safety checks come first
-    book = refuse_failed_read(read_book(src, layout, layout_file), "繰り越した版")
+    book = refuse_failed_read(as_book(src, layout, layout_file, progress), "繰り越した版")
+    src = Path(book.path)
+    refuse_overwrite(output, [src])
     pkg, snap = open_package(src)
     check_extension(pkg, output)
     plan = plan_rollforward(book, snap, to_year, extend_year)

@@ -130,15 +130,15 @@ def _uncalculated(book: Book) -> Iterator[Finding]:
     empty, so the book would pass as having no values. One error per sheet, with cells."""
     from xlsgen.read.grid import uncached_formulas
 
-    try:
-        uncached = uncached_formulas(book.path) if book.path else {}
+    used: dict[str | None, set[str]] = defaultdict(set)
+    for sheet, cell in _walk_cells(book.to_dict()):
+        used[sheet].add(cell)
+    try:  # only the sheets the model read: a sheet the layout skipped is never opened
+        uncached = uncached_formulas(book.path, set(used)) if book.path else {}
     except (OSError, ValueError, KeyError):
         return
     if not uncached:
         return
-    used: dict[str | None, set[str]] = defaultdict(set)
-    for sheet, cell in _walk_cells(book.to_dict()):
-        used[sheet].add(cell)
     for sheet, cells in uncached.items():
         hit = sorted(cells & used.get(sheet, set()), key=_cell_order)
         if not hit:

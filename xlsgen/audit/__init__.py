@@ -100,11 +100,13 @@ class AuditResult:
         return "\n".join(lines)
 
 
-def load_inventory(path: str | Path) -> Inventory:
-    """Check the file, open it for formulas and for cached values, build the inventory."""
+def load_inventory(path: str | Path, checked: bool = False) -> Inventory:
+    """Check the file (unless the reader has, `checked`), open it for formulas and for
+    cached values, build the inventory."""
     from xlsgen.read.safety import check_workbook_file
 
-    check_workbook_file(path)
+    if not checked:
+        check_workbook_file(path)
     import openpyxl
 
     try:
@@ -267,10 +269,11 @@ def audit_inventory(inv: Inventory, file: str = "") -> AuditResult:
     return AuditResult(file, inv.sheets, list(inv.formulas.values()), inv.groups, findings)
 
 
-def audit_workbook(path: str | Path) -> AuditResult:
-    """Audit one workbook file. Raises InputFileError (Japanese) on unsafe or broken files."""
+def audit_workbook(path: str | Path, checked: bool = False) -> AuditResult:
+    """Audit one workbook file. Raises InputFileError (Japanese) on unsafe or broken files
+    (`checked`: the reader of this request has run the safety checks on it already)."""
     with _no_gc():
-        return audit_inventory(load_inventory(path), str(path))
+        return audit_inventory(load_inventory(path, checked), str(path))
 
 
 @contextlib.contextmanager

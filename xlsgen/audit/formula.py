@@ -11,7 +11,8 @@ from openpyxl.formula.tokenizer import Token, TokenizerError
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.formulas import FORMULAE
 
-MAX_ROW, MAX_COL = 1_048_576, 16_384
+from xlsgen.formulas import MAX_COL, MAX_ROW, area_text  # noqa: F401  (re-exported)
+
 PLAIN_NUMBERS = frozenset({0.0, 1.0, 12.0, 100.0, 1000.0})
 ERROR_CODES = ("#REF!", "#DIV/0!", "#NAME?", "#VALUE!", "#N/A", "#NUM!", "#NULL!")
 
@@ -322,16 +323,3 @@ def _reference(operand: str, row: int, col: int, out: ParsedFormula) -> str:
     return prefix + ":".join(_r1c1_part(p, row, col) for p in addr.split(":"))
 
 
-def area_text(sheet: str | None, r1: int, c1: int, r2: int, c2: int) -> str:
-    """A1 text of an area, `'Sheet'!` prefixed when a sheet is given; whole columns as A:A."""
-    if r1 == 1 and r2 == MAX_ROW:
-        addr = f"{get_column_letter(c1)}:{get_column_letter(c2)}"
-    elif c1 == 1 and c2 == MAX_COL:
-        addr = f"{r1}:{r2}"
-    else:
-        addr = f"{get_column_letter(c1)}{r1}"
-        if (r1, c1) != (r2, c2):
-            addr += f":{get_column_letter(c2)}{r2}"
-    if sheet is None:
-        return addr
-    return "'" + sheet.replace("'", "''") + "'!" + addr

@@ -12,6 +12,7 @@ from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 
 from xlsgen.audit.formula import ParsedFormula, PatternParser, area_text, parse_formula
+from xlsgen.formulas import compress_cells  # noqa: F401  (re-exported)
 
 Key = tuple[str, int, int]  # (sheet, row, col), 1-based
 
@@ -125,32 +126,6 @@ def pattern_groups(cells) -> list[Group]:
     return list(groups.values())
 
 
-def compress_cells(cells: list[tuple[int, int]]) -> str:
-    """`[(2,3),(3,3),(4,3),(2,5)]` → "C2:C4,E2": contiguous runs per column."""
-    by_col: dict[int, list[int]] = defaultdict(list)
-    for r, c in cells:
-        by_col[c].append(r)
-    runs = []
-    for c in sorted(by_col):
-        rows = sorted(by_col[c])
-        start = prev = rows[0]
-        for r in rows[1:] + [None]:
-            if r is not None and r == prev + 1:
-                prev = r
-                continue
-            runs.append((start, c, prev, c))
-            if r is not None:
-                start = prev = r
-    # merge runs of adjacent columns spanning the same rows into rectangles
-    merged: list[list[int]] = []
-    for r1, c1, r2, c2 in sorted(runs, key=lambda x: (x[0], x[2], x[1])):
-        last = merged[-1] if merged else None
-        if last and last[0] == r1 and last[2] == r2 and last[3] + 1 == c1:
-            last[3] = c2
-        else:
-            merged.append([r1, c1, r2, c2])
-    merged.sort(key=lambda x: (x[1], x[0]))
-    return ",".join(area_text(None, *m) for m in merged)
 
 
 class Inventory:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
-
+MAX_ROW, MAX_COL = 1_048_576, 16_384  # the largest sheet Excel has
 _NEEDS_QUOTES = re.compile(r"[^A-Za-z0-9_.]")
 # names Excel would read as something else: a cell (A1, XFD1048576), an R1C1 reference
 # (R, C, RC, R1C1, R[1]C, C5), a boolean
@@ -27,12 +26,13 @@ def quote_sheet(name: str) -> str:
 
 def cell(row: int, col: int, absolute: bool = False) -> str:
     """A1 address of a zero-based (row, col): cell(0, 0) == 'A1'."""
-    return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
+    d = "$" if absolute else ""
+    return f"{d}{col_letters(col + 1)}{d}{row + 1}"
 
 
 def cell_fixed_col(row: int, col: int) -> str:
     """A reference whose column stays when copied across: cell_fixed_col(18, 12) == '$M19'."""
-    return xl_rowcol_to_cell(row, col, col_abs=True)
+    return f"${col_letters(col + 1)}{row + 1}"
 
 
 def running_area(row: int, first_col: int, col: int) -> str:
@@ -46,7 +46,8 @@ def name_target(sheet: str, row: int, col: int) -> str:
 
 
 def col_name(col: int) -> str:
-    return xl_col_to_name(col)
+    """Letters of a zero-based column: col_name(0) == 'A'."""
+    return col_letters(col + 1)
 
 
 def col_index(letters: str) -> int:
@@ -72,6 +73,61 @@ def area(first_row: int, first_col: int, last_row: int, last_col: int,
     a = cell(first_row, first_col, absolute)
     b = cell(last_row, last_col, absolute)
     return a if a == b else f"{a}:{b}"
+
+
+def area_text(sheet: str | None, r1: int, c1: int, r2: int, c2: int) -> str:
+    """A1 text of a one-based area, `'Sheet'!` prefixed when a sheet is given; whole columns
+    as A:A, whole rows as 1:1."""
+    if r1 == 1 and r2 == MAX_ROW:
+        addr = f"{col_letters(c1)}:{col_letters(c2)}"
+    elif c1 == 1 and c2 == MAX_COL:
+        addr = f"{r1}:{r2}"
+    else:
+        addr = f"{col_letters(c1)}{r1}"
+        if (r1, c1) != (r2, c2):
+            addr += f":{col_letters(c2)}{r2}"
+    if sheet is None:
+        return addr
+    return "'" + sheet.replace("'", "''") + "'!" + addr
+
+
+def compress_cells(cells: list[tuple[int, int]]) -> str:
+    """`[(2,3),(3,3),(4,3),(2,5)]` → "C2:C4,E2": one-based (row, col) cells as contiguous
+    runs per column, runs of adjacent columns over the same rows merged into rectangles."""
+    by_col: dict[int, list[int]] = {}
+    for r, c in cells:
+        by_col.setdefault(c, []).append(r)
+    runs = []
+    for c in sorted(by_col):
+        rows = sorted(by_col[c])
+        start = prev = rows[0]
+        for r in rows[1:] + [None]:
+            if r is not None and r == prev + 1:
+                prev = r
+                continue
+            runs.append((start, c, prev, c))
+            if r is not None:
+                start = prev = r
+    merged: list[list[int]] = []
+    for r1, c1, r2, c2 in sorted(runs, key=lambda x: (x[0], x[2], x[1])):
+        last = merged[-1] if merged else None
+        if last and last[0] == r1 and last[2] == r2 and last[3] + 1 == c1:
+            last[3] = c2
+        else:
+            merged.append([r1, c1, r2, c2])
+    merged.sort(key=lambda x: (x[1], x[0]))
+    return ",".join(area_text(None, *m) for m in merged)
+
+
+def split_cell(addr: str) -> tuple[int, int]:
+    """One-based (row, col) of an A1 address: split_cell('B12') == (12, 2)."""
+    m = _A1.fullmatch(addr)
+    if m is None:
+        raise ValueError(f"not an A1 address: {addr!r}")
+    return int(m.group(2)), col_index(m.group(1))
+
+
+_A1 = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]+)")
 
 
 def on_sheet(sheet: str, ref: str) -> str:

@@ -234,13 +234,26 @@ def derived_plan_years(book) -> list[int]:
     return sorted(years)
 
 
-def read_book(path: str | Path, layout: str = "auto", layout_file: str | None = None):
+def read_book(path: str | Path, layout: str = "auto", layout_file: str | None = None,
+              progress=None):
     """Read a workbook into the model's `Book` with the one layout file whose anchors are
     all found (or the forced one). Raises InputFileError / LayoutError / LayoutSpecError
-    (Japanese, naming the file) when it cannot be read or no layout matches."""
+    (Japanese, naming the file) when it cannot be read or no layout matches. Sheets the
+    layout does not read are never loaded; `progress(n, m, sheet)` is called as sheet n of
+    m is loaded (see `WorkbookGrids`)."""
     from xlsgen.read.grid import WorkbookGrids
 
     new_budget()
-    with WorkbookGrids(path) as wb:
+    with WorkbookGrids(path, progress) as wb:
         spec, result = choose(path, list(wb.grids()), layout, layout_file)
         return read_with_spec(path, wb, spec, result)
+
+
+def as_book(book, layout: str = "auto", layout_file: str | None = None, progress=None):
+    """`book` when it is a Book already read (it travels to every later step of a request),
+    else the Book read from the path `book`: one read per book."""
+    from xlsgen.model import Book
+
+    if isinstance(book, Book):
+        return book
+    return read_book(book, layout, layout_file, progress)

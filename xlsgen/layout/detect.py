@@ -24,6 +24,7 @@ class MatchResult:
     found: dict[str, tuple[str, str]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     per_sheet: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> anchor -> cell
+    heads: set[str] = field(default_factory=set)  # large sheets looked at by their top rows only
     too_general: list[str] = field(default_factory=list)  # "anchor on sheet: n of m cells"
     notes: list[str] = field(default_factory=list)  # local layout files left out (warnings)
 
@@ -97,9 +98,12 @@ def match(spec: Spec, grids: list[Grid]) -> MatchResult:
     once, on the first sheet it is found on, for matching nearly every cell)."""
     res = MatchResult(spec)
     anchor_list = anchors(spec)
-    for grid in grids:
-        if not sheet_selected(spec, grid.name):
-            continue
+    for sheet in grids:
+        if not sheet_selected(spec, sheet.name):
+            continue  # never loaded
+        grid = sheet.detection_view()  # a large sheet: its top rows
+        if sheet.head_only:
+            res.heads.add(sheet.name)
         here = res.per_sheet.setdefault(grid.name, {})
         for a in anchor_list:
             pos = find_anchor(grid, a)
@@ -116,9 +120,12 @@ def match(spec: Spec, grids: list[Grid]) -> MatchResult:
 
 def sheet_role(spec: Spec, grid: Grid, result: MatchResult) -> dict | None:
     """The first `sheets.roles` entry the sheet fits (name pattern and anchors found on it),
-    or None. A layout without roles reads every selected sheet."""
+    or None. A layout without roles reads every selected sheet, except a large sheet on
+    whose top rows none of its anchors is (a pasted data sheet is not read)."""
     roles = (spec.get("sheets") or {}).get("roles")
     if not roles:
+        if grid.name in result.heads and not result.per_sheet.get(grid.name):
+            return None
         return {"role": "record"} if sheet_selected(spec, grid.name) else None
     if not sheet_selected(spec, grid.name):
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from xlsgen.errors import XlsgenError
@@ -27,12 +27,11 @@ from xlsgen.package.sheet import (
     merges,
     read_cells,
     set_dimension,
-    shared_strings,
     split_addr,
     to_serial,
 )
 from xlsgen.package.styles import INPUT_RGB, Styles, _set_attr
-from xlsgen.read.cells import SheetXmlError, may_hold_formulas, scan_sheet
+from xlsgen.read.cells import SharedStrings, SheetXmlError, may_hold_formulas, scan_sheet
 
 EMPTY = "（空欄）"
 LOG_HEADERS = ("シート", "セル", "変更前", "変更後", "理由")
@@ -46,6 +45,58 @@ KEPT_FORMULA = "数式のセルのため変更しませんでした（元の数�
 DATE_FORMAT = "yyyy/m/d"
 RECALC_REASON = ("数式が読むセルを変更したため、Excel で開いたときに全体を再計算する設定"
                  "（fullCalcOnLoad）にしました。数式のキャッシュ値は再計算まで前の値です")
+RECALC_UNREAD = ("値を変更し、読み取っていない大きなシート（{sheets}）に数式があるかもしれないため、"
+                 "Excel で開いたときに全体を再計算する設定（fullCalcOnLoad）にしました")
+LARGE_PART_BYTES = 2 * 1024 * 1024  # a sheet part this large is not opened unless planned
+
+
+class LazySnapshot(Mapping):
+    """Sheet name → its cells (value, number format), each sheet parsed when first asked
+    for: a roll reads only the sheets it plans."""
+
+    def __init__(self, wb: Workbook):
+        self._wb = wb
+        self._sheets: dict[str, dict] = {}
+
+    def __getitem__(self, name: str) -> dict:
+        if name not in self._sheets:
+            pkg = self._wb.pkg
+            part = pkg.sheets.get(name)
+            if part is None or part not in pkg.parts:
+                raise KeyError(name)
+            data, scan = self._wb.scan(name)
+            self._sheets[name] = read_cells(data, self._wb.sst, self._wb.styles.number_format,
+                                            self._wb.date1904, scan)
+        return self._sheets[name]
+
+    def __iter__(self) -> Iterator[str]:
+        pkg = self._wb.pkg
+        return (name for name, part in pkg.sheets.items() if part in pkg.parts)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _BookStrings(SharedStrings):
+    """The book's shared strings, parsed as far as the cells read need; a table that cannot
+    be read is the book's fault, said in one line."""
+
+    def __init__(self, pkg: Package, part: str):
+        self._book, self._part = str(pkg.path), part
+        try:
+            super().__init__(pkg.parts.get(part))
+        except SheetXmlError as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: SheetXmlError) -> XlsgenError:
+        return XlsgenError(f"ブックの部品 {self._part}（共有文字列）を読めません（{exc}）。Excel で開いて"
+                           "保存し直してから繰り越してください（出力は書き出していません）", self._book)
+
+    def __getitem__(self, i: int):
+        try:
+            return super().__getitem__(i)
+        except SheetXmlError as exc:
+            raise self._error(exc) from None
 
 
 class Workbook:
@@ -66,11 +117,7 @@ class Workbook:
         rels = pkg.rels(pkg.workbook_part)
         self.sst_part = next((t for _, typ, t, _ in rels if typ.endswith("/sharedStrings")), None)
         self.styles_part = next((t for _, typ, t, _ in rels if typ.endswith("/styles")), None)
-        try:
-            self.sst = shared_strings(pkg.parts.get(self.sst_part)) if self.sst_part else []
-        except SheetXmlError as exc:
-            raise XlsgenError(f"ブックの部品 {self.sst_part}（共有文字列）を読めません（{exc}）。Excel で開いて"
-                              "保存し直してから繰り越してください（出力は書き出していません）", str(pkg.path)) from None
+        self.sst = _BookStrings(pkg, self.sst_part) if self.sst_part else []
         self.styles = Styles(pkg.text(self.styles_part)) if self.styles_part else Styles(
             "<styleSheet><cellXfs count=\"1\"><xf/></cellXfs></styleSheet>")
         self.date1904 = re.search(r'<(?:\w+:)?workbookPr\b[^>]*\sdate1904="(?:1|true)"',
@@ -91,23 +138,28 @@ class Workbook:
             self._scans[part] = hit
         return hit[1], hit[2]
 
-    def snapshot(self) -> Snapshot:
-        """Every cell with a value or a number format of every worksheet (cached values of
-        formula cells; dates as dates), each sheet's formula cells in `.formulas`."""
-        out = {}
-        for name, part in self.pkg.sheets.items():
-            if part in self.pkg.parts:
-                data, scan = self.scan(name)
-                out[name] = read_cells(data, self.sst, self.styles.number_format, self.date1904, scan)
-        self._formulas = any(cells.formulas for cells in out.values())
-        return out
+    def snapshot(self) -> LazySnapshot:
+        """Every cell with a value or a number format of a worksheet (cached values of
+        formula cells; dates as dates), each sheet's formula cells in `.formulas`, by sheet
+        name; a sheet is parsed when first asked for (a roll reads only the sheets it plans)."""
+        return LazySnapshot(self)
+
+    def unread(self) -> list[str]:
+        """Large sheets the roll has not opened (a pasted data sheet): left as they are,
+        never searched for formulas."""
+        pkg = self.pkg
+        return [name for name, part in pkg.sheets.items()
+                if part in pkg.parts and part not in pkg.parts.loaded
+                and pkg.part_size(part) > LARGE_PART_BYTES]
 
     def formulas(self) -> bool:
-        """Any formula in the input's sheets (the roll never writes one)."""
+        """Any formula in the input's sheets the roll opens (the roll never writes one);
+        the large sheets it leaves unread are not searched."""
         if self._formulas is None:
+            unread = set(self.unread())
             self._formulas = any(
                 may_hold_formulas(self.pkg.parts[p]) and any(c.f is not None for c in self.scan(n)[1].cells())
-                for n, p in self.pkg.sheets.items() if p in self.pkg.parts)
+                for n, p in self.pkg.sheets.items() if p in self.pkg.parts and n not in unread)
         return self._formulas
 
 
@@ -319,7 +371,8 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
             if typ.endswith("/calcChain") and target in pkg.parts:
                 pkg.remove(target)
                 changes.append(Change("（ブック全体）", "", None, None, CHAIN_REASON, "calcChain.xml を削除"))
-    recalc = values_changed and wb.formulas()
+    unread = wb.unread() if values_changed else []
+    recalc = values_changed and (wb.formulas() or bool(unread))
     lists = wb.styles.list_styles()
     new_sheets: list[tuple[str, str]] = []
 
@@ -344,7 +397,8 @@ def apply_plan(pkg: Package, plan: Plan, snap: Snapshot | None = None,
         put_sheet(target, list_xml(headers, widths, old + list(rows)))
     log = [(c.sheet, c.cell, _display(c.before), c.what or _display(c.after), c.reason) for c in changes]
     if recalc:
-        log.append(("（ブック全体）", "", "", "fullCalcOnLoad=1", RECALC_REASON))
+        log.append(("（ブック全体）", "", "", "fullCalcOnLoad=1", RECALC_REASON if wb.formulas()
+                    else RECALC_UNREAD.format(sheets="、".join(unread))))
     put_sheet(names[CHANGE_LOG_SHEET], list_xml(LOG_HEADERS, LOG_WIDTHS, log))
     links = {(r, 2): n.location for r, n in enumerate(notes, start=2)}
     rows = [(n.sheet, n.cells, n.formula, n.explanation) for n in notes]

@@ -1,19 +1,21 @@
 """An OOXML package held as its zip parts: read, look up, replace, write back.
 
-Parts are kept as bytes in their zip order; only parts set with `put` are written anew,
-every other part is written with the same bytes. XML is parsed with a hardened lxml parser
-(no entities, no network, no DTD), the same protection defusedxml gives.
+Parts are read from the zip when first used (a large sheet a roll never plans is never
+decompressed) and kept in their zip order; only parts set with `put` are written anew,
+every other part is copied as it is stored in the input (its compressed bytes, not
+re-compressed). XML is parsed with a hardened lxml parser (no entities, no network, no
+DTD), the same protection defusedxml gives.
 """
 
 from __future__ import annotations
 
-import io
+import functools
 import posixpath
 import re
+import struct
 import zipfile
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-
-from lxml import etree
 
 from xlsgen.errors import XlsgenError
 
@@ -34,15 +36,21 @@ MAIN_TYPES = {
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 MAX_UNPACKED = 512 * 1024 * 1024
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                          huge_tree=False, remove_blank_text=False)
+@functools.cache
+def _parser():
+    from lxml import etree  # imported when a part is first parsed, not by every reader
+
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                           huge_tree=False, remove_blank_text=False)
 
 
 def parse(data: bytes):
     """Parse untrusted XML without entity expansion or network access."""
     if b"<!DOCTYPE" in data[:2048] or b"<!ENTITY" in data:
         raise ValueError("DTD in a package part")
-    return etree.fromstring(data, _PARSER)
+    from lxml import etree
+
+    return etree.fromstring(data, _parser())
 
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
@@ -130,6 +138,90 @@ def _unique_entries(infos: list, z: zipfile.ZipFile, path: str) -> list:
     return out
 
 
+class Parts(MutableMapping):
+    """Part name → bytes. A part of the input is read from the zip when first asked for;
+    `loaded` names those read (or replaced), so the writer knows what it never looked at."""
+
+    def __init__(self, path: Path, infos: list[zipfile.ZipInfo]):
+        self._path = path
+        self._infos = {i.filename: i for i in infos}
+        self._data: dict[str, bytes] = {}
+        self._first: dict[str, bytes] = {}  # an input part's bytes, kept when it is replaced
+        self._replaced: set[str] = set()
+
+    @property
+    def loaded(self) -> set[str]:
+        return set(self._data)
+
+    @property
+    def original(self) -> Mapping:
+        """The input's parts as they were (read when asked for, never changed by `put`)."""
+        return _Original(self)
+
+    def _read(self, name: str) -> bytes:
+        try:
+            with zipfile.ZipFile(self._path) as z:
+                return z.open(self._infos[name]).read()  # this entry (names are unique)
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
+            raise XlsgenError(f"Excel ブックとして開けません（部品 {name}: {exc}）",
+                              str(self._path)) from exc
+
+    def __getitem__(self, name: str) -> bytes:
+        data = self._data.get(name)
+        if data is None:
+            if name not in self._infos:
+                raise KeyError(name)
+            data = self._data[name] = self._read(name)
+        return data
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        if name in self._infos and name not in self._replaced:
+            self._replaced.add(name)
+            if name in self._data:
+                self._first[name] = self._data[name]
+        self._data[name] = data
+
+    def __delitem__(self, name: str) -> None:
+        self._data.pop(name, None)
+        self._infos.pop(name, None)
+
+    def __contains__(self, name) -> bool:
+        return name in self._data or name in self._infos
+
+    def __iter__(self):
+        yield from self._infos
+        yield from (n for n in self._data if n not in self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos) + sum(n not in self._infos for n in self._data)
+
+
+class _Original(Mapping):
+    """An input's parts as stored: a part replaced since is given as it was read first."""
+
+    def __init__(self, parts: Parts):
+        self._parts = parts
+
+    def __getitem__(self, name: str) -> bytes:
+        p = self._parts
+        if name in p._first:
+            return p._first[name]
+        if name not in p._infos:
+            raise KeyError(name)
+        if name in p._data and name not in p._replaced:
+            return p._data[name]  # read, never replaced
+        return p._read(name)
+
+    def __contains__(self, name) -> bool:
+        return name in self._parts._infos
+
+    def __iter__(self):
+        return iter(self._parts._infos)
+
+    def __len__(self) -> int:
+        return len(self._parts._infos)
+
+
 class Package:
     """The parts of an .xlsx/.xlsm file, in zip order."""
 
@@ -138,16 +230,16 @@ class Package:
         try:
             with zipfile.ZipFile(self.path) as z:
                 self.infos = _unique_entries(z.infolist(), z, str(path))
-                if sum(i.file_size for i in self.infos) > MAX_UNPACKED:
-                    raise XlsgenError("展開後のサイズが大きすぎるため開きません（壊れたファイルか圧縮爆弾の可能性）",
-                                      str(path))
-                self.parts = {i.filename: z.open(i).read() for i in self.infos}
         except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
             raise XlsgenError(f"Excel ブックとして開けません（{exc}）", str(path)) from exc
+        if sum(i.file_size for i in self.infos) > MAX_UNPACKED:
+            raise XlsgenError("展開後のサイズが大きすぎるため開きません（壊れたファイルか圧縮爆弾の可能性）",
+                              str(path))
+        self.parts = Parts(self.path, self.infos)
         if "[Content_Types].xml" not in self.parts:
             raise XlsgenError("Excel ブックとして開けません（[Content_Types].xml がありません）", str(path))
         self.order = [i.filename for i in self.infos]
-        self.original = dict(self.parts)  # the input's parts (for checks against the edit)
+        self.original = self.parts.original  # the input's parts (for checks against the edit)
         self.changed: set[str] = set()
         self._texts: dict[str, tuple[bytes, str]] = {}
         self._names = {p.lower() for p in self.parts}
@@ -324,13 +416,24 @@ class Package:
         self.put(path, xml)
         return f"rId{n}"
 
+    def part_size(self, part: str) -> int:
+        """The uncompressed size of an input part (0 for a part the input does not have)."""
+        info = next((i for i in self.infos if i.filename == part), None)
+        return info.file_size if info else 0
+
+    def untouched(self) -> set[str]:
+        """Input parts never read nor replaced: the writer copies their stored bytes."""
+        return {i.filename for i in self.infos} - self.parts.loaded - self.changed
+
     def write(self, path: str | Path) -> None:
-        """Write every part, in the input's order, unchanged parts with the same bytes."""
+        """Write every part, in the input's order: unchanged parts with the same bytes (as
+        stored in the input, not compressed again), changed and new parts compressed."""
         self._flush_overrides()
         old = {i.filename: i for i in self.infos}
-        buf = io.BytesIO()  # built in memory: zipfile seeks back over every entry
-        with zipfile.ZipFile(buf, "w") as z:
+        with open(path, "wb") as out, zipfile.ZipFile(out, "w") as z, open(self.path, "rb") as src:
             for name in self.order:
+                if name in old and name not in self.changed and _copy_stored(z, src, old[name]):
+                    continue
                 info = zipfile.ZipInfo(name, date_time=old[name].date_time if name in old else ZIP_TIME)
                 small = len(self.parts[name]) < 2048  # new small parts (rels, notes): stored, not deflated
                 info.compress_type = old[name].compress_type if name in old else (
@@ -338,4 +441,34 @@ class Package:
                 info._compresslevel = 1  # fast; the parts are small XML
                 info.external_attr = 0o644 << 16
                 z.writestr(info, self.parts[name])
-        Path(path).write_bytes(buf.getvalue())
+
+
+def _copy_stored(z: zipfile.ZipFile, src, info: zipfile.ZipInfo) -> bool:
+    """Copy one entry of the input zip `src` into `z` as it is stored (compressed bytes,
+    CRC and sizes kept): an unchanged part costs no decompression and no compression.
+    False (nothing written) when the entry cannot be copied that way."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) \
+            or not all(hasattr(z, a) for a in ("fp", "filelist", "NameToInfo", "start_dir")):
+        return False
+    src.seek(info.header_offset)
+    head = src.read(30)
+    if len(head) != 30 or head[:4] != b"PK\x03\x04":
+        return False
+    name_len, extra_len = struct.unpack("<HH", head[26:30])
+    src.seek(info.header_offset + 30 + name_len + extra_len)
+    raw = src.read(info.compress_size)
+    if len(raw) != info.compress_size:
+        return False
+    out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    out.compress_type = info.compress_type
+    out.CRC, out.compress_size, out.file_size = info.CRC, info.compress_size, info.file_size
+    out.external_attr = 0o644 << 16
+    z._writecheck(out)
+    out.header_offset = z.fp.tell()
+    z._didModify = True
+    z.fp.write(out.FileHeader())
+    z.fp.write(raw)
+    z.filelist.append(out)
+    z.NameToInfo[out.filename] = out
+    z.start_dir = z.fp.tell()
+    return True

@@ -17,7 +17,14 @@ import re
 
 from xlsgen.formulas import col_index, col_letters  # noqa: F401  (re-exported)
 from xlsgen.package.ooxml import escape_attr, escape_text
-from xlsgen.read.cells import SheetScan, cell_value, may_hold_formulas, scan_sheet, split_ref
+from xlsgen.read.cells import (
+    SharedStrings,  # noqa: F401  (re-exported: the lazy table)
+    SheetScan,
+    cell_value,
+    may_hold_formulas,
+    scan_sheet,
+    split_ref,
+)
 from xlsgen.read.cells import shared_strings as _shared_strings
 
 
@@ -65,14 +72,22 @@ def read_cells(xml: str | bytes, sst: list[str], number_format, date1904: bool |
 
 
 _FMT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+# a date or time format as openpyxl's is_date_format reads one (the first section, quoted
+# text and bracketed locale/colour parts but [h], [mm], [ss] left out): no openpyxl import
+_NOT_DATE_PARTS = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
+_DATE_CODE = re.compile(r"(?<![_\\])[dmhysDMHYS]")
+
+
+def _is_date_format(fmt: str | None) -> bool:
+    if fmt is None:
+        return False
+    return _DATE_CODE.search(_NOT_DATE_PARTS.sub("", fmt.split(";")[0])) is not None
 
 
 @functools.lru_cache(maxsize=512)
 def is_date(fmt: str) -> bool:
     """A number format that shows a calendar date (a time of day alone is not one)."""
-    from openpyxl.styles.numbers import is_date_format
-
-    if not is_date_format(fmt):
+    if not _is_date_format(fmt):
         return False
     bare = _FMT_LITERALS.sub("", fmt).lower()
     return any(ch in bare for ch in "ydeg") or re.search(r"(?<![h:])m(?!m*:)|mmm", bare) is not None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from typing import NamedTuple
 from xml.parsers import expat
 
@@ -576,6 +577,84 @@ def _plain_strings(data: bytes) -> list[str] | None:
     except (_NotCanonical, UnicodeDecodeError):
         return None
     return out
+
+
+_SST_ROOT = re.compile(rb"""(?:\xef\xbb\xbf)?(?:<\?xml [^<>]*\?>\s*)?<sst(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*>""")
+
+
+class SharedStrings:
+    """The shared string table, read only as far as the strings asked for need: a pasted
+    data sheet can add hundreds of thousands of strings that no sheet a reader uses needs.
+    Indexes and `len` as for the list `shared_strings` gives, except that an index past
+    the end gives None (what a reader takes a missing string for).
+
+    From `data` (the part's bytes), or from `stream` (the part opened in the zip): then only
+    as much of the part is decompressed as the strings asked for need, and `len` is unknown
+    (sys.maxsize). The items are read by `shared_strings`, a run of whole `<si>` items at a
+    time inside the table's own root tag; a table with a prefix, a declaration or comment at
+    its top, or a run that does not read that way, is read whole (SheetXmlError when it is
+    broken)."""
+
+    _CHUNK = 1 << 16  # bytes read and parsed at a time
+
+    def __init__(self, data: bytes | None = None, stream=None):
+        self._stream = stream
+        data = data or b""
+        if stream is not None:
+            data = stream.read(self._CHUNK)
+        self._data, self._items = data, []
+        root = _SST_ROOT.match(data)
+        head = data[: root.end()] if root else b""
+        if root is None or b"<!" in head or b' xmlns="' + _MAIN + b'"' not in head:
+            self._whole()  # a prefixed, empty or unusual table: read at once
+            return
+        self._root, self._pos = root.group(0), root.end()
+        self._len = sys.maxsize if stream is not None else (
+            data.count(b"<si>") + data.count(b"<si ") + data.count(b"<si/>"))
+
+    def _whole(self) -> None:
+        if self._stream is not None:
+            self._data += self._stream.read()
+            self._stream = None
+        self._items = shared_strings(self._data)
+        self._pos = len(self._data)
+        self._len = len(self._items)
+        self._root = None
+
+    def __len__(self) -> int:
+        return self._len
+
+    def _more(self) -> bool:
+        chunk = self._stream.read(self._CHUNK) if self._stream is not None else b""
+        if not chunk:
+            self._stream = None
+            return False
+        self._data += chunk
+        return True
+
+    def __getitem__(self, i: int) -> str | None:
+        while i >= len(self._items) and self._root is not None:
+            last = False
+            end = self._data.find(b"</si>", self._pos + self._CHUNK)
+            if end >= 0:
+                end += len(b"</si>")
+            elif self._more():
+                continue
+            else:  # the rest of the table
+                end, last = self._data.rfind(b"</sst>", self._pos), True
+            try:
+                if end < 0:
+                    raise SheetXmlError("no end")
+                items = shared_strings(self._root + self._data[self._pos: end] + b"</sst>")
+            except SheetXmlError:  # a run cut where it cannot be (a comment, CDATA): all of it
+                self._items = []
+                self._whole()
+                break
+            self._items.extend(items)
+            self._pos = end
+            if last:
+                self._root = None
+        return self._items[i] if 0 <= i < len(self._items) else None
 
 
 def _expat_strings(data: bytes) -> list[str]:

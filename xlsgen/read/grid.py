@@ -21,7 +21,15 @@ from xlsgen.formulas import cell as a1
 from xlsgen.formulas import on_sheet
 from xlsgen.model import XLSGEN_SHEETS
 from xlsgen.patterns import compile_user
-from xlsgen.read.cells import SheetXmlError, cell_styles, iter_cells, may_hold_formulas
+from xlsgen.read.cells import (
+    SharedStrings,
+    SheetXmlError,
+    cell_styles,
+    cell_value,
+    iter_cells,
+    may_hold_formulas,
+    scan_sheet,
+)
 from xlsgen.read.safety import check_workbook_file
 from xlsgen.wareki import normalize_text
 
@@ -34,6 +42,8 @@ _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
 MAX_GRID_CELLS = 4_000_000  # rows × columns from A1 to the farthest cell holding something
+LARGE_SHEET_BYTES = 2 * 1024 * 1024  # a sheet part this large (uncompressed) is read lazily
+HEAD_ROWS = 200  # rows of a large sheet that layout detection looks at
 _SPACES = re.compile(r"[\s\u3000]+")
 
 
@@ -147,11 +157,57 @@ class Grid:
         found = self.find(*patterns, rows=rows)
         return found[0] if found else None
 
+    def detection_view(self) -> Grid:
+        """What layout detection looks at: the whole sheet (see `_SheetGrid` for a large
+        sheet, whose top rows only are looked at until a layout reads it)."""
+        return self
+
+    @property
+    def head_only(self) -> bool:
+        """True when `detection_view()` is the top of the sheet, not all of it."""
+        return False
+
+
+class _SheetGrid(Grid):
+    """A worksheet loaded when first used: its name is known at once, its values, formats
+    and merges only when a reader asks for them, so a sheet no layout reads is never
+    loaded. A large sheet (part over LARGE_SHEET_BYTES) shows detection only its first
+    HEAD_ROWS rows (`detection_view`), read from the start of its XML."""
+
+    def __init__(self, owner: WorkbookGrids, name: str):  # noqa: D107 - no dataclass init
+        self.name = name
+        self._labels = None
+        self._owner = owner
+        self._head: Grid | None = None
+
+    def __getattr__(self, attr: str):
+        if attr in ("rows", "formats", "merges"):
+            full = self._owner._full(self.name)
+            self.rows, self.formats, self.merges = full.rows, full.formats, full.merges
+            return self.__dict__[attr]
+        raise AttributeError(attr)
+
+    @property
+    def head_only(self) -> bool:
+        return "rows" not in self.__dict__ and self._owner.is_large(self.name)
+
+    def detection_view(self) -> Grid:
+        if not self.head_only:
+            return self
+        if self._head is None:
+            self._head = self._owner._head(self.name)
+        return self._head
+
 
 class WorkbookGrids:
-    """Opens an input workbook once; yields its sheets as Grids, in workbook order."""
+    """Opens an input workbook once; its sheets as Grids, in workbook order, each loaded
+    only when a reader uses it (a sheet no layout reads costs nothing).
 
-    def __init__(self, path: str | Path):
+    `progress(n, m, sheet)`, when given, is called as sheet n of the workbook's m sheets
+    is loaded (or its top rows looked at), so a front end can show a big book's read moving.
+    """
+
+    def __init__(self, path: str | Path, progress=None):
         self.path = Path(path)
         check_workbook_file(self.path)
         try:
@@ -165,6 +221,8 @@ class WorkbookGrids:
         self._xf_formats = self._read_styles()
         self._parts = self._sheet_parts()
         self._cache: dict[str, Grid] = {}
+        self._lazy: dict[str, _SheetGrid] = {}
+        self._progress = progress
 
     def close(self) -> None:
         self._zip.close()
@@ -177,9 +235,18 @@ class WorkbookGrids:
         self.close()
 
     def grid(self, name: str) -> Grid:
+        """The sheet `name`, loaded now."""
+        return self._full(name)
+
+    def _full(self, name: str) -> Grid:
         if name not in self._cache:
+            self._report(name)
             self._cache[name] = self._load(name)
         return self._cache[name]
+
+    def _report(self, name: str) -> None:
+        if self._progress is not None:
+            self._progress(self.sheet_names.index(name) + 1, len(self.sheet_names), name)
 
     def _load(self, name: str) -> Grid:
         formats = self._formats(name)  # also checks the real extent before calamine sees it
@@ -193,10 +260,78 @@ class WorkbookGrids:
 
     def grids(self):
         """The workbook's sheets in order, without the sheets xlsgen itself adds
-        (history, change log, formula map), which no reader should take for input."""
+        (history, change log, formula map), which no reader should take for input. Each
+        is loaded when a reader first uses its cells."""
         for name in self.sheet_names:
             if name not in XLSGEN_SHEETS:
-                yield self.grid(name)
+                if name not in self._lazy:
+                    self._lazy[name] = _SheetGrid(self, name)
+                yield self._lazy[name]
+
+    # -- large sheets: detection sees the top rows only --------------------------------
+
+    def sheet_bytes(self, name: str) -> int:
+        """The uncompressed size of the sheet's part (from the zip directory: free)."""
+        part = self._parts.get(name)
+        try:
+            return self._zip.getinfo(part).file_size if part else 0
+        except KeyError:
+            return 0
+
+    def is_large(self, name: str) -> bool:
+        return self.sheet_bytes(name) > LARGE_SHEET_BYTES
+
+    def _head(self, name: str) -> Grid:
+        """The first HEAD_ROWS rows of a large sheet, values only, from the start of its XML
+        (the rest of the part is never decompressed): the XML up to the end of row
+        HEAD_ROWS, closed where it was cut, read by the cell scanner. A start that does not
+        read that way (a comment or CDATA cut open) gives the whole sheet."""
+        self._report(name)
+        chunks, ends = [], 0
+        with self._zip.open(self._parts[name]) as fh:
+            while ends < HEAD_ROWS:
+                chunk = fh.read(1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                ends += chunk.count(b"row>")  # </row>, </x:row> (and <row>: read on)
+        data = b"".join(chunks)
+        head = _closed_head(data)
+        if head is None:
+            return self._full(name)
+        part = self._shared_strings_part()
+        try:
+            with (self._zip.open(part) if part and part in self._zip.NameToInfo else _empty()) as fh:
+                # streamed: the table is decompressed only as far as the strings on top need
+                sst = SharedStrings(stream=fh)
+                rows: list[list] = []
+                for c in scan_sheet(head).cells():
+                    if c.row > HEAD_ROWS:
+                        continue
+                    value = cell_value(c, sst)
+                    if value is None or value == "":
+                        continue
+                    while len(rows) < c.row:
+                        rows.append([])
+                    row = rows[c.row - 1]
+                    if len(row) < c.col:
+                        row.extend([""] * (c.col - len(row)))
+                    row[c.col - 1] = value
+        except SheetXmlError:
+            return self._full(name)  # the full read names what is wrong
+        return Grid(name, rows)
+
+    def _shared_strings_part(self) -> str | None:
+        try:
+            rels = DET.fromstring(self._zip.read("xl/_rels/workbook.xml.rels"))
+        except Exception:  # noqa: BLE001 - no table: text cells read as empty
+            return None
+        for r in rels.iterfind("rel:Relationship", _NS):
+            if (r.get("Type") or "").endswith("/sharedStrings"):
+                target = r.get("Target") or ""
+                return target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                    posixpath.join("xl", target))
+        return None
 
     # -- styles: number formats per cell ------------------------------------------------
 
@@ -256,6 +391,31 @@ class WorkbookGrids:
 
 
 
+def _empty():
+    import io
+
+    return io.BytesIO(b"")
+
+
+_ROW_END = re.compile(rb"</(?:[^\s/>:]+:)?row\s*>|<(?:[^\s/>:]+:)?row\b[^<>]*/>")
+_OPEN = re.compile(rb"<((?:[^\s/>:!?]+:)?)(worksheet|sheetData)\b")
+
+
+def _closed_head(data: bytes) -> bytes | None:
+    """The start of a sheet part up to its last complete row, with its `sheetData` and
+    root element closed again (a well-formed part of the rows it holds), or None when the
+    start holds no sheetData."""
+    opened = {m.group(2): m.group(1) for m in _OPEN.finditer(data[: 1 << 20])}
+    if b"worksheet" not in opened or b"sheetData" not in opened:
+        return None
+    cut = None
+    for m in _ROW_END.finditer(data):
+        cut = m
+    if cut is None:
+        return None
+    return (data[: cut.end()] + b"</" + opened[b"sheetData"] + b"sheetData></" +
+            opened[b"worksheet"] + b"worksheet>")
+
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Each worksheet's name → its part in the package (`xl/worksheets/sheet1.xml`), in
@@ -274,22 +434,26 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def sheet_xml(zf: zipfile.ZipFile):
-    """(name, XML bytes) of each worksheet present in the package, in workbook order."""
+def sheet_xml(zf: zipfile.ZipFile, sheets=None):
+    """(name, XML bytes) of each worksheet present in the package, in workbook order (only
+    those named in `sheets` when given)."""
     for name, part in sheet_parts(zf).items():
+        if sheets is not None and name not in sheets:
+            continue
         try:
             yield name, zf.read(part)
         except KeyError:
             continue
 
 
-def uncached_formulas(path: str | Path) -> dict[str, set[str]]:
+def uncached_formulas(path: str | Path, sheets=None) -> dict[str, set[str]]:
     """Formula cells without a saved result by sheet name, as A1 addresses: the book was
     written by a program and never calculated, so every reader sees those cells empty.
-    A saved empty text (`t="str"`, the formula returned "") is a result (`Cell.calculated`)."""
+    A saved empty text (`t="str"`, the formula returned "") is a result (`Cell.calculated`).
+    `sheets`: only these sheets are opened."""
     out: dict[str, set[str]] = {}
     with zipfile.ZipFile(path) as zf:
-        for name, xml in sheet_xml(zf):
+        for name, xml in sheet_xml(zf, sheets):
             if not may_hold_formulas(xml):
                 continue
             try:

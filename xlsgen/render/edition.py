@@ -12,6 +12,7 @@ from xlsgen.errors import InputFileError, OutputError, XlsgenError
 from xlsgen.model import Change, Plan, Snapshot
 from xlsgen.package import Package, Workbook, apply_plan
 from xlsgen.package.check import problems
+from xlsgen.package.formulas import FormulaBook
 from xlsgen.package.styles import INPUT_RGB
 
 INPUT_FILL_RGB = INPUT_RGB  # light yellow: a cell left for the clerk
@@ -41,19 +42,27 @@ def write_edition(pkg: Package, snap: Snapshot, output: str | Path, plan: Plan,
     check_extension(pkg, output)
 
     def formula_notes() -> list:
+        """The input's formulas, from the package the roll holds (no second load of the
+        book): the sheets as they were before the edits, large unread sheets left out."""
         from xlsgen.render.formula_map import notes_from_workbook
         with warnings.catch_warnings():  # openpyxl's English warnings are not for the clerk
             warnings.simplefilter("ignore")
-            return notes_from_workbook(Path(source)) if source else []
+            return notes_from_workbook(book) if book is not None else []
 
+    wb = Workbook(pkg)  # read before any edit is applied
+    book = FormulaBook(pkg, skip=set(wb.unread())) if wb.formulas() else None
     changes = apply_plan(pkg, plan, snap, formula_notes)
     faults = problems(pkg)
     if faults:
         more = f"、ほか {len(faults) - 1} 件" if len(faults) > 1 else ""
         raise OutputError(f"書き出すブックが Excel の要件を満たさないため出力を中止しました（{faults[0]}{more}）。"
                           "何も書き出していません", str(output))
+    # large sheets the roll never opened are copied as stored and not parsed again; other
+    # parts copied unchanged are checked, a large one for the characters XML forbids
+    unread = {pkg.sheets[n] for n in Workbook(pkg).unread()} & pkg.untouched()
+    copied = {i.filename for i in pkg.infos} - pkg.changed
     try:
-        with atomic_path(output, [source], replace=force) as tmp:
+        with atomic_path(output, [source], replace=force, skip=unread, copied=copied) as tmp:
             pkg.write(tmp)
     except OutputError as exc:
         part = getattr(exc, "part", None)

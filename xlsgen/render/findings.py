@@ -8,11 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 import xlsxwriter
-from openpyxl.utils.cell import coordinate_to_tuple
 
-from xlsgen.audit.inventory import compress_cells
-from xlsgen.formulas import area, quote_sheet
+from xlsgen.formulas import area, compress_cells, quote_sheet
 from xlsgen.formulas import report as rf
+from xlsgen.formulas import split_cell as coordinate_to_tuple
 from xlsgen.render import theme
 from xlsgen.render.formula_map import FormulaNote, notes_of_workbook, write_formula_map
 from xlsgen.render.theme import Styles, list_sheet

@@ -9,6 +9,7 @@ needs in its column (or merged range) width.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -324,6 +325,7 @@ def char_em(ch: str) -> float:
     return 0.6
 
 
+@functools.lru_cache(maxsize=65536)  # the same labels recur on every sheet
 def text_lines(text: str, width_px: float, font_size: float = FONT_SIZE, wrap: bool = True) -> int:
     """Lines `text` takes in a cell `width_px` pixels wide (full-width characters count
     double a half-width one)."""
