@@ -20,8 +20,8 @@ from xlsgen.errors import LayoutError
 from xlsgen.layout.detect import MatchResult, match, sheet_role
 from xlsgen.layout.engine import Trace
 from xlsgen.layout.spec import LayoutSpecError, Spec, compile_labels, load_spec
-from xlsgen.read.grid import squash
 from xlsgen.patterns import PatternError, new_budget
+from xlsgen.read.grid import squash
 
 __all__ = ["LayoutSpecError", "Spec", "load_spec", "builtin_dir", "find_specs", "find_layouts",
            "layout_names", "search_folders",

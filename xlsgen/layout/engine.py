@@ -19,6 +19,7 @@ import xlsgen.layout.parsers as parsers
 from xlsgen.formulas import col_name, on_sheet
 from xlsgen.layout.spec import Labels, Spec, compile_labels, plain_label
 from xlsgen.model import (
+    FUNDING_KEYS,
     NONE_MARKS,
     Amount,
     Book,
@@ -26,7 +27,6 @@ from xlsgen.model import (
     CostLine,
     Direction,
     Evaluation,
-    FUNDING_KEYS,
     Finding,
     Kpi,
     Level,
@@ -787,7 +787,7 @@ class ColumnsTable:
         self.per_year_targets = {fy for fy, role in pairs if role == "target" and (fy, "actual") in pairs}
         # a total without years of its own (合計) totals the table's years
         all_years = sorted({fy for _, fy, _ in self.years})
-        for c, (kind, first, last) in list(self.totals.items()):
+        for c, (kind, first, _last) in list(self.totals.items()):
             if first is None:
                 self.totals[c] = (kind, all_years[0] if all_years else None,
                                   all_years[-1] if all_years else None)
@@ -1382,7 +1382,6 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         name = grid.anchor_text(r, t.name_col)
         sec_text = squash(grid.anchor_text(r, sec_col) or first_text)
         if sec_labels and sec_labels.match(sec_text) and (not name or squash(name) == sec_text):
-            raw = next(x for x in texts if x)
             _set_section(grid, section, context, r, texts)
             carried.clear()
             continue
