@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import openpyxl
 import pytest
 import yaml
@@ -18,6 +19,7 @@ from xlsgen.cli import cli
 from xlsgen.layout import read_book
 from xlsgen.layout.check import check_layout
 from xlsgen.layout.spec import LayoutSpecError, load_spec
+from xlsgen.resources import schema_path
 
 
 def _write(tmp_path, sheets: dict, spec: dict, name="b.xlsx"):
@@ -40,9 +42,13 @@ def _write(tmp_path, sheets: dict, spec: dict, name="b.xlsx"):
 
 
 def _extract(book, layout) -> dict:
+    """The extract's JSON, checked against the shipped JSON Schema."""
     r = CliRunner().invoke(cli, ["extract", str(book), "--layout-file", str(layout)])
     assert r.exit_code == 0, r.output
-    return json.loads(r.output)
+    d = json.loads(r.output)
+    schema = jsonschema.Draft202012Validator(json.loads(schema_path().read_text(encoding="utf-8")))
+    assert [e.message for e in schema.iter_errors(d)] == []
+    return d
 
 
 # --- section headings in a sheet layout ----------------------------------------------------
