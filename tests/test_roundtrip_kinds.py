@@ -152,7 +152,7 @@ def test_a_layout_that_cannot_roll_refuses_the_next_edition(tmp_path):
     ("a" * 300, Path("b.xlsx"), 2022, None),
 ])
 def test_form_file_names_are_legal(owner, book, edition, name):
-    from xlsgen.roundtrip.distribute import book_name, file_name
+    from xlsgen.distribute import book_name, file_name
 
     got = file_name(owner, book_name(book), edition)
     assert len(got.encode("utf-8")) <= 255 and not set(got) & set('\\/:*?"<>|')

@@ -419,11 +419,11 @@ def distribute_book(book, out_dir, to=None, extend_to=None, due: str | None = No
     import shutil
     import tempfile
 
+    from xlsgen import distribute as D
     from xlsgen.atomic import atomic_path, refuse_overwrite
     from xlsgen.layout import read_book
     from xlsgen.read.refuse import refuse_failed_read
     from xlsgen.rollforward import parse_year
-    from xlsgen.roundtrip import distribute as D
     from xlsgen.roundtrip import inputs as I
     from xlsgen.wareki import FiscalYear
 
@@ -476,7 +476,7 @@ def collect_forms(master, forms, output, layout: str = "auto", layout_file=None,
     with the accepted answers to `output`; returns the `Collection`. `names` ({path: name})
     shows each form by the name its sender gave it (the page keeps uploads under names it
     makes up)."""
-    from xlsgen.roundtrip.collect import collect
+    from xlsgen.collect import collect
 
     return collect(master, list(forms), output, layout, layout_file, names)
 
@@ -484,7 +484,7 @@ def collect_forms(master, forms, output, layout: str = "auto", layout_file=None,
 def collect_lines(result, limit: int = 20) -> list[str]:
     """The status table and problems as text (未記入 is counted per owner, listed in the
     回収の指摘 sheet and the JSON)."""
-    from xlsgen.roundtrip.collect import SEVERITY_JA
+    from xlsgen.collect import SEVERITY_JA
 
     d = result.to_dict()["summary"]
     lines = [f"{result.output}: 提出 {d['submitted']} / {d['owners']}（未提出 {d['missing']}、不受理のファイル "

@@ -252,13 +252,24 @@ _KEY_TOKEN = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|(?<![A-Za-z0-9_.$\\
 _WHOLE = re.compile(r"(?<![A-Za-z0-9_.])\$?[0-9]+:\$?[0-9]+|(?<![A-Za-z0-9_.])\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}(?![0-9A-Za-z(])")
 
 
+_COLUMNS: dict[str, int] = {}
+
+
+def _column(letters: str) -> int:
+    c = _COLUMNS.get(letters)
+    if c is None:
+        c = _COLUMNS[letters] = column_index_from_string(letters.upper())
+    return c
+
+
 def pattern_key(formula: str, row: int, col: int) -> str:
     """A cheap relative form of `formula` at (row, col): cells sharing it are copies of one
     formula (string literals and sheet names kept verbatim)."""
     def rel(m):
-        if m.group(2) is None:
+        letters = m.group(2)
+        if letters is None:
             return m.group(0)
-        c = column_index_from_string(m.group(2).upper())
+        c = _COLUMNS.get(letters) or _column(letters)
         r = int(m.group(4))
         return (f"C{c}" if m.group(1) else f"C[{c - col}]") + (f"R{r}" if m.group(3) else f"R[{r - row}]")
     return _KEY_TOKEN.sub(rel, formula)
@@ -288,6 +299,22 @@ class PatternParser:
         return ParsedFormula([ref.shifted(dr, dc) for ref in first.refs], first.functions,
                              first.unknown_functions, first.numbers, first.errors,
                              first.operators, first.r1c1, first.broken)
+
+    def r1c1(self, formula: str, row: int, col: int) -> str:
+        """Only the R1C1 form (what groups formulas): a copy of a formula seen before costs
+        its pattern key, no tokenizing and no moved references."""
+        if _WHOLE.search(formula):
+            return parse_formula(formula, row, col).r1c1
+        try:
+            key = pattern_key(formula, row, col)
+        except (ValueError, IndexError):
+            return parse_formula(formula, row, col).r1c1
+        hit = self._seen.get(key)
+        if hit is None:
+            parsed = parse_formula(formula, row, col)
+            self._seen[key] = (row, col, parsed)
+            return parsed.r1c1
+        return hit[2].r1c1
 
 
 def _plain_number(text: str, frame: list | None) -> bool:

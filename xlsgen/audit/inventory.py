@@ -118,7 +118,7 @@ def pattern_groups(cells) -> list[Group]:
     for sheet, r, c, formula, r1c1 in cells:
         if r1c1 is None:
             parser = parser or PatternParser()
-            r1c1 = parser.parse(formula, r, c).r1c1
+            r1c1 = parser.r1c1(formula, r, c)
         g = groups.get(r1c1)
         if g is None:
             g = groups[r1c1] = Group(len(groups) + 1, r1c1, formula)

@@ -68,11 +68,18 @@ def sheet_selected(spec: Spec, name: str) -> bool:
     return not (sheets.get("skip") and compile_labels(sheets["skip"]).match(s))
 
 
-def find_anchor(grid: Grid, anchor: Anchor) -> tuple[int, int] | None:
+def find_anchor(grid: Grid, anchor: Anchor, memo: dict | None = None) -> tuple[int, int] | None:
+    """The first cell whose text is one of the anchor's labels. `memo` (text → bool) carries
+    what was told of a text across the sheets of one book, whose sheets repeat their labels."""
     if anchor.sheets is not None and not anchor.sheets.match(squash(grid.name)):
         return None
+    if memo is None:
+        memo = {}
     for r, c, text in grid.labels():
-        if anchor.labels.match(text):
+        hit = memo.get(text)
+        if hit is None:
+            hit = memo[text] = anchor.labels.match(text)
+        if hit:
             return r, c
     return None
 
@@ -98,6 +105,7 @@ def match(spec: Spec, grids: list[Grid]) -> MatchResult:
     once, on the first sheet it is found on, for matching nearly every cell)."""
     res = MatchResult(spec)
     anchor_list = anchors(spec)
+    memos: list[dict[str, bool]] = [{} for _ in anchor_list]  # one per anchor
     for sheet in grids:
         if not sheet_selected(spec, sheet.name):
             continue  # never loaded
@@ -105,8 +113,8 @@ def match(spec: Spec, grids: list[Grid]) -> MatchResult:
         if sheet.head_only:
             res.heads.add(sheet.name)
         here = res.per_sheet.setdefault(grid.name, {})
-        for a in anchor_list:
-            pos = find_anchor(grid, a)
+        for a, memo in zip(anchor_list, memos):
+            pos = find_anchor(grid, a, memo)
             if pos is not None:
                 here[a.id] = grid.addr(*pos)
                 if a.id not in res.found:

@@ -80,13 +80,19 @@ class Styles:
     def __init__(self, workbook):
         self.workbook = workbook
         self._cache: dict[tuple, object] = {}
+        self._fast: dict[tuple, object] = {}
         standard_font(workbook)
 
     def __call__(self, **props):
-        key = tuple(sorted(props.items()))
-        if key not in self._cache:
-            self._cache[key] = self.workbook.add_format({**BASE, **props})
-        return self._cache[key]
+        fast = tuple(props.items())  # as the call site ordered them: one lookup
+        fmt = self._fast.get(fast)
+        if fmt is None:
+            key = tuple(sorted(fast))  # the same properties in any order: one Format
+            fmt = self._cache.get(key)
+            if fmt is None:
+                fmt = self._cache[key] = self.workbook.add_format({**BASE, **props})
+            self._fast[fast] = fmt
+        return fmt
 
     # the presets the report uses
     def text(self, **kw):

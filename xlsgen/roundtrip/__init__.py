@@ -1,9 +1,10 @@
-"""The yearly round trip between the planning section and the departments.
-
-`distribute` writes one input form per department (or per measure when the layout names
-no departments) for an edition of a book; `collect` reads the returned forms, checks them
+"""The yearly round trip between the planning section and the departments: what an input
+is, how a book's facts become inputs, forms as data, typed answers and the diff by label.
+The two steps that write files sit above the writers, as `xlsgen.rollforward` does:
+`xlsgen.distribute` writes one input form per department (or per measure when the layout names
+no departments) for an edition of a book; `xlsgen.collect` reads the returned forms, checks them
 and applies the accepted values to the master through the lossless package edit the
-roll-forward uses; `diff` compares two books by label through the model.
+roll-forward uses; `diff` (here) compares two books by label through the model.
 
 Modules:
 
@@ -16,9 +17,9 @@ Modules:
 | `form`        | a form's content as data (sheets, cells, validations, identity) and |  no            |
 |               | the reader of a returned form                                       |                |
 | `values`      | one typed answer checked against its assignment                     | no             |
-| `distribute`  | book → forms in a folder                                            | via `inputs`   |
-| `collect`     | master + forms → new master, status table, change log               | via `inputs`   |
 | `diff`        | two books → changes by label                                        | via `inputs`   |
 
-The workbook writers are in `xlsgen/render/form.py` and `xlsgen/render/diff_report.py`.
+Above this package: `xlsgen/distribute.py` (book → forms in a folder) and
+`xlsgen/collect.py` (master + forms → new master, status table, change log), both via
+`inputs`. The workbook writers are in `xlsgen/render/form.py` and `xlsgen/render/diff_report.py`.
 """

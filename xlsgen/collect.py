@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlsgen.distribute import master_value
 from xlsgen.errors import InputFileError, XlsgenError
 from xlsgen.model import COLLECTION_PROBLEMS_SHEET as PROBLEM_SHEET
 from xlsgen.model import COLLECTION_STATUS_SHEET as STATUS_SHEET
@@ -29,7 +30,6 @@ from xlsgen.roundtrip import form as F
 from xlsgen.roundtrip import segments
 from xlsgen.roundtrip import values as V
 from xlsgen.roundtrip.assignment import KPI, NUMBER, Assignment, fingerprint
-from xlsgen.roundtrip.distribute import master_value
 from xlsgen.wareki import FiscalYear
 
 STATUS_HEADERS = ("課・施策", "状況", "入力欄", "記入", "未記入", "反映", "指摘", "ファイル", "保存日時",
