@@ -80,6 +80,7 @@ class ReportCostLine:
     #           staff_unit_cost, personnel, total, or the layout's own key
     label: str  # as the source names it (事業費, 国庫支出金, 職員人工 …)
     values: dict[int, Quantity] = field(default_factory=dict)  # fiscal year → value as read
+    funding: bool = False  # the layout's own key declared a 財源 line (`funding: true`)
 
 
 @dataclass
@@ -194,7 +195,7 @@ def _cost(m: Measure) -> ReportCost | None:
     return ReportCost(
         unit=cost.unit or "", years=list(cost.years),
         lines=[ReportCostLine(ln.key, ln.label or ln.key,
-                              {q.fiscal_year: q for q in ln.values if q.fiscal_year})
+                              {q.fiscal_year: q for q in ln.values if q.fiscal_year}, ln.funding)
                for ln in cost.lines],
         year_kinds=dict(cost.year_kinds),
         unit_cost_kpi=(cost.unit_cost or {}).get("indicator"))

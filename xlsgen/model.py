@@ -258,6 +258,20 @@ class Amount:
 
 
 @dataclass
+class PeriodTotal:
+    """A column that totals a table's years (計画期間計（R5～R7）, 合計): the total of one
+    line over `years` (first and last fiscal year), never one year's value. `kind` is what
+    the header calls it."""
+
+    kind: str
+    years: list[int]
+    value: Quantity
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "years": list(self.years), "value": self.value.to_dict()}
+
+
+@dataclass
 class ProjectLine:
     """A sub-project or 事務事業 line of a record: `■name（課）【tag】` and its description,
     or a row of a project table with its amounts by year."""
@@ -269,11 +283,15 @@ class ProjectLine:
     amounts: list[Amount] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # a table's other columns (No. …)
+    totals: list[PeriodTotal] = field(default_factory=list)  # a 合計 / 計画期間計 column
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "department": self.department, "content": self.content,
-                "tags": list(self.tags), "amounts": [a.to_dict() for a in self.amounts],
-                "cells": dict(self.cells), "extra": dict(self.extra)}
+        d = {"name": self.name, "department": self.department, "content": self.content,
+             "tags": list(self.tags), "amounts": [a.to_dict() for a in self.amounts],
+             "cells": dict(self.cells), "extra": dict(self.extra)}
+        if self.totals:
+            d["totals"] = [t.to_dict() for t in self.totals]
+        return d
 
 
 @dataclass
@@ -284,12 +302,19 @@ class CostLine:
     key: str
     label: str | None = None
     values: list[Quantity] = field(default_factory=list)
+    totals: list[PeriodTotal] = field(default_factory=list)  # a 合計 / 計画期間計 column
+    funding: bool = False  # the layout's own key declared a 財源 (`funding: true`)
 
     def value(self, fiscal_year: int) -> Quantity | None:
         return next((q for q in self.values if q.fiscal_year == fiscal_year), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "values": _qs(self.values)}
+        d = {"key": self.key, "label": self.label, "values": _qs(self.values)}
+        if self.totals:
+            d["totals"] = [t.to_dict() for t in self.totals]
+        if self.funding:
+            d["funding"] = True
+        return d
 
 
 @dataclass

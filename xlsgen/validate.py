@@ -305,7 +305,7 @@ def _cost_rules(book: Book) -> Iterator[Finding]:
         total = cost.line("project_cost")
         if total is None:
             continue
-        for line in (ln for ln in cost.lines if ln.key in FUNDING_KEYS):
+        for line in (ln for ln in cost.lines if ln.key in FUNDING_KEYS or ln.funding):
             for q in line.values:
                 a = total.value(q.fiscal_year) if q.fiscal_year else None
                 if a is None or a.value is None or q.value is None or q.value <= a.value:

@@ -143,6 +143,13 @@ def find_years(text: str) -> list[tuple[FiscalYear, str | None]]:
     return [(fy, w) for _, fy, w in found]
 
 
+def without_years(text: str) -> str:
+    """The text with every era or Western year removed (normalised): `R2年度(実績値)` →
+    `(実績値)`, `計画期間計(R5~R7)` → `計画期間計(~)`."""
+    s = normalize_text(text or "")
+    return _WESTERN_RE.sub("", _ERA_RE.sub("", s))
+
+
 def invalid_era_labels(text: str) -> list[str]:
     """Japanese messages for era labels in `text` that cannot exist (`H45年度`, `R0年度`)."""
     out = []

@@ -30,22 +30,52 @@ _YEAR_TOKEN = re.compile(r"(平成|令和|昭和|[HRShrs])\s*(元|[0-9０-９]{1
 _BARE_YEAR = re.compile(r"(?<![A-Za-z])(平成|令和|昭和|[HRS])\s*(元|[0-9０-９]{1,2})(?![0-9０-９])")
 
 
-def _token(fy: int, kanji: bool) -> str:
+_FULL_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+_HALF_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def _token(fy: int, kanji: bool, full: bool = False) -> str:
+    """The era year of `fy`: `R5` or `令和5` (`令和元`); `full`: its digits full-width (`令和５`)."""
     f = FiscalYear(fy)
     n = "元" if kanji and f.era_year == 1 else str(f.era_year)
-    return (f.kanji[:2] if kanji else f.era) + n
+    return (f.kanji[:2] if kanji else f.era) + (n.translate(_FULL_DIGITS) if full else n)
+
+
+def _full_width(num: str) -> bool:
+    return any(ch in "０１２３４５６７８９" for ch in num)
 
 
 def year_label_like(text: str, fy: int) -> str:
-    """`text` with its first era year replaced by `fy`, in the same style.
+    """`text` with its first era year replaced by `fy`, in the same style (era letter or name,
+    half- or full-width digits).
 
-    `R2年度\\n(実績値)` → `R3年度\\n(実績値)`; `【Check】令和2年度実績…` → `…令和3年度実績…`.
+    `R2年度\\n(実績値)` → `R3年度\\n(実績値)`; `【Check】令和2年度実績…` → `…令和3年度実績…`;
+    `令和５年度` → `令和６年度`.
     """
     m = _YEAR_TOKEN.search(text) or _BARE_YEAR.search(text)
     if m is None:
         short = FiscalYear(fy).short
         return f"{short}年度\n{text}" if text else f"{short}年度"
-    return text[: m.start()] + _token(fy, len(m.group(1)) > 1) + text[m.end():]
+    return text[: m.start()] + _token(fy, len(m.group(1)) > 1, _full_width(m.group(2))) + text[m.end():]
+
+
+def _era_year(era: str, num: str) -> int | None:
+    n = 1 if num == "元" else int(num.translate(_HALF_DIGITS))
+    start = {"令和": 2019, "R": 2019, "r": 2019, "平成": 1989, "H": 1989, "h": 1989,
+             "昭和": 1926, "S": 1926, "s": 1926}.get(era)
+    return None if start is None else start + n - 1
+
+
+def years_shifted(text: str, years: set[int]) -> str:
+    """`text` with each era year of `years` one year on, in its own style
+    (`（令和４年度実績）` → `（令和５年度実績）`)."""
+    def repl(m: re.Match) -> str:
+        fy = _era_year(m.group(1), m.group(2))
+        if fy not in years:
+            return m.group(0)
+        return _token(fy + 1, len(m.group(1)) > 1, _full_width(m.group(2)))
+
+    return _YEAR_TOKEN.sub(repl, text)
 
 
 def rewrite_heisei(text: str) -> str | None:
@@ -256,11 +286,13 @@ def relabel_like(plan: Plan, sheet: str, cells: dict, rows, col: str, prev_col, 
 def plan_title_year(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
                     done: set | None = None, moves: Moves | None = None) -> None:
     """A title that names the edition's year (`令和4年度　施策の進捗評価シート`) and the
-    `fiscal_year` field (評価年度: the edition, as the reader takes it) name the new one."""
+    `fiscal_year` field (評価年度: the edition, as the reader takes it) name the new one; a
+    `subtitle` field naming the edition's year or the year it reports (`（令和４年度実績）`)
+    names each of them one year on."""
     done = set() if done is None else done
     moves = moves or Moves()
     edition = book.fiscal_year
-    for key in ("title", "fiscal_year"):
+    for key in ("title", "fiscal_year", "subtitle"):
         ref = m.cells.get(key)
         if not ref or edition is None:
             continue
@@ -268,7 +300,11 @@ def plan_title_year(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
         if (sheet, a1) in done:
             continue
         text = raw(snap.get(sheet, {}), a1)[0]
-        if key == "fiscal_year" and isinstance(text, int) and text == edition:
+        if key == "subtitle":
+            new = years_shifted(text, {edition, edition - 1}) if isinstance(text, str) else text
+            if new == text:
+                continue
+        elif key == "fiscal_year" and isinstance(text, int) and text == edition:
             new = to
         elif isinstance(text, str) and any(fy.year == edition for fy, _ in find_years(text)[:1]):
             new = year_label_like(text, to)
@@ -276,7 +312,8 @@ def plan_title_year(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
             continue
         done.add((sheet, a1))
         plan.edits.append(Edit(sheet, moves(sheet, a1), new,
-                               f"{'表題' if key == 'title' else '年度'}を{FiscalYear(to).kanji}版に"))
+                               f"{'表題' if key == 'title' else '副題' if key == 'subtitle' else '年度'}"
+                               f"を{FiscalYear(to).kanji}版に"))
 
 
 # --- text blocks moved to 前年度評価 -----------------------------------------------------

@@ -19,8 +19,9 @@ from pathlib import Path
 from xlsgen.errors import LayoutError
 from xlsgen.layout.detect import MatchResult, match, sheet_role
 from xlsgen.layout.engine import Trace
-from xlsgen.layout.spec import LayoutSpecError, Spec, load_spec
+from xlsgen.layout.spec import LayoutSpecError, Spec, compile_labels, load_spec
 from xlsgen.patterns import PatternError, new_budget
+from xlsgen.read.grid import squash
 
 __all__ = ["LayoutSpecError", "Spec", "load_spec", "builtin_dir", "find_specs", "find_layouts",
            "layout_names", "search_folders",
@@ -182,10 +183,13 @@ def _read_with_spec(path, wb, spec: Spec, result: MatchResult, trace: Trace | No
     trace = trace or Trace()
     roles: dict[str, dict] = {}
     skipped = []
+    skip = (spec.get("sheets") or {}).get("skip")
+    on_purpose = compile_labels(skip) if skip else None
     for g in wb.grids():
         role = sheet_role(spec, g, result)
         if role is None:
-            skipped.append(g.name)
+            if on_purpose is None or not on_purpose.match(squash(g.name)):
+                skipped.append(g.name)  # a sheet `sheets.skip` names is skipped silently
         else:
             roles[g.name] = role
     kind = kind_of(spec)

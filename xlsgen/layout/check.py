@@ -58,6 +58,8 @@ def check_layout(spec_path, book_path) -> tuple[bool, list[str]]:
                                  f"{k.baseline.cell} 目標 {k.target.text}@{k.target.cell} 実績 {vals}")
         for problem in grade_scale_problems((spec.get("grades") or {}).get("scale") or []):
             lines.append(f"  [評価の基準] {problem}")
+        for note in layout_notes(spec):
+            lines.append(f"  [様式の注意] {note}")
         errors = [f for f in book.findings if f.severity.value == "error"]
         for f in book.findings:
             label = "エラー" if f.severity.value == "error" else "警告"
@@ -66,3 +68,31 @@ def check_layout(spec_path, book_path) -> tuple[bool, list[str]]:
         lines.append(f"結果: {'当てはまります' if not errors else '当てはまりますが読み取りエラーがあります'}"
                      f"（施策・事業 {n}、エラー {len(errors)} 件）")
         return not errors and n > 0, lines
+
+
+def layout_notes(spec) -> list[str]:
+    """What the layout file asks that will not come out the way it may seem (Japanese): a
+    column used for another purpose and so not kept as the KPI's own value, a section field
+    that a one-measure sheet cannot make a level of its measure."""
+    from xlsgen.layout.engine import KPI_SECTION_FIELDS, LEVEL_FIELDS
+
+    table = spec.get("table") or {}
+    columns = table.get("columns") or {}
+    section = table.get("section") or {}
+    roles_col = (table.get("row_roles") or {}).get("column")
+    notes = []
+    if roles_col and roles_col in columns and roles_col != "name":
+        notes.append(f"列「{roles_col}」は row_roles（行の役割）に使うため、指標の extra には入りません")
+    for key, cols in (spec.get("project_lines") or {}).items():
+        for col in [cols] if isinstance(cols, str) else cols or []:
+            if col in columns:
+                notes.append(f"列「{col}」は project_lines（事業の行）の {key} に使うため、指標の extra には入りません")
+    if section:
+        col, field = section.get("column", "name"), section.get("field", "section")
+        if col == roles_col:
+            notes.append(f"section の列「{col}」は row_roles にも使うため、指標の extra には入りません")
+        if (spec.get("record") or "sheet") == "sheet" and field not in KPI_SECTION_FIELDS:
+            where = "施策の階層にはならず" if field in LEVEL_FIELDS else "施策の値にはならず"
+            notes.append(f"record: sheet では見出し行（section）の「{field}」は{where}、"
+                         f"その下の指標の extra.{field} に入ります（指標の区分にするなら field: category）")
+    return notes

@@ -19,6 +19,7 @@ import xlsgen.layout.parsers as parsers
 from xlsgen.formulas import col_name, on_sheet
 from xlsgen.layout.spec import Labels, Spec, compile_labels, plain_label
 from xlsgen.model import (
+    FUNDING_KEYS,
     NONE_MARKS,
     Amount,
     Book,
@@ -30,6 +31,7 @@ from xlsgen.model import (
     Kpi,
     Level,
     Measure,
+    PeriodTotal,
     ProjectLine,
     Quantity,
     Severity,
@@ -42,7 +44,7 @@ from xlsgen.model import (
 )
 from xlsgen.quantities import parse_quantity, parse_series, parse_target
 from xlsgen.read.grid import Grid, squash
-from xlsgen.wareki import find_years, invalid_era_labels, normalize_text
+from xlsgen.wareki import find_years, invalid_era_labels, normalize_text, without_years
 
 SHEET_FIELDS = {"title", "number", "sheet_no", "strategy_page", "basic_goal", "basic_policy",
                 "measure", "departments", "purpose", "policy", "projects", "check_analysis",
@@ -551,15 +553,112 @@ def _role_of(text: str, extra: dict | None = None) -> str | None:
     return next((role for role, words in ROLE_WORDS if any(w in text for w in words)), None)
 
 
+def _label_role(text: str) -> str | None:
+    """The role a row label says when it is a role label (目標値, 実績値（累計）, 達成率),
+    not a name that happens to hold a role word (更新基準年数を超過した車両数)."""
+    role = _role_of(text)
+    if role is None:
+        return None
+    core = _heading_core(text)
+    for w in sorted(HEADING_WORDS, key=len, reverse=True):
+        core = core.replace(w, "")
+    return role if len(core) <= 4 else None
+
+
 def _header_depth(grid: Grid, r: int) -> int:
     """Header rows when the layout does not say: a header cell merged down over two rows
-    (施策 over 施策 and R2年度 under 実績値) means a two-row header."""
-    depth = max((m[2] - m[0] + 1 for m in grid.merges if m[0] == r and m[2] > r), default=1)
+    (施策 over 施策 and R2年度 under 実績値) means a two-row header — unless the rows it covers
+    hold values (a row label such as 事業費 merged down beside the table's rows is no
+    header: 「事業費」 over A13:A18 leaves a one-row header)."""
+    depth = 1
+    for h in sorted({m[2] - m[0] + 1 for m in grid.merges if m[0] == r and m[2] > r}, reverse=True):
+        if h <= 3 and all(_header_like(grid, rr, r) for rr in range(r + 1, r + h)):
+            depth = h
+            break
     # a header continued on the next row by notes only: "(目標値)", "(千円)"
     nxt = [t for t in (grid.label(r + 1, c) for c in range(grid.n_cols)) if t]
     if depth == 1 and nxt and all(re.fullmatch(r"\(.*\)|（.*）|千円|円|単位.*", t) for t in nxt):
         depth = 2
-    return min(depth, 3)
+    return depth
+
+
+def _header_like(grid: Grid, rr: int, r: int) -> bool:
+    """Row rr (below header row r) may be a header row: it holds no number (a year typed as
+    one, 2021, aside) outside the cells merged down from row r."""
+    for c in range(grid.n_cols):
+        m = grid.merge_at(rr, c)
+        if m and m[0] <= r:
+            continue  # merged down from the header row
+        v = grid.value(rr, c)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and \
+                not (float(v).is_integer() and 1900 <= v <= 2200):
+            return False
+    return True
+
+
+def _column_anchor(grid: Grid, header_rows: range, c: int) -> tuple[bool, int]:
+    """(whether column c is a column of its own, the last column its header covers): at the
+    lowest header row where c has a text, a header merged from a column on its left makes
+    c part of that column (Excel方眼紙: 「令和２年度」 merged over N:T is one column, N)."""
+    for r in reversed(header_rows):
+        if grid.anchor_text(r, c):
+            m = grid.merge_at(r, c)
+            return (not m or m[1] == c), (m[3] if m else c)
+    return True, c
+
+
+def _own_column(grid: Grid, rows: range, c: int) -> bool:
+    return bool(rows) and _column_anchor(grid, rows, c)[0] and any(grid.anchor_text(r, c) for r in rows)
+
+
+# words a year heading holds besides its year: its role, the money kind and the like
+# (`R2年度(実績値)`, `令和4年度(当初予算)`, `R4見込`, `達成率(R3)`, `R6年度末目標値`)
+HEADING_WORDS = ("実績値", "実績", "目標値", "目標", "基準値", "基準年", "基準", "従前値", "従前",
+                 "策定時", "現状値", "現状", "達成率", "達成度", "進捗率", "評価", "判定", "決算額",
+                 "決算", "予算額", "予算", "当初", "補正", "計画値", "計画額", "計画", "見込額", "見込み",
+                 "見込", "推計", "確定", "速報", "最終", "中間", "年度末", "年度", "末", "時点", "現在",
+                 "数値", "値", "額")
+# a column that totals a period: 計画期間計（R5～R7）, 合計, 3か年計
+_TOTAL_WORDS = re.compile(r"合計|総計|期間計|年間計|[か箇ヵカケヶ]年計|^計$|^小計$")
+_RANGE_MARK = re.compile(r"[~〜～\-－―−]")
+_HEADING_MARKS = re.compile(r"[()\[\]【】〔〕<>＜＞・:：/／,、。~〜～\-－―−\s]")
+
+
+def _heading_core(text: str) -> str:
+    """A header's words without its years, brackets and marks."""
+    return _HEADING_MARKS.sub("", squash(without_years(text)))
+
+
+def _total_kind(text: str) -> str:
+    """What a total column calls itself: 計画期間計（R5～R7） → 計画期間計."""
+    return _heading_core(text) or "合計"
+
+
+def year_heading(text: str, words=()) -> tuple | None:
+    """What a header cell says about years: `("year", FiscalYear, warning)` for a year
+    heading — a year and at most a few words besides its role or money kind (`R2年度(実績値)`,
+    `令和2年度⏎決算`, `R7（目標）`), never a sentence that mentions a year
+    (`事業の概要・令和4年度の主な実績`); `("total", kind, first, last)` for a column that totals
+    a period (`計画期間計（R5～R7）`); None otherwise."""
+    if not text or len(text) > 24:
+        return None
+    ys = find_years(text)
+    if not ys:
+        return None
+    years = sorted({fy.year for fy, _ in ys})
+    core = _heading_core(text)
+    if len(years) > 1:  # two different years: a period, a total when it says so
+        rest = squash(without_years(text))
+        if _TOTAL_WORDS.search(core) or (_RANGE_MARK.search(rest) and not core):
+            return "total", _total_kind(text), years[0], years[-1]
+        return None
+    if _TOTAL_WORDS.search(core):
+        return "total", _total_kind(text), years[0], years[0]
+    for w in sorted({*HEADING_WORDS, *(squash(x) for x in words if x)}, key=len, reverse=True):
+        core = core.replace(w, "")
+    if len(core) > 3:
+        return None
+    return "year", ys[0][0], ys[0][1]
 
 
 # a header that names the target first and its year in brackets: 目標値(R2), 最終目標(R6年度)
@@ -635,6 +734,8 @@ class ColumnsTable:
                 span = range(m[1], m[3] + 1) if m else range(c, c + 1)
                 subs = []
                 for cc in span:
+                    if cc != span.start and not _own_column(grid, range(r + 1, self.last_row + 1), cc):
+                        continue  # a sub-header merged over several columns is one column
                     below = [squash(grid.anchor_text(rr, cc)) for rr in header_rows if rr > r]
                     ys = next((find_years(t) for t in below if t and len(t) <= 24 and find_years(t)), None)
                     subs.append((cc, ys[0][0].year if ys else None))
@@ -645,14 +746,23 @@ class ColumnsTable:
         self.name_col = self.cols["name"]
         taken.add(self.name_col)
         group_roles = {squash(k): v for k, v in (table.get("group_roles") or {}).items()}
+        words = [*group_roles, *(squash(k) for k in _as_list(table.get("kinds"))),
+                 *(squash(k) for k in _as_list((table.get("amounts") or {}).get("kinds")))]
         # (col, fiscal year, role, header row of the year label)
         self.years: list[tuple[int, int, str]] = []
         self.year_rows: dict[int, int] = {}
         self.reported: list[int] = []
         # target columns headed 目標値(R2): the final target, even in a year with an actual
         self.final_cols: set[int] = set()
+        # period total columns (計画期間計（R5～R7）, 合計): col → (kind, first year, last year)
+        self.totals: dict[int, tuple[str, int | None, int | None]] = {}
+        # the last column a year column's merged header covers (its values may sit there)
+        self.spans: dict[int, int] = {}
         for c in range(grid.n_cols):
             if c in taken:
+                continue
+            own, span_end = _column_anchor(grid, header_rows, c)
+            if not own:  # covered by a header merged from a column on its left: that column
                 continue
             # merged-aware header texts of this column, top to bottom: a year merged over
             # 目標値 / 実績値 / 達成率 sub-columns gives each of them its year
@@ -663,11 +773,19 @@ class ColumnsTable:
                                             grid.name, grid.addr(r, c)))
             year = None
             for r, t in texts:
-                ys = find_years(t) if t and len(t) <= 24 else []
-                if ys:
-                    year = (r, ys[0])
+                heading = year_heading(t, words)
+                if heading is not None and heading[0] == "total":
+                    self.totals[c] = (heading[1], heading[2], heading[3])
+                    year = None
+                    break
+                if heading is not None:
+                    year = (r, heading[1:])
                     break
             if year is None:
+                joined = "".join(dict.fromkeys(t for _, t in texts if t))
+                if c not in self.totals and _TOTAL_WORDS.search(_heading_core(joined)) and \
+                        not find_years(joined):
+                    self.totals[c] = (_total_kind(joined), None, None)
                 continue
             r, (fy, warn) = year
             if warn:
@@ -681,10 +799,12 @@ class ColumnsTable:
                     break
             self.years.append((c, fy.year, role or "actual"))
             self.year_rows[c] = r
+            if span_end > c:
+                self.spans[c] = span_end
             if role == "target" and _FINAL_HEADER.match(squash(grid.anchor_text(r, c))):
                 self.final_cols.add(c)
-            own = "".join(t for rr, t in texts if rr >= r and not (rr > r and find_years(t)))
-            if "実績" in own:  # the year's own header says 実績値: a reported year
+            own_text = "".join(t for rr, t in texts if rr >= r and not (rr > r and find_years(t)))
+            if "実績" in own_text:  # the year's own header says 実績値: a reported year
                 self.reported.append(fy.year)
         self.years.sort()
         pairs = {(fy, role) for c, fy, role in self.years if c not in self.final_cols}
@@ -696,7 +816,23 @@ class ColumnsTable:
         if len(target_years) >= 2 and not any(role == "actual" for _, role in pairs):
             self.per_year_targets |= set(target_years)
             self.plan_target_year = target_years[-1]
+        # a total without years of its own (合計) totals the table's years
+        all_years = sorted({fy for _, fy, _ in self.years})
+        for c, (kind, first, _last) in list(self.totals.items()):
+            if first is None:
+                self.totals[c] = (kind, all_years[0] if all_years else None,
+                                  all_years[-1] if all_years else None)
 
+    def value_col(self, r: int, c: int) -> int:
+        """The column row r's value of year column c is in: c (the top-left of a header
+        merged over several columns), or the one other column under that header that holds
+        something when c is empty and not merged."""
+        end = self.spans.get(c, c)
+        grid = self.grid
+        if end == c or grid.value(r, c) is not None or grid.merge_at(r, c):
+            return c
+        hits = [cc for cc in range(c + 1, end + 1) if grid.value(r, cc) is not None]
+        return hits[0] if len(hits) == 1 else c
 
     def header_text(self, c: int) -> str:
         """The header of column c as the sheet names it (its header rows joined)."""
@@ -725,21 +861,32 @@ class ColumnsTable:
         return next(h for h in hits if score(h) == best)
 
 
+def main_year_columns(t: ColumnsTable, final: bool = False) -> dict[int, tuple[str, str]]:
+    """One column per year (letter, role): its actual column when the year has several (目標
+    / 実績 / 達成率 under one year heading), else its first; `final`: a 目標値(R6) column
+    too, for a year without another."""
+    main: dict[int, tuple[str, str]] = {}
+    for c, fy, role in t.years:
+        if c not in t.final_cols and (fy not in main or role == "actual"):
+            main[fy] = (_col(c), role)
+    for c, fy, role in t.years if final else ():
+        if c in t.final_cols and fy not in main:
+            main[fy] = (_col(c), role)
+    return dict(sorted(main.items()))
+
+
 def _columns_geometry(grid: Grid, t: ColumnsTable, first: int, last: int,
                       holds: str = "kpis") -> dict:
     """Where a years-across-columns table is (Measure.tables): rows 1-based, `year_columns`
     one column per year (its actual column when the year has several), `role_columns`
     every year column by role, `columns` the named columns (and `final_target`),
     `text_columns` the year sub-columns of each text column."""
-    main: dict[str, str] = {}
-    roles: dict[str, str] = {}
+    main = {str(fy): c for fy, (c, _) in main_year_columns(t).items()}
+    roles = {str(fy): role for fy, (_, role) in main_year_columns(t).items()}
     by_role: dict[str, dict[str, str]] = {}
     for c, fy, role in t.years:
-        if c in t.final_cols:
-            continue
-        by_role.setdefault(role, {})[str(fy)] = _col(c)
-        if str(fy) not in main or role == "actual":
-            main[str(fy)], roles[str(fy)] = _col(c), role
+        if c not in t.final_cols:
+            by_role.setdefault(role, {})[str(fy)] = _col(c)
     columns = {k: _col(c) for k, c in t.cols.items()
                if k not in t.text_cols or not any(fy for _, fy in t.text_cols[k])}
     for c in sorted(t.final_cols):
@@ -803,16 +950,14 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
         if key == "target" and parser == "target_expression":
             _target_expression(kpi, grid, r, c, findings)
             continue
+        if key in ("baseline", "target"):
+            named_value(kpi, grid, spec, t, r, key, context.get("_row_role"), first=True)
+            continue
         q = quantity(grid, spec, r, c)
-        if key == "baseline":
-            kpi.baseline = q
-        elif key == "target":
-            kpi.target = q
-        else:
-            kpi.cost = q
-            unit = money_unit(t.header_text(c))
-            if unit and q.value is not None and q.unit is None:
-                q.unit = unit
+        kpi.cost = q
+        unit = money_unit(t.header_text(c))
+        if unit and q.value is not None and q.unit is None:
+            q.unit = unit
     # a 達成率 / 評価 column without a year: of the year the edition reports (the R5 edition's
     # R4, when the sheet names its edition and the table has that year), else of the latest
     # year with an actual (a number or, for a qualitative KPI, a text such as 完了)
@@ -841,10 +986,7 @@ def _row_kpi(grid: Grid, spec: Spec, t: ColumnsTable, r: int, context: dict,
             setattr(kpi, key, ys[0][0].year)
         elif key == "target_year" and re.search(r"毎年", normalize_text(raw)):
             kpi.tags.append("毎年度")
-    if kpi.baseline.cell and kpi.baseline_year:
-        kpi.baseline.fiscal_year = kpi.baseline_year
-    if kpi.target_year:
-        kpi.target.fiscal_year = kpi.target_year
+    _named_years(kpi, t)
     unit_col = cols.get("unit")
     if unit_col is not None:
         unit = grid.anchor_text(r, unit_col)
@@ -868,10 +1010,40 @@ MODEL_COLUMNS = {"name", "category", "unit", "baseline", "baseline_year", "targe
                  "cost", "direction", "department", "notes", "achievement", "grade", "actual"}
 
 
+def named_value(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int, key: str,
+                row_role: str | None = None, first: bool = False) -> None:
+    """A `baseline` or `target` column the layout names, on row r of the KPI: the first
+    row's cell, replaced by a later row of the KPI that holds a value where the first holds
+    nothing or 「－」 — and, under rows that say their role, the baseline of the 実績値 row and
+    the target of the 目標値 row."""
+    c = t.cols.get(key)
+    if c is None:
+        return
+    q = quantity(grid, spec, r, c)
+    current = getattr(kpi, key)
+    own_row = {"baseline": "actual", "target": "target"}[key] == row_role
+    if first or (_blank(current) and not _blank(q)) or (own_row and not _blank(q)):
+        setattr(kpi, key, q)
+
+
+def _named_years(kpi: Kpi, t: ColumnsTable) -> None:
+    """The years of the baseline and the final target: a `baseline_year` / `target_year`
+    column, else the year the named column's header gives (`R7（目標）` → 2025)."""
+    for key, year_key in (("baseline", "baseline_year"), ("target", "target_year")):
+        c = t.cols.get(key)
+        if c is not None and getattr(kpi, year_key) is None and getattr(kpi, key).cell:
+            heading = year_heading(t.header_text(c))
+            if heading is not None and heading[0] == "year":
+                setattr(kpi, year_key, heading[1].year)
+    if kpi.baseline.cell and kpi.baseline_year:
+        kpi.baseline.fiscal_year = kpi.baseline_year
+    if kpi.target_year:
+        kpi.target.fiscal_year = kpi.target_year
+
+
 def _extra_columns(t: ColumnsTable) -> list[str]:
     spec, table = t.spec, t.table
-    used = {spec.get("group_by") or "measure", (table.get("row_roles") or {}).get("column"),
-            (table.get("section") or {}).get("column")}
+    used = {spec.get("group_by") or "measure", (table.get("row_roles") or {}).get("column")}
     for v in (spec.get("project_lines") or {}).values():
         used.update([v] if isinstance(v, str) else v)
     return [k for k, col in (table.get("columns") or {}).items()
@@ -940,21 +1112,49 @@ def _target_expression(kpi: Kpi, grid: Grid, r: int, c: int, findings: list[Find
 def fill_years(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int,
                row_role: str | None = None) -> None:
     """The year cells of row r into the KPI, by the role of each column (or of the row,
-    for a plain year column under a row that says 目標値 / 実績値 / 達成率)."""
+    for a plain year column under a row that says 目標値 / 実績値 / 達成率).
+
+    Under rows that say their role, a year column whose header has a role of its own keeps
+    it where the row agrees: `H30（基準）` is the baseline on the 実績値 row (the 目標値 /
+    達成度 rows of that year hold that year's target / rate, often 「－」); the one
+    target-headed column of the latest year (`R7（目標）`) is the final target on the 目標値
+    row, with the header's year."""
+    own_targets = [c for c, _, role in t.years if role == "target" and c not in t.final_cols]
+    last_year = max((fy for _, fy, _ in t.years), default=None)
     for c, fy, role in t.years:
+        vc = t.value_col(r, c)
         if c in t.final_cols:  # 目標値(R2): the final target, from whichever row holds it
-            q = quantity(grid, spec, r, c, fy)
+            q = quantity(grid, spec, r, vc, fy)
             if kpi.target.cell is None or (kpi.target.is_empty and not q.is_empty):
                 kpi.target, kpi.target_year = q, fy
             continue
-        own = role
-        if row_role and role == "actual":
-            role = row_role
-        elif row_role and role != row_role and grid.value(r, c) is None:
-            continue  # a column with its own role, blank on this row
-        if row_role and own != "actual" and role != row_role and kpi_has(kpi, role, fy):
-            continue
-        q = quantity(grid, spec, r, c, fy)
+        blank = grid.value(r, vc) is None
+        if row_role:
+            own = role
+            if own == "actual":
+                role = row_role
+            elif own == "baseline":
+                q = quantity(grid, spec, r, vc, fy)
+                if row_role == "actual" or (not _blank(q) and _blank(kpi.baseline)):
+                    if not blank or kpi.baseline.cell is None:
+                        kpi.baseline, kpi.baseline_year = q, fy
+                    continue
+                if blank:
+                    continue
+                role = row_role  # the baseline year's 目標値 / 達成度 (「－」)
+            elif own == "target" and row_role == "target" and own_targets == [c] and fy == last_year:
+                q = quantity(grid, spec, r, vc, fy)
+                if kpi.target.cell is None or (_blank(kpi.target) and not _blank(q)):
+                    kpi.target, kpi.target_year = q, fy
+                continue
+            elif own in ("achievement", "grade"):
+                if blank and own != row_role:
+                    continue
+            elif own != row_role:
+                if blank:
+                    continue  # a column with its own role, blank on this row
+                role = row_role
+        q = quantity(grid, spec, r, vc, fy)
         if role == "baseline":
             kpi.baseline, kpi.baseline_year = q, fy
         elif role == "target" and (fy in t.per_year_targets or row_role == "target"):
@@ -975,12 +1175,9 @@ def fill_years(kpi: Kpi, grid: Grid, spec: Spec, t: ColumnsTable, r: int,
             kpi.actuals.append(q)
 
 
-def kpi_has(kpi: Kpi, role: str, fy: int) -> bool:
-    if role == "baseline":
-        return kpi.baseline.cell is not None
-    if role == "target":
-        return kpi.target_year == fy and kpi.target.cell is not None
-    return False
+def _blank(q: Quantity) -> bool:
+    """Nothing read: an empty cell or a none-mark (「－」)."""
+    return q.is_empty or q.is_none_mark
 
 
 def _row_role(grid: Grid, t: ColumnsTable, r: int, exact: bool = False) -> str | None:
@@ -1029,7 +1226,7 @@ def _finish_kpi(kpi: Kpi, spec: Spec, context: dict) -> None:
     if kpi.target_detail is not None:  # a target expression says its own kind
         kpi.target_kind = kpi.target_detail.kind
     else:
-        kpi.target_kind = _kind(kpi)
+        kpi.target_kind = _kind(kpi, spec)
         t = kpi.target
         kpi.target_detail = Target(t.value, t.unit, kpi.target_kind, None, kpi.target_year,
                                    t.text, t.qualifier, t.cell)
@@ -1037,26 +1234,55 @@ def _finish_kpi(kpi: Kpi, spec: Spec, context: dict) -> None:
         kpi.extra["baseline_cumulative"] = True  # the baseline is part of the running total
 
 
-def _kind(kpi: Kpi) -> TargetKind:
+# a KPI named as a rate or an average (…率, 割合, 平均…) or counted in % is a level, never a sum
+_RATE_NAME = re.compile(r"(率|割合|比率|比|指数|平均|倍率|(?<!年)度)$")
+_RATE_UNITS = ("%", "‰", "倍", "pt", "ポイント")
+
+
+def _is_rate(kpi: Kpi) -> bool:
+    name = re.sub(r"(\([^()]*\))+$", "", squash(kpi.name))  # 出生率（人） → 出生率
+    return _RATE_NAME.search(name) is not None or normalize_text(kpi.unit or "") in _RATE_UNITS
+
+
+def _kind(kpi: Kpi, spec: Spec | None = None) -> TargetKind:
+    """How the KPI's target is meant: the layout's `target_kinds` by KPI name first, else from
+    its name (（累計）, /年, 毎年, 延べ, 合計 — the last two not for a rate such as 合計特殊出生率)."""
     t = kpi.target
     name = normalize_text(kpi.name)
     if t.is_empty or t.is_none_mark:
         return TargetKind.NONE
     if t.value is None:
         return TargetKind.QUALITATIVE
+    for kind, names in ((spec.get("target_kinds") or {}) if spec else {}).items():
+        if names and _labels(names, "contains").match(squash(kpi.name)):
+            return TargetKind(kind)
     if "累計" in name:
         return TargetKind.RUNNING_TOTAL
     if "毎年度" in kpi.tags or re.search(r"/(年|年度|月)", name) or "毎年" in name:
         return TargetKind.PER_YEAR
-    if "延べ" in name or "合計" in name:
+    if ("延べ" in name or "合計" in name) and not _is_rate(kpi):
         return TargetKind.CUMULATIVE
     return TargetKind.AT_YEAR
+
+
+def _after_label(raw: str, labels) -> str:
+    """`raw` as typed without the start a label matched (labels see the squashed text: the
+    shortest start of `raw` whose squashed form covers the match is dropped)."""
+    m = labels.regex.search(squash(raw))
+    if m is None or m.end() == 0:
+        return raw.strip()
+    for k in range(1, len(raw) + 1):
+        if len(squash(raw[:k])) >= m.end():
+            return raw[k:].strip()
+    return ""
 
 
 def _text_row(grid: Grid, t: ColumnsTable, r: int, texts: list[str], first_text: str,
               prev: Kpi) -> bool:
     """A text row under a KPI (its 取組状況): a `text_rows` label, or a cell merged from the
-    name column over the value columns. The text goes to the KPI above (`extra`)."""
+    name column over the value columns. The text, as typed, goes to the KPI above: its
+    `notes` with `field: notes` (or `note`), else its `extra` under the field's name; the
+    text's cell in the KPI's `cells`."""
     spec_rows = t.table.get("text_rows") or {}
     field_name = spec_rows.get("field", "text")
     labels = _labels(spec_rows["labels"], "start") if spec_rows.get("labels") else None
@@ -1065,31 +1291,29 @@ def _text_row(grid: Grid, t: ColumnsTable, r: int, texts: list[str], first_text:
     m = grid.merge_at(r, t.name_col)
     merged_over = bool(m and m[0] == r and any(m[1] <= c <= m[3] for c in value_cols))
     if labels and labels.match(first_text):
-        body = [x for x in texts if x]
-        text = "\n".join(body[1:]) if len(body) > 1 else labels.regex.sub("", first_text, count=1)
+        body = [(c, x) for c, x in enumerate(texts) if x]
+        if len(body) > 1:
+            text, cell = "\n".join(x for _, x in body[1:]), grid.addr(r, body[1][0])
+        else:
+            text, cell = _after_label(body[0][1], labels), grid.addr(r, body[0][0])
     elif merged_over and not (m[0] < r):
-        text = grid.text(r, m[1])
+        text, cell = grid.text(r, m[1]), grid.addr(r, m[1])
     else:
         return False
+    if field_name in ("notes", "note"):
+        prev.notes = f"{prev.notes}\n{text}" if prev.notes else text
+        prev.cells.setdefault("notes", cell)
+        return True
     old = prev.extra.get(field_name)
     prev.extra[field_name] = f"{old}\n{text}" if old else text
+    prev.cells.setdefault(field_name, cell)
     return True
 
 
-def _section_row(grid: Grid, r: int, texts: list[str], section: dict) -> tuple[str, tuple]:
-    """A section row's field and (level, cell): its first text as a level (code and name)."""
-    raw = next(x for x in texts if x)
-    c = texts.index(raw)
-    level = _level(grid, r, c, raw)
-    level.key = section.get("field", "section")
-    return level.key, (level, grid.addr(r, c))
-
-
-def _section_above(grid: Grid, t: ColumnsTable, section: dict, labels: Labels,
-                   region: range) -> tuple[str, tuple] | None:
+def _section_above(grid: Grid, t: ColumnsTable, labels: Labels, region: range) -> int | None:
     """The table's own heading: the nearest of the three non-empty rows above its header
     whose first text matches the section's labels (■活動指標 over the first of two KPI
-    tables sharing one header) sets the section of its first rows."""
+    tables sharing one header), whose section its first rows are in."""
     seen = 0
     for r in range(t.row - 1, max(region.start, 0) - 1, -1):
         texts = [grid.text(r, c) for c in range(grid.n_cols)]
@@ -1097,7 +1321,7 @@ def _section_above(grid: Grid, t: ColumnsTable, section: dict, labels: Labels,
         if not first:
             continue
         if labels.match(first):
-            return _section_row(grid, r, texts, section)
+            return r
         seen += 1
         if seen >= 3:
             break
@@ -1116,6 +1340,48 @@ def section_category(kpi: Kpi, ctx: dict) -> None:
             kpi.cells["category"] = cell
     else:
         kpi.category = str(value)
+
+
+# section fields that are a KPI's own (its category, its department): the section row's text
+KPI_SECTION_FIELDS = ("category", "department")
+_DECORATION = re.compile(r"^[\s\u3000■□●○◆◇▼▽▲△・◎]+")
+
+
+def _section_text(raw) -> str:
+    """A section row's text as typed, without the marks in front (■成果指標 → 成果指標)."""
+    return _DECORATION.sub("", str(raw)).strip()
+
+
+def apply_section(kpi: Kpi, ctx: dict, section: dict, levels_to_extra: bool) -> None:
+    """The section a KPI row is under (`table.section`): its `category` or `department`
+    (when it has none of its own), or — in a record that is one measure (`record: sheet`),
+    where a level cannot be the measure's — any other field, kept in the KPI's `extra` (the
+    section's name, its cell in `cells`)."""
+    key = (section or {}).get("field", "section")
+    if key not in ctx:
+        return
+    value, cell = ctx[key]
+    if key in KPI_SECTION_FIELDS:
+        if not getattr(kpi, key):
+            setattr(kpi, key, value or None)
+            kpi.cells.setdefault(key, cell)
+    elif levels_to_extra:
+        kpi.extra[key] = _section_text(value.name if isinstance(value, Level) else value)
+        kpi.cells.setdefault(key, cell)
+
+
+def _set_section(grid: Grid, section: dict, context: dict, r: int, texts: list[str]) -> None:
+    """A section row (`table.section`) sets its field for the KPI rows below it: a KPI's own
+    category / department as the text (marks in front dropped), any other field as a level."""
+    raw = next(x for x in texts if x)
+    key = section.get("field", "section")
+    where = grid.addr(r, texts.index(raw))
+    if key in KPI_SECTION_FIELDS:
+        context[key] = (_section_text(raw), where)
+    else:
+        level = _level(grid, r, texts.index(raw), raw)
+        level.key = key
+        context[key] = (level, where)
 
 
 def _continues(grid: Grid, t: ColumnsTable, r: int, name: str, prev: Kpi) -> bool:
@@ -1171,10 +1437,10 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
     carry = {k for k, col in (table.get("columns") or {}).items() if col.get("carry_down")}
     warn_blank = {k for k, col in (table.get("columns") or {}).items() if col.get("warn_blank", True)}
     context: dict = {}
-    if sec_labels is not None:  # the heading of the table itself (■活動指標 above its header)
-        above = _section_above(grid, t, section, sec_labels, region)
+    if sec_labels is not None:  # the table's own heading (■活動指標 above its header) opens its first section
+        above = _section_above(grid, t, sec_labels, region)
         if above is not None:
-            context[above[0]] = above[1]
+            _set_section(grid, section, context, above, [grid.text(above, c) for c in range(grid.n_cols)])
     carried: dict[str, str] = {}
     out = []
     blanks = 0
@@ -1200,23 +1466,28 @@ def read_columns_table(grid: Grid, spec: Spec, region: range, findings: list[Fin
         name = grid.anchor_text(r, t.name_col)
         sec_text = squash(grid.anchor_text(r, sec_col) or first_text)
         if sec_labels and sec_labels.match(sec_text) and (not name or squash(name) == sec_text):
-            key, value = _section_row(grid, r, texts, section)
-            context[key] = value
+            _set_section(grid, section, context, r, texts)
             carried.clear()
             continue
         if header_again and squash(name) == header_again and (grid.merge_at(r, t.name_col) is None or grid.merge_at(
                 r, t.name_col) != grid.merge_at(t.row, t.name_col)):  # the same header again: a second table's
             repeat_until = r + (t.last_row - t.row)
             continue
+        skipped = skip.match(squash(name)) or (not name and skip.match(first_text))
+        if skipped and "skip_rows" in table:  # the layout's own skip_rows beat text rows
+            continue
         if out and _text_row(grid, t, r, texts, first_text, out[-1][0]):
             t.rows_read.append(r)
             continue
-        if skip.match(squash(name)) or (not name and skip.match(first_text)):
+        if skipped:
             continue
         values = [grid.value(r, c) for c, _, _ in t.years]
         row_role = _row_role(grid, t, r)
         if row_role and out and _continues(grid, t, r, name, out[-1][0]):
             fill_years(out[-1][0], grid, spec, t, r, row_role)
+            for key in ("baseline", "target"):
+                named_value(out[-1][0], grid, spec, t, r, key, row_role)
+            _named_years(out[-1][0], t)
             t.rows_read.append(r)
             continue
         if not name:
@@ -1451,7 +1722,7 @@ def _block_columns(grid: Grid, spec: Spec, table: dict, rows: range, kpi: Kpi,
         if declared:
             role = _row_role(grid, t, r, exact=True)
         else:
-            role = _role_of(squash(grid.anchor_text(r, t.name_col)))
+            role = _label_role(squash(grid.anchor_text(r, t.name_col)))
         if role is None:
             continue
         fill_years(kpi, grid, spec, t, r, role)
@@ -1618,6 +1889,10 @@ def read_tables(grid: Grid, spec: Spec, m: Measure, region: range, findings: lis
         geometry["unit"] = unit
         if unit_cell:
             geometry["cells"] = {"unit": unit_cell}
+        if t.totals:
+            geometry["total_columns"] = {_col(c): {"kind": kind, "years": [first, last]}
+                                         for c, (kind, first, last) in sorted(t.totals.items())
+                                         if first is not None}
         if ts.get("holds") == "cost":
             geometry["line_rows"] = {key: r + 1 for key, r in used.items()}
         if total_row is not None:
@@ -1704,10 +1979,26 @@ def _read_project_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: 
                 line.extra[key] = int(raw) if isinstance(raw, float) and raw.is_integer() else (
                     raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else value)
         for c, fy, _ in t.years:
-            line.amounts.append(Amount(fy, _cost_value(grid, spec, m, r, c, fy, unit), kinds.get(fy)))
+            line.amounts.append(Amount(fy, _cost_value(grid, spec, m, r, t.value_col(r, c), fy, unit),
+                                       kinds.get(fy)))
+        line.totals = _period_totals(grid, spec, t, m, r, unit)
         m.projects.append(line)
         used[r] = r
     return used
+
+
+# a cost row naming a source of money (国・県支出金, 補助金, 市債, 寄附金…): a 財源 line
+_FUNDING_WORDS = re.compile(r"(支出金|補助金|交付金|負担金|[国県府都道市区町村地方]債|特定財源|寄[附付]金|"
+                            r"基金|繰入金|使用料|手数料|諸収入|分担金)")
+
+
+def _is_funding(declared, label: str) -> bool:
+    """An own cost line is a 財源 (counted in the report's 一般財源 check) when the layout says
+    `funding: true`, or — unless it says `funding: false` — when its row label names a source
+    of money."""
+    if declared is not None:
+        return bool(declared)
+    return _FUNDING_WORDS.search(squash(label)) is not None
 
 
 def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: list[int],
@@ -1719,7 +2010,8 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
     specs = []
     for key, line in (ts.get("lines") or {}).items():
         line = line if isinstance(line, dict) else {"label": line}
-        specs.append((key, _labels(line.get("label", key), "start"), line.get("unit")))
+        specs.append((key, _labels(line.get("label", key), "start"), line.get("unit"),
+                      line.get("funding")))
     uc = ts.get("unit_cost") or {}
     uc_labels = _labels(uc["label"], "start") if uc.get("label") else None
     block = m.cost or CostBlock(unit=unit)
@@ -1738,18 +2030,21 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
         if uc_labels is not None and uc_values is None:
             hit = next(((c, x) for c, x in cells if uc_labels.match(squash(x))), None)
             if hit:
-                uc_values = (hit[1], [_cost_value(grid, spec, m, r, c, fy, None)
+                uc_values = (hit[1], [_cost_value(grid, spec, m, r, t.value_col(r, c), fy, None)
                                       for c, fy, _ in t.years])
                 used["unit_cost"] = r
                 continue
-        for key, labels, line_unit in specs:
+        for key, labels, line_unit, funding in specs:
             if key in taken:
                 continue
             hit = next(((c, x) for c, x in cells if labels.match(squash(x))), None)
             if hit is None:
                 continue
-            values = [_cost_value(grid, spec, m, r, c, fy, line_unit or unit) for c, fy, _ in t.years]
-            block.lines.append(CostLine(key, hit[1], values))
+            values = [_cost_value(grid, spec, m, r, t.value_col(r, c), fy, line_unit or unit)
+                      for c, fy, _ in t.years]
+            block.lines.append(CostLine(key, hit[1], values,
+                                        _period_totals(grid, spec, t, m, r, line_unit or unit),
+                                        funding=_is_funding(funding, hit[1]) and key not in FUNDING_KEYS))
             block.cells.setdefault(key, values[0].cell if values else _ref(grid, m, r, hit[0]))
             taken.add(key)
             used[key] = r
@@ -1768,7 +2063,14 @@ def _read_cost_rows(grid: Grid, spec: Spec, t: ColumnsTable, ts: dict, rows: lis
     return used
 
 
-def _cost_value(grid: Grid, spec: Spec, m: Measure, r: int, c: int, fy: int,
+def _period_totals(grid: Grid, spec: Spec, t: ColumnsTable, m: Measure, r: int,
+                   unit: str | None) -> list[PeriodTotal]:
+    """Row r's period total columns (計画期間計（R5～R7）, 合計): each the total over its years."""
+    return [PeriodTotal(kind, [first, last], _cost_value(grid, spec, m, r, c, None, unit))
+            for c, (kind, first, last) in sorted(t.totals.items()) if first is not None]
+
+
+def _cost_value(grid: Grid, spec: Spec, m: Measure, r: int, c: int, fy: int | None,
                 unit: str | None) -> Quantity:
     q = quantity(grid, spec, r, c, fy)
     if q.unit is None and unit and not q.is_empty:
@@ -2011,11 +2313,12 @@ def _sheet_table_etc(m: Measure, sheets: list[Grid], spec: Spec, trace: Trace,
     else:
         m.kpi_header_row = t.row + 1
         m.extra["reported_years"] = sorted(set(t.reported))
-        m.year_columns = {fy: col_name(c) for c, fy, _ in t.years}
+        m.year_columns = {fy: c for fy, (c, _) in main_year_columns(t, final=True).items()}
         if t.rows_read:
             m.tables["kpi"] = _columns_geometry(tg, t, min(t.rows_read), max(t.rows_read))
         for kpi, ctx in rows:
-            section_category(kpi, ctx)
+            apply_section(kpi, ctx, (spec.get("table") or {}).get("section"), True)
+            section_category(kpi, ctx)  # a carried 区分 column
             m.kpis.append(kpi)
     for g in sheets:
         read_tables(g, spec, m, rows_of(g), findings, trace, shared)
@@ -2202,11 +2505,12 @@ def _row_measures(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding])
                     m.levels.append(v)
                     m.cells[k] = cell
             m.kpi_header_row = t.row + 1
-            m.year_columns = {fy: col_name(c) for c, fy, _ in t.years}
+            m.year_columns = {fy: c for fy, (c, _) in main_year_columns(t, final=True).items()}
             if t.rows_read:
                 m.tables["kpi"] = _columns_geometry(grid, t, min(t.rows_read), max(t.rows_read))
             measures[key] = m
-        section_category(kpi, ctx)
+        apply_section(kpi, ctx, (spec.get("table") or {}).get("section"), False)
+        section_category(kpi, ctx)  # a carried 区分 column
         m.kpis.append(kpi)
         line = _project_line(ctx, lines)
         if line is not None:

@@ -30,12 +30,27 @@ DEPT_SUFFIX = re.compile(r"(課|室|局|部|係|センター|事務所|委員会
 _HEADING = re.compile(r"^\s*[【〔]([^】〕]+)[】〕]\s*(.*)$")
 
 
+# a unit that holds others (部, 局) and one it holds (課, 室…): "農林水産部 農政課" is one 課
+_PARENT_UNIT = re.compile(r"(部|局|本部|事業本部|区役所|支所)$")
+_CHILD_UNIT = re.compile(r"(課|室|係|班|担当|グループ|センター|事務所|館)$")
+
+
 def departments(text: str) -> list[str]:
-    """`【企画政策課】【商工振興課】` → ["企画政策課", "商工振興課"]."""
+    """`【企画政策課】【商工振興課】` → ["企画政策課", "商工振興課"]. Otherwise the names are
+    separated by 、 , ・ /; a space or a line break separates two names too (企画課　商工課),
+    except between a unit and the unit it holds (`農林水産部 農政課` is one department)."""
     found = re.findall(r"【([^】]+)】", text or "")
     if found:
         return [f.strip() for f in found]
-    return [p.strip() for p in re.split(r"[、,・/\s]+", normalize_text(text or "")) if p.strip()]
+    names: list[str] = []
+    for part in re.split(r"[、,・/]+", normalize_text(text or "")):
+        words = part.split()
+        while words:
+            w = words.pop(0)
+            while words and _PARENT_UNIT.search(w) and _CHILD_UNIT.search(words[0]):
+                w = f"{w} {words.pop(0)}"
+            names.append(w)
+    return [n for n in names if n]
 
 
 def project_lines(text: str) -> list[ProjectLine]:

@@ -61,7 +61,7 @@ _TABLES = {"holds": str, "header": _LABELS, "header_rows": int, "after": _LABELS
            "section": {"column": str, "labels": _LABELS, "field": str},
            "amounts": {"unit": _UNIT, "kinds": _LABELS},
            "unit": _UNIT, "kinds": _LABELS,
-           "lines": {"*": Either({"label": _LABELS, "unit": str}, _LABELS)},
+           "lines": {"*": Either({"label": _LABELS, "unit": str, "funding": bool}, _LABELS)},
            "unit_cost": {"label": _LABELS, "indicator": _LABELS}}
 _ANCHOR = {"id": str, "labels": _LABELS, "sheets": _LABELS, "match": str, "required": bool}
 SCHEMA: dict[str, Any] = {
@@ -84,6 +84,8 @@ SCHEMA: dict[str, Any] = {
     "values": {"none_marks": _LABELS, "status": _LABELS, "percent": str, "down_marks": _LABELS,
                "baseline_cumulative": bool, "qualitative": {"met": _LABELS, "unmet": _LABELS}},
     "direction": {"down_words": _LABELS},
+    "target_kinds": {"cumulative": _LABELS, "running_total": _LABELS, "per_year": _LABELS,
+                     "at_year": _LABELS},
     "achievement": {"rule": str, "tolerance": float, "basis": str, "no_target": _LABELS},
     "grades": {"scale": [{"grade": str, "min": float, "above": float, "max": float,
                           "at_most": float}],
@@ -308,6 +310,19 @@ def _load(path: Path, raw: bytes | str) -> Spec:
             errors.append((lines.get(f"grades.scale[{i}]", 1),
                            f"grades.scale[{i}]（{g.get('grade', '')}）に範囲（min 以上・above より大きい・"
                            "max 未満・at_most 以下）がありません"))
+    table = data.get("table") if isinstance(data.get("table"), dict) else {}
+    section = table.get("section") if isinstance(table.get("section"), dict) else None
+    if section is not None:
+        where = lines.get("table.section", 1)
+        columns = table.get("columns") if isinstance(table.get("columns"), dict) else {}
+        if data.get("record") == "block":
+            errors.append((where, "table.section（見出し行）は record: block の表では使えません。"
+                                  "record: sheet か record: row で使ってください"))
+        elif section.get("column", "name") not in {*columns, "name"}:
+            errors.append((where, f"table.section.column「{section.get('column')}」は table.columns に"
+                                  f"ない列です（書ける列: {'・'.join(dict.fromkeys(['name', *columns]))}）"))
+        if not section.get("labels"):
+            errors.append((where, "table.section に labels（見出し行の文字）がありません"))
     for name, t in (data.get("tables") or {}).items() if isinstance(data.get("tables"), dict) else ():
         where = lines.get(f"tables.{name}", 1)
         if not isinstance(t, dict):

@@ -56,14 +56,27 @@ COST_LABELS = {
     "total_calc": "総事業費\n（計算）", "total_diff": "総事業費の差", "output": "成果指標の実績",
     "unit_cost": "単位コスト",
 }
-COST_COLS = ([("id", "施策", 6, "in"), ("year", "年度\n（西暦）", 7, "in"), ("kind", "区分", 7, "in")]
-             + [(k, COST_LABELS[k], 9, "in") for k in COST_LINES]
-             + [("indicator", "成果指標\nの指標ID", 8, "in"), ("yen", "円換算", 6, "in"),
-                ("key", "検索キー", 11, "f")]
-             + [(k, COST_LABELS[k], 9, "f") for k in ("general_calc", "general_diff",
-                                                      "personnel_calc", "personnel_diff",
-                                                      "total_calc", "total_diff", "output",
-                                                      "unit_cost")])
+
+
+def cost_columns(own_funding: dict[str, str] | None = None) -> list[tuple[str, str, int, str]]:
+    """The cost table's columns; `own_funding` (key → label): the layouts' own 財源 lines
+    (`funding: true`), each a column between 地方債 and その他, so that 一般財源（計算）
+    (事業費 − 国庫支出金…その他) counts them."""
+    own = own_funding or {}
+    lines = [(k, COST_LABELS[k]) for k in COST_LINES]
+    at = COST_LINES.index("other")
+    lines[at:at] = list(own.items())
+    return ([("id", "施策", 6, "in"), ("year", "年度\n（西暦）", 7, "in"), ("kind", "区分", 7, "in")]
+            + [(k, label, 9, "in") for k, label in lines]
+            + [("indicator", "成果指標\nの指標ID", 8, "in"), ("yen", "円換算", 6, "in"),
+               ("key", "検索キー", 11, "f")]
+            + [(k, COST_LABELS[k], 9, "f") for k in ("general_calc", "general_diff",
+                                                     "personnel_calc", "personnel_diff",
+                                                     "total_calc", "total_diff", "output",
+                                                     "unit_cost")])
+
+
+COST_COLS = cost_columns()
 BOOK_COLS = [("item", "項目", 22, "in"), ("letter", "評価", 6, "in"), ("value", "値", 14, "f")]
 COST_FORMULAS = {"key": "cost_key", "general_calc": "general", "general_diff": "difference",
                  "personnel_calc": "personnel", "personnel_diff": "difference",
@@ -193,6 +206,13 @@ class CalcSheet:
                 ref.rows = self._kpi_rows(ref)
                 rows += ref.rows
         self.rows = rows
+        # the layouts' own 財源 lines (`funding: true`), a column each on the cost table
+        self.own_funding: dict[str, str] = {}
+        for m in rb.measures:
+            for ln in (cost_of(m).lines if cost_of(m) is not None else []):
+                if ln.funding and ln.key not in COST_LINES:
+                    self.own_funding.setdefault(ln.key, ln.label)
+        self.cost_cols = cost_columns(self.own_funding)
         self.costs = [row for m in rb.measures for row in self._cost_rows(m)]
         self.kpi_cols = KPI_COLS + ([("year_cost", "施策の事業費\n（この年度）", 10, "f")]
                                     if self.costs else [])
@@ -206,7 +226,7 @@ class CalcSheet:
         if self.costs:
             c += GAP
             cols = {}
-            for key, *_ in COST_COLS:
+            for key, *_ in self.cost_cols:
                 cols[key] = c
                 c += 1
             self.cost_table = fc.Table(CALC, cols, FIRST_ROW, FIRST_ROW + len(self.costs) - 1)
@@ -268,7 +288,7 @@ class CalcSheet:
             row = {"id": measure_id(m), "year": y, "kind": cost.year_kinds.get(y, "") or fc.NA,
                    "indicator": indicator or fc.NA, "yen": 1000 if cost.unit == "千円" else 1,
                    "measure": m, "unit": cost.unit}
-            for key in COST_LINES:
+            for key in [*COST_LINES, *self.own_funding]:
                 line = cost.line(key)
                 value = cell_value(line.values.get(y)) if line else None
                 row[key] = fc.NA if value is None else value  # read by formulas: never blank
@@ -320,7 +340,8 @@ class CalcSheet:
                 self.cost_by_key[f["key"][1]] = row
                 f["general_calc"] = fc.general(ct, r, row["project_cost"], row["specific"],
                                                [row[k] for k in ("national", "prefectural",
-                                                                 "bond", "other")])
+                                                                 "bond", *self.own_funding,
+                                                                 "other")])
                 f["general_diff"] = fc.difference(ct, r, "general", "general_calc",
                                                   row["general"], f["general_calc"][1])
                 f["personnel_calc"] = fc.personnel(ct, r, row["staff"], row["staff_unit_cost"])
@@ -405,7 +426,7 @@ class CalcSheet:
         t = self.kpi_table
         tables = [(self.kpi_cols, t, "【参考】計算　指標 × 年度（1行 = 1指標・1年度。各列は1つの数式をコピーしたもの）")]
         if self.cost_table is not None:
-            tables.append((COST_COLS, self.cost_table,
+            tables.append((self.cost_cols, self.cost_table,
                            "【参考】計算　施策 × 年度の事業費（1行 = 1施策・1年度、単位は各施策のシートのとおり）"))
         tables.append((BOOK_COLS, self.book_table, "【参考】計算　報告書全体"))
         for cols, table, text in tables:
@@ -488,7 +509,7 @@ class CalcSheet:
         st, t = w.st, self.cost_table
         for row in self.costs:
             r = row["at"]
-            for key, _, _, kind in COST_COLS:
+            for key, _, _, kind in self.cost_cols:
                 c = t.cols[key]
                 if kind == "f":
                     fmt = st.number(1.5) if key == "unit_cost" else st.number()
