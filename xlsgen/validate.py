@@ -24,6 +24,7 @@ with the file, sheet, cell and a plain Japanese message.
 | sheet-skipped, missing-check | warning | from the reader |
 | carried-down | warning | a blank grouped cell read as the value above it (layout `carry_down`) |
 | achievement-differs, grade-differs | warning | the city's own 達成率 / 評価 disagrees with its layout's rule and scale |
+| formulas-not-recalculated | warning | the book was edited and not yet recalculated (calcPr fullCalcOnLoad): the city's 達成率 / 評価 are not compared (one warning instead of achievement-differs / grade-differs) |
 | grade-without-target | warning | `achievement.basis: per_year`: a 達成率 / 評価 typed for a year with no target |
 """
 

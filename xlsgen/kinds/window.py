@@ -107,16 +107,32 @@ def _rows(m: Measure, name: str, t: dict) -> list[int]:
     return list(range(first, last + 1))
 
 
+def kept_years(book: Book, m: Measure) -> set[int]:
+    """The years whose columns a window leaves where they are (`rollforward.window.keep`):
+    the plan's baseline (H30（基準）) and final target (R7（目標）) of a plan whose reported
+    years move on between them."""
+    window = book.rollforward.get("window")
+    keep = set((window.get("keep") or []) if isinstance(window, dict) else [])
+    years = set()
+    if "baseline" in keep and m.baseline_year is not None:
+        years.add(m.baseline_year)
+    if "target" in keep and m.target_year is not None:
+        years.add(m.target_year)
+    return years
+
+
 def plan_window(plan: Plan, book: Book, m: Measure, snap: dict, to: int, done: set) -> None:
-    """Every years-across-columns table of `m` moved on by one year (see the module)."""
+    """Every years-across-columns table of `m` moved on by one year (see the module); the
+    columns of the years `rollforward.window.keep` names stay as they are."""
     short = FiscalYear(to - 1).short
+    kept = kept_years(book, m)
     for name, t in tables_of(m).items():
         if t.get("years", "columns") != "columns":
             continue
         sheet = t.get("sheet") or m.sheet
         cells = snap.get(sheet, {})
         formulas = formula_cells(cells)
-        slots = _slots(t)
+        slots = [s for s in _slots(t) if s[1] not in kept]
         if not slots:
             continue
         # header cells: every year named moves on by one (a merged year over 目標/実績 once)

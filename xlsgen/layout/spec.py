@@ -90,7 +90,9 @@ SCHEMA: dict[str, Any] = {
     "grades": {"scale": [{"grade": str, "min": float, "above": float, "max": float,
                           "at_most": float}],
                "no_target": _LABELS},
-    "rollforward": {"next_input": str, "history": _LABELS, "supported": bool, "window": bool},
+    "rollforward": {"next_input": str, "history": _LABELS, "supported": bool,
+                    # a rolling window of year columns; `keep`: columns that stay where they are
+                    "window": Either({"keep": [str]}, bool)},
     "labels": {"*": _LABELS},
     # the round trip (xlsgen distribute / collect): tags such as 区分 商工 → 商工振興課
     "departments": {"aliases": {"*": str}},
@@ -107,6 +109,8 @@ ENUMS = {"record": RECORDS, "at": ("right", "below", "inside", "block", "same"),
          "role": ("baseline", "actual", "target", "estimate", "achievement", "grade"),
          "reason": ("right", "below"), "by_year": ("rows",), "fiscal_year": ("from_label",),
          "basis": ("per_year", "final", "per_year_else_final")}
+# columns a rolling window leaves where they are: the plan's baseline year, its final target year
+WINDOW_KEEP = ("baseline", "target")
 # what a field holds when it is not a value of the model's own
 FIELD_HOLDS = ("evaluation", "text", "departments", "note")
 GRADE_BOUNDS = ("min", "above", "max", "at_most")
@@ -323,6 +327,12 @@ def _load(path: Path, raw: bytes | str) -> Spec:
                                   f"ない列です（書ける列: {'・'.join(dict.fromkeys(['name', *columns]))}）"))
         if not section.get("labels"):
             errors.append((where, "table.section に labels（見出し行の文字）がありません"))
+    roll = data.get("rollforward") if isinstance(data.get("rollforward"), dict) else {}
+    window = roll.get("window") if isinstance(roll.get("window"), dict) else {}
+    for i, word in enumerate(window.get("keep") or [] if isinstance(window.get("keep"), list) else []):
+        if word not in WINDOW_KEEP:
+            errors.append((lines.get(f"rollforward.window.keep[{i}]", lines.get("rollforward.window", 1)),
+                           f"rollforward.window.keep の「{word}」は使えません（使える値: {'、'.join(WINDOW_KEEP)}）"))
     for name, t in (data.get("tables") or {}).items() if isinstance(data.get("tables"), dict) else ():
         where = lines.get(f"tables.{name}", 1)
         if not isinstance(t, dict):

@@ -199,6 +199,9 @@ class _SheetGrid(Grid):
         return self._head
 
 
+_RECALC_ON_LOAD = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
+
+
 class WorkbookGrids:
     """Opens an input workbook once; its sheets as Grids, in workbook order, each loaded
     only when a reader uses it (a sheet no layout reads costs nothing).
@@ -227,6 +230,16 @@ class WorkbookGrids:
     def close(self) -> None:
         self._zip.close()
         self._book.close()
+
+    def recalc_on_load(self) -> bool:
+        """True when the book asks to be recalculated when it is next opened (calcPr
+        fullCalcOnLoad, as a package edit leaves it): its formulas' saved results are the
+        values from before the edit."""
+        try:
+            head = self._zip.read("xl/workbook.xml")
+        except (KeyError, OSError, zipfile.BadZipFile):
+            return False
+        return bool(_RECALC_ON_LOAD.search(head))
 
     def __enter__(self):
         return self
