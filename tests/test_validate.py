@@ -93,6 +93,15 @@ def test_rules_flag_planted_problems(edited):
     assert "シート№ 01" in messages["duplicate-sheet-no"]
 
 
+@pytest.mark.parametrize("target, flagged", [(0.199, False), (0.2, False), (0.19, True)])
+def test_a_target_about_the_baseline_is_one_to_maintain(edited, target, flagged):
+    """Baseline 20 %: a target of 19.9 % (within 1 %) is a 維持 target, 19 % is flagged."""
+    def edit(wb):
+        wb["16"]["I16"] = target
+    _, report = findings(edited(edit))
+    assert (("target-below-baseline", "16", "I16") in codes_at(report)) is flagged
+
+
 def test_missing_required_field_is_an_error(edited):
     def edit(wb):
         wb["05"]["A7"] = None  # the 基本方針 label is gone

@@ -18,7 +18,7 @@ with the file, sheet, cell and a plain Japanese message.
 | cumulative-falls | warning | a 累計 KPI whose actuals fall (its baseline too when the layout says `values.baseline_cumulative`) |
 | specific-over-amount | warning | a 財源 line (うち特定財源, 国庫支出金 …) over 事業費 in a year |
 | actual-far-past-target | warning | an actual far past its target (columns may be swapped) |
-| target-below-baseline | warning | a growth KPI whose target is below its baseline |
+| target-below-baseline | warning | a growth KPI whose target is below its baseline (by more than 1 %: a target about the baseline is one to maintain) |
 | formula-like-text | warning | text starting with =, +, -, @ |
 | missing-target | warning | a KPI whose target cell is empty or a none-mark (and no per-year target) |
 | sheet-skipped, missing-check | warning | from the reader |
@@ -54,6 +54,8 @@ EXCEL_CELL_LIMIT = 32_767
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 FAR_PAST_RATIO = 1.5  # actual > target × 1.5, or ...
 FAR_PAST_PROGRESS = 2.0  # ... past the target with (A − B) / (T − B) > 2
+# a target within this share below its baseline is one to maintain (維持: 1,100 against 1,102)
+MAINTAIN_SHARE = 0.01
 ERROR_FROM_READER = {"kpi-without-name"}  # a row with values but no name loses its values
 
 
@@ -71,7 +73,6 @@ class FileReport:
         return {"path": self.path, "ok": self.ok,
                 "layout": self.book.layout if self.book else None,
                 "findings": [f.to_dict() for f in self.findings]}
-
 
 def expand_paths(paths, skipped: list | None = None) -> list[Path]:
     """Files as given, and the input workbooks inside given folders (as `xlsgen run` takes
@@ -257,7 +258,7 @@ def _check_kpi(sheet: str, k: Kpi) -> Iterator[Finding]:
     if t.value is None or k.direction is Direction.DOWN:
         return
     level = k.target_kind in (TargetKind.AT_YEAR, TargetKind.RUNNING_TOTAL)  # not an amount per period
-    if b.value is not None and t.value < b.value and level:
+    if b.value is not None and t.value < b.value * (1 - MAINTAIN_SHARE if b.value > 0 else 1) and level:
         yield f("target-below-baseline",
                 f"目標値（{t.text}）が基準値（{b.text}）より小さくなっています。減少を目指す指標でなければ、基準値と目標値の欄をご確認ください", t)
     for q in actuals:
