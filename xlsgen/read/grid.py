@@ -241,6 +241,16 @@ class WorkbookGrids:
             return False
         return bool(_RECALC_ON_LOAD.search(head))
 
+    def formula_cells(self, name: str) -> set[str]:
+        """The A1 addresses of the formula cells of sheet `name` (set() when it has none or
+        cannot be read)."""
+        part = self._parts.get(name)
+        try:
+            xml = self._zip.read(part) if part else b""
+            return {c.ref for c in iter_cells(xml) if c.f is not None} if may_hold_formulas(xml) else set()
+        except (KeyError, OSError, SheetXmlError, zipfile.BadZipFile):
+            return set()
+
     def __enter__(self):
         return self
 
