@@ -24,7 +24,7 @@ with the file, sheet, cell and a plain Japanese message.
 | sheet-skipped, missing-check | warning | from the reader |
 | carried-down | warning | a blank grouped cell read as the value above it (layout `carry_down`) |
 | achievement-differs, grade-differs | warning | the city's own 達成率 / 評価 disagrees with its layout's rule and scale |
-| formulas-not-recalculated | warning | the book was edited and not yet recalculated (calcPr fullCalcOnLoad): the city's 達成率 / 評価 are not compared (one warning instead of achievement-differs / grade-differs) |
+| formulas-not-recalculated | warning | the book was edited and not yet recalculated (calcPr fullCalcOnLoad): checks on formulas' saved results are not made (one warning instead of achievement-differs / grade-differs on formula cells, specific-over-amount in a column with a formula) |
 | grade-without-target | warning | `achievement.basis: per_year`: a 達成率 / 評価 typed for a year with no target |
 """
 
@@ -122,9 +122,61 @@ def validate_book(book: Book) -> list[Finding]:
             f.severity = Severity.ERROR
     for rule in (_uncalculated, _sheet_numbers, _kpi_rules, _cost_rules, _texts, _kind_rules):
         findings.extend(rule(book))
+    findings = _without_stale_results(book, findings)
     for f in findings:
         f.file = f.file or book.path
     return findings
+
+
+# findings that compare a formula's saved result: the 達成率 / 評価 cell itself, or a cost
+# column whose total (事業費 = SUM of its 財源) is a formula
+_FROM_SAVED_RESULTS = {"achievement-differs": "cell", "grade-differs": "cell",
+                       "specific-over-amount": "column"}
+
+
+def _without_stale_results(book: Book, findings: list[Finding]) -> list[Finding]:
+    """A book that asks to be recalculated on opening (a rolled or collected edition before
+    it is opened and saved in Excel): its formulas' saved results may be from before the
+    edit, so the checks that rest on them (the city's 達成率 / 評価 against the rule, a 財源
+    against a 事業費 column holding a formula) give one warning instead of findings that may
+    be false. Typed values are checked as always."""
+    from xlsgen.read.grid import saved_results_stale
+
+    candidates = [f for f in findings if f.code in _FROM_SAVED_RESULTS and f.sheet and f.cell]
+    if not candidates or not book.path:
+        return findings
+    try:
+        formulas = saved_results_stale(book.path, {f.sheet for f in candidates})
+    except (OSError, ValueError, KeyError):
+        return findings
+    if not formulas:
+        return findings
+
+    def stale(f: Finding) -> bool:
+        cells = formulas.get(f.sheet, set())
+        if _FROM_SAVED_RESULTS[f.code] == "cell":
+            return f.cell in cells
+        col = _column_of(f.cell)
+        return col is not None and any(_column_of(a) == col for a in cells)
+
+    dropped = [f for f in candidates if stale(f)]
+    if not dropped:
+        return findings
+    kept = [f for f in findings if not any(f is d for d in dropped)]
+    kept.append(Finding(
+        Severity.WARNING, "formulas-not-recalculated",
+        f"このブックは編集後まだ再計算されていないため、数式の結果を使う確認（{len(dropped)} か所: 達成率・評価、"
+        "財源と事業費）をしていません。Excel で開いて保存してから確かめてください", book.path))
+    return kept
+
+
+def _column_of(a1: str) -> int | None:
+    from xlsgen.formulas import split_cell
+
+    try:
+        return split_cell(a1)[1]
+    except ValueError:
+        return None
 
 
 def _uncalculated(book: Book) -> Iterator[Finding]:

@@ -194,8 +194,6 @@ def _read_with_spec(path, wb, spec: Spec, result: MatchResult, trace: Trace | No
             roles[g.name] = role
     kind = kind_of(spec)
     book = kind.read(path, wb, spec, roles, trace)
-    if wb.recalc_on_load():
-        _stale_results(book, path, wb)
     if not spec.get("parser"):  # a record parser reports the sheets it passes over itself
         for name in skipped:
             book.findings.append(Finding(
@@ -221,36 +219,6 @@ def _read_with_spec(path, wb, spec: Spec, result: MatchResult, trace: Trace | No
                                      f"{spec.title}として読める施策・指標が1つもありません",
                                      str(path)))
     return book
-
-
-# findings that compare a formula's saved result with the layout's rule
-_FROM_SAVED_RESULTS = ("achievement-differs", "grade-differs")
-
-
-def _stale_results(book, path, wb) -> None:
-    """A book edited since it was last calculated (a rolled or collected edition before it is
-    opened and saved in Excel): its formulas' saved results are from before the edit, so the
-    city's 達成率 / 評価 that are formulas are not compared with the rule — one warning says
-    so instead. Typed rates and grades are compared as always."""
-    from xlsgen.model import Finding, Severity
-
-    formulas: dict[str, set[str]] = {}
-
-    def from_formula(f) -> bool:
-        if f.code not in _FROM_SAVED_RESULTS or not f.sheet or not f.cell:
-            return False
-        if f.sheet not in formulas:
-            formulas[f.sheet] = wb.formula_cells(f.sheet)
-        return f.cell in formulas[f.sheet]
-
-    stale = [f for f in book.findings if from_formula(f)]
-    if not stale:
-        return
-    book.findings = [f for f in book.findings if not any(f is s for s in stale)]
-    book.findings.append(Finding(
-        Severity.WARNING, "formulas-not-recalculated",
-        f"このブックは編集後まだ再計算されていないため、数式の達成率・評価（{len(stale)} か所）は"
-        "編集前の値です。様式の定義との照合は、Excel で開いて保存してから行ってください", str(path)))
 
 
 def derived_plan_years(book) -> list[int]:

@@ -231,26 +231,6 @@ class WorkbookGrids:
         self._zip.close()
         self._book.close()
 
-    def recalc_on_load(self) -> bool:
-        """True when the book asks to be recalculated when it is next opened (calcPr
-        fullCalcOnLoad, as a package edit leaves it): its formulas' saved results are the
-        values from before the edit."""
-        try:
-            head = self._zip.read("xl/workbook.xml")
-        except (KeyError, OSError, zipfile.BadZipFile):
-            return False
-        return bool(_RECALC_ON_LOAD.search(head))
-
-    def formula_cells(self, name: str) -> set[str]:
-        """The A1 addresses of the formula cells of sheet `name` (set() when it has none or
-        cannot be read)."""
-        part = self._parts.get(name)
-        try:
-            xml = self._zip.read(part) if part else b""
-            return {c.ref for c in iter_cells(xml) if c.f is not None} if may_hold_formulas(xml) else set()
-        except (KeyError, OSError, SheetXmlError, zipfile.BadZipFile):
-            return set()
-
     def __enter__(self):
         return self
 
@@ -467,6 +447,30 @@ def sheet_xml(zf: zipfile.ZipFile, sheets=None):
             yield name, zf.read(part)
         except KeyError:
             continue
+
+
+def saved_results_stale(path: str | Path, sheets=None) -> dict[str, set[str]]:
+    """When the book asks to be recalculated on opening (calcPr fullCalcOnLoad, as a package
+    edit or a program leaves it), its formula cells by sheet name — their saved results may
+    be from before the last edit; {} for a book Excel calculated and saved.
+    `sheets`: only these sheets are opened."""
+    out: dict[str, set[str]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if not _RECALC_ON_LOAD.search(zf.read("xl/workbook.xml")):
+                return {}
+            for name, xml in sheet_xml(zf, sheets):
+                if not may_hold_formulas(xml):
+                    continue
+                try:
+                    cells = {c.ref for c in iter_cells(xml) if c.f is not None}
+                except SheetXmlError:
+                    continue
+                if cells:
+                    out[name] = cells
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return {}
+    return out
 
 
 def uncached_formulas(path: str | Path, sheets=None) -> dict[str, set[str]]:
