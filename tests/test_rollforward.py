@@ -90,12 +90,13 @@ def test_r4_keeps_every_fact_and_opens_r3_for_input(r4):
         assert s.texts_of("check_analysis") == [] and s.texts_of("check_next") == []
     assert n == 72
     # the old Check texts are kept, with the cells they came from
-    rows = {r[1]: r for r in history(out)}
+    rows = {(r[1], r[6].split(",")[0]): r for r in history(out)}  # one row per block
     for s in old.measures:
-        row = rows[s.sheet]
-        assert row[0] == "R3年度版"
-        assert [t.text for t in s.texts_of("check_analysis")][0] in row[4] and row[5] == s.cells["check_analysis"]
-        assert [t.text for t in s.texts_of("check_next")][-1] in row[6]
+        row = rows[(s.sheet, s.cells["check_analysis"])]
+        assert row[0] == "R3年度版" and row[4] == " ".join(s.texts_of("check_analysis")[0].label.split())
+        assert [t.text for t in s.texts_of("check_analysis")][0] in row[5]
+        nxt = next(r for (sheet, _), r in rows.items() if sheet == s.sheet and r is not row)
+        assert [t.text for t in s.texts_of("check_next")][-1] in nxt[5]
     # the old 今後の取組 is shown where this year's analysis is written
     comment = ws["01"]["A22"].comment.text
     assert "今後の取組" in comment and "アンケートの結果を反映し" in comment
@@ -152,8 +153,8 @@ def test_fill_r3_then_roll_to_r5_loses_nothing(r4, tmp_path):
     past = [r for r in history(r5, PAST_SHEET) if r[0] == "R4年度版"]
     assert [(r[1], r[4], r[6], r[7]) for r in past] == [("02", "令和3年度", 1234, "J16")]
     editions = [r[0] for r in history(r5) if r[1] == "01"]
-    assert editions == ["R3年度版", "R4年度版"]
-    assert any("R3の分析" in (r[4] or "") for r in history(r5))
+    assert editions == ["R3年度版", "R3年度版", "R4年度版", "R4年度版"]  # 分析 and 取組 each year
+    assert any("R3の分析" in (r[5] or "") for r in history(r5))
     # rolling the unfilled R4 edition warns about the empty R3 actuals, with their cells
     unfilled = rollforward_file(out, "R5", tmp_path / "unfilled_R5.xlsx")
     warned = {(f.sheet, f.cell) for f in unfilled.findings if f.code == "missing-actual"}
@@ -336,5 +337,5 @@ def test_hypothesis_rollforward_keeps_every_fact(tmp_path, kpis, texts):
     assert new.fiscal_year == 2022
     assert kpi_facts(new) == kpi_facts(old)
     assert [k.name for k in new.measures[0].kpis] == [k.name for k in old.measures[0].kpis]
-    row = history(out)[0]
-    assert (row[4], row[6]) == texts
+    rows = history(out)
+    assert (rows[0][5], rows[1][5]) == texts

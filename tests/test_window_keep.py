@@ -142,3 +142,59 @@ def test_keep_takes_baseline_and_target_only(tmp_path):
                                   allow_unicode=True), "utf-8")
     with pytest.raises(LayoutSpecError, match="window.keep"):
         load_spec(bad)
+
+
+# --- what rollforward.history empties: an evaluation field and a table of texts -------------
+
+def _with_evaluation(path):
+    wb = openpyxl.load_workbook(path)
+    ws = wb["施策1"]
+    ws["A12"], ws["C12"] = "評価", "A"
+    ws["A14"], ws["B14"], ws["C14"] = "担当課", "課題", "今後の方向性"
+    ws["A15"], ws["B15"], ws["C15"] = "農政課", "離農が続く", "定着支援を強める"
+    ws["A16"], ws["B16"], ws["C16"] = "林務課", "担い手の高齢化", "研修を続ける"
+    wb.save(path)
+
+
+HISTORY = {**LAYOUT,
+           "fields": {**LAYOUT["fields"], "overall": {"label": ["評価"], "holds": "evaluation"}},
+           "tables": {"issues": {"holds": "texts", "header": ["担当課"],
+                                 "columns": {"department": {"label": ["担当課"]},
+                                             "issue": {"label": ["課題"], "role": "check"},
+                                             "next": {"label": ["今後の方向性"], "role": "action"}}}},
+           "rollforward": {"supported": True, "window": {"keep": ["baseline", "target"]},
+                           "history": ["overall", "issues"]}}
+
+
+def test_history_empties_an_evaluation_and_a_table_of_texts(tmp_path, recalc):
+    from xlsgen.model import CHECK_HISTORY_SHEET
+
+    _book(tmp_path / "raw.xlsx")
+    _with_evaluation(tmp_path / "raw.xlsx")
+    book = recalc(tmp_path / "raw.xlsx")
+    layout = tmp_path / "history.yaml"
+    layout.write_text(yaml.safe_dump(HISTORY, allow_unicode=True), "utf-8")
+    old = read_book(book, layout_file=str(layout))
+    m0 = old.measures[0]
+    assert [(e.key, e.value) for e in m0.evaluations] == [("overall", "A")]
+    assert {(t.department, t.text) for t in m0.texts} >= {("農政課", "離農が続く"), ("林務課", "研修を続ける")}
+    out = tmp_path / "history_R6.xlsx"
+    rollforward_file(book, "R6", out, layout_file=str(layout))
+    wb = openpyxl.load_workbook(out)
+    ws = wb["施策1"]
+    assert ws["C12"].value is None and [ws[f"{c}{r}"].value for r in (15, 16) for c in "BC"] == [None] * 4
+    assert ws["A15"].value == "農政課"  # the department names stay
+    rows = list(wb[CHECK_HISTORY_SHEET].iter_rows(min_row=2, values_only=True))
+    kept = "\n".join(str(r[5]) for r in rows)
+    for text in ("A", "離農が続く", "定着支援を強める", "担い手の高齢化", "研修を続ける"):
+        assert text in kept
+    new = read_book(out, layout_file=str(layout))
+    assert not [e for e in new.measures[0].evaluations if e.value]
+    assert not [t for t in new.measures[0].texts if t.text]
+
+
+def test_a_history_name_the_layout_does_not_have_is_refused(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**HISTORY, "rollforward": {"history": ["issue"]}}, allow_unicode=True), "utf-8")
+    with pytest.raises(LayoutSpecError, match="rollforward.history の「issue」"):
+        load_spec(bad)

@@ -39,10 +39,15 @@ def sigterm_as_interrupt() -> None:
 
 
 def extract_book(book, layout: str = "auto", layout_file=None, progress=None):
-    """Read a workbook into the model (`xlsgen.model.Book`)."""
+    """Read a workbook into the model (`xlsgen.model.Book`); in a book not recalculated since
+    an edit, the reader's checks on formulas' saved results give way to one warning, as in
+    `validate`."""
     from xlsgen.layout import read_book
+    from xlsgen.validate import without_stale_results
 
-    return read_book(book, layout, layout_file, progress)
+    book = read_book(book, layout, layout_file, progress)
+    book.findings = without_stale_results(book, book.findings)
+    return book
 
 
 def validate_book(book) -> list:

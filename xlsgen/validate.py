@@ -122,7 +122,7 @@ def validate_book(book: Book) -> list[Finding]:
             f.severity = Severity.ERROR
     for rule in (_uncalculated, _sheet_numbers, _kpi_rules, _cost_rules, _texts, _kind_rules):
         findings.extend(rule(book))
-    findings = _without_stale_results(book, findings)
+    findings = without_stale_results(book, findings)
     for f in findings:
         f.file = f.file or book.path
     return findings
@@ -131,10 +131,10 @@ def validate_book(book: Book) -> list[Finding]:
 # findings that compare a formula's saved result: the 達成率 / 評価 cell itself, or a cost
 # column whose total (事業費 = SUM of its 財源) is a formula
 _FROM_SAVED_RESULTS = {"achievement-differs": "cell", "grade-differs": "cell",
-                       "specific-over-amount": "column"}
+                       "grade-without-target": "cell", "specific-over-amount": "column"}
 
 
-def _without_stale_results(book: Book, findings: list[Finding]) -> list[Finding]:
+def without_stale_results(book: Book, findings: list[Finding]) -> list[Finding]:
     """A book that asks to be recalculated on opening (a rolled or collected edition before
     it is opened and saved in Excel): its formulas' saved results may be from before the
     edit, so the checks that rest on them (the city's 達成率 / 評価 against the rule, a 財源
@@ -163,10 +163,11 @@ def _without_stale_results(book: Book, findings: list[Finding]) -> list[Finding]
     if not dropped:
         return findings
     kept = [f for f in findings if not any(f is d for d in dropped)]
-    kept.append(Finding(
-        Severity.WARNING, "formulas-not-recalculated",
-        f"このブックは編集後まだ再計算されていないため、数式の結果を使う確認（{len(dropped)} か所: 達成率・評価、"
-        "財源と事業費）をしていません。Excel で開いて保存してから確かめてください", book.path))
+    if not any(f.code == "formulas-not-recalculated" for f in kept):  # once, read or validated
+        kept.append(Finding(
+            Severity.WARNING, "formulas-not-recalculated",
+            "このブックは編集後まだ再計算されていないため、数式の結果を使う確認（達成率・評価、財源と事業費）を"
+            "していません。Excel で開いて保存してから確かめてください", book.path))
     return kept
 
 

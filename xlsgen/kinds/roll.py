@@ -322,21 +322,51 @@ TEXT_HISTORY_HEADERS = ("年度版", "シート", "番号", "名称", "欄", "�
 TEXT_HISTORY_WIDTHS = (9, 10, 6, 18, 14, 52, 10)
 
 
+def _table_text_cells(book: Book, m: Measure, key: str) -> list[tuple[str, str, str]]:
+    """(label, sheet, A1) of the texts a further table (`holds: texts`, one row per 担当課)
+    named `key` holds."""
+    geometry = (m.tables or {}).get(key) or {}
+    if geometry.get("holds") != "texts":
+        return []
+    cols = {c for k, c in (geometry.get("columns") or {}).items() if k not in ("department", "fiscal_year")}
+    out = []
+    for t in m.texts:
+        if t.cell and split_cell(_ref(m, t.cell)[1])[0] in cols:
+            sheet, a1 = _ref(m, t.cell)
+            out.append((" ".join(filter(None, [t.department, t.label or t.key])), sheet, a1))
+    return out
+
+
 def plan_text_history(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
                       moves: Moves | None = None, done: set | None = None,
-                      name: str | None = None) -> None:
-    """The text blocks the layout names in `rollforward.history` are emptied (the first cell
-    of each shaded for the new text) and their old text goes to `前年度評価`, one row per
-    block, with the cells it came from. The old text of the last block (今後の方針: what this
-    year is checked against) is also shown as a note on the first block's cell."""
+                      name: str | None = None, skip: tuple[str, ...] = ()) -> None:
+    """What the layout names in `rollforward.history` is emptied (the first cell of each
+    shaded for the new text) and its old text goes to `前年度評価`, one row per block, with
+    the cells it came from: text blocks, fields (an evaluation 評価 / its 理由, a ticked
+    choice), and further tables of texts (one row per 担当課: each text cell). The old text
+    of the last block (今後の方針: what this year is checked against) is also shown as a note
+    on the first block's cell. `skip`: keys the kind empties itself."""
     moves = moves or Moves()
     keys = book.rollforward.get("history") or []
     keys = [keys] if isinstance(keys, str) else list(keys)
     edition = FiscalYear(to - 1).short + "年度版"
     found = []
     for key in keys:
+        if key in skip:
+            continue
         ref = m.cells.get(f"{key}_block") or m.cells.get(key)
         if not ref:
+            ev = next((e for e in m.evaluations if e.key == key and e.cell), None)
+            ref = ev.cell if ev else None
+        if not ref:
+            for label, sheet, a1 in _table_text_cells(book, m, key):
+                cells = snap.get(sheet, {})
+                if a1 in formula_cells(cells) or raw(cells, a1)[0] in (None, "") or \
+                        (done is not None and (sheet, a1) in done):
+                    continue
+                if done is not None:
+                    done.add((sheet, a1))
+                found.append((sheet, label, a1, [a1], str(cells[a1][0])))
             continue
         sheet, rng = _ref(m, ref)
         cells = snap.get(sheet, {})
@@ -354,7 +384,8 @@ def plan_text_history(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
         if done is not None:
             done.add((sheet, home))
         texts = m.texts_of(key)
-        label = next((t.label for t in texts if t.label), None) or key
+        label = next((t.label for t in texts if t.label), None) or \
+            next((e.label for e in m.evaluations if e.key == key and e.label), None) or key
         found.append((sheet, label, home, addrs, "\n".join(str(cells[a][0]) for a in addrs)))
     if not found:
         return
@@ -532,6 +563,34 @@ def plan_text_columns(plan: Plan, m: Measure, snap: dict, reported: int, moves: 
                 if addr in formula_cells(cells) or v not in (None, ""):
                     continue
                 plan.edits.append(Edit(sheet, moves(sheet, addr), None, f"{short}年度の「{label}」の入力欄", shade=True))
+
+
+def plan_yearless_marks(plan: Plan, m: Measure, snap: dict, to: int, moves: Moves | None = None) -> None:
+    """A KPI table's 達成率 / 評価 column without a year of its own (the reader gives it to
+    the year the edition reports): in the next edition it belongs to the next year, so each
+    typed mark goes to `過年度実績` with its year and its cell becomes an empty input cell.
+    The city's formulas stay."""
+    moves = moves or Moves()
+    for t in tables_of(m).values():
+        if t.get("holds") != "kpis":
+            continue
+        sheet = t.get("sheet") or m.sheet
+        cells = snap.get(sheet, {})
+        formulas = formula_cells(cells)
+        yearless = {col: key for key, col in (t.get("columns") or {}).items() if key in ("grade", "achievement")}
+        for k in m.kpis:
+            for attr, what in (("grades", "評価"), ("achievements", "達成率")):
+                for q in getattr(k, attr):
+                    if not q.cell:
+                        continue
+                    where, a1 = _ref(m, q.cell)
+                    if where != sheet or split_cell(a1)[0] not in yearless or a1 in formulas:
+                        continue
+                    if raw(cells, a1)[0] not in (None, ""):
+                        archive(plan, m, cells, to, f"{k.name}（{what}）", a1, q.fiscal_year, what)
+                    short = FiscalYear(to - 1).short
+                    plan.edits.append(Edit(sheet, moves(sheet, a1), None,
+                                           f"{short}年度の{what}の入力欄（指標「{k.name}」）", shade=True))
 
 
 def _actual_row_of(m: Measure, k) -> int:

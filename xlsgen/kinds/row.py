@@ -8,8 +8,9 @@ recorded (each KPI's per-year quantities and their cells), once per sheet:
   empty (or still a status such as 集計中) and takes the number format of the KPI's earlier
   actuals; its header cells read like the previous actual column's (`R5年度\\n(見込)` →
   `R5年度`, like `R4年度`). The R4 actuals, filled, lose their shading; still empty, they
-  are warned about (`missing-actual`). Targets, 達成度 and 評価 (the city's own values and
-  formulas) are not touched;
+  are warned about (`missing-actual`). Targets, and the city's own 達成度 and 評価 formulas,
+  are not touched; a 達成度 / 評価 column without a year of its own belongs to the year the
+  edition reports, so its typed marks go to `過年度実績` and its cells become input;
 - when the table has no R5 actual column, the roll is refused — unless `--extend-to FY`
   is given: the columns of the last year (実績値 alone, or 目標値 and 実績値 under one year
   heading) are repeated after it for each year up to FY (at least R5), with their headers
@@ -38,6 +39,7 @@ from xlsgen.kinds.roll import (
     plan_text_history,
     plan_title_year,
     plan_year_tables,
+    plan_yearless_marks,
     raw,
     relabel_like,
     split_cell,
@@ -76,6 +78,7 @@ def plan_roll(book: Book, snap: Snapshot, to: int, extend_to: int | None) -> Pla
             plan_text_history(plan, book, m, snap, to, moves, texts, name="")
             plan_year_tables(plan, book, m, snap, to, moves)
             plan_text_columns(plan, m, snap, to - 1, moves)
+            plan_yearless_marks(plan, m, snap, to, moves)
     return dedupe(plan)
 
 

@@ -27,6 +27,8 @@ from xlsgen.errors import XlsgenError
 from xlsgen.formulas import col_index, col_letters
 from xlsgen.kinds.roll import (
     GENERAL,
+    TEXT_HISTORY_HEADERS,
+    TEXT_HISTORY_WIDTHS,
     Moves,
     archive,
     block_cells,
@@ -34,8 +36,10 @@ from xlsgen.kinds.roll import (
     input_edit,
     like_format,
     plan_text_columns,
+    plan_text_history,
     plan_title_year,
     plan_year_tables,
+    plan_yearless_marks,
     rewrite_heisei,
     shift_col,
     split_cell,
@@ -51,10 +55,6 @@ NAME = "sheet"
 # what a book whose year columns move on by one every edition needs (R1 R2 R3 → R2 R3 R4)
 WINDOW_HINT = ("年度の列が毎年1年ずつずれる様式（直近3か年、計画期間R5～R7 → R6～R8）なら、"
                "様式ファイルの rollforward に window: true を書くと列の年度を1年進めて繰り越します")
-# the columns of 前年度評価 (xlsgen's own history sheet) for this kind
-CHECK_HEADERS = ("年度版", "シート", "シート№", "施策項目", "（１）現状分析", "元のセル",
-                 "（２）今後の取組", "元のセル")
-CHECK_WIDTHS = (9, 6, 6, 16, 34, 8, 34, 8)
 
 
 def read(path, wb, spec, roles, trace) -> Book:
@@ -68,20 +68,29 @@ def rules(book: Book) -> Iterator[Finding]:
 
 def plan_roll(book: Book, snap: Snapshot, to: int, extend_to: int | None) -> Plan:
     plan = Plan()
-    plan.history_headers = {CHECK_SHEET: (CHECK_HEADERS, CHECK_WIDTHS)}
+    plan.history_headers = {CHECK_SHEET: (TEXT_HISTORY_HEADERS, TEXT_HISTORY_WIDTHS)}
     done: set = set()  # cells already planned (measures stacked on one sheet share its title)
+    texts: set = set()
     for m in book.measures:
+        moves = Moves()
         if book.rollforward.get("window"):  # a rolling window of years: every year moves on
             plan_window(plan, book, m, snap, to, done)
             plan_window_title(plan, book, m, snap, done)
             _plan_check(plan, book, m, snap.get(m.sheet, {}), to, 0, 0)
         else:
-            _plan_sheet(plan, book, m, snap, to, extend_to)
+            moves = _plan_sheet(plan, book, m, snap, to, extend_to)
+        # the rest of `rollforward.history` (evaluations, ticked choices, text tables)
+        plan_text_history(plan, book, m, snap, to, moves, texts, skip=CHECK_KEYS)
+        plan_yearless_marks(plan, m, snap, to, moves)
     return plan
 
 
+# the Check blocks this kind empties itself (`_plan_check`)
+CHECK_KEYS = ("check_analysis", "check_next")
+
+
 def _plan_sheet(plan: Plan, book: Book, s: Measure, snap: Snapshot, to: int,
-                extend_to: int | None) -> None:
+                extend_to: int | None) -> Moves:
     cells = snap.get(s.sheet, {})
     reported = to - 1
     short = FiscalYear(reported).short
@@ -162,6 +171,7 @@ def _plan_sheet(plan: Plan, book: Book, s: Measure, snap: Snapshot, to: int,
     plan_title_year(plan, book, s, snap, to, moves=moves)
     plan_year_tables(plan, book, s, snap, to, moves)
     plan_text_columns(plan, s, snap, reported, moves)
+    return moves
 
 
 def _plan_cost(plan: Plan, s: Measure, cells: dict, to: int, hr: int, at: int, n: int) -> None:
@@ -245,11 +255,11 @@ def _plan_check(plan: Plan, book: Book, s: Measure, cells: dict, to: int,
         return
     edition = FiscalYear(to - 1).short
     texts = {key: "\n".join(str(cells[a][0]) for a in addrs) for key, addrs in blocks.items()}
-    where = {key: ",".join(addrs) for key, addrs in blocks.items()}
-    plan.history.setdefault(CHECK_SHEET, []).append((
-        f"{edition}年度版", s.sheet, s.number or "", s.measure.name if s.measure else "",
-        texts.get("check_analysis", ""), where.get("check_analysis", ""),
-        texts.get("check_next", ""), where.get("check_next", "")))
+    for key, addrs in blocks.items():  # one row per block, as every kind writes 前年度評価
+        label = next((t.label for t in s.texts_of(key) if t.label), None) or key
+        plan.history.setdefault(CHECK_SHEET, []).append((
+            f"{edition}年度版", s.sheet, s.number or "", s.measure.name if s.measure else "",
+            " ".join(label.split()), texts[key], ",".join(addrs)))
     for key, addrs in blocks.items():
         home = addrs[0] if addrs else s.cells.get(key)
         for addr in addrs or ([home] if home else []):

@@ -328,6 +328,18 @@ def _load(path: Path, raw: bytes | str) -> Spec:
         if not section.get("labels"):
             errors.append((where, "table.section に labels（見出し行の文字）がありません"))
     roll = data.get("rollforward") if isinstance(data.get("rollforward"), dict) else {}
+    history = roll.get("history")
+    if history and not data.get("parser"):  # a record parser names its own blocks
+        names = set()
+        for key in ("text_blocks", "fields", "tables"):
+            names.update(data.get(key) or {} if isinstance(data.get(key), dict) else {})
+        block = data.get("block") if isinstance(data.get("block"), dict) else {}
+        names.update(block.get("fields") or {} if isinstance(block.get("fields"), dict) else {})
+        for i, name in enumerate([history] if isinstance(history, str) else history if isinstance(history, list) else []):
+            if str(name) not in names:
+                errors.append((lines.get(f"rollforward.history[{i}]", lines.get("rollforward.history", 1)),
+                               f"rollforward.history の「{name}」は text_blocks・fields・tables のどれにもありません"
+                               f"（書ける名前: {'・'.join(sorted(names)) or 'なし'}）"))
     window = roll.get("window") if isinstance(roll.get("window"), dict) else {}
     for i, word in enumerate(window.get("keep") or [] if isinstance(window.get("keep"), list) else []):
         if word not in WINDOW_KEEP:
