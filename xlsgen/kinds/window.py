@@ -194,9 +194,9 @@ def plan_window(plan: Plan, book: Book, m: Measure, snap: dict, to: int, done: s
 
 
 def plan_window_title(plan: Plan, book: Book, m: Measure, snap: dict, done: set) -> None:
-    """The title (and the `fiscal_year` field) naming the window (令和５年度～令和７年度):
-    every year in it moved on by one."""
-    for key in ("title", "fiscal_year"):
+    """The title (and the `fiscal_year` and `subtitle` fields) naming the window
+    (令和５年度～令和７年度, （令和３年度実施事業）): every year in it moved on by one."""
+    for key in ("title", "fiscal_year", "subtitle"):
         ref = m.cells.get(key)
         if not ref:
             continue
