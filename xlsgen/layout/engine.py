@@ -2332,9 +2332,15 @@ def _sheet_table_etc(m: Measure, sheets: list[Grid], spec: Spec, trace: Trace,
 def _stacked_regions(grid: Grid, stacked: dict) -> list[range]:
     """The rows of each measure of a stacked sheet: from a row whose cell matches
     `stacked.start` to the next such row (or a row matching `stacked.end`)."""
-    start = _labels(stacked["start"], "exact")
+    return _regions(grid, stacked["start"], _as_list(stacked.get("end")))
+
+
+def _regions(grid: Grid, starts_at, ends_at: list) -> list[range]:
+    """Rows from each row whose cell matches `starts_at` (exact) to the next such row, or to
+    the first row after it matching one of `ends_at` (at the start of a cell)."""
+    start = _labels(starts_at, "exact")
     starts = sorted({r for r, c, t in grid.labels() if _matches(grid, start, r, c, t)})
-    end = _labels(stacked["end"], "start") if stacked.get("end") else None
+    end = _labels(ends_at, "start") if ends_at else None
     out = []
     for i, s in enumerate(starts):
         stop = starts[i + 1] if i + 1 < len(starts) else grid.n_rows
@@ -2431,21 +2437,11 @@ def read_block_record(grid: Grid, spec: Spec, trace: Trace, findings: list[Findi
 
 def _blocks(grid: Grid, spec: Spec) -> list[range]:
     block = spec.get("block") or {}
-    start = _labels(block["start"], "exact")
-    starts = sorted({r for r, c, t in grid.labels() if _matches(grid, start, r, c, t)})
     ends = [block["end"]] if isinstance(block.get("end"), str) else list(block.get("end") or [])
     for b in (spec.get("text_blocks") or {}).values():  # a text block's heading ends a block
         lab = b.get("label")
         ends.extend([lab] if isinstance(lab, str) else lab or [])
-    end = _labels(ends, "start") if ends else None
-    out = []
-    for i, s in enumerate(starts):
-        stop = starts[i + 1] if i + 1 < len(starts) else grid.n_rows
-        if end:
-            e = _find(grid, end, range(s + 1, stop))
-            stop = e[0] if e else stop
-        out.append(range(s, stop))
-    return out
+    return _regions(grid, block["start"], ends)
 
 
 def read_row_records(grid: Grid, spec: Spec, trace: Trace, findings: list[Finding],
