@@ -74,6 +74,7 @@ class FileReport:
                 "layout": self.book.layout if self.book else None,
                 "findings": [f.to_dict() for f in self.findings]}
 
+
 def expand_paths(paths, skipped: list | None = None) -> list[Path]:
     """Files as given, and the input workbooks inside given folders (as `xlsgen run` takes
     them); what a folder holds besides is appended to `skipped` as (path, reason)."""
