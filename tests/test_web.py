@@ -554,7 +554,7 @@ def test_cli_and_web_call_only_the_app_layer():
     web_own = {"xlsgen.web." + m for m in ("config", "guard", "jobs", "uploads", "launchers", "rounds")}
     allowed |= web_own | {f"{m}.{n}" for m in web_own for n in
                           ("process_alive", "process_started", "FINISHED", "STATE_LABELS", "Gone", "JobStore",
-                           "is_loopback", "DEFAULT_PORT", "install_shortcut", "_ID", "mp_context")} | {
+                           "is_loopback", "DEFAULT_PORT", "install_shortcut", "_ID", "mp_context", "owned_item")} | {
         "xlsgen.web.config", "xlsgen.web.guard", "xlsgen.web.uploads"}
     for rel in ("xlsgen/cli.py", "xlsgen/web/__init__.py", "xlsgen/web/server.py", "xlsgen/web/jobs.py",
                 "xlsgen/web/guard.py", "xlsgen/web/config.py", "xlsgen/web/uploads.py", "xlsgen/web/launchers.py",

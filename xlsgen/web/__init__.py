@@ -216,13 +216,19 @@ def create_app(token: str | None = None, parent: str | None = None,
 
     # --- jobs ----------------------------------------------------------------------
 
-    def job_or_error(job_id: str):
+    def owned(items, item_id: str, page: bool = False):
+        """(the user's job or round, None), or (None, the 404/410 answer): JSON for the page's
+        scripts, an HTML page for a download link (`page`)."""
+        fail = page_error if page else _error
         try:
-            return store.get(request.xlsgen_user, job_id), None
+            return items.get(request.xlsgen_user, item_id), None
         except Gone as gone:
-            return None, _error(410, str(gone))
+            return None, fail(410, str(gone))
         except KeyError:
-            return None, _error(404, not_found_text())
+            return None, fail(404, not_found_text())
+
+    def job_or_error(job_id: str):
+        return owned(store, job_id)
 
     @web.get("/api/jobs")
     def jobs():
@@ -335,12 +341,7 @@ def create_app(token: str | None = None, parent: str | None = None,
         return response
 
     def download_job(job_id: str):
-        try:
-            return store.get(request.xlsgen_user, job_id), None
-        except Gone as gone:
-            return None, page_error(410, str(gone))
-        except KeyError:
-            return None, page_error(404, not_found_text())
+        return owned(store, job_id, page=True)
 
     @web.get("/download/<job_id>/<int:index>/<kind>")
     def download(job_id, index, kind):
@@ -406,13 +407,7 @@ def create_app(token: str | None = None, parent: str | None = None,
         return scrub(A.for_clerk(message), store.root)
 
     def round_or_error(round_id: str, page: bool = False):
-        fail = page_error if page else _error
-        try:
-            return round_store.get(request.xlsgen_user, round_id), None
-        except Gone as gone:
-            return None, fail(410, str(gone))
-        except KeyError:
-            return None, fail(404, not_found_text())
+        return owned(round_store, round_id, page)
 
     def round_reply(rnd):
         return jsonify(rounds.round_json(rnd, clean))

@@ -228,6 +228,17 @@ class Gone(Exception):
     """A job that existed in this run but was removed; `str()` says why (Japanese)."""
 
 
+def owned_item(items: dict, owner: str, item_id: str, removed: str):
+    """`items[item_id]` (a job or a round) when `owner` has it; KeyError when there is none
+    (or it is someone else's), Gone (its reason, else `removed`) when it was removed."""
+    item = items.get(item_id) if _ID.fullmatch(item_id or "") else None
+    if item is None or item.owner != owner:
+        raise KeyError(item_id)
+    if item.status != "active":
+        raise Gone(item.reason or removed)
+    return item
+
+
 class JobStore:
     """Every job of this server run, the queue of files to process and the budgets."""
 
@@ -284,12 +295,7 @@ class JobStore:
 
     def get(self, owner: str, job_id: str) -> Job:
         """The owner's job; KeyError when there is none, Gone when it was removed."""
-        job = self.jobs.get(job_id) if _ID.fullmatch(job_id or "") else None
-        if job is None or job.owner != owner:
-            raise KeyError(job_id)
-        if job.status != "active":
-            raise Gone(job.reason or "この結果は削除されました")
-        return job
+        return owned_item(self.jobs, owner, job_id, "この結果は削除されました")
 
     def list(self, owner: str) -> list[Job]:
         """The owner's jobs, newest first; those the clerk removed are left out, those that

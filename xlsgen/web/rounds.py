@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 import xlsgen.web.uploads as uploads
-from xlsgen.web.jobs import _ID, Gone, JobStore, mp_context
+from xlsgen.web.jobs import Gone, JobStore, mp_context, owned_item
 
 # what each step is doing, in the clerk's words, and where it sits on the step's bar
 STAGES = {"check": ("ファイルを確認中", 0.0, 0.1), "wait": ("順番待ち（ほかの処理が終わるのを待っています）", 0.0, 0.1),
@@ -175,12 +175,7 @@ class RoundStore:
     # --- rounds --------------------------------------------------------------------
 
     def get(self, owner: str, round_id: str) -> Round:
-        rnd = self.rounds.get(round_id) if _ID.fullmatch(round_id or "") else None
-        if rnd is None or rnd.owner != owner:
-            raise KeyError(round_id)
-        if rnd.status != "active":
-            raise Gone(rnd.reason or "この照会は削除されました")
-        return rnd
+        return owned_item(self.rounds, owner, round_id, "この照会は削除されました")
 
     def list(self, owner: str) -> list[Round]:
         with self.cv:
