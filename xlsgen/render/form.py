@@ -135,12 +135,23 @@ def _head(sh: _Sheet, st: Styles, columns) -> None:
     sh.ws.freeze_panes(1, 0)
 
 
+def _input_sheet(wb, st: Styles, locked: dict, name: str, columns, title: str, owner: str) -> _Sheet:
+    """A form's sheet of inputs (numbers or texts): headed columns, the page set up with the
+    form's title and owner, protected (only the input cells are unlocked)."""
+    sh = _Sheet(wb.add_worksheet(name), locked)
+    _head(sh, st, columns)
+    theme.page_setup(sh.ws, f"{title}　{owner}", None, (0, 0))
+    sh.ws.protect("", PROTECT)
+    return sh
+
+
+def _input_format(st: Styles):
+    return st(locked=False, bg_color=theme.INPUT_FILL, text_wrap=True, font_color=theme.INPUT_FONT)
+
+
 def _numbers(wb, st: Styles, locked: dict, inputs: list[F.FormInput], title: str, owner: str) -> None:
-    ws = wb.add_worksheet(F.NUMBER_SHEET)
-    sh = _Sheet(ws, locked)
-    _head(sh, st, F.NUMBER_COLUMNS)
-    theme.page_setup(ws, f"{title}　{owner}", None, (0, 0))
-    ws.protect("", PROTECT)
+    sh = _input_sheet(wb, st, locked, F.NUMBER_SHEET, F.NUMBER_COLUMNS, title, owner)
+    ws = sh.ws
     text, centre = st.text(), st.text(align="center")
     for n, i in enumerate(inputs, start=1):
         a = i.assignment
@@ -151,7 +162,7 @@ def _numbers(wb, st: Styles, locked: dict, inputs: list[F.FormInput], title: str
         sh.put(r, 3, a.item, text)
         sh.put(r, 4, a.unit or "", centre)
         sh.put(r, 5, "\n".join(f"{x.label}: {x.text}" for x in a.references), text)
-        fmt = st(locked=False, bg_color=theme.INPUT_FILL, text_wrap=True, font_color=theme.INPUT_FONT)
+        fmt = _input_format(st)
         value = a.current
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             ws.write_number(r, F.NUMBER_INPUT_COL, value, fmt)
@@ -206,11 +217,8 @@ def _cut(text: str, n: int) -> str:
 
 
 def _texts(wb, st: Styles, locked: dict, inputs: list[F.FormInput], title: str, owner: str) -> None:
-    ws = wb.add_worksheet(F.TEXT_SHEET)
-    sh = _Sheet(ws, locked)
-    _head(sh, st, F.TEXT_COLUMNS)
-    theme.page_setup(ws, f"{title}　{owner}", None, (0, 0))
-    ws.protect("", PROTECT)
+    sh = _input_sheet(wb, st, locked, F.TEXT_SHEET, F.TEXT_COLUMNS, title, owner)
+    ws = sh.ws
     text, centre = st.text(), st.text(align="center")
     for n, i in enumerate(inputs, start=1):
         a = i.assignment
@@ -220,7 +228,7 @@ def _texts(wb, st: Styles, locked: dict, inputs: list[F.FormInput], title: str, 
         item = a.item + (f"\n（{a.segment}の部分）" if a.segment else "")
         sh.put(r, 2, item, text)
         sh.put(r, 3, "\n".join(f"【{x.label}】\n{x.text}" for x in a.references), text)
-        fmt = st(locked=False, bg_color=theme.INPUT_FILL, text_wrap=True, font_color=theme.INPUT_FONT)
+        fmt = _input_format(st)
         value = "" if a.current in (None, "") else cell_text(a.current)
         if value:
             ws.write_string(r, F.TEXT_INPUT_COL, value, fmt)
