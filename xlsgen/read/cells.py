@@ -139,6 +139,20 @@ def _error(exc: expat.ExpatError, data: bytes = b"") -> SheetXmlError:
     return SheetXmlError(f"XML が壊れています（{expat.ErrorString(exc.code)}、{exc.lineno} 行 {exc.offset} 文字目）")
 
 
+def _parse(p, data: bytes | str, start, end=None, chars=None) -> None:
+    """Run `p` (from `_parser`) over `data` with these handlers; a broken part raises
+    SheetXmlError saying what is wrong, in Japanese."""
+    p.StartElementHandler = start
+    if end is not None:
+        p.EndElementHandler = end
+    if chars is not None:
+        p.CharacterDataHandler = chars
+    try:
+        p.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise _error(exc, data) from None
+
+
 def scan_sheet(data: bytes | str, positions: bool = False) -> SheetScan:
     """Every row and cell of a worksheet part, in document order, with the byte offsets of
     each `<row>` and `<c>` element (and of `<sheetData>`) in `data` (`positions` asks for
@@ -442,13 +456,7 @@ def _scan_expat(data: bytes, positions: bool) -> SheetScan:
         if cap is not None and cap != "is":
             buf.append(text)
 
-    p.StartElementHandler = start
-    p.EndElementHandler = end
-    p.CharacterDataHandler = chars
-    try:
-        p.Parse(data, True)
-    except expat.ExpatError as exc:
-        raise _error(exc, data) from None
+    _parse(p, data, start, end, chars)
     return SheetScan(rows, prefix if prefix is not None else (root_prefix or ""),
                      span[0], span[1], span[2], implicit)
 
@@ -503,11 +511,7 @@ def cell_styles(data: bytes | str) -> list[list]:
         elif cur is not None:  # v, f or is: the cell holds something
             cur[3] = True
 
-    p.StartElementHandler = start
-    try:
-        p.Parse(data, True)
-    except expat.ExpatError as exc:
-        raise _error(exc, data) from None
+    _parse(p, data, start)
     return out
 
 
@@ -694,13 +698,7 @@ def _expat_strings(data: bytes) -> list[str]:
         if st["cap"]:
             buf.append(text)
 
-    p.StartElementHandler = start
-    p.EndElementHandler = end
-    p.CharacterDataHandler = chars
-    try:
-        p.Parse(data, True)
-    except expat.ExpatError as exc:
-        raise _error(exc, data) from None
+    _parse(p, data, start, end, chars)
     return out
 
 
