@@ -395,16 +395,8 @@ def _finish_project(m: Measure, kpi: Kpi, cost: CostBlock, do_kinds: dict[int, s
         kpi.target = max(current, key=lambda q: q.fiscal_year) if current else Quantity()
     if not kpi.unit:
         kpi.unit = kpi.target.unit or next((q.unit for q in kpi.actuals if q.unit), None)
-    t = kpi.target
-    if t.value is not None:
-        kpi.target_kind = TargetKind.PER_YEAR
-    elif t.is_empty or t.is_none_mark:
-        kpi.target_kind = TargetKind.NONE
-    else:
-        kpi.target_kind = TargetKind.QUALITATIVE
-    kpi.target_year = t.fiscal_year
-    kpi.target_detail = Target(t.value, t.unit, kpi.target_kind, None, t.fiscal_year, t.text,
-                               t.qualifier, t.cell)
+    kpi.target_year = kpi.target.fiscal_year
+    _set_target_kind(kpi, TargetKind.PER_YEAR)
     m.kpis = [kpi]
     if "kpi" in m.tables and kpi.name:
         m.tables["kpi"]["kpis"] = [kpi.name]
@@ -493,14 +485,7 @@ def _indicator(name: str, values: list[Quantity], r: int, grid: Grid, idea: str,
     kpi = Kpi(name=name, baseline=baseline, target=target, actuals=list(values[1:-1]), row=r + 1,
               sheet=grid.name, baseline_year=baseline.fiscal_year, target_year=target.fiscal_year,
               unit=target.unit or baseline.unit)
-    if target.value is not None:
-        kpi.target_kind = TargetKind.AT_YEAR
-    elif target.is_empty or target.is_none_mark:
-        kpi.target_kind = TargetKind.NONE
-    else:
-        kpi.target_kind = TargetKind.QUALITATIVE
-    kpi.target_detail = Target(target.value, target.unit, kpi.target_kind, None, kpi.target_year,
-                               target.text, target.qualifier, target.cell)
+    _set_target_kind(kpi, TargetKind.AT_YEAR)
     kpi.extra = {"indicator_idea": idea, "indicator_direction": direction}
     return kpi
 
@@ -738,3 +723,17 @@ def _plan_measure(plan: Plan, m: Measure, cells: dict, to: int) -> None:
         FiscalYear(to - 1).short + "年度版", m.sheet, m.title or "",
         opinion[0].label or "" if opinion else "", cells[head][0], m.text("opinion"), addr))
     plan.edits.append(Edit(m.sheet, addr, None, reason, shade=True))
+
+
+def _set_target_kind(kpi: Kpi, numeric: TargetKind) -> None:
+    """The KPI's target kind from its target (`numeric` when it is a number, none for an
+    empty or none-marked cell, qualitative for a word) and the target's detail."""
+    t = kpi.target
+    if t.value is not None:
+        kpi.target_kind = numeric
+    elif t.is_empty or t.is_none_mark:
+        kpi.target_kind = TargetKind.NONE
+    else:
+        kpi.target_kind = TargetKind.QUALITATIVE
+    kpi.target_detail = Target(t.value, t.unit, kpi.target_kind, None, kpi.target_year, t.text,
+                               t.qualifier, t.cell)
