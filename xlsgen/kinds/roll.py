@@ -322,28 +322,14 @@ TEXT_HISTORY_HEADERS = ("年度版", "シート", "番号", "名称", "欄", "�
 TEXT_HISTORY_WIDTHS = (9, 10, 6, 18, 14, 52, 10)
 
 
-def _table_text_cells(book: Book, m: Measure, key: str) -> list[tuple[str, str, str]]:
-    """(label, sheet, A1) of the texts a further table (`holds: texts`, one row per 担当課)
-    named `key` holds."""
-    geometry = (m.tables or {}).get(key) or {}
-    if geometry.get("holds") != "texts":
-        return []
-    cols = {c for k, c in (geometry.get("columns") or {}).items() if k not in ("department", "fiscal_year")}
-    out = []
-    for t in m.texts:
-        if t.cell and split_cell(_ref(m, t.cell)[1])[0] in cols:
-            sheet, a1 = _ref(m, t.cell)
-            out.append((" ".join(filter(None, [t.department, t.label or t.key])), sheet, a1))
-    return out
-
-
 def plan_text_history(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
                       moves: Moves | None = None, done: set | None = None,
                       name: str | None = None, skip: tuple[str, ...] = ()) -> None:
     """What the layout names in `rollforward.history` is emptied (the first cell of each
     shaded for the new text) and its old text goes to `前年度評価`, one row per block, with
-    the cells it came from: text blocks, fields (an evaluation 評価 / its 理由, a ticked
-    choice), and further tables of texts (one row per 担当課: each text cell). The old text
+    the cells it came from: text blocks, fields (an evaluation 評価, a ticked choice) and
+    further tables of texts (their block of text cells), as the reader recorded their cells
+    (`Measure.cells`: `<name>_block` or `<name>`). The old text
     of the last block (今後の方針: what this year is checked against) is also shown as a note
     on the first block's cell. `skip`: keys the kind empties itself."""
     moves = moves or Moves()
@@ -356,17 +342,6 @@ def plan_text_history(plan: Plan, book: Book, m: Measure, snap: dict, to: int,
             continue
         ref = m.cells.get(f"{key}_block") or m.cells.get(key)
         if not ref:
-            ev = next((e for e in m.evaluations if e.key == key and e.cell), None)
-            ref = ev.cell if ev else None
-        if not ref:
-            for label, sheet, a1 in _table_text_cells(book, m, key):
-                cells = snap.get(sheet, {})
-                if a1 in formula_cells(cells) or raw(cells, a1)[0] in (None, "") or \
-                        (done is not None and (sheet, a1) in done):
-                    continue
-                if done is not None:
-                    done.add((sheet, a1))
-                found.append((sheet, label, a1, [a1], str(cells[a1][0])))
             continue
         sheet, rng = _ref(m, ref)
         cells = snap.get(sheet, {})
