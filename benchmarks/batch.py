@@ -22,8 +22,7 @@ import time
 from pathlib import Path
 
 import openpyxl
-import python_calamine
-import xlsxwriter
+import process  # the I/O floor, shared with the process-level benchmark (same folder)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "inputs" / "ojiya_進行管理シート_R3.xlsx"
@@ -88,28 +87,10 @@ def collect_cells(out_dir: Path, n: int) -> list[list[tuple]]:
 
 
 def io_floor(inputs: list[Path], books: list[list[tuple]], scratch: Path) -> float:
-    """Seconds for calamine to read the inputs plus xlsxwriter to write the output cells."""
+    """Seconds for calamine to read the inputs plus xlsxwriter to write the output cells
+    (`process.io_floor`, the same floor the process benchmark runs)."""
     start = time.perf_counter()
-    for p in inputs:
-        wb = python_calamine.CalamineWorkbook.from_path(str(p))
-        for name in wb.sheet_names:
-            sheet = wb.get_sheet_by_name(name)
-            sheet.to_python()
-            _ = sheet.merged_cell_ranges
-    for i, cells in enumerate(books):
-        wb = xlsxwriter.Workbook(str(scratch / f"floor{i}.xlsx"))
-        sheets = {}
-        for name, r, c, v, cached in cells:
-            ws = sheets.get(name) or sheets.setdefault(name, wb.add_worksheet(name))
-            if isinstance(v, str) and v.startswith("="):
-                ws.write_formula(r, c, v, None, cached)
-            elif isinstance(v, str):
-                ws.write_string(r, c, v)
-            elif isinstance(v, (int, float)):
-                ws.write_number(r, c, v)
-            else:
-                ws.write(r, c, str(v))
-        wb.close()
+    process.io_floor(inputs, books, scratch)
     return time.perf_counter() - start
 
 

@@ -41,21 +41,26 @@ GOALS = {"roll": 1.5, "audit": 3.0, "run": 1.5, "big build": 1.5, "big roll": 1.
 # --- the two reference processes ------------------------------------------------------
 
 def floor_main(cells_pickle: str, out_dir: str, inputs: list[str]) -> None:
+    """The I/O floor as a process: the report cells from `cells_pickle`, then `io_floor`."""
+    with open(cells_pickle, "rb") as fh:
+        cells = pickle.load(fh)
+    io_floor(inputs, [cells] * len(inputs), out_dir)
+
+
+def io_floor(inputs, books: list[list[tuple]], out_dir) -> None:
     """calamine reads every input (values and merges of every sheet); xlsxwriter writes
-    the collected report cells once per input."""
+    each book's report cells (sheet, row, col, value or formula, cached result)."""
     import python_calamine
     import xlsxwriter
 
     for p in inputs:
-        wb = python_calamine.CalamineWorkbook.from_path(p)
+        wb = python_calamine.CalamineWorkbook.from_path(str(p))
         for name in wb.sheet_names:
             sheet = wb.get_sheet_by_name(name)
             sheet.to_python()
             _ = sheet.merged_cell_ranges
-    with open(cells_pickle, "rb") as fh:
-        cells = pickle.load(fh)
-    for i in range(len(inputs)):
-        wb = xlsxwriter.Workbook(os.path.join(out_dir, f"floor{i}.xlsx"))
+    for i, cells in enumerate(books):
+        wb = xlsxwriter.Workbook(os.path.join(str(out_dir), f"floor{i}.xlsx"))
         sheets = {}
         for name, r, c, v, cached in cells:
             ws = sheets.get(name) or sheets.setdefault(name, wb.add_worksheet(name))
