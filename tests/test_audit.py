@@ -272,3 +272,36 @@ def test_city_workbooks_audit_without_false_positives(book):
     data = json.loads(res.output)
     assert data["findings"] == [] and data["formulas"] == 0
     assert sha(book) == before
+
+
+def _formula_cells(path):
+    wb = openpyxl.load_workbook(path)
+    return [(c.value, c.row, c.column) for ws in wb.worksheets for row in ws.iter_rows()
+            for c in row if c.data_type == "f" and isinstance(c.value, str)]
+
+
+def test_the_r1c1_shortcut_gives_the_tokenizers_r1c1():
+    """`PatternParser.r1c1` answers a copy from the shape of a formula seen before: on every
+    formula of the golden outputs and of generated copies (moved down and across, absolute
+    and relative parts, digits in strings and sheet names, whole columns), it gives what
+    the tokenizer gives."""
+    import random
+
+    from xlsgen.audit.formula import PatternParser
+
+    cells = [cell for p in sorted((Path(__file__).parent / "golden").glob("*.xlsx"))
+             for cell in _formula_cells(p)]
+    assert len(cells) > 5000
+    rng = random.Random(7)
+    shapes = ["=A{r}+$B{r}*C$2", "=SUM($C$3:C{r})", "='表1'!D{r}&\"第{r}号\"", "=IF(E{r}>100,F{r},G$1)",
+              "=SUM(H:H)-H{r}", "=ROUND(I{r}/1000,0)", "='12月'!A{r}+1E3", "=INDEX($X$3:$X$290,MATCH($A{r},$N$3:$N$290,0))"]
+    for shape in shapes:
+        for _ in range(40):
+            r, dc = rng.randint(1, 400), rng.randint(0, 3)
+            f = shape.format(r=r)
+            if dc:  # the same formula copied dc columns to the right
+                f = f.replace("A", "BCDE"[dc - 1], 1) if shape.startswith("=A") else f
+            cells.append((f, r, rng.randint(1, 30)))
+    parser = PatternParser()
+    assert [parser.r1c1(f, r, c) for f, r, c in cells] == [parse_formula(f, r, c).r1c1 for f, r, c in cells]
+    assert len(parser._by_shape) < len(cells) / 3  # the copies were answered from their shape

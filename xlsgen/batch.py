@@ -351,8 +351,10 @@ def _import_for_workers() -> None:
     """Import the heavy modules once in the parent, so forked workers start warm (the
     layout engine included: a worker reads through it), and load the shipped layout files
     with their anchors compiled, which every worker would otherwise do again."""
+    import xlsgen.kinds  # noqa: F401 - the reader's kind modules, imported on first read
     import xlsgen.layout
     import xlsgen.measures  # noqa: F401
+    import xlsgen.read.refuse  # noqa: F401
     import xlsgen.render.report  # noqa: F401
     import xlsgen.validate  # noqa: F401
     from xlsgen.layout.detect import anchors

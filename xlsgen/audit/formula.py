@@ -281,6 +281,8 @@ class PatternParser:
 
     def __init__(self):
         self._seen: dict[str, tuple[int, int, ParsedFormula]] = {}
+        self._shapes: dict[str, tuple[bool, tuple[bool, ...]] | None] = {}
+        self._by_shape: dict[tuple, str] = {}
 
     def parse(self, formula: str, row: int, col: int) -> ParsedFormula:
         if _WHOLE.search(formula):  # whole rows/columns: their R1C1 form moves too
@@ -301,8 +303,26 @@ class PatternParser:
                              first.operators, first.r1c1, first.broken)
 
     def r1c1(self, formula: str, row: int, col: int) -> str:
-        """Only the R1C1 form (what groups formulas): a copy of a formula seen before costs
-        its pattern key, no tokenizing and no moved references."""
+        """Only the R1C1 form (what groups formulas). A copy of a formula seen before costs
+        a split at its digits: formulas of one shape (the text with every run of digits
+        taken out) tokenize alike, so the shape says once which runs are relative rows, and
+        the shape, the runs (relative rows less the row) and the column where a column is
+        relative fix the pattern key, hence the R1C1 form."""
+        shape = _DIGITS.sub("#", formula)
+        roles = self._shapes.get(shape, False)
+        if roles is False:
+            roles = self._shapes[shape] = _digit_roles(formula)
+        if roles is None:
+            return self._r1c1(formula, row, col)
+        relative_col, relative_rows = roles
+        key = (shape, col if relative_col else 0,
+               tuple(int(n) - row if rel else n for n, rel in zip(_DIGITS.findall(formula), relative_rows)))
+        r1c1 = self._by_shape.get(key)
+        if r1c1 is None:
+            r1c1 = self._by_shape[key] = self._r1c1(formula, row, col)
+        return r1c1
+
+    def _r1c1(self, formula: str, row: int, col: int) -> str:
         if _WHOLE.search(formula):
             return parse_formula(formula, row, col).r1c1
         try:
@@ -315,6 +335,29 @@ class PatternParser:
             self._seen[key] = (row, col, parsed)
             return parsed.r1c1
         return hit[2].r1c1
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _digit_roles(formula: str) -> tuple[bool, tuple[bool, ...]] | None:
+    """For `PatternParser.r1c1`: whether a reference has a relative column, and for each
+    run of digits whether it is a relative row (its value moves with the cell); None for a
+    formula the shape cannot stand for (whole rows or columns, or no pattern key)."""
+    if _WHOLE.search(formula):
+        return None
+    try:
+        pattern_key(formula, 1, 1)
+    except (ValueError, IndexError):
+        return None
+    rows, relative_col = set(), False
+    for m in _KEY_TOKEN.finditer(formula):
+        if m.group(2) is None:
+            continue
+        relative_col |= not m.group(1)
+        if not m.group(3):
+            rows.add(m.start(4))
+    return relative_col, tuple(m.start() in rows for m in _DIGITS.finditer(formula))
 
 
 def _plain_number(text: str, frame: list | None) -> bool:

@@ -150,6 +150,10 @@ def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
     run with a time budget (`xlsgen.patterns`): a label list with one is compiled by the
     `regex` module, one without stays with `re` (its pattern is escaped text)."""
     items = [items] if isinstance(items, str) else list(items or [])
+    key = (tuple(map(str, items)), mode)
+    done = _COMPILED.get(key)
+    if done is not None:
+        return done
     parts = []
     user = False
     simple = True  # xlsgen's own parts (escaped text, decorations) are; user parts are checked
@@ -168,7 +172,14 @@ def compile_labels(items, mode: str = "exact", where: str = "") -> Labels:
             parts.append({"exact": f"{_DECOR}{s}{_TAIL}", "start": f"{_DECOR}{s}",
                           "heading": f"{_DECOR}(?:\\d{{1,2}})?{s}", "contains": s}[mode])
     pattern = "|".join(parts) if parts else r"(?!x)x"
-    return Labels(items, compile_user(pattern, simple) if user else _compiled(pattern))
+    if len(_COMPILED) > 4096:
+        _COMPILED.clear()
+    done = _COMPILED[key] = Labels(items, compile_user(pattern, simple) if user else _compiled(pattern))
+    return done
+
+
+# label lists compiled once per process (the readers ask for the same lists on every sheet)
+_COMPILED: dict[tuple, Labels] = {}
 
 
 @functools.lru_cache(maxsize=4096)
