@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
+import os
+import select
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 _PROFILE_XCU = """<?xml version="1.0" encoding="UTF-8"?>
@@ -39,6 +43,93 @@ def _profile() -> Path:
     return root
 
 
+# export filters of the formats `--convert-to` is given by extension alone
+_FILTERS = {"xlsx": "Calc MS Excel 2007 XML", "pdf": "calc_pdf_Export", "ods": "calc8"}
+_UNO_PYTHON = "/usr/bin/python3"
+
+
+class _Office:
+    """One LibreOffice for this process, kept running and driven through UNO by the
+    system python3 (`libreoffice_uno.py`), so a conversion does not pay LibreOffice's
+    start. Unavailable (no python3 with `uno`, or it failed): `_office()` gives None and
+    every conversion starts `soffice --convert-to` as before."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            [_UNO_PYTHON, str(Path(__file__).with_name("libreoffice_uno.py")), str(_profile())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            encoding="utf-8")
+        atexit.register(self.close)
+
+    def convert(self, src: Path, dst: Path, filter_name: str, options: str, timeout: float) -> bool:
+        """Store `src` as `dst`; False when the office has gone (the caller falls back)."""
+        request = json.dumps({"src": str(src), "dst": str(dst), "filter": filter_name,
+                              "options": options}, ensure_ascii=False)
+        with self.lock:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                self.proc.stdin.write(request + "\n")
+                self.proc.stdin.flush()
+                ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+                line = self.proc.stdout.readline() if ready else ""
+            except (OSError, ValueError):
+                line = ""
+            if not line:
+                self.close()
+                return False
+        answer = json.loads(line)
+        if not answer.get("ok"):
+            raise RuntimeError(f"LibreOffice の変換に失敗しました: {src}（{answer.get('error')}）")
+        return True
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=60)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+_OFFICE: list = []
+
+
+def _office() -> _Office | None:
+    """This process's running LibreOffice, started on first use; None where the system
+    python3 has no `uno` module (or XLSGEN_LO_SERVER=0)."""
+    if not _OFFICE:
+        usable = (os.environ.get("XLSGEN_LO_SERVER", "1") != "0" and os.path.exists(_UNO_PYTHON)
+                  and subprocess.run([_UNO_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0)
+        _OFFICE.append(_Office() if usable else None)
+    office = _OFFICE[0]
+    return office if office is not None and office.proc.poll() is None else None
+
+
+def _filter(fmt: str) -> tuple[str, str] | None:
+    """`--convert-to` FORMAT as (export filter, its options), or None when not known."""
+    ext, _, rest = fmt.partition(":")
+    if rest:
+        name, _, options = rest.partition(":")
+        return name, options
+    return (_FILTERS[ext], "") if ext in _FILTERS else None
+
+
+def _convert_in_office(srcs: list[Path], outdir: Path, fmt: str, timeout: float) -> bool:
+    """`srcs` converted by the running LibreOffice into `outdir` as `--convert-to` names them
+    (`<stem>.<ext>`); False (nothing to trust) when it cannot be used."""
+    office, filt = _office(), _filter(fmt)
+    if office is None or filt is None or timeout <= 0:
+        return False
+    ext = fmt.split(":")[0]
+    for src in srcs:
+        if not office.convert(src, outdir / f"{src.stem}.{ext}", *filt, timeout):
+            return False
+    return True
+
+
 def convert(src: str | Path, outdir: str | Path, fmt: str = "xlsx", timeout: int = 180) -> Path:
     """Convert `src` with LibreOffice into `outdir` (recalculating on load); return the path."""
     exe = soffice()
@@ -46,11 +137,12 @@ def convert(src: str | Path, outdir: str | Path, fmt: str = "xlsx", timeout: int
         raise RuntimeError("LibreOffice (soffice) が見つかりません")
     src, outdir = Path(src), Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [exe, f"-env:UserInstallation=file://{_profile()}", "--headless", "--norestore",
-         "--convert-to", fmt, "--outdir", str(outdir), str(src)],
-        check=True, capture_output=True, timeout=timeout,
-    )
+    if not _convert_in_office([src], outdir, fmt, timeout):
+        subprocess.run(
+            [exe, f"-env:UserInstallation=file://{_profile()}", "--headless", "--norestore",
+             "--convert-to", fmt, "--outdir", str(outdir), str(src)],
+            check=True, capture_output=True, timeout=timeout,
+        )
     out = outdir / (src.stem + "." + fmt.split(":")[0])
     if not out.exists():
         raise RuntimeError(f"LibreOffice の変換に失敗しました: {src}")
@@ -111,6 +203,8 @@ def _convert(srcs: list[Path], outdir: str | Path, fmt: str, timeout: int = 600)
             except OSError:
                 shutil.copy(src, link)
             staged.append(link)
+        if _convert_in_office(staged, outdir, fmt, timeout):
+            return staged
         subprocess.run(
             [exe, f"-env:UserInstallation=file://{_profile()}", "--headless", "--norestore",
              "--convert-to", fmt, "--outdir", str(outdir), *map(str, staged)],
