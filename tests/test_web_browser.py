@@ -65,31 +65,53 @@ def server(tmp_path):
     assert not list(tmp_path.glob("xlsgen-web-*")), "upload folder left behind at exit"
 
 
-@pytest.fixture
-def browser(tmp_path):
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    """One headless Chromium for a test module (starting one costs a second); each test
+    gets it clean through `browser`."""
     _need_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
+    profile = tmp_path_factory.mktemp("chromium")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage", "--window-size=1366,768", "--lang=ja",
                  "--force-device-scale-factor=1", f"--host-resolver-rules=MAP {REBIND} 127.0.0.1",
-                 f"--user-data-dir={tmp_path / 'profile'}"):
+                 f"--user-data-dir={profile / 'profile'}"):
         opts.add_argument(flag)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False})
+    opts.add_experimental_option("prefs", {"download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def browser(chromium, tmp_path):
+    """The module's Chromium as a new browser would be: one blank tab, its own download
+    folder, no cookies or stored data, no emulated screen, 1366 × 768."""
+    driver = chromium
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     driver.downloads = downloads
     try:
         yield driver
     finally:
-        driver.quit()
+        for handle in driver.window_handles[1:]:
+            driver.switch_to.window(handle)
+            driver.close()
+        driver.switch_to.window(driver.window_handles[0])
+        driver.execute_script("try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}")
+        driver.get("about:blank")
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+        driver.set_window_size(1366, 768)
 
 
 def _shot(driver, name, element=None):

@@ -24,6 +24,7 @@ from test_web_browser import (  # noqa: F401 - fixtures
     _shot,
     _wait,
     browser,
+    chromium,
     server,
 )
 
