@@ -54,7 +54,7 @@ def wait_file(client, job, index=0, timeout=120):
         f = client.get(f"/api/jobs/{job}").get_json()["files"][index]
         if f["state"] in ("done", "failed", "cancelled", "refused", "duplicate"):
             return f
-        time.sleep(0.05)
+        time.sleep(0.01)
     raise AssertionError("file not finished")
 
 
