@@ -1,4 +1,4 @@
-from xlsgen.cli import cli
+from xlsgen.cli import main
 
 if __name__ == "__main__":
-    cli(prog_name="xlsgen")
+    main()

@@ -12,6 +12,28 @@ import click
 
 from xlsgen.errors import XlsgenError
 
+# True when this process is one `xlsgen` command (`main`), not a program calling `cli`
+_ONE_COMMAND = [False]
+
+
+def main() -> None:
+    """The `xlsgen` program (the console script and `python -m xlsgen`)."""
+    _ONE_COMMAND[0] = True
+    try:
+        cli(prog_name="xlsgen")
+    finally:
+        _ending()
+
+
+def _ending() -> None:
+    """The command's objects live until the process ends: exempt them from the cyclic
+    collector, whose full passes (one more at exit) would walk them all for nothing
+    (0.2 s each after auditing 40,000 formulas). Only for a process of its own."""
+    if _ONE_COMMAND[0]:
+        import gc
+
+        gc.freeze()
+
 
 def handles_errors(func):
     """Turn library errors into one Japanese line and an exit code; no traceback
@@ -164,6 +186,7 @@ def audit(book, fmt, output):
     from xlsgen import app
 
     result = app.audit_file(book, output)
+    _ending()  # what is left is printing the result
     if fmt == "json":
         dump_json(result.to_dict(), None)
     else:

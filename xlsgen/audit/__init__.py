@@ -273,7 +273,21 @@ def audit_workbook(path: str | Path, checked: bool = False) -> AuditResult:
     """Audit one workbook file. Raises InputFileError (Japanese) on unsafe or broken files
     (`checked`: the reader of this request has run the safety checks on it already)."""
     with _no_gc():
-        return audit_inventory(load_inventory(path, checked), str(path))
+        inv = load_inventory(path, checked)
+        try:
+            return audit_inventory(inv, str(path))
+        finally:
+            _release(inv.wb)
+
+
+def _release(wb) -> None:
+    """Drop the loaded workbook's cells now, while the collector is off: sheets, cells and
+    workbook point at each other, so left alone they would wait for the next full
+    collection, which walks the whole heap (0.4 s after auditing 100,000 cells)."""
+    for ws in getattr(wb, "worksheets", []):
+        cells = getattr(ws, "_cells", None)
+        if isinstance(cells, dict):
+            cells.clear()
 
 
 @contextlib.contextmanager
