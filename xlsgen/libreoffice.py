@@ -33,8 +33,13 @@ def soffice() -> str | None:
 
 @functools.cache
 def _profile() -> Path:
-    """A private LibreOffice profile for this process (two runs never share one: a second
-    soffice on a profile in use would hand its work to the first), removed at exit."""
+    """A private LibreOffice profile for this process's `soffice --convert-to` (two runs
+    never share one: a second soffice on a profile in use would hand its work to the
+    first, which then quits), removed at exit."""
+    return _new_profile()
+
+
+def _new_profile() -> Path:
     root = Path(tempfile.mkdtemp(prefix="xlsgen-lo-profile-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     user = root / "user"
@@ -57,7 +62,7 @@ class _Office:
     def __init__(self):
         self.lock = threading.Lock()
         self.proc = subprocess.Popen(
-            [_UNO_PYTHON, str(Path(__file__).with_name("libreoffice_uno.py")), str(_profile())],
+            [_UNO_PYTHON, str(Path(__file__).with_name("libreoffice_uno.py")), str(_new_profile())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             encoding="utf-8")
         atexit.register(self.close)
