@@ -148,6 +148,7 @@ class Parts(MutableMapping):
         self._data: dict[str, bytes] = {}
         self._first: dict[str, bytes] = {}  # an input part's bytes, kept when it is replaced
         self._replaced: set[str] = set()
+        self._zip: zipfile.ZipFile | None = None  # opened on the first read, kept for the next
 
     @property
     def loaded(self) -> set[str]:
@@ -159,9 +160,14 @@ class Parts(MutableMapping):
         return _Original(self)
 
     def _read(self, name: str) -> bytes:
+        """One part's bytes. The zip stays open between reads: opening it parses the whole
+        central directory, which for each of a book's parts in turn cost more than reading
+        them."""
         try:
-            with zipfile.ZipFile(self._path) as z:
-                return z.open(self._infos[name]).read()  # this entry (names are unique)
+            if self._zip is None:
+                self._zip = zipfile.ZipFile(self._path)
+            with self._zip.open(self._infos[name]) as f:  # this entry (names are unique)
+                return f.read()
         except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
             raise XlsgenError(f"Excel ブックとして開けません（部品 {name}: {exc}）",
                               str(self._path)) from exc
