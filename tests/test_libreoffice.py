@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import openpyxl
 import xlsxwriter
@@ -47,3 +48,35 @@ def test_the_running_office_recalculates_and_names_outputs_like_convert_to(tmp_p
     no_office, out, theirs = json.loads(res.stdout)
     assert no_office and openpyxl.load_workbook(out, data_only=True)["計算"]["A2"].value == 15
     assert ours == theirs and ours[0] == ["二枚目", "計算"]
+
+
+def _alive_in_group(pgid: int) -> list[int]:
+    """Processes of the group (zombies aside), from /proc."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def test_a_conversion_past_its_timeout_stops_the_office_and_the_next_one_starts(tmp_path):
+    """A stuck conversion does not hang the tests: the helper and its soffice are killed
+    (nothing of the process group is left), no lock file stays beside the input, and the
+    next conversion gets a new office."""
+    need_libreoffice()
+    if libreoffice._office() is None:
+        return  # the subprocess path has its own timeout
+    office = libreoffice._office()
+    big = tmp_path / "report.xlsx"
+    big.write_bytes((ROOT / "tests" / "golden" / "report_ojiya.xlsx").read_bytes())
+    assert not office.convert(big, tmp_path / "report.pdf", "calc_pdf_Export", "", 0.05)
+    office.proc.wait(timeout=10)
+    assert not _alive_in_group(office.proc.pid)
+    assert not list(tmp_path.glob(".~lock.*"))
+    back = libreoffice.recalculate(_stale(tmp_path / "stale.xlsx"), tmp_path / "again")
+    assert openpyxl.load_workbook(back, data_only=True)["計算"]["A2"].value == 15
+    assert libreoffice._office() is not office

@@ -191,12 +191,20 @@ def _axe(driver, what):
 
 def _body_text(driver) -> str:
     """The page's text, or "" while a navigation replaces the page."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
 
     try:
         return driver.find_element(_by().TAG_NAME, "body").text
     except (StaleElementReferenceException, NoSuchElementException):
         return ""
+    except WebDriverException as exc:  # Chromium's word for the same race: the body went away
+        if "does not belong to the document" in str(exc):
+            return ""
+        raise
 
 
 def _no_sideways_scroll(driver, what):

@@ -12,6 +12,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -64,7 +65,7 @@ class _Office:
         self.proc = subprocess.Popen(
             [_UNO_PYTHON, str(Path(__file__).with_name("libreoffice_uno.py")), str(_new_profile())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            encoding="utf-8")
+            encoding="utf-8", start_new_session=True)  # its group: the helper and its soffice
         atexit.register(self.close)
 
     def convert(self, src: Path, dst: Path, filter_name: str, options: str, timeout: float) -> bool:
@@ -74,6 +75,7 @@ class _Office:
         with self.lock:
             if self.proc.poll() is not None:
                 return False
+            ready = None
             try:
                 self.proc.stdin.write(request + "\n")
                 self.proc.stdin.flush()
@@ -82,34 +84,44 @@ class _Office:
             except (OSError, ValueError):
                 line = ""
             if not line:
-                self.close()
+                self.close(wait=0 if ready == [] else 60)
                 return False
         answer = json.loads(line)
         if not answer.get("ok"):
             raise RuntimeError(f"LibreOffice の変換に失敗しました: {src}（{answer.get('error')}）")
         return True
 
-    def close(self) -> None:
+    def close(self, wait: float = 60) -> None:
+        """Stop the office: end of input lets the helper close LibreOffice; one that does not
+        answer (a conversion stuck past its timeout) is killed with its soffice."""
         if self.proc.poll() is None:
             try:
                 self.proc.stdin.close()
-                self.proc.wait(timeout=60)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
+                self.proc.wait(timeout=wait)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except OSError:
+                    self.proc.kill()
                 self.proc.wait()
 
 
-_OFFICE: list = []
+_OFFICE: list = []  # [the office or None when unusable, offices started]
+_RESTARTS = 3
 
 
 def _office() -> _Office | None:
-    """This process's running LibreOffice, started on first use; None where the system
-    python3 has no `uno` module (or XLSGEN_LO_SERVER=0)."""
+    """This process's running LibreOffice, started on first use and again (a few times)
+    after one stopped or was killed; None where the system python3 has no `uno` module
+    (or XLSGEN_LO_SERVER=0)."""
     if not _OFFICE:
         usable = (os.environ.get("XLSGEN_LO_SERVER", "1") != "0" and os.path.exists(_UNO_PYTHON)
                   and subprocess.run([_UNO_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0)
-        _OFFICE.append(_Office() if usable else None)
-    office = _OFFICE[0]
+        _OFFICE[:] = [_Office() if usable else None, 1]
+    office, started = _OFFICE
+    if office is not None and office.proc.poll() is not None and started <= _RESTARTS:
+        office = _Office()
+        _OFFICE[:] = [office, started + 1]
     return office if office is not None and office.proc.poll() is None else None
 
 

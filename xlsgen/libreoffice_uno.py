@@ -54,8 +54,9 @@ def _connect(profile: str):
 
 
 def _convert(desktop, req: dict) -> None:
+    # read-only: no lock file is left beside the input, and a stale one does not stop the load
     doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(req["src"])), "_blank", 0,
-                                       (_prop("Hidden", True),))
+                                       (_prop("Hidden", True), _prop("ReadOnly", True)))
     if doc is None:
         raise RuntimeError("LibreOffice could not open the file")
     try:
