@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import openpyxl
 import process  # the I/O floor, shared with the process-level benchmark (same folder)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,18 +71,7 @@ def collect_cells(out_dir: Path, n: int) -> list[list[tuple]]:
     The N inputs are copies of one workbook, so their reports hold the same cells (but for
     the file name in a caption): the first report is read once and used N times.
     """
-    path = sorted(out_dir.glob("*_報告書.xlsx"))[0]
-    wb = openpyxl.load_workbook(path)
-    cached = openpyxl.load_workbook(path, data_only=True)
-    cells = []
-    for ws in wb.worksheets:
-        cws = cached[ws.title]
-        for row in ws.iter_rows():
-            for c in row:
-                if c.value is not None:
-                    cells.append((ws.title, c.row - 1, c.column - 1, c.value,
-                                  cws.cell(c.row, c.column).value))
-    return [cells] * n
+    return [process.collect_cells(sorted(out_dir.glob("*_報告書.xlsx"))[0])] * n
 
 
 def io_floor(inputs: list[Path], books: list[list[tuple]], scratch: Path) -> float:
