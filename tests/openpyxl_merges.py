@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import copy
 
+from openpyxl.cell.cell import MergedCell
+from openpyxl.styles.borders import Border
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.merge import MergedCellRange
+
 _SIDES = ("top", "left", "right", "bottom")
 
 
 def _cell(ws, cells: dict, coord):
-    from openpyxl.cell.cell import MergedCell
-    from openpyxl.styles.cell_style import StyleArray
-
     cell = cells.get(coord)
     if cell is None:
         row, col = coord
@@ -31,8 +34,6 @@ def _cell(ws, cells: dict, coord):
 
 def format_merged(self) -> None:
     """`MergedCellRange.format` with each Border sum computed once per workbook."""
-    from openpyxl.styles.borders import Border
-
     ws = self.ws
     wb = ws.parent
     borders = wb._borders
@@ -59,13 +60,6 @@ def format_merged(self) -> None:
 def install() -> bool:
     """Use `format_merged` in this process; False (nothing changed) when this openpyxl
     lacks the parts it relies on."""
-    try:
-        from openpyxl.cell.cell import MergedCell  # noqa: F401
-        from openpyxl.styles.cell_style import StyleArray
-        from openpyxl.workbook.workbook import Workbook
-        from openpyxl.worksheet.merge import MergedCellRange
-    except ImportError:
-        return False
     wb = Workbook()
     if not (hasattr(wb, "_borders") and hasattr(wb, "_protections")
             and "borderId" in vars(StyleArray) and "protectionId" in vars(StyleArray)):
