@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 _PROFILE_XCU = """<?xml version="1.0" encoding="UTF-8"?>
@@ -104,6 +105,34 @@ class _Office:
                 except OSError:
                     self.proc.kill()
                 self.proc.wait()
+                _await_group_end(self.proc.pid)
+
+
+def _group_alive(pgid: int) -> list[int]:
+    """Members of process group `pgid` not yet dead (zombies aside), from /proc; empty
+    where there is no /proc."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] not in ("Z", "X") and int(fields[2]) == pgid:
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def _await_group_end(pgid: int, limit: float = 15.0) -> None:
+    """SIGKILL is delivered, not awaited: soffice.bin (the helper's grandchild) can still be
+    tearing down a large document after the helper is reaped. Wait until no member of the
+    group is left, killing again any that is (one forked while the first signal went out)."""
+    deadline = time.monotonic() + limit
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            return
+        time.sleep(0.02)
 
 
 _OFFICE: list = []  # [the office or None when unusable, offices started]
